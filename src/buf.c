@@ -1,0 +1,65 @@
+/* buf.c - growable byte buffer. */
+#include "buf.h"
+
+#include <string.h>
+
+#include "runtime.h"
+
+int cw_buf_append(cw_buf *b, const char *s, size_t n) {
+    if (b->broken)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+        while (cap < b->len + n + 1) {
+            if (cap > ((size_t)-1) / 2) {
+                b->broken = 1;
+                return -1;
+            }
+            cap *= 2;
+        }
+        p = cw_realloc(b->p, cap);
+        if (!p) {
+            b->broken = 1;
+            return -1;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }
+
+int cw_buf_putu(cw_buf *b, unsigned long long v) {
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return cw_buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+void cw_buf_free(cw_buf *b) {
+    cw_free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->broken = 0;
+}
+
+char *cw_buf_take(cw_buf *b, size_t *len) {
+    char *p = b->broken ? NULL : b->p;
+    if (!p)
+        cw_free(b->p);
+    if (len)
+        *len = p ? b->len : 0;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->broken = 0;
+    return p;
+}

@@ -1,0 +1,36 @@
+/* buf.h - a growable byte buffer (after Redis sds, without the header trick).
+ *
+ * Invariant: when p is not NULL, p[len] == '\0' and len < cap. A buffer whose
+ * allocation failed is "broken": later appends are no-ops and return -1, so a
+ * builder can append freely and check once at the end. */
+#ifndef CW_BUF_H
+#define CW_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *p;    /* owned; NULL until the first append */
+    size_t len; /* bytes used, excluding the trailing NUL */
+    size_t cap; /* bytes allocated */
+    int broken; /* 1 after an allocation failure */
+} cw_buf;
+
+#define CW_BUF_INIT {NULL, 0, 0, 0}
+
+/* Appends n bytes of s (borrowed). Returns 0, or -1 if the buffer is broken. */
+int cw_buf_append(cw_buf *b, const char *s, size_t n);
+
+/* Appends a NUL-terminated string. Returns 0 or -1 as cw_buf_append. */
+int cw_buf_puts(cw_buf *b, const char *s);
+
+/* Appends the decimal form of v. Returns 0 or -1 as cw_buf_append. */
+int cw_buf_putu(cw_buf *b, unsigned long long v);
+
+/* Frees the storage and resets b to empty. */
+void cw_buf_free(cw_buf *b);
+
+/* Hands the storage to the caller (new, free with cw_free) and resets b.
+ * Returns NULL when the buffer is broken or empty. */
+char *cw_buf_take(cw_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,75 @@
+/* error.c - code table and fixed-size error recording. */
+#include "error.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    short status;
+    const char *message;
+} table[CW_E_COUNT] = {
+    [CW_E_NONE] = {"none", 200, ""},
+    [CW_E_BAD_REQUEST] = {"bad_request", 400, "malformed request"},
+    [CW_E_INVALID_JSON] = {"invalid_json", 400, "body is not valid JSON"},
+    [CW_E_INVALID_ID] = {"invalid_id", 400,
+                         "id must be 1-128 characters of [A-Za-z0-9._~-]"},
+    [CW_E_INVALID_IF_MATCH] = {"invalid_if_match", 400,
+                               "If-Match must be * or a list of quoted versions"},
+    [CW_E_NOT_FOUND] = {"not_found", 404, "no such route"},
+    [CW_E_METHOD] = {"method_not_allowed", 405, "method not allowed on this route"},
+    [CW_E_PRECONDITION] = {"precondition_failed", 412,
+                           "If-Match does not match the current version"},
+    [CW_E_TOO_LARGE] = {"payload_too_large", 413, "body is over the size limit"},
+    [CW_E_MEDIA_TYPE] = {"unsupported_media_type", 415,
+                         "use Content-Type application/merge-patch+json or application/json"},
+    [CW_E_INVALID_PATCH] = {"invalid_patch", 422, "state must remain a JSON object"},
+    [CW_E_INTERNAL] = {"internal", 500, "internal error"},
+    [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
+};
+
+static size_t append(char *dst, size_t at, const char *src) {
+    size_t n;
+    if (!src)
+        return at;
+    n = strlen(src);
+    if (n > CW_ERROR_TEXT_LENGTH - 1 - at)
+        n = CW_ERROR_TEXT_LENGTH - 1 - at;
+    memcpy(dst + at, src, n);
+    return at + n;
+}
+
+int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char *detail) {
+    size_t at;
+    if (!err)
+        return -1;
+    if (code <= CW_E_NONE || code >= CW_E_COUNT)
+        code = CW_E_INTERNAL;
+    err->code = code;
+    if (!prefix && !detail)
+        prefix = table[code].message;
+    at = append(err->message, 0, prefix);
+    at = append(err->message, at, detail);
+    err->message[at] = '\0';
+    return -1;
+}
+
+int cw_error_set(cw_error *err, cw_errcode code, const char *msg) {
+    return cw_error_set2(err, code, msg, NULL);
+}
+
+void cw_error_clear(cw_error *err) {
+    err->code = CW_E_NONE;
+    err->message[0] = '\0';
+}
+
+int cw_error_status(cw_errcode code) {
+    if (code < CW_E_NONE || code >= CW_E_COUNT)
+        return 500;
+    return table[code].status;
+}
+
+const char *cw_error_name(cw_errcode code) {
+    if (code < CW_E_NONE || code >= CW_E_COUNT)
+        return table[CW_E_INTERNAL].name;
+    return table[code].name;
+}

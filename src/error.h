@@ -1,0 +1,54 @@
+/* error.h - the error vocabulary shared by every module.
+ *
+ * An error is a stable machine code ("invalid_json"), the HTTP status it maps
+ * to, and a human message. cw_error is caller-owned and fixed-size, in the
+ * manner of json_error_t, so recording an error never allocates and cannot
+ * itself fail. */
+#ifndef CW_ERROR_H
+#define CW_ERROR_H
+
+#include <stddef.h>
+
+typedef enum {
+    CW_E_NONE = 0,
+    CW_E_BAD_REQUEST,      /* 400 malformed request envelope or header */
+    CW_E_INVALID_JSON,     /* 400 body is not valid JSON */
+    CW_E_INVALID_ID,       /* 400 state id fails the id grammar */
+    CW_E_INVALID_IF_MATCH, /* 400 If-Match header is not an entity-tag list */
+    CW_E_NOT_FOUND,        /* 404 no route */
+    CW_E_METHOD,           /* 405 route exists, method does not */
+    CW_E_PRECONDITION,     /* 412 If-Match does not match the current version */
+    CW_E_TOO_LARGE,        /* 413 body over the configured limit */
+    CW_E_MEDIA_TYPE,       /* 415 PATCH body content type not accepted */
+    CW_E_INVALID_PATCH,    /* 422 patch would leave the state a non-object */
+    CW_E_INTERNAL,         /* 500 a bug or an allocation failure */
+    CW_E_UNAVAILABLE,      /* 503 the owning Durable Object could not answer */
+    CW_E_COUNT
+} cw_errcode;
+
+#define CW_ERROR_TEXT_LENGTH 160
+
+typedef struct {
+    cw_errcode code;
+    char message[CW_ERROR_TEXT_LENGTH]; /* NUL-terminated, truncated to fit */
+} cw_error;
+
+/* Records code and message in err (which may be NULL). Always returns -1 so
+ * callers can write `return cw_error_set(err, ...)`. msg is borrowed and may
+ * be NULL, in which case the code's default message is used. */
+int cw_error_set(cw_error *err, cw_errcode code, const char *msg);
+
+/* Like cw_error_set, with the message made of two parts ("prefix" + "detail"),
+ * each truncated as needed. Either part may be NULL. Returns -1. */
+int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char *detail);
+
+/* Clears err to CW_E_NONE. err must not be NULL. */
+void cw_error_clear(cw_error *err);
+
+/* The HTTP status for code; 500 for out-of-range codes. */
+int cw_error_status(cw_errcode code);
+
+/* The stable snake_case name of code, for the JSON body; never NULL. */
+const char *cw_error_name(cw_errcode code);
+
+#endif

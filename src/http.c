@@ -1,0 +1,104 @@
+/* http.c - request envelope parser. */
+#include "http.h"
+
+#include <string.h>
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+int cw_slice_eq(cw_slice s, const char *lit) {
+    size_t n = strlen(lit);
+    return s.p && s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+int cw_slice_ieq(cw_slice s, const char *lit) {
+    size_t n = strlen(lit);
+    if (!s.p || s.n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)s.p[i]) != lower((unsigned char)lit[i]))
+            return 0;
+    return 1;
+}
+
+cw_slice cw_slice_trim(cw_slice s) {
+    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t')) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+        s.n--;
+    return s;
+}
+
+static int is_tchar(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Finds CRLF at or after *at; returns the line and moves *at past it. */
+static int next_line(const char *p, size_t n, size_t *at, cw_slice *line) {
+    for (size_t i = *at; i + 1 < n; i++) {
+        if (p[i] == '\r' && p[i + 1] == '\n') {
+            line->p = p + *at;
+            line->n = i - *at;
+            *at = i + 2;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err) {
+    size_t at = 0, i;
+    cw_slice line;
+
+    memset(req, 0, sizeof(*req));
+    if (!p || next_line(p, n, &at, &line) < 0)
+        return cw_error_set(err, CW_E_BAD_REQUEST, "request line missing");
+    for (i = 0; i < line.n && is_tchar((unsigned char)line.p[i]); i++)
+        ;
+    if (i == 0 || i >= line.n || line.p[i] != ' ')
+        return cw_error_set(err, CW_E_BAD_REQUEST, "bad request method");
+    req->method = (cw_slice){line.p, i};
+    req->path = (cw_slice){line.p + i + 1, line.n - i - 1};
+    if (req->path.n == 0 || req->path.p[0] != '/')
+        return cw_error_set(err, CW_E_BAD_REQUEST, "request target must start with /");
+    for (i = 0; i < req->path.n; i++) {
+        unsigned char c = (unsigned char)req->path.p[i];
+        if (c <= ' ' || c == 0x7f)
+            return cw_error_set(err, CW_E_BAD_REQUEST, "bad byte in request target");
+        if (c == '?') {
+            req->query = (cw_slice){req->path.p + i + 1, req->path.n - i - 1};
+            req->path.n = i;
+            break;
+        }
+    }
+    for (;;) {
+        const char *colon;
+        if (next_line(p, n, &at, &line) < 0)
+            return cw_error_set(err, CW_E_BAD_REQUEST, "header block not terminated");
+        if (line.n == 0)
+            break;
+        if (req->nheaders == CW_HTTP_MAX_HEADERS)
+            return cw_error_set(err, CW_E_BAD_REQUEST, "too many headers");
+        colon = memchr(line.p, ':', line.n);
+        if (!colon || colon == line.p)
+            return cw_error_set(err, CW_E_BAD_REQUEST, "malformed header line");
+        for (const char *c = line.p; c < colon; c++)
+            if (!is_tchar((unsigned char)*c))
+                return cw_error_set(err, CW_E_BAD_REQUEST, "bad header name");
+        req->headers[req->nheaders].name = (cw_slice){line.p, (size_t)(colon - line.p)};
+        req->headers[req->nheaders].value =
+            cw_slice_trim((cw_slice){colon + 1, line.n - (size_t)(colon + 1 - line.p)});
+        req->nheaders++;
+    }
+    req->body = (cw_slice){p + at, n - at};
+    return 0;
+}
+
+cw_slice cw_http_header(const cw_request *req, const char *name) {
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (cw_slice_ieq(req->headers[i].name, name))
+            return req->headers[i].value;
+    return (cw_slice){NULL, 0};
+}

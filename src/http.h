@@ -1,0 +1,55 @@
+/* http.h - the request envelope that crosses from JS, parsed without copying.
+ *
+ * Wire form (built by worker/bridge.js from a fetch Request):
+ *     METHOD SP TARGET CRLF
+ *     (NAME ":" SP VALUE CRLF)*
+ *     CRLF
+ *     BODY                        (the rest of the bytes, any length)
+ * Every slice in cw_request points into the caller's buffer (borrowed); the
+ * buffer must outlive the struct. Nothing is NUL-terminated. In the manner of
+ * picohttpparser: no allocation, slices out. */
+#ifndef CW_HTTP_H
+#define CW_HTTP_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define CW_HTTP_MAX_HEADERS 64
+
+typedef struct {
+    const char *p;
+    size_t n;
+} cw_slice;
+
+typedef struct {
+    cw_slice name, value;
+} cw_header;
+
+typedef struct {
+    cw_slice method;
+    cw_slice path;  /* target up to '?' or end */
+    cw_slice query; /* after '?', possibly empty */
+    cw_header headers[CW_HTTP_MAX_HEADERS];
+    size_t nheaders;
+    cw_slice body;
+} cw_request;
+
+/* Parses n bytes at p into req. Returns 0, or -1 with err set
+ * (CW_E_BAD_REQUEST) when the envelope is malformed. */
+int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err);
+
+/* The value of the first header named name (ASCII case-insensitive), or a
+ * slice with p == NULL when absent. */
+cw_slice cw_http_header(const cw_request *req, const char *name);
+
+/* 1 when s equals the NUL-terminated lit exactly, else 0. */
+int cw_slice_eq(cw_slice s, const char *lit);
+
+/* 1 when s equals lit ignoring ASCII case, else 0. */
+int cw_slice_ieq(cw_slice s, const char *lit);
+
+/* s with leading and trailing spaces and tabs removed. */
+cw_slice cw_slice_trim(cw_slice s);
+
+#endif

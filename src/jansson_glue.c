@@ -1,0 +1,70 @@
+/* jansson_glue.c - our versions of Jansson's two platform-facing files.
+ *
+ * Replaces hashtable_seed.c: the seed is only ever set by cw_runtime_init
+ * from the host's CSPRNG. Jansson's fallback to time and pid (weak against
+ * hash flooding, and a WASI clock import) is not linked at all.
+ *
+ * Replaces strconv.c: numbers use '.' regardless of locale, and reals are
+ * printed in the shortest form that reads back to the same double, so 0.1
+ * stays 0.1 rather than Jansson's default 0.10000000000000001. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jansson.h"
+#include "jansson_private.h"
+#include "strbuffer.h"
+
+volatile uint32_t hashtable_seed = 0;
+
+void json_object_seed(size_t seed) {
+    /* Only the first non-zero seed counts; 0 (Jansson asking for one before
+     * cw_init) gets a fixed non-zero value so hashing still works. */
+    if (hashtable_seed == 0)
+        hashtable_seed = seed ? (uint32_t)seed : 1u;
+}
+
+int jsonp_strtod(strbuffer_t *strbuffer, double *out) {
+    double value;
+    char *end;
+
+    errno = 0;
+    value = strtod(strbuffer->value, &end);
+    if (end != strbuffer->value + strbuffer->length)
+        return -1;
+    if ((value == HUGE_VAL || value == -HUGE_VAL) && errno == ERANGE)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+int jsonp_dtostr(char *buffer, size_t size, double value, int precision) {
+    int ret = -1;
+    size_t length;
+
+    if (!isfinite(value))
+        return -1;
+    if (precision > 0) {
+        ret = snprintf(buffer, size, "%.*g", precision, value);
+    } else {
+        for (int p = 1; p <= 17; p++) {
+            ret = snprintf(buffer, size, "%.*g", p, value);
+            if (ret < 0 || (size_t)ret >= size || strtod(buffer, NULL) == value)
+                break;
+        }
+    }
+    if (ret < 0 || (size_t)ret >= size)
+        return -1;
+    length = (size_t)ret;
+    /* Keep a '.' or 'e' so the value reads back as a real, not an integer. */
+    if (!strchr(buffer, '.') && !strchr(buffer, 'e')) {
+        if (length + 3 >= size)
+            return -1;
+        memcpy(buffer + length, ".0", 3);
+        length += 2;
+    }
+    return (int)length;
+}

@@ -1,0 +1,107 @@
+/* pipeline.h - one request's context, the middleware chain, and handler API.
+ *
+ * A request runs in one of two stages, with the same routes and handlers:
+ *   EDGE  (the worker's fetch/RPC path): routes and validates; state routes
+ *         end by forwarding to the Durable Object that owns the id, and the
+ *         context is suspended until cw_pipeline_resume hands back its answer.
+ *   OWNER (inside that Durable Object): the same handler runs against the
+ *         stored state and may produce a commit blob for the host to persist.
+ * Middleware (request id, log line, error mapping) wraps every handler; its
+ * "after" hooks run once, when the response is final.
+ *
+ * Handlers share one signature: int handler(cw_ctx *ctx). They return 0
+ * after cw_respond_json/cw_forward, or -1 after setting ctx->err. */
+#ifndef CW_PIPELINE_H
+#define CW_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+#include "id.h"
+#include "router.h"
+
+enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
+
+#define CW_RID_LEN 32
+
+/* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
+ * worker/bridge.js reads; all pointers are owned by the context and die with
+ * cw_pipeline_free. Unused slices have length 0. */
+typedef struct {
+    uint32_t status;         /* HTTP status; 0 while suspended (forward set) */
+    const char *head;        /* "name: value\r\n" lines */
+    uint32_t head_len;
+    const char *body;        /* response body */
+    uint32_t body_len;
+    const char *commit;      /* OWNER: state blob to persist before answering */
+    uint32_t commit_len;
+    const char *forward;     /* EDGE: id of the Durable Object to run OWNER in */
+    uint32_t forward_len;
+    const char *request_id;  /* this request's id, always set */
+    uint32_t request_id_len;
+    const char *log;         /* EDGE: the one structured log line, when final */
+    uint32_t log_len;
+} cw_result;
+
+typedef struct cw_ctx {
+    cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
+    int stage;
+    const cw_request *req; /* borrowed, valid only inside cw_pipeline_run */
+    const cw_route *route;
+    cw_slice param;         /* raw route parameter, borrowed like req */
+    const char *state_blob; /* OWNER input, borrowed */
+    size_t state_len;
+    cw_error err;
+    cw_buf head, body, log;
+    char *commit; /* owned, from cw_state_blob */
+    size_t commit_len;
+    char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
+    size_t id_len;
+    char rid[CW_RID_LEN + 1];
+    char method[16];
+    double t0_ms; /* host clock when the request arrived, milliseconds */
+    double t1_ms; /* host clock when the response became final */
+    int final;    /* 1 once the after hooks have run */
+} cw_ctx;
+
+/* A new context for stage: free with cw_pipeline_free. NULL on no memory. */
+cw_ctx *cw_pipeline_new(int stage);
+
+/* Runs the request in bytes req[0..n) (borrowed for the duration of the call)
+ * at host time now_ms. OWNER stage only: blob is the stored state (n == 0 for
+ * never written) and rid the edge's request id; both borrowed. Always
+ * produces ctx->res: final, or suspended with res.forward set (EDGE). */
+void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, size_t blob_len,
+                     const char *rid, size_t rid_len, double now_ms);
+
+/* Completes a suspended EDGE context with the owner's answer (head and body
+ * borrowed, copied). status 0 means the owner could not be reached, which is
+ * mapped to a 503 error. Returns 0, or -1 when ctx was not suspended. */
+int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                       const char *body, size_t body_len, double now_ms);
+
+/* Releases ctx and everything its result points to. NULL is a no-op. */
+void cw_pipeline_free(cw_ctx *ctx);
+
+/* Handler API. */
+
+/* Appends a response header. Returns 0 or -1 (no memory, recorded later). */
+int cw_header_add(cw_ctx *ctx, const char *name, const char *value);
+
+/* Sets status and a JSON body (stolen). Returns 0, or -1 with ctx->err set. */
+int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
+
+/* Suspends the EDGE stage: the Durable Object for ctx->id must run this
+ * request in the OWNER stage. Returns 0. */
+int cw_forward(cw_ctx *ctx);
+
+/* The request table, defined with the handlers. */
+extern const cw_route cw_routes[];
+extern const size_t cw_routes_len;
+
+#endif

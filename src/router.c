@@ -1,0 +1,52 @@
+/* router.c - table-driven routing. */
+#include "router.h"
+
+#include <string.h>
+
+static int path_matches(const char *pattern, cw_slice path, cw_slice *param) {
+    size_t plen = strlen(pattern);
+    if (plen >= 2 && pattern[plen - 1] == '*' && pattern[plen - 2] == '/') {
+        plen--; /* keep the '/' */
+        if (path.n < plen || memcmp(path.p, pattern, plen) != 0)
+            return 0;
+        *param = (cw_slice){path.p + plen, path.n - plen};
+        return 1;
+    }
+    *param = (cw_slice){NULL, 0};
+    return path.n == plen && memcmp(path.p, pattern, plen) == 0;
+}
+
+int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path,
+                    cw_match *m, cw_error *err) {
+    size_t used = 0;
+    int path_seen = 0;
+
+    m->route = NULL;
+    m->param = (cw_slice){NULL, 0};
+    m->allow[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        cw_slice param;
+        size_t mlen;
+        if (!path_matches(table[i].pattern, path, &param))
+            continue;
+        if (cw_slice_eq(method, table[i].method)) {
+            m->route = &table[i];
+            m->param = param;
+            return 0;
+        }
+        path_seen = 1;
+        mlen = strlen(table[i].method);
+        if (strstr(m->allow, table[i].method) == NULL && used + mlen + 3 < CW_ALLOW_MAX) {
+            if (used) {
+                memcpy(m->allow + used, ", ", 2);
+                used += 2;
+            }
+            memcpy(m->allow + used, table[i].method, mlen);
+            used += mlen;
+            m->allow[used] = '\0';
+        }
+    }
+    if (path_seen)
+        return cw_error_set(err, CW_E_METHOD, NULL);
+    return cw_error_set(err, CW_E_NOT_FOUND, NULL);
+}

@@ -1,0 +1,177 @@
+/* state.c - versioned state documents and conditional patching. */
+#include "state.h"
+
+#include <string.h>
+
+#include "merge.h"
+#include "runtime.h"
+
+int cw_state_load(cw_state *st, const char *blob, size_t n, cw_error *err) {
+    json_t *root, *v, *s;
+
+    st->version = 0;
+    st->doc = NULL;
+    if (n == 0) {
+        st->doc = json_object();
+        return st->doc ? 0 : cw_error_set(err, CW_E_INTERNAL, "out of memory");
+    }
+    root = json_loadb(blob, n, 0, NULL);
+    v = json_object_get(root, "v");
+    s = json_object_get(root, "s");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || !json_is_object(s)) {
+        json_decref(root);
+        return cw_error_set(err, CW_E_INTERNAL, "stored state is unreadable");
+    }
+    st->version = json_integer_value(v);
+    st->doc = json_incref(s);
+    json_decref(root);
+    return 0;
+}
+
+void cw_state_clear(cw_state *st) {
+    json_decref(st->doc);
+    st->doc = NULL;
+}
+
+json_t *cw_state_parse_patch(cw_slice body, cw_error *err) {
+    json_error_t jerr;
+    json_t *patch;
+
+    if (body.n == 0) {
+        cw_error_set(err, CW_E_INVALID_JSON, "body is empty; send a JSON merge patch");
+        return NULL;
+    }
+    patch = json_loadb(body.p, body.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!patch) {
+        cw_error_set2(err, CW_E_INVALID_JSON, "body is not valid JSON: ", jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(patch)) {
+        json_decref(patch);
+        cw_error_set(err, CW_E_INVALID_PATCH,
+                     "patch must be a JSON object; the state must remain an object");
+        return NULL;
+    }
+    return patch;
+}
+
+/* Parses one entity-tag at *p (after optional spaces). Sets *any for "*",
+ * else *tag to the opaque tag's digits. Returns 0, or -1 on bad syntax. A
+ * tag that is not a version number is well-formed but never matches. */
+static int next_tag(const char **p, const char *end, cw_slice *tag, int *weak) {
+    const char *s = *p;
+    *weak = 0;
+    if (end - s >= 2 && s[0] == 'W' && s[1] == '/') {
+        *weak = 1;
+        s += 2;
+    }
+    if (s >= end || *s != '"')
+        return -1;
+    tag->p = ++s;
+    while (s < end && *s != '"') {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x21 || c == 0x7f)
+            return -1;
+        s++;
+    }
+    if (s >= end)
+        return -1;
+    tag->n = (size_t)(s - tag->p);
+    *p = s + 1;
+    return 0;
+}
+
+static int tag_is_version(cw_slice tag, long long version) {
+    unsigned long long v = 0;
+    if (tag.n == 0 || tag.n > 19 || (tag.n > 1 && tag.p[0] == '0'))
+        return 0;
+    for (size_t i = 0; i < tag.n; i++) {
+        if (tag.p[i] < '0' || tag.p[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned long long)(tag.p[i] - '0');
+    }
+    return version >= 0 && v == (unsigned long long)version;
+}
+
+int cw_state_if_match(cw_slice h, long long version, cw_error *err) {
+    const char *p, *end;
+    int matched = 0;
+
+    if (!h.p)
+        return 0;
+    h = cw_slice_trim(h);
+    if (cw_slice_eq(h, "*"))
+        return 0; /* every id has a current representation, even at version 0 */
+    p = h.p;
+    end = h.p + h.n;
+    if (p == end)
+        return cw_error_set(err, CW_E_INVALID_IF_MATCH, "If-Match is empty");
+    for (;;) {
+        cw_slice tag;
+        int weak;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (next_tag(&p, end, &tag, &weak) < 0)
+            return cw_error_set(err, CW_E_INVALID_IF_MATCH,
+                                "If-Match must be * or a list of quoted versions like \"3\"");
+        /* If-Match uses strong comparison: a weak tag never matches. */
+        if (!weak && tag_is_version(tag, version))
+            matched = 1;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == end)
+            break;
+        if (*p++ != ',')
+            return cw_error_set(err, CW_E_INVALID_IF_MATCH,
+                                "If-Match entity-tags must be separated by commas");
+    }
+    if (version < 0 || matched)
+        return 0;
+    return cw_error_set(err, CW_E_PRECONDITION, NULL);
+}
+
+int cw_state_apply(cw_state *st, json_t *patch, cw_error *err) {
+    /* Merge into a copy so a failure half-way leaves st untouched. */
+    json_t *copy = json_deep_copy(st->doc);
+    json_t *merged;
+
+    if (!copy)
+        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+    merged = cw_merge_patch(copy, patch);
+    if (!merged)
+        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+    if (!json_is_object(merged)) { /* unreachable: patch is an object */
+        json_decref(merged);
+        return cw_error_set(err, CW_E_INVALID_PATCH, NULL);
+    }
+    json_decref(st->doc);
+    st->doc = merged;
+    st->version++;
+    return 0;
+}
+
+char *cw_state_blob(const cw_state *st, size_t *len) {
+    json_t *root = json_object();
+    char *out = NULL;
+
+    if (!root || json_object_set_new(root, "v", json_integer(st->version)) < 0 ||
+        json_object_set(root, "s", st->doc) < 0)
+        goto out;
+    out = json_dumps(root, JSON_COMPACT);
+    if (out && len)
+        *len = strlen(out);
+out:
+    json_decref(root);
+    return out;
+}
+
+json_t *cw_state_view(const cw_state *st, const char *id) {
+    json_t *view = json_object();
+    if (!view || json_object_set_new(view, "id", json_string(id)) < 0 ||
+        json_object_set_new(view, "version", json_integer(st->version)) < 0 ||
+        json_object_set(view, "state", st->doc) < 0) {
+        json_decref(view);
+        return NULL;
+    }
+    return view;
+}

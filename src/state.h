@@ -1,0 +1,55 @@
+/* state.h - one versioned state document: load, check, patch, render.
+ *
+ * The stored form ("blob") is the compact JSON {"v":<version>,"s":<object>}.
+ * It is produced only by cw_state_blob and read only by cw_state_load; the
+ * Durable Object stores it as opaque text. An id never written is the empty
+ * blob, meaning version 0 and state {}. Invariant: doc is always an object
+ * and version counts accepted patches exactly. */
+#ifndef CW_STATE_H
+#define CW_STATE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "error.h"
+#include "http.h"
+
+typedef struct {
+    long long version; /* accepted patches so far, >= 0 */
+    json_t *doc;       /* owned; always an object after a successful load */
+} cw_state;
+
+/* Loads n bytes of blob (borrowed; n == 0 means never written) into st.
+ * Returns 0, or -1 with err set (CW_E_INTERNAL: corrupt blob or no memory).
+ * On failure st holds nothing to release. */
+int cw_state_load(cw_state *st, const char *blob, size_t n, cw_error *err);
+
+/* Releases st's document. Safe on a zeroed or failed-load st. */
+void cw_state_clear(cw_state *st);
+
+/* Parses a patch body: any JSON value, but the state must stay an object, so
+ * a non-object patch is CW_E_INVALID_PATCH. Returns a new reference, or NULL
+ * with err set (CW_E_INVALID_JSON or CW_E_INVALID_PATCH). */
+json_t *cw_state_parse_patch(cw_slice body, cw_error *err);
+
+/* Checks an If-Match value against version. A missing header (h.p == NULL)
+ * matches. With version < 0 only the syntax is checked. Returns 0 on a match,
+ * or -1 with err set: CW_E_INVALID_IF_MATCH for bad syntax, CW_E_PRECONDITION
+ * for a well-formed list that does not contain "<version>". */
+int cw_state_if_match(cw_slice h, long long version, cw_error *err);
+
+/* Applies patch (borrowed, an object) to st and increments the version.
+ * Returns 0, or -1 with err set (CW_E_INTERNAL on allocation failure), in
+ * which case st is unchanged. */
+int cw_state_apply(cw_state *st, json_t *patch, cw_error *err);
+
+/* The stored blob for st: new, NUL-terminated, free with cw_free; length in
+ * *len. NULL on allocation failure. */
+char *cw_state_blob(const cw_state *st, size_t *len);
+
+/* The public view {"id":id,"version":N,"state":{...}}: a new reference, or
+ * NULL on allocation failure. id is borrowed and NUL-terminated. */
+json_t *cw_state_view(const cw_state *st, const char *id);
+
+#endif

@@ -1,0 +1,134 @@
+// The JS half of the C/JS boundary (the C half is src/exports.c). Nothing
+// else in the worker touches wasm memory.
+//
+// - One instance per isolate, created on first use (once-guard), seeded from
+//   crypto.getRandomValues through cw_init.
+// - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
+//   frees with cw_dealloc in a finally; results are freed with cw_result_free.
+// - Views of memory are re-made after every call, since calls may grow it.
+// - A trap discards the instance; the next call instantiates afresh.
+import wasmModule from "../build/cw.wasm";
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+// The module's imports, exactly: libc's stdio keeps two WASI file calls
+// reachable, but the module never writes to a file. They answer EBADF.
+const EBADF = 8;
+const imports = {
+  wasi_snapshot_preview1: {
+    fd_close: () => EBADF,
+    fd_write: () => EBADF,
+  },
+};
+
+let live = null; // the instance's exports, or null until first use / after a trap
+
+function instance() {
+  if (live) return live;
+  const x = new WebAssembly.Instance(wasmModule, imports).exports;
+  x._initialize();
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const p = put(x, seed);
+  try {
+    if (x.cw_init(p, seed.length) !== 0) throw new Error("cw_init refused the seed");
+  } finally {
+    x.cw_dealloc(p);
+  }
+  live = x;
+  return x;
+}
+
+// Runs fn(x) against the live instance; a trap discards it.
+function call(x, fn) {
+  if (x !== live) throw new Error("wasm instance was reset during this request");
+  try {
+    return fn(x);
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) live = null;
+    throw e;
+  }
+}
+
+function put(x, bytes) {
+  const p = x.cw_alloc(bytes.length);
+  if (!p) throw new Error("wasm allocation failed");
+  new Uint8Array(x.memory.buffer, p, bytes.length).set(bytes);
+  return p;
+}
+
+// Reads cw_result (src/pipeline.h): 13 little-endian u32 fields.
+function read(x, r) {
+  if (!r) throw new Error("wasm module could not allocate a request context");
+  const v = new DataView(x.memory.buffer);
+  const u32 = (o) => v.getUint32(r + o, true);
+  const view = (o) => new Uint8Array(x.memory.buffer, u32(o), u32(o + 4));
+  const str = (o) => (u32(o + 4) ? text.decode(view(o)) : "");
+  return {
+    status: u32(0),
+    head: str(4),
+    body: view(12).slice(),
+    commit: u32(24) ? str(20) : null,
+    forward: u32(32) ? str(28) : null,
+    requestId: str(36),
+    log: str(44),
+  };
+}
+
+// Edge stage. Returns { result, resume(status, head, body, now), free() }.
+// result.forward, when set, names the Durable Object that must run the
+// owner stage; resume() then completes the same request context.
+export function edge(bytes, now) {
+  const x = instance();
+  let r = 0;
+  const result = call(x, () => {
+    const p = put(x, bytes);
+    try {
+      r = x.cw_handle(p, bytes.length, now);
+    } finally {
+      x.cw_dealloc(p);
+    }
+    return read(x, r);
+  });
+  return {
+    result,
+    resume(status, head, body, at) {
+      return call(x, () => {
+        const headBytes = utf8.encode(head);
+        const h = put(x, headBytes);
+        const b = put(x, body);
+        try {
+          x.cw_resume(r, status, h, headBytes.length, b, body.length, at);
+        } finally {
+          x.cw_dealloc(h);
+          x.cw_dealloc(b);
+        }
+        return read(x, r);
+      });
+    },
+    free() {
+      if (r && x === live) x.cw_result_free(r);
+      r = 0;
+    },
+  };
+}
+
+// Owner stage, inside the Durable Object: runs the request against the
+// stored blob ("" when never written). Returns the result; a non-null
+// result.commit must be persisted before answering.
+export function owner(bytes, blob, requestId, now) {
+  const x = instance();
+  const blobBytes = utf8.encode(blob);
+  const ridBytes = utf8.encode(requestId);
+  return call(x, () => {
+    const ps = [put(x, bytes), put(x, blobBytes), put(x, ridBytes)];
+    let r = 0;
+    try {
+      r = x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now);
+      return read(x, r);
+    } finally {
+      if (r) x.cw_result_free(r);
+      ps.forEach((p) => x.cw_dealloc(p));
+    }
+  });
+}

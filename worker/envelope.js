@@ -1,0 +1,82 @@
+// Converts between platform shapes and the request envelope / result that
+// cross into C (see src/http.h for the wire form). It only moves bytes: every
+// decision about them is made in C.
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+function encode(method, target, headers, body) {
+  let head = `${method} ${target}\r\n`;
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
+  const h = utf8.encode(head + "\r\n");
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h, 0);
+  out.set(body, h.length);
+  return out;
+}
+
+// A fetch Request as an envelope. All headers are passed; C picks.
+export async function fromRequest(request) {
+  const url = new URL(request.url);
+  const body = new Uint8Array(await request.arrayBuffer());
+  return encode(request.method, url.pathname + url.search, request.headers, body);
+}
+
+// An RPC call as the envelope of the equivalent HTTP request, so RPC and
+// HTTP share one code path and one set of answers. Arguments that cannot be
+// expressed (a non-string id, an unserializable patch) become input that C
+// refuses with the matching error code.
+export function fromRpc(method, id, patch, options) {
+  const target = "/state/" + (typeof id === "string" ? encodeURIComponent(id) : "");
+  const headers = [];
+  let body = new Uint8Array(0);
+  if (method === "PATCH") {
+    headers.push(["content-type", "application/merge-patch+json"]);
+    const ifMatch = options?.ifMatch;
+    if (ifMatch !== undefined && ifMatch !== null) {
+      const tag = typeof ifMatch === "number" ? `"${ifMatch}"` : String(ifMatch);
+      headers.push(["if-match", tag.replace(/[\r\n]/g, " ")]);
+    }
+    let json;
+    try {
+      json = JSON.stringify(patch);
+    } catch {
+      json = undefined;
+    }
+    body = utf8.encode(json ?? "");
+  }
+  return encode(method, target, headers, body);
+}
+
+// "name: value\r\n" lines as Headers.
+export function headersOf(head) {
+  const h = new Headers();
+  for (const line of head.split("\r\n")) {
+    const i = line.indexOf(": ");
+    if (i > 0) h.append(line.slice(0, i), line.slice(i + 2));
+  }
+  return h;
+}
+
+export function toResponse(result) {
+  return new Response(result.body, { status: result.status, headers: headersOf(result.head) });
+}
+
+// The RPC value: the C response body, tagged with ok and status.
+//   { ok: true,  status: 200, id, version, state }
+//   { ok: false, status, error: { code, message, request_id } }
+export function toValue(result) {
+  return { ok: result.status === 200, status: result.status, ...JSON.parse(text.decode(result.body)) };
+}
+
+// The one answer C cannot give: the module trapped or could not be run.
+export function internalError(requestId, cause) {
+  const rid = requestId || crypto.randomUUID().replaceAll("-", "");
+  console.error(JSON.stringify({ level: "error", msg: "wasm failure", request_id: rid, cause: String(cause) }));
+  const body = { error: { code: "internal", message: "internal error; the module was reset", request_id: rid } };
+  return {
+    status: 500,
+    head: `content-type: application/json\r\nx-request-id: ${rid}\r\n`,
+    body: utf8.encode(JSON.stringify(body)),
+    requestId: rid,
+  };
+}

@@ -1,0 +1,25 @@
+// Worker entry: HTTP (fetch) and the RPC API other workers call through a
+// service binding. Both build a request envelope and take the same C path.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { handle } from "./edge.js";
+import { fromRequest, fromRpc, toResponse, toValue } from "./envelope.js";
+
+export { StateObject } from "./state_object.js";
+
+export default class StateSync extends WorkerEntrypoint {
+  async fetch(request) {
+    return toResponse(await handle(this.env, await fromRequest(request)));
+  }
+
+  // Applies an RFC 7386 merge patch to state `id`. options.ifMatch: a version
+  // number (or an If-Match string) the current version must equal.
+  // Resolves to { ok, status, id, version, state } or { ok, status, error }.
+  async syncState(id, patch, options) {
+    return toValue(await handle(this.env, fromRpc("PATCH", id, patch, options)));
+  }
+
+  // Resolves to { ok, status, id, version, state } or { ok, status, error }.
+  async getState(id) {
+    return toValue(await handle(this.env, fromRpc("GET", id)));
+  }
+}

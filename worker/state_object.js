@@ -1,0 +1,27 @@
+// One Durable Object per state id: holds the stored blob in SQLite and runs
+// the C owner stage against it. Load, apply and store happen synchronously in
+// one call, so requests to one id never interleave, and the response is held
+// by the output gate until the write is durable.
+import { DurableObject } from "cloudflare:workers";
+import { owner } from "./bridge.js";
+
+export class StateObject extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL)");
+  }
+
+  // RPC from the edge: bytes is the request envelope, requestId the edge's.
+  handle(bytes, requestId) {
+    const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
+    const result = owner(bytes, row ? row.blob : "", requestId, performance.now());
+    if (result.commit !== null) {
+      this.sql.exec(
+        "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
+        result.commit,
+      );
+    }
+    return { status: result.status, head: result.head, body: result.body };
+  }
+}
