@@ -1,0 +1,193 @@
+/* test_pipeline.c - handlers and middleware end to end, natively.
+ * Cases come from data/requests.tsv; the rest cover the edge/owner hand-off,
+ * the log line, the request id and the error body. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+#include "pipeline.h"
+
+static cw_ctx *run(int stage, const char *req, const char *blob, const char *rid) {
+    cw_ctx *ctx = cw_pipeline_new(stage);
+    cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0, rid, rid ? strlen(rid) : 0,
+                    1000.0);
+    return ctx;
+}
+
+static json_t *body_json(const cw_ctx *ctx) {
+    return json_loadb(ctx->res.body, ctx->res.body_len, 0, NULL);
+}
+
+static const char *error_code(const cw_ctx *ctx, json_t **hold) {
+    *hold = body_json(ctx);
+    return json_string_value(json_object_get(json_object_get(*hold, "error"), "code"));
+}
+
+static int has_header(const cw_ctx *ctx, const char *line) {
+    char *h = strndup(ctx->res.head, ctx->res.head_len);
+    int found = strstr(h, line) != NULL;
+    free(h);
+    return found;
+}
+
+static void request_cases(void) {
+    char *data = cw_test_read_file("data/requests.tsv", NULL);
+    char *line = data;
+    int cases = 0;
+    while (line && *line) {
+        char *next = strchr(line, '\n');
+        char *f[6];
+        if (next)
+            *next++ = '\0';
+        if (line[0] != '#' && line[0] != '\0') {
+            int stage, status;
+            cw_ctx *ctx;
+            json_t *hold = NULL;
+            CHECK_INT(cw_test_split(line, '\t', f, 6), 6);
+            cw_test_unescape(f[1]);
+            stage = strcmp(f[0], "owner") == 0 ? CW_STAGE_OWNER : CW_STAGE_EDGE;
+            status = atoi(f[3]);
+            ctx = run(stage, f[1], strcmp(f[2], "-") ? f[2] : NULL, NULL);
+            if ((int)ctx->res.status != status) {
+                fprintf(stderr, "    %s: status %u, want %d: %.*s\n", f[1], ctx->res.status, status,
+                        (int)ctx->res.body_len, ctx->res.body);
+                CHECK(!"status");
+            }
+            if (strcmp(f[4], "forward") == 0) {
+                CHECK(ctx->res.forward_len > 0);
+            } else {
+                CHECK_INT(ctx->res.forward_len, 0);
+                if (strcmp(f[4], "-") != 0)
+                    CHECK_STR(error_code(ctx, &hold), f[4]);
+                else
+                    CHECK(has_header(ctx, "content-type: application/json\r\n"));
+            }
+            if (strcmp(f[5], "-") == 0) {
+                CHECK_INT(ctx->res.commit_len, 0);
+            } else {
+                json_t *c = json_loadb(ctx->res.commit, ctx->res.commit_len, 0, NULL);
+                CHECK_INT(json_integer_value(json_object_get(c, "v")), atoi(f[5]));
+                json_decref(c);
+            }
+            json_decref(hold);
+            cw_pipeline_free(ctx);
+            cases++;
+        }
+        line = next;
+    }
+    CHECK(cases >= 30);
+    free(data);
+}
+
+static void edge_owner_resume_round_trip(void) {
+    const char *req =
+        "PATCH /state/doc-1\r\ncontent-type: application/merge-patch+json\r\n\r\n{\"a\":{\"b\":1}}";
+    cw_ctx *edge = run(CW_STAGE_EDGE, req, NULL, NULL);
+    cw_ctx *owner;
+    char rid[CW_RID_LEN + 1];
+    json_t *body, *log;
+
+    CHECK_INT(edge->res.status, 0);
+    CHECK_INT(edge->res.forward_len, 5);
+    CHECK(memcmp(edge->res.forward, "doc-1", 5) == 0);
+    CHECK_INT(edge->res.request_id_len, CW_RID_LEN);
+    CHECK_INT(edge->res.log_len, 0); /* logged once, when final */
+    memcpy(rid, edge->res.request_id, CW_RID_LEN + 1);
+
+    owner = run(CW_STAGE_OWNER, req, NULL, rid);
+    CHECK_INT(owner->res.status, 200);
+    CHECK(has_header(owner, "etag: \"1\"\r\n"));
+    CHECK(!has_header(owner, "x-request-id")); /* the edge adds it */
+    CHECK_INT(owner->res.log_len, 0);
+    CHECK(owner->res.commit_len > 0);
+
+    CHECK_INT(cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
+                                 owner->res.body, owner->res.body_len, 1002.5),
+              0);
+    CHECK_INT(edge->res.status, 200);
+    CHECK(has_header(edge, "etag: \"1\"\r\n"));
+    CHECK(has_header(edge, "x-request-id: "));
+    body = body_json(edge);
+    CHECK_STR(json_string_value(json_object_get(body, "id")), "doc-1");
+    CHECK_INT(json_integer_value(json_object_get(body, "version")), 1);
+    log = json_loadb(edge->res.log, edge->res.log_len, 0, NULL);
+    CHECK(log != NULL);
+    CHECK_STR(json_string_value(json_object_get(log, "request_id")), rid);
+    CHECK_STR(json_string_value(json_object_get(log, "route")), "state.patch");
+    CHECK_STR(json_string_value(json_object_get(log, "method")), "PATCH");
+    CHECK_STR(json_string_value(json_object_get(log, "id")), "doc-1");
+    CHECK_INT(json_integer_value(json_object_get(log, "status")), 200);
+    CHECK_INT(json_integer_value(json_object_get(log, "duration_us")), 2500);
+    /* a second resume is refused */
+    CHECK_INT(cw_pipeline_resume(edge, 200, "", 0, "", 0, 0), -1);
+    json_decref(body);
+    json_decref(log);
+    cw_pipeline_free(owner);
+    cw_pipeline_free(edge);
+}
+
+static void owner_failure_is_503_with_request_id(void) {
+    cw_ctx *edge = run(CW_STAGE_EDGE, "GET /state/x\r\n\r\n", NULL, NULL);
+    json_t *hold, *body;
+    CHECK_INT(cw_pipeline_resume(edge, 0, NULL, 0, NULL, 0, 1000), 0);
+    CHECK_INT(edge->res.status, 503);
+    CHECK_STR(error_code(edge, &hold), "state_unavailable");
+    body = json_object_get(hold, "error");
+    CHECK_INT(strlen(json_string_value(json_object_get(body, "request_id"))), CW_RID_LEN);
+    CHECK(edge->res.log_len > 0);
+    json_decref(hold);
+    cw_pipeline_free(edge);
+}
+
+static void error_body_carries_owner_request_id(void) {
+    const char *rid = "0123456789abcdef0123456789abcdef";
+    cw_ctx *owner = run(CW_STAGE_OWNER,
+                        "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}",
+                        NULL, rid);
+    json_t *body = body_json(owner);
+    CHECK_INT(owner->res.status, 412);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(body, "error"), "request_id")), rid);
+    json_decref(body);
+    cw_pipeline_free(owner);
+}
+
+static void request_ids_are_unique(void) {
+    cw_ctx *a = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL, NULL);
+    cw_ctx *b = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL, NULL);
+    CHECK(strcmp(a->rid, b->rid) != 0);
+    cw_pipeline_free(a);
+    cw_pipeline_free(b);
+}
+
+static void allow_header_on_405(void) {
+    cw_ctx *ctx = run(CW_STAGE_EDGE, "PUT /state/x\r\n\r\n", NULL, NULL);
+    CHECK_INT(ctx->res.status, 405);
+    CHECK(has_header(ctx, "allow: GET, PATCH\r\n"));
+    cw_pipeline_free(ctx);
+}
+
+static void body_limit_is_413(void) {
+    size_t n = (1u << 20) + 64;
+    char *req = malloc(n + 1);
+    cw_ctx *ctx;
+    int at = sprintf(req, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n");
+    memset(req + at, ' ', n - (size_t)at);
+    req[n] = '\0';
+    ctx = run(CW_STAGE_EDGE, req, NULL, NULL);
+    CHECK_INT(ctx->res.status, 413);
+    cw_pipeline_free(ctx);
+    free(req);
+}
+
+const cw_test cw_tests[] = {
+    {"request_cases", request_cases},
+    {"edge_owner_resume_round_trip", edge_owner_resume_round_trip},
+    {"owner_failure_is_503_with_request_id", owner_failure_is_503_with_request_id},
+    {"error_body_carries_owner_request_id", error_body_carries_owner_request_id},
+    {"request_ids_are_unique", request_ids_are_unique},
+    {"allow_header_on_405", allow_header_on_405},
+    {"body_limit_is_413", body_limit_is_413},
+    {NULL, NULL},
+};

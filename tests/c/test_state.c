@@ -1,0 +1,124 @@
+/* test_state.c - versioned state: load, If-Match, apply, blob, view. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "runtime.h"
+#include "state.h"
+
+static cw_slice S(const char *s) { return (cw_slice){s, s ? strlen(s) : 0}; }
+
+static void never_written_is_version_0_empty(void) {
+    cw_state st;
+    cw_error err;
+    CHECK_INT(cw_state_load(&st, "", 0, &err), 0);
+    CHECK_INT(st.version, 0);
+    CHECK(json_is_object(st.doc) && json_object_size(st.doc) == 0);
+    cw_state_clear(&st);
+}
+
+static void corrupt_blob_is_internal(void) {
+    static const char *bad[] = {"{", "[]", "{\"v\":1}", "{\"v\":-1,\"s\":{}}", "{\"v\":\"1\",\"s\":{}}",
+                                "{\"v\":1,\"s\":[]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cw_state st;
+        cw_error err;
+        CHECK_INT(cw_state_load(&st, bad[i], strlen(bad[i]), &err), -1);
+        CHECK_INT(err.code, CW_E_INTERNAL);
+        CHECK(st.doc == NULL);
+    }
+}
+
+static void apply_bumps_version_and_round_trips(void) {
+    cw_state st, back;
+    cw_error err;
+    json_t *p1 = cw_state_parse_patch(S("{\"a\":1,\"b\":{\"c\":0.1}}"), &err);
+    json_t *p2 = cw_state_parse_patch(S("{\"b\":null}"), &err);
+    size_t n;
+    char *blob;
+
+    CHECK(p1 && p2);
+    cw_state_load(&st, "", 0, &err);
+    CHECK_INT(cw_state_apply(&st, p1, &err), 0);
+    CHECK_INT(st.version, 1);
+    CHECK_INT(cw_state_apply(&st, p2, &err), 0);
+    CHECK_INT(st.version, 2);
+    blob = cw_state_blob(&st, &n);
+    CHECK_STR(blob, "{\"v\":2,\"s\":{\"a\":1}}");
+    CHECK_INT(cw_state_load(&back, blob, n, &err), 0);
+    CHECK_INT(back.version, 2);
+    CHECK(json_equal(back.doc, st.doc));
+    cw_free(blob);
+    cw_state_clear(&st);
+    cw_state_clear(&back);
+    json_decref(p1);
+    json_decref(p2);
+}
+
+static void reals_print_shortest(void) {
+    cw_state st;
+    cw_error err;
+    json_t *p = cw_state_parse_patch(S("{\"x\":0.1,\"y\":1e300,\"z\":-2.5,\"w\":3.0}"), &err);
+    json_t *view;
+    char *s;
+    cw_state_load(&st, "", 0, &err);
+    cw_state_apply(&st, p, &err);
+    view = cw_state_view(&st, "id1");
+    s = json_dumps(view, JSON_COMPACT);
+    CHECK_STR(s, "{\"id\":\"id1\",\"version\":1,\"state\":{\"x\":0.1,\"y\":1e+300,\"z\":-2.5,\"w\":3.0}}");
+    cw_free(s);
+    json_decref(view);
+    json_decref(p);
+    cw_state_clear(&st);
+}
+
+static void patch_must_be_json_object(void) {
+    static const char *non_objects[] = {"null", "[]", "\"s\"", "1", "true"};
+    static const char *invalid[] = {"", "{", "{\"a\":1}x", "{\"a\":1,\"a\":2}", "\xff", "{'a':1}"};
+    cw_error err;
+    for (size_t i = 0; i < sizeof non_objects / sizeof non_objects[0]; i++) {
+        CHECK(cw_state_parse_patch(S(non_objects[i]), &err) == NULL);
+        CHECK_INT(err.code, CW_E_INVALID_PATCH);
+    }
+    for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+        CHECK(cw_state_parse_patch(S(invalid[i]), &err) == NULL);
+        CHECK_INT(err.code, CW_E_INVALID_JSON);
+    }
+}
+
+static void if_match(void) {
+    cw_error err;
+    CHECK_INT(cw_state_if_match((cw_slice){NULL, 0}, 5, &err), 0);
+    CHECK_INT(cw_state_if_match(S("\"5\""), 5, &err), 0);
+    CHECK_INT(cw_state_if_match(S(" \"4\" , \"5\""), 5, &err), 0);
+    CHECK_INT(cw_state_if_match(S("*"), 0, &err), 0);
+    CHECK_INT(cw_state_if_match(S("\"4\""), 5, &err), -1);
+    CHECK_INT(err.code, CW_E_PRECONDITION);
+    CHECK_INT(cw_state_if_match(S("W/\"5\""), 5, &err), -1); /* weak never matches */
+    CHECK_INT(err.code, CW_E_PRECONDITION);
+    CHECK_INT(cw_state_if_match(S("\"05\""), 5, &err), -1);
+    CHECK_INT(err.code, CW_E_PRECONDITION);
+    CHECK_INT(cw_state_if_match(S("\"abc\""), 5, &err), -1);
+    CHECK_INT(err.code, CW_E_PRECONDITION);
+    CHECK_INT(cw_state_if_match(S("\"99999999999999999999\""), 5, &err), -1);
+    CHECK_INT(err.code, CW_E_PRECONDITION);
+    /* syntax-only check */
+    CHECK_INT(cw_state_if_match(S("\"4\""), -1, &err), 0);
+    static const char *bad[] = {"", "5", "\"5", "\"5\" \"6\"", "\"5\",", ",\"5\"", "W/5", "\"a b\"", "**"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (cw_state_if_match(S(bad[i]), 5, &err) != -1 || err.code != CW_E_INVALID_IF_MATCH) {
+            fprintf(stderr, "    accepted If-Match: [%s]\n", bad[i]);
+            CHECK(!"malformed If-Match accepted");
+        }
+    }
+}
+
+const cw_test cw_tests[] = {
+    {"never_written_is_version_0_empty", never_written_is_version_0_empty},
+    {"corrupt_blob_is_internal", corrupt_blob_is_internal},
+    {"apply_bumps_version_and_round_trips", apply_bumps_version_and_round_trips},
+    {"reals_print_shortest", reals_print_shortest},
+    {"patch_must_be_json_object", patch_must_be_json_object},
+    {"if_match", if_match},
+    {NULL, NULL},
+};

@@ -1,0 +1,205 @@
+// End to end against real `wrangler dev` processes and real HTTP.
+//
+//   main:     wrangler dev -c wrangler.toml -c examples/consumer/wrangler.toml
+//   consumer: wrangler dev -c examples/consumer/wrangler.toml  (its HTTP face;
+//             its STATE_SYNC binding reaches main through the dev registry)
+//
+// Both use a private dev registry and persistence directory under build/, so
+// a developer's own `make dev` is never touched. Appends "e2e <passed>
+// <failed>" to the results file given as argv[2].
+import { spawn } from "node:child_process";
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const results = process.argv[2];
+const root = path.resolve(import.meta.dirname, "../..");
+const work = path.join(root, "build/e2e");
+const persist = path.join(work, "state");
+const env = {
+  ...process.env,
+  WRANGLER_REGISTRY_PATH: path.join(work, "registry"),
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+};
+
+let passed = 0;
+let failed = 0;
+const procs = new Set();
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function start(name, args, port) {
+  const log = [];
+  const p = spawn("wrangler", ["dev", ...args, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  p.stdout.on("data", (d) => log.push(String(d)));
+  p.stderr.on("data", (d) => log.push(String(d)));
+  procs.add(p);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (p.exitCode !== null) break;
+    try {
+      await fetch(base + "/", { signal: AbortSignal.timeout(2000) });
+      return { p, base, log };
+    } catch {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`${name} did not start:\n${log.join("")}`);
+}
+
+async function stop(proc) {
+  if (!proc || proc.p.exitCode !== null) return;
+  const done = new Promise((r) => proc.p.once("exit", r));
+  try {
+    process.kill(-proc.p.pid, "SIGTERM");
+  } catch {}
+  const t = setTimeout(() => {
+    try {
+      process.kill(-proc.p.pid, "SIGKILL");
+    } catch {}
+  }, 5000);
+  await done;
+  clearTimeout(t);
+  procs.delete(proc.p);
+}
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`  ok   e2e.${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`  FAIL e2e.${name}: ${e.message}`);
+  }
+}
+
+function expect(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function json(res) {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`not JSON (${res.status}): ${text.slice(0, 200)}`);
+  }
+}
+
+function patch(base, id, body, headers = {}) {
+  return fetch(`${base}/state/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/merge-patch+json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+async function main() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const mainPort = await freePort();
+  const consumerPort = await freePort();
+  let main = await start("main", ["-c", "wrangler.toml", "-c", "examples/consumer/wrangler.toml"], mainPort);
+  const id = `e2e-${Date.now().toString(36)}`;
+
+  await step("health_and_version", async () => {
+    const h = await fetch(`${main.base}/health`);
+    expect(h.status === 200 && (await json(h)).status === "ok", "health");
+    const v = await json(await fetch(`${main.base}/version`));
+    expect(v.version && v.commit && v.built_at && v.toolchain, `version: ${JSON.stringify(v)}`);
+  });
+
+  await step("two_patches_give_versions_1_and_2", async () => {
+    const r1 = await patch(main.base, id, { a: 1, nested: { x: 1 } });
+    const b1 = await json(r1);
+    expect(r1.status === 200 && b1.version === 1 && r1.headers.get("etag") === '"1"', `first: ${JSON.stringify(b1)}`);
+    const r2 = await patch(main.base, id, { b: 2, nested: { x: null, y: 2 } });
+    const b2 = await json(r2);
+    expect(r2.status === 200 && b2.version === 2, `second: ${JSON.stringify(b2)}`);
+    expect(JSON.stringify(b2.state) === JSON.stringify({ a: 1, nested: { y: 2 }, b: 2 }), `merged: ${JSON.stringify(b2.state)}`);
+  });
+
+  await step("stale_if_match_is_412_and_changes_nothing", async () => {
+    const r = await patch(main.base, id, { c: 3 }, { "if-match": '"1"' });
+    const b = await json(r);
+    expect(r.status === 412 && b.error.code === "precondition_failed", `got ${r.status} ${JSON.stringify(b)}`);
+    const g = await json(await fetch(`${main.base}/state/${id}`));
+    expect(g.version === 2 && g.state.c === undefined, `after 412: ${JSON.stringify(g)}`);
+  });
+
+  await step("bad_input_is_4xx_json", async () => {
+    const r = await fetch(`${main.base}/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: "{" });
+    expect(r.status === 400 && (await json(r)).error.code === "invalid_json", `got ${r.status}`);
+  });
+
+  await step("state_survives_wrangler_dev_restart", async () => {
+    await stop(main);
+    main = await start("main (restarted)", ["-c", "wrangler.toml", "-c", "examples/consumer/wrangler.toml"], mainPort);
+    const g = await json(await fetch(`${main.base}/state/${id}`));
+    expect(g.version === 2 && g.state.b === 2, `after restart: ${JSON.stringify(g)}`);
+  });
+
+  const consumer = await start("consumer", ["-c", "examples/consumer/wrangler.toml"], consumerPort);
+
+  await step("consumer_sync_state_via_service_binding", async () => {
+    let r;
+    // The registry entry of main can take a moment to be picked up.
+    for (let i = 0; i < 20; i++) {
+      r = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", body: JSON.stringify({ fromConsumer: true }) });
+      if (r.status !== 500 && r.status !== 503) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    const b = await json(r);
+    expect(r.status === 200 && b.ok === true && b.version === 3 && b.state.fromConsumer === true, `sync: ${r.status} ${JSON.stringify(b)}`);
+    const g = await json(await fetch(`${main.base}/state/${id}`));
+    expect(g.version === 3 && g.state.fromConsumer === true, `main sees it: ${JSON.stringify(g)}`);
+  });
+
+  await step("consumer_gets_typed_errors", async () => {
+    const r = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": "1" }, body: "{}" });
+    const b = await json(r);
+    expect(r.status === 412 && b.ok === false && b.error.code === "precondition_failed", `stale: ${JSON.stringify(b)}`);
+    const g = await json(await fetch(`${consumer.base}/state/${id}`));
+    expect(g.ok === true && g.version === 3, `getState: ${JSON.stringify(g)}`);
+  });
+
+  await stop(consumer);
+  await stop(main);
+}
+
+function cleanup() {
+  for (const p of procs) {
+    try {
+      process.kill(-p.pid, "SIGKILL");
+    } catch {}
+  }
+}
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+try {
+  await main();
+} catch (e) {
+  failed += 1;
+  console.log(`  FAIL e2e.setup: ${e.message}`);
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+appendFileSync(results, `e2e ${passed} ${failed}\n`);
+process.exit(failed === 0 ? 0 : 1);
