@@ -69,23 +69,28 @@ $(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile | $(JANSSON)/j
 
 $(BUILD)/wasm/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -c $< -o $@
+	@echo "  CC wasm32 $<"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -c $< -o $@
 
 $(BUILD)/wasm/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
+	@echo "  CC wasm32 $<"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
 
 $(BUILD)/wasm/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) -w -c $< -o $@
+	@echo "  CC wasm32 $<"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) -w -c $< -o $@
 
 WASM_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/wasm/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/wasm/jansson/%.o)
 
 $(BUILD)/cw.linked.wasm: $(WASM_OBJS)
-	$(WASM_CC) $(WASM_SYSROOT) $(WASM_LDFLAGS) $^ -o $@
+	@echo "  LD $@"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_LDFLAGS) $^ -o $@
 
 $(WASM): $(BUILD)/cw.linked.wasm
-	wasm-opt -Oz --strip-debug --strip-producers $< -o $@
+	@echo "  WASM-OPT $@"
+	@wasm-opt -Oz --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c $@ | wc -c) gzip"
 
 build: setup
@@ -94,18 +99,21 @@ build: setup
 # --- native build, for the C tests -------------------------------------------
 $(BUILD)/host/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -c $< -o $@
+	@echo "  CC host $<"
+	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -c $< -o $@
 
 $(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -w -c $< -o $@
+	@echo "  CC host $<"
+	@$(HOST_CC) $(HOST_CFLAGS) -w -c $< -o $@
 
 HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/host/jansson/%.o)
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(filter-out tests/c/harness.c,$(wildcard tests/c/test_*.c)))
 
 $(BUILD)/host/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(HOST_OBJS)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< tests/c/harness.c $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
+	@echo "  LD $@"
+	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< tests/c/harness.c $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
 
 # --- tests --------------------------------------------------------------------
 # Each suite appends "<suite> <passed> <failed>" to build/test-results; the

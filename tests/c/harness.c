@@ -47,6 +47,30 @@ int cw_test_split(char *s, char sep, char **fields, int max) {
     return n;
 }
 
+int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields)) {
+    char *data = cw_test_read_file(path, NULL);
+    char *line = data;
+    char *fields[16];
+    int cases = 0;
+    while (line && *line) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (line[0] != '#' && line[0] != '\0') {
+            if (nfields > 16 || cw_test_split(line, '\t', fields, nfields) != nfields) {
+                fprintf(stderr, "    %s: line %d has the wrong number of fields\n", path, cases + 1);
+                cw_check_fail(__FILE__, __LINE__, "data line shape");
+            } else {
+                fn(fields);
+            }
+            cases++;
+        }
+        line = next;
+    }
+    free(data);
+    return cases;
+}
+
 void cw_test_unescape(char *s) {
     char *w = s;
     for (; *s; s++) {

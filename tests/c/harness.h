@@ -52,6 +52,12 @@ char *cw_test_read_file(const char *path, size_t *len);
  * the number of fields. */
 int cw_test_split(char *s, char sep, char **fields, int max);
 
+/* Calls fn(fields) for each data line of a tab-separated file (path relative
+ * to tests/c); blank lines and lines starting with '#' are skipped. A line
+ * without exactly nfields fields fails the current case. Returns the number
+ * of lines handed to fn. */
+int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields));
+
 /* Replaces the two-character escapes \r \n \t \\ in s, in place. */
 void cw_test_unescape(char *s);
 

@@ -9,39 +9,23 @@
 
 static json_t *parse(const char *s) { return json_loads(s, JSON_DECODE_ANY, NULL); }
 
-static void rfc7386_examples(void) {
-    char *data = cw_test_read_file("data/rfc7386.tsv", NULL);
-    char *line = data;
-    int cases = 0;
-
-    while (line && *line) {
-        char *next = strchr(line, '\n');
-        char *f[3];
-        if (next)
-            *next++ = '\0';
-        if (line[0] != '#' && line[0] != '\0') {
-            json_t *target, *patch, *want, *got;
-            CHECK_INT(cw_test_split(line, '\t', f, 3), 3);
-            target = parse(f[0]);
-            patch = parse(f[1]);
-            want = parse(f[2]);
-            CHECK(target && patch && want);
-            got = cw_merge_patch(target, patch);
-            if (!json_equal(got, want)) {
-                char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
-                fprintf(stderr, "    patch %s: got %s, want %s\n", f[1], g ? g : "NULL", f[2]);
-                free(g);
-                CHECK(!"merge result differs");
-            }
-            json_decref(got);
-            json_decref(patch);
-            json_decref(want);
-            cases++;
-        }
-        line = next;
+static void one_example(char **f) {
+    json_t *target = parse(f[0]), *patch = parse(f[1]), *want = parse(f[2]), *got;
+    CHECK(target && patch && want);
+    got = cw_merge_patch(target, patch);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(stderr, "    patch %s: got %s, want %s\n", f[1], g ? g : "NULL", f[2]);
+        free(g);
+        CHECK(!"merge result differs");
     }
-    CHECK_INT(cases, 16);
-    free(data);
+    json_decref(got);
+    json_decref(patch);
+    json_decref(want);
+}
+
+static void rfc7386_examples(void) {
+    CHECK_INT(cw_test_each_case("data/rfc7386.tsv", 3, one_example), 16);
 }
 
 static void absent_target_is_empty_object(void) {
