@@ -10,10 +10,10 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtoa.h"
 #include "jansson.h"
 #include "jansson_private.h"
 #include "strbuffer.h"
@@ -42,29 +42,17 @@ int jsonp_strtod(strbuffer_t *strbuffer, double *out) {
 }
 
 int jsonp_dtostr(char *buffer, size_t size, double value, int precision) {
-    int ret = -1;
-    size_t length;
-
-    if (!isfinite(value))
+    int length;
+    (void)precision; /* always the shortest round-trip form */
+    length = cw_dtoa(value, buffer, size);
+    if (length < 0)
         return -1;
-    if (precision > 0) {
-        ret = snprintf(buffer, size, "%.*g", precision, value);
-    } else {
-        for (int p = 1; p <= 17; p++) {
-            ret = snprintf(buffer, size, "%.*g", p, value);
-            if (ret < 0 || (size_t)ret >= size || strtod(buffer, NULL) == value)
-                break;
-        }
-    }
-    if (ret < 0 || (size_t)ret >= size)
-        return -1;
-    length = (size_t)ret;
     /* Keep a '.' or 'e' so the value reads back as a real, not an integer. */
     if (!strchr(buffer, '.') && !strchr(buffer, 'e')) {
-        if (length + 3 >= size)
+        if ((size_t)length + 3 > size)
             return -1;
         memcpy(buffer + length, ".0", 3);
         length += 2;
     }
-    return (int)length;
+    return length;
 }

@@ -16,6 +16,20 @@ static int path_matches(const char *pattern, cw_slice path, cw_slice *param) {
     return path.n == plen && memcmp(path.p, pattern, plen) == 0;
 }
 
+/* 1 when method is already an entry of the ", "-separated list. */
+static int listed(const char *list, size_t used, const char *method, size_t mlen) {
+    size_t at = 0;
+    while (at < used) {
+        size_t end = at;
+        while (end < used && list[end] != ',')
+            end++;
+        if (end - at == mlen && memcmp(list + at, method, mlen) == 0)
+            return 1;
+        at = end + 2;
+    }
+    return 0;
+}
+
 int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path,
                     cw_match *m, cw_error *err) {
     size_t used = 0;
@@ -36,7 +50,7 @@ int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice p
         }
         path_seen = 1;
         mlen = strlen(table[i].method);
-        if (strstr(m->allow, table[i].method) == NULL && used + mlen + 3 < CW_ALLOW_MAX) {
+        if (!listed(m->allow, used, table[i].method, mlen) && used + mlen + 3 < CW_ALLOW_MAX) {
             if (used) {
                 memcpy(m->allow + used, ", ", 2);
                 used += 2;

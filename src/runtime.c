@@ -11,9 +11,16 @@ static struct {
     uint64_t rng[2];
 } rt;
 
+#ifdef __wasm__
+#include "alloc.h"
+void *cw_malloc(size_t n) { return cw_heap_alloc(n ? n : 1); }
+void *cw_realloc(void *p, size_t n) { return cw_heap_realloc(p, n ? n : 1); }
+void cw_free(void *p) { cw_heap_free(p); }
+#else
 void *cw_malloc(size_t n) { return malloc(n ? n : 1); }
 void *cw_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
 void cw_free(void *p) { free(p); }
+#endif
 
 static uint64_t load64(const unsigned char *p) {
     uint64_t v = 0;
