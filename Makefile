@@ -1,6 +1,10 @@
 # C on Cloudflare Workers: build, test and serve.
 #   make setup   toolchain, npm deps (pinned), Jansson source   (idempotent)
-#   make build   build/cw.wasm, the size-optimized module the worker imports
+#   make build   build/cw.wasm, the size-optimized module the worker imports,
+#                then the size budget (fails the build when over)
+#   make wasm    the module only (what wrangler's [build] hook runs)
+#   make size    sizes, sections, largest functions, imports, linked objects
+#   make startup wrangler check startup: bundle size and startup profile
 #   make test    native C tests, in-workerd tests, end-to-end; one summary line
 #   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
 #   make deploy  wrangler deploy
@@ -24,6 +28,7 @@ WASM    := $(BUILD)/cw.wasm
 
 # --- toolchain --------------------------------------------------------------
 WASM_CC      = $(shell scripts/toolchain.sh cc)
+WASM_AR      = $(shell scripts/toolchain.sh ar)
 WASM_SYSROOT = $(shell scripts/toolchain.sh sysroot)
 HOST_CC     ?= cc
 
@@ -41,7 +46,8 @@ WASM_CFLAGS := --target=wasm32-wasi -Oz -flto -mbulk-memory \
 	-ffunction-sections -fdata-sections -fno-exceptions \
 	-Isrc -I$(JANSSON) -DHAVE_CONFIG_H -DNDEBUG
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memory \
-	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072
+	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072 \
+	-Wl,--Map=$(BUILD)/cw.map -Wl,--why-extract=$(BUILD)/cw.why
 CW_WARN := -Wall -Wextra -Werror -std=c11 -D_DEFAULT_SOURCE
 
 HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H \
@@ -52,7 +58,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup build test test-c test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all setup wasm build size startup size-steps test test-c test-budget test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -88,7 +94,13 @@ $(BUILD)/wasm/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 	@echo "  CC wasm32 $<"
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
 
-WASM_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/wasm/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/wasm/jansson/%.o)
+# Jansson goes in as an archive, so --why-extract says which of its objects
+# were pulled in and by which symbol (make size).
+$(BUILD)/wasm/libjansson.a: $(JANSSON_SRCS:%.c=$(BUILD)/wasm/jansson/%.o)
+	@rm -f $@
+	@$(WASM_AR) rcs $@ $^
+
+WASM_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/wasm/cw/%.o) $(BUILD)/wasm/libjansson.a
 
 $(BUILD)/cw.linked.wasm: $(WASM_OBJS)
 	@echo "  LD $@"
@@ -99,8 +111,21 @@ $(WASM): $(BUILD)/cw.linked.wasm
 	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c $@ | wc -c) gzip"
 
-build: setup
+wasm: setup
 	@$(MAKE) --no-print-directory $(WASM)
+
+build: wasm
+	@node scripts/size-check.mjs
+
+size: build
+	@node scripts/size-report.mjs
+
+startup: build
+	@node scripts/startup.mjs
+
+# Bytes after each step of the pipeline, for the README's table.
+size-steps: wasm
+	@sh scripts/size-steps.sh
 
 # --- native build, for the C tests -------------------------------------------
 $(BUILD)/host/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
@@ -129,6 +154,7 @@ test: setup
 	@$(MAKE) --no-print-directory $(WASM) $(C_TESTS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-c || status=1; \
+	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
@@ -143,6 +169,9 @@ test-c: $(C_TESTS)
 	  (cd tests/c && CW_TEST_RESULTS=$$results ../../$$t) || status=1; \
 	  [ "$$(wc -l < $$results)" -gt "$$before" ] || echo "c 0 1" >> $$results; \
 	done; exit $$status
+
+test-budget: $(WASM)
+	@node tests/budget.mjs $(BUILD)/test-results
 
 test-workerd: $(WASM)
 	@node tests/run-vitest.mjs $(BUILD)/test-results

@@ -15,6 +15,7 @@ static const struct {
                          "id must be 1-128 characters of [A-Za-z0-9._~-]"},
     [CW_E_INVALID_IF_MATCH] = {"invalid_if_match", 400,
                                "If-Match must be * or a list of quoted versions"},
+    [CW_E_UNAUTHORIZED] = {"unauthorized", 401, "a valid bearer token is required"},
     [CW_E_NOT_FOUND] = {"not_found", 404, "no such route"},
     [CW_E_METHOD] = {"method_not_allowed", 405, "method not allowed on this route"},
     [CW_E_PRECONDITION] = {"precondition_failed", 412,

@@ -15,6 +15,7 @@ typedef enum {
     CW_E_INVALID_JSON,     /* 400 body is not valid JSON */
     CW_E_INVALID_ID,       /* 400 state id fails the id grammar */
     CW_E_INVALID_IF_MATCH, /* 400 If-Match header is not an entity-tag list */
+    CW_E_UNAUTHORIZED,     /* 401 missing or wrong bearer token */
     CW_E_NOT_FOUND,        /* 404 no route */
     CW_E_METHOD,           /* 405 route exists, method does not */
     CW_E_PRECONDITION,     /* 412 If-Match does not match the current version */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics.h"
 #include "pipeline.h"
 #include "runtime.h"
 
@@ -27,14 +28,34 @@ CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 /* Frees what cw_alloc returned. NULL is a no-op. */
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 
-/* EDGE stage: handles request envelope req[0..n) at host time now_ms. The
- * result is final, or has forward set; then call cw_resume. Free with
+/* Selects the environment from WORKER_ENV and keeps the operator tokens
+ * (all borrowed; empty when unset). Once per instance. Returns a NUL-
+ * terminated log line for the host to print once, or NULL; C owns it. */
+CW_EXPORT(cw_configure)
+const char *cw_configure(const char *env, size_t env_len, const char *metrics_token,
+                         size_t metrics_len, const char *warmup_token, size_t warmup_len) {
+    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token,
+                                warmup_len);
+}
+
+/* Records the startup phases the host measured (milliseconds), the isolate's
+ * start on the host clock, and how many instances the isolate has made. */
+CW_EXPORT(cw_startup)
+void cw_startup(double instantiate_ms, double init_ms, double config_ms, double isolate_start_ms,
+                uint32_t instances) {
+    cw_metrics_startup(instantiate_ms, init_ms, config_ms, isolate_start_ms, instances);
+}
+
+/* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
+ * CW_FLAG_* flags (1: the cron trigger). The result is final (action 0) or
+ * suspended (action 1 forward, 2 touch); then call cw_resume. Free with
  * cw_result_free. NULL when out of memory or not initialized. */
-CW_EXPORT(cw_handle) cw_result *cw_handle(const char *req, size_t n, double now_ms) {
+CW_EXPORT(cw_handle)
+cw_result *cw_handle(const char *req, size_t n, double now_ms, int flags) {
     cw_ctx *ctx;
     if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_EDGE)))
         return NULL;
-    cw_pipeline_run(ctx, req, n, NULL, 0, NULL, 0, now_ms);
+    cw_pipeline_run(ctx, req, n, NULL, 0, NULL, 0, now_ms, flags & CW_FLAG_SCHEDULED);
     return &ctx->res;
 }
 
@@ -48,13 +69,14 @@ cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len
     cw_ctx *ctx;
     if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_OWNER)))
         return NULL;
-    cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms);
+    cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms, 0);
     return &ctx->res;
 }
 
-/* Completes a forwarded EDGE result with the owner's status, head and body
- * (borrowed). status 0: the owner failed. Returns 0, or -1 when r was not
- * waiting on a forward. r stays owned by the caller (cw_result_free). */
+/* Completes a suspended EDGE result with the host's answer (borrowed): the
+ * owner's status, head and body for a forward (status 0: the owner failed),
+ * or 200 and the touch report for a touch. Returns 0, or -1 when r was not
+ * suspended. r stays owned by the caller (cw_result_free). */
 CW_EXPORT(cw_resume)
 int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const char *body,
               size_t body_len, double now_ms) {

@@ -5,12 +5,12 @@
  * before a Durable Object is woken, and validate again as owner. */
 #include <string.h>
 
+#include "auth.h"
 #include "buildinfo.h"
+#include "metrics.h"
 #include "pipeline.h"
+#include "runtime.h"
 #include "state.h"
-
-/* Largest PATCH body accepted, in bytes. */
-#define CW_BODY_LIMIT (1u << 20)
 
 static int h_health(cw_ctx *ctx) {
     json_t *body = json_object();
@@ -100,8 +100,8 @@ static int h_state_patch(cw_ctx *ctx) {
         return -1;
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
-    if (ctx->req->body.n > CW_BODY_LIMIT)
-        return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the 1 MiB limit");
+    if (ctx->req->body.n > cw_runtime_config()->body_limit)
+        return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     if (cw_state_if_match(if_match, -1, &ctx->err) < 0)
         return -1;
     patch = cw_state_parse_patch(ctx->req->body, &ctx->err);
@@ -126,10 +126,110 @@ out:
     return rc;
 }
 
+/* GET /metrics: Prometheus text. Needs the metrics token when one is set;
+ * open without one only where the environment does not require tokens. */
+static int h_metrics(cw_ctx *ctx) {
+    cw_buf out = CW_BUF_INIT;
+    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
+                       !cw_runtime_config()->tokens_required, &ctx->err) < 0)
+        return -1;
+    cw_metrics_render(&out, ctx->t0_ms, cw_runtime_memory_bytes());
+    return cw_respond_buf(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
+}
+
+static json_t *ms_value(double ms) {
+    return json_real(ms > 0 ? (double)(long long)(ms * 1000 + 0.5) / 1000 : 0);
+}
+
+static json_t *touched_entry(const char *id, int ok, double ms) {
+    json_t *e = json_object();
+    json_object_set_new(e, "id", json_string(id));
+    json_object_set_new(e, "ok", json_boolean(ok));
+    json_object_set_new(e, "ms", ms_value(ms));
+    return e;
+}
+
+/* Finishes a warmup with the host's report of each Durable Object touched:
+ * a JSON array of {"id","ok","ms"}. Entries for ids the config does not list,
+ * or malformed ones, are ignored; listed ids with no entry report ok false. */
+static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                         const char *body, size_t body_len) {
+    const cw_config *cfg = cw_runtime_config();
+    json_t *touched = status == 200 ? json_loadb(body, body_len, 0, NULL) : NULL;
+    json_t *out = json_object(), *warmed = json_object(), *module = json_object();
+    json_t *config = json_object(), *dos = json_array();
+
+    (void)head;
+    (void)head_len;
+    if (!out || !warmed || !module || !config || !dos) {
+        json_decref(touched);
+        json_decref(out);
+        json_decref(warmed);
+        json_decref(module);
+        json_decref(config);
+        json_decref(dos);
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    }
+    json_object_set_new(module, "instantiate_ms",
+                        ms_value(cw_metrics_phase_ms(CW_PHASE_INSTANTIATE)));
+    json_object_set_new(module, "init_ms", ms_value(cw_metrics_phase_ms(CW_PHASE_INIT)));
+    json_object_set_new(config, "env", json_string(cfg->name));
+    json_object_set_new(config, "config_ms", ms_value(cw_metrics_phase_ms(CW_PHASE_CONFIG)));
+    for (const char *const *w = cfg->warm_ids; *w; w++) {
+        size_t i;
+        json_t *item;
+        int ok = 0;
+        double ms = 0;
+        json_array_foreach(touched, i, item) {
+            const char *id = json_string_value(json_object_get(item, "id"));
+            if (id && strcmp(id, *w) == 0 && json_is_number(json_object_get(item, "ms"))) {
+                ok = json_is_true(json_object_get(item, "ok"));
+                ms = json_number_value(json_object_get(item, "ms"));
+                break;
+            }
+        }
+        json_array_append_new(dos, touched_entry(*w, ok, ms));
+    }
+    json_decref(touched);
+    json_object_set_new(warmed, "module", module);
+    json_object_set_new(warmed, "config", config);
+    json_object_set_new(warmed, "durable_objects", dos);
+    json_object_set_new(out, "warmed", warmed);
+    json_object_set_new(out, "trigger",
+                        json_string(ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http"));
+    json_object_set_new(out, "total_ms", ms_value(ctx->t1_ms - ctx->t0_ms));
+    return cw_respond_json(ctx, 200, out);
+}
+
+/* POST /internal/warmup (and the cron trigger): the module and config are
+ * warm by the time this runs; the host then touches the Durable Objects the
+ * environment lists, and warmup_finish reports what was warmed and how long
+ * each part took. HTTP callers need the warmup token; cron does not. */
+static int h_warmup(cw_ctx *ctx) {
+    cw_buf ids = CW_BUF_INIT;
+    int rc;
+    if (!(ctx->flags & CW_FLAG_SCHEDULED) &&
+        cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
+                       &ctx->err) < 0)
+        return -1;
+    cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
+    for (const char *const *w = cw_runtime_config()->warm_ids; *w; w++) {
+        if (ids.len)
+            cw_buf_append(&ids, "\n", 1);
+        cw_buf_puts(&ids, *w);
+    }
+    rc = ids.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+                    : cw_touch(ctx, ids.p ? ids.p : "", ids.len, warmup_finish);
+    cw_buf_free(&ids);
+    return rc;
+}
+
 const cw_route cw_routes[] = {
     {"GET", "/health", "health", h_health},
     {"GET", "/version", "version", h_version},
     {"GET", "/state/*", "state.get", h_state_get},
     {"PATCH", "/state/*", "state.patch", h_state_patch},
+    {"GET", "/metrics", "metrics", h_metrics},
+    {"POST", "/internal/warmup", "internal.warmup", h_warmup},
 };
 const size_t cw_routes_len = sizeof(cw_routes) / sizeof(cw_routes[0]);

@@ -1,18 +1,23 @@
 /* pipeline.c - request context lifecycle and the middleware chain.
  *
  * The chain is a fixed table of (before, after) hooks. befores run in order
- * and may stop the chain; the handler runs when all of them pass; afters run
- * in reverse, exactly once, when the response is final. An EDGE request that
- * forwards is suspended between the handler and the afters. */
+ * and may answer early or stop with an error; the handler runs when all of
+ * them pass; afters run in reverse, exactly once, when the response is final.
+ * An EDGE request that forwards or touches is suspended between the handler
+ * and the afters, and cw_pipeline_resume completes it. */
 #include "pipeline.h"
 
 #include <string.h>
 
+#include "metrics.h"
 #include "runtime.h"
+
+enum { NEXT = 0, ANSWERED = 1, STOP = -1 };
 
 typedef struct {
     const char *name;
-    int (*before)(cw_ctx *ctx); /* -1 stops the chain (ctx->err is set) */
+    int (*before)(cw_ctx *ctx); /* NEXT; ANSWERED or STOP (ctx->err set) skip
+                                   the rest of the befores and the handler */
     void (*after)(cw_ctx *ctx);
 } cw_middleware;
 
@@ -36,19 +41,120 @@ static int valid_rid(const char *p, size_t n) {
 static int rid_before(cw_ctx *ctx) {
     static const char hex[] = "0123456789abcdef";
     if (ctx->rid[0])
-        return 0;
+        return NEXT;
     for (int half = 0; half < 2; half++) {
         uint64_t r = cw_runtime_rand64();
         for (int i = 0; i < 16; i++, r >>= 4)
             ctx->rid[half * 16 + i] = hex[r & 15];
     }
     ctx->rid[CW_RID_LEN] = '\0';
-    return 0;
+    return NEXT;
 }
 
 static void rid_after(cw_ctx *ctx) {
     if (ctx->stage == CW_STAGE_EDGE)
         cw_header_add(ctx, "x-request-id", ctx->rid);
+}
+
+/* --- middleware: CORS, for the environment's configured origins only ---- */
+
+static int cors_before(cw_ctx *ctx) {
+    cw_slice origin;
+    if (ctx->stage != CW_STAGE_EDGE || !ctx->req)
+        return NEXT;
+    origin = cw_http_header(ctx->req, "origin");
+    if (!cw_slice_eq(ctx->req->method, "OPTIONS") || !origin.p ||
+        !cw_http_header(ctx->req, "access-control-request-method").p ||
+        !cw_config_origin_allowed(cw_runtime_config(), origin.p, origin.n))
+        return NEXT;
+    /* A preflight from an allowed origin; cors_after adds the origin. */
+    ctx->res.status = 204;
+    cw_header_add(ctx, "access-control-allow-methods", "GET, PATCH, POST, OPTIONS");
+    cw_header_add(ctx, "access-control-allow-headers",
+                  "authorization, content-type, if-match");
+    cw_header_add(ctx, "access-control-max-age", "600");
+    return ANSWERED;
+}
+
+static void cors_after(cw_ctx *ctx) {
+    if (ctx->stage != CW_STAGE_EDGE)
+        return;
+    /* The origin was copied at the start: req is gone after a suspension. */
+    if (ctx->origin[0] &&
+        cw_config_origin_allowed(cw_runtime_config(), ctx->origin, strlen(ctx->origin))) {
+        cw_header_add(ctx, "access-control-allow-origin", ctx->origin);
+        cw_header_add(ctx, "access-control-expose-headers", "etag, x-request-id, server-timing");
+    }
+    cw_header_add(ctx, "vary", "origin");
+}
+
+/* --- middleware: Server-Timing (cold on the instance's first response) -- */
+
+static void timing_after(cw_ctx *ctx) {
+    cw_buf v = CW_BUF_INIT;
+    if (ctx->stage != CW_STAGE_EDGE)
+        return;
+    if (!ctx->cold) {
+        cw_header_add(ctx, "server-timing", "warm");
+        return;
+    }
+    cw_buf_puts(&v, "cold");
+    for (int p = 0; p < CW_PHASE_COUNT; p++) {
+        cw_buf_puts(&v, ", ");
+        cw_buf_puts(&v, cw_metrics_phase_name((cw_phase)p));
+        cw_buf_puts(&v, ";dur=");
+        cw_metrics_put_ms(&v, cw_metrics_phase_ms((cw_phase)p));
+    }
+    if (!v.broken)
+        cw_header_add(ctx, "server-timing", v.p);
+    cw_buf_free(&v);
+}
+
+/* --- middleware: one structured log line per request ------------------ */
+
+static void log_after(cw_ctx *ctx) {
+    json_t *line;
+    int status = (int)ctx->res.status;
+    double dur = ctx->t1_ms - ctx->t0_ms;
+    cw_log_level level = status >= 500 ? CW_LOG_ERROR : status >= 400 ? CW_LOG_WARN : CW_LOG_INFO;
+
+    if (ctx->stage != CW_STAGE_EDGE || level < cw_runtime_config()->log_level)
+        return;
+    line = json_object();
+    if (!line)
+        return;
+    json_object_set_new(line, "level",
+                        json_string(level == CW_LOG_ERROR  ? "error"
+                                    : level == CW_LOG_WARN ? "warn"
+                                                           : "info"));
+    json_object_set_new(line, "msg", json_string("request"));
+    json_object_set_new(line, "request_id", json_string(ctx->rid));
+    json_object_set_new(line, "method", json_string(ctx->method));
+    json_object_set_new(line, "route", json_string(ctx->route ? ctx->route->name : "unmatched"));
+    json_object_set_new(line, "status", json_integer(status));
+    json_object_set_new(line, "start", json_string(ctx->cold ? "cold" : "warm"));
+    json_object_set_new(line, "duration_us", json_integer(dur > 0 ? (json_int_t)(dur * 1000) : 0));
+    if (ctx->flags & CW_FLAG_SCHEDULED)
+        json_object_set_new(line, "trigger", json_string("cron"));
+    if (ctx->id_len)
+        json_object_set_new(line, "id", json_string(ctx->id));
+    if (ctx->err.code != CW_E_NONE)
+        json_object_set_new(line, "error", json_string(cw_error_name(ctx->err.code)));
+    /* A log line that cannot be built is dropped; the response still goes. */
+    if (json_dump_callback(line, dump_to_buf, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
+        cw_buf_free(&ctx->log);
+    json_decref(line);
+}
+
+/* --- middleware: metrics ---------------------------------------------- */
+
+static void metrics_after(cw_ctx *ctx) {
+    if (ctx->stage != CW_STAGE_EDGE)
+        return;
+    ctx->cold = cw_metrics_claim_cold();
+    if (ctx->cold)
+        cw_metrics_phase(CW_PHASE_FIRST_REQUEST, ctx->t1_ms - ctx->t0_ms);
+    cw_metrics_request(ctx->route ? ctx->route->name : "unmatched", (int)ctx->res.status);
 }
 
 /* --- middleware: error mapping ---------------------------------------- */
@@ -62,6 +168,8 @@ static void errors_after(cw_ctx *ctx) {
         return;
     ctx->res.status = (uint32_t)cw_error_status(ctx->err.code);
     ctx->body.len = 0;
+    if (ctx->err.code == CW_E_UNAUTHORIZED)
+        cw_header_add(ctx, "www-authenticate", "Bearer");
     body = json_object();
     error = json_object();
     if (!body || !error || json_object_set_new(body, "error", error) < 0 ||
@@ -77,46 +185,17 @@ static void errors_after(cw_ctx *ctx) {
     cw_respond_json(ctx, (int)ctx->res.status, body);
 }
 
-/* --- middleware: one structured log line per request ------------------ */
-
-static void log_after(cw_ctx *ctx) {
-    json_t *line;
-    int status = (int)ctx->res.status;
-    double dur = ctx->t1_ms - ctx->t0_ms;
-
-    if (ctx->stage != CW_STAGE_EDGE)
-        return;
-    line = json_object();
-    if (!line)
-        return;
-    json_object_set_new(line, "level",
-                        json_string(status >= 500 ? "error" : status >= 400 ? "warn" : "info"));
-    json_object_set_new(line, "msg", json_string("request"));
-    json_object_set_new(line, "request_id", json_string(ctx->rid));
-    json_object_set_new(line, "method", json_string(ctx->method));
-    json_object_set_new(line, "route", json_string(ctx->route ? ctx->route->name : "unmatched"));
-    json_object_set_new(line, "status", json_integer(status));
-    json_object_set_new(line, "duration_us", json_integer(dur > 0 ? (json_int_t)(dur * 1000) : 0));
-    if (ctx->id_len)
-        json_object_set_new(line, "id", json_string(ctx->id));
-    if (ctx->err.code != CW_E_NONE)
-        json_object_set_new(line, "error", json_string(cw_error_name(ctx->err.code)));
-    /* A log line that cannot be built is dropped; the response still goes. */
-    if (json_dump_callback(line, dump_to_buf, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
-        cw_buf_free(&ctx->log);
-    json_decref(line);
-}
-
 static const cw_middleware chain[] = {
-    {"request_id", rid_before, rid_after},
-    {"log", NULL, log_after},
-    {"errors", NULL, errors_after},
+    {"request_id", rid_before, rid_after}, {"cors", cors_before, cors_after},
+    {"timing", NULL, timing_after},        {"log", NULL, log_after},
+    {"metrics", NULL, metrics_after},      {"errors", NULL, errors_after},
 };
 #define CHAIN_LEN (sizeof(chain) / sizeof(chain[0]))
 
-static void run_afters(cw_ctx *ctx, size_t ran, double now_ms) {
+/* Every after hook runs, in reverse order, once. */
+static void run_afters(cw_ctx *ctx, double now_ms) {
     ctx->t1_ms = now_ms;
-    for (size_t i = ran; i-- > 0;)
+    for (size_t i = CHAIN_LEN; i-- > 0;)
         if (chain[i].after)
             chain[i].after(ctx);
     ctx->final = 1;
@@ -140,6 +219,7 @@ void cw_pipeline_free(cw_ctx *ctx) {
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
     cw_buf_free(&ctx->log);
+    cw_buf_free(&ctx->touch);
     cw_free(ctx->commit);
     cw_free(ctx);
 }
@@ -172,70 +252,82 @@ static void take_result(cw_ctx *ctx) {
     r->log_len = (uint32_t)ctx->log.len;
 }
 
-static void dispatch(cw_ctx *ctx, const char *bytes, size_t n) {
-    cw_request req;
-    cw_match m;
-
-    if (cw_http_parse(bytes, n, &req, &ctx->err) < 0)
-        return;
-    ctx->req = &req;
-    {
-        size_t mlen = req.method.n < sizeof(ctx->method) - 1 ? req.method.n : sizeof(ctx->method) - 1;
-        memcpy(ctx->method, req.method.p, mlen);
-        ctx->method[mlen] = '\0';
-    }
-    if (cw_router_match(cw_routes, cw_routes_len, req.method, req.path, &m, &ctx->err) < 0) {
-        if (ctx->err.code == CW_E_METHOD)
-            cw_header_add(ctx, "allow", m.allow);
-    } else {
-        ctx->route = m.route;
-        ctx->param = m.param;
-        m.route->handler(ctx);
-    }
-    ctx->req = NULL;
-    ctx->param = (cw_slice){NULL, 0};
+static void copy_cstr(char *dst, size_t cap, cw_slice s) {
+    size_t n = s.p ? (s.n < cap - 1 ? s.n : cap - 1) : 0;
+    if (n)
+        memcpy(dst, s.p, n);
+    dst[n] = '\0';
 }
 
-void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, size_t blob_len,
-                     const char *rid, size_t rid_len, double now_ms) {
-    size_t ran = 0;
+static void dispatch(cw_ctx *ctx) {
+    const cw_request *req = ctx->req;
+    cw_match m;
+
+    if (cw_router_match(cw_routes, cw_routes_len, req->method, req->path, &m, &ctx->err) < 0) {
+        if (ctx->err.code == CW_E_METHOD)
+            cw_header_add(ctx, "allow", m.allow);
+        return;
+    }
+    ctx->route = m.route;
+    ctx->param = m.param;
+    m.route->handler(ctx);
+}
+
+void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob, size_t blob_len,
+                     const char *rid, size_t rid_len, double now_ms, int flags) {
+    cw_request req;
+    int answered = 0;
 
     ctx->t0_ms = now_ms;
+    ctx->flags = flags;
     ctx->state_blob = blob;
     ctx->state_len = blob ? blob_len : 0;
     if (rid && valid_rid(rid, rid_len)) {
         memcpy(ctx->rid, rid, CW_RID_LEN);
         ctx->rid[CW_RID_LEN] = '\0';
     }
-    for (; ran < CHAIN_LEN; ran++)
-        if (chain[ran].before && chain[ran].before(ctx) < 0)
-            break;
-    if (ran == CHAIN_LEN)
-        dispatch(ctx, req, n);
+    if (cw_http_parse(bytes, n, &req, &ctx->err) == 0) {
+        ctx->req = &req;
+        copy_cstr(ctx->method, sizeof ctx->method, req.method);
+        copy_cstr(ctx->origin, sizeof ctx->origin, cw_http_header(&req, "origin"));
+    }
+    /* Even an unparsable envelope (its error already recorded) gets a
+     * request id and the after hooks. */
+    for (size_t i = 0; i < CHAIN_LEN && !answered; i++)
+        answered = chain[i].before ? chain[i].before(ctx) != NEXT : 0;
+    if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
+        dispatch(ctx);
+    ctx->req = NULL;
+    ctx->param = (cw_slice){NULL, 0};
     ctx->state_blob = NULL;
-    if (ctx->res.forward_len && ctx->err.code == CW_E_NONE) {
+    if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
         take_result(ctx); /* suspended: afters run in cw_pipeline_resume */
         return;
     }
+    ctx->res.action = CW_ACTION_NONE;
     ctx->res.forward = NULL;
     ctx->res.forward_len = 0;
-    run_afters(ctx, ran, now_ms);
+    run_afters(ctx, now_ms);
 }
 
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len,
                        const char *body, size_t body_len, double now_ms) {
-    if (ctx->final || !ctx->res.forward_len)
+    if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
+    ctx->res.action = CW_ACTION_NONE;
     ctx->res.forward = NULL;
     ctx->res.forward_len = 0;
-    if (status < 100 || status > 599) {
+    ctx->t1_ms = now_ms;
+    if (ctx->on_resume) {
+        ctx->on_resume(ctx, status, head, head_len, body, body_len);
+    } else if (status < 100 || status > 599) {
         cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
     } else {
         ctx->res.status = (uint32_t)status;
         cw_buf_append(&ctx->head, head, head_len);
         cw_buf_append(&ctx->body, body, body_len);
     }
-    run_afters(ctx, CHAIN_LEN, now_ms);
+    run_afters(ctx, now_ms);
     return 0;
 }
 
@@ -261,9 +353,33 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     return cw_header_add(ctx, "content-type", "application/json");
 }
 
+int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
+    if (b->broken) {
+        cw_buf_free(b);
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    }
+    cw_buf_free(&ctx->body);
+    ctx->body = *b;
+    *b = (cw_buf)CW_BUF_INIT;
+    ctx->res.status = (uint32_t)status;
+    return cw_header_add(ctx, "content-type", content_type);
+}
+
 int cw_forward(cw_ctx *ctx) {
     ctx->res.status = 0;
+    ctx->res.action = CW_ACTION_FORWARD;
     ctx->res.forward = ctx->id;
     ctx->res.forward_len = (uint32_t)ctx->id_len;
+    return 0;
+}
+
+int cw_touch(cw_ctx *ctx, const char *ids, size_t n, cw_resume_fn fn) {
+    if (cw_buf_append(&ctx->touch, ids, n) < 0)
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    ctx->res.status = 0;
+    ctx->res.action = CW_ACTION_TOUCH;
+    ctx->res.forward = ctx->touch.p ? ctx->touch.p : "";
+    ctx->res.forward_len = (uint32_t)ctx->touch.len;
+    ctx->on_resume = fn;
     return 0;
 }

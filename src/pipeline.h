@@ -6,8 +6,10 @@
  *         context is suspended until cw_pipeline_resume hands back its answer.
  *   OWNER (inside that Durable Object): the same handler runs against the
  *         stored state and may produce a commit blob for the host to persist.
- * Middleware (request id, log line, error mapping) wraps every handler; its
- * "after" hooks run once, when the response is final.
+ * Middleware (request id, CORS, Server-Timing, log line, metrics, error
+ * mapping) wraps every handler; its "after" hooks run once, when the response
+ * is final. A handler may also suspend the edge to have the host touch a list
+ * of Durable Objects (warmup); it then finishes in its resume hook.
  *
  * Handlers share one signature: int handler(cw_ctx *ctx). They return 0
  * after cw_respond_json/cw_forward, or -1 after setting ctx->err. */
@@ -27,6 +29,19 @@
 
 enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
 
+/* What a suspended edge result asks of the host (cw_result.action). */
+enum {
+    CW_ACTION_NONE = 0,    /* final: answer with status, head, body */
+    CW_ACTION_FORWARD = 1, /* run this request as owner in Durable Object `forward` */
+    CW_ACTION_TOUCH = 2    /* touch each Durable Object named in `forward` (one id a
+                              line), then resume with a JSON array of
+                              {"id","ok","ms"} as the body */
+};
+
+/* cw_pipeline_run flags. */
+enum {
+    CW_FLAG_SCHEDULED = 1 /* the request comes from the cron trigger, not HTTP */
+};
 #define CW_RID_LEN 32
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
@@ -46,11 +61,21 @@ typedef struct {
     uint32_t request_id_len;
     const char *log;         /* EDGE: the one structured log line, when final */
     uint32_t log_len;
+    uint32_t action;         /* CW_ACTION_*: what a suspended result asks for */
 } cw_result;
 
-typedef struct cw_ctx {
+typedef struct cw_ctx cw_ctx;
+
+/* Finishes a suspended request with the host's answer (borrowed); ctx->t1_ms
+ * is the resume time. Returns 0 after responding, or -1 with ctx->err set. */
+typedef int (*cw_resume_fn)(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                            const char *body, size_t body_len);
+
+struct cw_ctx {
     cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
     int stage;
+    int flags;             /* CW_FLAG_* */
+    cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
     const cw_request *req; /* borrowed, valid only inside cw_pipeline_run */
     const cw_route *route;
     cw_slice param;         /* raw route parameter, borrowed like req */
@@ -59,15 +84,18 @@ typedef struct cw_ctx {
     cw_error err;
     cw_buf head, body, log;
     char *commit; /* owned, from cw_state_blob */
+    cw_buf touch; /* ids for CW_ACTION_TOUCH */
     size_t commit_len;
     char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
     size_t id_len;
     char rid[CW_RID_LEN + 1];
     char method[16];
+    char origin[128]; /* the Origin header, copied for the after hooks */
     double t0_ms; /* host clock when the request arrived, milliseconds */
     double t1_ms; /* host clock when the response became final */
+    int cold;     /* 1: the first final edge response of this instance */
     int final;    /* 1 once the after hooks have run */
-} cw_ctx;
+};
 
 /* A new context for stage: free with cw_pipeline_free. NULL on no memory. */
 cw_ctx *cw_pipeline_new(int stage);
@@ -77,7 +105,7 @@ cw_ctx *cw_pipeline_new(int stage);
  * never written) and rid the edge's request id; both borrowed. Always
  * produces ctx->res: final, or suspended with res.forward set (EDGE). */
 void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, size_t blob_len,
-                     const char *rid, size_t rid_len, double now_ms);
+                     const char *rid, size_t rid_len, double now_ms, int flags);
 
 /* Completes a suspended EDGE context with the owner's answer (head and body
  * borrowed, copied). status 0 means the owner could not be reached, which is
@@ -96,9 +124,18 @@ int cw_header_add(cw_ctx *ctx, const char *name, const char *value);
 /* Sets status and a JSON body (stolen). Returns 0, or -1 with ctx->err set. */
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
 
+/* Sets status, content type and the body taken from b (b is emptied).
+ * Returns 0, or -1 with ctx->err set when b is broken. */
+int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b);
+
 /* Suspends the EDGE stage: the Durable Object for ctx->id must run this
  * request in the OWNER stage. Returns 0. */
 int cw_forward(cw_ctx *ctx);
+
+/* Suspends the EDGE stage: the host touches the Durable Objects named in
+ * ids (one a line, copied) and resumes; fn builds the response. Returns 0,
+ * or -1 with ctx->err set when out of memory. */
+int cw_touch(cw_ctx *ctx, const char *ids, size_t n, cw_resume_fn fn);
 
 /* The request table, defined with the handlers. */
 extern const cw_route cw_routes[];

@@ -9,6 +9,10 @@
 static struct {
     int ready;
     uint64_t rng[2];
+    int configured;
+    const cw_config *config;
+    char *metrics_token, *warmup_token; /* owned, NUL-terminated */
+    char *warning;                      /* owned log line, or NULL */
 } rt;
 
 #ifdef __wasm__
@@ -55,4 +59,58 @@ uint64_t cw_runtime_rand64(void) {
     rt.rng[0] = ((s0 << 24) | (s0 >> 40)) ^ s1 ^ (s1 << 16);
     rt.rng[1] = (s1 << 37) | (s1 >> 27);
     return r;
+}
+
+static char *copy_token(const char *p, size_t n) {
+    char *t = cw_malloc(n + 1);
+    if (t) {
+        if (n)
+            memcpy(t, p, n);
+        t[n] = '\0';
+    }
+    return t;
+}
+
+const char *cw_runtime_configure(const char *env, size_t n, const char *metrics_token,
+                                 size_t metrics_len, const char *warmup_token, size_t warmup_len) {
+    int fallback;
+    json_t *line;
+    char shown[65];
+    size_t k;
+
+    if (rt.configured)
+        return NULL;
+    rt.configured = 1;
+    rt.config = cw_config_select(env, n, &fallback);
+    rt.metrics_token = copy_token(metrics_token, metrics_len);
+    rt.warmup_token = copy_token(warmup_token, warmup_len);
+    if (!fallback)
+        return NULL;
+    /* Show the unknown value safely: printable ASCII, at most 64 bytes. */
+    for (k = 0; k < n && k < sizeof shown - 1; k++)
+        shown[k] = (env[k] >= 0x20 && env[k] < 0x7f) ? env[k] : '?';
+    shown[k] = '\0';
+    line = json_object();
+    json_object_set_new(line, "level", json_string("warn"));
+    json_object_set_new(line, "msg", json_string("unknown WORKER_ENV; using production"));
+    json_object_set_new(line, "worker_env", json_string(shown));
+    rt.warning = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    return rt.warning;
+}
+
+const cw_config *cw_runtime_config(void) {
+    int fallback;
+    return rt.config ? rt.config : cw_config_select(NULL, 0, &fallback);
+}
+
+const char *cw_runtime_metrics_token(void) { return rt.metrics_token ? rt.metrics_token : ""; }
+const char *cw_runtime_warmup_token(void) { return rt.warmup_token ? rt.warmup_token : ""; }
+
+uint64_t cw_runtime_memory_bytes(void) {
+#ifdef __wasm__
+    return (uint64_t)__builtin_wasm_memory_size(0) * 65536u;
+#else
+    return 0;
+#endif
 }

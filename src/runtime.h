@@ -1,9 +1,13 @@
 /* runtime.h - the allocator and the per-instance global state.
  *
- * Global state (the only mutable globals in the module; all live here):
- *   - rt.ready: set once by cw_runtime_init, guards against double init.
- *   - rt.rng:   xoshiro-style generator state for request ids, seeded from
- *               the host's CSPRNG bytes handed to cw_runtime_init.
+ * Global state (the only mutable globals in the module):
+ *   - runtime.c rt.ready:  set once by cw_runtime_init (once-guard).
+ *   - runtime.c rt.rng:    generator state for request ids, seeded from the
+ *                          host's CSPRNG bytes handed to cw_runtime_init.
+ *   - runtime.c rt.config, rt.*_token, rt.configured: the environment row and
+ *                          operator tokens, set once by cw_runtime_configure.
+ *   - metrics.c m:         startup phases and request counters.
+ *   - alloc.c heap:        free lists and bump region (wasm32 only).
  * Jansson's own hashtable seed is set from the same bytes at init, so its
  * hash-flooding protection never falls back to time or pid.
  *
@@ -15,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+
 /* Initializes the runtime from n (>= 16) bytes of host randomness (borrowed).
  * Idempotent: later calls return 0 and change nothing. Returns 0, or -1 when
  * fewer than 16 bytes are given. */
@@ -25,6 +31,24 @@ int cw_runtime_ready(void);
 
 /* Next 64 random bits from the instance generator. Not for secrets. */
 uint64_t cw_runtime_rand64(void);
+
+/* Selects the environment row for WORKER_ENV (env, n bytes) and keeps copies
+ * of the operator tokens (empty when not configured). All arguments are
+ * borrowed. Only the first call takes effect (once-guard); later calls return
+ * NULL. Returns a log line to print once (a warning naming an unknown
+ * environment), or NULL. The line stays valid for the instance's lifetime. */
+const char *cw_runtime_configure(const char *env, size_t n, const char *metrics_token,
+                                 size_t metrics_len, const char *warmup_token, size_t warmup_len);
+
+/* The selected environment row; the production row until configured. */
+const cw_config *cw_runtime_config(void);
+
+/* The configured tokens, NUL-terminated; "" when not set. */
+const char *cw_runtime_metrics_token(void);
+const char *cw_runtime_warmup_token(void);
+
+/* Bytes of linear memory (wasm32), or 0 on the host. */
+uint64_t cw_runtime_memory_bytes(void);
 
 /* malloc/realloc/free under one name. cw_malloc(0) returns a unique pointer.
  * Return NULL on failure; cw_free(NULL) is a no-op. */

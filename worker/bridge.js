@@ -1,8 +1,10 @@
 // The JS half of the C/JS boundary (the C half is src/exports.c). Nothing
 // else in the worker touches wasm memory.
 //
-// - One instance per isolate, created on first use (once-guard), seeded from
-//   crypto.getRandomValues through cw_init.
+// - One instance per isolate, created on first use (once-guard): instantiate,
+//   _initialize + cw_init (seeded from crypto.getRandomValues), then
+//   cw_configure (WORKER_ENV and the operator tokens). Each phase is timed
+//   and handed to C, which reports it in Server-Timing and /metrics.
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
 // - Views of memory are re-made after every call, since calls may grow it.
@@ -14,13 +16,22 @@ const text = new TextDecoder();
 
 // The module's imports, exactly: none. It needs no clock, no files and no
 // randomness beyond the seed handed to cw_init.
-const imports = {};
+export const imports = {};
 
 let live = null; // the instance's exports, or null until first use / after a trap
+let instances = 0; // instances this isolate has created
+const isolateStart = performance.now(); // global scope runs once per isolate
 
-function instance() {
+function putString(x, s) {
+  const bytes = utf8.encode(s ?? "");
+  return [put(x, bytes), bytes.length];
+}
+
+function instance(env) {
   if (live) return live;
+  const t0 = performance.now();
   const x = new WebAssembly.Instance(wasmModule, imports).exports;
+  const t1 = performance.now();
   x._initialize();
   const seed = crypto.getRandomValues(new Uint8Array(32));
   const p = put(x, seed);
@@ -29,8 +40,32 @@ function instance() {
   } finally {
     x.cw_dealloc(p);
   }
+  const t2 = performance.now();
+  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN].map((v) => putString(x, v));
+  try {
+    const warning = x.cw_configure(...args.flat());
+    if (warning) console.warn(cstring(x, warning));
+  } finally {
+    args.forEach(([ptr]) => x.cw_dealloc(ptr));
+  }
+  const t3 = performance.now();
+  instances += 1;
+  x.cw_startup(t1 - t0, t2 - t1, t3 - t2, isolateStart, instances);
   live = x;
   return x;
+}
+
+// Instantiates (once) without handling a request: for warming in global
+// scope or ahead of traffic.
+export function warm(env) {
+  instance(env);
+}
+
+function cstring(x, ptr) {
+  const mem = new Uint8Array(x.memory.buffer);
+  let end = ptr;
+  while (mem[end]) end++;
+  return text.decode(mem.subarray(ptr, end));
 }
 
 // Runs fn(x) against the live instance; a trap discards it.
@@ -51,7 +86,7 @@ function put(x, bytes) {
   return p;
 }
 
-// Reads cw_result (src/pipeline.h): 13 little-endian u32 fields.
+// Reads cw_result (src/pipeline.h): 14 little-endian u32 fields.
 function read(x, r) {
   if (!r) throw new Error("wasm module could not allocate a request context");
   const v = new DataView(x.memory.buffer);
@@ -63,22 +98,23 @@ function read(x, r) {
     head: str(4),
     body: view(12).slice(),
     commit: u32(24) ? str(20) : null,
-    forward: u32(32) ? str(28) : null,
+    forward: str(28),
     requestId: str(36),
     log: str(44),
+    action: u32(52), // 0 final, 1 forward to the owner, 2 touch the ids in forward
   };
 }
 
 // Edge stage. Returns { result, resume(status, head, body, now), free() }.
-// result.forward, when set, names the Durable Object that must run the
-// owner stage; resume() then completes the same request context.
-export function edge(bytes, now) {
-  const x = instance();
+// A suspended result (action 1 or 2) is completed by resume() on the same
+// request context. flags: 1 for the cron trigger.
+export function edge(env, bytes, now, flags = 0) {
+  const x = instance(env);
   let r = 0;
   const result = call(x, () => {
     const p = put(x, bytes);
     try {
-      r = x.cw_handle(p, bytes.length, now);
+      r = x.cw_handle(p, bytes.length, now, flags);
     } finally {
       x.cw_dealloc(p);
     }
@@ -110,8 +146,8 @@ export function edge(bytes, now) {
 // Owner stage, inside the Durable Object: runs the request against the
 // stored blob ("" when never written). Returns the result; a non-null
 // result.commit must be persisted before answering.
-export function owner(bytes, blob, requestId, now) {
-  const x = instance();
+export function owner(env, bytes, blob, requestId, now) {
+  const x = instance(env);
   const blobBytes = utf8.encode(blob);
   const ridBytes = utf8.encode(requestId);
   return call(x, () => {

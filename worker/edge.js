@@ -1,29 +1,56 @@
-// The edge flow: run the request in C; when C names a state owner, run the
-// owner stage in that Durable Object and hand its answer back to the same C
-// request context, which finishes the middleware (request id, log, errors).
+// The edge flow: run the request in C. When C suspends it, do what it asks
+// and hand the answer back to the same C request context, which finishes the
+// middleware (request id, CORS, Server-Timing, log, metrics, errors):
+//   forward: run the owner stage in the Durable Object that owns the id;
+//   touch:   wake each listed Durable Object (warmup) and report timings.
 import { edge } from "./bridge.js";
-import { internalError } from "./envelope.js";
+import { fromRpc, internalError } from "./envelope.js";
 
 const EMPTY = new Uint8Array(0);
+const FORWARD = 1;
+const TOUCH = 2;
+const utf8 = new TextEncoder();
 
-export async function handle(env, bytes) {
+function stub(env, id) {
+  return env.STATE.get(env.STATE.idFromName(id));
+}
+
+async function forward(env, bytes, result) {
+  try {
+    return await stub(env, result.forward).handle(bytes, result.requestId);
+  } catch (e) {
+    console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
+    return { status: 0, head: "", body: EMPTY };
+  }
+}
+
+async function touch(env, result) {
+  const ids = result.forward.split("\n").filter(Boolean);
+  const report = await Promise.all(
+    ids.map(async (id) => {
+      const t = performance.now();
+      try {
+        const answer = await stub(env, id).handle(fromRpc("GET", id), result.requestId);
+        return { id, ok: answer.status === 200, ms: performance.now() - t };
+      } catch {
+        return { id, ok: false, ms: performance.now() - t };
+      }
+    }),
+  );
+  return { status: 200, head: "", body: utf8.encode(JSON.stringify(report)) };
+}
+
+export async function handle(env, bytes, flags = 0) {
   let call;
   try {
-    call = edge(bytes, performance.now());
+    call = edge(env, bytes, performance.now(), flags);
   } catch (e) {
     return internalError("", e);
   }
   try {
     let result = call.result;
-    if (result.forward !== null) {
-      let answer;
-      try {
-        const stub = env.STATE.get(env.STATE.idFromName(result.forward));
-        answer = await stub.handle(bytes, result.requestId);
-      } catch (e) {
-        console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
-        answer = { status: 0, head: "", body: EMPTY };
-      }
+    if (result.action === FORWARD || result.action === TOUCH) {
+      const answer = result.action === FORWARD ? await forward(env, bytes, result) : await touch(env, result);
       result = call.resume(answer.status, answer.head, answer.body, performance.now());
     }
     if (result.log) console.log(result.log);

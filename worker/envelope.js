@@ -47,6 +47,11 @@ export function fromRpc(method, id, patch, options) {
   return encode(method, target, headers, body);
 }
 
+// The request the cron trigger runs: the same warmup as POST /internal/warmup.
+export function warmupRequest() {
+  return encode("POST", "/internal/warmup", [], new Uint8Array(0));
+}
+
 // "name: value\r\n" lines as Headers.
 export function headersOf(head) {
   const h = new Headers();

@@ -2,13 +2,22 @@
 // service binding. Both build a request envelope and take the same C path.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { handle } from "./edge.js";
-import { fromRequest, fromRpc, toResponse, toValue } from "./envelope.js";
+import { fromRequest, fromRpc, toResponse, toValue, warmupRequest } from "./envelope.js";
+
+const SCHEDULED = 1; // cw_handle flag: the request comes from the cron trigger
 
 export { StateObject } from "./state_object.js";
 
 export default class StateSync extends WorkerEntrypoint {
   async fetch(request) {
     return toResponse(await handle(this.env, await fromRequest(request)));
+  }
+
+  // Cron trigger: the same warmup as POST /internal/warmup, without a token.
+  // Cron runs on an underutilized machine, so this warms Durable Objects and
+  // downstream paths, not the isolate that serves users.
+  async scheduled() {
+    await handle(this.env, warmupRequest(), SCHEDULED);
   }
 
   // Applies an RFC 7386 merge patch to state `id`. options.ifMatch: a version

@@ -15,7 +15,7 @@ export class StateObject extends DurableObject {
   // RPC from the edge: bytes is the request envelope, requestId the edge's.
   handle(bytes, requestId) {
     const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
-    const result = owner(bytes, row ? row.blob : "", requestId, performance.now());
+    const result = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
     if (result.commit !== null) {
       this.sql.exec(
         "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",

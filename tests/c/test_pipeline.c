@@ -12,7 +12,7 @@
 static cw_ctx *run(int stage, const char *req, const char *blob, const char *rid) {
     cw_ctx *ctx = cw_pipeline_new(stage);
     cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0, rid, rid ? strlen(rid) : 0,
-                    1000.0);
+                    1000.0, 0);
     return ctx;
 }
 

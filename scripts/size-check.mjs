@@ -1,0 +1,82 @@
+// Measures the upload the way it ships and enforces scripts/budget.json.
+//
+// The core upload is every bundled JS file plus the host wasm module, each
+// compressed with `gzip -9`, from the files `wrangler deploy --dry-run
+// --outdir` writes. Plugins (<name>.plugin.wasm) have their own budget, each.
+// Also reports wrangler's own whole-upload figure, and checks the host
+// module's imports against the allowed list. Writes build/size.json; exits 1
+// when a budget is exceeded. Usage: node scripts/size-check.mjs [--quiet]
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "./wasm-size.mjs";
+
+const root = path.resolve(import.meta.dirname, "..");
+const budget = JSON.parse(readFileSync(path.join(root, "scripts/budget.json"), "utf8"));
+
+function gzip9(file) {
+  return execFileSync("gzip", ["-9", "-c", file], { maxBuffer: 1 << 28 }).length;
+}
+
+export function measure() {
+  const outdir = path.join(root, "build/upload");
+  rmSync(outdir, { recursive: true, force: true });
+  const log = execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const total = log.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
+  const files = readdirSync(outdir)
+    .filter((f) => /\.(m?js|wasm)$/.test(f))
+    .map((f) => {
+      const full = path.join(outdir, f);
+      const kind = f.endsWith(".plugin.wasm") ? "plugin" : f.endsWith(".wasm") ? "host_wasm" : "js";
+      return { file: f, kind, raw_bytes: statSync(full).size, gzip_bytes: gzip9(full), full };
+    });
+  const host = files.filter((f) => f.kind === "host_wasm");
+  if (host.length !== 1) throw new Error(`expected one host wasm in the upload, found ${host.length}`);
+  const core = files.filter((f) => f.kind !== "plugin");
+  const imports = parse(readFileSync(host[0].full)).imports.map((i) => `${i.module}.${i.name}`);
+  return {
+    core: {
+      gzip_bytes: core.reduce((s, f) => s + f.gzip_bytes, 0),
+      raw_bytes: core.reduce((s, f) => s + f.raw_bytes, 0),
+      budget_gzip_bytes: budget.core_gzip_bytes,
+      files: core.map(({ full, ...f }) => f),
+    },
+    plugins: files.filter((f) => f.kind === "plugin").map(({ full, ...f }) => ({ ...f, budget_gzip_bytes: budget.plugin_gzip_bytes })),
+    wrangler_total: total ? { raw_kib: Number(total[1]), gzip_kib: Number(total[2]) } : null,
+    host_imports: imports,
+    budget,
+  };
+}
+
+export function violations(m) {
+  const out = [];
+  if (m.core.gzip_bytes > m.budget.core_gzip_bytes)
+    out.push(`core upload is ${m.core.gzip_bytes} bytes gzip, over the ${m.budget.core_gzip_bytes}-byte budget`);
+  for (const p of m.plugins)
+    if (p.gzip_bytes > m.budget.plugin_gzip_bytes)
+      out.push(`plugin ${p.file} is ${p.gzip_bytes} bytes gzip, over the ${m.budget.plugin_gzip_bytes}-byte budget`);
+  if (m.host_imports.length > m.budget.max_host_imports)
+    out.push(`host module imports ${m.host_imports.length} functions, more than ${m.budget.max_host_imports}`);
+  const allowed = new Set(m.budget.host_imports);
+  for (const i of m.host_imports) if (!allowed.has(i)) out.push(`host module has an import not in scripts/budget.json: ${i}`);
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const m = measure();
+  writeFileSync(path.join(root, "build/size.json"), JSON.stringify(m, null, 2) + "\n");
+  const bad = violations(m);
+  const pct = ((100 * m.core.gzip_bytes) / m.budget.core_gzip_bytes).toFixed(0);
+  console.log(
+    `size: core upload ${m.core.gzip_bytes} bytes gzip -9 (${pct}% of ${m.budget.core_gzip_bytes}); ` +
+      `wrangler total ${m.wrangler_total?.raw_kib} KiB / gzip ${m.wrangler_total?.gzip_kib} KiB; ` +
+      `${m.host_imports.length} host imports`,
+  );
+  for (const v of bad) console.error(`size: BUDGET EXCEEDED: ${v}`);
+  process.exit(bad.length ? 1 : 0);
+}

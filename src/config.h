@@ -1,0 +1,32 @@
+/* config.h - per-environment configuration, chosen from a table.
+ *
+ * WORKER_ENV (a wrangler var) names the environment: local, staging or
+ * production. Selection does no I/O. An unknown or missing value falls back
+ * to production, the strictest row, and the caller logs that once. */
+#ifndef CW_CONFIG_H
+#define CW_CONFIG_H
+
+#include <stddef.h>
+
+typedef enum { CW_LOG_DEBUG = 0, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR } cw_log_level;
+
+typedef struct {
+    const char *name;                 /* "local", "staging", "production" */
+    cw_log_level log_level;           /* lines below this level are dropped */
+    const char *const *cors_origins;  /* exact origins allowed; NULL-terminated */
+    size_t body_limit;                /* largest request body, bytes */
+    int tokens_required;              /* 1: token routes refuse when no token is set */
+    const char *const *warm_ids;      /* Durable Objects the warmup touches; NULL-terminated */
+} cw_config;
+
+/* The row for the n bytes at name (borrowed). Sets *fallback to 1 when name
+ * matched no row and production was chosen, else 0. Never NULL. */
+const cw_config *cw_config_select(const char *name, size_t n, int *fallback);
+
+/* The row for each environment, for tests: index 0..2, else NULL. */
+const cw_config *cw_config_row(int i);
+
+/* 1 when origin (n bytes, borrowed) is exactly one of cfg's CORS origins. */
+int cw_config_origin_allowed(const cw_config *cfg, const char *origin, size_t n);
+
+#endif

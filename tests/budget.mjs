@@ -1,0 +1,59 @@
+// Budget tests: the host module's imports and the upload size, measured the
+// way they ship. Appends "budget <passed> <failed>" to the file in argv[2].
+import { appendFileSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { measure, violations } from "../scripts/size-check.mjs";
+import { parse } from "../scripts/wasm-size.mjs";
+
+const root = path.resolve(import.meta.dirname, "..");
+const budget = JSON.parse(readFileSync(path.join(root, "scripts/budget.json"), "utf8"));
+let passed = 0;
+let failed = 0;
+
+function test(name, fn) {
+  try {
+    fn();
+    passed += 1;
+    console.log(`  ok   budget.${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`  FAIL budget.${name}: ${e.message}`);
+  }
+}
+
+const imports = parse(readFileSync(path.join(root, "build/cw.wasm"))).imports.map((i) => `${i.module}.${i.name}`);
+
+test("host_imports_are_exactly_the_allowed_list", () => {
+  const extra = imports.filter((i) => !budget.host_imports.includes(i));
+  if (extra.length) throw new Error(`new import(s): ${extra.join(", ")}; update scripts/budget.json and worker/bridge.js deliberately`);
+  const gone = budget.host_imports.filter((i) => !imports.includes(i));
+  if (gone.length) throw new Error(`allowed but no longer imported (tighten scripts/budget.json): ${gone.join(", ")}`);
+});
+
+test("host_imports_at_most_two", () => {
+  if (imports.length > budget.max_host_imports || budget.max_host_imports > 2)
+    throw new Error(`${imports.length} imports, limit ${budget.max_host_imports} (issue limit 2)`);
+});
+
+const m = measure();
+
+test("core_upload_within_budget", () => {
+  const bad = violations(m).filter((v) => v.startsWith("core"));
+  if (bad.length) throw new Error(bad.join("; "));
+  if (!m.core.files.some((f) => f.kind === "js") || !m.core.files.some((f) => f.kind === "host_wasm"))
+    throw new Error("core upload must count the bundled JS and the host wasm");
+  console.log(`       core upload ${m.core.gzip_bytes} / ${m.budget.core_gzip_bytes} bytes gzip -9`);
+});
+
+test("plugins_within_budget", () => {
+  const bad = violations(m).filter((v) => v.startsWith("plugin"));
+  if (bad.length) throw new Error(bad.join("; "));
+});
+
+test("wrangler_reports_the_whole_upload", () => {
+  if (!m.wrangler_total || !(m.wrangler_total.gzip_kib > 0)) throw new Error("no 'Total Upload' line from wrangler");
+});
+
+console.log(`budget: ${passed} passed, ${failed} failed`);
+appendFileSync(process.argv[2], `budget ${passed} ${failed}\n`);
+process.exit(failed ? 1 : 0);
