@@ -6,6 +6,12 @@ const root = path.resolve(import.meta.dirname, "../..");
 
 export default defineConfig({
   root,
-  plugins: [cloudflareTest({ wrangler: { configPath: path.join(root, "wrangler.toml") } })],
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: path.join(root, "wrangler.toml") },
+      // Operator tokens as `wrangler secret` / .dev.vars would set them.
+      miniflare: { bindings: { METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token" } },
+    }),
+  ],
   test: { include: ["tests/workerd/**/*.test.js"], silent: "passed-only" },
 });

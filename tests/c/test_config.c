@@ -1,0 +1,92 @@
+/* test_config.c - environment selection for every WORKER_ENV value, and the
+ * once-only configure with its one warning for an unknown value. */
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "harness.h"
+#include "runtime.h"
+
+static const cw_config *sel(const char *name, int *fallback) {
+    return cw_config_select(name, name ? strlen(name) : 0, fallback);
+}
+
+static void every_env_value(void) {
+    int fb;
+    const cw_config *c;
+
+    c = sel("local", &fb);
+    CHECK_STR(c->name, "local");
+    CHECK_INT(fb, 0);
+    CHECK_INT(c->tokens_required, 0);
+    CHECK_INT(c->log_level, CW_LOG_DEBUG);
+
+    c = sel("staging", &fb);
+    CHECK_STR(c->name, "staging");
+    CHECK_INT(fb, 0);
+    CHECK_INT(c->tokens_required, 1);
+
+    c = sel("production", &fb);
+    CHECK_STR(c->name, "production");
+    CHECK_INT(fb, 0);
+    CHECK_INT(c->tokens_required, 1);
+
+    /* Anything else is production, flagged as a fallback. */
+    static const char *unknown[] = {"", "Production", "prod", "local ", "dev", "staging\n"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        c = sel(unknown[i], &fb);
+        CHECK_STR(c->name, "production");
+        CHECK_INT(fb, 1);
+    }
+    c = sel(NULL, &fb);
+    CHECK_STR(c->name, "production");
+    CHECK_INT(fb, 1);
+}
+
+static void rows_are_sane(void) {
+    for (int i = 0; cw_config_row(i); i++) {
+        const cw_config *c = cw_config_row(i);
+        CHECK(c->body_limit >= 1024);
+        CHECK(c->cors_origins[0] != NULL);
+        for (const char *const *o = c->cors_origins; *o; o++)
+            CHECK(strcmp(*o, "*") != 0); /* never a wildcard */
+        CHECK(c->warm_ids[0] != NULL);
+    }
+    CHECK(cw_config_row(3) == NULL);
+}
+
+static void origins_match_exactly(void) {
+    int fb;
+    const cw_config *c = sel("local", &fb);
+    CHECK(cw_config_origin_allowed(c, "http://localhost:8787", 21));
+    CHECK(!cw_config_origin_allowed(c, "http://localhost:8787.evil.com", 30));
+    CHECK(!cw_config_origin_allowed(c, "http://localhost:878", 20));
+    CHECK(!cw_config_origin_allowed(c, "https://evil.example", 20));
+}
+
+static void unknown_env_warns_once_and_is_production(void) {
+    const char env[] = "bogus\x01";
+    const char *w = cw_runtime_configure(env, sizeof env - 1, "m", 1, "", 0);
+    json_t *line;
+    CHECK(w != NULL);
+    line = json_loads(w ? w : "", 0, NULL);
+    CHECK_STR(json_string_value(json_object_get(line, "level")), "warn");
+    CHECK_STR(json_string_value(json_object_get(line, "worker_env")), "bogus?");
+    json_decref(line);
+    CHECK_STR(cw_runtime_config()->name, "production");
+    CHECK_STR(cw_runtime_metrics_token(), "m");
+    CHECK_STR(cw_runtime_warmup_token(), "");
+    /* Once per instance: a second call changes nothing and says nothing. */
+    CHECK(cw_runtime_configure("local", 5, "x", 1, "y", 1) == NULL);
+    CHECK_STR(cw_runtime_config()->name, "production");
+    CHECK_STR(cw_runtime_metrics_token(), "m");
+}
+
+const cw_test cw_tests[] = {
+    {"every_env_value", every_env_value},
+    {"rows_are_sane", rows_are_sane},
+    {"origins_match_exactly", origins_match_exactly},
+    {"unknown_env_warns_once_and_is_production", unknown_env_warns_once_and_is_production},
+    {NULL, NULL},
+};
