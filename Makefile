@@ -109,7 +109,7 @@ $(BUILD)/cw.linked.wasm: $(WASM_OBJS)
 $(WASM): $(BUILD)/cw.linked.wasm
 	@echo "  WASM-OPT $@"
 	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
-	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c $@ | wc -c) gzip"
+	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
 wasm: setup
 	@$(MAKE) --no-print-directory $(WASM)

@@ -50,7 +50,7 @@ wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip
     for step in "-O2 (no LTO, no gc, not stripped)" "-Oz" "+ LTO (-flto)" "+ --gc-sections" \
         "+ strip (--strip-all)" "+ wasm-opt -Oz"; do
         f="$OUT/$i.wasm"
-        echo "| $step | $(wc -c <"$f") | $(gzip -9c "$f" | wc -c) |"
+        echo "| $step | $(wc -c <"$f") | $(gzip -9c <"$f" | wc -c) |"
         i=$((i + 1))
     done
 } >build/size-steps.md

@@ -1,6 +1,7 @@
 // Budget tests: the host module's imports and the upload size, measured the
 // way they ship. Appends "budget <passed> <failed>" to the file in argv[2].
-import { appendFileSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { measure, violations } from "../scripts/size-check.mjs";
 import { parse } from "../scripts/wasm-size.mjs";
@@ -52,6 +53,19 @@ test("plugins_within_budget", () => {
 
 test("wrangler_reports_the_whole_upload", () => {
   if (!m.wrangler_total || !(m.wrangler_total.gzip_kib > 0)) throw new Error("no 'Total Upload' line from wrangler");
+});
+
+test("build_fails_when_over_budget", () => {
+  const tight = path.join(root, "build/budget-tight.json");
+  writeFileSync(tight, JSON.stringify({ ...budget, core_gzip_bytes: 1000 }));
+  const r = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], {
+    cwd: root,
+    env: { ...process.env, CW_BUDGET_FILE: tight },
+    encoding: "utf8",
+  });
+  if (r.status !== 1 || !/BUDGET EXCEEDED: core upload/.test(r.stderr)) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  const ok = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], { cwd: root, encoding: "utf8" });
+  if (ok.status !== 0) throw new Error(`the real budget should pass: ${ok.stderr}`);
 });
 
 console.log(`budget: ${passed} passed, ${failed} failed`);
