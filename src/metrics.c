@@ -119,6 +119,16 @@ static void header(cw_buf *out, const char *name, const char *type, const char *
     cw_buf_append(out, "\n", 1);
 }
 
+/* A family with one unlabelled integer sample. */
+static void scalar(cw_buf *out, const char *name, const char *type, const char *help,
+                   uint64_t value) {
+    header(out, name, type, help);
+    cw_buf_puts(out, name);
+    cw_buf_append(out, " ", 1);
+    cw_buf_putu(out, value);
+    cw_buf_append(out, "\n", 1);
+}
+
 int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
     const cw_buildinfo *b = cw_buildinfo_get();
 
@@ -131,11 +141,8 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         put_seconds(out, m.phase_ms[p]);
         cw_buf_append(out, "\n", 1);
     }
-    header(out, "cw_cold_starts_total", "counter",
-           "Module instantiations in this isolate (more than 1 after a trap).");
-    cw_buf_puts(out, "cw_cold_starts_total ");
-    cw_buf_putu(out, m.instances);
-    cw_buf_append(out, "\n", 1);
+    scalar(out, "cw_cold_starts_total", "counter",
+           "Module instantiations in this isolate (more than 1 after a trap).", m.instances);
 
     header(out, "cw_requests_total", "counter", "Requests answered by this isolate.");
     for (int i = 0; i < m.nseries; i++) {
@@ -147,11 +154,8 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         cw_buf_putu(out, m.series[i].count);
         cw_buf_append(out, "\n", 1);
     }
-    header(out, "cw_requests_unlabelled_total", "counter",
-           "Requests counted after the route/status series table filled up.");
-    cw_buf_puts(out, "cw_requests_unlabelled_total ");
-    cw_buf_putu(out, m.dropped);
-    cw_buf_append(out, "\n", 1);
+    scalar(out, "cw_requests_unlabelled_total", "counter",
+           "Requests counted after the route/status series table filled up.", m.dropped);
 
     header(out, "cw_warmups_total", "counter", "Warmup runs, by trigger.");
     cw_buf_puts(out, "cw_warmups_total{trigger=\"http\"} ");
@@ -160,10 +164,8 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
     cw_buf_putu(out, m.warmups[1]);
     cw_buf_append(out, "\n", 1);
 
-    header(out, "cw_wasm_memory_bytes", "gauge", "Linear memory of the module instance.");
-    cw_buf_puts(out, "cw_wasm_memory_bytes ");
-    cw_buf_putu(out, memory_bytes);
-    cw_buf_append(out, "\n", 1);
+    scalar(out, "cw_wasm_memory_bytes", "gauge", "Linear memory of the module instance.",
+           memory_bytes);
 
     header(out, "cw_isolate_uptime_seconds", "gauge",
            "Time since this isolate started (in-isolate clock; advances only across I/O in "
