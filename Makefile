@@ -23,6 +23,7 @@ export PATH := $(shell scripts/toolchain.sh nodepath)
 export WRANGLER_SEND_METRICS := false
 
 BUILD   := build
+comma   := ,
 JANSSON := $(BUILD)/third_party/jansson-2.14/src
 WASM    := $(BUILD)/cw.wasm
 
@@ -46,7 +47,7 @@ WASM_CFLAGS := --target=wasm32-wasi -Oz -flto -mbulk-memory \
 	-ffunction-sections -fdata-sections -fno-exceptions \
 	-Isrc -I$(JANSSON) -DHAVE_CONFIG_H -DNDEBUG
 WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memory \
-	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072 \
+	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072 -Wl,--stack-first \
 	-Wl,--Map=$(BUILD)/cw.map -Wl,--why-extract=$(BUILD)/cw.why
 CW_WARN := -Wall -Wextra -Werror -std=c11 -D_DEFAULT_SOURCE
 
@@ -58,7 +59,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup wasm build size startup size-steps test test-c test-budget test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all setup wasm build size startup size-steps test test-c test-budget test-memory test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -117,6 +118,25 @@ wasm: setup
 build: wasm
 	@node scripts/size-check.mjs
 
+# The test build: the same module plus test-only routes (CW_TEST_ROUTES: the
+# trap route). Used only by the in-workerd tests; never shipped.
+TEST_WASM := $(BUILD)/test/cw.wasm
+$(BUILD)/test/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	@echo "  CC wasm32-test $<"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -DCW_TEST_ROUTES -c $< -o $@
+
+$(BUILD)/test/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
+	@mkdir -p $(@D)
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
+
+$(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/wasm/libjansson.a
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
+
+$(TEST_WASM): $(BUILD)/test/cw.linked.wasm
+	@echo "  WASM-OPT $@"
+	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+
 size: build
 	@node scripts/size-report.mjs
 
@@ -151,10 +171,11 @@ $(BUILD)/host/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(HOST_OB
 # last line of `make test` sums them.
 test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory $(WASM) $(C_TESTS)
+	@$(MAKE) --no-print-directory $(WASM) $(TEST_WASM) $(C_TESTS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-c || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
+	$(MAKE) --no-print-directory test-memory || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
@@ -170,10 +191,13 @@ test-c: $(C_TESTS)
 	  [ "$$(wc -l < $$results)" -gt "$$before" ] || echo "c 0 1" >> $$results; \
 	done; exit $$status
 
-test-budget: $(WASM)
+test-budget: $(WASM) $(TEST_WASM)
 	@node tests/budget.mjs $(BUILD)/test-results
 
-test-workerd: $(WASM)
+test-memory: $(WASM)
+	@node tests/memory.mjs $(BUILD)/test-results
+
+test-workerd: $(WASM) $(TEST_WASM)
 	@node tests/run-vitest.mjs $(BUILD)/test-results
 
 test-e2e: $(WASM)

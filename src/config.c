@@ -1,5 +1,7 @@
 /* config.c - the environment table. Edit the rows here to change what each
- * environment allows; nothing else reads WORKER_ENV. */
+ * environment allows; nothing else reads WORKER_ENV. depth_limit must stay
+ * at or below JSON_PARSER_MAX_DEPTH (src/jansson_config.h), which bounds the
+ * wasm stack use of parsing and merging. */
 #include "config.h"
 
 #include <string.h>
@@ -11,9 +13,9 @@ static const char *const production_origins[] = {"https://example.com", NULL};
 static const char *const warm_ids[] = {"warmup", NULL};
 
 static const cw_config rows[] = {
-    {"local", CW_LOG_DEBUG, local_origins, 1u << 20, 0, warm_ids},
-    {"staging", CW_LOG_INFO, staging_origins, 1u << 20, 1, warm_ids},
-    {"production", CW_LOG_INFO, production_origins, 1u << 20, 1, warm_ids},
+    {"local", CW_LOG_DEBUG, local_origins, 1u << 20, 64, 0, warm_ids},
+    {"staging", CW_LOG_INFO, staging_origins, 1u << 20, 64, 1, warm_ids},
+    {"production", CW_LOG_INFO, production_origins, 1u << 20, 64, 1, warm_ids},
 };
 
 const cw_config *cw_config_select(const char *name, size_t n, int *fallback) {

@@ -15,6 +15,7 @@ typedef struct {
     cw_log_level log_level;           /* lines below this level are dropped */
     const char *const *cors_origins;  /* exact origins allowed; NULL-terminated */
     size_t body_limit;                /* largest request body, bytes */
+    int depth_limit;                  /* deepest JSON nesting accepted, <= 128 */
     int tokens_required;              /* 1: token routes refuse when no token is set */
     const char *const *warm_ids;      /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;

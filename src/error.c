@@ -28,15 +28,18 @@ static const struct {
     [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
 };
 
+/* Appends src, truncated to fit. Messages can quote request bytes (Jansson's
+ * "near '...'"), so anything but printable ASCII becomes '?': a message is
+ * always valid UTF-8 and safe to put in a JSON body or a log line, even when
+ * truncation falls inside a multi-byte character. */
 static size_t append(char *dst, size_t at, const char *src) {
-    size_t n;
     if (!src)
         return at;
-    n = strlen(src);
-    if (n > CW_ERROR_TEXT_LENGTH - 1 - at)
-        n = CW_ERROR_TEXT_LENGTH - 1 - at;
-    memcpy(dst + at, src, n);
-    return at + n;
+    for (; *src && at < CW_ERROR_TEXT_LENGTH - 1; src++) {
+        unsigned char c = (unsigned char)*src;
+        dst[at++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    return at;
 }
 
 int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char *detail) {

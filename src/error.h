@@ -31,12 +31,13 @@ typedef enum {
 
 typedef struct {
     cw_errcode code;
-    char message[CW_ERROR_TEXT_LENGTH]; /* NUL-terminated, truncated to fit */
+    char message[CW_ERROR_TEXT_LENGTH]; /* NUL-terminated printable ASCII, truncated */
 } cw_error;
 
 /* Records code and message in err (which may be NULL). Always returns -1 so
  * callers can write `return cw_error_set(err, ...)`. msg is borrowed and may
- * be NULL, in which case the code's default message is used. */
+ * be NULL, in which case the code's default message is used. Bytes outside
+ * printable ASCII are stored as '?'. */
 int cw_error_set(cw_error *err, cw_errcode code, const char *msg);
 
 /* Like cw_error_set, with the message made of two parts ("prefix" + "detail"),

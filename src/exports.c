@@ -46,6 +46,13 @@ void cw_startup(double instantiate_ms, double init_ms, double config_ms, double 
     cw_metrics_startup(instantiate_ms, init_ms, config_ms, isolate_start_ms, instances);
 }
 
+/* The largest request body the selected environment accepts, in bytes. The
+ * host reads at most one byte more, so a larger body is refused (413) here
+ * without ever being buffered whole. */
+CW_EXPORT(cw_body_limit) uint32_t cw_body_limit(void) {
+    return (uint32_t)cw_runtime_config()->body_limit;
+}
+
 /* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
  * CW_FLAG_* flags (1: the cron trigger). The result is final (action 0) or
  * suspended (action 1 forward, 2 touch); then call cw_resume. Free with

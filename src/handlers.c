@@ -3,6 +3,7 @@
  * Every handler has the cw_handler signature and runs in both stages; state
  * handlers validate everything they can at the edge, so bad input is refused
  * before a Durable Object is woken, and validate again as owner. */
+#include <stdint.h>
 #include <string.h>
 
 #include "auth.h"
@@ -104,7 +105,7 @@ static int h_state_patch(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     if (cw_state_if_match(if_match, -1, &ctx->err) < 0)
         return -1;
-    patch = cw_state_parse_patch(ctx->req->body, &ctx->err);
+    patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit, &ctx->err);
     if (!patch)
         return -1;
     if (ctx->stage == CW_STAGE_EDGE) {
@@ -224,6 +225,46 @@ static int h_warmup(cw_ctx *ctx) {
     return rc;
 }
 
+#ifdef CW_TEST_ROUTES
+/* Test builds only (never in build/cw.wasm): POST /__test/trap/{kind} makes
+ * the module fail the ways a real bug would, so the host's recovery can be
+ * tested. kind: unreachable, oob (out-of-bounds load), stack (overflow),
+ * oom (an allocation that fails), or owner:<id> (forwarded to the Durable
+ * Object for <id>, whose module then traps before committing anything). */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winfinite-recursion"
+static int recurse(volatile int depth) {
+    volatile char pad[256]; /* shadow-stack use per frame */
+    pad[0] = (char)depth;
+    return recurse(depth + 1) + pad[0];
+}
+#pragma clang diagnostic pop
+
+static int h_test_trap(cw_ctx *ctx) {
+    cw_slice kind = ctx->param;
+    if (kind.n > 6 && memcmp(kind.p, "owner:", 6) == 0) {
+        if (ctx->stage == CW_STAGE_OWNER)
+            __builtin_trap();
+        if (cw_id_parse((cw_slice){kind.p + 6, kind.n - 6}, ctx->id, &ctx->id_len, &ctx->err) < 0)
+            return -1;
+        return cw_forward(ctx);
+    }
+    if (cw_slice_eq(kind, "unreachable"))
+        __builtin_trap();
+    if (cw_slice_eq(kind, "oob"))
+        return *(volatile int *)(uintptr_t)0xfffffff0u;
+    if (cw_slice_eq(kind, "stack"))
+        return recurse(0);
+    if (cw_slice_eq(kind, "oom")) {
+        void *p = cw_malloc((size_t)3 << 30); /* more than wasm32 can hold */
+        if (!p)
+            return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        cw_free(p);
+    }
+    return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such trap kind");
+}
+#endif
+
 const cw_route cw_routes[] = {
     {"GET", "/health", "health", h_health},
     {"GET", "/version", "version", h_version},
@@ -231,5 +272,8 @@ const cw_route cw_routes[] = {
     {"PATCH", "/state/*", "state.patch", h_state_patch},
     {"GET", "/metrics", "metrics", h_metrics},
     {"POST", "/internal/warmup", "internal.warmup", h_warmup},
+#ifdef CW_TEST_ROUTES
+    {"POST", "/__test/trap/*", "test.trap", h_test_trap},
+#endif
 };
 const size_t cw_routes_len = sizeof(cw_routes) / sizeof(cw_routes[0]);

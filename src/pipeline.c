@@ -29,19 +29,35 @@ static int dump_to_buf(const char *s, size_t n, void *data) {
 
 /* --- middleware: request id ------------------------------------------- */
 
+/* A request id from outside (the client's x-request-id, or the edge's id
+ * handed to the owner) is used only when it is 16-64 of [A-Za-z0-9-]: safe
+ * in headers, JSON and logs, and long enough not to collide by accident. */
 static int valid_rid(const char *p, size_t n) {
-    if (n != CW_RID_LEN)
+    if (!p || n < 16 || n > CW_RID_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
+              (p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-'))
             return 0;
     return 1;
+}
+
+static void set_rid(cw_ctx *ctx, const char *p, size_t n) {
+    memcpy(ctx->rid, p, n);
+    ctx->rid[n] = '\0';
 }
 
 static int rid_before(cw_ctx *ctx) {
     static const char hex[] = "0123456789abcdef";
     if (ctx->rid[0])
         return NEXT;
+    if (ctx->req && ctx->stage == CW_STAGE_EDGE) {
+        cw_slice h = cw_http_header(ctx->req, "x-request-id");
+        if (valid_rid(h.p, h.n)) {
+            set_rid(ctx, h.p, h.n);
+            return NEXT;
+        }
+    }
     for (int half = 0; half < 2; half++) {
         uint64_t r = cw_runtime_rand64();
         for (int i = 0; i < 16; i++, r >>= 4)
@@ -140,6 +156,8 @@ static void log_after(cw_ctx *ctx) {
         json_object_set_new(line, "id", json_string(ctx->id));
     if (ctx->err.code != CW_E_NONE)
         json_object_set_new(line, "error", json_string(cw_error_name(ctx->err.code)));
+    if (status >= 500 && ctx->err.message[0])
+        json_object_set_new(line, "cause", json_string(ctx->err.message));
     /* A log line that cannot be built is dropped; the response still goes. */
     if (json_dump_callback(line, dump_to_buf, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
         cw_buf_free(&ctx->log);
@@ -282,10 +300,8 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
     ctx->flags = flags;
     ctx->state_blob = blob;
     ctx->state_len = blob ? blob_len : 0;
-    if (rid && valid_rid(rid, rid_len)) {
-        memcpy(ctx->rid, rid, CW_RID_LEN);
-        ctx->rid[CW_RID_LEN] = '\0';
-    }
+    if (valid_rid(rid, rid_len))
+        set_rid(ctx, rid, rid_len);
     if (cw_http_parse(bytes, n, &req, &ctx->err) == 0) {
         ctx->req = &req;
         copy_cstr(ctx->method, sizeof ctx->method, req.method);

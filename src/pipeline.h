@@ -42,7 +42,8 @@ enum {
 enum {
     CW_FLAG_SCHEDULED = 1 /* the request comes from the cron trigger, not HTTP */
 };
-#define CW_RID_LEN 32
+#define CW_RID_LEN 32 /* generated ids: 32 lowercase hex digits */
+#define CW_RID_MAX 64 /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
  * worker/bridge.js reads; all pointers are owned by the context and die with
@@ -88,7 +89,7 @@ struct cw_ctx {
     size_t commit_len;
     char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
     size_t id_len;
-    char rid[CW_RID_LEN + 1];
+    char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128]; /* the Origin header, copied for the after hooks */
     double t0_ms; /* host clock when the request arrived, milliseconds */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "fmt.h"
 #include "merge.h"
 #include "runtime.h"
 
@@ -33,15 +34,49 @@ void cw_state_clear(cw_state *st) {
     st->doc = NULL;
 }
 
-json_t *cw_state_parse_patch(cw_slice body, cw_error *err) {
+/* The deepest nesting of arrays and objects in p[0..n), scanning strings
+ * correctly; stops counting once past limit. Linear, no recursion. */
+static int nesting(const char *p, size_t n, int limit) {
+    int depth = 0, max = 0, in_string = 0;
+    for (size_t i = 0; i < n && max <= limit; i++) {
+        char c = p[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                max = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+json_t *cw_state_parse_patch(cw_slice body, int max_depth, cw_error *err) {
     json_error_t jerr;
     json_t *patch;
+    char msg[64];
 
+    if (body.n >= 3 && memcmp(body.p, "\xef\xbb\xbf", 3) == 0) {
+        body.p += 3;
+        body.n -= 3;
+    }
     if (body.n == 0) {
         cw_error_set(err, CW_E_INVALID_JSON, "body is empty; send a JSON merge patch");
         return NULL;
     }
-    patch = json_loadb(body.p, body.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (nesting(body.p, body.n, max_depth) > max_depth) {
+        cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+        cw_error_set(err, CW_E_INVALID_JSON, msg);
+        return NULL;
+    }
+    patch = json_loadb(body.p, body.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                       &jerr);
     if (!patch) {
         cw_error_set2(err, CW_E_INVALID_JSON, "body is not valid JSON: ", jerr.text);
         return NULL;

@@ -29,9 +29,12 @@ int cw_state_load(cw_state *st, const char *blob, size_t n, cw_error *err);
 void cw_state_clear(cw_state *st);
 
 /* Parses a patch body: any JSON value, but the state must stay an object, so
- * a non-object patch is CW_E_INVALID_PATCH. Returns a new reference, or NULL
- * with err set (CW_E_INVALID_JSON or CW_E_INVALID_PATCH). */
-json_t *cw_state_parse_patch(cw_slice body, cw_error *err);
+ * a non-object patch is CW_E_INVALID_PATCH. A leading UTF-8 byte order mark
+ * is ignored (RFC 8259 section 8.1); "\u0000" is allowed inside strings but
+ * not in keys; nesting deeper than max_depth is refused before parsing.
+ * Returns a new reference, or NULL with err set (CW_E_INVALID_JSON or
+ * CW_E_INVALID_PATCH). */
+json_t *cw_state_parse_patch(cw_slice body, int max_depth, cw_error *err);
 
 /* Checks an If-Match value against version. A missing header (h.p == NULL)
  * matches. With version < 0 only the syntax is checked. Returns 0 on a match,

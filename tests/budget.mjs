@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { measure, violations } from "../scripts/size-check.mjs";
 import { parse } from "../scripts/wasm-size.mjs";
+import { load } from "./host/module.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const budget = JSON.parse(readFileSync(path.join(root, "scripts/budget.json"), "utf8"));
@@ -53,6 +54,22 @@ test("plugins_within_budget", () => {
 
 test("wrangler_reports_the_whole_upload", () => {
   if (!m.wrangler_total || !(m.wrangler_total.gzip_kib > 0)) throw new Error("no 'Total Upload' line from wrangler");
+});
+
+test("production_build_has_no_test_routes", () => {
+  const prod = load(new URL("../build/cw.wasm", import.meta.url));
+  const res = prod.request("POST /__test/trap/unreachable\r\n\r\n");
+  if (res.status !== 404) throw new Error(`production build answered ${res.status} on the trap route`);
+  if (readFileSync(path.join(root, "build/cw.wasm")).includes("__test")) throw new Error("test route string in build/cw.wasm");
+  // ...while the test build has it (so the check above is meaningful).
+  const test = load(new URL("../build/test/cw.wasm", import.meta.url));
+  let trapped = false;
+  try {
+    test.request("POST /__test/trap/unreachable\r\n\r\n");
+  } catch (e) {
+    trapped = e instanceof WebAssembly.RuntimeError;
+  }
+  if (!trapped) throw new Error("the test build should trap on the trap route");
 });
 
 test("build_fails_when_over_budget", () => {

@@ -8,7 +8,9 @@
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
 // - Views of memory are re-made after every call, since calls may grow it.
-// - A trap discards the instance; the next call instantiates afresh.
+// - Any failure inside a call (a trap, a stack overflow, an allocation the
+//   module could not make) discards the instance; the next call instantiates
+//   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
 
 const utf8 = new TextEncoder();
@@ -61,6 +63,12 @@ export function warm(env) {
   instance(env);
 }
 
+// The body limit C chose for this environment (see cw_body_limit).
+export function bodyLimit(env) {
+  const x = instance(env);
+  return call(x, () => x.cw_body_limit());
+}
+
 function cstring(x, ptr) {
   const mem = new Uint8Array(x.memory.buffer);
   let end = ptr;
@@ -68,13 +76,13 @@ function cstring(x, ptr) {
   return text.decode(mem.subarray(ptr, end));
 }
 
-// Runs fn(x) against the live instance; a trap discards it.
+// Runs fn(x) against the live instance; any failure discards it.
 function call(x, fn) {
   if (x !== live) throw new Error("wasm instance was reset during this request");
   try {
     return fn(x);
   } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) live = null;
+    if (live === x) live = null;
     throw e;
   }
 }

@@ -14,10 +14,39 @@ function encode(method, target, headers, body) {
   return out;
 }
 
-// A fetch Request as an envelope. All headers are passed; C picks.
-export async function fromRequest(request) {
+// Reads at most max bytes of a body stream, then stops reading.
+async function readAtMost(stream, max) {
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, out.length - at);
+    out.set(part, at);
+    at += part.length;
+    if (at === out.length) break;
+  }
+  return out;
+}
+
+// A fetch Request as an envelope. All headers are passed; C picks. The body
+// is read up to C's limit plus one byte, so an oversized body is refused by C
+// (413) without being buffered whole.
+export async function fromRequest(request, limit) {
   const url = new URL(request.url);
-  const body = new Uint8Array(await request.arrayBuffer());
+  const body = await readAtMost(request.body, limit + 1);
   return encode(request.method, url.pathname + url.search, request.headers, body);
 }
 

@@ -1,8 +1,9 @@
 // Worker entry: HTTP (fetch) and the RPC API other workers call through a
 // service binding. Both build a request envelope and take the same C path.
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { bodyLimit } from "./bridge.js";
 import { handle } from "./edge.js";
-import { fromRequest, fromRpc, toResponse, toValue, warmupRequest } from "./envelope.js";
+import { fromRequest, fromRpc, internalError, toResponse, toValue, warmupRequest } from "./envelope.js";
 
 const SCHEDULED = 1; // cw_handle flag: the request comes from the cron trigger
 
@@ -10,7 +11,13 @@ export { StateObject } from "./state_object.js";
 
 export default class StateSync extends WorkerEntrypoint {
   async fetch(request) {
-    return toResponse(await handle(this.env, await fromRequest(request)));
+    let bytes;
+    try {
+      bytes = await fromRequest(request, bodyLimit(this.env));
+    } catch (e) {
+      return toResponse(internalError("", e));
+    }
+    return toResponse(await handle(this.env, bytes));
   }
 
   // Cron trigger: the same warmup as POST /internal/warmup, without a token.

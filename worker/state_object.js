@@ -4,6 +4,7 @@
 // by the output gate until the write is durable.
 import { DurableObject } from "cloudflare:workers";
 import { owner } from "./bridge.js";
+import { internalError } from "./envelope.js";
 
 export class StateObject extends DurableObject {
   constructor(ctx, env) {
@@ -13,10 +14,17 @@ export class StateObject extends DurableObject {
   }
 
   // RPC from the edge: bytes is the request envelope, requestId the edge's.
+  // A failure in the module (the bridge has discarded the instance) answers
+  // 500 with the request id; nothing was stored, so nothing is half-written.
   handle(bytes, requestId) {
-    const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
-    const result = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
-    if (result.commit !== null) {
+    let result;
+    try {
+      const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
+      result = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
+    } catch (e) {
+      result = internalError(requestId, e);
+    }
+    if (result.commit) {
       this.sql.exec(
         "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
         result.commit,

@@ -168,7 +168,32 @@ static void body_limit_is_413(void) {
     free(req);
 }
 
+static void client_request_id_only_when_valid(void) {
+    static const char *good[] = {"0123456789abcdef", "550e8400-e29b-41d4-a716-446655440000",
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz01"};
+    static const char *bad[] = {"short", "has space in the middle", "quote\"injection-000",
+                                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX",
+                                "line\rbreak-0123456789", "under_score_0123456789"};
+    char req[256];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cw_ctx *ctx;
+        snprintf(req, sizeof req, "GET /health\r\nx-request-id: %s\r\n\r\n", good[i]);
+        ctx = run(CW_STAGE_EDGE, req, NULL, NULL);
+        CHECK_STR(ctx->rid, good[i]);
+        cw_pipeline_free(ctx);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cw_ctx *ctx;
+        snprintf(req, sizeof req, "GET /health\r\nx-request-id: %s\r\n\r\n", bad[i]);
+        ctx = run(CW_STAGE_EDGE, req, NULL, NULL);
+        CHECK(strcmp(ctx->rid, bad[i]) != 0);
+        CHECK_INT(strlen(ctx->rid), CW_RID_LEN); /* replaced by a generated one */
+        cw_pipeline_free(ctx);
+    }
+}
+
 const cw_test cw_tests[] = {
+    {"client_request_id_only_when_valid", client_request_id_only_when_valid},
     {"request_cases", request_cases},
     {"edge_owner_resume_round_trip", edge_owner_resume_round_trip},
     {"owner_failure_is_503_with_request_id", owner_failure_is_503_with_request_id},

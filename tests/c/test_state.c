@@ -32,8 +32,8 @@ static void corrupt_blob_is_internal(void) {
 static void apply_bumps_version_and_round_trips(void) {
     cw_state st, back;
     cw_error err;
-    json_t *p1 = cw_state_parse_patch(S("{\"a\":1,\"b\":{\"c\":0.1}}"), &err);
-    json_t *p2 = cw_state_parse_patch(S("{\"b\":null}"), &err);
+    json_t *p1 = cw_state_parse_patch(S("{\"a\":1,\"b\":{\"c\":0.1}}"), 64, &err);
+    json_t *p2 = cw_state_parse_patch(S("{\"b\":null}"), 64, &err);
     size_t n;
     char *blob;
 
@@ -58,7 +58,7 @@ static void apply_bumps_version_and_round_trips(void) {
 static void reals_print_shortest(void) {
     cw_state st;
     cw_error err;
-    json_t *p = cw_state_parse_patch(S("{\"x\":0.1,\"y\":1e300,\"z\":-2.5,\"w\":3.0}"), &err);
+    json_t *p = cw_state_parse_patch(S("{\"x\":0.1,\"y\":1e300,\"z\":-2.5,\"w\":3.0}"), 64, &err);
     json_t *view;
     char *s;
     cw_state_load(&st, "", 0, &err);
@@ -77,11 +77,11 @@ static void patch_must_be_json_object(void) {
     static const char *invalid[] = {"", "{", "{\"a\":1}x", "{\"a\":1,\"a\":2}", "\xff", "{'a':1}"};
     cw_error err;
     for (size_t i = 0; i < sizeof non_objects / sizeof non_objects[0]; i++) {
-        CHECK(cw_state_parse_patch(S(non_objects[i]), &err) == NULL);
+        CHECK(cw_state_parse_patch(S(non_objects[i]), 64, &err) == NULL);
         CHECK_INT(err.code, CW_E_INVALID_PATCH);
     }
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
-        CHECK(cw_state_parse_patch(S(invalid[i]), &err) == NULL);
+        CHECK(cw_state_parse_patch(S(invalid[i]), 64, &err) == NULL);
         CHECK_INT(err.code, CW_E_INVALID_JSON);
     }
 }
@@ -113,7 +113,80 @@ static void if_match(void) {
     }
 }
 
+static void exotic_but_valid_json(void) {
+    cw_error err;
+    json_t *p;
+    char *deep = malloc(200);
+    /* A byte order mark is ignored. */
+    p = cw_state_parse_patch(S("\xef\xbb\xbf{\"a\":1}"), 64, &err);
+    CHECK(p && json_integer_value(json_object_get(p, "a")) == 1);
+    json_decref(p);
+    /* \u0000 is fine inside a value and survives a round trip... */
+    p = cw_state_parse_patch(S("{\"a\":\"x\\u0000y\"}"), 64, &err);
+    CHECK(p && json_string_length(json_object_get(p, "a")) == 3);
+    {
+        char *out = json_dumps(p, JSON_COMPACT);
+        CHECK_STR(out, "{\"a\":\"x\\u0000y\"}");
+        free(out);
+    }
+    json_decref(p);
+    /* ...but not in a key: a defined 400. */
+    CHECK(cw_state_parse_patch(S("{\"a\\u0000\":1}"), 64, &err) == NULL);
+    CHECK_INT(err.code, CW_E_INVALID_JSON);
+    /* Numbers outside what a double or a 64-bit integer holds: a defined 400. */
+    CHECK(cw_state_parse_patch(S("{\"a\":1e400}"), 64, &err) == NULL);
+    CHECK_INT(err.code, CW_E_INVALID_JSON);
+    CHECK(cw_state_parse_patch(S("{\"a\":123456789012345678901234567890}"), 64, &err) == NULL);
+    CHECK_INT(err.code, CW_E_INVALID_JSON);
+    p = cw_state_parse_patch(S("{\"a\":9223372036854775807,\"b\":-1e-300,\"c\":1.7976931348623157e308}"), 64, &err);
+    CHECK(p != NULL);
+    json_decref(p);
+    /* Nesting: 64 levels pass, 65 are refused before Jansson parses them. */
+    for (int d = 64; d <= 65; d++) {
+        int n = 0;
+        for (int i = 0; i < d; i++)
+            deep[n++] = i == 0 ? '{' : '[';
+        if (d == 1)
+            deep[n++] = '}';
+        for (int i = d - 1; i > 0; i--)
+            deep[n++] = ']';
+        if (d > 1) {
+            memmove(deep + 5, deep + 1, (size_t)n - 1);
+            memcpy(deep + 1, "\"a\":", 4);
+            n += 4;
+            deep[n++] = '}';
+        }
+        p = cw_state_parse_patch((cw_slice){deep, (size_t)n}, 64, &err);
+        if (d == 64)
+            CHECK(p != NULL);
+        else
+            CHECK(p == NULL && err.code == CW_E_INVALID_JSON && strstr(err.message, "deeper than 64"));
+        json_decref(p);
+    }
+    /* Brackets inside strings do not count. */
+    p = cw_state_parse_patch(S("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}"), 64, &err);
+    CHECK(p != NULL);
+    json_decref(p);
+    free(deep);
+}
+
+static void error_messages_are_ascii_even_when_truncated(void) {
+    cw_error err;
+    char body[400];
+    /* Multi-byte characters right where the message gets cut. */
+    memset(body, 0, sizeof body);
+    strcpy(body, "{\"");
+    for (int i = 0; i < 60; i++)
+        strcat(body, "\xc3\xa9");
+    strcat(body, "\":tru}");
+    CHECK(cw_state_parse_patch(S(body), 64, &err) == NULL);
+    for (const char *c = err.message; *c; c++)
+        CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
+}
+
 const cw_test cw_tests[] = {
+    {"exotic_but_valid_json", exotic_but_valid_json},
+    {"error_messages_are_ascii_even_when_truncated", error_messages_are_ascii_even_when_truncated},
     {"never_written_is_version_0_empty", never_written_is_version_0_empty},
     {"corrupt_blob_is_internal", corrupt_blob_is_internal},
     {"apply_bumps_version_and_round_trips", apply_bumps_version_and_round_trips},

@@ -10,8 +10,8 @@ export function patch(id, body, headers = {}) {
   });
 }
 
-export function get(path) {
-  return SELF.fetch(`${BASE}${path}`);
+export function get(path, headers = {}) {
+  return SELF.fetch(`${BASE}${path}`, { headers });
 }
 
 // A fresh id per test, so tests never see each other's state.

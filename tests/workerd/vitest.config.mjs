@@ -6,6 +6,9 @@ const root = path.resolve(import.meta.dirname, "../..");
 
 export default defineConfig({
   root,
+  // The worker runs the test build of the module here: the same code plus
+  // the test-only trap route (src/handlers.c, CW_TEST_ROUTES).
+  resolve: { alias: [{ find: /^\.\.\/build\/cw\.wasm$/, replacement: path.join(root, "build/test/cw.wasm") }] },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: path.join(root, "wrangler.toml") },

@@ -1,0 +1,56 @@
+// Traps and allocation failures, with the test build's trap route: a 500 with
+// a JSON body and the request id, a fresh instance for the next request, and
+// nothing half-written.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { freshId, get, patch } from "./helpers.js";
+
+const M = { authorization: "Bearer test-metrics-token" };
+const trap = (kind) => SELF.fetch(`http://cw.test/__test/trap/${kind}`, { method: "POST" });
+
+async function instances() {
+  const text = await (await get("/metrics", M)).text();
+  return Number(text.match(/^cw_cold_starts_total (\d+)$/m)[1]);
+}
+
+describe("traps", () => {
+  for (const kind of ["unreachable", "oob", "stack"]) {
+    it(`${kind}: 500 JSON with request id, then a fresh instance`, async () => {
+      await get("/health");
+      const before = await instances();
+      const res = await trap(kind);
+      expect(res.status).toBe(500);
+      const body = await res.json();
+      expect(body.error.code).toBe("internal");
+      expect(body.error.request_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(res.headers.get("x-request-id")).toBe(body.error.request_id);
+      // The next request is served by a new instance, and it is healthy.
+      const next = await get("/health");
+      expect(next.status).toBe(200);
+      expect(next.headers.get("server-timing")).toMatch(/^cold, /);
+      expect(await instances()).toBe(before + 1);
+    });
+  }
+
+  it("oom: an allocation failure is a 500 JSON, handled inside C", async () => {
+    const res = await trap("oom");
+    expect(res.status).toBe(500);
+    const body = await res.json();
+    expect(body.error.code).toBe("internal");
+    expect(body.error.message).toBe("out of memory");
+    expect((await get("/health")).status).toBe(200);
+  });
+
+  it("a trap in the Durable Object loses nothing and the object keeps serving", async () => {
+    const id = freshId("trap");
+    expect((await patch(id, { a: 1 })).status).toBe(200);
+    const res = await trap(`owner:${id}`);
+    expect(res.status).toBe(500);
+    const body = await res.json();
+    expect(body.error.code).toBe("internal");
+    expect(body.error.request_id).toBe(res.headers.get("x-request-id"));
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 1, state: { a: 1 } });
+    const again = await patch(id, { b: 2 });
+    expect((await again.json()).version).toBe(2);
+  });
+});
