@@ -59,7 +59,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup wasm build size startup size-steps test test-c test-budget test-memory test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all setup wasm build size startup size-steps test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -166,16 +166,51 @@ $(BUILD)/host/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(HOST_OB
 	@echo "  LD $@"
 	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< tests/c/harness.c $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
 
+# --- fuzzing (libFuzzer, host build with ASan + UBSan) ------------------------
+FUZZ_CC     = $(shell scripts/toolchain.sh cc)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZERS     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS   := $(CW_SRCS:src/%.c=$(BUILD)/fuzz/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/fuzz/jansson/%.o)
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CW_WARN) -c $< -o $@
+
+$(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
+	@echo "  LD $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CW_WARN) $< $(FUZZ_OBJS) -lm -o $@
+
+# make fuzz: each harness for FUZZ_SECONDS (default 60); make test runs a
+# short bounded pass (test-fuzz, 10 s each).
+fuzz: setup
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@node scripts/fuzz.mjs $(FUZZ_SECONDS)
+
+test-fuzz: $(FUZZERS)
+	@node scripts/fuzz.mjs 10 $(BUILD)/test-results
+
+# The host-built C tests already run under ASan, UBSan and LeakSanitizer.
+test-asan: test-c
+
 # --- tests --------------------------------------------------------------------
 # Each suite appends "<suite> <passed> <failed>" to build/test-results; the
 # last line of `make test` sums them.
 test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory $(WASM) $(TEST_WASM) $(C_TESTS)
+	@$(MAKE) --no-print-directory $(WASM) $(TEST_WASM) $(C_TESTS) $(FUZZERS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-c || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
+	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \

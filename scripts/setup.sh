@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-APT_PKGS="clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32"
+APT_PKGS="clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 libclang-rt-16-dev"
 NEED_APT=""
 
 say() { echo "setup: $*"; }
@@ -37,6 +37,11 @@ else
     cc=$(scripts/toolchain.sh cc 2>/dev/null || true)
     [ -n "$cc" ] || NEED_APT="$APT_PKGS"
     scripts/toolchain.sh ar >/dev/null 2>&1 || NEED_APT="$APT_PKGS"
+    # libFuzzer's runtime (libclang-rt-*-dev), for the fuzz harnesses.
+    if [ -n "$cc" ] && ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+        "$cc" -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then
+        NEED_APT="$APT_PKGS"
+    fi
     [ -f /usr/lib/wasm32-wasi/libc.a ] || [ -f /usr/share/wasi-sysroot/lib/wasm32-wasi/libc.a ] ||
         NEED_APT="$APT_PKGS"
     if [ -n "$cc" ] && ! "$cc" --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null |

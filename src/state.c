@@ -16,7 +16,8 @@ int cw_state_load(cw_state *st, const char *blob, size_t n, cw_error *err) {
         st->doc = json_object();
         return st->doc ? 0 : cw_error_set(err, CW_E_INTERNAL, "out of memory");
     }
-    root = json_loadb(blob, n, 0, NULL);
+    /* The blob may hold any string a patch could (escaped NUL included). */
+    root = json_loadb(blob, n, JSON_ALLOW_NUL, NULL);
     v = json_object_get(root, "v");
     s = json_object_get(root, "s");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || !json_is_object(s)) {

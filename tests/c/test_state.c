@@ -129,6 +129,20 @@ static void exotic_but_valid_json(void) {
         CHECK_STR(out, "{\"a\":\"x\\u0000y\"}");
         free(out);
     }
+    /* ...and through a stored blob, so the id stays readable afterwards. */
+    {
+        cw_state st, back;
+        size_t n;
+        char *blob;
+        cw_state_load(&st, "", 0, &err);
+        CHECK_INT(cw_state_apply(&st, p, &err), 0);
+        blob = cw_state_blob(&st, &n);
+        CHECK_INT(cw_state_load(&back, blob, n, &err), 0);
+        CHECK(json_equal(back.doc, st.doc));
+        cw_state_clear(&st);
+        cw_state_clear(&back);
+        cw_free(blob);
+    }
     json_decref(p);
     /* ...but not in a key: a defined 400. */
     CHECK(cw_state_parse_patch(S("{\"a\\u0000\":1}"), 64, &err) == NULL);

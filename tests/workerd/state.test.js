@@ -69,6 +69,24 @@ describe("state", () => {
     expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 1, state: { keep: true } });
   });
 
+  it("stores exotic but valid JSON and keeps the id readable", async () => {
+    const id = freshId("exotic");
+    const res = await patch(id, '\ufeff{"nul":"a\\u0000b","big":1.7976931348623157e308,"deep":{"x":[[[1]]]}}');
+    expect(res.status).toBe(200);
+    const again = await patch(id, { more: true });
+    expect(again.status).toBe(200);
+    const body = await (await get(`/state/${id}`)).json();
+    expect(body.version).toBe(2);
+    expect(body.state.nul).toBe("a\u0000b");
+    expect(body.state.big).toBe(1.7976931348623157e308);
+    const many = {};
+    for (let i = 0; i < 20000; i++) many[`key${i}`] = i;
+    many["k".repeat(100000)] = "long key";
+    const big = await patch(freshId("many"), many);
+    expect(big.status).toBe(200);
+    expect(Object.keys((await big.json()).state)).toHaveLength(20001);
+  });
+
   it("keeps state across Durable Object eviction, stored as one SQLite row", async () => {
     const id = freshId("persist");
     await patch(id, { n: 1 });

@@ -1,0 +1,59 @@
+/* fuzz_common.h - shared setup and checks for the libFuzzer harnesses.
+ * Every harness asserts properties, not only the absence of crashes: a
+ * violated property calls abort(), which libFuzzer records as a crash. */
+#ifndef CW_FUZZ_COMMON_H
+#define CW_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "pipeline.h"
+#include "runtime.h"
+#include "state.h"
+
+#define REQUIRE(c)                                                                                 \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);              \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static inline void fuzz_setup(void) {
+    static const unsigned char seed[32] = "fuzzing seed, fixed for replays";
+    cw_runtime_init(seed, sizeof seed);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
+}
+
+static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char *blob, size_t bn) {
+    cw_ctx *ctx = cw_pipeline_new(stage);
+    REQUIRE(ctx != NULL);
+    cw_pipeline_run(ctx, req, n, blob, bn, stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,
+                    stage == CW_STAGE_OWNER ? 32 : 0, 0, 0);
+    return ctx;
+}
+
+/* A final response's invariants: a status we define, a JSON error body with
+ * printable ASCII message for every error, never a 5xx for any input. */
+static inline void fuzz_check_final(const cw_ctx *ctx) {
+    const cw_result *r = &ctx->res;
+    REQUIRE(r->action == CW_ACTION_NONE);
+    REQUIRE(r->status >= 200 && r->status < 500);
+    if (r->status >= 400) {
+        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+        json_t *err = json_object_get(body, "error");
+        const char *msg = json_string_value(json_object_get(err, "message"));
+        REQUIRE(json_is_string(json_object_get(err, "code")));
+        REQUIRE(msg != NULL);
+        for (const char *c = msg; *c; c++)
+            REQUIRE((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
+        json_decref(body);
+    }
+    for (uint32_t i = 0; i < r->head_len; i++)
+        REQUIRE(r->head[i] != '\0');
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* fuzz_errors - the error paths: fuzz bytes become the id, the If-Match,
+ * the Content-Type, the request id, the bearer token and the method of
+ * otherwise valid requests. Every answer must be a defined status, never a
+ * 5xx, with a JSON error body whose message is printable ASCII. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    fuzz_setup();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    static const char *templates[] = {
+        "GET /state/%s\r\n\r\n",
+        "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: %s\r\n\r\n{\"a\":1}",
+        "PATCH /state/x\r\ncontent-type: %s\r\n\r\n{\"a\":1}",
+        "GET /health\r\nx-request-id: %s\r\n\r\n",
+        "GET /metrics\r\nauthorization: %s\r\n\r\n",
+        "POST /internal/warmup\r\nauthorization: Bearer %s\r\n\r\n",
+        "%s /state/x\r\n\r\n",
+        "OPTIONS /state/x\r\norigin: %s\r\naccess-control-request-method: PATCH\r\n\r\n",
+        "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{\"%s\":null}",
+    };
+    char value[512], req[1024];
+    size_t n;
+    int len;
+    const char *tpl;
+    if (size < 1)
+        return 0;
+    tpl = templates[data[0] % (sizeof templates / sizeof templates[0])];
+    n = size - 1 < sizeof value - 1 ? size - 1 : sizeof value - 1;
+    memcpy(value, data + 1, n);
+    value[n] = '\0'; /* %s stops at the first NUL: the rest is still fuzzed bytes */
+    len = snprintf(req, sizeof req, tpl, value);
+    if (len < 0 || (size_t)len >= sizeof req)
+        return 0;
+    {
+        cw_ctx *edge = fuzz_run(CW_STAGE_EDGE, req, (size_t)len, NULL, 0);
+        if (edge->res.action == CW_ACTION_FORWARD) {
+            cw_ctx *owner = fuzz_run(CW_STAGE_OWNER, req, (size_t)len, "", 0);
+            fuzz_check_final(owner);
+            cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
+                               owner->res.body, owner->res.body_len, 1);
+            cw_pipeline_free(owner);
+        } else if (edge->res.action == CW_ACTION_TOUCH) {
+            cw_pipeline_resume(edge, 200, "", 0, value, n, 1);
+        }
+        fuzz_check_final(edge);
+        cw_pipeline_free(edge);
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* fuzz_request - request parsing and routing: any bytes as the envelope, at
+ * the edge and, when the edge forwards, as owner over an empty and a stored
+ * state. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    fuzz_setup();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    const char *req = (const char *)data;
+    cw_ctx *edge = fuzz_run(CW_STAGE_EDGE, req, size, NULL, 0);
+    if (edge->res.action == CW_ACTION_FORWARD) {
+        static const char stored[] = "{\"v\":3,\"s\":{\"a\":{\"b\":[1,2]},\"c\":\"x\"}}";
+        const char *blobs[2] = {"", stored};
+        size_t lens[2] = {0, sizeof stored - 1};
+        REQUIRE(edge->res.forward_len >= 1 && edge->res.forward_len <= CW_ID_MAX);
+        for (int i = 0; i < 2; i++) {
+            cw_ctx *owner = fuzz_run(CW_STAGE_OWNER, req, size, blobs[i], lens[i]);
+            fuzz_check_final(owner);
+            REQUIRE((owner->res.status == 200) || owner->res.commit_len == 0);
+            if (owner->res.commit_len) {
+                cw_state st;
+                cw_error err;
+                REQUIRE(cw_state_load(&st, owner->res.commit, owner->res.commit_len, &err) == 0);
+                REQUIRE(st.version == (i ? 4 : 1));
+                cw_state_clear(&st);
+            }
+            if (i == 0) /* the edge context resumes once, with the first answer */
+                REQUIRE(cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head,
+                                           owner->res.head_len, owner->res.body,
+                                           owner->res.body_len, 1) == 0);
+            cw_pipeline_free(owner);
+        }
+    } else if (edge->res.action == CW_ACTION_TOUCH) {
+        REQUIRE(cw_pipeline_resume(edge, 200, "", 0, "[]", 2, 1) == 0);
+    }
+    fuzz_check_final(edge);
+    cw_pipeline_free(edge);
+    return 0;
+}
