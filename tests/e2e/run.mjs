@@ -26,6 +26,7 @@ const env = {
 let passed = 0;
 let failed = 0;
 const procs = new Set();
+const allLogs = []; // every process's output, for the secrets check
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -46,8 +47,12 @@ async function start(name, args, port) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
-  p.stdout.on("data", (d) => log.push(String(d)));
-  p.stderr.on("data", (d) => log.push(String(d)));
+  const keep = (d) => {
+    log.push(String(d));
+    allLogs.push(String(d));
+  };
+  p.stdout.on("data", keep);
+  p.stderr.on("data", keep);
   procs.add(p);
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
@@ -205,6 +210,42 @@ async function main() {
     expect(r.status === 400 && (await json(r)).error.code === "invalid_json", `got ${r.status}`);
   });
 
+  await step("bad_input_by_hand_gets_the_right_4xx_json_every_time", async () => {
+    const P = (body, headers = { "content-type": "application/json" }, path = `/state/${id}-bad`) =>
+      fetch(`${main.base}${path}`, { method: "PATCH", headers, body });
+    const deep = "[".repeat(100) + "]".repeat(100);
+    const cases = [
+      ["invalid json", P("{"), 400, "invalid_json"],
+      ["trailing bytes", P('{"a":1}x'), 400, "invalid_json"],
+      ["invalid utf-8", P(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])), 400, "invalid_json"],
+      ["duplicate keys", P('{"a":1,"a":2}'), 400, "invalid_json"],
+      ["too deep", P(`{"a":${deep}}`), 400, "invalid_json"],
+      ["huge number", P('{"a":1e400}'), 400, "invalid_json"],
+      ["non-object patch", P("[]"), 422, "invalid_patch"],
+      ["null patch", P("null"), 422, "invalid_patch"],
+      ["string patch", P('"x"'), 422, "invalid_patch"],
+      ["no content type", P("{}", {}), 415, "unsupported_media_type"],
+      ["text/plain", P("{}", { "content-type": "text/plain" }), 415, "unsupported_media_type"],
+      ["malformed if-match", P("{}", { "content-type": "application/json", "if-match": "3" }), 400, "invalid_if_match"],
+      ["body over 1 MiB", P(`{"a":"${"x".repeat(2 << 20)}"}`), 413, "payload_too_large"],
+      ["bad id chars", fetch(`${main.base}/state/a%20b`), 400, "invalid_id"],
+      ["id too long", fetch(`${main.base}/state/${"x".repeat(129)}`), 400, "invalid_id"],
+      ["encoded slash", fetch(`${main.base}/state/a%2Fb`), 400, "invalid_id"],
+      ["wrong method", fetch(`${main.base}/state/x`, { method: "DELETE" }), 405, "method_not_allowed"],
+      ["unknown route", fetch(`${main.base}/nope`), 404, "not_found"],
+    ];
+    const wrong = [];
+    for (const [name, p, status, code] of cases) {
+      const r = await p;
+      const b = await r.json().catch(() => null);
+      if (r.status !== status || b?.error?.code !== code || !b?.error?.request_id) wrong.push(`${name}: ${r.status} ${b?.error?.code}`);
+    }
+    expect(wrong.length === 0, wrong.join("; "));
+    const ok = await patch(main.base, `${id}-bad`, { fine: true });
+    expect(ok.status === 200 && (await json(ok)).version === 1, "nothing was written by the bad requests");
+    expect((await fetch(`${main.base}/health`)).status === 200, "unhealthy after bad input");
+  });
+
   await step("state_survives_wrangler_dev_restart", async () => {
     await stop(main);
     main = await start("main (restarted)", mainArgs, mainPort);
@@ -305,6 +346,12 @@ async function main() {
     expect(keys.length === g.version, `${keys.length} keys but version ${g.version}`);
     expect(g.version - acked.size <= 8, `${g.version - acked.size} unacknowledged writes applied`);
     console.log(`       ${acked.size} acknowledged before SIGKILL; after restart version ${g.version}, ${keys.length} keys`);
+  });
+
+  await step("secrets_never_logged", async () => {
+    const logs = allLogs.join("");
+    expect(logs.includes('"route":"metrics"'), "the request log lines were not captured");
+    expect(!logs.includes("e2e-metrics") && !logs.includes("e2e-warmup"), "a token appears in the logs");
   });
 
   await stop(main);
