@@ -207,7 +207,7 @@ test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
 	@$(MAKE) --no-print-directory $(WASM) $(TEST_WASM) $(C_TESTS) $(FUZZERS)
 	@status=0; \
-	$(MAKE) --no-print-directory test-c || status=1; \
+	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
 	$(MAKE) --no-print-directory test-fuzz || status=1; \
