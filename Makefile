@@ -5,6 +5,8 @@
 #   make wasm    the module only (what wrangler's [build] hook runs)
 #   make size    sizes, sections, largest functions, imports, linked objects
 #   make startup wrangler check startup: bundle size and startup profile
+#   make bench   this vs plain JS vs Go, side by side (bench/results/)
+#   make fuzz    the libFuzzer harnesses, FUZZ_SECONDS each
 #   make test    native C tests, in-workerd tests, end-to-end; one summary line
 #   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
 #   make deploy  wrangler deploy
@@ -59,7 +61,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup wasm build size startup size-steps test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -237,6 +239,14 @@ test-workerd: $(WASM) $(TEST_WASM)
 
 test-e2e: $(WASM)
 	@node tests/e2e/run.mjs $(BUILD)/test-results
+
+# --- benchmarks ------------------------------------------------------------------
+# Every variant (this, plain JS, Go js/wasm) measured in one run, alternating;
+# results in bench/results/. Needs Go and wrk (bench/setup.sh installs them).
+bench: build $(TEST_WASM)
+	@sh bench/setup.sh
+	@sh bench/build.sh
+	@node bench/run.mjs
 
 # --- serve and deploy -----------------------------------------------------------
 dev: build

@@ -29,7 +29,7 @@ for (let i = 0; i < N; i++) {
 
 const engine = [];
 for (let i = 0; i < N * 3; i++)
-  engine.push(JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/engine-cold.mjs")], { encoding: "utf8" })));
+  engine.push(JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/engine/this.mjs")], { encoding: "utf8" })));
 
 const result = {
   runs: N,

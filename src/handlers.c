@@ -36,28 +36,32 @@ static int h_version(cw_ctx *ctx) {
     return cw_respond_json(ctx, 200, body);
 }
 
-/* Answers with the state view and its ETag. */
-static int respond_state(cw_ctx *ctx, const cw_state *st) {
-    char etag[24];
-    size_t n = 0;
-    long long v = st->version;
-    char digits[20];
-    json_t *view = cw_state_view(st, ctx->id);
+/* Answers with the state view and its ETag; with commit, also produces the
+ * stored blob the host must persist. */
+static int respond_state(cw_ctx *ctx, const cw_state *st, int commit) {
+    cw_buf view = CW_BUF_INIT, blob = CW_BUF_INIT, etag = CW_BUF_INIT;
+    int rc;
 
-    if (!view)
+    if (cw_state_render(st, ctx->id, &view, commit ? &blob : NULL) < 0) {
+        cw_buf_free(&view);
+        cw_buf_free(&blob);
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    etag[0] = '"';
-    for (size_t i = 0; i < n; i++)
-        etag[1 + i] = digits[n - 1 - i];
-    etag[n + 1] = '"';
-    etag[n + 2] = '\0';
-    if (cw_respond_json(ctx, 200, view) < 0)
-        return -1;
-    return cw_header_add(ctx, "etag", etag);
+    }
+    if (commit) {
+        ctx->commit = cw_buf_take(&blob, &ctx->commit_len);
+        if (!ctx->commit) {
+            cw_buf_free(&view);
+            return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        }
+    }
+    rc = cw_respond_buf(ctx, 200, "application/json", &view);
+    cw_buf_append(&etag, "\"", 1);
+    cw_buf_putu(&etag, (unsigned long long)st->version);
+    cw_buf_append(&etag, "\"", 1);
+    if (rc == 0 && !etag.broken)
+        rc = cw_header_add(ctx, "etag", etag.p);
+    cw_buf_free(&etag);
+    return rc;
 }
 
 static int load_state(cw_ctx *ctx, cw_state *st) {
@@ -74,7 +78,7 @@ static int h_state_get(cw_ctx *ctx) {
         return cw_forward(ctx);
     if (load_state(ctx, &st) < 0)
         return -1;
-    rc = respond_state(ctx, &st);
+    rc = respond_state(ctx, &st, 0);
     cw_state_clear(&st);
     return rc;
 }
@@ -115,12 +119,7 @@ static int h_state_patch(cw_ctx *ctx) {
     if (load_state(ctx, &st) < 0 || cw_state_if_match(if_match, st.version, &ctx->err) < 0 ||
         cw_state_apply(&st, patch, &ctx->err) < 0)
         goto out;
-    ctx->commit = cw_state_blob(&st, &ctx->commit_len);
-    if (!ctx->commit) {
-        cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
-        goto out;
-    }
-    rc = respond_state(ctx, &st);
+    rc = respond_state(ctx, &st, 1);
 out:
     json_decref(patch);
     cw_state_clear(&st);

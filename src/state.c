@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "fmt.h"
 #include "merge.h"
 #include "runtime.h"
@@ -167,47 +168,48 @@ int cw_state_if_match(cw_slice h, long long version, cw_error *err) {
 }
 
 int cw_state_apply(cw_state *st, json_t *patch, cw_error *err) {
-    /* Merge into a copy so a failure half-way leaves st untouched. */
-    json_t *copy = json_deep_copy(st->doc);
-    json_t *merged;
+    /* In place: a failure is never committed, so a copy would only cost. */
+    json_t *merged = cw_merge_patch(st->doc, patch);
 
-    if (!copy)
-        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
-    merged = cw_merge_patch(copy, patch);
+    st->doc = NULL;
     if (!merged)
         return cw_error_set(err, CW_E_INTERNAL, "out of memory");
     if (!json_is_object(merged)) { /* unreachable: patch is an object */
         json_decref(merged);
         return cw_error_set(err, CW_E_INVALID_PATCH, NULL);
     }
-    json_decref(st->doc);
     st->doc = merged;
     st->version++;
     return 0;
 }
 
-char *cw_state_blob(const cw_state *st, size_t *len) {
-    json_t *root = json_object();
-    char *out = NULL;
-
-    if (!root || json_object_set_new(root, "v", json_integer(st->version)) < 0 ||
-        json_object_set(root, "s", st->doc) < 0)
-        goto out;
-    out = json_dumps(root, JSON_COMPACT);
-    if (out && len)
-        *len = strlen(out);
-out:
-    json_decref(root);
-    return out;
+static int dump_to_buf(const char *s, size_t n, void *data) {
+    return cw_buf_append((cw_buf *)data, s, n);
 }
 
-json_t *cw_state_view(const cw_state *st, const char *id) {
-    json_t *view = json_object();
-    if (!view || json_object_set_new(view, "id", json_string(id)) < 0 ||
-        json_object_set_new(view, "version", json_integer(st->version)) < 0 ||
-        json_object_set(view, "state", st->doc) < 0) {
-        json_decref(view);
-        return NULL;
+int cw_state_render(const cw_state *st, const char *id, cw_buf *view, cw_buf *blob) {
+    cw_buf doc = CW_BUF_INIT;
+    int rc = -1;
+
+    /* Serialize the document once; both outputs wrap the same text. */
+    if (json_dump_callback(st->doc, dump_to_buf, &doc, JSON_COMPACT) < 0 || doc.broken)
+        goto out;
+    cw_buf_puts(view, "{\"id\":\"");
+    cw_buf_puts(view, id); /* the id grammar needs no JSON escaping */
+    cw_buf_puts(view, "\",\"version\":");
+    cw_buf_putu(view, (unsigned long long)st->version);
+    cw_buf_puts(view, ",\"state\":");
+    cw_buf_append(view, doc.p, doc.len);
+    cw_buf_append(view, "}", 1);
+    if (blob) {
+        cw_buf_puts(blob, "{\"v\":");
+        cw_buf_putu(blob, (unsigned long long)st->version);
+        cw_buf_puts(blob, ",\"s\":");
+        cw_buf_append(blob, doc.p, doc.len);
+        cw_buf_append(blob, "}", 1);
     }
-    return view;
+    rc = view->broken || (blob && blob->broken) ? -1 : 0;
+out:
+    cw_buf_free(&doc);
+    return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "error.h"
 #include "http.h"
 
@@ -42,17 +43,16 @@ json_t *cw_state_parse_patch(cw_slice body, int max_depth, cw_error *err);
  * for a well-formed list that does not contain "<version>". */
 int cw_state_if_match(cw_slice h, long long version, cw_error *err);
 
-/* Applies patch (borrowed, an object) to st and increments the version.
- * Returns 0, or -1 with err set (CW_E_INTERNAL on allocation failure), in
- * which case st is unchanged. */
+/* Applies patch (borrowed, an object) to st in place and increments the
+ * version. Returns 0, or -1 with err set (CW_E_INTERNAL on allocation
+ * failure), in which case st is left empty (doc NULL) and must not be
+ * committed or rendered; cw_state_clear still applies. */
 int cw_state_apply(cw_state *st, json_t *patch, cw_error *err);
 
-/* The stored blob for st: new, NUL-terminated, free with cw_free; length in
- * *len. NULL on allocation failure. */
-char *cw_state_blob(const cw_state *st, size_t *len);
-
-/* The public view {"id":id,"version":N,"state":{...}}: a new reference, or
- * NULL on allocation failure. id is borrowed and NUL-terminated. */
-json_t *cw_state_view(const cw_state *st, const char *id);
+/* Appends the public view {"id","version","state"} to view and, when blob is
+ * not NULL, the stored form to blob, serializing the document once. id must
+ * satisfy the id grammar (no escaping is done). Returns 0, or -1 when out of
+ * memory. */
+int cw_state_render(const cw_state *st, const char *id, cw_buf *view, cw_buf *blob);
 
 #endif

@@ -1,0 +1,3 @@
+module cwbaseline
+
+go 1.19
