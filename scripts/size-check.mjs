@@ -17,10 +17,12 @@ const budget = JSON.parse(readFileSync(process.env.CW_BUDGET_FILE ?? path.join(r
 
 const gzip9 = (file) => gzipBytes(readFileSync(file));
 
-export function measure() {
-  const outdir = path.join(root, "build/upload");
+// Runs `wrangler deploy --dry-run --outdir <outdir> -c <config>` (outdir
+// absolute: wrangler resolves relative ones against the config's folder) and
+// returns wrangler's whole-upload figure and each bundled file, measured.
+export function dryRun(config, outdir) {
   rmSync(outdir, { recursive: true, force: true });
-  const log = execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir], {
+  const log = execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "-c", config], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     encoding: "utf8",
@@ -34,6 +36,11 @@ export function measure() {
       const kind = f.endsWith(".plugin.wasm") ? "plugin" : f.endsWith(".wasm") ? "host_wasm" : "js";
       return { file: f, kind, raw_bytes: statSync(full).size, gzip_bytes: gzip9(full), full };
     });
+  return { total: total ? { raw_kib: Number(total[1]), gzip_kib: Number(total[2]) } : null, files };
+}
+
+export function measure() {
+  const { total, files } = dryRun("wrangler.toml", path.join(root, "build/upload"));
   const host = files.filter((f) => f.kind === "host_wasm");
   if (host.length !== 1) throw new Error(`expected one host wasm in the upload, found ${host.length}`);
   const core = files.filter((f) => f.kind !== "plugin");
@@ -46,7 +53,7 @@ export function measure() {
       files: core.map(({ full, ...f }) => f),
     },
     plugins: files.filter((f) => f.kind === "plugin").map(({ full, ...f }) => ({ ...f, budget_gzip_bytes: budget.plugin_gzip_bytes })),
-    wrangler_total: total ? { raw_kib: Number(total[1]), gzip_kib: Number(total[2]) } : null,
+    wrangler_total: total,
     host_imports: imports,
     budget,
   };

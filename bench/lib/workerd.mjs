@@ -3,22 +3,12 @@
 // bundle's modules, a SQLite-backed Durable Object namespace on local disk.
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { root } from "./variants.mjs";
 
 export const WORKERD = path.join(root, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
+export { freePort } from "../../scripts/free-port.mjs";
 
 // Writes <dir>/config.capnp for the bundle in outdir, listening on port.
 export function config(outdir, dir, port) {

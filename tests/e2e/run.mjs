@@ -9,7 +9,7 @@
 // <failed>" to the results file given as argv[2].
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { freePort } from "../../scripts/free-port.mjs";
 import path from "node:path";
 
 const results = process.argv[2];
@@ -27,17 +27,6 @@ let passed = 0;
 let failed = 0;
 const procs = new Set();
 const allLogs = []; // every process's output, for the secrets check
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 async function start(name, args, port) {
   const log = [];

@@ -28,6 +28,15 @@ static inline void fuzz_setup(void) {
     cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
 }
 
+/* libFuzzer's one-time setup hook; each harness includes this header once. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    fuzz_setup();
+    return 0;
+}
+
 static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char *blob, size_t bn) {
     cw_ctx *ctx = cw_pipeline_new(stage);
     REQUIRE(ctx != NULL);

@@ -4,13 +4,6 @@
  * 5xx, with a JSON error body whose message is printable ASCII. */
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     static const char *templates[] = {
         "GET /state/%s\r\n\r\n",

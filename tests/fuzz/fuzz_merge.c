@@ -4,13 +4,6 @@
 #include "fuzz_common.h"
 #include "merge.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     const char *s = (const char *)data, *nl = memchr(s, '\n', size);
     size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;

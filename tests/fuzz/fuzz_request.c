@@ -3,13 +3,6 @@
  * state. */
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     const char *req = (const char *)data;
     cw_ctx *edge = fuzz_run(CW_STAGE_EDGE, req, size, NULL, 0);

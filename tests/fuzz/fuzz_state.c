@@ -4,13 +4,6 @@
  * that nothing but a 200 commits. */
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 static cw_ctx *patch_req(const char *body, size_t n, const char *if_match, const char *blob,
                          size_t bn) {
     size_t cap = n + 256;
