@@ -260,7 +260,7 @@ wrangler:
 	wrangler $(ARGS)
 
 format:
-	clang-format -i src/*.c src/*.h tests/c/*.c tests/c/*.h
+	clang-format -i src/*.c src/*.h tests/c/*.c tests/c/*.h tests/fuzz/*.c tests/fuzz/*.h bench/json/*.c
 
 clean:
 	rm -rf $(BUILD)/wasm $(BUILD)/host $(BUILD)/gen $(BUILD)/*.wasm $(BUILD)/test-results

@@ -15,7 +15,8 @@ typedef struct {
     int broken; /* 1 after an allocation failure */
 } cw_buf;
 
-#define CW_BUF_INIT {NULL, 0, 0, 0}
+#define CW_BUF_INIT                                                                                \
+    { NULL, 0, 0, 0 }
 
 /* Appends n bytes of s (borrowed). Returns 0, or -1 if the buffer is broken. */
 int cw_buf_append(cw_buf *b, const char *s, size_t n);

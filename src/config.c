@@ -6,8 +6,7 @@
 
 #include <string.h>
 
-static const char *const local_origins[] = {"http://localhost:8787", "http://127.0.0.1:8787",
-                                            NULL};
+static const char *const local_origins[] = {"http://localhost:8787", "http://127.0.0.1:8787", NULL};
 static const char *const staging_origins[] = {"https://staging.example.com", NULL};
 static const char *const production_origins[] = {"https://example.com", NULL};
 static const char *const warm_ids[] = {"warmup", NULL};

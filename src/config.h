@@ -11,13 +11,13 @@
 typedef enum { CW_LOG_DEBUG = 0, CW_LOG_INFO, CW_LOG_WARN, CW_LOG_ERROR } cw_log_level;
 
 typedef struct {
-    const char *name;                 /* "local", "staging", "production" */
-    cw_log_level log_level;           /* lines below this level are dropped */
-    const char *const *cors_origins;  /* exact origins allowed; NULL-terminated */
-    size_t body_limit;                /* largest request body, bytes */
-    int depth_limit;                  /* deepest JSON nesting accepted, <= 128 */
-    int tokens_required;              /* 1: token routes refuse when no token is set */
-    const char *const *warm_ids;      /* Durable Objects the warmup touches; NULL-terminated */
+    const char *name;                /* "local", "staging", "production" */
+    cw_log_level log_level;          /* lines below this level are dropped */
+    const char *const *cors_origins; /* exact origins allowed; NULL-terminated */
+    size_t body_limit;               /* largest request body, bytes */
+    int depth_limit;                 /* deepest JSON nesting accepted, <= 128 */
+    int tokens_required;             /* 1: token routes refuse when no token is set */
+    const char *const *warm_ids;     /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;
 
 /* The row for the n bytes at name (borrowed). Sets *fallback to 1 when name

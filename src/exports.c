@@ -34,8 +34,7 @@ CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 CW_EXPORT(cw_configure)
 const char *cw_configure(const char *env, size_t env_len, const char *metrics_token,
                          size_t metrics_len, const char *warmup_token, size_t warmup_len) {
-    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token,
-                                warmup_len);
+    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token, warmup_len);
 }
 
 /* Records the startup phases the host measured (milliseconds), the isolate's

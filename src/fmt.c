@@ -23,8 +23,8 @@ static void pad(out_t *o, char c, int n) {
 }
 
 /* Writes the digits of v in base (10 or 16), honouring width and flags. */
-static void put_uint(out_t *o, uintmax_t v, int neg, unsigned base, int upper, int width,
-                     int zero, int left) {
+static void put_uint(out_t *o, uintmax_t v, int neg, unsigned base, int upper, int width, int zero,
+                     int left) {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
     int n = 0, len;

@@ -91,8 +91,7 @@ static int media_type_ok(cw_slice ct) {
     if (semi)
         ct.n = (size_t)(semi - ct.p);
     ct = cw_slice_trim(ct);
-    return cw_slice_ieq(ct, "application/merge-patch+json") ||
-           cw_slice_ieq(ct, "application/json");
+    return cw_slice_ieq(ct, "application/merge-patch+json") || cw_slice_ieq(ct, "application/json");
 }
 
 static int h_state_patch(cw_ctx *ctx) {

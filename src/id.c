@@ -12,8 +12,8 @@ static int hexval(int c) {
 }
 
 static int allowed(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '~' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '~' || c == '-';
 }
 
 int cw_id_parse(cw_slice raw, char out[CW_ID_MAX + 1], size_t *len, cw_error *err) {

@@ -47,9 +47,7 @@ void cw_metrics_phase(cw_phase p, double ms) {
         m.phase_ms[p] = ms;
 }
 
-double cw_metrics_phase_ms(cw_phase p) {
-    return p >= 0 && p < CW_PHASE_COUNT ? m.phase_ms[p] : 0;
-}
+double cw_metrics_phase_ms(cw_phase p) { return p >= 0 && p < CW_PHASE_COUNT ? m.phase_ms[p] : 0; }
 
 const char *cw_metrics_phase_name(cw_phase p) {
     return p >= 0 && p < CW_PHASE_COUNT ? phase_names[p] : "unknown";
@@ -76,8 +74,8 @@ void cw_metrics_warmup(int cron) { m.warmups[cron ? 1 : 0]++; }
 
 int cw_metrics_put_ms(cw_buf *out, double ms) {
     unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000 + 0.5) : 0;
-    char frac[4] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
-                    (char)('0' + us % 10), 0};
+    char frac[4] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10),
+                    0};
     cw_buf_putu(out, us / 1000);
     cw_buf_append(out, ".", 1);
     return cw_buf_puts(out, frac);

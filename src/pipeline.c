@@ -86,8 +86,7 @@ static int cors_before(cw_ctx *ctx) {
     /* A preflight from an allowed origin; cors_after adds the origin. */
     ctx->res.status = 204;
     cw_header_add(ctx, "access-control-allow-methods", "GET, PATCH, POST, OPTIONS");
-    cw_header_add(ctx, "access-control-allow-headers",
-                  "authorization, content-type, if-match");
+    cw_header_add(ctx, "access-control-allow-headers", "authorization, content-type, if-match");
     cw_header_add(ctx, "access-control-max-age", "600");
     return ANSWERED;
 }
@@ -326,8 +325,8 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
     run_afters(ctx, now_ms);
 }
 
-int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                       const char *body, size_t body_len, double now_ms) {
+int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                       size_t body_len, double now_ms) {
     if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
     ctx->res.action = CW_ACTION_NONE;

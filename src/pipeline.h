@@ -49,20 +49,20 @@ enum {
  * worker/bridge.js reads; all pointers are owned by the context and die with
  * cw_pipeline_free. Unused slices have length 0. */
 typedef struct {
-    uint32_t status;         /* HTTP status; 0 while suspended (forward set) */
-    const char *head;        /* "name: value\r\n" lines */
+    uint32_t status;  /* HTTP status; 0 while suspended (forward set) */
+    const char *head; /* "name: value\r\n" lines */
     uint32_t head_len;
-    const char *body;        /* response body */
+    const char *body; /* response body */
     uint32_t body_len;
-    const char *commit;      /* OWNER: state blob to persist before answering */
+    const char *commit; /* OWNER: state blob to persist before answering */
     uint32_t commit_len;
-    const char *forward;     /* EDGE: id of the Durable Object to run OWNER in */
+    const char *forward; /* EDGE: id of the Durable Object to run OWNER in */
     uint32_t forward_len;
-    const char *request_id;  /* this request's id, always set */
+    const char *request_id; /* this request's id, always set */
     uint32_t request_id_len;
-    const char *log;         /* EDGE: the one structured log line, when final */
+    const char *log; /* EDGE: the one structured log line, when final */
     uint32_t log_len;
-    uint32_t action;         /* CW_ACTION_*: what a suspended result asks for */
+    uint32_t action; /* CW_ACTION_*: what a suspended result asks for */
 } cw_result;
 
 typedef struct cw_ctx cw_ctx;
@@ -75,9 +75,9 @@ typedef int (*cw_resume_fn)(cw_ctx *ctx, int status, const char *head, size_t he
 struct cw_ctx {
     cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
     int stage;
-    int flags;             /* CW_FLAG_* */
+    int flags;              /* CW_FLAG_* */
     cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
-    const cw_request *req; /* borrowed, valid only inside cw_pipeline_run */
+    const cw_request *req;  /* borrowed, valid only inside cw_pipeline_run */
     const cw_route *route;
     cw_slice param;         /* raw route parameter, borrowed like req */
     const char *state_blob; /* OWNER input, borrowed */
@@ -92,10 +92,10 @@ struct cw_ctx {
     char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128]; /* the Origin header, copied for the after hooks */
-    double t0_ms; /* host clock when the request arrived, milliseconds */
-    double t1_ms; /* host clock when the response became final */
-    int cold;     /* 1: the first final edge response of this instance */
-    int final;    /* 1 once the after hooks have run */
+    double t0_ms;     /* host clock when the request arrived, milliseconds */
+    double t1_ms;     /* host clock when the response became final */
+    int cold;         /* 1: the first final edge response of this instance */
+    int final;        /* 1 once the after hooks have run */
 };
 
 /* A new context for stage: free with cw_pipeline_free. NULL on no memory. */
@@ -111,8 +111,8 @@ void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, s
 /* Completes a suspended EDGE context with the owner's answer (head and body
  * borrowed, copied). status 0 means the owner could not be reached, which is
  * mapped to a 503 error. Returns 0, or -1 when ctx was not suspended. */
-int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                       const char *body, size_t body_len, double now_ms);
+int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                       size_t body_len, double now_ms);
 
 /* Releases ctx and everything its result points to. NULL is a no-op. */
 void cw_pipeline_free(cw_ctx *ctx);

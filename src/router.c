@@ -30,8 +30,8 @@ static int listed(const char *list, size_t used, const char *method, size_t mlen
     return 0;
 }
 
-int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path,
-                    cw_match *m, cw_error *err) {
+int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path, cw_match *m,
+                    cw_error *err) {
     size_t used = 0;
     int path_seen = 0;
 

@@ -32,7 +32,7 @@ typedef struct {
 /* Matches method/path against table[0..n). Returns 0 with m->route set, or
  * -1 with err set to CW_E_NOT_FOUND, or CW_E_METHOD with m->allow listing
  * the methods the path does accept. */
-int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path,
-                    cw_match *m, cw_error *err);
+int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path, cw_match *m,
+                    cw_error *err);
 
 #endif

@@ -58,7 +58,8 @@ int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields)) 
             *next++ = '\0';
         if (line[0] != '#' && line[0] != '\0') {
             if (nfields > 16 || cw_test_split(line, '\t', fields, nfields) != nfields) {
-                fprintf(stderr, "    %s: line %d has the wrong number of fields\n", path, cases + 1);
+                fprintf(stderr, "    %s: line %d has the wrong number of fields\n", path,
+                        cases + 1);
                 cw_check_fail(__FILE__, __LINE__, "data line shape");
             } else {
                 fn(fields);

@@ -38,7 +38,7 @@ void cw_check_fail(const char *file, int line, const char *what);
         const char *a_ = (a), *b_ = (b);                                                           \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
             char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",   \
+            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",     \
                      b_ ? b_ : "(null)");                                                          \
             cw_check_fail(__FILE__, __LINE__, m_);                                                 \
         }                                                                                          \

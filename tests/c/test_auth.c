@@ -33,10 +33,10 @@ static void refuses_missing_wrong_and_other_schemes(void) {
 }
 
 static void no_token_configured(void) {
-    CHECK_INT(check(NULL, NULL, 1), 0);        /* open where allowed */
+    CHECK_INT(check(NULL, NULL, 1), 0); /* open where allowed */
     CHECK_INT(check("Bearer x", "", 1), 0);
-    CHECK_INT(check(NULL, NULL, 0), -1);       /* closed where tokens are required */
-    CHECK_INT(check("Bearer ", "", 0), -1);    /* an empty token never matches */
+    CHECK_INT(check(NULL, NULL, 0), -1);    /* closed where tokens are required */
+    CHECK_INT(check("Bearer ", "", 0), -1); /* an empty token never matches */
 }
 
 static void constant_time_equal(void) {

@@ -9,9 +9,9 @@
 
 #define SAME(...)                                                                                  \
     do {                                                                                           \
-        char sa_[128], sb_[128];                                                                     \
-        int na_ = cw_snprintf(sa_, sizeof sa_, __VA_ARGS__);                                         \
-        int nb_ = snprintf(sb_, sizeof sb_, __VA_ARGS__);                                            \
+        char sa_[128], sb_[128];                                                                   \
+        int na_ = cw_snprintf(sa_, sizeof sa_, __VA_ARGS__);                                       \
+        int nb_ = snprintf(sb_, sizeof sb_, __VA_ARGS__);                                          \
         CHECK_STR(sa_, sb_);                                                                       \
         CHECK_INT(na_, nb_);                                                                       \
     } while (0)
@@ -50,9 +50,20 @@ static void pointer_and_unknown(void) {
 }
 
 static void strtoll_matches_libc(void) {
-    static const char *in[] = {"0", "-0", "42", "-42", "+7", "  12x", "9223372036854775807",
-                               "-9223372036854775808", "9223372036854775808",
-                               "-9223372036854775809", "99999999999999999999999", "", "-", "x"};
+    static const char *in[] = {"0",
+                               "-0",
+                               "42",
+                               "-42",
+                               "+7",
+                               "  12x",
+                               "9223372036854775807",
+                               "-9223372036854775808",
+                               "9223372036854775808",
+                               "-9223372036854775809",
+                               "99999999999999999999999",
+                               "",
+                               "-",
+                               "x"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         char *ea, *eb;
         long long a, b;
@@ -64,7 +75,8 @@ static void strtoll_matches_libc(void) {
         b = strtoll(in[i], &eb, 10);
         errb = errno;
         if (a != b || ea != eb || (erra == ERANGE) != (errb == ERANGE)) {
-            fprintf(stderr, "    strtoll(\"%s\"): %lld/%d vs libc %lld/%d\n", in[i], a, erra, b, errb);
+            fprintf(stderr, "    strtoll(\"%s\"): %lld/%d vs libc %lld/%d\n", in[i], a, erra, b,
+                    errb);
             CHECK(!"differs from libc");
         }
     }

@@ -10,7 +10,8 @@ static int parse(const char *s, cw_request *req, cw_error *err) {
 }
 
 static void parses_request(void) {
-    const char *s = "PATCH /state/a?x=1\r\nContent-Type: application/json\r\nIf-Match:  \"3\" \r\n\r\n{\"a\":1}";
+    const char *s = "PATCH /state/a?x=1\r\nContent-Type: application/json\r\nIf-Match:  \"3\" "
+                    "\r\n\r\n{\"a\":1}";
     cw_request req;
     cw_error err;
     CHECK_INT(parse(s, &req, &err), 0);
@@ -35,16 +36,16 @@ static void body_may_hold_crlf_and_nul(void) {
 static void refuses_malformed(void) {
     static const char *bad[] = {
         "",
-        "GET /x",                       /* no CRLF */
-        "GET /x\r\n",                   /* header block not terminated */
-        " /x\r\n\r\n",                  /* empty method */
-        "GET\r\n\r\n",                  /* no target */
-        "GET x\r\n\r\n",                /* target without / */
-        "GET /a b\r\n\r\n",             /* space in target */
-        "GET /x\r\nnocolon\r\n\r\n",    /* header without colon */
-        "GET /x\r\n: v\r\n\r\n",        /* empty header name */
-        "GET /x\r\nbad name: v\r\n\r\n",/* space in header name */
-        "G(T /x\r\n\r\n",               /* bad method char */
+        "GET /x",                        /* no CRLF */
+        "GET /x\r\n",                    /* header block not terminated */
+        " /x\r\n\r\n",                   /* empty method */
+        "GET\r\n\r\n",                   /* no target */
+        "GET x\r\n\r\n",                 /* target without / */
+        "GET /a b\r\n\r\n",              /* space in target */
+        "GET /x\r\nnocolon\r\n\r\n",     /* header without colon */
+        "GET /x\r\n: v\r\n\r\n",         /* empty header name */
+        "GET /x\r\nbad name: v\r\n\r\n", /* space in header name */
+        "G(T /x\r\n\r\n",                /* bad method char */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cw_request req;

@@ -40,8 +40,8 @@ static void length_bounds(void) {
 
 static void refuses_invalid(void) {
     static const char *bad[] = {
-        ".", "..", "%2e", "%2e%2e", "%2E.", "a/b", "a%2fb", "a%2Fb", "a b", "a%20b", "%", "%4", "%zz",
-        "a%", "%00", "caf\xc3\xa9", "a\\b", "a?b", "a#b", "a:b", "a%25b",
+        ".",  "..",  "%2e", "%2e%2e", "%2E.",        "a/b",  "a%2fb", "a%2Fb", "a b", "a%20b", "%",
+        "%4", "%zz", "a%",  "%00",    "caf\xc3\xa9", "a\\b", "a?b",   "a#b",   "a:b", "a%25b",
     };
     char out[CW_ID_MAX + 1];
     size_t len;

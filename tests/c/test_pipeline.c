@@ -11,8 +11,8 @@
 
 static cw_ctx *run(int stage, const char *req, const char *blob, const char *rid) {
     cw_ctx *ctx = cw_pipeline_new(stage);
-    cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0, rid, rid ? strlen(rid) : 0,
-                    1000.0, 0);
+    cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0, rid,
+                    rid ? strlen(rid) : 0, 1000.0, 0);
     return ctx;
 }
 
@@ -66,7 +66,9 @@ static void one_request(char **f) {
     cw_pipeline_free(ctx);
 }
 
-static void request_cases(void) { CHECK(cw_test_each_case("data/requests.tsv", 6, one_request) >= 30); }
+static void request_cases(void) {
+    CHECK(cw_test_each_case("data/requests.tsv", 6, one_request) >= 30);
+}
 
 static void edge_owner_resume_round_trip(void) {
     const char *req =
@@ -130,12 +132,13 @@ static void owner_failure_is_503_with_request_id(void) {
 
 static void error_body_carries_owner_request_id(void) {
     const char *rid = "0123456789abcdef0123456789abcdef";
-    cw_ctx *owner = run(CW_STAGE_OWNER,
-                        "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}",
-                        NULL, rid);
+    cw_ctx *owner = run(
+        CW_STAGE_OWNER,
+        "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}", NULL, rid);
     json_t *body = body_json(owner);
     CHECK_INT(owner->res.status, 412);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(body, "error"), "request_id")), rid);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(body, "error"), "request_id")),
+              rid);
     json_decref(body);
     cw_pipeline_free(owner);
 }
@@ -169,11 +172,15 @@ static void body_limit_is_413(void) {
 }
 
 static void client_request_id_only_when_valid(void) {
-    static const char *good[] = {"0123456789abcdef", "550e8400-e29b-41d4-a716-446655440000",
-                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz01"};
-    static const char *bad[] = {"short", "has space in the middle", "quote\"injection-000",
+    static const char *good[] = {
+        "0123456789abcdef", "550e8400-e29b-41d4-a716-446655440000",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz01"};
+    static const char *bad[] = {"short",
+                                "has space in the middle",
+                                "quote\"injection-000",
                                 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX",
-                                "line\rbreak-0123456789", "under_score_0123456789"};
+                                "line\rbreak-0123456789",
+                                "under_score_0123456789"};
     char req[256];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         cw_ctx *ctx;

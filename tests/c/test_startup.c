@@ -44,8 +44,9 @@ static void first_response_is_cold_then_warm(void) {
     cw_metrics_startup(1.5, 0.25, 0.125, 10.0, 1);
     a = edge("GET /health\r\n\r\n", 100.0, 0);
     b = edge("GET /health\r\n\r\n", 200.0, 0);
-    CHECK_STR(header(a, "server-timing"),
-              "cold, instantiate;dur=1.500, init;dur=0.250, config;dur=0.125, first-request;dur=0.000");
+    CHECK_STR(
+        header(a, "server-timing"),
+        "cold, instantiate;dur=1.500, init;dur=0.250, config;dur=0.125, first-request;dur=0.000");
     CHECK_STR(header(b, "server-timing"), "warm");
     CHECK(strstr(a->res.log, "\"start\":\"cold\"") != NULL);
     CHECK(strstr(b->res.log, "\"start\":\"warm\"") != NULL);
@@ -81,7 +82,8 @@ static void warmup_needs_its_token_then_touches(void) {
     cw_ctx *none = edge("POST /internal/warmup\r\n\r\n", 0, 0);
     cw_ctx *wrong = edge("POST /internal/warmup\r\nauthorization: Bearer mtok\r\n\r\n", 0, 0);
     cw_ctx *ok = edge("POST /internal/warmup\r\nauthorization: Bearer wtok\r\n\r\n", 500, 0);
-    const char *report = "[{\"id\":\"warmup\",\"ok\":true,\"ms\":2.5},{\"id\":\"other\",\"ok\":true,\"ms\":1}]";
+    const char *report =
+        "[{\"id\":\"warmup\",\"ok\":true,\"ms\":2.5},{\"id\":\"other\",\"ok\":true,\"ms\":1}]";
     json_t *out, *dos;
     char *text;
 
@@ -97,7 +99,9 @@ static void warmup_needs_its_token_then_touches(void) {
     out = json_loads(text, 0, NULL);
     CHECK_STR(json_string_value(json_object_get(out, "trigger")), "http");
     CHECK(json_real_value(json_object_get(out, "total_ms")) == 4.25);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(out, "warmed"), "config"), "env")), "local");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(json_object_get(out, "warmed"), "config"), "env")),
+              "local");
     dos = json_object_get(json_object_get(out, "warmed"), "durable_objects");
     CHECK_INT(json_array_size(dos), 1); /* "other" is not in the config */
     CHECK(json_is_true(json_object_get(json_array_get(dos, 0), "ok")));
@@ -132,9 +136,11 @@ static void cron_warmup_needs_no_token_and_reports_failures(void) {
 
 static void cors_only_for_configured_origins(void) {
     cw_ctx *pre = edge("OPTIONS /state/x\r\norigin: http://localhost:8787\r\n"
-                       "access-control-request-method: PATCH\r\n\r\n", 0, 0);
+                       "access-control-request-method: PATCH\r\n\r\n",
+                       0, 0);
     cw_ctx *evil = edge("OPTIONS /state/x\r\norigin: https://evil.example\r\n"
-                        "access-control-request-method: PATCH\r\n\r\n", 0, 0);
+                        "access-control-request-method: PATCH\r\n\r\n",
+                        0, 0);
     cw_ctx *get = edge("GET /health\r\norigin: http://127.0.0.1:8787\r\n\r\n", 0, 0);
     cw_ctx *get_evil = edge("GET /health\r\norigin: https://evil.example\r\n\r\n", 0, 0);
     CHECK_INT(pre->res.status, 204);
@@ -154,7 +160,8 @@ const cw_test cw_tests[] = {
     {"first_response_is_cold_then_warm", first_response_is_cold_then_warm},
     {"metrics_needs_its_token", metrics_needs_its_token},
     {"warmup_needs_its_token_then_touches", warmup_needs_its_token_then_touches},
-    {"cron_warmup_needs_no_token_and_reports_failures", cron_warmup_needs_no_token_and_reports_failures},
+    {"cron_warmup_needs_no_token_and_reports_failures",
+     cron_warmup_needs_no_token_and_reports_failures},
     {"cors_only_for_configured_origins", cors_only_for_configured_origins},
     {NULL, NULL},
 };

@@ -33,7 +33,11 @@ static void never_written_is_version_0_empty(void) {
 }
 
 static void corrupt_blob_is_internal(void) {
-    static const char *bad[] = {"{", "[]", "{\"v\":1}", "{\"v\":-1,\"s\":{}}", "{\"v\":\"1\",\"s\":{}}",
+    static const char *bad[] = {"{",
+                                "[]",
+                                "{\"v\":1}",
+                                "{\"v\":-1,\"s\":{}}",
+                                "{\"v\":\"1\",\"s\":{}}",
                                 "{\"v\":1,\"s\":[]}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cw_state st;
@@ -78,7 +82,9 @@ static void reals_print_shortest(void) {
     cw_state_load(&st, "", 0, &err);
     cw_state_apply(&st, p, &err);
     s = view_of(&st, "id1");
-    CHECK_STR(s, "{\"id\":\"id1\",\"version\":1,\"state\":{\"x\":0.1,\"y\":1e+300,\"z\":-2.5,\"w\":3.0}}");
+    CHECK_STR(
+        s,
+        "{\"id\":\"id1\",\"version\":1,\"state\":{\"x\":0.1,\"y\":1e+300,\"z\":-2.5,\"w\":3.0}}");
     cw_free(s);
     json_decref(p);
     cw_state_clear(&st);
@@ -116,7 +122,8 @@ static void if_match(void) {
     CHECK_INT(err.code, CW_E_PRECONDITION);
     /* syntax-only check */
     CHECK_INT(cw_state_if_match(S("\"4\""), -1, &err), 0);
-    static const char *bad[] = {"", "5", "\"5", "\"5\" \"6\"", "\"5\",", ",\"5\"", "W/5", "\"a b\"", "**"};
+    static const char *bad[] = {"",       "5",   "\"5",     "\"5\" \"6\"", "\"5\",",
+                                ",\"5\"", "W/5", "\"a b\"", "**"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (cw_state_if_match(S(bad[i]), 5, &err) != -1 || err.code != CW_E_INVALID_IF_MATCH) {
             fprintf(stderr, "    accepted If-Match: [%s]\n", bad[i]);
@@ -164,7 +171,8 @@ static void exotic_but_valid_json(void) {
     CHECK_INT(err.code, CW_E_INVALID_JSON);
     CHECK(cw_state_parse_patch(S("{\"a\":123456789012345678901234567890}"), 64, &err) == NULL);
     CHECK_INT(err.code, CW_E_INVALID_JSON);
-    p = cw_state_parse_patch(S("{\"a\":9223372036854775807,\"b\":-1e-300,\"c\":1.7976931348623157e308}"), 64, &err);
+    p = cw_state_parse_patch(
+        S("{\"a\":9223372036854775807,\"b\":-1e-300,\"c\":1.7976931348623157e308}"), 64, &err);
     CHECK(p != NULL);
     json_decref(p);
     /* Nesting: 64 levels pass, 65 are refused before Jansson parses them. */
@@ -186,11 +194,14 @@ static void exotic_but_valid_json(void) {
         if (d == 64)
             CHECK(p != NULL);
         else
-            CHECK(p == NULL && err.code == CW_E_INVALID_JSON && strstr(err.message, "deeper than 64"));
+            CHECK(p == NULL && err.code == CW_E_INVALID_JSON &&
+                  strstr(err.message, "deeper than 64"));
         json_decref(p);
     }
     /* Brackets inside strings do not count. */
-    p = cw_state_parse_patch(S("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}"), 64, &err);
+    p = cw_state_parse_patch(
+        S("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}"), 64,
+        &err);
     CHECK(p != NULL);
     json_decref(p);
     free(deep);

@@ -40,7 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char *blob, size_t bn) {
     cw_ctx *ctx = cw_pipeline_new(stage);
     REQUIRE(ctx != NULL);
-    cw_pipeline_run(ctx, req, n, blob, bn, stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,
+    cw_pipeline_run(ctx, req, n, blob, bn,
+                    stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,
                     stage == CW_STAGE_OWNER ? 32 : 0, 0, 0);
     return ctx;
 }

@@ -8,8 +8,9 @@ static cw_ctx *patch_req(const char *body, size_t n, const char *if_match, const
                          size_t bn) {
     size_t cap = n + 256;
     char *req = malloc(cap);
-    int h = snprintf(req, cap, "PATCH /state/f\r\ncontent-type: application/json\r\n%s%s%s\r\n",
-                     if_match ? "if-match: " : "", if_match ? if_match : "", if_match ? "\r\n" : "");
+    int h =
+        snprintf(req, cap, "PATCH /state/f\r\ncontent-type: application/json\r\n%s%s%s\r\n",
+                 if_match ? "if-match: " : "", if_match ? if_match : "", if_match ? "\r\n" : "");
     cw_ctx *ctx;
     memcpy(req + h, body, n);
     ctx = fuzz_run(CW_STAGE_OWNER, req, (size_t)h + n, blob, bn);
