@@ -1,7 +1,10 @@
 /* config.c - the environment table. Edit the rows here to change what each
  * environment allows; nothing else reads WORKER_ENV. depth_limit must stay
  * at or below JSON_PARSER_MAX_DEPTH (src/jansson_config.h), which bounds the
- * wasm stack use of parsing and merging. */
+ * wasm stack use of parsing and merging. container_limit bounds the memory a
+ * parse can take (Jansson spends about 200 bytes on each array or object, so
+ * 1 MiB of "{}" would otherwise need ~70 MiB); state_limit keeps a stored
+ * state well under SQLite's 2 MB value limit and the 128 MB isolate. */
 #include "config.h"
 
 #include <string.h>
@@ -12,9 +15,9 @@ static const char *const production_origins[] = {"https://example.com", NULL};
 static const char *const warm_ids[] = {"warmup", NULL};
 
 static const cw_config rows[] = {
-    {"local", CW_LOG_DEBUG, local_origins, 1u << 20, 64, 0, warm_ids},
-    {"staging", CW_LOG_INFO, staging_origins, 1u << 20, 64, 1, warm_ids},
-    {"production", CW_LOG_INFO, production_origins, 1u << 20, 64, 1, warm_ids},
+    {"local", CW_LOG_DEBUG, local_origins, 1u << 20, 64, 65536, 1u << 20, 0, warm_ids},
+    {"staging", CW_LOG_INFO, staging_origins, 1u << 20, 64, 65536, 1u << 20, 1, warm_ids},
+    {"production", CW_LOG_INFO, production_origins, 1u << 20, 64, 65536, 1u << 20, 1, warm_ids},
 };
 
 const cw_config *cw_config_select(const char *name, size_t n, int *fallback) {

@@ -16,6 +16,8 @@ typedef struct {
     const char *const *cors_origins; /* exact origins allowed; NULL-terminated */
     size_t body_limit;               /* largest request body, bytes */
     int depth_limit;                 /* deepest JSON nesting accepted, <= 128 */
+    long container_limit;            /* most arrays + objects in one document */
+    size_t state_limit;              /* largest stored state (its blob), bytes */
     int tokens_required;             /* 1: token routes refuse when no token is set */
     const char *const *warm_ids;     /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -86,14 +87,19 @@ int cw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
                     prec = prec * 10 + (*p++ - '0');
             }
         }
-        /* lng: 0 int, 1 long, 2 long long, 3 size_t/ptrdiff_t/intmax_t */
+        /* lng: 0 int, 1 long, 2 long long, 3 intmax_t, 4 size_t, 5 ptrdiff_t
+         * (size_t and ptrdiff_t are 4 bytes on wasm32, 8 on the host) */
         for (;; p++) {
             if (*p == 'h')
                 continue; /* promoted to int anyway */
             if (*p == 'l')
                 lng++;
-            else if (*p == 'z' || *p == 't' || *p == 'j')
+            else if (*p == 'j')
                 lng = 3;
+            else if (*p == 'z')
+                lng = 4;
+            else if (*p == 't')
+                lng = 5;
             else
                 break;
         }
@@ -103,6 +109,8 @@ int cw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
             intmax_t v = lng == 0   ? va_arg(ap, int)
                          : lng == 1 ? va_arg(ap, long)
                          : lng == 2 ? va_arg(ap, long long)
+                         : lng == 4 ? (intmax_t)va_arg(ap, size_t)
+                         : lng == 5 ? va_arg(ap, ptrdiff_t)
                                     : va_arg(ap, intmax_t);
             uintmax_t u = v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v;
             put_uint(&o, u, v < 0, 10, 0, width, zero, left);
@@ -114,6 +122,8 @@ int cw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
             uintmax_t v = lng == 0   ? va_arg(ap, unsigned)
                           : lng == 1 ? va_arg(ap, unsigned long)
                           : lng == 2 ? va_arg(ap, unsigned long long)
+                          : lng == 4 ? va_arg(ap, size_t)
+                          : lng == 5 ? (uintmax_t)va_arg(ap, ptrdiff_t)
                                      : va_arg(ap, uintmax_t);
             put_uint(&o, v, 0, *p == 'u' ? 10 : 16, *p == 'X', width, zero, left);
             break;

@@ -48,6 +48,19 @@ static int respond_state(cw_ctx *ctx, const cw_state *st, int commit) {
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
     }
     if (commit) {
+        /* The merged state must stay storable and loadable: refuse (nothing
+         * is committed) rather than store what later requests cannot load. */
+        const cw_config *cfg = cw_runtime_config();
+        cw_scan_result scan;
+        if (blob.len > cfg->state_limit ||
+            cw_state_scan(blob.p, blob.len, 1 << 30, cfg->container_limit, &scan) < 0) {
+            cw_buf_free(&view);
+            cw_buf_free(&blob);
+            return cw_error_set(&ctx->err, CW_E_TOO_LARGE,
+                                blob.len > cfg->state_limit
+                                    ? "the merged state would be over the stored-state size limit"
+                                    : "the merged state would hold too many arrays and objects");
+        }
         ctx->commit = cw_buf_take(&blob, &ctx->commit_len);
         if (!ctx->commit) {
             cw_buf_free(&view);
@@ -108,7 +121,8 @@ static int h_state_patch(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     if (cw_state_if_match(if_match, -1, &ctx->err) < 0)
         return -1;
-    patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit, &ctx->err);
+    patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit,
+                                 cw_runtime_config()->container_limit, &ctx->err);
     if (!patch)
         return -1;
     if (ctx->stage == CW_STAGE_EDGE) {

@@ -36,11 +36,12 @@ void cw_state_clear(cw_state *st) {
     st->doc = NULL;
 }
 
-/* The deepest nesting of arrays and objects in p[0..n), scanning strings
- * correctly; stops counting once past limit. Linear, no recursion. */
-static int nesting(const char *p, size_t n, int limit) {
-    int depth = 0, max = 0, in_string = 0;
-    for (size_t i = 0; i < n && max <= limit; i++) {
+int cw_state_scan(const char *p, size_t n, int max_depth, long max_containers,
+                  cw_scan_result *out) {
+    int depth = 0, in_string = 0;
+    out->depth = 0;
+    out->containers = 0;
+    for (size_t i = 0; i < n; i++) {
         char c = p[i];
         if (in_string) {
             if (c == '\\')
@@ -50,19 +51,23 @@ static int nesting(const char *p, size_t n, int limit) {
         } else if (c == '"') {
             in_string = 1;
         } else if (c == '[' || c == '{') {
-            if (++depth > max)
-                max = depth;
+            out->containers++;
+            if (++depth > out->depth)
+                out->depth = depth;
+            if (out->depth > max_depth || out->containers > max_containers)
+                return -1;
         } else if (c == ']' || c == '}') {
             depth--;
         }
     }
-    return max;
+    return 0;
 }
 
-json_t *cw_state_parse_patch(cw_slice body, int max_depth, cw_error *err) {
+json_t *cw_state_parse_patch(cw_slice body, int max_depth, long max_containers, cw_error *err) {
     json_error_t jerr;
     json_t *patch;
-    char msg[64];
+    cw_scan_result scan;
+    char msg[80];
 
     if (body.n >= 3 && memcmp(body.p, "\xef\xbb\xbf", 3) == 0) {
         body.p += 3;
@@ -72,8 +77,12 @@ json_t *cw_state_parse_patch(cw_slice body, int max_depth, cw_error *err) {
         cw_error_set(err, CW_E_INVALID_JSON, "body is empty; send a JSON merge patch");
         return NULL;
     }
-    if (nesting(body.p, body.n, max_depth) > max_depth) {
-        cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+    if (cw_state_scan(body.p, body.n, max_depth, max_containers, &scan) < 0) {
+        if (scan.depth > max_depth)
+            cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+        else
+            cw_snprintf(msg, sizeof msg, "JSON holds more than %ld arrays and objects",
+                        max_containers);
         cw_error_set(err, CW_E_INVALID_JSON, msg);
         return NULL;
     }

@@ -55,7 +55,12 @@ export async function fromRequest(request, limit) {
 // expressed (a non-string id, an unserializable patch) become input that C
 // refuses with the matching error code.
 export function fromRpc(method, id, patch, options) {
-  const target = "/state/" + (typeof id === "string" ? encodeURIComponent(id) : "");
+  let target = "/state/";
+  try {
+    if (typeof id === "string") target += encodeURIComponent(id);
+  } catch {
+    target += "%"; // not encodable (a lone surrogate): C refuses it as invalid_id
+  }
   const headers = [];
   let body = new Uint8Array(0);
   if (method === "PATCH") {
@@ -99,7 +104,14 @@ export function toResponse(result) {
 //   { ok: true,  status: 200, id, version, state }
 //   { ok: false, status, error: { code, message, request_id } }
 export function toValue(result) {
-  return { ok: result.status === 200, status: result.status, ...JSON.parse(text.decode(result.body)) };
+  let body;
+  try {
+    body = JSON.parse(text.decode(result.body));
+  } catch {
+    // Only a bare out-of-memory 500 has no JSON body.
+    body = { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } };
+  }
+  return { ok: result.status === 200, status: result.status, ...body };
 }
 
 // The one answer C cannot give: the module trapped or could not be run.

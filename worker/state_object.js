@@ -14,22 +14,24 @@ export class StateObject extends DurableObject {
   }
 
   // RPC from the edge: bytes is the request envelope, requestId the edge's.
-  // A failure in the module (the bridge has discarded the instance) answers
-  // 500 with the request id; nothing was stored, so nothing is half-written.
+  // A failure in the module (the bridge has discarded the instance) or in
+  // storage answers 500 with the request id; the write is one statement, so
+  // nothing is half-written.
   handle(bytes, requestId) {
     let result;
     try {
       const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
       result = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
+      if (result.commit) {
+        this.sql.exec(
+          "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
+          result.commit,
+        );
+      }
     } catch (e) {
       result = internalError(requestId, e);
     }
-    if (result.commit) {
-      this.sql.exec(
-        "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
-        result.commit,
-      );
-    }
-    return { status: result.status, head: result.head, body: result.body };
+    // The edge adds x-request-id to the final answer; the head here must not.
+    return { status: result.status, head: result.head.replace(/^x-request-id:.*\r\n/im, ""), body: result.body };
   }
 }

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include "fmt.h"
 #include "harness.h"
@@ -26,6 +27,8 @@ static void matches_libc(void) {
     SAME("%lld", LLONG_MAX);
     SAME("%d|%5d|%-5d|%05d|%i", -42, 42, 42, -42, 0);
     SAME("%u %x %X %zu %lu", 4000000000u, 255u, 255u, (size_t)123, 99ul);
+    /* size_t and ptrdiff_t are read at their own width (4 bytes on wasm32) */
+    SAME("%zu|%d|%s|%td|%zd", (size_t)5, 7, "x", (ptrdiff_t)-3, (ssize_t)-9);
     SAME("%c%3c%-3c|", 'a', 'b', 'c');
     SAME("%10s|%-10s|%.2s|%*s|%.*s", "hi", "hi", "hello", 4, "x", 3, "abcdef");
     SAME("100%%");

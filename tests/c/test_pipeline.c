@@ -199,7 +199,45 @@ static void client_request_id_only_when_valid(void) {
     }
 }
 
+/* A merge that would leave a state too big to store or to load again is
+ * refused with 413, and nothing is committed. */
+static void merged_state_limits_are_413_without_commit(void) {
+    size_t big = (1u << 20) - 64, add = 100000;
+    char *blob = malloc(big + 64), *req = malloc(add + 128), *p;
+    cw_ctx *ctx;
+    int n;
+
+    /* Size: a stored state just under 1 MiB, plus a 100 KB value. */
+    n = sprintf(blob, "{\"v\":1,\"s\":{\"a\":\"");
+    memset(blob + n, 'x', big - (size_t)n - 4);
+    strcpy(blob + big - 4, "\"}}");
+    n = sprintf(req, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{\"b\":\"");
+    memset(req + n, 'y', add);
+    strcpy(req + n + add, "\"}");
+    ctx = run(CW_STAGE_OWNER, req, blob, NULL);
+    CHECK_INT(ctx->res.status, 413);
+    CHECK_INT(ctx->res.commit_len, 0);
+    cw_pipeline_free(ctx);
+
+    /* Containers: 65,000 stored, plus 1,000 more. */
+    p = blob + sprintf(blob, "{\"v\":1,\"s\":{\"a\":[");
+    for (int i = 0; i < 65000; i++)
+        p += sprintf(p, i ? ",{}" : "{}");
+    strcpy(p, "]}}");
+    p = req + sprintf(req, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{\"b\":[");
+    for (int i = 0; i < 1000; i++)
+        p += sprintf(p, i ? ",{}" : "{}");
+    strcpy(p, "]}");
+    ctx = run(CW_STAGE_OWNER, req, blob, NULL);
+    CHECK_INT(ctx->res.status, 413);
+    CHECK_INT(ctx->res.commit_len, 0);
+    cw_pipeline_free(ctx);
+    free(blob);
+    free(req);
+}
+
 const cw_test cw_tests[] = {
+    {"merged_state_limits_are_413_without_commit", merged_state_limits_are_413_without_commit},
     {"client_request_id_only_when_valid", client_request_id_only_when_valid},
     {"request_cases", request_cases},
     {"edge_owner_resume_round_trip", edge_owner_resume_round_trip},

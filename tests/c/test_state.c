@@ -51,8 +51,8 @@ static void corrupt_blob_is_internal(void) {
 static void apply_bumps_version_and_round_trips(void) {
     cw_state st, back;
     cw_error err;
-    json_t *p1 = cw_state_parse_patch(S("{\"a\":1,\"b\":{\"c\":0.1}}"), 64, &err);
-    json_t *p2 = cw_state_parse_patch(S("{\"b\":null}"), 64, &err);
+    json_t *p1 = cw_state_parse_patch(S("{\"a\":1,\"b\":{\"c\":0.1}}"), 64, 65536, &err);
+    json_t *p2 = cw_state_parse_patch(S("{\"b\":null}"), 64, 65536, &err);
     size_t n;
     char *blob;
 
@@ -77,7 +77,8 @@ static void apply_bumps_version_and_round_trips(void) {
 static void reals_print_shortest(void) {
     cw_state st;
     cw_error err;
-    json_t *p = cw_state_parse_patch(S("{\"x\":0.1,\"y\":1e300,\"z\":-2.5,\"w\":3.0}"), 64, &err);
+    json_t *p =
+        cw_state_parse_patch(S("{\"x\":0.1,\"y\":1e300,\"z\":-2.5,\"w\":3.0}"), 64, 65536, &err);
     char *s;
     cw_state_load(&st, "", 0, &err);
     cw_state_apply(&st, p, &err);
@@ -95,11 +96,11 @@ static void patch_must_be_json_object(void) {
     static const char *invalid[] = {"", "{", "{\"a\":1}x", "{\"a\":1,\"a\":2}", "\xff", "{'a':1}"};
     cw_error err;
     for (size_t i = 0; i < sizeof non_objects / sizeof non_objects[0]; i++) {
-        CHECK(cw_state_parse_patch(S(non_objects[i]), 64, &err) == NULL);
+        CHECK(cw_state_parse_patch(S(non_objects[i]), 64, 65536, &err) == NULL);
         CHECK_INT(err.code, CW_E_INVALID_PATCH);
     }
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
-        CHECK(cw_state_parse_patch(S(invalid[i]), 64, &err) == NULL);
+        CHECK(cw_state_parse_patch(S(invalid[i]), 64, 65536, &err) == NULL);
         CHECK_INT(err.code, CW_E_INVALID_JSON);
     }
 }
@@ -137,11 +138,11 @@ static void exotic_but_valid_json(void) {
     json_t *p;
     char *deep = malloc(200);
     /* A byte order mark is ignored. */
-    p = cw_state_parse_patch(S("\xef\xbb\xbf{\"a\":1}"), 64, &err);
+    p = cw_state_parse_patch(S("\xef\xbb\xbf{\"a\":1}"), 64, 65536, &err);
     CHECK(p && json_integer_value(json_object_get(p, "a")) == 1);
     json_decref(p);
     /* \u0000 is fine inside a value and survives a round trip... */
-    p = cw_state_parse_patch(S("{\"a\":\"x\\u0000y\"}"), 64, &err);
+    p = cw_state_parse_patch(S("{\"a\":\"x\\u0000y\"}"), 64, 65536, &err);
     CHECK(p && json_string_length(json_object_get(p, "a")) == 3);
     {
         char *out = json_dumps(p, JSON_COMPACT);
@@ -164,15 +165,17 @@ static void exotic_but_valid_json(void) {
     }
     json_decref(p);
     /* ...but not in a key: a defined 400. */
-    CHECK(cw_state_parse_patch(S("{\"a\\u0000\":1}"), 64, &err) == NULL);
+    CHECK(cw_state_parse_patch(S("{\"a\\u0000\":1}"), 64, 65536, &err) == NULL);
     CHECK_INT(err.code, CW_E_INVALID_JSON);
     /* Numbers outside what a double or a 64-bit integer holds: a defined 400. */
-    CHECK(cw_state_parse_patch(S("{\"a\":1e400}"), 64, &err) == NULL);
+    CHECK(cw_state_parse_patch(S("{\"a\":1e400}"), 64, 65536, &err) == NULL);
     CHECK_INT(err.code, CW_E_INVALID_JSON);
-    CHECK(cw_state_parse_patch(S("{\"a\":123456789012345678901234567890}"), 64, &err) == NULL);
+    CHECK(cw_state_parse_patch(S("{\"a\":123456789012345678901234567890}"), 64, 65536, &err) ==
+          NULL);
     CHECK_INT(err.code, CW_E_INVALID_JSON);
     p = cw_state_parse_patch(
-        S("{\"a\":9223372036854775807,\"b\":-1e-300,\"c\":1.7976931348623157e308}"), 64, &err);
+        S("{\"a\":9223372036854775807,\"b\":-1e-300,\"c\":1.7976931348623157e308}"), 64, 65536,
+        &err);
     CHECK(p != NULL);
     json_decref(p);
     /* Nesting: 64 levels pass, 65 are refused before Jansson parses them. */
@@ -190,7 +193,7 @@ static void exotic_but_valid_json(void) {
             n += 4;
             deep[n++] = '}';
         }
-        p = cw_state_parse_patch((cw_slice){deep, (size_t)n}, 64, &err);
+        p = cw_state_parse_patch((cw_slice){deep, (size_t)n}, 64, 65536, &err);
         if (d == 64)
             CHECK(p != NULL);
         else
@@ -201,7 +204,7 @@ static void exotic_but_valid_json(void) {
     /* Brackets inside strings do not count. */
     p = cw_state_parse_patch(
         S("{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[\"}"), 64,
-        &err);
+        65536, &err);
     CHECK(p != NULL);
     json_decref(p);
     free(deep);
@@ -216,12 +219,25 @@ static void error_messages_are_ascii_even_when_truncated(void) {
     for (int i = 0; i < 60; i++)
         strcat(body, "\xc3\xa9");
     strcat(body, "\":tru}");
-    CHECK(cw_state_parse_patch(S(body), 64, &err) == NULL);
+    CHECK(cw_state_parse_patch(S(body), 64, 65536, &err) == NULL);
     for (const char *c = err.message; *c; c++)
         CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
 }
 
+static void container_limit_bounds_parse_memory(void) {
+    cw_error err;
+    cw_scan_result scan;
+    /* 6 arrays/objects with a limit of 5 is refused before parsing. */
+    CHECK(cw_state_parse_patch(S("{\"a\":[{},{},{}],\"b\":{}}"), 64, 5, &err) == NULL);
+    CHECK_INT(err.code, CW_E_INVALID_JSON);
+    CHECK(strstr(err.message, "more than 5 arrays and objects") != NULL);
+    /* Brackets in strings do not count. */
+    CHECK_INT(cw_state_scan("{\"a\":\"[[{{\"}", 12, 64, 1, &scan), 0);
+    CHECK_INT(scan.containers, 1);
+}
+
 const cw_test cw_tests[] = {
+    {"container_limit_bounds_parse_memory", container_limit_bounds_parse_memory},
     {"exotic_but_valid_json", exotic_but_valid_json},
     {"error_messages_are_ascii_even_when_truncated", error_messages_are_ascii_even_when_truncated},
     {"never_written_is_version_0_empty", never_written_is_version_0_empty},

@@ -35,6 +35,7 @@ describe("rpc", () => {
     expect((await api.syncState("..", {})).error.code).toBe("invalid_id");
     expect((await api.syncState(42, {})).error.code).toBe("invalid_id");
     expect((await api.getState("")).status).toBe(400);
+    expect((await api.getState("\uD800")).error.code).toBe("invalid_id"); // not URI-encodable
     expect((await api.syncState(id, {}, { ifMatch: "3\r\nx-evil: 1" })).error.code).toBe("invalid_if_match");
     expect((await api.getState(id)).version).toBe(1);
   });
