@@ -52,12 +52,12 @@ static int respond_state(cw_ctx *ctx, const cw_state *st, int commit) {
          * is committed) rather than store what later requests cannot load. */
         const cw_config *cfg = cw_runtime_config();
         cw_scan_result scan;
-        if (blob.len > cfg->state_limit ||
-            cw_state_scan(blob.p, blob.len, 1 << 30, cfg->container_limit, &scan) < 0) {
+        int too_big = blob.len > cfg->state_limit;
+        if (too_big || cw_state_scan(blob.p, blob.len, 1 << 30, cfg->container_limit, &scan) < 0) {
             cw_buf_free(&view);
             cw_buf_free(&blob);
             return cw_error_set(&ctx->err, CW_E_TOO_LARGE,
-                                blob.len > cfg->state_limit
+                                too_big
                                     ? "the merged state would be over the stored-state size limit"
                                     : "the merged state would hold too many arrays and objects");
         }

@@ -217,6 +217,7 @@ static void merged_state_limits_are_413_without_commit(void) {
     ctx = run(CW_STAGE_OWNER, req, blob, NULL);
     CHECK_INT(ctx->res.status, 413);
     CHECK_INT(ctx->res.commit_len, 0);
+    CHECK(strstr(ctx->err.message, "stored-state size limit") != NULL);
     cw_pipeline_free(ctx);
 
     /* Containers: 65,000 stored, plus 1,000 more. */
@@ -231,6 +232,7 @@ static void merged_state_limits_are_413_without_commit(void) {
     ctx = run(CW_STAGE_OWNER, req, blob, NULL);
     CHECK_INT(ctx->res.status, 413);
     CHECK_INT(ctx->res.commit_len, 0);
+    CHECK(strstr(ctx->err.message, "too many arrays and objects") != NULL);
     cw_pipeline_free(ctx);
     free(blob);
     free(req);
