@@ -2,8 +2,10 @@
  *
  * dlmalloc is about 12 KB of code. Requests here are short-lived (a request's
  * JSON trees and buffers) and repeat in shape, so power-of-two size classes
- * with one free list each reuse memory well and keep the heap bounded by
- * about twice the peak live size, in a few hundred bytes of code.
+ * with one free list each reuse memory well, in a few hundred bytes of code.
+ * Blocks never move between classes, so the heap grows to the sum of each
+ * class's peak (at most 2x the live bytes per class); the body, container and
+ * state limits in config.c bound those peaks.
  * Block layout: an 8-byte header holding the class, then the payload,
  * 8-byte aligned. Memory is taken from memory.grow and never returned.
  *

@@ -33,6 +33,8 @@ int cw_buf_append(cw_buf *b, const char *s, size_t n) {
     return 0;
 }
 
+int cw_buf_sink(const char *s, size_t n, void *data) { return cw_buf_append((cw_buf *)data, s, n); }
+
 int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }
 
 int cw_buf_putu(cw_buf *b, unsigned long long v) {

@@ -27,6 +27,10 @@ int cw_buf_puts(cw_buf *b, const char *s);
 /* Appends the decimal form of v. Returns 0 or -1 as cw_buf_append. */
 int cw_buf_putu(cw_buf *b, unsigned long long v);
 
+/* A json_dump_callback_t: appends s[0..n) to the cw_buf given as data.
+ * Returns 0, or -1 when that buffer is broken. */
+int cw_buf_sink(const char *s, size_t n, void *data);
+
 /* Frees the storage and resets b to empty. */
 void cw_buf_free(cw_buf *b);
 

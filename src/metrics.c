@@ -72,26 +72,25 @@ void cw_metrics_request(const char *route, int status) {
 
 void cw_metrics_warmup(int cron) { m.warmups[cron ? 1 : 0]++; }
 
-int cw_metrics_put_ms(cw_buf *out, double ms) {
-    unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000 + 0.5) : 0;
-    char frac[4] = {(char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10),
-                    0};
-    cw_buf_putu(out, us / 1000);
+/* Appends v / 10^places with exactly places (< 20) decimals. */
+static int put_fixed(cw_buf *out, unsigned long long v, int places) {
+    char frac[20];
+    for (int i = places - 1; i >= 0; i--, v /= 10)
+        frac[i] = (char)('0' + v % 10);
+    frac[places] = '\0';
+    cw_buf_putu(out, v);
     cw_buf_append(out, ".", 1);
     return cw_buf_puts(out, frac);
 }
 
-/* Seconds with microsecond resolution, from milliseconds. */
-static void put_seconds(cw_buf *out, double ms) {
-    unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000 + 0.5) : 0;
-    char frac[7];
-    for (int i = 5; i >= 0; i--, us /= 10)
-        frac[i] = (char)('0' + us % 10);
-    frac[6] = '\0';
-    cw_buf_putu(out, us);
-    cw_buf_append(out, ".", 1);
-    cw_buf_puts(out, frac);
+static unsigned long long micros(double ms) {
+    return ms > 0 ? (unsigned long long)(ms * 1000 + 0.5) : 0;
 }
+
+int cw_metrics_put_ms(cw_buf *out, double ms) { return put_fixed(out, micros(ms), 3); }
+
+/* Seconds with microsecond resolution, from milliseconds. */
+static void put_seconds(cw_buf *out, double ms) { put_fixed(out, micros(ms), 6); }
 
 /* A label value with \, " and newline escaped. */
 static void put_label(cw_buf *out, const char *v) {

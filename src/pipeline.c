@@ -23,10 +23,6 @@ typedef struct {
 
 static void take_result(cw_ctx *ctx);
 
-static int dump_to_buf(const char *s, size_t n, void *data) {
-    return cw_buf_append((cw_buf *)data, s, n);
-}
-
 /* --- middleware: request id ------------------------------------------- */
 
 /* A request id from outside (the client's x-request-id, or the edge's id
@@ -158,7 +154,7 @@ static void log_after(cw_ctx *ctx) {
     if (status >= 500 && ctx->err.message[0])
         json_object_set_new(line, "cause", json_string(ctx->err.message));
     /* A log line that cannot be built is dropped; the response still goes. */
-    if (json_dump_callback(line, dump_to_buf, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
+    if (json_dump_callback(line, cw_buf_sink, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
         cw_buf_free(&ctx->log);
     json_decref(line);
 }
@@ -358,7 +354,7 @@ int cw_header_add(cw_ctx *ctx, const char *name, const char *value) {
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     int rc;
     ctx->body.len = 0;
-    rc = json_dump_callback(body, dump_to_buf, &ctx->body, JSON_COMPACT);
+    rc = json_dump_callback(body, cw_buf_sink, &ctx->body, JSON_COMPACT);
     json_decref(body);
     if (rc < 0 || ctx->body.broken) {
         ctx->body.broken = 1;

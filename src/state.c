@@ -192,16 +192,12 @@ int cw_state_apply(cw_state *st, json_t *patch, cw_error *err) {
     return 0;
 }
 
-static int dump_to_buf(const char *s, size_t n, void *data) {
-    return cw_buf_append((cw_buf *)data, s, n);
-}
-
 int cw_state_render(const cw_state *st, const char *id, cw_buf *view, cw_buf *blob) {
     cw_buf doc = CW_BUF_INIT;
     int rc = -1;
 
     /* Serialize the document once; both outputs wrap the same text. */
-    if (json_dump_callback(st->doc, dump_to_buf, &doc, JSON_COMPACT) < 0 || doc.broken)
+    if (json_dump_callback(st->doc, cw_buf_sink, &doc, JSON_COMPACT) < 0 || doc.broken)
         goto out;
     cw_buf_puts(view, "{\"id\":\"");
     cw_buf_puts(view, id); /* the id grammar needs no JSON escaping */

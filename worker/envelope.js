@@ -114,15 +114,18 @@ export function toValue(result) {
   return { ok: result.status === 200, status: result.status, ...body };
 }
 
-// The one answer C cannot give: the module trapped or could not be run.
-export function internalError(requestId, cause) {
+// The one answer C cannot give: the module trapped or could not be run (or,
+// in the Durable Object, storage failed). This is the owner-stage form: the
+// edge's C context completes its head, x-request-id included.
+export function failure(requestId, cause) {
   const rid = requestId || crypto.randomUUID().replaceAll("-", "");
   console.error(JSON.stringify({ level: "error", msg: "wasm failure", request_id: rid, cause: String(cause) }));
   const body = { error: { code: "internal", message: "internal error; the module was reset", request_id: rid } };
-  return {
-    status: 500,
-    head: `content-type: application/json\r\nx-request-id: ${rid}\r\n`,
-    body: utf8.encode(JSON.stringify(body)),
-    requestId: rid,
-  };
+  return { status: 500, head: "content-type: application/json\r\n", body: utf8.encode(JSON.stringify(body)), requestId: rid };
+}
+
+// The same as a final edge answer, which carries its own x-request-id.
+export function internalError(requestId, cause) {
+  const f = failure(requestId, cause);
+  return { ...f, head: `${f.head}x-request-id: ${f.requestId}\r\n` };
 }

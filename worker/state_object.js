@@ -4,7 +4,7 @@
 // by the output gate until the write is durable.
 import { DurableObject } from "cloudflare:workers";
 import { owner } from "./bridge.js";
-import { internalError } from "./envelope.js";
+import { failure } from "./envelope.js";
 
 export class StateObject extends DurableObject {
   constructor(ctx, env) {
@@ -29,9 +29,8 @@ export class StateObject extends DurableObject {
         );
       }
     } catch (e) {
-      result = internalError(requestId, e);
+      result = failure(requestId, e);
     }
-    // The edge adds x-request-id to the final answer; the head here must not.
-    return { status: result.status, head: result.head.replace(/^x-request-id:.*\r\n/im, ""), body: result.body };
+    return { status: result.status, head: result.head, body: result.body };
   }
 }

@@ -21,7 +21,7 @@ export function upload(name) {
   const isWasm = (f) => f.kind !== "js";
   return {
     outdir,
-    files: files.map(({ full, kind, ...f }) => ({ ...f, kind: isWasm({ kind }) ? "wasm" : "js" })),
+    files: files.map(({ full, ...f }) => ({ ...f, kind: isWasm(f) ? "wasm" : "js" })),
     wrangler_total_kib: total ? { raw: total.raw_kib, gzip: total.gzip_kib } : null,
     raw_bytes: sum("raw_bytes"),
     gzip_bytes: sum("gzip_bytes"),
