@@ -1,5 +1,6 @@
 /* dtoa.c - exact digits, then the shortest precision that round-trips. */
 #include "dtoa.h"
+#include "strtod.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,7 +178,7 @@ int cw_dtoa(double v, char *buf, size_t size) {
         int len = format_g(neg, r, rn, rp, p, buf, size);
         if (len < 0)
             return -1;
-        if (p == 17 || strtod(buf, NULL) == v)
+        if (p == 17 || cw_strtod(buf, NULL, NULL) == v)
             return len;
     }
     return -1;

@@ -4,16 +4,16 @@
  * from the host's CSPRNG. Jansson's fallback to time and pid (weak against
  * hash flooding, and a WASI clock import) is not linked at all.
  *
- * Replaces strconv.c: numbers use '.' regardless of locale, and reals are
+ * Replaces strconv.c: numbers use '.' regardless of locale, are read by our
+ * exact cw_strtod (src/strtod.h) rather than libc's scanner, and reals are
  * printed in the shortest form that reads back to the same double, so 0.1
  * stays 0.1 rather than Jansson's default 0.10000000000000001. */
-#include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dtoa.h"
+#include "strtod.h"
 #include "jansson.h"
 #include "jansson_private.h"
 #include "strbuffer.h"
@@ -28,14 +28,10 @@ void json_object_seed(size_t seed) {
 }
 
 int jsonp_strtod(strbuffer_t *strbuffer, double *out) {
-    double value;
     char *end;
-
-    errno = 0;
-    value = strtod(strbuffer->value, &end);
-    if (end != strbuffer->value + strbuffer->length)
-        return -1;
-    if ((value == HUGE_VAL || value == -HUGE_VAL) && errno == ERANGE)
+    int overflow;
+    double value = cw_strtod(strbuffer->value, &end, &overflow);
+    if (end != strbuffer->value + strbuffer->length || overflow)
         return -1;
     *out = value;
     return 0;
