@@ -2,7 +2,8 @@
 #   make setup   toolchain, npm deps (pinned), Jansson source   (idempotent)
 #   make build   build/cw.wasm, the size-optimized module the worker imports,
 #                then the size budget (fails the build when over)
-#   make wasm    the module only (what wrangler's [build] hook runs)
+#   make wasm    the module and the plugins only (wrangler's [build] hook)
+#   make plugin NAME=x   scaffold plugins/x: builds, registers, with a test
 #   make size    sizes, sections, largest functions, imports, linked objects
 #   make startup wrangler check startup: bundle size and startup profile
 #   make bench   this vs plain JS vs Go, side by side (bench/results/)
@@ -61,7 +62,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all plugin setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -85,7 +86,7 @@ $(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile | $(JANSSON)/j
 $(BUILD)/wasm/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC wasm32 $<"
-	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -c $< -o $@
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) -I$(BUILD)/gen $(CW_WARN) -c $< -o $@
 
 $(BUILD)/wasm/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@mkdir -p $(@D)
@@ -114,8 +115,57 @@ $(WASM): $(BUILD)/cw.linked.wasm
 	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
+# --- plugins ------------------------------------------------------------------
+# Each plugin in plugins/manifest is its own module, plugins/<name>/*.c plus
+# the plugin runtime (plugins/sdk), through the same pipeline as the host.
+# Test-only plugins (tests/plugins/manifest) go to build/test/plugins.
+manifest_names = $(shell awk '$$1 !~ /^\#/ && NF { print $$1 }' $(1))
+PLUGIN_NAMES      := $(call manifest_names,plugins/manifest)
+TEST_PLUGIN_NAMES := $(call manifest_names,tests/plugins/manifest)
+PLUGIN_WASMS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.plugin.wasm)
+TEST_PLUGIN_WASMS := $(TEST_PLUGIN_NAMES:%=$(BUILD)/test/plugins/%.plugin.wasm)
+PLUGIN_INDEX      := $(BUILD)/plugins/index.js
+TEST_PLUGIN_INDEX := $(BUILD)/test/plugins/index.js
+PLUGIN_SDK        := plugins/sdk/cwp.c plugins/sdk/cwp.h
+PLUGIN_FLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memory \
+	-ffunction-sections -fdata-sections -fno-exceptions -Iplugins/sdk -DNDEBUG \
+	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536 -Wl,--stack-first
+
+# The manifest as a C table (src/plugin.c) and a JS index of the modules
+# (worker/plugins.js); the test build's adds the test-only plugins.
+$(BUILD)/gen/manifest.h $(PLUGIN_INDEX) &: plugins/manifest scripts/plugins.mjs
+	@node scripts/plugins.mjs $(BUILD)/gen/manifest.h $(PLUGIN_INDEX) plugins/manifest=$(BUILD)/plugins
+
+$(BUILD)/test/gen/manifest.h $(TEST_PLUGIN_INDEX) &: plugins/manifest tests/plugins/manifest scripts/plugins.mjs
+	@node scripts/plugins.mjs $(BUILD)/test/gen/manifest.h $(TEST_PLUGIN_INDEX) \
+		plugins/manifest=$(BUILD)/plugins tests/plugins/manifest=$(BUILD)/test/plugins
+
+$(BUILD)/wasm/cw/plugin.o $(BUILD)/fuzz/cw/plugin.o: $(BUILD)/gen/manifest.h
+$(BUILD)/test/cw/plugin.o $(BUILD)/host/cw/plugin.o: $(BUILD)/test/gen/manifest.h
+
+.SECONDEXPANSION:
+$(BUILD)/plugins/%.plugin.linked.wasm: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_SDK)
+	@mkdir -p $(@D)
+	@echo "  CC+LD plugin $*"
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(PLUGIN_FLAGS) $(CW_WARN) $(filter %.c,$^) -o $@
+
+$(BUILD)/test/plugins/%.plugin.linked.wasm: $$(wildcard tests/plugins/$$*/*.c) $(PLUGIN_SDK)
+	@mkdir -p $(@D)
+	@echo "  CC+LD test plugin $*"
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(PLUGIN_FLAGS) $(CW_WARN) $(filter %.c,$^) -o $@
+
+%.plugin.wasm: %.plugin.linked.wasm
+	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
+
+# make plugin NAME=x: a new plugin from the template, registered in the
+# manifest, with a generated in-workerd test; then builds it.
+plugin: setup
+	@sh scripts/new-plugin.sh "$(NAME)"
+	@$(MAKE) --no-print-directory build
+
 wasm: setup
-	@$(MAKE) --no-print-directory $(WASM)
+	@$(MAKE) --no-print-directory $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
 
 build: wasm
 	@node scripts/size-check.mjs
@@ -126,11 +176,13 @@ TEST_WASM := $(BUILD)/test/cw.wasm
 $(BUILD)/test/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC wasm32-test $<"
-	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -DCW_TEST_ROUTES -c $< -o $@
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) -I$(BUILD)/test/gen $(CW_WARN) -DCW_TEST_ROUTES -c $< -o $@
 
 $(BUILD)/test/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@mkdir -p $(@D)
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
+
+TEST_BUILD := $(TEST_WASM) $(TEST_PLUGIN_WASMS) $(TEST_PLUGIN_INDEX) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
 
 $(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/wasm/libjansson.a
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
@@ -153,7 +205,7 @@ size-steps: wasm
 $(BUILD)/host/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC host $<"
-	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -c $< -o $@
+	@$(HOST_CC) $(HOST_CFLAGS) -I$(BUILD)/test/gen $(CW_WARN) -c $< -o $@
 
 $(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
@@ -179,7 +231,7 @@ FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC fuzz $<"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CW_WARN) -c $< -o $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BUILD)/gen $(CW_WARN) -c $< -o $@
 
 $(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
@@ -207,7 +259,7 @@ test-asan: test-c
 # last line of `make test` sums them.
 test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory $(WASM) $(TEST_WASM) $(C_TESTS) $(FUZZERS)
+	@$(MAKE) --no-print-directory $(WASM) $(TEST_BUILD) $(C_TESTS) $(FUZZERS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
@@ -228,22 +280,22 @@ test-c: $(C_TESTS)
 	  [ "$$(wc -l < $$results)" -gt "$$before" ] || echo "c 0 1" >> $$results; \
 	done; exit $$status
 
-test-budget: $(WASM) $(TEST_WASM)
+test-budget: $(WASM) $(TEST_BUILD)
 	@node tests/budget.mjs $(BUILD)/test-results
 
 test-memory: $(WASM)
 	@node tests/memory.mjs $(BUILD)/test-results
 
-test-workerd: $(WASM) $(TEST_WASM)
+test-workerd: $(WASM) $(TEST_BUILD)
 	@node tests/run-vitest.mjs $(BUILD)/test-results
 
-test-e2e: $(WASM)
+test-e2e: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
 	@node tests/e2e/run.mjs $(BUILD)/test-results
 
 # --- benchmarks ------------------------------------------------------------------
 # Every variant (this, plain JS, Go js/wasm) measured in one run, alternating;
 # results in bench/results/. Needs Go and wrk (bench/setup.sh installs them).
-bench: build $(TEST_WASM)
+bench: build $(TEST_BUILD)
 	@sh bench/setup.sh
 	@sh bench/build.sh
 	@node bench/run.mjs
@@ -260,7 +312,8 @@ wrangler:
 	wrangler $(ARGS)
 
 format:
-	clang-format -i src/*.c src/*.h tests/c/*.c tests/c/*.h tests/fuzz/*.c tests/fuzz/*.h bench/json/*.c
+	clang-format -i src/*.c src/*.h plugins/*/*.c plugins/*/*.h tests/plugins/*/*.c tests/c/*.c tests/c/*.h tests/fuzz/*.c tests/fuzz/*.h bench/json/*.c
 
 clean:
-	rm -rf $(BUILD)/wasm $(BUILD)/host $(BUILD)/gen $(BUILD)/*.wasm $(BUILD)/test-results
+	rm -rf $(BUILD)/wasm $(BUILD)/host $(BUILD)/gen $(BUILD)/*.wasm $(BUILD)/test-results \
+		$(BUILD)/plugins $(BUILD)/test

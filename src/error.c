@@ -25,6 +25,8 @@ static const struct {
     [CW_E_INVALID_PATCH] = {"invalid_patch", 422, "state must remain a JSON object"},
     [CW_E_INTERNAL] = {"internal", 500, "internal error"},
     [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
+    [CW_E_PLUGIN_FAILED] = {"plugin_failed", 500, "a plugin failed"},
+    [CW_E_PLUGIN_UNAVAILABLE] = {"plugin_unavailable", 503, "a plugin is unavailable"},
 };
 
 /* Appends src, truncated to fit. Messages can quote request bytes (Jansson's

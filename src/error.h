@@ -24,6 +24,8 @@ typedef enum {
     CW_E_INVALID_PATCH,    /* 422 patch would leave the state a non-object */
     CW_E_INTERNAL,         /* 500 a bug or an allocation failure */
     CW_E_UNAVAILABLE,      /* 503 the owning Durable Object could not answer */
+    CW_E_PLUGIN_FAILED,    /* 500 a plugin trapped or gave no usable answer */
+    CW_E_PLUGIN_UNAVAILABLE, /* 503 a plugin is refused by its contract or cannot load */
     CW_E_COUNT
 } cw_errcode;
 

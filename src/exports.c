@@ -8,6 +8,7 @@
 
 #include "metrics.h"
 #include "pipeline.h"
+#include "plugin.h"
 #include "runtime.h"
 
 #ifdef __wasm__
@@ -28,13 +29,29 @@ CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 /* Frees what cw_alloc returned. NULL is a no-op. */
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 
-/* Selects the environment from WORKER_ENV and keeps the operator tokens
- * (all borrowed; empty when unset). Once per instance. Returns a NUL-
- * terminated log line for the host to print once, or NULL; C owns it. */
+/* Selects the environment from WORKER_ENV, keeps the operator tokens and
+ * reads SYNC_HOOKS (all borrowed; empty when unset). Once per instance.
+ * Returns NUL-terminated log lines for the host to print once, or NULL; C
+ * owns them. */
 CW_EXPORT(cw_configure)
 const char *cw_configure(const char *env, size_t env_len, const char *metrics_token,
-                         size_t metrics_len, const char *warmup_token, size_t warmup_len) {
-    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token, warmup_len);
+                         size_t metrics_len, const char *warmup_token, size_t warmup_len,
+                         const char *hooks, size_t hooks_len) {
+    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token, warmup_len,
+                                hooks, hooks_len);
+}
+
+/* Checks a plugin's contract before its first use (see plugin.h): the
+ * manifest name it is loaded as, its own name and version (all borrowed),
+ * its ABI and capabilities (-1: unreadable) and its exports as a bit per
+ * CW_PLUGIN_EXPORTS name. Returns NULL when accepted, else why it is
+ * refused (C owns it). */
+CW_EXPORT(cw_plugin_check)
+const char *cw_plugin_check_export(const char *name, size_t name_len, const char *self,
+                                   size_t self_len, const char *version, size_t version_len,
+                                   int abi, int caps, unsigned exports) {
+    cw_plugin_facts f = {name, self, version, name_len, self_len, version_len, abi, caps, exports};
+    return cw_plugin_check(&f);
 }
 
 /* Records the startup phases the host measured (milliseconds), the isolate's
@@ -54,7 +71,8 @@ CW_EXPORT(cw_body_limit) uint32_t cw_body_limit(void) {
 
 /* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
  * CW_FLAG_* flags (1: the cron trigger). The result is final (action 0) or
- * suspended (action 1 forward, 2 touch); then call cw_resume. Free with
+ * suspended (action 1 forward, 2 touch, 3 plugin registry, 4 plugin call);
+ * then call cw_resume. Free with
  * cw_result_free. NULL when out of memory or not initialized. */
 CW_EXPORT(cw_handle)
 cw_result *cw_handle(const char *req, size_t n, double now_ms, int flags) {
@@ -67,7 +85,8 @@ cw_result *cw_handle(const char *req, size_t n, double now_ms, int flags) {
 
 /* OWNER stage, inside the Durable Object: handles the same envelope against
  * the stored blob (blob_len 0: never written) under the edge's request id.
- * A result with commit_len > 0 must be persisted before it is answered.
+ * The result may be suspended to call a sync hook (action 4; cw_resume);
+ * a final result with commit_len > 0 must be persisted before answering.
  * Free with cw_result_free. NULL when out of memory or not initialized. */
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len, const char *rid,
@@ -79,10 +98,11 @@ cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len
     return &ctx->res;
 }
 
-/* Completes a suspended EDGE result with the host's answer (borrowed): the
+/* Completes a suspended result with the host's answer (borrowed): the
  * owner's status, head and body for a forward (status 0: the owner failed),
- * or 200 and the touch report for a touch. Returns 0, or -1 when r was not
- * suspended. r stays owned by the caller (cw_result_free). */
+ * 200 and the report for a touch or registry operation, or the plugin's
+ * answer for a call (see CW_ACTION_CALL). The result may be suspended again.
+ * Returns 0, or -1 when r was not suspended. r stays owned by the caller. */
 CW_EXPORT(cw_resume)
 int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const char *body,
               size_t body_len, double now_ms) {

@@ -10,6 +10,7 @@
 #include "buildinfo.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "plugin.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -107,6 +108,31 @@ static int media_type_ok(cw_slice ct) {
     return cw_slice_ieq(ct, "application/merge-patch+json") || cw_slice_ieq(ct, "application/json");
 }
 
+/* Sync hooks: before a PATCH commits, each hook plugin configured for the
+ * id's namespace checks the merged state; the first refusal (or failure)
+ * answers instead, and nothing is committed. */
+static int next_hook(cw_ctx *ctx);
+
+static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                     const char *body, size_t body_len) {
+    int r = cw_plugin_answer(ctx, status, body, body_len, 0);
+    (void)head;
+    (void)head_len;
+    if (r == 1) {
+        ctx->res.status = 200; /* the prepared answer stands */
+        return next_hook(ctx);
+    }
+    cw_free(ctx->commit);
+    ctx->commit = NULL;
+    ctx->commit_len = 0;
+    return r;
+}
+
+static int next_hook(cw_ctx *ctx) {
+    int r = cw_plugin_next_hook(ctx, ctx->body.p, ctx->body.len);
+    return r <= 0 ? r : cw_call(ctx, "sync", hook_done);
+}
+
 static int h_state_patch(cw_ctx *ctx) {
     cw_slice if_match = cw_http_header(ctx->req, "if-match");
     cw_state st = {0, NULL};
@@ -115,6 +141,8 @@ static int h_state_patch(cw_ctx *ctx) {
 
     if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
+    if (cw_plugin_config_error())
+        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
     if (ctx->req->body.n > cw_runtime_config()->body_limit)
@@ -133,6 +161,8 @@ static int h_state_patch(cw_ctx *ctx) {
         cw_state_apply(&st, patch, &ctx->err) < 0)
         goto out;
     rc = respond_state(ctx, &st, 1);
+    if (rc == 0)
+        rc = next_hook(ctx);
 out:
     json_decref(patch);
     cw_state_clear(&st);
@@ -207,6 +237,10 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     json_object_set_new(warmed, "module", module);
     json_object_set_new(warmed, "config", config);
     json_object_set_new(warmed, "durable_objects", dos);
+    /* The registry's entries after loading every plugin in the manifest. */
+    json_object_set_new(warmed, "plugins",
+                        json_loadb(ctx->stash.p ? ctx->stash.p : "[]",
+                                   ctx->stash.p ? ctx->stash.len : 2, 0, NULL));
     json_object_set_new(out, "warmed", warmed);
     json_object_set_new(out, "trigger",
                         json_string(ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http"));
@@ -214,27 +248,156 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     return cw_respond_json(ctx, 200, out);
 }
 
-/* POST /internal/warmup (and the cron trigger): the module and config are
- * warm by the time this runs; the host then touches the Durable Objects the
- * environment lists, and warmup_finish reports what was warmed and how long
- * each part took. HTTP callers need the warmup token; cron does not. */
-static int h_warmup(cw_ctx *ctx) {
+/* Plugins are loaded: keep the registry's report, then touch the Durable
+ * Objects the environment lists. */
+static int warmup_touch(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                        const char *body, size_t body_len) {
     cw_buf ids = CW_BUF_INIT;
     int rc;
-    if (!(ctx->flags & CW_FLAG_SCHEDULED) &&
-        cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
-                       &ctx->err) < 0)
-        return -1;
-    cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
+    (void)head;
+    (void)head_len;
+    if (status == 200)
+        cw_buf_append(&ctx->stash, body, body_len);
     for (const char *const *w = cw_runtime_config()->warm_ids; *w; w++) {
         if (ids.len)
             cw_buf_append(&ids, "\n", 1);
         cw_buf_puts(&ids, *w);
     }
-    rc = ids.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
-                    : cw_touch(ctx, ids.p ? ids.p : "", ids.len, warmup_finish);
+    rc = ids.broken || ctx->stash.broken
+             ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+             : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish);
     cw_buf_free(&ids);
     return rc;
+}
+
+/* POST /internal/warmup (and the cron trigger): the module and config are
+ * warm by the time this runs; the host then loads every plugin in the
+ * manifest and touches the Durable Objects the environment lists, and
+ * warmup_finish reports what was warmed and how long each part took. HTTP
+ * callers need the warmup token; cron does not. */
+static int h_warmup(cw_ctx *ctx) {
+    if (!(ctx->flags & CW_FLAG_SCHEDULED) &&
+        cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
+                       &ctx->err) < 0)
+        return -1;
+    cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
+    return cw_suspend(ctx, CW_ACTION_PLUGINS, "load", 4, warmup_touch);
+}
+
+/* --- plugins --------------------------------------------------------------- */
+
+/* Wraps the registry's report (a JSON array from the host) as the answer. */
+static int plugins_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                          const char *body, size_t body_len) {
+    cw_buf out = CW_BUF_INIT;
+    (void)head;
+    (void)head_len;
+    if (status != 200 || !body_len || body[0] != '[')
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "the plugin registry gave no report");
+    cw_buf_puts(&out, "{\"plugins\":");
+    cw_buf_append(&out, body, body_len);
+    cw_buf_append(&out, "}", 1);
+    return cw_respond_buf(ctx, 200, "application/json", &out);
+}
+
+/* GET /plugins: every plugin in the manifest and its state in this isolate.
+ * Token rules as for /metrics. */
+static int h_plugins(cw_ctx *ctx) {
+    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
+                       !cw_runtime_config()->tokens_required, &ctx->err) < 0)
+        return -1;
+    return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish);
+}
+
+/* The plugin named by the first segment of ctx->param, with roles; sets
+ * ctx->plugin and returns the rest of the parameter ("" or "/..."), or
+ * {NULL, 0} with ctx->err set (404) when there is no such plugin. */
+static cw_slice plugin_param(cw_ctx *ctx, int roles) {
+    const char *slash = memchr(ctx->param.p, '/', ctx->param.n);
+    size_t n = slash ? (size_t)(slash - ctx->param.p) : ctx->param.n;
+    if (!cw_plugin_find(ctx->param.p, n, roles)) {
+        cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin");
+        return (cw_slice){NULL, 0};
+    }
+    memcpy(ctx->plugin, ctx->param.p, n);
+    ctx->plugin[n] = '\0';
+    return (cw_slice){ctx->param.p + n, ctx->param.n - n};
+}
+
+/* POST /internal/plugins/{name}/unload: drops the plugin's instance in this
+ * isolate; its next use instantiates it again. Needs the warmup token. */
+static int h_plugin_unload(cw_ctx *ctx) {
+    cw_buf what = CW_BUF_INIT;
+    cw_slice rest;
+    int rc;
+    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
+                       &ctx->err) < 0 ||
+        !(rest = plugin_param(ctx, 0)).p)
+        return -1;
+    if (!cw_slice_eq(rest, "/unload"))
+        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "use /internal/plugins/{name}/unload");
+    cw_buf_puts(&what, "unload ");
+    cw_buf_puts(&what, ctx->plugin);
+    rc = what.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+                     : cw_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish);
+    cw_buf_free(&what);
+    return rc;
+}
+
+static int plugin_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                       const char *body, size_t body_len) {
+    (void)head;
+    (void)head_len;
+    return cw_plugin_answer(ctx, status, body, body_len, 1) < 0 ? -1 : 0;
+}
+
+/* The owner's state view arrived: hand it to the plugin after its request
+ * line; an owner error is the answer as it is. */
+static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t head_len,
+                             const char *body, size_t body_len) {
+    if (status != 200) {
+        if (status < 100 || status > 599)
+            return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
+        ctx->res.status = (uint32_t)status;
+        cw_buf_append(&ctx->head, head, head_len);
+        return cw_buf_append(&ctx->body, body, body_len);
+    }
+    cw_buf_append(&ctx->input, body, body_len);
+    return cw_call(ctx, "route", plugin_done);
+}
+
+/* GET /plugins/{name}/...: a request plugin. Under /state/{id} the plugin
+ * gets the state view too: the edge forwards to the id's owner, which
+ * answers with the view as for GET /state/{id}; then the plugin runs. */
+static int h_plugin_route(cw_ctx *ctx) {
+    cw_slice rest = plugin_param(ctx, CW_PLUGIN_ROUTE);
+    cw_state st;
+    int rc, state = rest.n > 7 && memcmp(rest.p, "/state/", 7) == 0;
+
+    if (!rest.p)
+        return -1;
+    if (state && cw_id_parse((cw_slice){rest.p + 7, rest.n - 7}, ctx->id, &ctx->id_len,
+                             &ctx->err) < 0)
+        return -1;
+    if (ctx->stage == CW_STAGE_OWNER) {
+        if (load_state(ctx, &st) < 0)
+            return -1;
+        rc = respond_state(ctx, &st, 0);
+        cw_state_clear(&st);
+        return rc;
+    }
+    cw_buf_append(&ctx->input, "GET ", 4);
+    cw_buf_append(&ctx->input, rest.n ? rest.p : "/", rest.n ? rest.n : 1);
+    if (ctx->req->query.n) {
+        cw_buf_append(&ctx->input, "?", 1);
+        cw_buf_append(&ctx->input, ctx->req->query.p, ctx->req->query.n);
+    }
+    cw_buf_append(&ctx->input, "\n", 1);
+    if (!state)
+        return cw_call(ctx, "route", plugin_done);
+    cw_forward(ctx);
+    ctx->on_resume = plugin_with_state;
+    return 0;
 }
 
 #ifdef CW_TEST_ROUTES
@@ -284,6 +447,9 @@ const cw_route cw_routes[] = {
     {"PATCH", "/state/*", "state.patch", h_state_patch},
     {"GET", "/metrics", "metrics", h_metrics},
     {"POST", "/internal/warmup", "internal.warmup", h_warmup},
+    {"GET", "/plugins", "plugins", h_plugins},
+    {"GET", "/plugins/*", "plugins.route", h_plugin_route},
+    {"POST", "/internal/plugins/*", "internal.plugins", h_plugin_unload},
 #ifdef CW_TEST_ROUTES
     {"POST", "/__test/trap/*", "test.trap", h_test_trap},
 #endif

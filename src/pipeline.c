@@ -232,7 +232,9 @@ void cw_pipeline_free(cw_ctx *ctx) {
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
     cw_buf_free(&ctx->log);
-    cw_buf_free(&ctx->touch);
+    cw_buf_free(&ctx->ask);
+    cw_buf_free(&ctx->input);
+    cw_buf_free(&ctx->stash);
     cw_free(ctx->commit);
     cw_free(ctx);
 }
@@ -257,12 +259,19 @@ static void take_result(cw_ctx *ctx) {
         r->body = ctx->body.p ? ctx->body.p : "";
         r->body_len = (uint32_t)ctx->body.len;
     }
-    r->commit = ctx->commit;
-    r->commit_len = (uint32_t)ctx->commit_len;
+    /* A commit is handed over only with the final answer. */
+    r->commit = r->action ? NULL : ctx->commit;
+    r->commit_len = r->action ? 0 : (uint32_t)ctx->commit_len;
     r->request_id = ctx->rid;
     r->request_id_len = (uint32_t)strlen(ctx->rid);
     r->log = ctx->log.p ? ctx->log.p : "";
     r->log_len = (uint32_t)ctx->log.len;
+}
+
+static void clear_action(cw_ctx *ctx) {
+    ctx->res.action = CW_ACTION_NONE;
+    ctx->res.forward = ctx->res.input = NULL;
+    ctx->res.forward_len = ctx->res.input_len = 0;
 }
 
 static void copy_cstr(char *dst, size_t cap, cw_slice s) {
@@ -315,22 +324,25 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
         take_result(ctx); /* suspended: afters run in cw_pipeline_resume */
         return;
     }
-    ctx->res.action = CW_ACTION_NONE;
-    ctx->res.forward = NULL;
-    ctx->res.forward_len = 0;
+    clear_action(ctx);
     run_afters(ctx, now_ms);
 }
 
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms) {
+    cw_resume_fn fn = ctx->on_resume;
     if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
-    ctx->res.action = CW_ACTION_NONE;
-    ctx->res.forward = NULL;
-    ctx->res.forward_len = 0;
+    clear_action(ctx);
+    ctx->on_resume = NULL;
     ctx->t1_ms = now_ms;
-    if (ctx->on_resume) {
-        ctx->on_resume(ctx, status, head, head_len, body, body_len);
+    if (fn) {
+        fn(ctx, status, head, head_len, body, body_len);
+        if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
+            take_result(ctx); /* suspended again */
+            return 0;
+        }
+        clear_action(ctx);
     } else if (status < 100 || status > 599) {
         cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
     } else {
@@ -384,13 +396,29 @@ int cw_forward(cw_ctx *ctx) {
     return 0;
 }
 
-int cw_touch(cw_ctx *ctx, const char *ids, size_t n, cw_resume_fn fn) {
-    if (cw_buf_append(&ctx->touch, ids, n) < 0)
+int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn) {
+    ctx->ask.len = 0;
+    if (cw_buf_append(&ctx->ask, what, n) < 0)
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
     ctx->res.status = 0;
-    ctx->res.action = CW_ACTION_TOUCH;
-    ctx->res.forward = ctx->touch.p ? ctx->touch.p : "";
-    ctx->res.forward_len = (uint32_t)ctx->touch.len;
+    ctx->res.action = (uint32_t)action;
+    ctx->res.forward = ctx->ask.p ? ctx->ask.p : "";
+    ctx->res.forward_len = (uint32_t)ctx->ask.len;
     ctx->on_resume = fn;
     return 0;
+}
+
+int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn) {
+    cw_buf what = CW_BUF_INIT;
+    int rc;
+    cw_buf_puts(&what, ctx->plugin);
+    cw_buf_append(&what, " ", 1);
+    cw_buf_puts(&what, entry);
+    rc = ctx->input.broken || what.broken
+             ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+             : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn);
+    cw_buf_free(&what);
+    ctx->res.input = ctx->input.p ? ctx->input.p : "";
+    ctx->res.input_len = (uint32_t)ctx->input.len;
+    return rc;
 }

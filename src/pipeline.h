@@ -33,9 +33,17 @@ enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
 enum {
     CW_ACTION_NONE = 0,    /* final: answer with status, head, body */
     CW_ACTION_FORWARD = 1, /* run this request as owner in Durable Object `forward` */
-    CW_ACTION_TOUCH = 2    /* touch each Durable Object named in `forward` (one id a
+    CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `forward` (one id a
                               line), then resume with a JSON array of
                               {"id","ok","ms"} as the body */
+    CW_ACTION_PLUGINS = 3, /* registry operation `forward`: "list", "load" (every
+                              plugin in the manifest) or "unload <name>"; resume
+                              with 200 and a JSON array of registry entries */
+    CW_ACTION_CALL = 4     /* call plugin entry `forward` ("<name> route" or
+                              "<name> sync") with `input`; resume with the
+                              plugin's status and body, or status 0 (it failed:
+                              trapped, so its instance was dropped) or 1 (it is
+                              refused or cannot load) with the reason as body */
 };
 
 /* cw_pipeline_run flags. */
@@ -44,6 +52,7 @@ enum {
 };
 #define CW_RID_LEN 32 /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64 /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
+#define CW_PLUGIN_NAME_MAX 32
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
  * worker/bridge.js reads; all pointers are owned by the context and die with
@@ -63,6 +72,8 @@ typedef struct {
     const char *log; /* EDGE: the one structured log line, when final */
     uint32_t log_len;
     uint32_t action; /* CW_ACTION_*: what a suspended result asks for */
+    const char *input; /* CW_ACTION_CALL: the plugin's input */
+    uint32_t input_len;
 } cw_result;
 
 typedef struct cw_ctx cw_ctx;
@@ -85,7 +96,11 @@ struct cw_ctx {
     cw_error err;
     cw_buf head, body, log;
     char *commit; /* owned, from cw_state_blob */
-    cw_buf touch; /* ids for CW_ACTION_TOUCH */
+    cw_buf ask;   /* what a suspension asks for (res.forward) */
+    cw_buf input; /* CW_ACTION_CALL input */
+    cw_buf stash; /* a handler's data kept across suspensions */
+    char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a request runs */
+    int hook;                            /* next sync hook to consider */
     size_t commit_len;
     char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
     size_t id_len;
@@ -133,10 +148,16 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
  * request in the OWNER stage. Returns 0. */
 int cw_forward(cw_ctx *ctx);
 
-/* Suspends the EDGE stage: the host touches the Durable Objects named in
- * ids (one a line, copied) and resumes; fn builds the response. Returns 0,
- * or -1 with ctx->err set when out of memory. */
-int cw_touch(cw_ctx *ctx, const char *ids, size_t n, cw_resume_fn fn);
+/* Suspends the request: the host does what action (CW_ACTION_TOUCH or
+ * CW_ACTION_PLUGINS) and what[0..n) (copied) ask, and resumes; fn then
+ * builds the response, or suspends again. Returns 0, or -1 with ctx->err
+ * set when out of memory. */
+int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn);
+
+/* Suspends the request to call entry ("route" or "sync") of plugin
+ * ctx->plugin with ctx->input; fn gets the plugin's answer. Returns 0, or -1
+ * with ctx->err set. Works in both stages. */
+int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
 
 /* The request table, defined with the handlers. */
 extern const cw_route cw_routes[];

@@ -32,13 +32,15 @@ int cw_runtime_ready(void);
 /* Next 64 random bits from the instance generator. Not for secrets. */
 uint64_t cw_runtime_rand64(void);
 
-/* Selects the environment row for WORKER_ENV (env, n bytes) and keeps copies
- * of the operator tokens (empty when not configured). All arguments are
+/* Selects the environment row for WORKER_ENV (env, n bytes), keeps copies
+ * of the operator tokens (empty when not configured) and reads SYNC_HOOKS
+ * (see plugin.h; empty: none). All arguments are
  * borrowed. Only the first call takes effect (once-guard); later calls return
- * NULL. Returns a log line to print once (a warning naming an unknown
- * environment), or NULL. The line stays valid for the instance's lifetime. */
+ * NULL. Returns log lines to print once (warnings: an unknown environment,
+ * a refused SYNC_HOOKS), or NULL. The line stays valid for the instance's lifetime. */
 const char *cw_runtime_configure(const char *env, size_t n, const char *metrics_token,
-                                 size_t metrics_len, const char *warmup_token, size_t warmup_len);
+                                 size_t metrics_len, const char *warmup_token, size_t warmup_len,
+                                 const char *hooks, size_t hooks_len);
 
 /* The selected environment row; the production row until configured. */
 const cw_config *cw_runtime_config(void);

@@ -3,7 +3,7 @@
 //
 // - One instance per isolate, created on first use (once-guard): instantiate,
 //   _initialize + cw_init (seeded from crypto.getRandomValues), then
-//   cw_configure (WORKER_ENV and the operator tokens). Each phase is timed
+//   cw_configure (WORKER_ENV, the operator tokens and SYNC_HOOKS). Each phase is timed
 //   and handed to C, which reports it in Server-Timing and /metrics.
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
@@ -43,10 +43,12 @@ function instance(env) {
     x.cw_dealloc(p);
   }
   const t2 = performance.now();
-  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN].map((v) => putString(x, v));
+  // SYNC_HOOKS may be a JSON string or (a TOML table in wrangler.toml) an object.
+  const hooks = typeof env?.SYNC_HOOKS === "object" ? JSON.stringify(env.SYNC_HOOKS) : env?.SYNC_HOOKS;
+  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, hooks].map((v) => putString(x, v));
   try {
-    const warning = x.cw_configure(...args.flat());
-    if (warning) console.warn(cstring(x, warning));
+    const warnings = x.cw_configure(...args.flat());
+    if (warnings) cstring(x, warnings).split("\n").forEach((line) => console.warn(line));
   } finally {
     args.forEach(([ptr]) => x.cw_dealloc(ptr));
   }
@@ -94,7 +96,7 @@ function put(x, bytes) {
   return p;
 }
 
-// Reads cw_result (src/pipeline.h): 14 little-endian u32 fields.
+// Reads cw_result (src/pipeline.h): 16 little-endian u32 fields.
 function read(x, r) {
   if (!r) throw new Error("wasm module could not allocate a request context");
   const v = new DataView(x.memory.buffer);
@@ -109,27 +111,17 @@ function read(x, r) {
     forward: str(28),
     requestId: str(36),
     log: str(44),
-    action: u32(52), // 0 final, 1 forward to the owner, 2 touch the ids in forward
+    action: u32(52), // 0 final; 1 forward, 2 touch, 3 plugin registry, 4 plugin call
+    input: view(56).slice(), // action 4: the plugin's input
   };
 }
 
-// Edge stage. Returns { result, resume(status, head, body, now), free() }.
-// A suspended result (action 1 or 2) is completed by resume() on the same
-// request context. flags: 1 for the cron trigger.
-export function edge(env, bytes, now, flags = 0) {
-  const x = instance(env);
-  let r = 0;
-  const result = call(x, () => {
-    const p = put(x, bytes);
-    try {
-      r = x.cw_handle(p, bytes.length, now, flags);
-    } finally {
-      x.cw_dealloc(p);
-    }
-    return read(x, r);
-  });
+// A started request: { result, resume(status, head, body, now), free() }.
+// A suspended result (action != 0) is completed, or suspended again, by
+// resume() on the same request context.
+function started(x, r) {
   return {
-    result,
+    result: read(x, r),
     resume(status, head, body, at) {
       return call(x, () => {
         const headBytes = utf8.encode(head);
@@ -151,22 +143,47 @@ export function edge(env, bytes, now, flags = 0) {
   };
 }
 
+// Edge stage: see started(). flags: 1 for the cron trigger.
+export function edge(env, bytes, now, flags = 0) {
+  const x = instance(env);
+  return call(x, () => {
+    const p = put(x, bytes);
+    try {
+      return started(x, x.cw_handle(p, bytes.length, now, flags));
+    } finally {
+      x.cw_dealloc(p);
+    }
+  });
+}
+
 // Owner stage, inside the Durable Object: runs the request against the
-// stored blob ("" when never written). Returns the result; a non-null
-// result.commit must be persisted before answering.
+// stored blob ("" when never written); see started(). A final result's
+// non-null commit must be persisted before answering.
 export function owner(env, bytes, blob, requestId, now) {
   const x = instance(env);
   const blobBytes = utf8.encode(blob);
   const ridBytes = utf8.encode(requestId);
   return call(x, () => {
     const ps = [put(x, bytes), put(x, blobBytes), put(x, ridBytes)];
-    let r = 0;
     try {
-      r = x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now);
-      return read(x, r);
+      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now));
     } finally {
-      if (r) x.cw_result_free(r);
       ps.forEach((p) => x.cw_dealloc(p));
+    }
+  });
+}
+
+// The plugin contract check (src/plugin.h cw_plugin_check): null when the
+// plugin is accepted, else why it is refused.
+export function checkPlugin(env, name, self, version, abi, caps, exportsMask) {
+  const x = instance(env);
+  return call(x, () => {
+    const args = [name, self, version].map((v) => putString(x, v));
+    try {
+      const why = x.cw_plugin_check(...args.flat(), abi, caps, exportsMask);
+      return why ? cstring(x, why) : null;
+    } finally {
+      args.forEach(([ptr]) => x.cw_dealloc(ptr));
     }
   });
 }

@@ -1,14 +1,17 @@
-// The edge flow: run the request in C. When C suspends it, do what it asks
-// and hand the answer back to the same C request context, which finishes the
-// middleware (request id, CORS, Server-Timing, log, metrics, errors):
+// The edge flow: run the request in C. While C suspends it, do what it asks
+// and hand the answer back to the same C request context, which then
+// finishes the middleware (request id, CORS, Server-Timing, log, metrics,
+// errors) or asks for something else:
 //   forward: run the owner stage in the Durable Object that owns the id;
-//   touch:   wake each listed Durable Object (warmup) and report timings.
+//   touch:   wake each listed Durable Object (warmup) and report timings;
+//   plugins: a plugin registry operation (list, load all, unload one);
+//   call:    run a plugin's entry point.
 import { edge } from "./bridge.js";
 import { fromRpc, internalError } from "./envelope.js";
+import { callPlugin, registryOp } from "./plugins.js";
 
 const EMPTY = new Uint8Array(0);
-const FORWARD = 1;
-const TOUCH = 2;
+const [FORWARD, TOUCH, PLUGINS, CALL] = [1, 2, 3, 4];
 const utf8 = new TextEncoder();
 
 function stub(env, id) {
@@ -49,9 +52,15 @@ export async function handle(env, bytes, flags = 0) {
   }
   try {
     let result = call.result;
-    if (result.action === FORWARD || result.action === TOUCH) {
-      const answer = result.action === FORWARD ? await forward(env, bytes, result) : await touch(env, result);
-      result = call.resume(answer.status, answer.head, answer.body, performance.now());
+    while (result.action) {
+      const answer =
+        result.action === FORWARD ? await forward(env, bytes, result)
+        : result.action === TOUCH ? await touch(env, result)
+        : result.action === PLUGINS ? registryOp(env, result.forward)
+        : result.action === CALL ? callPlugin(env, result.forward, result.input)
+        : null;
+      if (!answer) throw new Error(`unknown action ${result.action}`);
+      result = call.resume(answer.status, answer.head ?? "", answer.body, performance.now());
     }
     if (result.log) console.log(result.log);
     return result;

@@ -5,6 +5,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { owner } from "./bridge.js";
 import { failure } from "./envelope.js";
+import { callPlugin } from "./plugins.js";
+
+const CALL = 4; // the owner's only suspension: a sync hook plugin call
 
 export class StateObject extends DurableObject {
   constructor(ctx, env) {
@@ -14,14 +17,21 @@ export class StateObject extends DurableObject {
   }
 
   // RPC from the edge: bytes is the request envelope, requestId the edge's.
-  // A failure in the module (the bridge has discarded the instance) or in
-  // storage answers 500 with the request id; the write is one statement, so
-  // nothing is half-written.
+  // Sync hook plugins run here, synchronously, before the commit. A failure
+  // in the module (the bridge has discarded the instance) or in storage
+  // answers 500 with the request id; the write is one statement, so nothing
+  // is half-written.
   handle(bytes, requestId) {
-    let result;
+    let result, run;
     try {
       const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
-      result = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
+      run = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now());
+      result = run.result;
+      while (result.action === CALL) {
+        const answer = callPlugin(this.env, result.forward, result.input);
+        result = run.resume(answer.status, "", answer.body, performance.now());
+      }
+      if (result.action) throw new Error(`unexpected action ${result.action} in the owner stage`);
       if (result.commit) {
         this.sql.exec(
           "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
@@ -30,6 +40,8 @@ export class StateObject extends DurableObject {
       }
     } catch (e) {
       result = failure(requestId, e);
+    } finally {
+      run?.free();
     }
     return { status: result.status, head: result.head, body: result.body };
   }

@@ -67,7 +67,7 @@ static void origins_match_exactly(void) {
 
 static void unknown_env_warns_once_and_is_production(void) {
     const char env[] = "bogus\x01";
-    const char *w = cw_runtime_configure(env, sizeof env - 1, "m", 1, "", 0);
+    const char *w = cw_runtime_configure(env, sizeof env - 1, "m", 1, "", 0, NULL, 0);
     json_t *line;
     CHECK(w != NULL);
     line = json_loads(w ? w : "", 0, NULL);
@@ -78,7 +78,7 @@ static void unknown_env_warns_once_and_is_production(void) {
     CHECK_STR(cw_runtime_metrics_token(), "m");
     CHECK_STR(cw_runtime_warmup_token(), "");
     /* Once per instance: a second call changes nothing and says nothing. */
-    CHECK(cw_runtime_configure("local", 5, "x", 1, "y", 1) == NULL);
+    CHECK(cw_runtime_configure("local", 5, "x", 1, "y", 1, NULL, 0) == NULL);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
 }

@@ -40,7 +40,7 @@ static char *body(const cw_ctx *ctx) { return strndup(ctx->res.body, ctx->res.bo
 
 static void first_response_is_cold_then_warm(void) {
     cw_ctx *a, *b;
-    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, NULL, 0);
     cw_metrics_startup(1.5, 0.25, 0.125, 10.0, 1);
     a = edge("GET /health\r\n\r\n", 100.0, 0);
     b = edge("GET /health\r\n\r\n", 200.0, 0);

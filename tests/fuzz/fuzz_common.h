@@ -25,7 +25,7 @@
 static inline void fuzz_setup(void) {
     static const unsigned char seed[32] = "fuzzing seed, fixed for replays";
     cw_runtime_init(seed, sizeof seed);
-    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, NULL, 0);
 }
 
 /* libFuzzer's one-time setup hook; each harness includes this header once. */

@@ -1,0 +1,118 @@
+// The plugin registry, and the JS half of the plugin ABI (the plugin half is
+// plugins/sdk/cwp.h). Every plugin in the manifest has an entry here; none
+// is instantiated until first use, and then one instance per isolate is kept
+// (the cache pool) until it is unloaded or traps. Decisions are C's: before
+// first use the plugin's exports are read and handed to cw_plugin_check
+// (src/plugin.c), and a refused plugin is dropped whole, never half-loaded.
+//   state: unloaded | loaded | refused (contract) | failed (instantiation
+//   failed, or its instance trapped and was dropped; the next use retries)
+import modules from "../build/plugins/index.js";
+import { checkPlugin } from "./bridge.js";
+
+// Plugin ABI 1 exports, in the bit order of src/plugin.h CW_PLUGIN_EXPORTS.
+const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+const registry = new Map(
+  Object.keys(modules).map((name) => [name, { name, version: null, abi: null, state: "unloaded", loads: 0, last_error: null }]),
+);
+const live = new Map(); // name -> the instance's exports
+
+function log(level, msg, e) {
+  console[level](JSON.stringify({ level, msg, plugin: e.name, state: e.state, cause: e.last_error }));
+}
+
+function set(e, state, error) {
+  live.delete(e.name);
+  e.state = state;
+  e.last_error = error;
+  log(state === "unloaded" ? "info" : "error", `plugin ${state}`, e);
+}
+
+function cstring(x, ptr) {
+  const mem = new Uint8Array(x.memory.buffer);
+  let end = ptr;
+  while (end < mem.length && mem[end]) end++;
+  return text.decode(mem.subarray(ptr, end));
+}
+
+// The live instance of e, instantiating and checking it on first use.
+// Throws (and leaves nothing behind) when the plugin cannot be used.
+function load(env, e) {
+  let x = live.get(e.name);
+  if (x) return x;
+  if (e.state === "refused") throw new Error(e.last_error);
+  const module = modules[e.name];
+  const names = new Set(WebAssembly.Module.exports(module).map((d) => d.name));
+  const mask = EXPORTS.reduce((m, n, i) => (names.has(n) ? m | (1 << i) : m), 0);
+  try {
+    x = new WebAssembly.Instance(module, {}).exports;
+  } catch (err) {
+    set(e, "failed", `instantiate: ${err.message}`);
+    throw err;
+  }
+  let why;
+  try {
+    const has = (n) => typeof x[n] === "function" && x.memory instanceof WebAssembly.Memory;
+    const int = (n) => (has(n) ? x[n]() : -1);
+    const str = (n) => (has(n) ? cstring(x, x[n]()) : "");
+    e.abi = int("cwp_abi");
+    e.version = str("cwp_version") || null;
+    why = checkPlugin(env, e.name, str("cwp_name"), e.version ?? "", e.abi, int("cwp_caps"), mask);
+    if (!why) x._initialize?.();
+  } catch (err) {
+    set(e, "failed", `contract exports: ${err.message}`);
+    throw err;
+  }
+  if (why) {
+    set(e, "refused", why);
+    throw new Error(why);
+  }
+  live.set(e.name, x);
+  e.state = "loaded";
+  e.loads += 1;
+  return x;
+}
+
+// CW_ACTION_PLUGINS: "list", "load" (every plugin) or "unload <name>".
+// Answers with the registry entries, as a JSON array.
+export function registryOp(env, op) {
+  const [verb, name] = op.split(" ");
+  if (verb === "load")
+    for (const e of registry.values())
+      try {
+        load(env, e);
+      } catch {} // recorded in the entry
+  const e = registry.get(name);
+  if (verb === "unload" && e && e.state !== "unloaded") set(e, "unloaded", e.last_error);
+  const entries = verb === "unload" ? [e].filter(Boolean) : [...registry.values()];
+  return { status: 200, head: "", body: utf8.encode(JSON.stringify(entries)) };
+}
+
+// CW_ACTION_CALL: runs entry point "<name> <route|sync>" on input. Answers
+// the plugin's status and body; status 1 when it cannot be used, 0 when it
+// trapped (only its instance is dropped), with the reason as body.
+export function callPlugin(env, what, input) {
+  const [name, entry] = what.split(" ");
+  const e = registry.get(name);
+  let x;
+  try {
+    if (!e) throw new Error("not in this build");
+    x = load(env, e);
+  } catch (err) {
+    return { status: 1, body: utf8.encode(err.message) };
+  }
+  try {
+    const p = x.cwp_alloc(input.length);
+    if (!p) throw new Error("no memory for the input");
+    new Uint8Array(x.memory.buffer, p, input.length).set(input);
+    const r = x[`cwp_${entry}`](p, input.length);
+    const v = new DataView(x.memory.buffer);
+    const status = v.getUint32(r, true);
+    return { status: status < 2 ? 2 : status, body: new Uint8Array(x.memory.buffer, v.getUint32(r + 4, true), v.getUint32(r + 8, true)).slice() };
+  } catch (err) {
+    set(e, "failed", `trap in ${entry}: ${err.message}`);
+    return { status: 0, body: utf8.encode(e.last_error) };
+  }
+}
