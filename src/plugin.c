@@ -64,6 +64,9 @@ const char *cw_plugin_configure(const char *text, size_t n) {
     const char *name;
     json_t *v;
 
+    json_decref(hooks); /* a new configuration replaces the old (tests) */
+    hooks = NULL;
+    cw_error_clear(&hooks_error);
     if (!n)
         return NULL;
     hooks = json_loadb(text, n, JSON_REJECT_DUPLICATES, &jerr);
@@ -137,11 +140,14 @@ int cw_plugin_next_hook(cw_ctx *ctx, const char *view, size_t view_len) {
 }
 
 int cw_plugin_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
-    json_t *doc, *err;
-    const char *code, *msg;
+    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL, *err = json_object_get(doc, "error");
+    const char *code = json_string_value(json_object_get(err, "code"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    char why[CW_ERROR_TEXT_LENGTH];
     cw_buf out = CW_BUF_INIT;
+    int ok = json_is_object(doc);
 
-    if (status >= 200 && status < 300 && json_is_object(doc = json_loadb(body, n, 0, NULL))) {
+    if (status >= 200 && status < 300 && ok) {
         json_decref(doc);
         if (!respond)
             return 1;
@@ -149,24 +155,15 @@ int cw_plugin_answer(cw_ctx *ctx, int status, const char *body, size_t n, int re
         return cw_respond_buf(ctx, status, "application/json", &out) < 0 ? -1 : 1;
     }
     ctx->head.len = 0;
-    if (status == 0 || status == 1) {
-        char why[CW_ERROR_TEXT_LENGTH];
-        cw_snprintf(why, sizeof why, "plugin %s %s: %.*s", ctx->plugin,
-                 status ? "is unavailable" : "failed", (int)(n < 120 ? n : 120), body);
-        return cw_error_set(&ctx->err, status ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED, why);
-    }
-    doc = json_loadb(body, n, 0, NULL);
-    err = json_object_get(doc, "error");
-    code = json_string_value(json_object_get(err, "code"));
-    msg = json_string_value(json_object_get(err, "message"));
     if (status >= 400 && status < 500 && code && msg &&
-        json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0) {
+        json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0)
         return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
-    } else {
-        char why[CW_ERROR_TEXT_LENGTH];
+    if (status == 0 || status == 1)
+        cw_snprintf(why, sizeof why, "plugin %s %s: %.*s", ctx->plugin,
+                    status ? "is unavailable" : "failed", (int)(n < 120 ? n : 120), body);
+    else
         cw_snprintf(why, sizeof why, "plugin %s answered %d: %s: %s", ctx->plugin, status,
-                 code ? code : "no error code", msg ? msg : "no JSON error body");
-        json_decref(doc);
-        return cw_error_set(&ctx->err, CW_E_PLUGIN_FAILED, why);
-    }
+                    code ? code : "no error code", msg ? msg : "no JSON error body");
+    json_decref(doc); /* code and msg point into it */
+    return cw_error_set(&ctx->err, status == 1 ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED, why);
 }

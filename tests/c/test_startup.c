@@ -90,6 +90,13 @@ static void warmup_needs_its_token_then_touches(void) {
     CHECK_INT(none->res.status, 401);
     CHECK_INT(wrong->res.status, 401);
     CHECK_INT(ok->res.status, 0);
+    /* First every plugin is loaded, then the Durable Objects are touched. */
+    CHECK_INT(ok->res.action, CW_ACTION_PLUGINS);
+    CHECK_INT(ok->res.forward_len, 4);
+    CHECK(memcmp(ok->res.forward, "load", 4) == 0);
+    CHECK_INT(cw_pipeline_resume(ok, 200, "", 0, "[{\"name\":\"schema\",\"state\":\"loaded\"}]", 36,
+                                 502),
+              0);
     CHECK_INT(ok->res.action, CW_ACTION_TOUCH);
     CHECK_INT(ok->res.forward_len, 6);
     CHECK(memcmp(ok->res.forward, "warmup", 6) == 0);
@@ -102,6 +109,10 @@ static void warmup_needs_its_token_then_touches(void) {
     CHECK_STR(json_string_value(json_object_get(
                   json_object_get(json_object_get(out, "warmed"), "config"), "env")),
               "local");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_array_get(json_object_get(json_object_get(out, "warmed"), "plugins"), 0),
+                  "state")),
+              "loaded");
     dos = json_object_get(json_object_get(out, "warmed"), "durable_objects");
     CHECK_INT(json_array_size(dos), 1); /* "other" is not in the config */
     CHECK(json_is_true(json_object_get(json_array_get(dos, 0), "ok")));
@@ -117,6 +128,8 @@ static void cron_warmup_needs_no_token_and_reports_failures(void) {
     cw_ctx *cron = edge("POST /internal/warmup\r\n\r\n", 0, CW_FLAG_SCHEDULED);
     cw_ctx *m;
     char *text;
+    CHECK_INT(cron->res.action, CW_ACTION_PLUGINS);
+    cw_pipeline_resume(cron, 200, "", 0, "[]", 2, 1);
     CHECK_INT(cron->res.action, CW_ACTION_TOUCH);
     /* The host could not reach the object: it reports ok false. */
     cw_pipeline_resume(cron, 200, "", 0, "[{\"id\":\"warmup\",\"ok\":false,\"ms\":0}]", 35, 1);

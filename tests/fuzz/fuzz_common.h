@@ -22,10 +22,13 @@
         }                                                                                          \
     } while (0)
 
+/* Every id starting with "h" has the schema sync hook (the answer is
+ * played by fuzz_answer). */
 static inline void fuzz_setup(void) {
     static const unsigned char seed[32] = "fuzzing seed, fixed for replays";
+    static const char hooks[] = "{\"schema\":{\"h\":{\"type\":\"object\"}}}";
     cw_runtime_init(seed, sizeof seed);
-    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, NULL, 0);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, hooks, sizeof hooks - 1);
 }
 
 /* libFuzzer's one-time setup hook; each harness includes this header once. */
@@ -44,6 +47,35 @@ static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char 
                     stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,
                     stage == CW_STAGE_OWNER ? 32 : 0, 0, 0);
     return ctx;
+}
+
+/* Answers one suspension other than a forward, as the host would: an empty
+ * report for touch and registry operations, and for a plugin call one of a
+ * plugin's well-formed answers, chosen by pick. */
+static inline void fuzz_answer(cw_ctx *ctx, unsigned pick) {
+    static const struct {
+        int status;
+        const char *body;
+    } calls[] = {
+        {200, "{\"valid\":true}"},
+        {422, "{\"error\":{\"code\":\"schema_violation\",\"message\":\"m\",\"reasons\":[]}}"},
+        {400, "{\"error\":{\"code\":\"invalid_select\",\"message\":\"m\"}}"},
+    };
+    int s = 200;
+    const char *b = "[]";
+    REQUIRE(ctx->res.status == 0 && ctx->res.forward != NULL);
+    if (ctx->res.action == CW_ACTION_CALL) {
+        REQUIRE(ctx->res.input != NULL);
+        s = calls[pick % 3].status;
+        b = calls[pick % 3].body;
+    }
+    REQUIRE(cw_pipeline_resume(ctx, s, "", 0, b, strlen(b), 1) == 0);
+}
+
+/* Answers suspensions until ctx is final or asks for a forward. */
+static inline void fuzz_settle(cw_ctx *ctx, unsigned pick) {
+    while (ctx->res.action != CW_ACTION_NONE && ctx->res.action != CW_ACTION_FORWARD)
+        fuzz_answer(ctx, pick++);
 }
 
 /* A final response's invariants: a status we define, a JSON error body with

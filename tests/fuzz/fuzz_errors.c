@@ -15,6 +15,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         "%s /state/x\r\n\r\n",
         "OPTIONS /state/x\r\norigin: %s\r\naccess-control-request-method: PATCH\r\n\r\n",
         "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{\"%s\":null}",
+        "GET /plugins/%s\r\n\r\n",
+        "GET /plugins/select/state/x?select=%s\r\n\r\n",
+        "POST /internal/plugins/%s/unload\r\nauthorization: Bearer wtok\r\n\r\n",
+        "PATCH /state/h%s\r\ncontent-type: application/json\r\n\r\n{\"a\":1}",
     };
     char value[512], req[1024];
     size_t n;
@@ -31,8 +35,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         return 0;
     {
         cw_ctx *edge = fuzz_run(CW_STAGE_EDGE, req, (size_t)len, NULL, 0);
+        fuzz_settle(edge, data[0]);
         if (edge->res.action == CW_ACTION_FORWARD) {
             cw_ctx *owner = fuzz_run(CW_STAGE_OWNER, req, (size_t)len, "", 0);
+            fuzz_settle(owner, data[0]);
             fuzz_check_final(owner);
             cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
                                owner->res.body, owner->res.body_len, 1);
@@ -40,6 +46,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         } else if (edge->res.action == CW_ACTION_TOUCH) {
             cw_pipeline_resume(edge, 200, "", 0, value, n, 1);
         }
+        fuzz_settle(edge, data[0]);
         fuzz_check_final(edge);
         cw_pipeline_free(edge);
     }
