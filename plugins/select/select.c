@@ -107,14 +107,14 @@ static int emit(tree *t, int at, cwp_slice v);
 static int emit_children(tree *t, int at, cwp_slice v) {
     cwp_buf *out = t->out;
     node *nd = &t->n[at];
-    int array = v.p[0] == '[', any = 0, written = 0;
+    int array = v.p[0] == '[', star = t->n[nd->child].star, any = 0, written = 0;
     cwpj_iter it;
     cwp_slice k, m;
 
-    if (v.p[0] != '{' && !(array && nd->star))
+    if (v.p[0] != '{' && !(array && star))
         return 0;
     cwp_put(out, array ? "[" : "{", 1);
-    if (t->n[nd->child].star) {
+    if (star) {
         cwpj_begin(&it, v);
         while (cwpj_next(&it, array ? NULL : &k, &m) == 1) {
             size_t mark = out->len;

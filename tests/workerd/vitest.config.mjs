@@ -4,6 +4,29 @@ import { defineConfig } from "vitest/config";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
+const syncHooks = {
+  schema: {
+    "s.": {
+      type: "object",
+      required: ["name"],
+      additionalProperties: false,
+      properties: {
+        name: { type: "string", minLength: 2, maxLength: 5 },
+        age: { type: "integer", minimum: 0, maximum: 150 },
+        ratio: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        role: { enum: ["a", "b", { x: [1, 2] }] },
+        kind: { const: "k" },
+        tags: { type: "array", items: { type: "string", maxLength: 3 }, minItems: 1, maxItems: 3 },
+        meta: { type: "object", additionalProperties: { type: ["string", "boolean"] } },
+        "a/b~c": { type: "boolean" },
+      },
+    },
+    "s.open.": true,
+    "bad.": { type: 5 },
+  },
+  trap: { "trap.": {} },
+};
+
 export default defineConfig({
   root,
   // The worker runs the test build of the module here: the same code plus
@@ -19,7 +42,11 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: path.join(root, "wrangler.toml") },
       // Operator tokens as `wrangler secret` / .dev.vars would set them.
-      miniflare: { bindings: { METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token" } },
+      // SYNC_HOOKS as an object (wrangler.toml has it as a JSON string): the
+      // test namespaces of tests/workerd/plugins.test.js.
+      miniflare: {
+        bindings: { METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks },
+      },
     }),
   ],
   test: { include: ["tests/workerd/**/*.test.js"], silent: "passed-only" },
