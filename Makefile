@@ -62,7 +62,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -267,6 +267,7 @@ test: setup
 	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
+	$(MAKE) --no-print-directory test-scaffold || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
 	exit $$status
 
@@ -291,6 +292,13 @@ test-workerd: $(WASM) $(TEST_BUILD)
 
 test-e2e: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
 	@node tests/e2e/run.mjs $(BUILD)/test-results
+
+# Everything the in-workerd tests import (the test module, all plugins).
+test-build: $(WASM) $(TEST_BUILD)
+
+# make plugin NAME=hello in a copy of the tree: builds, and its test passes.
+test-scaffold: $(WASM) $(TEST_BUILD)
+	@node tests/scaffold.mjs $(BUILD)/test-results
 
 # --- benchmarks ------------------------------------------------------------------
 # Every variant (this, plain JS, Go js/wasm) measured in one run, alternating;
