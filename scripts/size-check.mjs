@@ -52,7 +52,14 @@ export function measure() {
       budget_gzip_bytes: budget.core_gzip_bytes,
       files: core.map(({ full, ...f }) => f),
     },
-    plugins: files.filter((f) => f.kind === "plugin").map(({ full, ...f }) => ({ ...f, budget_gzip_bytes: budget.plugin_gzip_bytes })),
+    // Plugins are instantiated with no imports at all (worker/plugins.js).
+    plugins: files
+      .filter((f) => f.kind === "plugin")
+      .map(({ full, ...f }) => ({
+        ...f,
+        budget_gzip_bytes: budget.plugin_gzip_bytes,
+        imports: parse(readFileSync(full)).imports.map((i) => `${i.module}.${i.name}`),
+      })),
     wrangler_total: total,
     host_imports: imports,
     budget,
@@ -66,6 +73,7 @@ export function violations(m) {
   for (const p of m.plugins)
     if (p.gzip_bytes > m.budget.plugin_gzip_bytes)
       out.push(`plugin ${p.file} is ${p.gzip_bytes} bytes gzip, over the ${m.budget.plugin_gzip_bytes}-byte budget`);
+  for (const p of m.plugins) if (p.imports.length) out.push(`plugin ${p.file} has imports (${p.imports.join(", ")}); plugins get none`);
   if (m.host_imports.length > m.budget.max_host_imports)
     out.push(`host module imports ${m.host_imports.length} functions, more than ${m.budget.max_host_imports}`);
   const allowed = new Set(m.budget.host_imports);

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { measure, violations } from "../scripts/size-check.mjs";
+import { readManifest } from "../scripts/plugins.mjs";
 import { parse } from "../scripts/wasm-size.mjs";
 import { load } from "./host/module.mjs";
 
@@ -52,6 +53,16 @@ test("plugins_within_budget", () => {
   if (bad.length) throw new Error(bad.join("; "));
 });
 
+test("each_manifest_plugin_ships_as_its_own_module_and_test_plugins_do_not", () => {
+  const shipped = m.plugins.map((p) => p.file.replace(/^[0-9a-f]+-/, "")).sort();
+  const names = readManifest(path.join(root, "plugins/manifest")).map((e) => `${e.name}.plugin.wasm`).sort();
+  if (JSON.stringify(shipped) !== JSON.stringify(names)) throw new Error(`upload has ${shipped}, manifest lists ${names}`);
+  for (const p of m.plugins) if (p.imports.length) throw new Error(`${p.file} imports ${p.imports}`);
+  const host = new WebAssembly.Module(readFileSync(path.join(root, "build/cw.wasm")));
+  if (WebAssembly.Module.exports(host).some((e) => e.name.startsWith("cwp_"))) throw new Error("plugin exports in the host module");
+  console.log(`       plugins: ${m.plugins.map((p) => `${p.file.replace(/^[0-9a-f]+-/, "")} ${p.gzip_bytes}`).join(", ")} bytes gzip -9`);
+});
+
 test("wrangler_reports_the_whole_upload", () => {
   if (!m.wrangler_total || !(m.wrangler_total.gzip_kib > 0)) throw new Error("no 'Total Upload' line from wrangler");
 });
@@ -81,6 +92,14 @@ test("build_fails_when_over_budget", () => {
     encoding: "utf8",
   });
   if (r.status !== 1 || !/BUDGET EXCEEDED: core upload/.test(r.stderr)) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  writeFileSync(tight, JSON.stringify({ ...budget, plugin_gzip_bytes: 4000 }));
+  const p = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], {
+    cwd: root,
+    env: { ...process.env, CW_BUDGET_FILE: tight },
+    encoding: "utf8",
+  });
+  if (p.status !== 1 || !/schema\.plugin\.wasm is \d+ bytes gzip, over the 4000-byte budget/.test(p.stderr))
+    throw new Error(`plugin budget: exit ${p.status}: ${p.stderr}`);
   const ok = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], { cwd: root, encoding: "utf8" });
   if (ok.status !== 0) throw new Error(`the real budget should pass: ${ok.stderr}`);
 });
