@@ -119,7 +119,6 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const mainPort = await freePort();
-  const consumerPort = await freePort();
   // Operator tokens the way a developer sets them: a .dev.vars file.
   const devVars = path.join(work, "dev.vars");
   writeFileSync(devVars, "METRICS_TOKEN=e2e-metrics\nWARMUP_TOKEN=e2e-warmup\n");
@@ -133,6 +132,18 @@ async function main() {
     expect(/^cold, instantiate;dur=\d+\.\d{3}, init;dur=\d+\.\d{3}, config;dur=\d+\.\d{3}, first-request;dur=\d+\.\d{3}$/.test(t), `first: ${t}`);
     const second = await fetch(`${main.base}/health`);
     expect(second.headers.get("server-timing") === "warm", `second: ${second.headers.get("server-timing")}`);
+  });
+
+  const M = { authorization: "Bearer e2e-metrics" };
+  const W = { authorization: "Bearer e2e-warmup" };
+  const plugins = async () => (await json(await fetch(`${main.base}/plugins`, { headers: M }))).plugins;
+
+  await step("plugins_listed_and_unloaded_until_use_or_warmup", async () => {
+    expect((await fetch(`${main.base}/plugins`)).status === 401, "GET /plugins needs the metrics token");
+    const list = await plugins();
+    const names = list.map((p) => p.name).sort();
+    expect(JSON.stringify(names) === '["schema","select"]', `plugins: ${JSON.stringify(list)}`);
+    expect(list.every((p) => p.state === "unloaded" && p.loads === 0), `not all unloaded: ${JSON.stringify(list)}`);
   });
 
   await step("metrics_401_without_or_with_wrong_token", async () => {
@@ -160,6 +171,9 @@ async function main() {
     const body = await json(ok);
     expect(none.status === 401 && wrong.status === 401 && ok.status === 200, `got ${none.status}, ${wrong.status}, ${ok.status}`);
     expect(body.warmed.durable_objects.every((d) => d.ok) && body.trigger === "http", `body: ${JSON.stringify(body)}`);
+    const loaded = (list) => list.length === 2 && list.every((p) => p.state === "loaded" && p.abi === 1 && p.loads === 1);
+    expect(loaded(body.warmed.plugins), `warmup report: ${JSON.stringify(body.warmed.plugins)}`);
+    expect(loaded(await plugins()), `after warmup: ${JSON.stringify(await plugins())}`);
   });
 
   await step("cron_trigger_runs_the_warmup", async () => {
@@ -242,7 +256,11 @@ async function main() {
     expect(g.version === 2 && g.state.b === 2, `after restart: ${JSON.stringify(g)}`);
   });
 
-  const consumer = await start("consumer", ["-c", "examples/consumer/wrangler.toml"], consumerPort);
+  // The consumer's port is picked only now: the main process (and its
+  // restart above) binds random ports of its own, and a port picked early
+  // could be taken by then, leaving requests to reach the wrong server.
+  const consumer = await start("consumer", ["-c", "examples/consumer/wrangler.toml"], await freePort());
+  expect(consumer.first.status === 404 && consumer.p.exitCode === null, `consumer not serving: ${consumer.first.status}`);
 
   await step("consumer_sync_state_via_service_binding", async () => {
     let r;
@@ -256,6 +274,31 @@ async function main() {
     expect(r.status === 200 && b.ok === true && b.version === 3 && b.state.fromConsumer === true, `sync: ${r.status} ${JSON.stringify(b)}`);
     const g = await json(await fetch(`${main.base}/state/${id}`));
     expect(g.version === 3 && g.state.fromConsumer === true, `main sees it: ${JSON.stringify(g)}`);
+  });
+
+  await step("plugins_over_real_http_and_consumer_rpc", async () => {
+    // select: a projection of the state written above.
+    const sel = await json(await fetch(`${main.base}/plugins/select/state/${id}?select=fromConsumer,nope`));
+    expect(sel.version === 3 && sel.state.fromConsumer === true && sel.missing[0] === "nope", `select: ${JSON.stringify(sel)}`);
+    // schema, as wrangler.toml configures it for "profile.": 422 with
+    // reasons over HTTP and through the consumer's syncState; then a commit.
+    const pid = `profile.${id}`;
+    const bad = await patch(main.base, pid, { age: -1, extra: 1 });
+    const b = await json(bad);
+    expect(bad.status === 422 && b.error.code === "schema_violation" && b.error.reasons.length === 3, `HTTP: ${JSON.stringify(b)}`);
+    const r = await fetch(`${consumer.base}/sync/${pid}`, { method: "POST", body: JSON.stringify({ name: "" }) });
+    const rb = await json(r);
+    expect(r.status === 422 && rb.ok === false && rb.error.reasons[0].path === "/name", `RPC: ${JSON.stringify(rb)}`);
+    const g = await json(await fetch(`${main.base}/state/${pid}`));
+    expect(g.version === 0, `nothing committed: ${JSON.stringify(g)}`);
+    const ok = await patch(main.base, pid, { name: "Ann", role: "admin", tags: ["a"] });
+    expect(ok.status === 200 && (await json(ok)).version === 1, `valid: ${ok.status}`);
+    // unload, then the next use loads it again.
+    const u = await fetch(`${main.base}/internal/plugins/select/unload`, { method: "POST", headers: W });
+    expect(u.status === 200 && (await json(u)).plugins[0].state === "unloaded", `unload: ${u.status}`);
+    await fetch(`${main.base}/plugins/select/state/${id}?select=a`);
+    const s2 = (await plugins()).find((p) => p.name === "select");
+    expect(s2.state === "loaded" && s2.loads === 2, `reloaded: ${JSON.stringify(s2)}`);
   });
 
   await step("consumer_gets_typed_errors", async () => {
