@@ -238,9 +238,11 @@ $(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 	@echo "  CC fuzz $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
+# fuzz_select and fuzz_schema include their plugin's sources (and the
+# plugin runtime), built natively.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS) $(PLUGIN_SDK) $$(wildcard plugins/$$*/*.c)
 	@echo "  LD $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CW_WARN) $< $(FUZZ_OBJS) -lm -o $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Iplugins/sdk -fsanitize=fuzzer $(CW_WARN) $< $(FUZZ_OBJS) -lm -o $@
 
 # make fuzz: each harness for FUZZ_SECONDS (default 60); make test runs a
 # short bounded pass (test-fuzz, 10 s each).

@@ -7,6 +7,7 @@
 
 /* --- arena ------------------------------------------------------------- */
 
+#ifdef __wasm__
 extern unsigned char __heap_base;
 static uintptr_t top;
 
@@ -26,6 +27,29 @@ CWP_EXPORT(cwp_alloc) void *cwp_alloc(size_t n) {
     top = 0;
     return cwp_mem(n);
 }
+#else
+/* Natively (the fuzzers): each allocation is its own malloc block, so the
+ * sanitizers see every bound; a call's blocks are freed by the next call. */
+static void **blocks;
+
+void *cwp_mem(size_t n) {
+    void **b = malloc(sizeof(void *) + (n ? n : 1));
+    if (!b)
+        return NULL;
+    b[0] = blocks;
+    blocks = b;
+    return b + 1;
+}
+
+void *cwp_alloc(size_t n) {
+    while (blocks) {
+        void **next = blocks[0];
+        free(blocks);
+        blocks = next;
+    }
+    return cwp_mem(n);
+}
+#endif
 
 static cwp_out result;
 
@@ -43,7 +67,7 @@ cwp_out *cwp_run(cwp_entry fn, const char *in, size_t n) {
 /* --- output ------------------------------------------------------------ */
 
 void cwp_put(cwp_buf *b, const char *p, size_t n) {
-    if (b->broken)
+    if (b->broken || !n)
         return;
     if (b->len + n > b->cap) {
         size_t cap = (b->len + n) * 2 + 64;
@@ -63,19 +87,40 @@ void cwp_put(cwp_buf *b, const char *p, size_t n) {
 
 void cwp_puts(cwp_buf *b, const char *s) { cwp_put(b, s, strlen(s)); }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t len = s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) || /* overlong, surrogate */
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))   /* overlong, > U+10FFFF */
+        return 0;
+    return len;
+}
+
 void cwp_put_str(cwp_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
     cwp_put(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        size_t len;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
+        if (c >= 0x80 && (len = utf8_len((const unsigned char *)s + i, n - i))) {
+            i += len - 1;
+            continue;
+        }
         cwp_put(b, s + run, i - run);
         run = i + 1;
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             cwp_put(b, e, 2);
+        } else if (c >= 0x80) {
+            cwp_put(b, "\\ufffd", 6); /* not UTF-8: the replacement character */
         } else {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             cwp_put(b, e, 6);

@@ -40,7 +40,11 @@
 
 enum { CWP_CAP_ROUTE = 1, CWP_CAP_SYNC = 2 };
 
+#ifdef __wasm__
 #define CWP_EXPORT(name) __attribute__((export_name(#name)))
+#else /* a native build, for the fuzzers (tests/fuzz/fuzz_select.c, ...) */
+#define CWP_EXPORT(name)
+#endif
 
 typedef struct {
     const char *p;
@@ -84,11 +88,15 @@ cwp_out *cwp_run(cwp_entry fn, const char *in, size_t n);
 /* n bytes, 8-aligned, valid until the next call; NULL when memory is full. */
 void *cwp_mem(size_t n);
 
+/* The exported allocator: starts a call (see above). */
+void *cwp_alloc(size_t n);
+
 /* --- output ------------------------------------------------------------ */
 
 void cwp_put(cwp_buf *b, const char *p, size_t n);
 void cwp_puts(cwp_buf *b, const char *s);
-/* s[0..n) as a JSON string, quotes included (s is UTF-8, already decoded). */
+/* s[0..n) (decoded) as a JSON string, quotes included; bytes that are not
+ * UTF-8 become U+FFFD, so the output is always valid JSON. */
 void cwp_put_str(cwp_buf *b, const char *s, size_t n);
 void cwp_put_uint(cwp_buf *b, unsigned long v);
 /* Writes {"error":{"code":code,"message":message}} and returns status. */

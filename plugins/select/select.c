@@ -117,16 +117,18 @@ static int emit_children(tree *t, int at, cwp_slice v) {
     if (star) {
         cwpj_begin(&it, v);
         while (cwpj_next(&it, array ? NULL : &k, &m) == 1) {
-            size_t mark = out->len;
+            size_t mark = out->len, at;
             if (written)
                 cwp_put(out, ",", 1);
             if (!array) {
                 cwp_put(out, k.p, k.n);
                 cwp_put(out, ":", 1);
             }
+            at = out->len;
             if (emit(t, nd->child, m)) {
                 any = written = 1;
-            } else if (array) {
+            } else if (array) { /* keep the position: null */
+                out->len = at;
                 cwp_put(out, "null", 4);
                 written = 1;
             } else {
@@ -245,7 +247,7 @@ static int route(cwp_slice in, cwp_buf *out) {
         if (!first)
             cwp_put(out, ",", 1);
         first = 0;
-        cwp_put_str(out, t->n[i].text.p, t->n[i].text.n); /* as written */
+        cwp_put_str(out, t->n[i].text.p, t->n[i].text.n); /* as written in the query */
     }
     cwp_puts(out, "]}");
     return 200;

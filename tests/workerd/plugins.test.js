@@ -230,9 +230,14 @@ describe("select request plugin", () => {
       missing: [],
     });
     expect((await q("items.*.sku")).state).toEqual({ items: [{ sku: "p1" }, { sku: "p2" }, null] });
+    expect((await q("items.*.qty")).state).toEqual({ items: [{ qty: 2 }, null, null] });
     expect((await q("settings.*")).state).toEqual({ settings: doc.settings });
     expect((await q("profile.a%2Eb,profile")).state).toEqual({ profile: doc.profile });
     expect((await q("profile.a%2Eb")).state).toEqual({ profile: { "a.b": 1 } });
+    // A name that decodes to bytes that are not UTF-8 matches nothing, and is
+    // reported as written; the answer stays valid JSON.
+    expect((await q("%E0x")).missing).toEqual(["%E0x"]);
+    expect((await q("%E0x,profile.name")).state).toEqual({ profile: { name: "Ann" } });
     const partial = await q("profile.nope,missing.x,settings.lang");
     expect(partial.state).toEqual({ settings: { lang: "en" } });
     expect(partial.missing).toEqual(["profile.nope", "missing.x"]);
