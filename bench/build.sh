@@ -19,7 +19,7 @@ JDEFS="-Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll"
 for f in dump error hashtable load memory strbuffer utf value; do
     $CC $SYSROOT $FLAGS $JDEFS -w -c "$J/$f.c" -o "$OUT/json/j_$f.o"
 done
-for f in fmt dtoa jansson_glue alloc; do
+for f in fmt dtoa strtod jansson_glue alloc; do
     $CC $SYSROOT $FLAGS -c "src/$f.c" -o "$OUT/json/$f.o"
 done
 $CC $SYSROOT $FLAGS -c bench/json/json_bench.c -o "$OUT/json/json_bench.o"
