@@ -23,6 +23,14 @@ static cw_ctx *run(int stage, const char *req, const char *blob) {
     return ctx;
 }
 
+/* The status of an edge request that answers without suspending. */
+static int edge_status(const char *req) {
+    cw_ctx *ctx = run(CW_STAGE_EDGE, req, NULL);
+    int status = ctx->res.action ? -1 : (int)ctx->res.status;
+    cw_pipeline_free(ctx);
+    return status;
+}
+
 static int resume(cw_ctx *ctx, int status, const char *body) {
     return cw_pipeline_resume(ctx, status, "", 0, body, strlen(body), 2.0);
 }
@@ -264,18 +272,10 @@ static void request_plugin_errors(void) {
     CHECK_INT(ctx->res.status, 503);
     cw_pipeline_free(ctx);
     /* Unknown plugins, a sync-only plugin, a bad id, another method. */
-    ctx = run(CW_STAGE_EDGE, "GET /plugins/nosuch/x\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 404);
-    cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "GET /plugins/schema/x\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 404);
-    cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "GET /plugins/select/state/a%2Fb\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 400);
-    cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "POST /plugins/select/state/a\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 405);
-    cw_pipeline_free(ctx);
+    CHECK_INT(edge_status("GET /plugins/nosuch/x\r\n\r\n"), 404);
+    CHECK_INT(edge_status("GET /plugins/schema/x\r\n\r\n"), 404);
+    CHECK_INT(edge_status("GET /plugins/select/state/a%2Fb\r\n\r\n"), 400);
+    CHECK_INT(edge_status("POST /plugins/select/state/a\r\n\r\n"), 405);
     /* A trap in a request plugin: 500 with the request id. */
     ctx = run(CW_STAGE_EDGE, "GET /plugins/trap/boom\r\n\r\n", NULL);
     CHECK_INT(resume(ctx, 0, "trap in route: unreachable"), 0);
@@ -301,26 +301,18 @@ static void registry_routes(void) {
               "unloaded");
     json_decref(b);
     cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "GET /plugins\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 401);
-    cw_pipeline_free(ctx);
+    CHECK_INT(edge_status("GET /plugins\r\n\r\n"), 401);
     ctx = run(CW_STAGE_EDGE, "POST /internal/plugins/select/unload\r\nauthorization: Bearer w\r\n\r\n",
               NULL);
     CHECK(slice_is(ctx->res.forward, ctx->res.forward_len, "unload select"));
     CHECK_INT(resume(ctx, 200, "not a report"), 0);
     CHECK_INT(ctx->res.status, 500);
     cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "POST /internal/plugins/select/unload\r\n\r\n", NULL);
-    CHECK_INT(ctx->res.status, 401);
-    cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n",
-              NULL);
-    CHECK_INT(ctx->res.status, 404);
-    cw_pipeline_free(ctx);
-    ctx = run(CW_STAGE_EDGE, "POST /internal/plugins/select/reload\r\nauthorization: Bearer w\r\n\r\n",
-              NULL);
-    CHECK_INT(ctx->res.status, 404);
-    cw_pipeline_free(ctx);
+    CHECK_INT(edge_status("POST /internal/plugins/select/unload\r\n\r\n"), 401);
+    CHECK_INT(edge_status("POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n"),
+              404);
+    CHECK_INT(edge_status("POST /internal/plugins/select/reload\r\nauthorization: Bearer w\r\n\r\n"),
+              404);
 }
 
 static void setup(void) {
