@@ -8,6 +8,7 @@
 // only when their content changes. Exits 1, naming the line, on a bad entry.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const COMPARATOR = /^(>=|<=|>|<|=)?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
@@ -44,7 +45,7 @@ function writeIfChanged(file, content) {
   writeFileSync(file, content);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const [header, index, ...pairs] = process.argv.slice(2);
   try {
     const all = [];

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzip9 as gzipBytes, parse } from "./wasm-size.mjs";
+import { fileURLToPath } from "node:url";
 
 const root = path.resolve(import.meta.dirname, "..");
 // CW_BUDGET_FILE lets the tests run this check against a different budget.
@@ -81,7 +82,7 @@ export function violations(m) {
   return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const m = measure();
   writeFileSync(path.join(root, "build/size.json"), JSON.stringify(m, null, 2) + "\n");
   const bad = violations(m);

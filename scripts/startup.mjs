@@ -3,6 +3,7 @@
 // Usage: node scripts/startup.mjs [-c config] [--json]
 import { spawnSync } from "node:child_process";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -32,7 +33,7 @@ export function checkStartup(cfg = config, out = outfile) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const r = checkStartup();
   if (json) {
     const { text, ...rest } = r;

@@ -3,6 +3,8 @@
 // imports. Usage: node scripts/wasm-size.mjs stripped.wasm [named.wasm] [--json]
 import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
 
 const SECTIONS = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"];
 
@@ -112,7 +114,7 @@ export function report(strippedPath, namedPath) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const args = process.argv.slice(2).filter((a) => a !== "--json");
   const r = report(args[0], args[1]);
   if (process.argv.includes("--json")) {

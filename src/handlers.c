@@ -113,6 +113,12 @@ static int media_type_ok(cw_slice ct) {
  * answers instead, and nothing is committed. */
 static int next_hook(cw_ctx *ctx);
 
+static void drop_commit(cw_ctx *ctx) {
+    cw_free(ctx->commit);
+    ctx->commit = NULL;
+    ctx->commit_len = 0;
+}
+
 static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
                      const char *body, size_t body_len) {
     int r = cw_plugin_answer(ctx, status, body, body_len, 0);
@@ -122,15 +128,18 @@ static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
         ctx->res.status = 200; /* the prepared answer stands */
         return next_hook(ctx);
     }
-    cw_free(ctx->commit);
-    ctx->commit = NULL;
-    ctx->commit_len = 0;
+    drop_commit(ctx);
     return r;
 }
 
+/* Calls the next hook, if any; whatever fails, nothing is committed. */
 static int next_hook(cw_ctx *ctx) {
     int r = cw_plugin_next_hook(ctx, ctx->body.p, ctx->body.len);
-    return r <= 0 ? r : cw_call(ctx, "sync", hook_done);
+    if (r > 0)
+        r = cw_call(ctx, "sync", hook_done);
+    if (r < 0)
+        drop_commit(ctx);
+    return r;
 }
 
 static int h_state_patch(cw_ctx *ctx) {

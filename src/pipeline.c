@@ -259,9 +259,15 @@ static void take_result(cw_ctx *ctx) {
         r->body = ctx->body.p ? ctx->body.p : "";
         r->body_len = (uint32_t)ctx->body.len;
     }
-    /* A commit is handed over only with the final answer. */
-    r->commit = r->action ? NULL : ctx->commit;
-    r->commit_len = r->action ? 0 : (uint32_t)ctx->commit_len;
+    /* A commit is handed over only with a final, successful answer: never
+     * while suspended (sync hooks are still to run), never with an error. */
+    if (r->action || ctx->err.code != CW_E_NONE || r->status != 200) {
+        r->commit = NULL;
+        r->commit_len = 0;
+    } else {
+        r->commit = ctx->commit;
+        r->commit_len = (uint32_t)ctx->commit_len;
+    }
     r->request_id = ctx->rid;
     r->request_id_len = (uint32_t)strlen(ctx->rid);
     r->log = ctx->log.p ? ctx->log.p : "";

@@ -167,7 +167,7 @@ inf:
 double cw_strtod(const char *s, char **end, int *overflow) {
     decimal a; /* 812 bytes of stack */
     const char *p = s;
-    int neg = 0, digits = 0, dot = 0, of = 0;
+    int neg = 0, digits = 0, dot = 0, of = 0, dropped = 0; /* integer digits past DIGITS */
     uint64_t bits, m = 0;
     double v;
 
@@ -183,12 +183,13 @@ double cw_strtod(const char *s, char **end, int *overflow) {
                 if (a.nd < 19)
                     m = m * 10 + (uint64_t)(*p - '0');
                 a.d[a.nd++] = (unsigned char)(*p - '0');
-            } else if (*p != '0') {
-                a.trunc = 1;
+            } else {
+                dropped += !dot && dropped < 100000; /* still moves the point */
+                a.trunc |= *p != '0';
             }
         } else if (*p == '.' && !dot) {
             dot = 1;
-            a.dp = a.nd;
+            a.dp = a.nd + dropped;
         } else {
             break;
         }
@@ -199,7 +200,7 @@ double cw_strtod(const char *s, char **end, int *overflow) {
         return 0;
     }
     if (!dot)
-        a.dp = a.nd;
+        a.dp = a.nd + dropped;
     if (*p == 'e' || *p == 'E') {
         const char *q = p + 1;
         int eneg = 0, e = 0;

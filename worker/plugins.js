@@ -44,8 +44,9 @@ function load(env, e) {
   if (x) return x;
   if (e.state === "refused") throw new Error(e.last_error);
   const module = modules[e.name];
-  const names = new Set(WebAssembly.Module.exports(module).map((d) => d.name));
-  const mask = EXPORTS.reduce((m, n, i) => (names.has(n) ? m | (1 << i) : m), 0);
+  // An export counts only with the right kind: memory, else a function.
+  const kinds = new Map(WebAssembly.Module.exports(module).map((d) => [d.name, d.kind]));
+  const mask = EXPORTS.reduce((m, n, i) => (kinds.get(n) === (i ? "function" : "memory") ? m | (1 << i) : m), 0);
   try {
     x = new WebAssembly.Instance(module, {}).exports;
   } catch (err) {
@@ -54,12 +55,17 @@ function load(env, e) {
   }
   let why;
   try {
+    // Contract values: an i32 (anything else reads as -1) and strings.
     const has = (n) => typeof x[n] === "function" && x.memory instanceof WebAssembly.Memory;
-    const int = (n) => (has(n) ? x[n]() : -1);
-    const str = (n) => (has(n) ? cstring(x, x[n]()) : "");
-    e.abi = int("cwp_abi");
-    e.version = str("cwp_version") || null;
-    why = checkPlugin(env, e.name, str("cwp_name"), e.version ?? "", e.abi, int("cwp_caps"), mask);
+    const int = (n) => {
+      const v = has(n) ? x[n]() : -1;
+      return typeof v === "number" && Number.isInteger(v) ? v : -1;
+    };
+    const str = (n) => (has(n) ? cstring(x, x[n]() >>> 0) : "");
+    const abi = int("cwp_abi");
+    e.abi = abi < 0 ? null : abi; // shown in GET /plugins even when refused
+    e.version = str("cwp_version").slice(0, 64) || null;
+    why = checkPlugin(env, e.name, str("cwp_name").slice(0, 64), e.version ?? "", abi, int("cwp_caps"), mask);
     if (!why) x._initialize?.();
   } catch (err) {
     set(e, "failed", `contract exports: ${err.message}`);

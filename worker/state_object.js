@@ -32,7 +32,7 @@ export class StateObject extends DurableObject {
         result = run.resume(answer.status, "", answer.body, performance.now());
       }
       if (result.action) throw new Error(`unexpected action ${result.action} in the owner stage`);
-      if (result.commit) {
+      if (result.commit && result.status === 200) {
         this.sql.exec(
           "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
           result.commit,

@@ -7,6 +7,11 @@
 
 /* --- arena ------------------------------------------------------------- */
 
+/* Set when an allocation fails during a call: the call then answers 500,
+ * whatever the entry point made of the failure (a check it could not run
+ * must not pass). */
+static int out_of_memory;
+
 #ifdef __wasm__
 extern unsigned char __heap_base;
 static uintptr_t top;
@@ -14,17 +19,18 @@ static uintptr_t top;
 void *cwp_mem(size_t n) {
     uintptr_t p = ((top ? top : (uintptr_t)&__heap_base) + 7) & ~(uintptr_t)7;
     size_t have = __builtin_wasm_memory_size(0) << 16;
-    if (n > UINTPTR_MAX - p)
+    if (n > UINTPTR_MAX - p || (p + n > have && __builtin_wasm_memory_grow(
+                                                    0, (p + n - have + 65535) >> 16) == (size_t)-1)) {
+        out_of_memory = 1;
         return NULL;
-    if (p + n > have &&
-        __builtin_wasm_memory_grow(0, (p + n - have + 65535) >> 16) == (size_t)-1)
-        return NULL;
+    }
     top = p + n;
     return (void *)p;
 }
 
 CWP_EXPORT(cwp_alloc) void *cwp_alloc(size_t n) {
     top = 0;
+    out_of_memory = 0;
     return cwp_mem(n);
 }
 #else
@@ -33,15 +39,18 @@ CWP_EXPORT(cwp_alloc) void *cwp_alloc(size_t n) {
 static void **blocks;
 
 void *cwp_mem(size_t n) {
-    void **b = malloc(sizeof(void *) + (n ? n : 1));
-    if (!b)
+    void **b = n < ((size_t)1 << 30) ? malloc(sizeof(void *) + (n ? n : 1)) : NULL;
+    if (!b) {
+        out_of_memory = 1;
         return NULL;
+    }
     b[0] = blocks;
     blocks = b;
     return b + 1;
 }
 
 void *cwp_alloc(size_t n) {
+    out_of_memory = 0;
     while (blocks) {
         void **next = blocks[0];
         free(blocks);
@@ -56,7 +65,7 @@ static cwp_out result;
 cwp_out *cwp_run(cwp_entry fn, const char *in, size_t n) {
     cwp_buf b = {0};
     int status = fn((cwp_slice){in, n}, &b);
-    if (b.broken) {
+    if (b.broken || out_of_memory) {
         b = (cwp_buf){0};
         status = cwp_error(&b, 500, "out_of_memory", "the plugin ran out of memory");
     }
@@ -288,36 +297,27 @@ static int hexval(const char *p, unsigned *out) {
     return 0;
 }
 
-int cwpj_str(cwp_slice raw, cwp_slice *out) {
-    const char *p, *e;
-    char *d, *o;
-    if (raw.n < 2 || raw.p[0] != '"')
-        return -1;
-    p = raw.p + 1;
-    e = raw.p + raw.n - 1;
-    if (!memchr(p, '\\', (size_t)(e - p))) {
-        *out = (cwp_slice){p, (size_t)(e - p)};
+/* Decodes the next character of a JSON string body at *pp (before e) into
+ * out as UTF-8. Returns its length (1-4), 0 at e, -1 when malformed. */
+static int decode_char(const char **pp, const char *e, char out[4]) {
+    const char *p = *pp;
+    unsigned c, lo;
+    if (p >= e)
         return 0;
+    if (*p != '\\') {
+        out[0] = *p;
+        *pp = p + 1;
+        return 1;
     }
-    if (!(d = o = cwp_mem((size_t)(e - p))))
+    if (++p >= e)
         return -1;
-    while (p < e) {
-        unsigned c, lo;
-        if (*p != '\\') {
-            *o++ = *p++;
-            continue;
-        }
-        if (++p >= e)
-            return -1;
-        switch (*p++) {
-        case 'b': *o++ = '\b'; continue;
-        case 'f': *o++ = '\f'; continue;
-        case 'n': *o++ = '\n'; continue;
-        case 'r': *o++ = '\r'; continue;
-        case 't': *o++ = '\t'; continue;
-        case 'u': break;
-        default: *o++ = p[-1]; continue;
-        }
+    switch (*p++) {
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'u':
         if (e - p < 4 || hexval(p, &c) < 0)
             return -1;
         p += 4;
@@ -326,29 +326,71 @@ int cwpj_str(cwp_slice raw, cwp_slice *out) {
             c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
             p += 6;
         }
-        if (c < 0x80) {
-            *o++ = (char)c;
-        } else if (c < 0x800) {
-            *o++ = (char)(0xc0 | c >> 6);
-            *o++ = (char)(0x80 | (c & 63));
-        } else if (c < 0x10000) {
-            *o++ = (char)(0xe0 | c >> 12);
-            *o++ = (char)(0x80 | (c >> 6 & 63));
-            *o++ = (char)(0x80 | (c & 63));
-        } else {
-            *o++ = (char)(0xf0 | c >> 18);
-            *o++ = (char)(0x80 | (c >> 12 & 63));
-            *o++ = (char)(0x80 | (c >> 6 & 63));
-            *o++ = (char)(0x80 | (c & 63));
-        }
+        break;
+    default: c = (unsigned char)p[-1]; break;
     }
-    *out = (cwp_slice){d, (size_t)(o - d)};
+    *pp = p;
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xc0 | c >> 6);
+        out[1] = (char)(0x80 | (c & 63));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xe0 | c >> 12);
+        out[1] = (char)(0x80 | (c >> 6 & 63));
+        out[2] = (char)(0x80 | (c & 63));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | c >> 18);
+    out[1] = (char)(0x80 | (c >> 12 & 63));
+    out[2] = (char)(0x80 | (c >> 6 & 63));
+    out[3] = (char)(0x80 | (c & 63));
+    return 4;
+}
+
+int cwpj_str(cwp_slice raw, cwp_slice *out) {
+    const char *p, *e;
+    char *d;
+    size_t n = 0;
+    int len;
+    if (raw.n < 2 || raw.p[0] != '"')
+        return -1;
+    p = raw.p + 1;
+    e = raw.p + raw.n - 1;
+    if (!memchr(p, '\\', (size_t)(e - p))) {
+        *out = (cwp_slice){p, (size_t)(e - p)};
+        return 0;
+    }
+    if (!(d = cwp_mem((size_t)(e - p)))) /* decoding never lengthens */
+        return -1;
+    while ((len = decode_char(&p, e, d + n)) > 0)
+        n += (size_t)len;
+    if (len < 0)
+        return -1;
+    *out = (cwp_slice){d, n};
     return 0;
 }
 
+/* Compares while decoding: lookups allocate nothing, however many there are. */
 int cwpj_key_is(cwp_slice raw, const char *s, size_t n) {
-    cwp_slice k;
-    return cwpj_str(raw, &k) == 0 && k.n == n && memcmp(k.p, s, n) == 0;
+    const char *p, *e;
+    char c[4];
+    size_t at = 0;
+    int len;
+    if (raw.n < 2 || raw.p[0] != '"')
+        return 0;
+    p = raw.p + 1;
+    e = raw.p + raw.n - 1;
+    while ((len = decode_char(&p, e, c)) > 0) {
+        if (at + (size_t)len > n || memcmp(s + at, c, (size_t)len) != 0)
+            return 0;
+        at += (size_t)len;
+    }
+    return len == 0 && at == n;
 }
 
 cwp_slice cwpj_get(cwp_slice obj, const char *key) { return cwpj_getn(obj, key, strlen(key)); }

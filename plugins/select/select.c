@@ -66,7 +66,7 @@ static const char *add_path(tree *t, cwp_slice text) {
     size_t start = 0, segments = 0;
     for (size_t i = 0; i <= text.n; i++) {
         cwp_slice raw, seg;
-        int c;
+        int c, star;
         if (i < text.n && text.p[i] != '.')
             continue;
         raw = (cwp_slice){text.p + start, i - start};
@@ -77,11 +77,12 @@ static const char *add_path(tree *t, cwp_slice text) {
             return "a path has more than 32 names";
         if (decode(raw, &seg) < 0)
             return "a path has a malformed percent escape";
+        star = cwp_is(raw, "*"); /* "%2A" is a member named "*" */
         for (c = t->n[at].child; c; c = t->n[c].next)
-            if (t->n[c].seg.n == seg.n && memcmp(t->n[c].seg.p, seg.p, seg.n) == 0)
+            if (t->n[c].star == star && t->n[c].seg.n == seg.n &&
+                memcmp(t->n[c].seg.p, seg.p, seg.n) == 0)
                 break;
         if (!c) {
-            int star = cwp_is(raw, "*");
             if (t->n[at].child && t->n[t->n[at].child].star != star)
                 return "\"*\" cannot be mixed with names under the same parent";
             c = ++t->count; /* appended, so output follows the order asked */

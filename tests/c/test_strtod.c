@@ -120,7 +120,38 @@ static void random_digits(void) {
     CHECK_INT(bad, 0);
 }
 
+/* More than the 800 digits the decimal buffer holds, before the point:
+ * the dropped digits still count for where the point is. */
+static void long_integer_parts(void) {
+    static const int lengths[] = {798, 799, 800, 801, 850, 1200, 5000};
+    static const int exps[] = {0, -400, -541, -800, -1190, -5300, 300};
+    char *buf = malloc(6000);
+    int bad = 0;
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        for (size_t j = 0; j < sizeof exps / sizeof exps[0]; j++) {
+            int n = lengths[i];
+            buf[0] = '1';
+            memset(buf + 1, '0', (size_t)n);
+            buf[n] = '7'; /* a nonzero digit past the buffer too */
+            snprintf(buf + n + 1, 32, "e%d", exps[j]);
+            bad += !same(buf);
+            snprintf(buf + n + 1, 32, ".25e%d", exps[j]);
+            bad += !same(buf);
+        }
+    }
+    for (int i = 0; i < 2000 && bad < 5; i++) { /* random long integer parts */
+        int n = 790 + (int)(next() % 40), at = 0;
+        for (int d = 0; d < n; d++)
+            buf[at++] = (char)('0' + (d ? next() % 10 : 1 + next() % 9));
+        snprintf(buf + at, 32, "e%d", -(int)(next() % 1200));
+        bad += !same(buf);
+    }
+    free(buf);
+    CHECK_INT(bad, 0);
+}
+
 const cw_test cw_tests[] = {
+    {"long_integer_parts", long_integer_parts},
     {"hard_cases", hard_cases},
     {"printed_doubles", printed_doubles},
     {"halfway_points", halfway_points},

@@ -35,7 +35,7 @@ describe("plugin registry", () => {
     expect((await get("/plugins")).status).toBe(401);
     expect((await get("/plugins", { authorization: "Bearer wrong" })).status).toBe(401);
     const all = await registry();
-    expect(Object.keys(all).sort()).toEqual(["badabi", "noexport", "oldver", "schema", "select", "trap"]);
+    expect(Object.keys(all).sort()).toEqual(["badabi", "badtypes", "noexport", "oldver", "schema", "select", "trap"]);
     for (const p of Object.values(all)) {
       expect(Object.keys(p)).toEqual(["name", "version", "abi", "state", "loads", "last_error"]);
       expect(["unloaded", "loaded", "refused", "failed"]).toContain(p.state);
@@ -77,7 +77,7 @@ describe("plugin registry", () => {
     expect(res.status).toBe(200);
     const report = Object.fromEntries((await res.json()).warmed.plugins.map((p) => [p.name, p]));
     for (const name of ["schema", "select", "trap"]) expect(report[name].state).toBe("loaded");
-    for (const name of ["badabi", "oldver", "noexport"]) expect(report[name].state).toBe("refused");
+    for (const name of ["badabi", "oldver", "noexport", "badtypes"]) expect(report[name].state).toBe("refused");
     expect(await registry()).toEqual(report);
   });
 
@@ -107,10 +107,12 @@ describe("plugin contract", () => {
     badabi: [/ABI/, 99, "1.0.0"],
     oldver: [/version is outside the accepted range >=2\.0\.0 <3\.0\.0/, 1, "1.4.0"],
     noexport: [/missing export cwp_route/, 1, "1.0.0"],
+    badtypes: [/ABI/, null, "1.0.0"], // i64 cwp_abi, f64 cwp_caps
   };
   for (const [name, [why, abi, version]] of Object.entries(cases)) {
     it(`${name} is refused with a clear error, never half-loaded`, async () => {
       await unload(name);
+      const cores = await coreInstances();
       for (let i = 0; i < 2; i++) {
         const res = await get(`/plugins/${name}/x`);
         expect(res.status).toBe(503);
@@ -125,6 +127,7 @@ describe("plugin contract", () => {
       expect(entry.last_error).toMatch(why);
       expect(entry.abi).toBe(abi);
       expect(entry.version).toBe(version);
+      expect(await coreInstances()).toBe(cores); // the host module was not reset
     });
   }
 });
@@ -234,6 +237,11 @@ describe("select request plugin", () => {
     expect((await q("settings.*")).state).toEqual({ settings: doc.settings });
     expect((await q("profile.a%2Eb,profile")).state).toEqual({ profile: doc.profile });
     expect((await q("profile.a%2Eb")).state).toEqual({ profile: { "a.b": 1 } });
+    // "%2A" is a member named "*", not the wildcard: so it cannot be mixed
+    // with "*" under one parent, in either order.
+    expect(await q("settings.%2A")).toMatchObject({ state: {}, missing: ["settings.%2A"] });
+    expect((await q("settings.%2A,settings.*")).error.code).toBe("invalid_select");
+    expect((await q("settings.*,settings.%2A")).error.code).toBe("invalid_select");
     // A name that decodes to bytes that are not UTF-8 matches nothing, and is
     // reported as written; the answer stays valid JSON.
     expect((await q("%E0x")).missing).toEqual(["%E0x"]);
