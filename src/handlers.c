@@ -82,19 +82,21 @@ static int load_state(cw_ctx *ctx, cw_state *st) {
     return cw_state_load(st, ctx->state_blob, ctx->state_len, &ctx->err);
 }
 
-static int h_state_get(cw_ctx *ctx) {
+/* OWNER: answers with the stored state's view (GET /state, plugin routes). */
+static int answer_view(cw_ctx *ctx) {
     cw_state st;
     int rc;
-
-    if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
-        return -1;
-    if (ctx->stage == CW_STAGE_EDGE)
-        return cw_forward(ctx);
     if (load_state(ctx, &st) < 0)
         return -1;
     rc = respond_state(ctx, &st, 0);
     cw_state_clear(&st);
     return rc;
+}
+
+static int h_state_get(cw_ctx *ctx) {
+    if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
+        return -1;
+    return ctx->stage == CW_STAGE_EDGE ? cw_forward(ctx) : answer_view(ctx);
 }
 
 static int media_type_ok(cw_slice ct) {
@@ -380,21 +382,15 @@ static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t h
  * answers with the view as for GET /state/{id}; then the plugin runs. */
 static int h_plugin_route(cw_ctx *ctx) {
     cw_slice rest = plugin_param(ctx, CW_PLUGIN_ROUTE);
-    cw_state st;
-    int rc, state = rest.n > 7 && memcmp(rest.p, "/state/", 7) == 0;
+    int state = rest.n > 7 && memcmp(rest.p, "/state/", 7) == 0;
 
     if (!rest.p)
         return -1;
     if (state && cw_id_parse((cw_slice){rest.p + 7, rest.n - 7}, ctx->id, &ctx->id_len,
                              &ctx->err) < 0)
         return -1;
-    if (ctx->stage == CW_STAGE_OWNER) {
-        if (load_state(ctx, &st) < 0)
-            return -1;
-        rc = respond_state(ctx, &st, 0);
-        cw_state_clear(&st);
-        return rc;
-    }
+    if (ctx->stage == CW_STAGE_OWNER)
+        return answer_view(ctx);
     cw_buf_append(&ctx->input, "GET ", 4);
     cw_buf_append(&ctx->input, rest.n ? rest.p : "/", rest.n ? rest.n : 1);
     if (ctx->req->query.n) {

@@ -71,10 +71,12 @@ export function bodyLimit(env) {
   return call(x, () => x.cw_body_limit());
 }
 
-function cstring(x, ptr) {
+// The NUL-terminated UTF-8 string at ptr in instance x's memory (also used
+// for plugin instances, whose strings may run to the end of memory).
+export function cstring(x, ptr) {
   const mem = new Uint8Array(x.memory.buffer);
   let end = ptr;
-  while (mem[end]) end++;
+  while (end < mem.length && mem[end]) end++;
   return text.decode(mem.subarray(ptr, end));
 }
 

@@ -7,12 +7,11 @@
 //   state: unloaded | loaded | refused (contract) | failed (instantiation
 //   failed, or its instance trapped and was dropped; the next use retries)
 import modules from "../build/plugins/index.js";
-import { checkPlugin } from "./bridge.js";
+import { checkPlugin, cstring } from "./bridge.js";
 
 // Plugin ABI 1 exports, in the bit order of src/plugin.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
 const utf8 = new TextEncoder();
-const text = new TextDecoder();
 
 const registry = new Map(
   Object.keys(modules).map((name) => [name, { name, version: null, abi: null, state: "unloaded", loads: 0, last_error: null }]),
@@ -28,13 +27,6 @@ function set(e, state, error) {
   e.state = state;
   e.last_error = error;
   log(state === "unloaded" ? "info" : "error", `plugin ${state}`, e);
-}
-
-function cstring(x, ptr) {
-  const mem = new Uint8Array(x.memory.buffer);
-  let end = ptr;
-  while (end < mem.length && mem[end]) end++;
-  return text.decode(mem.subarray(ptr, end));
 }
 
 // The live instance of e, instantiating and checking it on first use.
