@@ -109,5 +109,5 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
     return cw_pipeline_resume((cw_ctx *)r, status, head, head_len, body, body_len, now_ms);
 }
 
-/* Frees a result from cw_request or cw_owner. NULL is a no-op. */
+/* Frees a result from cw_handle or cw_owner. NULL is a no-op. */
 CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }

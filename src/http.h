@@ -1,6 +1,6 @@
 /* http.h - the request envelope that crosses from JS, parsed without copying.
  *
- * Wire form (built by worker/bridge.js from a fetch Request):
+ * Wire form (built by worker/envelope.js from a fetch Request or an RPC call):
  *     METHOD SP TARGET CRLF
  *     (NAME ":" SP VALUE CRLF)*
  *     CRLF

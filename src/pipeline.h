@@ -55,8 +55,9 @@ enum {
 #define CW_PLUGIN_NAME_MAX 32
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
- * worker/bridge.js reads; all pointers are owned by the context and die with
- * cw_pipeline_free. Unused slices have length 0. */
+ * asserted below and read by worker/layout.js (the one JS reader); all
+ * pointers are owned by the context and die with cw_pipeline_free. Unused
+ * slices have length 0. */
 typedef struct {
     uint32_t status;  /* HTTP status; 0 while suspended (forward set) */
     const char *head; /* "name: value\r\n" lines */
@@ -65,7 +66,7 @@ typedef struct {
     uint32_t body_len;
     const char *commit; /* OWNER: state blob to persist before answering */
     uint32_t commit_len;
-    const char *forward; /* EDGE: id of the Durable Object to run OWNER in */
+    const char *forward; /* what a suspension asks for (see CW_ACTION_*) */
     uint32_t forward_len;
     const char *request_id; /* this request's id, always set */
     uint32_t request_id_len;
@@ -75,6 +76,21 @@ typedef struct {
     const char *input; /* CW_ACTION_CALL: the plugin's input */
     uint32_t input_len;
 } cw_result;
+
+#ifdef __wasm__
+#include <stddef.h>
+/* The layout worker/layout.js reads (RESULT); change both together. */
+_Static_assert(offsetof(cw_result, status) == 0, "cw_result layout");
+_Static_assert(offsetof(cw_result, head) == 4, "cw_result layout");
+_Static_assert(offsetof(cw_result, body) == 12, "cw_result layout");
+_Static_assert(offsetof(cw_result, commit) == 20, "cw_result layout");
+_Static_assert(offsetof(cw_result, forward) == 28, "cw_result layout");
+_Static_assert(offsetof(cw_result, request_id) == 36, "cw_result layout");
+_Static_assert(offsetof(cw_result, log) == 44, "cw_result layout");
+_Static_assert(offsetof(cw_result, action) == 52, "cw_result layout");
+_Static_assert(offsetof(cw_result, input) == 56, "cw_result layout");
+_Static_assert(sizeof(cw_result) == 64, "cw_result layout");
+#endif
 
 typedef struct cw_ctx cw_ctx;
 

@@ -1,13 +1,16 @@
 /* runtime.h - the allocator and the per-instance global state.
  *
- * Global state (the only mutable globals in the module):
+ * Global state: every mutable global in the module, and who sets it.
  *   - runtime.c rt.ready:  set once by cw_runtime_init (once-guard).
  *   - runtime.c rt.rng:    generator state for request ids, seeded from the
  *                          host's CSPRNG bytes handed to cw_runtime_init.
  *   - runtime.c rt.config, rt.*_token, rt.configured: the environment row and
  *                          operator tokens, set once by cw_runtime_configure.
+ *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure;
+ *              refusal: the last contract check's message.
  *   - metrics.c m:         startup phases and request counters.
  *   - alloc.c heap:        free lists and bump region (wasm32 only).
+ *   - jansson_glue.c hashtable_seed: Jansson's hash seed (below).
  * Jansson's own hashtable seed is set from the same bytes at init, so its
  * hash-flooding protection never falls back to time or pid.
  *

@@ -12,9 +12,9 @@
 //   module could not make) discards the instance; the next call instantiates
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
+import { cstring as readCString, readResult } from "./layout.js";
 
 const utf8 = new TextEncoder();
-const text = new TextDecoder();
 
 // The module's imports, exactly: none. It needs no clock, no files and no
 // randomness beyond the seed handed to cw_init.
@@ -72,12 +72,9 @@ export function bodyLimit(env) {
 }
 
 // The NUL-terminated UTF-8 string at ptr in instance x's memory (also used
-// for plugin instances, whose strings may run to the end of memory).
+// for plugin instances).
 export function cstring(x, ptr) {
-  const mem = new Uint8Array(x.memory.buffer);
-  let end = ptr;
-  while (end < mem.length && mem[end]) end++;
-  return text.decode(mem.subarray(ptr, end));
+  return readCString(x.memory, ptr);
 }
 
 // Runs fn(x) against the live instance; any failure discards it.
@@ -98,24 +95,9 @@ function put(x, bytes) {
   return p;
 }
 
-// Reads cw_result (src/pipeline.h): 16 little-endian u32 fields.
 function read(x, r) {
   if (!r) throw new Error("wasm module could not allocate a request context");
-  const v = new DataView(x.memory.buffer);
-  const u32 = (o) => v.getUint32(r + o, true);
-  const view = (o) => new Uint8Array(x.memory.buffer, u32(o), u32(o + 4));
-  const str = (o) => (u32(o + 4) ? text.decode(view(o)) : "");
-  return {
-    status: u32(0),
-    head: str(4),
-    body: view(12).slice(),
-    commit: u32(24) ? str(20) : null,
-    forward: str(28),
-    requestId: str(36),
-    log: str(44),
-    action: u32(52), // 0 final; 1 forward, 2 touch, 3 plugin registry, 4 plugin call
-    input: view(56).slice(), // action 4: the plugin's input
-  };
+  return readResult(x.memory, r);
 }
 
 // A started request: { result, resume(status, head, body, now), free() }.

@@ -8,6 +8,7 @@
 //   failed, or its instance trapped and was dropped; the next use retries)
 import modules from "../build/plugins/index.js";
 import { checkPlugin, cstring } from "./bridge.js";
+import { readPluginOut } from "./layout.js";
 
 // Plugin ABI 1 exports, in the bit order of src/plugin.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
@@ -106,9 +107,8 @@ export function callPlugin(env, what, input) {
     if (!p) throw new Error("no memory for the input");
     new Uint8Array(x.memory.buffer, p, input.length).set(input);
     const r = x[`cwp_${entry}`](p, input.length);
-    const v = new DataView(x.memory.buffer);
-    const status = v.getUint32(r, true);
-    return { status: status < 2 ? 2 : status, body: new Uint8Array(x.memory.buffer, v.getUint32(r + 4, true), v.getUint32(r + 8, true)).slice() };
+    const out = readPluginOut(x.memory, r);
+    return { status: out.status < 2 ? 2 : out.status, body: out.body };
   } catch (err) {
     set(e, "failed", `trap in ${entry}: ${err.message}`);
     return { status: 0, body: utf8.encode(e.last_error) };

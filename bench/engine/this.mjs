@@ -3,11 +3,11 @@
 // first handled request (PATCH through edge, owner and resume), then a
 // second. Prints one JSON line of milliseconds. Run by bench/run.mjs.
 import { readFileSync } from "node:fs";
+import { readResult } from "../../worker/layout.js";
 import { warmEngine } from "./warm.mjs";
 
 const bytes = readFileSync(new URL("../../build/cw.wasm", import.meta.url));
 const utf8 = new TextEncoder();
-const text = new TextDecoder();
 // Node initializes its CSPRNG on first use (~3 ms); workerd's is always
 // ready, so the seed is drawn before the clock starts.
 const seed = crypto.getRandomValues(new Uint8Array(32));
@@ -35,9 +35,8 @@ x.cw_startup(0, 0, 0, 0, 1);
 t.push(performance.now());
 
 function read(r) {
-  const v = new DataView(x.memory.buffer);
-  const u = (o) => v.getUint32(r + o, true);
-  return { status: u(0), head: text.decode(new Uint8Array(x.memory.buffer, u(4), u(8))), body: new Uint8Array(x.memory.buffer, u(12), u(16)).slice(), rid: text.decode(new Uint8Array(x.memory.buffer, u(36), u(40))), action: u(52) };
+  const res = readResult(x.memory, r);
+  return { ...res, rid: res.requestId };
 }
 function patch(n) {
   const req = utf8.encode(`PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{"a":${n}}`);

@@ -64,6 +64,13 @@ typedef struct {
     uint32_t body_len;
 } cwp_out;
 
+#ifdef __wasm__
+/* The layout worker/layout.js reads (PLUGIN_OUT); change both together. */
+_Static_assert(offsetof(cwp_out, status) == 0, "cwp_out layout");
+_Static_assert(offsetof(cwp_out, body) == 4, "cwp_out layout");
+_Static_assert(offsetof(cwp_out, body_len) == 8, "cwp_out layout");
+#endif
+
 /* An entry point: reads in, writes the JSON body to out, returns the status. */
 typedef int (*cwp_entry)(cwp_slice in, cwp_buf *out);
 

@@ -2,6 +2,7 @@
 // drive the module directly (no workerd): the same calls worker/bridge.js
 // makes, with an in-memory Map standing in for the Durable Objects' storage.
 import { readFileSync } from "node:fs";
+import { readResult } from "../../worker/layout.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -24,10 +25,8 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   x.cw_startup(0, 0, 0, 0, 1);
 
   function read(r) {
-    const v = new DataView(x.memory.buffer);
-    const u = (o) => v.getUint32(r + o, true);
-    const str = (o) => text.decode(new Uint8Array(x.memory.buffer, u(o), u(o + 4)));
-    return { status: u(0), head: str(4), body: str(12), commit: u(24) ? str(20) : null, forward: str(28), rid: str(36), action: u(52) };
+    const res = readResult(x.memory, r);
+    return { ...res, body: text.decode(res.body), rid: res.requestId };
   }
 
   const store = new Map();
