@@ -213,12 +213,13 @@ $(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 	@$(HOST_CC) $(HOST_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
 
 HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/host/jansson/%.o)
-C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(filter-out tests/c/harness.c,$(wildcard tests/c/test_*.c)))
+C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(wildcard tests/c/test_*.c))
 
-$(BUILD)/host/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(HOST_OBJS)
+TEST_SUPPORT := tests/c/harness.c tests/c/rfc8259.c
+$(BUILD)/host/tests/%: tests/c/%.c $(TEST_SUPPORT) tests/c/harness.h tests/c/rfc8259.h $(HOST_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
-	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< tests/c/harness.c $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
+	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< $(TEST_SUPPORT) $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
 
 # --- fuzzing (libFuzzer, host build with ASan + UBSan) ------------------------
 FUZZ_CC     = $(shell scripts/toolchain.sh cc)
@@ -240,9 +241,9 @@ $(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 
 # fuzz_select and fuzz_schema include their plugin's sources (and the
 # plugin runtime), built natively.
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS) $(PLUGIN_SDK) $$(wildcard plugins/$$*/*.c)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h tests/c/rfc8259.c $(FUZZ_OBJS) $(PLUGIN_SDK) $$(wildcard plugins/$$*/*.c)
 	@echo "  LD $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Iplugins/sdk -fsanitize=fuzzer $(CW_WARN) $< $(FUZZ_OBJS) -lm -o $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Iplugins/sdk -Itests/c -fsanitize=fuzzer $(CW_WARN) $< tests/c/rfc8259.c $(FUZZ_OBJS) -lm -o $@
 
 # make fuzz: each harness for FUZZ_SECONDS (default 60); make test runs a
 # short bounded pass (test-fuzz, 10 s each).

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "buildinfo.h"
+#include "json.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin.h"
@@ -52,9 +53,9 @@ static int respond_state(cw_ctx *ctx, const cw_state *st, int commit) {
         /* The merged state must stay storable and loadable: refuse (nothing
          * is committed) rather than store what later requests cannot load. */
         const cw_config *cfg = cw_runtime_config();
-        cw_scan_result scan;
         int too_big = blob.len > cfg->state_limit;
-        if (too_big || cw_state_scan(blob.p, blob.len, 1 << 30, cfg->container_limit, &scan) < 0) {
+        if (too_big || cw_json_check(blob.p, blob.len, CW_JSON_MAX_DEPTH, cfg->container_limit,
+                                     NULL, NULL) < 0) {
             cw_buf_free(&view);
             cw_buf_free(&blob);
             return cw_error_set(&ctx->err, CW_E_TOO_LARGE,

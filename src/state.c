@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "fmt.h"
+#include "json.h"
 #include "merge.h"
 #include "runtime.h"
 
@@ -36,63 +36,9 @@ void cw_state_clear(cw_state *st) {
     st->doc = NULL;
 }
 
-int cw_state_scan(const char *p, size_t n, int max_depth, long max_containers,
-                  cw_scan_result *out) {
-    int depth = 0, in_string = 0;
-    out->depth = 0;
-    out->containers = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '[' || c == '{') {
-            out->containers++;
-            if (++depth > out->depth)
-                out->depth = depth;
-            if (out->depth > max_depth || out->containers > max_containers)
-                return -1;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return 0;
-}
-
 json_t *cw_state_parse_patch(cw_slice body, int max_depth, long max_containers, cw_error *err) {
-    json_error_t jerr;
-    json_t *patch;
-    cw_scan_result scan;
-    char msg[80];
-
-    if (body.n >= 3 && memcmp(body.p, "\xef\xbb\xbf", 3) == 0) {
-        body.p += 3;
-        body.n -= 3;
-    }
-    if (body.n == 0) {
-        cw_error_set(err, CW_E_INVALID_JSON, "body is empty; send a JSON merge patch");
-        return NULL;
-    }
-    if (cw_state_scan(body.p, body.n, max_depth, max_containers, &scan) < 0) {
-        if (scan.depth > max_depth)
-            cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
-        else
-            cw_snprintf(msg, sizeof msg, "JSON holds more than %ld arrays and objects",
-                        max_containers);
-        cw_error_set(err, CW_E_INVALID_JSON, msg);
-        return NULL;
-    }
-    patch = json_loadb(body.p, body.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                       &jerr);
-    if (!patch) {
-        cw_error_set2(err, CW_E_INVALID_JSON, "body is not valid JSON: ", jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(patch)) {
+    json_t *patch = cw_json_parse(body, max_depth, max_containers, "body", err);
+    if (patch && !json_is_object(patch)) {
         json_decref(patch);
         cw_error_set(err, CW_E_INVALID_PATCH,
                      "patch must be a JSON object; the state must remain an object");

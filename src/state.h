@@ -29,23 +29,10 @@ int cw_state_load(cw_state *st, const char *blob, size_t n, cw_error *err);
 /* Releases st's document. Safe on a zeroed or failed-load st. */
 void cw_state_clear(cw_state *st);
 
-typedef struct {
-    int depth;       /* deepest nesting seen */
-    long containers; /* arrays + objects seen */
-} cw_scan_result;
-
-/* One linear pass over JSON text p[0..n) (borrowed), not a validation:
- * counts nesting and arrays + objects, skipping strings. Stops early and
- * returns -1 as soon as max_depth or max_containers is exceeded, else 0. */
-int cw_state_scan(const char *p, size_t n, int max_depth, long max_containers, cw_scan_result *out);
-
-/* Parses a patch body: any JSON value, but the state must stay an object, so
- * a non-object patch is CW_E_INVALID_PATCH. A leading UTF-8 byte order mark
- * is ignored (RFC 8259 section 8.1); "\u0000" is allowed inside strings but
- * not in keys; nesting deeper than max_depth, or more than max_containers
- * arrays and objects, is refused before parsing (that bounds the memory a
- * parse takes). Returns a new reference, or NULL with err set
- * (CW_E_INVALID_JSON or CW_E_INVALID_PATCH). */
+/* Parses a patch body with cw_json_parse (strict RFC 8259 and the limits;
+ * see json.h); the state must stay an object, so a non-object patch is
+ * CW_E_INVALID_PATCH. Returns a new reference, or NULL with err set
+ * (CW_E_INVALID_JSON, CW_E_INVALID_PATCH, or CW_E_INTERNAL). */
 json_t *cw_state_parse_patch(cw_slice body, int max_depth, long max_containers, cw_error *err);
 
 /* Checks an If-Match value against version. A missing header (h.p == NULL)

@@ -72,10 +72,17 @@ int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields)) 
     return cases;
 }
 
-void cw_test_unescape(char *s) {
-    char *w = s;
+static int hexdigit(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+size_t cw_test_unescape(char *s) {
+    char *w = s, *start = s;
     for (; *s; s++) {
-        if (s[0] == '\\' && s[1]) {
+        if (s[0] == '\\' && s[1] == 'x' && hexdigit(s[2]) >= 0 && hexdigit(s[3]) >= 0) {
+            *w++ = (char)(hexdigit(s[2]) * 16 + hexdigit(s[3]));
+            s += 3;
+        } else if (s[0] == '\\' && s[1]) {
             s++;
             *w++ = *s == 'r' ? '\r' : *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
         } else {
@@ -83,6 +90,7 @@ void cw_test_unescape(char *s) {
         }
     }
     *w = '\0';
+    return (size_t)(w - start);
 }
 
 int main(int argc, char **argv) {

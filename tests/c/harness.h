@@ -58,7 +58,8 @@ int cw_test_split(char *s, char sep, char **fields, int max);
  * of lines handed to fn. */
 int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields));
 
-/* Replaces the two-character escapes \r \n \t \\ in s, in place. */
-void cw_test_unescape(char *s);
+/* Replaces the escapes \r \n \t \\ and \xHH (lowercase hex, any byte,
+ * NUL included) in s, in place. Returns the unescaped length. */
+size_t cw_test_unescape(char *s);
 
 #endif

@@ -9,11 +9,15 @@
 #include "harness.h"
 #include "pipeline.h"
 
-static cw_ctx *run(int stage, const char *req, const char *blob, const char *rid) {
+static cw_ctx *run_n(int stage, const char *req, size_t n, const char *blob, const char *rid) {
     cw_ctx *ctx = cw_pipeline_new(stage);
-    cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0, rid,
-                    rid ? strlen(rid) : 0, 1000.0, 0);
+    cw_pipeline_run(ctx, req, n, blob, blob ? strlen(blob) : 0, rid, rid ? strlen(rid) : 0, 1000.0,
+                    0);
     return ctx;
+}
+
+static cw_ctx *run(int stage, const char *req, const char *blob, const char *rid) {
+    return run_n(stage, req, strlen(req), blob, rid);
 }
 
 static json_t *body_json(const cw_ctx *ctx) {
@@ -39,8 +43,8 @@ static void one_request(char **f) {
     json_t *hold = NULL;
     cw_ctx *ctx;
 
-    cw_test_unescape(f[1]);
-    ctx = run(stage, f[1], strcmp(f[2], "-") ? f[2] : NULL, NULL);
+    size_t n = cw_test_unescape(f[1]);
+    ctx = run_n(stage, f[1], n, strcmp(f[2], "-") ? f[2] : NULL, NULL);
     if ((int)ctx->res.status != status) {
         fprintf(stderr, "    %s: status %u, want %d: %.*s\n", f[1], ctx->res.status, status,
                 (int)ctx->res.body_len, ctx->res.body);

@@ -1,0 +1,288 @@
+/* json.c - strict JSON check and parse (see json.h).
+ *
+ * The check is iterative: a byte per open container on a fixed stack, so
+ * nesting never costs C stack, whatever the input. */
+#include "json.h"
+
+#include <string.h>
+
+#include "fmt.h"
+
+typedef struct {
+    const unsigned char *p; /* the text */
+    size_t n, i;            /* length, position */
+    cw_error *err;
+} scan;
+
+static int fail(scan *s, const char *what) {
+    char msg[96];
+    cw_snprintf(msg, sizeof msg, "invalid JSON at byte %zu: %s", s->i, what);
+    return cw_error_set(s->err, CW_E_INVALID_JSON, msg);
+}
+
+static void ws(scan *s) {
+    while (s->i < s->n &&
+           (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' || s->p[s->i] == '\r'))
+        s->i++;
+}
+
+static int at(const scan *s) { return s->i < s->n ? s->p[s->i] : -1; }
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits after "\u"; returns the code unit, or -1. */
+static long hex4(scan *s) {
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = hexval(at(s));
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+        s->i++;
+    }
+    return v;
+}
+
+/* One UTF-8 sequence of two to four bytes at s->i: well-formed, shortest
+ * form, no surrogates, at most U+10FFFF (RFC 3629). */
+static int utf8(scan *s) {
+    const unsigned char *q = s->p + s->i;
+    size_t left = s->n - s->i;
+    unsigned c = q[0], need, cp, min;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 2, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 3, cp = c & 0x07, min = 0x10000;
+    else
+        return fail(s, "byte is not UTF-8");
+    if (left <= need)
+        return fail(s, "truncated UTF-8 sequence");
+    for (unsigned k = 1; k <= need; k++) {
+        if ((q[k] & 0xC0) != 0x80)
+            return fail(s, "byte is not UTF-8");
+        cp = (cp << 6) | (q[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return fail(s, "byte is not UTF-8");
+    s->i += need + 1;
+    return 0;
+}
+
+static int string(scan *s, int key) {
+    s->i++; /* the opening quote */
+    for (;;) {
+        int c = at(s);
+        if (c < 0)
+            return fail(s, "string is not terminated");
+        if (c == '"') {
+            s->i++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(s, "control character in a string must be escaped");
+        if (c >= 0x80) {
+            if (utf8(s) < 0)
+                return -1;
+            continue;
+        }
+        s->i++;
+        if (c != '\\')
+            continue;
+        c = at(s);
+        if (c >= 0 && strchr("\"\\/bfnrt", c) && c) {
+            s->i++;
+        } else if (c == 'u') {
+            long u;
+            s->i++;
+            if ((u = hex4(s)) < 0)
+                return fail(s, "\\u needs four hex digits");
+            if (u == 0 && key)
+                return fail(s, "\\u0000 is not allowed in an object key");
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return fail(s, "lone surrogate escape");
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (at(s) != '\\' || s->i + 1 >= s->n || s->p[s->i + 1] != 'u')
+                    return fail(s, "lone surrogate escape");
+                s->i += 2;
+                u = hex4(s);
+                if (u < 0xDC00 || u > 0xDFFF)
+                    return fail(s, "lone surrogate escape");
+            }
+        } else {
+            return fail(s, "bad escape in a string");
+        }
+    }
+}
+
+static int digits(scan *s) {
+    size_t start = s->i;
+    while (at(s) >= '0' && at(s) <= '9')
+        s->i++;
+    return s->i > start;
+}
+
+static int number(scan *s) {
+    if (at(s) == '-')
+        s->i++;
+    if (at(s) == '0')
+        s->i++;
+    else if (!(at(s) >= '1' && at(s) <= '9') || !digits(s))
+        return fail(s, "expected a value");
+    if (at(s) == '.') {
+        s->i++;
+        if (!digits(s))
+            return fail(s, "a fraction needs digits");
+    }
+    if (at(s) == 'e' || at(s) == 'E') {
+        s->i++;
+        if (at(s) == '+' || at(s) == '-')
+            s->i++;
+        if (!digits(s))
+            return fail(s, "an exponent needs digits");
+    }
+    return 0;
+}
+
+static int literal(scan *s, const char *word) {
+    size_t k = strlen(word);
+    if (s->n - s->i < k || memcmp(s->p + s->i, word, k) != 0)
+        return fail(s, "expected a value");
+    s->i += k;
+    return 0;
+}
+
+/* A key, the colon and the whitespace around it, inside an object. */
+static int member_key(scan *s) {
+    if (at(s) != '"')
+        return fail(s, "expected a string key");
+    if (string(s, 1) < 0)
+        return -1;
+    ws(s);
+    if (at(s) != ':')
+        return fail(s, "expected ':' after a key");
+    s->i++;
+    ws(s);
+    return 0;
+}
+
+int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
+                  cw_error *err) {
+    unsigned char stack[CW_JSON_MAX_DEPTH]; /* '}' or ']': what closes each level */
+    scan s = {(const unsigned char *)p, p ? n : 0, 0, err};
+    cw_json_stats local = {0, 0};
+    int depth = 0;
+
+    if (!stats)
+        stats = &local;
+    stats->depth = 0;
+    stats->containers = 0;
+    if (max_depth > CW_JSON_MAX_DEPTH)
+        max_depth = CW_JSON_MAX_DEPTH;
+    ws(&s);
+    for (;;) {
+        int c = at(&s), rc = 0;
+        /* A value. */
+        if (c == '{' || c == '[') {
+            char msg[80];
+            if (depth == max_depth) {
+                cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
+                return cw_error_set(err, CW_E_INVALID_JSON, msg);
+            }
+            if (++stats->containers > max_containers) {
+                cw_snprintf(msg, sizeof msg, "JSON holds more than %ld arrays and objects",
+                            max_containers);
+                return cw_error_set(err, CW_E_INVALID_JSON, msg);
+            }
+            stack[depth++] = c == '{' ? '}' : ']';
+            if (depth > stats->depth)
+                stats->depth = depth;
+            s.i++;
+            ws(&s);
+            if (at(&s) != stack[depth - 1]) {
+                if (c == '{' && member_key(&s) < 0)
+                    return -1;
+                continue;
+            }
+            s.i++;
+            depth--;
+        } else if (c == '"') {
+            rc = string(&s, 0);
+        } else if (c == 't') {
+            rc = literal(&s, "true");
+        } else if (c == 'f') {
+            rc = literal(&s, "false");
+        } else if (c == 'n') {
+            rc = literal(&s, "null");
+        } else if (c < 0) {
+            return fail(&s, "expected a value; the text ends");
+        } else {
+            rc = number(&s);
+        }
+        if (rc < 0)
+            return -1;
+        /* After a value: the end, a separator, or closing brackets. */
+        for (;;) {
+            ws(&s);
+            if (depth == 0) {
+                if (s.i != s.n)
+                    return fail(&s, "unexpected bytes after the JSON value");
+                return 0;
+            }
+            c = at(&s);
+            if (c == stack[depth - 1]) {
+                s.i++;
+                depth--;
+                continue;
+            }
+            if (c != ',')
+                return fail(&s, stack[depth - 1] == '}' ? "expected ',' or '}'"
+                                                        : "expected ',' or ']'");
+            s.i++;
+            ws(&s);
+            if (stack[depth - 1] == '}' && member_key(&s) < 0)
+                return -1;
+            break;
+        }
+    }
+}
+
+json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
+                      cw_error *err) {
+    json_error_t jerr;
+    json_t *v;
+
+    if (text.n >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0) {
+        text.p += 3;
+        text.n -= 3;
+    }
+    if (text.n == 0) {
+        cw_error_set2(err, CW_E_INVALID_JSON, what, " is empty; send a JSON text");
+        return NULL;
+    }
+    if (cw_json_check(text.p, text.n, max_depth, max_containers, NULL, err) < 0)
+        return NULL;
+    v = json_loadb(text.p, text.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                   &jerr);
+    if (!v) {
+        enum json_error_code code = json_error_code(&jerr);
+        if (code == json_error_out_of_memory)
+            cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        else
+            cw_error_set2(err, CW_E_INVALID_JSON,
+                          code == json_error_duplicate_key      ? "JSON has a duplicate key: "
+                          : code == json_error_numeric_overflow ? "JSON number is out of range: "
+                                                                : "JSON is refused: ",
+                          jerr.text);
+    }
+    return v;
+}

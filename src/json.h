@@ -1,0 +1,50 @@
+/* json.h - untrusted JSON in: a strict RFC 8259 check, then Jansson.
+ *
+ * Jansson alone is not strict enough for input from outside: its stream
+ * refills on a NUL byte after an unget, so "2\0" or {"a":0\0} parse as if
+ * the NUL were not there, and the stored state would differ from what the
+ * client sent. Every JSON text from a client therefore passes
+ * cw_json_check first: one linear pass, no allocation, that accepts exactly
+ * the texts of RFC 8259 (sections 2-8.1: grammar and UTF-8) within the
+ * product's extra limits, which each have their own message:
+ *   - nesting deeper than max_depth (bounds the stack of parse and merge);
+ *   - more than max_containers arrays and objects (bounds parse memory);
+ *   - a \u escape of a lone surrogate (it names no character);
+ *   - \u0000 in an object key (keys are C strings in Jansson);
+ * and, found by Jansson after the check, duplicate keys and numbers out of
+ * range (integers beyond 64 bits, reals beyond a double). */
+#ifndef CW_JSON_H
+#define CW_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "error.h"
+#include "http.h"
+
+/* The deepest nesting cw_json_check can track; limits above it are clamped. */
+#define CW_JSON_MAX_DEPTH 128
+
+typedef struct {
+    int depth;       /* deepest nesting seen */
+    long containers; /* arrays + objects seen */
+} cw_json_stats;
+
+/* Checks that p[0..n) (borrowed) is one JSON text within the limits; a
+ * leading byte order mark is not allowed here (see cw_json_parse). stats
+ * may be NULL. Returns 0, or -1 with err set to CW_E_INVALID_JSON and a
+ * message naming the first problem and its byte offset. */
+int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
+                  cw_error *err);
+
+/* Parses a client's JSON text: a leading UTF-8 byte order mark is ignored
+ * (RFC 8259 section 8.1 allows that), an empty text is refused, then
+ * cw_json_check, then Jansson (any value, duplicate keys refused, "\u0000"
+ * kept in strings). Returns a new reference, or NULL with err set
+ * (CW_E_INVALID_JSON; CW_E_INTERNAL when out of memory). what names the
+ * text in messages ("body", "frame"). */
+json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
+                      cw_error *err);
+
+#endif

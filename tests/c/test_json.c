@@ -1,0 +1,119 @@
+/* test_json.c - the strict JSON check (src/json.c) against an independent
+ * RFC 8259 recognizer (rfc8259.c): hand-picked cases from the grammar, then
+ * every file of the fuzz corpora, compared both ways. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "json.h"
+#include "rfc8259.h"
+
+/* The product's verdict on text: 1 accepted, 0 refused as invalid JSON,
+ * 2 refused by a documented limit. */
+static int product(const char *p, size_t n, cw_error *err) {
+    json_t *v = cw_json_parse((cw_slice){p, n}, 64, 65536, "body", err);
+    json_decref(v);
+    if (v)
+        return 1;
+    CHECK_INT(err->code, CW_E_INVALID_JSON);
+    return rfc8259_product_limit(err->message) ? 2 : 0;
+}
+
+static void one_case(char **f) {
+    size_t n = cw_test_unescape(f[1]);
+    int want = strcmp(f[0], "valid") == 0 ? 1 : strcmp(f[0], "limit") == 0 ? 2 : 0;
+    int ref = rfc8259_recognize(f[1], n, 1000);
+    cw_error err = {0};
+    int got = product(f[1], n, &err);
+    if (got != want || ref != (want ? RFC8259_VALID : RFC8259_INVALID)) {
+        fprintf(stderr, "    case %s [%.*s]: product %d (%s), recognizer %d\n", f[0], (int)n, f[1],
+                got, err.message, ref);
+        CHECK(!"verdict");
+    }
+}
+
+static void cases_from_the_grammar(void) {
+    CHECK(cw_test_each_case("data/json.tsv", 2, one_case) >= 80);
+}
+
+/* The same property the fuzzer checks: a text the RFC refuses is refused as
+ * invalid_json; one it accepts is accepted unless a documented limit says
+ * no. Each corpus file counts as a text, and so does the body of each one
+ * that is a request envelope. */
+static int compare(const char *p, size_t n) {
+    size_t off = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    int ref = rfc8259_recognize(p + off, n - off, 1000);
+    cw_error err = {0};
+    int got = product(p, n, &err);
+    if (ref == RFC8259_TOO_DEEP)
+        return got != 1; /* deeper than 1000 levels is over the product's limit */
+    if (ref == RFC8259_INVALID && got != 0)
+        return fprintf(stderr, "    accepted what RFC 8259 refuses: [%.*s]\n", (int)n, p), 0;
+    if (ref == RFC8259_VALID && got == 0)
+        return fprintf(stderr, "    refused a valid text: %s\n", err.message), 0;
+    return 1;
+}
+
+static void corpora_agree_with_the_recognizer(void) {
+    static const char *const dirs[] = {"../fuzz/corpus/json", "../fuzz/corpus/state",
+                                       "../fuzz/corpus/merge", "../fuzz/corpus/request",
+                                       "../fuzz/corpus/errors"};
+    int files = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        DIR *dir = opendir(dirs[d]);
+        struct dirent *e;
+        if (!dir)
+            continue;
+        while ((e = readdir(dir))) {
+            char path[512];
+            size_t n;
+            char *p, *body;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
+            p = cw_test_read_file(path, &n);
+            CHECK(compare(p, n));
+            body = strstr(p, "\r\n\r\n");
+            if (body)
+                CHECK(compare(body + 4, n - (size_t)(body + 4 - p)));
+            free(p);
+            files++;
+        }
+        closedir(dir);
+    }
+    CHECK(files >= 60);
+}
+
+static void limits_and_stats(void) {
+    cw_json_stats st;
+    cw_error err;
+    char deep[300];
+    /* Brackets inside strings do not count. */
+    CHECK_INT(cw_json_check("{\"a\":\"[[{{\"}", 12, 64, 1, &st, &err), 0);
+    CHECK_INT(st.containers, 1);
+    CHECK_INT(st.depth, 1);
+    CHECK_INT(cw_json_check("{\"a\":[{},{},{}],\"b\":{}}", 23, 64, 5, &st, &err), -1);
+    CHECK(strstr(err.message, "more than 5 arrays and objects") != NULL);
+    /* 65 levels against a limit of 64, and the clamp at CW_JSON_MAX_DEPTH. */
+    memset(deep, '[', 65);
+    memset(deep + 65, ']', 65);
+    CHECK_INT(cw_json_check(deep, 130, 64, 1000, &st, &err), -1);
+    CHECK(strstr(err.message, "deeper than 64 levels") != NULL);
+    CHECK_INT(cw_json_check(deep, 130, 65, 1000, &st, &err), 0);
+    memset(deep, '[', 150);
+    memset(deep + 150, ']', 150);
+    CHECK_INT(cw_json_check(deep, 300, 1000, 1000, &st, &err), -1);
+    /* Offsets in messages. */
+    CHECK_INT(cw_json_check("[1,]", 4, 64, 10, NULL, &err), -1);
+    CHECK_STR(err.message, "invalid JSON at byte 3: expected a value");
+    CHECK_INT(cw_json_check("2\0", 2, 64, 10, NULL, &err), -1);
+    CHECK_STR(err.message, "invalid JSON at byte 1: unexpected bytes after the JSON value");
+}
+
+const cw_test cw_tests[] = {
+    {"cases_from_the_grammar", cases_from_the_grammar},
+    {"corpora_agree_with_the_recognizer", corpora_agree_with_the_recognizer},
+    {"limits_and_stats", limits_and_stats},
+    {NULL, NULL},
+};

@@ -1,0 +1,34 @@
+/* fuzz_json - the product's JSON parse against an independent RFC 8259
+ * recognizer (tests/c/rfc8259.c). Property: a text the RFC refuses is
+ * refused as invalid_json; a text it accepts is accepted, unless one of the
+ * documented extra limits (src/json.h) refuses it; and an accepted text
+ * dumps and parses back to an equal value. */
+#include "fuzz_common.h"
+#include "json.h"
+#include "rfc8259.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
+    const char *p = (const char *)data;
+    size_t off = size >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    int ref = rfc8259_recognize(p + off, size - off, 1000);
+    cw_error err = {0};
+    json_t *v = cw_json_parse((cw_slice){p, size}, 64, 65536, "body", &err);
+
+    if (!v) {
+        REQUIRE(err.code == CW_E_INVALID_JSON);
+        REQUIRE(ref != RFC8259_VALID || rfc8259_product_limit(err.message));
+        return 0;
+    }
+    REQUIRE(ref == RFC8259_VALID);
+    {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_t *back;
+        REQUIRE(text != NULL);
+        back = cw_json_parse((cw_slice){text, strlen(text)}, 64, 65536, "body", &err);
+        REQUIRE(back != NULL && json_equal(v, back));
+        json_decref(back);
+        free(text);
+    }
+    json_decref(v);
+    return 0;
+}
