@@ -11,21 +11,22 @@
 
 typedef enum {
     CW_E_NONE = 0,
-    CW_E_BAD_REQUEST,      /* 400 malformed request envelope or header */
-    CW_E_INVALID_JSON,     /* 400 body is not valid JSON */
-    CW_E_INVALID_ID,       /* 400 state id fails the id grammar */
-    CW_E_INVALID_IF_MATCH, /* 400 If-Match header is not an entity-tag list */
-    CW_E_UNAUTHORIZED,     /* 401 missing or wrong bearer token */
-    CW_E_NOT_FOUND,        /* 404 no route */
-    CW_E_METHOD,           /* 405 route exists, method does not */
-    CW_E_PRECONDITION,     /* 412 If-Match does not match the current version */
-    CW_E_TOO_LARGE,        /* 413 body over the configured limit */
-    CW_E_MEDIA_TYPE,       /* 415 PATCH body content type not accepted */
-    CW_E_INVALID_PATCH,    /* 422 patch would leave the state a non-object */
-    CW_E_INTERNAL,         /* 500 a bug or an allocation failure */
-    CW_E_UNAVAILABLE,      /* 503 the owning Durable Object could not answer */
-    CW_E_PLUGIN_FAILED,    /* 500 a plugin trapped or gave no usable answer */
-    CW_E_PLUGIN_UNAVAILABLE, /* 503 a plugin is refused by its contract or cannot load */
+    CW_E_BAD_REQUEST,           /* 400 malformed request envelope or header */
+    CW_E_INVALID_JSON,          /* 400 body is not valid JSON */
+    CW_E_INVALID_ID,            /* 400 state id fails the id grammar */
+    CW_E_INVALID_IF_MATCH,      /* 400 If-Match header is not an entity-tag list */
+    CW_E_INVALID_IF_NONE_MATCH, /* 400 If-None-Match header is not an entity-tag list */
+    CW_E_UNAUTHORIZED,          /* 401 missing or wrong bearer token */
+    CW_E_NOT_FOUND,             /* 404 no route */
+    CW_E_METHOD,                /* 405 route exists, method does not */
+    CW_E_PRECONDITION,          /* 412 If-Match or If-None-Match is false */
+    CW_E_TOO_LARGE,             /* 413 body over the configured limit */
+    CW_E_MEDIA_TYPE,            /* 415 PATCH body content type not accepted */
+    CW_E_INVALID_PATCH,         /* 422 patch would leave the state a non-object */
+    CW_E_INTERNAL,              /* 500 a bug or an allocation failure */
+    CW_E_UNAVAILABLE,           /* 503 the owning Durable Object could not answer */
+    CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
+    CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */
     CW_E_COUNT
 } cw_errcode;
 

@@ -8,6 +8,8 @@
 
 #include "auth.h"
 #include "buildinfo.h"
+#include "cond.h"
+#include "fmt.h"
 #include "json.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -83,13 +85,34 @@ static int load_state(cw_ctx *ctx, cw_state *st) {
     return cw_state_load(st, ctx->state_blob, ctx->state_len, &ctx->err);
 }
 
-/* OWNER: answers with the stored state's view (GET /state, plugin routes). */
+/* The request's If-Match / If-None-Match against version (< 0: syntax
+ * only); see cond.h. */
+static int conditions(cw_ctx *ctx, long long version) {
+    int safe = cw_slice_eq(ctx->req->method, "GET") || cw_slice_eq(ctx->req->method, "HEAD");
+    return cw_cond_check(cw_http_header(ctx->req, "if-match"),
+                         cw_http_header(ctx->req, "if-none-match"), safe, version, &ctx->err);
+}
+
+/* 304: the client's copy is current; the ETag and no body. */
+static int not_modified(cw_ctx *ctx, long long version) {
+    char etag[24];
+    cw_snprintf(etag, sizeof etag, "\"%lld\"", version);
+    ctx->res.status = 304;
+    ctx->body.len = 0;
+    return cw_header_add(ctx, "etag", etag);
+}
+
+/* OWNER: answers with the stored state's view (GET /state, plugin routes),
+ * or 304 when If-None-Match has the current version. */
 static int answer_view(cw_ctx *ctx) {
     cw_state st;
     int rc;
     if (load_state(ctx, &st) < 0)
         return -1;
-    rc = respond_state(ctx, &st, 0);
+    rc = conditions(ctx, st.version);
+    rc = rc == CW_COND_NOT_MODIFIED ? not_modified(ctx, st.version)
+         : rc == 0                  ? respond_state(ctx, &st, 0)
+                                    : -1;
     cw_state_clear(&st);
     return rc;
 }
@@ -97,18 +120,18 @@ static int answer_view(cw_ctx *ctx) {
 static int h_state_get(cw_ctx *ctx) {
     if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
-    return ctx->stage == CW_STAGE_EDGE ? cw_forward(ctx) : answer_view(ctx);
+    if (ctx->stage == CW_STAGE_EDGE)
+        return conditions(ctx, -1) < 0 ? -1 : cw_forward(ctx);
+    return answer_view(ctx);
 }
 
+/* A patch body is JSON, and always read as UTF-8: another charset is 415. */
 static int media_type_ok(cw_slice ct) {
-    const char *semi;
-    if (!ct.p)
-        return 0;
-    semi = memchr(ct.p, ';', ct.n);
-    if (semi)
-        ct.n = (size_t)(semi - ct.p);
-    ct = cw_slice_trim(ct);
-    return cw_slice_ieq(ct, "application/merge-patch+json") || cw_slice_ieq(ct, "application/json");
+    cw_slice type, charset;
+    return cw_http_media_type(ct, &type, &charset) == 0 &&
+           (cw_slice_ieq(type, "application/merge-patch+json") ||
+            cw_slice_ieq(type, "application/json")) &&
+           (!charset.p || cw_slice_ieq(charset, "utf-8"));
 }
 
 /* Sync hooks: before a PATCH commits, each hook plugin configured for the
@@ -122,8 +145,8 @@ static void drop_commit(cw_ctx *ctx) {
     ctx->commit_len = 0;
 }
 
-static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                     const char *body, size_t body_len) {
+static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                     size_t body_len) {
     int r = cw_plugin_answer(ctx, status, body, body_len, 0);
     (void)head;
     (void)head_len;
@@ -146,7 +169,6 @@ static int next_hook(cw_ctx *ctx) {
 }
 
 static int h_state_patch(cw_ctx *ctx) {
-    cw_slice if_match = cw_http_header(ctx->req, "if-match");
     cw_state st = {0, NULL};
     json_t *patch = NULL;
     int rc = -1;
@@ -159,7 +181,7 @@ static int h_state_patch(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
     if (ctx->req->body.n > cw_runtime_config()->body_limit)
         return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
-    if (cw_state_if_match(if_match, -1, &ctx->err) < 0)
+    if (conditions(ctx, -1) < 0)
         return -1;
     patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit,
                                  cw_runtime_config()->container_limit, &ctx->err);
@@ -169,7 +191,7 @@ static int h_state_patch(cw_ctx *ctx) {
         json_decref(patch);
         return cw_forward(ctx);
     }
-    if (load_state(ctx, &st) < 0 || cw_state_if_match(if_match, st.version, &ctx->err) < 0 ||
+    if (load_state(ctx, &st) < 0 || conditions(ctx, st.version) < 0 ||
         cw_state_apply(&st, patch, &ctx->err) < 0)
         goto out;
     rc = respond_state(ctx, &st, 1);
@@ -250,9 +272,9 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     json_object_set_new(warmed, "config", config);
     json_object_set_new(warmed, "durable_objects", dos);
     /* The registry's entries after loading every plugin in the manifest. */
-    json_object_set_new(warmed, "plugins",
-                        json_loadb(ctx->stash.p ? ctx->stash.p : "[]",
-                                   ctx->stash.p ? ctx->stash.len : 2, 0, NULL));
+    json_object_set_new(
+        warmed, "plugins",
+        json_loadb(ctx->stash.p ? ctx->stash.p : "[]", ctx->stash.p ? ctx->stash.len : 2, 0, NULL));
     json_object_set_new(out, "warmed", warmed);
     json_object_set_new(out, "trigger",
                         json_string(ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http"));
@@ -356,8 +378,8 @@ static int h_plugin_unload(cw_ctx *ctx) {
     return rc;
 }
 
-static int plugin_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                       const char *body, size_t body_len) {
+static int plugin_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                       size_t body_len) {
     (void)head;
     (void)head_len;
     return cw_plugin_answer(ctx, status, body, body_len, 1) < 0 ? -1 : 0;
@@ -387,8 +409,8 @@ static int h_plugin_route(cw_ctx *ctx) {
 
     if (!rest.p)
         return -1;
-    if (state && cw_id_parse((cw_slice){rest.p + 7, rest.n - 7}, ctx->id, &ctx->id_len,
-                             &ctx->err) < 0)
+    if (state &&
+        cw_id_parse((cw_slice){rest.p + 7, rest.n - 7}, ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
         return answer_view(ctx);

@@ -35,6 +35,50 @@ static int is_tchar(unsigned char c) {
            (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
+    const char *p = ct.p, *end = ct.p + ct.n;
+    charset->p = NULL;
+    charset->n = 0;
+    if (!p)
+        return -1;
+    while (p < end && *p != ';')
+        p++;
+    *type = cw_slice_trim((cw_slice){ct.p, (size_t)(p - ct.p)});
+    while (p < end) {
+        cw_slice name, value;
+        p++; /* the ';' */
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        for (name.p = p; p < end && is_tchar((unsigned char)*p); p++)
+            ;
+        name.n = (size_t)(p - name.p);
+        if (!name.n || p == end || *p++ != '=')
+            return -1;
+        value.p = p;
+        if (p < end && *p == '"') {
+            value.p = ++p;
+            while (p < end && *p != '"' && *p != '\\')
+                p++;
+            if (p == end || *p != '"')
+                return -1; /* unterminated, or a quoted-pair: not a charset we take */
+            value.n = (size_t)(p++ - value.p);
+        } else {
+            while (p < end && is_tchar((unsigned char)*p))
+                p++;
+            value.n = (size_t)(p - value.p);
+            if (!value.n)
+                return -1;
+        }
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p < end && *p != ';')
+            return -1;
+        if (cw_slice_ieq(name, "charset"))
+            *charset = value;
+    }
+    return 0;
+}
+
 /* Finds CRLF at or after *at; returns the line and moves *at past it. */
 static int next_line(const char *p, size_t n, size_t *at, cw_slice *line) {
     for (size_t i = *at; i + 1 < n; i++) {

@@ -43,6 +43,12 @@ int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err);
  * slice with p == NULL when absent. */
 cw_slice cw_http_header(const cw_request *req, const char *name);
 
+/* Splits a Content-Type value ct (RFC 9110 section 8.3.1: type "/" subtype,
+ * then "; name=value" parameters, value a token or a quoted string) into
+ * the media type (trimmed) and the charset parameter's value (unquoted;
+ * p == NULL when absent). Returns 0, or -1 when ct is absent or malformed. */
+int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset);
+
 /* 1 when s equals the NUL-terminated lit exactly, else 0. */
 int cw_slice_eq(cw_slice s, const char *lit);
 

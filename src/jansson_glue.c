@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "dtoa.h"
-#include "strtod.h"
 #include "jansson.h"
 #include "jansson_private.h"
 #include "strbuffer.h"
+#include "strtod.h"
 
 volatile uint32_t hashtable_seed = 0;
 

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "fmt.h"
 #include "metrics.h"
 #include "runtime.h"
 
@@ -81,8 +82,9 @@ static int cors_before(cw_ctx *ctx) {
         return NEXT;
     /* A preflight from an allowed origin; cors_after adds the origin. */
     ctx->res.status = 204;
-    cw_header_add(ctx, "access-control-allow-methods", "GET, PATCH, POST, OPTIONS");
-    cw_header_add(ctx, "access-control-allow-headers", "authorization, content-type, if-match");
+    cw_header_add(ctx, "access-control-allow-methods", "GET, HEAD, PATCH, POST, OPTIONS");
+    cw_header_add(ctx, "access-control-allow-headers",
+                  "authorization, content-type, if-match, if-none-match");
     cw_header_add(ctx, "access-control-max-age", "600");
     return ANSWERED;
 }
@@ -205,12 +207,25 @@ static const cw_middleware chain[] = {
 };
 #define CHAIN_LEN (sizeof(chain) / sizeof(chain[0]))
 
+/* A HEAD answer is the GET answer without its body (RFC 9110 section
+ * 9.3.2), with the length the body would have had. Only the edge does
+ * this: the owner answers HEAD as GET, and the edge strips the result. */
+static void strip_head(cw_ctx *ctx) {
+    char n[24];
+    if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->method, "HEAD") != 0)
+        return;
+    cw_snprintf(n, sizeof n, "%zu", ctx->body.len);
+    cw_header_add(ctx, "content-length", n);
+    ctx->body.len = 0;
+}
+
 /* Every after hook runs, in reverse order, once. */
 static void run_afters(cw_ctx *ctx, double now_ms) {
     ctx->t1_ms = now_ms;
     for (size_t i = CHAIN_LEN; i-- > 0;)
         if (chain[i].after)
             chain[i].after(ctx);
+    strip_head(ctx);
     ctx->final = 1;
     take_result(ctx);
 }
@@ -420,9 +435,8 @@ int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn) {
     cw_buf_puts(&what, ctx->plugin);
     cw_buf_append(&what, " ", 1);
     cw_buf_puts(&what, entry);
-    rc = ctx->input.broken || what.broken
-             ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
-             : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn);
+    rc = ctx->input.broken || what.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+                                          : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn);
     cw_buf_free(&what);
     ctx->res.input = ctx->input.p ? ctx->input.p : "";
     ctx->res.input_len = (uint32_t)ctx->input.len;

@@ -72,7 +72,7 @@ typedef struct {
     uint32_t request_id_len;
     const char *log; /* EDGE: the one structured log line, when final */
     uint32_t log_len;
-    uint32_t action; /* CW_ACTION_*: what a suspended result asks for */
+    uint32_t action;   /* CW_ACTION_*: what a suspended result asks for */
     const char *input; /* CW_ACTION_CALL: the plugin's input */
     uint32_t input_len;
 } cw_result;
@@ -111,10 +111,10 @@ struct cw_ctx {
     size_t state_len;
     cw_error err;
     cw_buf head, body, log;
-    char *commit; /* owned, from cw_state_blob */
-    cw_buf ask;   /* what a suspension asks for (res.forward) */
-    cw_buf input; /* CW_ACTION_CALL input */
-    cw_buf stash; /* a handler's data kept across suspensions */
+    char *commit;                        /* owned, from cw_state_blob */
+    cw_buf ask;                          /* what a suspension asks for (res.forward) */
+    cw_buf input;                        /* CW_ACTION_CALL input */
+    cw_buf stash;                        /* a handler's data kept across suspensions */
     char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a request runs */
     int hook;                            /* next sync hook to consider */
     size_t commit_len;

@@ -4,15 +4,15 @@
 
 #include <string.h>
 
-#include "manifest.h" /* generated from plugins/manifest: CW_MANIFEST */
 #include "fmt.h"
+#include "manifest.h" /* generated from plugins/manifest: CW_MANIFEST */
 #include "semver.h"
 
 static const cw_plugin_entry manifest[] = {CW_MANIFEST{NULL, 0, NULL}};
 
-static json_t *hooks;           /* {"<plugin>": {"<prefix>": config}}, or NULL */
-static cw_error hooks_error;    /* set when SYNC_HOOKS was refused */
-static cw_error refusal;        /* the last check's message */
+static json_t *hooks;        /* {"<plugin>": {"<prefix>": config}}, or NULL */
+static cw_error hooks_error; /* set when SYNC_HOOKS was refused */
+static cw_error refusal;     /* the last check's message */
 
 const cw_plugin_entry *cw_plugin_find(const char *name, size_t n, int roles) {
     for (const cw_plugin_entry *e = manifest; e->name; e++)
@@ -55,7 +55,8 @@ const char *cw_plugin_check(const cw_plugin_facts *f) {
         return refuse("version is outside the accepted range ", e->range, strlen(e->range));
     if (f->caps < 0 || (f->caps & e->roles) != e->roles)
         return refuse("lacks a capability the manifest uses it for: ",
-                      e->roles & CW_PLUGIN_SYNC ? "sync" : "route", e->roles & CW_PLUGIN_SYNC ? 4 : 5);
+                      e->roles & CW_PLUGIN_SYNC ? "sync" : "route",
+                      e->roles & CW_PLUGIN_SYNC ? 4 : 5);
     return NULL;
 }
 
@@ -71,18 +72,20 @@ const char *cw_plugin_configure(const char *text, size_t n) {
         return NULL;
     hooks = json_loadb(text, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(hooks)) {
-        cw_error_set2(&hooks_error, CW_E_UNAVAILABLE, "SYNC_HOOKS is not a JSON object: ",
-                      hooks ? NULL : jerr.text);
+        cw_error_set2(&hooks_error, CW_E_UNAVAILABLE,
+                      "SYNC_HOOKS is not a JSON object: ", hooks ? NULL : jerr.text);
     } else {
         json_object_foreach(hooks, name, v) {
             if (!cw_plugin_find(name, strlen(name), CW_PLUGIN_SYNC)) {
-                cw_error_set2(&hooks_error, CW_E_UNAVAILABLE,
-                              "SYNC_HOOKS names a plugin the manifest has no sync hook for: ", name);
+                cw_error_set2(
+                    &hooks_error, CW_E_UNAVAILABLE,
+                    "SYNC_HOOKS names a plugin the manifest has no sync hook for: ", name);
                 break;
             }
             if (!json_is_object(v)) {
-                cw_error_set2(&hooks_error, CW_E_UNAVAILABLE,
-                              "SYNC_HOOKS must map each plugin to {\"<id prefix>\": config}: ", name);
+                cw_error_set2(
+                    &hooks_error, CW_E_UNAVAILABLE,
+                    "SYNC_HOOKS must map each plugin to {\"<id prefix>\": config}: ", name);
                 break;
             }
         }
@@ -140,7 +143,8 @@ int cw_plugin_next_hook(cw_ctx *ctx, const char *view, size_t view_len) {
 }
 
 int cw_plugin_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
-    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL, *err = json_object_get(doc, "error");
+    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL,
+           *err = json_object_get(doc, "error");
     const char *code = json_string_value(json_object_get(err, "code"));
     const char *msg = json_string_value(json_object_get(err, "message"));
     char why[CW_ERROR_TEXT_LENGTH];

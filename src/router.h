@@ -1,6 +1,7 @@
 /* router.h - method + path to handler, over a caller-supplied table.
  *
- * Paths are matched literally (no normalization). A pattern ending in a
+ * Paths are matched literally (no normalization). HEAD matches the GET
+ * routes (the edge drops the body), and is listed in Allow beside GET. A pattern ending in a
  * slash and a star ("/state/" + "*") matches any remainder after the slash,
  * empty or not, and hands it back as the raw parameter, undecoded. */
 #ifndef CW_ROUTER_H

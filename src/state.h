@@ -35,12 +35,6 @@ void cw_state_clear(cw_state *st);
  * (CW_E_INVALID_JSON, CW_E_INVALID_PATCH, or CW_E_INTERNAL). */
 json_t *cw_state_parse_patch(cw_slice body, int max_depth, long max_containers, cw_error *err);
 
-/* Checks an If-Match value against version. A missing header (h.p == NULL)
- * matches. With version < 0 only the syntax is checked. Returns 0 on a match,
- * or -1 with err set: CW_E_INVALID_IF_MATCH for bad syntax, CW_E_PRECONDITION
- * for a well-formed list that does not contain "<version>". */
-int cw_state_if_match(cw_slice h, long long version, cw_error *err);
-
 /* Applies patch (borrowed, an object) to st in place and increments the
  * version. Returns 0, or -1 with err set (CW_E_INTERNAL on allocation
  * failure), in which case st is left empty (doc NULL) and must not be

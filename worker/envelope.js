@@ -41,13 +41,22 @@ async function readAtMost(stream, max) {
   return out;
 }
 
+// The request target as the platform hands it over: the URL without its
+// scheme and authority. No URL parsing, which throws on what clients may
+// send (OPTIONS * arrives as "http://host:port*"); C judges the target.
+export function target(url) {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(url);
+  const rest = m ? url.slice(m[0].length) : url;
+  const hash = rest.indexOf("#");
+  return hash < 0 ? rest : rest.slice(0, hash);
+}
+
 // A fetch Request as an envelope. All headers are passed; C picks. The body
 // is read up to C's limit plus one byte, so an oversized body is refused by C
 // (413) without being buffered whole.
 export async function fromRequest(request, limit) {
-  const url = new URL(request.url);
   const body = await readAtMost(request.body, limit + 1);
-  return encode(request.method, url.pathname + url.search, request.headers, body);
+  return encode(request.method, target(request.url), request.headers, body);
 }
 
 // An RPC call as the envelope of the equivalent HTTP request, so RPC and

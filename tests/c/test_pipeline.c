@@ -52,6 +52,9 @@ static void one_request(char **f) {
     }
     if (strcmp(f[4], "forward") == 0) {
         CHECK(ctx->res.forward_len > 0);
+    } else if (strcmp(f[4], "304") == 0) {
+        CHECK_INT(ctx->res.body_len, 0);
+        CHECK(has_header(ctx, "etag: "));
     } else {
         CHECK_INT(ctx->res.forward_len, 0);
         if (strcmp(f[4], "-") != 0)
@@ -158,7 +161,7 @@ static void request_ids_are_unique(void) {
 static void allow_header_on_405(void) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, "PUT /state/x\r\n\r\n", NULL, NULL);
     CHECK_INT(ctx->res.status, 405);
-    CHECK(has_header(ctx, "allow: GET, PATCH\r\n"));
+    CHECK(has_header(ctx, "allow: GET, HEAD, PATCH\r\n"));
     cw_pipeline_free(ctx);
 }
 

@@ -52,14 +52,22 @@ static void semver_ranges(void) {
         const char *v, *range;
         int want;
     } cases[] = {
-        {"1.2.0", ">=1.2.0 <2.0.0", 1},  {"1.9.99", ">=1.2.0 <2.0.0", 1},
-        {"1.1.9", ">=1.2.0 <2.0.0", 0},  {"2.0.0", ">=1.2.0 <2.0.0", 0},
-        {"1.10.0", ">1.9.0", 1},         {"1.2.3", "1.2.3", 1},
-        {"1.2.3", "=1.2.4", 0},          {"0.0.1", "<=0.0.1", 1},
-        {"10.0.0", ">9.99.99", 1},       {"1.2", ">=1.0.0", -1},
-        {"01.2.3", ">=1.0.0", -1},       {"1.2.3-beta", ">=1.0.0", -1},
-        {"1.2.3", "", -2},               {"1.2.3", ">=1.x.0", -2},
-        {"1.2.3", "~1.2.0", -2},         {"1.2.3", ">= 1.0.0", -2},
+        {"1.2.0", ">=1.2.0 <2.0.0", 1},
+        {"1.9.99", ">=1.2.0 <2.0.0", 1},
+        {"1.1.9", ">=1.2.0 <2.0.0", 0},
+        {"2.0.0", ">=1.2.0 <2.0.0", 0},
+        {"1.10.0", ">1.9.0", 1},
+        {"1.2.3", "1.2.3", 1},
+        {"1.2.3", "=1.2.4", 0},
+        {"0.0.1", "<=0.0.1", 1},
+        {"10.0.0", ">9.99.99", 1},
+        {"1.2", ">=1.0.0", -1},
+        {"01.2.3", ">=1.0.0", -1},
+        {"1.2.3-beta", ">=1.0.0", -1},
+        {"1.2.3", "", -2},
+        {"1.2.3", ">=1.x.0", -2},
+        {"1.2.3", "~1.2.0", -2},
+        {"1.2.3", ">= 1.0.0", -2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int got = cw_semver_satisfies(cases[i].v, strlen(cases[i].v), cases[i].range);
@@ -70,10 +78,10 @@ static void semver_ranges(void) {
     }
 }
 
-static const char *check(const char *name, const char *self, const char *version, int abi,
-                         int caps, unsigned exports) {
+static const char *check(const char *name, const char *self, const char *version, int abi, int caps,
+                         unsigned exports) {
     cw_plugin_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
-                         abi, caps, exports};
+                         abi,  caps, exports};
     return cw_plugin_check(&f);
 }
 
@@ -91,7 +99,8 @@ static void contract_check(void) {
     CHECK(check("trap", "trap", "1.0.0", 1, 3, 0xff) == NULL);
     CHECK(says(check("nosuch", "nosuch", "1.0.0", 1, 1, 0x7f), "not in the manifest"));
     CHECK(says(check("badabi", "badabi", "1.0.0", 99, 1, 0x7f), "ABI"));
-    CHECK(says(check("oldver", "oldver", "1.4.0", 1, 1, 0x7f), "outside the accepted range >=2.0.0"));
+    CHECK(
+        says(check("oldver", "oldver", "1.4.0", 1, 1, 0x7f), "outside the accepted range >=2.0.0"));
     CHECK(says(check("noexport", "noexport", "1.0.0", 1, 1, 0x3f), "missing export cwp_route"));
     CHECK(says(check("select", "select", "1.0.0", -1, -1, 0x3d), "missing export cwp_abi"));
     CHECK(says(check("select", "select", "1.0.0", 1, 1, 0x7e), "missing export memory"));
@@ -232,7 +241,8 @@ static void request_plugin_over_state(void) {
     cw_ctx *edge = run(CW_STAGE_EDGE, "GET /plugins/select/state/abc?select=a.b\r\n\r\n", NULL);
     cw_ctx *owner = run(CW_STAGE_OWNER, "GET /plugins/select/state/abc?select=a.b\r\n\r\n",
                         "{\"v\":2,\"s\":{\"a\":{\"b\":1}}}");
-    const char *expect = "GET /state/abc?select=a.b\n{\"id\":\"abc\",\"version\":2,\"state\":{\"a\":{\"b\":1}}}";
+    const char *expect =
+        "GET /state/abc?select=a.b\n{\"id\":\"abc\",\"version\":2,\"state\":{\"a\":{\"b\":1}}}";
     CHECK_INT(edge->res.action, CW_ACTION_FORWARD);
     CHECK(slice_is(edge->res.forward, edge->res.forward_len, "abc"));
     CHECK_INT(owner->res.status, 200);
@@ -296,23 +306,25 @@ static void registry_routes(void) {
     CHECK(slice_is(ctx->res.forward, ctx->res.forward_len, "list"));
     CHECK_INT(resume(ctx, 200, list), 0);
     b = body_json(ctx);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(b, "plugins"), 0),
-                                                "state")),
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(b, "plugins"), 0), "state")),
               "unloaded");
     json_decref(b);
     cw_pipeline_free(ctx);
     CHECK_INT(edge_status("GET /plugins\r\n\r\n"), 401);
-    ctx = run(CW_STAGE_EDGE, "POST /internal/plugins/select/unload\r\nauthorization: Bearer w\r\n\r\n",
-              NULL);
+    ctx = run(CW_STAGE_EDGE,
+              "POST /internal/plugins/select/unload\r\nauthorization: Bearer w\r\n\r\n", NULL);
     CHECK(slice_is(ctx->res.forward, ctx->res.forward_len, "unload select"));
     CHECK_INT(resume(ctx, 200, "not a report"), 0);
     CHECK_INT(ctx->res.status, 500);
     cw_pipeline_free(ctx);
     CHECK_INT(edge_status("POST /internal/plugins/select/unload\r\n\r\n"), 401);
-    CHECK_INT(edge_status("POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n"),
-              404);
-    CHECK_INT(edge_status("POST /internal/plugins/select/reload\r\nauthorization: Bearer w\r\n\r\n"),
-              404);
+    CHECK_INT(
+        edge_status("POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n"),
+        404);
+    CHECK_INT(
+        edge_status("POST /internal/plugins/select/reload\r\nauthorization: Bearer w\r\n\r\n"),
+        404);
 }
 
 static void setup(void) {

@@ -51,9 +51,11 @@ static void method_not_allowed_lists_allow(void) {
     cw_error err;
     CHECK_INT(match("DELETE", "/state/x", &m, &err), -1);
     CHECK_INT(err.code, CW_E_METHOD);
-    CHECK_STR(m.allow, "GET, PATCH");
+    CHECK_STR(m.allow, "GET, HEAD, PATCH");
     CHECK_INT(match("POST", "/health", &m, &err), -1);
-    CHECK_STR(m.allow, "GET");
+    CHECK_STR(m.allow, "GET, HEAD");
+    CHECK_INT(match("HEAD", "/state/x", &m, &err), 0); /* HEAD runs the GET route */
+    CHECK_STR(m.route->name, "state.get");
     CHECK_INT(match("get", "/health", &m, &err), -1); /* methods are case-sensitive */
     CHECK_INT(err.code, CW_E_METHOD);
 }

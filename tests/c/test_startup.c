@@ -94,9 +94,9 @@ static void warmup_needs_its_token_then_touches(void) {
     CHECK_INT(ok->res.action, CW_ACTION_PLUGINS);
     CHECK_INT(ok->res.forward_len, 4);
     CHECK(memcmp(ok->res.forward, "load", 4) == 0);
-    CHECK_INT(cw_pipeline_resume(ok, 200, "", 0, "[{\"name\":\"schema\",\"state\":\"loaded\"}]", 36,
-                                 502),
-              0);
+    CHECK_INT(
+        cw_pipeline_resume(ok, 200, "", 0, "[{\"name\":\"schema\",\"state\":\"loaded\"}]", 36, 502),
+        0);
     CHECK_INT(ok->res.action, CW_ACTION_TOUCH);
     CHECK_INT(ok->res.forward_len, 6);
     CHECK(memcmp(ok->res.forward, "warmup", 6) == 0);

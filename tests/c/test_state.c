@@ -105,34 +105,6 @@ static void patch_must_be_json_object(void) {
     }
 }
 
-static void if_match(void) {
-    cw_error err;
-    CHECK_INT(cw_state_if_match((cw_slice){NULL, 0}, 5, &err), 0);
-    CHECK_INT(cw_state_if_match(S("\"5\""), 5, &err), 0);
-    CHECK_INT(cw_state_if_match(S(" \"4\" , \"5\""), 5, &err), 0);
-    CHECK_INT(cw_state_if_match(S("*"), 0, &err), 0);
-    CHECK_INT(cw_state_if_match(S("\"4\""), 5, &err), -1);
-    CHECK_INT(err.code, CW_E_PRECONDITION);
-    CHECK_INT(cw_state_if_match(S("W/\"5\""), 5, &err), -1); /* weak never matches */
-    CHECK_INT(err.code, CW_E_PRECONDITION);
-    CHECK_INT(cw_state_if_match(S("\"05\""), 5, &err), -1);
-    CHECK_INT(err.code, CW_E_PRECONDITION);
-    CHECK_INT(cw_state_if_match(S("\"abc\""), 5, &err), -1);
-    CHECK_INT(err.code, CW_E_PRECONDITION);
-    CHECK_INT(cw_state_if_match(S("\"99999999999999999999\""), 5, &err), -1);
-    CHECK_INT(err.code, CW_E_PRECONDITION);
-    /* syntax-only check */
-    CHECK_INT(cw_state_if_match(S("\"4\""), -1, &err), 0);
-    static const char *bad[] = {"",       "5",   "\"5",     "\"5\" \"6\"", "\"5\",",
-                                ",\"5\"", "W/5", "\"a b\"", "**"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (cw_state_if_match(S(bad[i]), 5, &err) != -1 || err.code != CW_E_INVALID_IF_MATCH) {
-            fprintf(stderr, "    accepted If-Match: [%s]\n", bad[i]);
-            CHECK(!"malformed If-Match accepted");
-        }
-    }
-}
-
 static void exotic_but_valid_json(void) {
     cw_error err;
     json_t *p;
@@ -241,6 +213,5 @@ const cw_test cw_tests[] = {
     {"apply_bumps_version_and_round_trips", apply_bumps_version_and_round_trips},
     {"reals_print_shortest", reals_print_shortest},
     {"patch_must_be_json_object", patch_must_be_json_object},
-    {"if_match", if_match},
     {NULL, NULL},
 };

@@ -31,7 +31,7 @@ describe("glue", () => {
   it("answers a wrong method with 405 and Allow", async () => {
     const res = await SELF.fetch("http://cw.test/state/x", { method: "DELETE" });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, PATCH");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, PATCH");
     expect((await res.json()).error.code).toBe("method_not_allowed");
   });
 

@@ -1,0 +1,168 @@
+// Deploying never ships the local environment. Reads the real configuration
+// the way a deploy resolves it (wrangler's own config reader, cross-checked
+// against what `wrangler deploy --dry-run` prints for each target), then
+// runs each deployable bundle in workerd with the vars it would get and
+// proves that staging and production refuse the operator routes when their
+// tokens are missing. Appends "deploy <passed> <failed>" to argv[2].
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { unstable_readConfig } from "wrangler";
+import { config, freePort, serve, stop } from "../scripts/workerd.mjs";
+
+const root = path.resolve(import.meta.dirname, "..");
+const PRODUCTION = "c-on-workers";
+let passed = 0;
+let failed = 0;
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`  ok   deploy.${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`  FAIL deploy.${name}: ${e.message}`);
+  }
+}
+function expect(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// One deploy target as wrangler resolves it: "" is a bare `wrangler deploy`.
+function resolve(env) {
+  const cfg = unstable_readConfig({ config: path.join(root, "wrangler.toml"), env: env || undefined });
+  const outdir = path.join(root, "build/deploy-test", env || "top");
+  const args = ["deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])];
+  const printed = execFileSync("wrangler", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const workerEnv = printed.match(/env\.WORKER_ENV \("([^"]*)"\)/)?.[1];
+  return { env, name: cfg.name, workersDev: cfg.workers_dev, routes: cfg.routes ?? [], vars: cfg.vars, workerEnv, outdir };
+}
+
+async function listening(port) {
+  for (let i = 0; i < 2000; i++) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), r(true)));
+      s.on("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`workerd did not listen on ${port}`);
+}
+
+// Serves a target's bundle in workerd with its vars and no secrets.
+async function run(target, fn) {
+  const port = await freePort();
+  const vars = Object.fromEntries(Object.entries(target.vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, vars));
+  try {
+    await listening(port);
+    return await fn(`http://127.0.0.1:${port}`);
+  } finally {
+    await stop(proc);
+  }
+}
+
+const targets = {};
+for (const env of ["", "staging", "production"]) targets[env || "top"] = resolve(env);
+
+await step("dry_run_and_config_agree_on_each_target", async () => {
+  for (const t of Object.values(targets)) expect(t.workerEnv === t.vars.WORKER_ENV, `${t.env || "top"}: dry run ${t.workerEnv}, config ${t.vars.WORKER_ENV}`);
+});
+
+await step("a_bare_deploy_is_never_the_production_worker", async () => {
+  const top = targets.top;
+  expect(top.name !== PRODUCTION && top.name !== targets.staging.name, `the top level deploys as ${top.name}`);
+  expect(top.workerEnv === "local", `the top level runs ${top.workerEnv}`);
+  expect(top.workersDev === false && top.routes.length === 0, "the development worker must have no public route");
+});
+
+await step("only_the_production_row_runs_under_the_production_name", async () => {
+  for (const t of Object.values(targets)) if (t.name === PRODUCTION) expect(t.workerEnv === "production", `${t.name} runs ${t.workerEnv}`);
+  expect(targets.production.name === PRODUCTION && targets.production.workerEnv === "production", "env.production");
+  expect(targets.staging.workerEnv === "staging", "env.staging");
+});
+
+await step("make_deploy_refuses_anything_but_staging_or_production", async () => {
+  for (const args of [[], ["ENV=local"], ["ENV="], ["ENV=prod"]]) {
+    const r = spawnSync("make", ["--no-print-directory", "-s", "deploy", ...args], { cwd: root, encoding: "utf8" });
+    expect(r.status !== 0 && /ENV=staging or ENV=production/.test(r.stderr), `make deploy ${args.join(" ")}: exit ${r.status}`);
+  }
+  const dry = spawnSync("make", ["--no-print-directory", "-s", "deploy", "ENV=staging", "DRY_RUN=1"], { cwd: root, encoding: "utf8" });
+  expect(dry.status === 0 && /WORKER_ENV \("staging"\)/.test(dry.stdout + dry.stderr), `make deploy ENV=staging DRY_RUN=1: exit ${dry.status}`);
+});
+
+const operator = [
+  ["GET", "/metrics"],
+  ["GET", "/plugins"],
+  ["POST", "/internal/warmup"],
+  ["POST", "/internal/plugins/schema/unload"],
+];
+
+for (const name of ["staging", "production"])
+  await step(`${name}_refuses_operator_routes_without_tokens`, async () => {
+    await run(targets[name], async (base) => {
+      for (const [method, route] of operator)
+        for (const auth of [undefined, "Bearer guess"]) {
+          const res = await fetch(base + route, { method, headers: auth ? { authorization: auth } : {} });
+          const body = await res.json();
+          expect(res.status === 401 && body.error.code === "unauthorized", `${method} ${route}: ${res.status}`);
+          expect(res.headers.get("www-authenticate")?.startsWith("Bearer"), `${route}: no WWW-Authenticate`);
+        }
+      expect((await fetch(base + "/health")).status === 200, "health");
+    });
+  });
+
+// One raw HTTP/1.1 exchange, for request forms fetch() cannot send.
+function raw(base, head) {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), "127.0.0.1");
+    let buf = "";
+    s.on("data", (d) => (buf += d));
+    s.on("end", () => {
+      const [top, ...rest] = buf.split("\r\n\r\n");
+      resolve({ status: Number(top.split(" ")[1]), head: top.toLowerCase(), body: rest.join("\r\n\r\n") });
+    });
+    s.on("error", reject);
+    s.write(`${head}\r\nhost: 127.0.0.1:${port}\r\nconnection: close\r\n\r\n`);
+  });
+}
+
+await step("odd_request_forms_never_get_a_5xx", async () => {
+  await run(targets.production, async (base) => {
+    // The asterisk form reaches the worker as "http://host:port*": a JSON 4xx.
+    const star = await raw(base, "OPTIONS * HTTP/1.1");
+    expect(star.status >= 400 && star.status < 500 && JSON.parse(star.body).error.code, `OPTIONS *: ${star.status} ${star.body}`);
+    // A method workerd does not know: the platform's own answer.
+    const foo = await raw(base, "FOO /state/x HTTP/1.1");
+    expect(foo.status === 501, `FOO: ${foo.status}`);
+    const cases = [
+      ["GET http://elsewhere.example/health HTTP/1.1", 200],
+      ["GET /state/%zz HTTP/1.1", 400],
+      ["GET //state/x HTTP/1.1", 404],
+      ["HEAD /state/x HTTP/1.1", 200],
+      ["DELETE /health HTTP/1.1", 405],
+      ["GET /state/x?%zz=%zz HTTP/1.1", 200],
+      ["GET /state/x HTTP/1.0", 200],
+    ];
+    for (const [line, status] of cases) {
+      const r = await raw(base, line);
+      expect(r.status === status, `${line}: ${r.status} ${r.body.slice(0, 120)}`);
+      if (status >= 400) expect(JSON.parse(r.body).error.code, `${line}: no JSON error`);
+    }
+  });
+});
+
+await step("local_opens_metrics_without_a_token_as_documented", async () => {
+  await run(targets.top, async (base) => {
+    expect((await fetch(base + "/metrics")).status === 200, "local /metrics");
+    expect((await fetch(base + "/internal/warmup", { method: "POST" })).status === 401, "the warmup always needs its token");
+  });
+});
+
+console.log(`deploy: ${passed} passed, ${failed} failed`);
+appendFileSync(process.argv[2], `deploy ${passed} ${failed}\n`);
+process.exit(failed ? 1 : 0);
