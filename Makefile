@@ -10,7 +10,7 @@
 #   make fuzz    the libFuzzer harnesses, FUZZ_SECONDS each
 #   make test    native C tests, in-workerd tests, end-to-end; one summary line
 #   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
-#   make deploy  wrangler deploy
+#   make deploy ENV=staging|production   wrangler deploy --env ENV
 #   make wrangler ARGS="..."   any wrangler command, under Node 22
 #   make clean   remove build/ (keeps node_modules and the fetched Jansson)
 
@@ -62,7 +62,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -267,6 +267,7 @@ test: setup
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
+	$(MAKE) --no-print-directory test-deploy || status=1; \
 	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
@@ -289,6 +290,10 @@ test-budget: $(WASM) $(TEST_BUILD)
 
 test-memory: $(WASM)
 	@node tests/memory.mjs $(BUILD)/test-results
+
+# The deployable bundles as wrangler resolves them, run in workerd.
+test-deploy: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
+	@node tests/deploy.mjs $(BUILD)/test-results
 
 test-workerd: $(WASM) $(TEST_BUILD)
 	@node tests/run-vitest.mjs $(BUILD)/test-results
@@ -315,8 +320,13 @@ bench: build $(TEST_BUILD)
 dev: build
 	@PORT=$(PORT) sh scripts/dev.sh
 
+# The top level of wrangler.toml is the local development worker: a deploy
+# must name its environment. DRY_RUN=1 builds the upload without sending it.
 deploy: build
-	wrangler deploy
+	@case "$(ENV)" in staging|production) ;; \
+	  *) echo "make deploy: say ENV=staging or ENV=production (got '$(ENV)'); the top level of wrangler.toml is the local development worker" >&2; exit 2 ;; \
+	esac
+	wrangler deploy --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir build/deploy/$(ENV))
 
 # Any wrangler command under the project's Node 22: make wrangler ARGS=login
 wrangler:

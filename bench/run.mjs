@@ -11,7 +11,7 @@ import path from "node:path";
 import { checkStartup } from "../scripts/startup.mjs";
 import { renderChart } from "./lib/chart.mjs";
 import { root, upload, VARIANTS } from "./lib/variants.mjs";
-import { config, freePort, serve, stop, WORKERD } from "./lib/workerd.mjs";
+import { config, freePort, serve, stop, WORKERD } from "../scripts/workerd.mjs";
 
 const NAMES = Object.keys(VARIANTS);
 if (process.argv.includes("--render")) {

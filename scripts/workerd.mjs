@@ -1,17 +1,19 @@
-// Serves a variant's dry-run upload with workerd directly (no wrangler), the
-// way the runtime itself loads a worker: a generated capnp config with the
-// bundle's modules, a SQLite-backed Durable Object namespace on local disk.
+// Serves a dry-run upload (wrangler deploy --dry-run --outdir) with workerd
+// directly, no wrangler: the way the runtime itself loads a worker, from a
+// generated capnp config with the bundle's modules and a SQLite-backed
+// Durable Object namespace on local disk. Used by the bench and the tests.
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { root } from "./variants.mjs";
 
+const root = path.resolve(import.meta.dirname, "..");
 export const WORKERD = path.join(root, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
 
-export { freePort } from "../../scripts/free-port.mjs";
+export { freePort } from "./free-port.mjs";
 
 // Writes <dir>/config.capnp for the bundle in outdir, listening on port.
-export function config(outdir, dir, port) {
+// vars: the text bindings (default: WORKER_ENV local, as wrangler dev).
+export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }) {
   const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f) && !f.endsWith(".map"));
   const main = files.find((f) => /\.m?js$/.test(f));
   // capnp resolves embed paths relative to the config file.
@@ -35,7 +37,7 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "2026-10-15",
   bindings = [
-    (name = "WORKER_ENV", text = "local"),
+    ${Object.entries(vars).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(String(v))}),`).join("\n    ")}
     (name = "STATE", durableObjectNamespace = "StateObject"),
   ],
   durableObjectNamespaces = [(className = "StateObject", uniqueKey = "bench-state", enableSql = true)],
