@@ -302,11 +302,35 @@ async function main() {
   });
 
   await step("consumer_gets_typed_errors", async () => {
-    const r = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": "1" }, body: "{}" });
+    const r = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": '"1"' }, body: "{}" });
     const b = await json(r);
     expect(r.status === 412 && b.ok === false && b.error.code === "precondition_failed", `stale: ${JSON.stringify(b)}`);
+    const bad = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": "1" }, body: "{}" });
+    expect(bad.status === 400 && (await json(bad)).error.code === "invalid_if_match", `unquoted If-Match: ${bad.status}`);
     const g = await json(await fetch(`${consumer.base}/state/${id}`));
     expect(g.ok === true && g.version === 3, `getState: ${JSON.stringify(g)}`);
+  });
+
+  await step("consumer_forwards_raw_bytes_and_if_match_lists", async () => {
+    const cid = `${id}-raw`;
+    const text = '{"big":9007199254740993,"neg":-9223372036854775807}';
+    const r = await fetch(`${consumer.base}/sync/${cid}`, { method: "POST", body: text });
+    expect(r.status === 200 && (await json(r)).version === 1, `raw: ${r.status}`);
+    const stored = await (await fetch(`${main.base}/state/${cid}`)).text();
+    expect(stored.includes(text), `integers changed on the way: ${stored}`);
+    for (const [tag, version] of [['"1"', 2], ['"9", "2"', 3], ["*", 4]]) {
+      const u = await fetch(`${consumer.base}/sync/${cid}`, { method: "POST", headers: { "if-match": tag }, body: '{"x":1}' });
+      const ub = await json(u);
+      expect(u.status === 200 && ub.version === version, `If-Match ${tag}: ${u.status} ${JSON.stringify(ub)}`);
+    }
+  });
+
+  await step("consumer_bad_percent_escape_is_400_json", async () => {
+    for (const [method, path] of [["GET", "/state/%zz"], ["POST", "/sync/%E0%A4%A"], ["GET", "/state/%"]]) {
+      const r = await fetch(`${consumer.base}${path}`, { method, body: method === "POST" ? "{}" : undefined });
+      const b = await json(r);
+      expect(r.status === 400 && b.error.code === "invalid_id", `${method} ${path}: ${r.status} ${JSON.stringify(b)}`);
+    }
   });
 
   await step("64_writers_x4_over_real_http_and_via_consumer_rpc", async () => {
