@@ -54,7 +54,8 @@ WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memor
 	-Wl,--Map=$(BUILD)/cw.map -Wl,--why-extract=$(BUILD)/cw.why
 CW_WARN := -Wall -Wextra -Werror -std=c11 -D_DEFAULT_SOURCE
 
-HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H \
+# The native build is a test build: test routes and the test environment row.
+HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H -DCW_TEST_ROUTES \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_LDFLAGS := -fsanitize=address,undefined
 

@@ -14,7 +14,7 @@ const per = (n, fn) => {
 const headers = new Map();
 console.log(
   JSON.stringify({
-    empty_call_us: Number(per(1_000_000, () => m.x.cw_body_limit()).toFixed(4)),
+    empty_call_us: Number(per(1_000_000, () => m.x.cw_limit(0)).toFixed(4)),
     health_round_trip_us: Number(per(20_000, () => m.request("GET /health\r\n\r\n")).toFixed(3)),
     js_health_us: Number(per(20_000, () => edge("GET", "/health", headers, "", rid())).toFixed(3)),
   }),

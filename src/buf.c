@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "runtime.h"
+#include "alloc.h"
 
 int cw_buf_append(cw_buf *b, const char *s, size_t n) {
     if (b->broken)

@@ -14,10 +14,27 @@ static const char *const staging_origins[] = {"https://staging.example.com", NUL
 static const char *const production_origins[] = {"https://example.com", NULL};
 static const char *const warm_ids[] = {"warmup", NULL};
 
+#define MiB (1u << 20)
+/* What every row shares; a row names only where it differs. call_memory
+ * covers a worst-case body (65,536 containers at ~200 bytes each, strings
+ * copied) with room; plugin_input_limit is a state view plus its wrapping. */
+#define COMMON                                                                                     \
+    .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .state_limit = MiB,            \
+    .plugin_input_limit = MiB + 65536, .warm_ids = warm_ids
+
 static const cw_config rows[] = {
-    {"local", CW_LOG_DEBUG, local_origins, 1u << 20, 64, 65536, 1u << 20, 0, warm_ids},
-    {"staging", CW_LOG_INFO, staging_origins, 1u << 20, 64, 65536, 1u << 20, 1, warm_ids},
-    {"production", CW_LOG_INFO, production_origins, 1u << 20, 64, 65536, 1u << 20, 1, warm_ids},
+    {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
+     .tokens_required = 0, .call_memory = 32 * MiB, .deadline_ms = 10000},
+    {COMMON, .name = "staging", .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
+     .tokens_required = 1, .call_memory = 32 * MiB, .deadline_ms = 10000},
+    {COMMON, .name = "production", .log_level = CW_LOG_INFO, .cors_origins = production_origins,
+     .tokens_required = 1, .call_memory = 32 * MiB, .deadline_ms = 10000},
+#ifdef CW_TEST_ROUTES
+    /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,
+     * with limits small enough for tests to reach. */
+    {COMMON, .name = "test", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
+     .tokens_required = 0, .call_memory = 16 * MiB, .deadline_ms = 400},
+#endif
 };
 
 const cw_config *cw_config_select(const char *name, size_t n, int *fallback) {
@@ -28,7 +45,7 @@ const cw_config *cw_config_select(const char *name, size_t n, int *fallback) {
         }
     }
     *fallback = 1;
-    return &rows[2];
+    return &rows[2]; /* production */
 }
 
 const cw_config *cw_config_row(int i) {

@@ -18,6 +18,9 @@ typedef struct {
     int depth_limit;                 /* deepest JSON nesting accepted, <= 128 */
     long container_limit;            /* most arrays + objects in one document */
     size_t state_limit;              /* largest stored state (its blob), bytes */
+    size_t call_memory;              /* most one call into the module may allocate, bytes */
+    size_t plugin_input_limit;       /* largest input handed to a plugin, bytes */
+    unsigned deadline_ms;            /* longest a request waits for its Durable Object */
     int tokens_required;             /* 1: token routes refuse when no token is set */
     const char *const *warm_ids;     /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;

@@ -22,8 +22,10 @@ typedef enum {
     CW_E_PRECONDITION,          /* 412 If-Match or If-None-Match is false */
     CW_E_TOO_LARGE,             /* 413 body over the configured limit */
     CW_E_MEDIA_TYPE,            /* 415 PATCH body content type not accepted */
+    CW_E_FIELD_TOO_LARGE,       /* 431 a header value (or RPC string) is too long */
     CW_E_INVALID_PATCH,         /* 422 patch would leave the state a non-object */
     CW_E_INTERNAL,              /* 500 a bug or an allocation failure */
+    CW_E_TIMEOUT,               /* 504 the owner did not answer within the deadline */
     CW_E_UNAVAILABLE,           /* 503 the owning Durable Object could not answer */
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
     CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */

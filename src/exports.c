@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
+#include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin.h"
@@ -62,39 +64,53 @@ void cw_startup(double instantiate_ms, double init_ms, double config_ms, double 
     cw_metrics_startup(instantiate_ms, init_ms, config_ms, isolate_start_ms, instances);
 }
 
-/* The largest request body the selected environment accepts, in bytes. The
- * host reads at most one byte more, so a larger body is refused (413) here
- * without ever being buffered whole. */
-CW_EXPORT(cw_body_limit) uint32_t cw_body_limit(void) {
-    return (uint32_t)cw_runtime_config()->body_limit;
+/* A limit of the selected environment for the host to apply before it
+ * copies anything into the module (worker/layout.js names the kinds):
+ *   0 body: the largest body, in bytes. The host hands over at most one
+ *           byte more, so a larger body is refused (413) here without ever
+ *           being buffered whole.
+ *   1 field: the largest header value or RPC string, likewise + 1.
+ *   2 deadline: how long a request waits for its Durable Object, in ms.
+ * Returns 0 for an unknown kind. */
+CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
+    const cw_config *c = cw_runtime_config();
+    return kind == 0   ? (uint32_t)c->body_limit
+           : kind == 1 ? CW_HTTP_MAX_FIELD
+           : kind == 2 ? c->deadline_ms
+                       : 0;
 }
 
 /* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
- * CW_FLAG_* flags (1: the cron trigger). The result is final (action 0) or
- * suspended (action 1 forward, 2 touch, 3 plugin registry, 4 plugin call);
- * then call cw_resume. Free with
- * cw_result_free. NULL when out of memory or not initialized. */
+ * CW_FLAG_* flags (1: the cron trigger). rid[0..rid_len) is empty, or the
+ * request id of an earlier run of the same request on an instance that was
+ * since replaced (the host runs it again here and keeps its id). The result
+ * is final (action 0) or suspended (action 1 forward, 2 touch, 3 plugin
+ * registry, 4 plugin call); then call cw_resume. Free with cw_result_free.
+ * NULL when out of memory or not initialized. */
 CW_EXPORT(cw_handle)
-cw_result *cw_handle(const char *req, size_t n, double now_ms, int flags) {
+cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
+                     int flags) {
     cw_ctx *ctx;
     if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_EDGE)))
         return NULL;
-    cw_pipeline_run(ctx, req, n, NULL, 0, NULL, 0, now_ms, flags & CW_FLAG_SCHEDULED);
+    cw_pipeline_run(ctx, req, n, NULL, 0, rid, rid_len, now_ms, flags & CW_FLAG_SCHEDULED);
     return &ctx->res;
 }
 
 /* OWNER stage, inside the Durable Object: handles the same envelope against
- * the stored blob (blob_len 0: never written) under the edge's request id.
- * The result may be suspended to call a sync hook (action 4; cw_resume);
- * a final result with commit_len > 0 must be persisted before answering.
- * Free with cw_result_free. NULL when out of memory or not initialized. */
+ * the stored blob (blob_len 0: never written) under the edge's request id,
+ * with CW_FLAG_* flags (2: the test-only wait is done). The result may be
+ * suspended to call a sync hook (action 4; cw_resume), or, in test builds,
+ * ask to be run again after a wait (action 5); a final result with
+ * commit_len > 0 must be persisted before answering. Free with
+ * cw_result_free. NULL when out of memory or not initialized. */
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len, const char *rid,
-                    size_t rid_len, double now_ms) {
+                    size_t rid_len, double now_ms, int flags) {
     cw_ctx *ctx;
     if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_OWNER)))
         return NULL;
-    cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms, 0);
+    cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms, flags & CW_FLAG_WAITED);
     return &ctx->res;
 }
 

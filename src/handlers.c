@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "auth.h"
 #include "buildinfo.h"
 #include "cond.h"
@@ -179,8 +180,6 @@ static int h_state_patch(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
-    if (ctx->req->body.n > cw_runtime_config()->body_limit)
-        return cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     if (conditions(ctx, -1) < 0)
         return -1;
     patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit,
@@ -432,16 +431,17 @@ static int h_plugin_route(cw_ctx *ctx) {
 /* Test builds only (never in build/cw.wasm): POST /__test/trap/{kind} makes
  * the module fail the ways a real bug would, so the host's recovery can be
  * tested. kind: unreachable, oob (out-of-bounds load), stack (overflow),
- * oom (an allocation that fails), or owner:<id> (forwarded to the Durable
+ * oom (an allocation that fails), late (an error after a success was
+ * built), or owner:<id> (forwarded to the Durable
  * Object for <id>, whose module then traps before committing anything). */
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Winfinite-recursion"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
 static int recurse(volatile int depth) {
     volatile char pad[256]; /* shadow-stack use per frame */
     pad[0] = (char)depth;
     return recurse(depth + 1) + pad[0];
 }
-#pragma clang diagnostic pop
+#pragma GCC diagnostic pop
 
 static int h_test_trap(cw_ctx *ctx) {
     cw_slice kind = ctx->param;
@@ -458,6 +458,14 @@ static int h_test_trap(cw_ctx *ctx) {
         return *(volatile int *)(uintptr_t)0xfffffff0u;
     if (cw_slice_eq(kind, "stack"))
         return recurse(0);
+    if (cw_slice_eq(kind, "late")) {
+        /* A success fully built, then a failure: the error must not keep
+         * the success's headers. */
+        json_t *ok = json_object();
+        cw_respond_json(ctx, 200, ok);
+        cw_header_add(ctx, "etag", "\"9\"");
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    }
     if (cw_slice_eq(kind, "oom")) {
         void *p = cw_malloc((size_t)3 << 30); /* more than wasm32 can hold */
         if (!p)

@@ -134,6 +134,8 @@ int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err) {
         req->headers[req->nheaders].name = (cw_slice){line.p, (size_t)(colon - line.p)};
         req->headers[req->nheaders].value =
             cw_slice_trim((cw_slice){colon + 1, line.n - (size_t)(colon + 1 - line.p)});
+        if (req->headers[req->nheaders].value.n > CW_HTTP_MAX_FIELD)
+            return cw_error_set(err, CW_E_FIELD_TOO_LARGE, NULL);
         req->nheaders++;
     }
     req->body = (cw_slice){p + at, n - at};

@@ -16,6 +16,7 @@
 #include "error.h"
 
 #define CW_HTTP_MAX_HEADERS 64
+#define CW_HTTP_MAX_FIELD 16384 /* longest header value accepted, bytes */
 
 typedef struct {
     const char *p;
@@ -35,8 +36,9 @@ typedef struct {
     cw_slice body;
 } cw_request;
 
-/* Parses n bytes at p into req. Returns 0, or -1 with err set
- * (CW_E_BAD_REQUEST) when the envelope is malformed. */
+/* Parses n bytes at p into req. Returns 0, or -1 with err set: CW_E_BAD_REQUEST
+ * when the envelope is malformed, CW_E_FIELD_TOO_LARGE (431) for a header
+ * value longer than CW_HTTP_MAX_FIELD. */
 int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err);
 
 /* The value of the first header named name (ASCII case-insensitive), or a

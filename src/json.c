@@ -274,15 +274,16 @@ json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const c
     v = json_loadb(text.p, text.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
                    &jerr);
     if (!v) {
+        /* The text passed the check, so Jansson refuses it only for a
+         * duplicate key, a number out of range, or memory (its code for a
+         * failed allocation is not always json_error_out_of_memory). */
         enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_out_of_memory)
-            cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        if (code == json_error_duplicate_key)
+            cw_error_set2(err, CW_E_INVALID_JSON, "JSON has a duplicate key: ", jerr.text);
+        else if (code == json_error_numeric_overflow)
+            cw_error_set2(err, CW_E_INVALID_JSON, "JSON number is out of range: ", jerr.text);
         else
-            cw_error_set2(err, CW_E_INVALID_JSON,
-                          code == json_error_duplicate_key      ? "JSON has a duplicate key: "
-                          : code == json_error_numeric_overflow ? "JSON number is out of range: "
-                                                                : "JSON is refused: ",
-                          jerr.text);
+            cw_error_set(err, CW_E_INTERNAL, "out of memory");
     }
     return v;
 }

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "alloc.h"
 #include "fmt.h"
 #include "metrics.h"
 #include "runtime.h"
@@ -101,6 +102,27 @@ static void cors_after(cw_ctx *ctx) {
     cw_header_add(ctx, "vary", "origin");
 }
 
+/* --- middleware: the body limit ---------------------------------------- */
+
+/* A body over the environment's limit is 413 on every route. The host
+ * hands over at most the limit's worth of bytes: a larger body arrives as
+ * no bytes, with its size in content-length, and is never copied in. */
+static int limit_before(cw_ctx *ctx) {
+    size_t limit = cw_runtime_config()->body_limit;
+    cw_slice cl;
+    unsigned long long declared = 0;
+    if (!ctx->req)
+        return NEXT;
+    cl = cw_http_header(ctx->req, "content-length");
+    for (size_t i = 0; cl.p && i < cl.n && declared <= limit; i++)
+        declared = cl.p[i] >= '0' && cl.p[i] <= '9' ? declared * 10 + (unsigned)(cl.p[i] - '0')
+                                                    : (unsigned long long)limit + 1;
+    if (ctx->req->body.n <= limit && declared <= limit)
+        return NEXT;
+    cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
+    return STOP;
+}
+
 /* --- middleware: Server-Timing (cold on the instance's first response) -- */
 
 static void timing_after(cw_ctx *ctx) {
@@ -181,10 +203,19 @@ static void errors_after(cw_ctx *ctx) {
         cw_error_set(&ctx->err, CW_E_INTERNAL, "handler produced no response");
     if (ctx->err.code == CW_E_NONE)
         return;
+    /* An error replaces whatever answer was being built, headers included:
+     * an ETag or content type of a success it replaced would be a lie. The
+     * middleware's own headers are added after this hook. */
     ctx->res.status = (uint32_t)cw_error_status(ctx->err.code);
     ctx->body.len = 0;
+    ctx->head.len = 0;
+    ctx->head.broken = 0;
+    if (ctx->err.code == CW_E_METHOD && ctx->allow[0])
+        cw_header_add(ctx, "allow", ctx->allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
         cw_header_add(ctx, "www-authenticate", "Bearer");
+    if (ctx->err.code == CW_E_TIMEOUT)
+        cw_header_add(ctx, "retry-after", "1");
     body = json_object();
     error = json_object();
     if (!body || !error || json_object_set_new(body, "error", error) < 0 ||
@@ -200,12 +231,48 @@ static void errors_after(cw_ctx *ctx) {
     cw_respond_json(ctx, (int)ctx->res.status, body);
 }
 
+#ifdef CW_TEST_ROUTES
+/* Test builds only: an owner request with x-cw-test-delay: <ms> first asks
+ * the host to wait that long and run it again (CW_ACTION_WAIT), so tests
+ * can hold a Durable Object's answer (the deadline; a trap elsewhere in the
+ * meantime). */
+static int test_delay_before(cw_ctx *ctx) {
+    cw_slice ms;
+    if (ctx->stage != CW_STAGE_OWNER || !ctx->req || (ctx->flags & CW_FLAG_WAITED))
+        return NEXT;
+    ms = cw_http_header(ctx->req, "x-cw-test-delay");
+    if (!ms.p)
+        return NEXT;
+    return cw_suspend(ctx, CW_ACTION_WAIT, ms.p, ms.n, NULL) < 0 ? STOP : ANSWERED;
+}
+#endif
+
 static const cw_middleware chain[] = {
-    {"request_id", rid_before, rid_after}, {"cors", cors_before, cors_after},
-    {"timing", NULL, timing_after},        {"log", NULL, log_after},
-    {"metrics", NULL, metrics_after},      {"errors", NULL, errors_after},
+    {"request_id", rid_before, rid_after},   {"cors", cors_before, cors_after},
+    {"limit", limit_before, NULL},
+#ifdef CW_TEST_ROUTES
+    {"test_delay", test_delay_before, NULL},
+#endif
+    {"timing", NULL, timing_after},          {"log", NULL, log_after},
+    {"metrics", NULL, metrics_after},        {"errors", NULL, errors_after},
 };
 #define CHAIN_LEN (sizeof(chain) / sizeof(chain[0]))
+
+/* Each call into the pipeline may allocate at most the environment's
+ * call_memory: a request that needs more (an adversarial body, say) fails
+ * its allocations, is answered 413, and never grows wasm memory, which
+ * cannot shrink, past that. */
+static void begin_call(void) { cw_alloc_ceiling(cw_runtime_config()->call_memory); }
+
+static void end_call(cw_ctx *ctx) {
+    if (cw_alloc_ceiling_hit() && (ctx->err.code == CW_E_INTERNAL || ctx->err.code == CW_E_NONE)) {
+        char msg[96];
+        cw_snprintf(msg, sizeof msg, "the request needs more than the %zu MiB of memory it may use",
+                    cw_runtime_config()->call_memory >> 20);
+        cw_error_set(&ctx->err, CW_E_TOO_LARGE, msg);
+    }
+    cw_alloc_ceiling(0);
+}
 
 /* A HEAD answer is the GET answer without its body (RFC 9110 section
  * 9.3.2), with the length the body would have had. Only the edge does
@@ -219,8 +286,10 @@ static void strip_head(cw_ctx *ctx) {
     ctx->body.len = 0;
 }
 
-/* Every after hook runs, in reverse order, once. */
+/* Every after hook runs, in reverse order, once, without the call's memory
+ * ceiling (an error answer must always be buildable). */
 static void run_afters(cw_ctx *ctx, double now_ms) {
+    end_call(ctx);
     ctx->t1_ms = now_ms;
     for (size_t i = CHAIN_LEN; i-- > 0;)
         if (chain[i].after)
@@ -308,7 +377,7 @@ static void dispatch(cw_ctx *ctx) {
 
     if (cw_router_match(cw_routes, cw_routes_len, req->method, req->path, &m, &ctx->err) < 0) {
         if (ctx->err.code == CW_E_METHOD)
-            cw_header_add(ctx, "allow", m.allow);
+            memcpy(ctx->allow, m.allow, sizeof ctx->allow);
         return;
     }
     ctx->route = m.route;
@@ -321,6 +390,7 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
     cw_request req;
     int answered = 0;
 
+    begin_call();
     ctx->t0_ms = now_ms;
     ctx->flags = flags;
     ctx->state_blob = blob;
@@ -342,6 +412,7 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
     ctx->param = (cw_slice){NULL, 0};
     ctx->state_blob = NULL;
     if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
+        end_call(ctx);
         take_result(ctx); /* suspended: afters run in cw_pipeline_resume */
         return;
     }
@@ -354,16 +425,20 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
     cw_resume_fn fn = ctx->on_resume;
     if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
+    begin_call();
     clear_action(ctx);
     ctx->on_resume = NULL;
     ctx->t1_ms = now_ms;
     if (fn) {
         fn(ctx, status, head, head_len, body, body_len);
         if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
+            end_call(ctx);
             take_result(ctx); /* suspended again */
             return 0;
         }
         clear_action(ctx);
+    } else if (status == CW_OWNER_TIMEOUT) {
+        cw_error_set(&ctx->err, CW_E_TIMEOUT, NULL);
     } else if (status < 100 || status > 599) {
         cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
     } else {
@@ -432,6 +507,10 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
 int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn) {
     cw_buf what = CW_BUF_INIT;
     int rc;
+    /* The host copies the input into the plugin's memory: bound it first. */
+    if (ctx->input.len > cw_runtime_config()->plugin_input_limit)
+        return cw_error_set(&ctx->err, CW_E_TOO_LARGE,
+                            "the input for the plugin is over its limit");
     cw_buf_puts(&what, ctx->plugin);
     cw_buf_append(&what, " ", 1);
     cw_buf_puts(&what, entry);

@@ -39,16 +39,26 @@ enum {
     CW_ACTION_PLUGINS = 3, /* registry operation `forward`: "list", "load" (every
                               plugin in the manifest) or "unload <name>"; resume
                               with 200 and a JSON array of registry entries */
-    CW_ACTION_CALL = 4     /* call plugin entry `forward` ("<name> route" or
+    CW_ACTION_CALL = 4,    /* call plugin entry `forward` ("<name> route" or
                               "<name> sync") with `input`; resume with the
                               plugin's status and body, or status 0 (it failed:
                               trapped, so its instance was dropped) or 1 (it is
                               refused or cannot load) with the reason as body */
+    CW_ACTION_WAIT = 5     /* OWNER, test builds only: wait `forward` ms, then
+                              run the request again from the start with
+                              CW_FLAG_WAITED (never resumed) */
+};
+
+/* The status a host resumes a forward with when the owner gave no answer. */
+enum {
+    CW_OWNER_FAILED = 0, /* the Durable Object threw or could not be reached: 503 */
+    CW_OWNER_TIMEOUT = 2 /* no answer within the deadline (cw_limit): 504 */
 };
 
 /* cw_pipeline_run flags. */
 enum {
-    CW_FLAG_SCHEDULED = 1 /* the request comes from the cron trigger, not HTTP */
+    CW_FLAG_SCHEDULED = 1, /* the request comes from the cron trigger, not HTTP */
+    CW_FLAG_WAITED = 2     /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
 };
 #define CW_RID_LEN 32 /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64 /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
@@ -122,26 +132,30 @@ struct cw_ctx {
     size_t id_len;
     char rid[CW_RID_MAX + 1];
     char method[16];
-    char origin[128]; /* the Origin header, copied for the after hooks */
-    double t0_ms;     /* host clock when the request arrived, milliseconds */
-    double t1_ms;     /* host clock when the response became final */
-    int cold;         /* 1: the first final edge response of this instance */
-    int final;        /* 1 once the after hooks have run */
+    char origin[128];         /* the Origin header, copied for the after hooks */
+    char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
+    double t0_ms;             /* host clock when the request arrived, milliseconds */
+    double t1_ms;             /* host clock when the response became final */
+    int cold;                 /* 1: the first final edge response of this instance */
+    int final;                /* 1 once the after hooks have run */
 };
 
 /* A new context for stage: free with cw_pipeline_free. NULL on no memory. */
 cw_ctx *cw_pipeline_new(int stage);
 
 /* Runs the request in bytes req[0..n) (borrowed for the duration of the call)
- * at host time now_ms. OWNER stage only: blob is the stored state (n == 0 for
- * never written) and rid the edge's request id; both borrowed. Always
- * produces ctx->res: final, or suspended with res.forward set (EDGE). */
+ * at host time now_ms. rid (borrowed; may be empty) is the request id to
+ * keep: the edge's, in the OWNER stage, or the first run's when the host
+ * runs an EDGE request again on a new instance. OWNER stage only: blob is
+ * the stored state (n == 0 for never written). Always produces ctx->res:
+ * final, or suspended with res.action set. */
 void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, size_t blob_len,
                      const char *rid, size_t rid_len, double now_ms, int flags);
 
-/* Completes a suspended EDGE context with the owner's answer (head and body
- * borrowed, copied). status 0 means the owner could not be reached, which is
- * mapped to a 503 error. Returns 0, or -1 when ctx was not suspended. */
+/* Completes a suspended context with the host's answer (head and body
+ * borrowed, copied). For a forward, status CW_OWNER_FAILED is mapped to a
+ * 503 error and CW_OWNER_TIMEOUT to 504. Returns 0, or -1 when ctx was not
+ * suspended. */
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms);
 
@@ -172,7 +186,8 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
 
 /* Suspends the request to call entry ("route" or "sync") of plugin
  * ctx->plugin with ctx->input; fn gets the plugin's answer. Returns 0, or -1
- * with ctx->err set. Works in both stages. */
+ * with ctx->err set (CW_E_TOO_LARGE when the input is over the
+ * environment's plugin_input_limit). Works in both stages. */
 int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
 
 /* The request table, defined with the handlers. */

@@ -1,11 +1,11 @@
 /* runtime.c - allocator and the instance's global state (see runtime.h). */
 #include "runtime.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "plugin.h"
 
@@ -17,17 +17,6 @@ static struct {
     char *metrics_token, *warmup_token; /* owned, NUL-terminated */
     char *warning;                      /* owned log line, or NULL */
 } rt;
-
-#ifdef __wasm__
-#include "alloc.h"
-void *cw_malloc(size_t n) { return cw_heap_alloc(n ? n : 1); }
-void *cw_realloc(void *p, size_t n) { return cw_heap_realloc(p, n ? n : 1); }
-void cw_free(void *p) { cw_heap_free(p); }
-#else
-void *cw_malloc(size_t n) { return malloc(n ? n : 1); }
-void *cw_realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
-void cw_free(void *p) { free(p); }
-#endif
 
 static uint64_t load64(const unsigned char *p) {
     uint64_t v = 0;

@@ -1,4 +1,4 @@
-/* runtime.h - the allocator and the per-instance global state.
+/* runtime.h - the per-instance global state: seeding, the environment.
  *
  * Global state: every mutable global in the module, and who sets it.
  *   - runtime.c rt.ready:  set once by cw_runtime_init (once-guard).
@@ -9,13 +9,12 @@
  *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure;
  *              refusal: the last contract check's message.
  *   - metrics.c m:         startup phases and request counters.
- *   - alloc.c heap:        free lists and bump region (wasm32 only).
+ *   - alloc.c heap:        free lists and bump region (wasm32 only);
+ *              acct:       live bytes and the per-call ceiling.
  *   - jansson_glue.c hashtable_seed: Jansson's hash seed (below).
  * Jansson's own hashtable seed is set from the same bytes at init, so its
  * hash-flooding protection never falls back to time or pid.
- *
- * One allocator: cw_malloc/cw_free are what C code uses, what Jansson is
- * given, and what JS reaches through the exported allocator. */
+ * The allocator is alloc.h's. */
 #ifndef CW_RUNTIME_H
 #define CW_RUNTIME_H
 
@@ -54,11 +53,5 @@ const char *cw_runtime_warmup_token(void);
 
 /* Bytes of linear memory (wasm32), or 0 on the host. */
 uint64_t cw_runtime_memory_bytes(void);
-
-/* malloc/realloc/free under one name. cw_malloc(0) returns a unique pointer.
- * Return NULL on failure; cw_free(NULL) is a no-op. */
-void *cw_malloc(size_t n);
-void *cw_realloc(void *p, size_t n);
-void cw_free(void *p);
 
 #endif

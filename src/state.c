@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "json.h"
 #include "merge.h"

@@ -12,7 +12,7 @@
 //   module could not make) discards the instance; the next call instantiates
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
-import { cstring as readCString, readResult } from "./layout.js";
+import { LIMIT, cstring as readCString, readResult } from "./layout.js";
 
 const utf8 = new TextEncoder();
 
@@ -65,10 +65,11 @@ export function warm(env) {
   instance(env);
 }
 
-// The body limit C chose for this environment (see cw_body_limit).
-export function bodyLimit(env) {
+// The limits C chose for this environment (see cw_limit): the host
+// applies them before it copies anything into the module.
+export function limits(env) {
   const x = instance(env);
-  return call(x, () => x.cw_body_limit());
+  return call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline) }));
 }
 
 // The NUL-terminated UTF-8 string at ptr in instance x's memory (also used
@@ -77,9 +78,18 @@ export function cstring(x, ptr) {
   return readCString(x.memory, ptr);
 }
 
+// Thrown when a suspended request's instance was replaced meanwhile (another
+// request trapped it): nothing failed in this request, and the caller may
+// run it again on the new instance.
+export class Replaced extends Error {
+  constructor() {
+    super("the wasm instance was replaced while this request waited");
+  }
+}
+
 // Runs fn(x) against the live instance; any failure discards it.
 function call(x, fn) {
-  if (x !== live) throw new Error("wasm instance was reset during this request");
+  if (x !== live) throw new Replaced();
   try {
     return fn(x);
   } catch (e) {
@@ -127,15 +137,17 @@ function started(x, r) {
   };
 }
 
-// Edge stage: see started(). flags: 1 for the cron trigger.
-export function edge(env, bytes, now, flags = 0) {
+// Edge stage: see started(). rid: "" or the request id of an earlier run of
+// the same request; flags: FLAG.scheduled for the cron trigger.
+export function edge(env, bytes, rid, now, flags = 0) {
   const x = instance(env);
+  const ridBytes = utf8.encode(rid);
   return call(x, () => {
-    const p = put(x, bytes);
+    const ps = [put(x, bytes), put(x, ridBytes)];
     try {
-      return started(x, x.cw_handle(p, bytes.length, now, flags));
+      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, flags));
     } finally {
-      x.cw_dealloc(p);
+      ps.forEach((p) => x.cw_dealloc(p));
     }
   });
 }
@@ -143,14 +155,14 @@ export function edge(env, bytes, now, flags = 0) {
 // Owner stage, inside the Durable Object: runs the request against the
 // stored blob ("" when never written); see started(). A final result's
 // non-null commit must be persisted before answering.
-export function owner(env, bytes, blob, requestId, now) {
+export function owner(env, bytes, blob, requestId, now, flags = 0) {
   const x = instance(env);
   const blobBytes = utf8.encode(blob);
   const ridBytes = utf8.encode(requestId);
   return call(x, () => {
     const ps = [put(x, bytes), put(x, blobBytes), put(x, ridBytes)];
     try {
-      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now));
+      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now, flags));
     } finally {
       ps.forEach((p) => x.cw_dealloc(p));
     }

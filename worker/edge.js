@@ -2,16 +2,21 @@
 // and hand the answer back to the same C request context, which then
 // finishes the middleware (request id, CORS, Server-Timing, log, metrics,
 // errors) or asks for something else:
-//   forward: run the owner stage in the Durable Object that owns the id;
+//   forward: run the owner stage in the Durable Object that owns the id,
+//            waiting at most C's deadline;
 //   touch:   wake each listed Durable Object (warmup) and report timings;
 //   plugins: a plugin registry operation (list, load all, unload one);
 //   call:    run a plugin's entry point.
-import { edge } from "./bridge.js";
-import { fromRpc, internalError } from "./envelope.js";
+// If another request traps the shared instance while this one waits, the
+// request runs again on the new instance with the same request id, and
+// every answer the host already has (the owner's above all: it may have
+// committed) is handed over again instead of being asked for again.
+import { edge, limits, Replaced } from "./bridge.js";
+import { internalError, touchRequest } from "./envelope.js";
+import { ACTION, OWNER } from "./layout.js";
 import { callPlugin, registryOp } from "./plugins.js";
 
 const EMPTY = new Uint8Array(0);
-const [FORWARD, TOUCH, PLUGINS, CALL] = [1, 2, 3, 4];
 const utf8 = new TextEncoder();
 
 function stub(env, id) {
@@ -19,11 +24,17 @@ function stub(env, id) {
 }
 
 async function forward(env, bytes, result) {
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ status: OWNER.timeout, head: "", body: EMPTY }), limits(env).deadline);
+  });
   try {
-    return await stub(env, result.forward).handle(bytes, result.requestId);
+    return await Promise.race([stub(env, result.forward).handle(bytes, result.requestId), deadline]);
   } catch (e) {
     console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
-    return { status: 0, head: "", body: EMPTY };
+    return { status: OWNER.failed, head: "", body: EMPTY };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -33,7 +44,7 @@ async function touch(env, result) {
     ids.map(async (id) => {
       const t = performance.now();
       try {
-        const answer = await stub(env, id).handle(fromRpc("GET", id), result.requestId);
+        const answer = await stub(env, id).handle(touchRequest(id), result.requestId);
         return { id, ok: answer.status === 200, ms: performance.now() - t };
       } catch {
         return { id, ok: false, ms: performance.now() - t };
@@ -43,30 +54,48 @@ async function touch(env, result) {
   return { status: 200, head: "", body: utf8.encode(JSON.stringify(report)) };
 }
 
+function perform(env, bytes, result) {
+  switch (result.action) {
+    case ACTION.forward:
+      return forward(env, bytes, result);
+    case ACTION.touch:
+      return touch(env, result);
+    case ACTION.plugins:
+      return registryOp(env, result.forward);
+    case ACTION.call:
+      return callPlugin(env, result.forward, result.input);
+    default:
+      throw new Error(`unknown action ${result.action}`);
+  }
+}
+
 export async function handle(env, bytes, flags = 0) {
-  let call;
-  try {
-    call = edge(env, bytes, performance.now(), flags);
-  } catch (e) {
-    return internalError("", e);
-  }
-  try {
-    let result = call.result;
-    while (result.action) {
-      const answer =
-        result.action === FORWARD ? await forward(env, bytes, result)
-        : result.action === TOUCH ? await touch(env, result)
-        : result.action === PLUGINS ? registryOp(env, result.forward)
-        : result.action === CALL ? callPlugin(env, result.forward, result.input)
-        : null;
-      if (!answer) throw new Error(`unknown action ${result.action}`);
-      result = call.resume(answer.status, answer.head ?? "", answer.body, performance.now());
+  const answers = []; // { action, ask, answer } for each suspension so far
+  let rid = "";
+  for (let run = 0; run < 3; run++) {
+    let call;
+    try {
+      call = edge(env, bytes, rid, performance.now(), flags);
+    } catch (e) {
+      return internalError(rid, e);
     }
-    if (result.log) console.log(result.log);
-    return result;
-  } catch (e) {
-    return internalError(call.result.requestId, e);
-  } finally {
-    call.free();
+    rid = call.result.requestId;
+    try {
+      let result = call.result;
+      for (let i = 0; result.action; i++) {
+        const known = answers[i];
+        const same = known && known.action === result.action && known.ask === result.forward;
+        const answer = same ? known.answer : await perform(env, bytes, result);
+        if (!same) answers[i] = { action: result.action, ask: result.forward, answer };
+        result = call.resume(answer.status, answer.head ?? "", answer.body, performance.now());
+      }
+      if (result.log) console.log(result.log);
+      return result;
+    } catch (e) {
+      if (!(e instanceof Replaced)) return internalError(rid, e);
+    } finally {
+      call.free();
+    }
   }
+  return internalError(rid, new Error("the wasm instance was replaced on every run"));
 }

@@ -41,6 +41,14 @@ async function readAtMost(stream, max) {
   return out;
 }
 
+// The body as C gets it: all of it when it fits the limit, else none, with
+// its size (or limit + 1 when unknown) in content-length, from which C
+// answers 413. An oversized body is never copied into the module.
+function bounded(headers, bytes, size, limit) {
+  if (size <= limit) return { headers, body: bytes };
+  return { headers: [...headers.filter(([k]) => k.toLowerCase() !== "content-length"), ["content-length", String(size)]], body: new Uint8Array(0) };
+}
+
 // The request target as the platform hands it over: the URL without its
 // scheme and authority. No URL parsing, which throws on what clients may
 // send (OPTIONS * arrives as "http://host:port*"); C judges the target.
@@ -51,22 +59,54 @@ export function target(url) {
   return hash < 0 ? rest : rest.slice(0, hash);
 }
 
-// A fetch Request as an envelope. All headers are passed; C picks. The body
-// is read up to C's limit plus one byte, so an oversized body is refused by C
-// (413) without being buffered whole.
+// A fetch Request as an envelope. All headers are passed; C picks. A body
+// whose Content-Length fits the limit is read whole; one without (chunked)
+// is read up to the limit plus one byte; a larger one is not read at all.
 export async function fromRequest(request, limit) {
-  const body = await readAtMost(request.body, limit + 1);
-  return encode(request.method, target(request.url), request.headers, body);
+  const headers = [...request.headers];
+  const declared = request.headers.get("content-length");
+  let bytes = new Uint8Array(0);
+  let size = 0;
+  if (declared !== null && /^\d+$/.test(declared)) {
+    size = Number(declared);
+    if (size <= limit && request.body) bytes = new Uint8Array(await request.arrayBuffer());
+  } else if (request.body) {
+    bytes = await readAtMost(request.body, limit + 1);
+    size = bytes.length;
+  }
+  const b = bounded(headers, bytes, size, limit);
+  return encode(request.method, target(request.url), b.headers, b.body);
+}
+
+// At most max + 1 characters of a string: C sees that it is over its limit
+// and refuses it, and nothing larger is ever encoded or copied.
+const clip = (v, max) => (v.length > max ? v.slice(0, max + 1) : v);
+
+// A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
+// or ArrayBuffer) are passed as they are and parsed by C like an HTTP body,
+// so numbers keep every digit; anything else is serialized with
+// JSON.stringify. A value that cannot be serialized becomes an empty body,
+// which C refuses.
+function patchBytes(patch) {
+  if (patch instanceof ArrayBuffer) return new Uint8Array(patch);
+  if (ArrayBuffer.isView(patch)) return new Uint8Array(patch.buffer, patch.byteOffset, patch.byteLength);
+  let json;
+  try {
+    json = JSON.stringify(patch);
+  } catch {
+    json = undefined;
+  }
+  return utf8.encode(json ?? "");
 }
 
 // An RPC call as the envelope of the equivalent HTTP request, so RPC and
 // HTTP share one code path and one set of answers. Arguments that cannot be
 // expressed (a non-string id, an unserializable patch) become input that C
-// refuses with the matching error code.
-export function fromRpc(method, id, patch, options) {
+// refuses with the matching error code. limits: see bridge.js limits().
+export function fromRpc(method, id, patch, options, limits) {
   let target = "/state/";
   try {
-    if (typeof id === "string") target += encodeURIComponent(id);
+    if (typeof id === "string") target += encodeURIComponent(clip(id, limits.field));
   } catch {
     target += "%"; // not encodable (a lone surrogate): C refuses it as invalid_id
   }
@@ -77,17 +117,18 @@ export function fromRpc(method, id, patch, options) {
     const ifMatch = options?.ifMatch;
     if (ifMatch !== undefined && ifMatch !== null) {
       const tag = typeof ifMatch === "number" ? `"${ifMatch}"` : String(ifMatch);
-      headers.push(["if-match", tag.replace(/[\r\n]/g, " ")]);
+      headers.push(["if-match", clip(tag, limits.field).replace(/[\r\n]/g, " ")]);
     }
-    let json;
-    try {
-      json = JSON.stringify(patch);
-    } catch {
-      json = undefined;
-    }
-    body = utf8.encode(json ?? "");
+    body = patchBytes(patch);
   }
-  return encode(method, target, headers, body);
+  const b = bounded(headers, body, body.length, limits.body);
+  return encode(method, target, b.headers, b.body);
+}
+
+// The request a warmup touch sends to the Durable Object of id (one of the
+// ids C listed): a GET of its state.
+export function touchRequest(id) {
+  return encode("GET", `/state/${encodeURIComponent(id)}`, [], new Uint8Array(0));
 }
 
 // The request the cron trigger runs: the same warmup as POST /internal/warmup.

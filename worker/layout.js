@@ -37,6 +37,16 @@ export function readResult(memory, r) {
   };
 }
 
+// The numbers of the boundary (src/pipeline.h, src/exports.c).
+// What a suspended result asks the host for (cw_result.action).
+export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5 };
+// The status a forward is resumed with when the owner gave no answer.
+export const OWNER = { failed: 0, timeout: 2 };
+// cw_handle / cw_owner flags.
+export const FLAG = { scheduled: 1, waited: 2 };
+// The kinds of cw_limit(kind).
+export const LIMIT = { body: 0, field: 1, deadline: 2 };
+
 // cwp_out, a plugin entry point's answer: status, then the body slice.
 export const PLUGIN_OUT = { status: 0, body: 4 };
 

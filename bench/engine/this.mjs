@@ -41,11 +41,11 @@ function read(r) {
 function patch(n) {
   const req = utf8.encode(`PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{"a":${n}}`);
   const q = put(req);
-  const r = x.cw_handle(q, req.length, 0, 0);
+  const r = x.cw_handle(q, req.length, 0, 0, 0, 0);
   const e = read(r);
   const rid = utf8.encode(e.rid);
   const ip = put(rid);
-  const o = x.cw_owner(q, req.length, 0, 0, ip, rid.length, 0);
+  const o = x.cw_owner(q, req.length, 0, 0, ip, rid.length, 0, 0);
   const ans = read(o);
   const head = utf8.encode(ans.head);
   const hp = put(head);

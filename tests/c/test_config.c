@@ -52,8 +52,13 @@ static void rows_are_sane(void) {
         for (const char *const *o = c->cors_origins; *o; o++)
             CHECK(strcmp(*o, "*") != 0); /* never a wildcard */
         CHECK(c->warm_ids[0] != NULL);
+        CHECK(c->call_memory >= 8 * c->body_limit);
+        CHECK(c->deadline_ms >= 100);
+        CHECK(c->plugin_input_limit > c->state_limit);
     }
-    CHECK(cw_config_row(3) == NULL);
+    /* The three real rows, and the test build's "test" row last. */
+    CHECK_STR(cw_config_row(3)->name, "test");
+    CHECK(cw_config_row(4) == NULL);
 }
 
 static void origins_match_exactly(void) {

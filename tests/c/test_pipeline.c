@@ -3,6 +3,7 @@
  * the log line, the request id and the error body. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -165,6 +166,48 @@ static void allow_header_on_405(void) {
     cw_pipeline_free(ctx);
 }
 
+/* The number of header lines named name in ctx's head. */
+static int count_header(const cw_ctx *ctx, const char *name) {
+    char *h = strndup(ctx->res.head, ctx->res.head_len), *at = h;
+    int n = 0;
+    size_t len = strlen(name);
+    for (; at && *at; at = strstr(at, "\r\n") ? strstr(at, "\r\n") + 2 : NULL)
+        if (strncasecmp(at, name, len) == 0 && at[len] == ':')
+            n++;
+    free(h);
+    return n;
+}
+
+static void late_errors_keep_no_success_headers(void) {
+    cw_ctx *ctx = run(CW_STAGE_EDGE, "POST /__test/trap/late\r\n\r\n", NULL, NULL);
+    json_t *hold;
+    CHECK_INT(ctx->res.status, 500);
+    CHECK_STR(error_code(ctx, &hold), "internal");
+    CHECK_INT(count_header(ctx, "etag"), 0);
+    CHECK_INT(count_header(ctx, "content-type"), 1);
+    CHECK_INT(count_header(ctx, "x-request-id"), 1);
+    json_decref(hold);
+    cw_pipeline_free(ctx);
+}
+
+/* An oversized body is never handed over: the host sends its size in
+ * content-length and no bytes, and C answers 413 from that. */
+static void declared_size_over_the_limit_is_413(void) {
+    static const char *const reqs[] = {
+        "PATCH /state/x\r\ncontent-type: application/json\r\ncontent-length: 1048577\r\n\r\n",
+        "PATCH /state/x\r\ncontent-length: 99999999999999999999999\r\n\r\n",
+        "GET /health\r\ncontent-length: 1048577\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        cw_ctx *ctx = run(CW_STAGE_EDGE, reqs[i], NULL, NULL);
+        json_t *hold;
+        CHECK_INT(ctx->res.status, 413);
+        CHECK_STR(error_code(ctx, &hold), "payload_too_large");
+        json_decref(hold);
+        cw_pipeline_free(ctx);
+    }
+}
+
 static void body_limit_is_413(void) {
     size_t n = (1u << 20) + 64;
     char *req = malloc(n + 1);
@@ -255,5 +298,7 @@ const cw_test cw_tests[] = {
     {"request_ids_are_unique", request_ids_are_unique},
     {"allow_header_on_405", allow_header_on_405},
     {"body_limit_is_413", body_limit_is_413},
+    {"late_errors_keep_no_success_headers", late_errors_keep_no_success_headers},
+    {"declared_size_over_the_limit_is_413", declared_size_over_the_limit_is_413},
     {NULL, NULL},
 };

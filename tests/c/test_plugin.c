@@ -261,6 +261,25 @@ static void request_plugin_over_state(void) {
     cw_pipeline_free(owner);
 }
 
+/* The host copies a plugin's input into the plugin's memory: C refuses an
+ * input over the environment's plugin_input_limit before it is handed on. */
+static void plugin_input_is_bounded(void) {
+    size_t n = cw_runtime_config()->plugin_input_limit + 1;
+    char *view = malloc(n);
+    cw_ctx *ctx = run(CW_STAGE_EDGE, "GET /plugins/select/state/abc\r\n\r\n", NULL);
+    json_t *b;
+    memset(view, ' ', n);
+    CHECK_INT(cw_pipeline_resume(ctx, 200, "", 0, view, n, 2), 0);
+    CHECK_INT(ctx->res.action, CW_ACTION_NONE);
+    CHECK_INT(ctx->res.input_len, 0);
+    CHECK_INT(ctx->res.status, 413);
+    b = body_json(ctx);
+    CHECK_STR(code_of(b), "payload_too_large");
+    json_decref(b);
+    cw_pipeline_free(ctx);
+    free(view);
+}
+
 static void request_plugin_errors(void) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, "GET /plugins/select/x?y=1\r\n\r\n", NULL);
     json_t *b;
@@ -343,6 +362,7 @@ const cw_test cw_tests[] = {
     {"sync_hooks_chain_and_namespaces", sync_hooks_chain_and_namespaces},
     {"request_plugin_over_state", request_plugin_over_state},
     {"request_plugin_errors", request_plugin_errors},
+    {"plugin_input_is_bounded", plugin_input_is_bounded},
     {"registry_routes", registry_routes},
     {NULL, NULL},
 };

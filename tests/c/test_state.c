@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "harness.h"
 #include "runtime.h"
 #include "state.h"
@@ -119,7 +120,7 @@ static void exotic_but_valid_json(void) {
     {
         char *out = json_dumps(p, JSON_COMPACT);
         CHECK_STR(out, "{\"a\":\"x\\u0000y\"}");
-        free(out);
+        cw_free(out);
     }
     /* ...and through a stored blob, so the id stays readable afterwards. */
     {

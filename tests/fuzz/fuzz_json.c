@@ -3,6 +3,7 @@
  * refused as invalid_json; a text it accepts is accepted, unless one of the
  * documented extra limits (src/json.h) refuses it; and an accepted text
  * dumps and parses back to an equal value. */
+#include "alloc.h"
 #include "fuzz_common.h"
 #include "json.h"
 #include "rfc8259.h"
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         back = cw_json_parse((cw_slice){text, strlen(text)}, 64, 65536, "body", &err);
         REQUIRE(back != NULL && json_equal(v, back));
         json_decref(back);
-        free(text);
+        cw_free(text);
     }
     json_decref(v);
     return 0;

@@ -3,8 +3,9 @@
  * object). The answer must be 200 {"valid":true}, 422 with 1-64 reasons
  * {"path": a JSON Pointer, "message"}, or 500 invalid_schema; and the
  * always-true schema must accept everything. */
-#include "../../plugins/sdk/cwp.c"
 #include "../../plugins/schema/schema.c"
+#include "../../plugins/sdk/cwp.c"
+#include "alloc.h"
 #include "fuzz_common.h"
 
 static cwp_out *validate_with(json_t *schema, json_t *doc) {
@@ -22,7 +23,7 @@ static cwp_out *validate_with(json_t *schema, json_t *doc) {
     p = cwp_alloc(strlen(text));
     memcpy(p, text, strlen(text));
     o = cwp_sync(p, strlen(text));
-    free(text);
+    cw_free(text);
     json_decref(in);
     return o;
 }
@@ -53,8 +54,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             }
         } else {
             REQUIRE(o->status == 500);
-            REQUIRE(strcmp(json_string_value(json_object_get(json_object_get(out, "error"), "code")),
-                           "invalid_schema") == 0);
+            REQUIRE(
+                strcmp(json_string_value(json_object_get(json_object_get(out, "error"), "code")),
+                       "invalid_schema") == 0);
         }
         json_decref(out);
         o = validate_with(json_true(), doc);

@@ -32,8 +32,9 @@ static int projection_of(json_t *out, json_t *doc) {
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
-    static const char fixed[] = "{\"a\":{\"b\":[1,{\"c\":2}],\"d.e\":\"x\"},\"l\":[{\"k\":1},{\"k\":2,\"j\":3},7],"
-                                "\"\":{\"\":0},\"u\\u00e9\":true}";
+    static const char fixed[] =
+        "{\"a\":{\"b\":[1,{\"c\":2}],\"d.e\":\"x\"},\"l\":[{\"k\":1},{\"k\":2,\"j\":3},7],"
+        "\"\":{\"\":0},\"u\\u00e9\":true}";
     const unsigned char *nul = memchr(data, 0, size);
     size_t qn = nul ? (size_t)(nul - data) : size;
     json_t *doc = nul ? json_loadb((const char *)nul + 1, size - qn - 1, 0, NULL) : NULL;

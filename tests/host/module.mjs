@@ -35,7 +35,7 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   function request(envelope) {
     const req = utf8.encode(envelope);
     const rp = put(req);
-    const r = x.cw_handle(rp, req.length, 0, 0);
+    const r = x.cw_handle(rp, req.length, 0, 0, 0, 0);
     try {
       let res = read(r);
       if (res.action === 1) {
@@ -43,7 +43,7 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
         const rid = utf8.encode(res.rid);
         const bp = put(blob);
         const ip = put(rid);
-        const o = x.cw_owner(rp, req.length, bp, blob.length, ip, rid.length, 0);
+        const o = x.cw_owner(rp, req.length, bp, blob.length, ip, rid.length, 0, 0);
         const out = read(o);
         if (out.commit) store.set(res.forward, out.commit);
         const head = utf8.encode(out.head);

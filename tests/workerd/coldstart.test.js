@@ -98,7 +98,7 @@ describe("warmup", () => {
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.trigger).toBe("http");
-    expect(body.warmed.config.env).toBe("local");
+    expect(body.warmed.config.env).toBe("test");
     expect(typeof body.warmed.module.instantiate_ms).toBe("number");
     expect(body.warmed.durable_objects).toEqual([{ id: "warmup", ok: true, ms: expect.any(Number) }]);
     expect(typeof body.total_ms).toBe("number");

@@ -5,6 +5,13 @@ import { describe, expect, it } from "vitest";
 import { freshId, get } from "./helpers.js";
 
 const api = exports.default;
+const M = { authorization: "Bearer test-metrics-token" };
+const utf8 = new TextEncoder();
+
+async function wasmMemory() {
+  const text = await (await get("/metrics", M)).text();
+  return Number(text.match(/^cw_wasm_memory_bytes (\d+)$/m)[1]);
+}
 
 describe("rpc", () => {
   it("syncState applies a patch and getState reads it", async () => {
@@ -44,5 +51,59 @@ describe("rpc", () => {
     const id = freshId("rpc");
     expect((await api.syncState(id, { a: 1 }, { ifMatch: '"0"' })).version).toBe(1);
     expect((await api.syncState(id, { a: 2 }, { ifMatch: "*" })).version).toBe(2);
+  });
+
+  // Workers RPC refuses an argument over 32 MiB before our code runs; just
+  // under that, the patch is 413 in every form without being copied into
+  // the module (its memory never shrinks, so a copy would stay).
+  it("a 40 MiB patch is refused by RPC itself; 31 MiB is 413 and the module's memory does not grow", async () => {
+    const id = freshId("rpc");
+    await api.syncState(id, { a: 1 });
+    await expect(api.syncState(id, { a: "x".repeat(40 << 20) })).rejects.toThrow(/limited to 32MiB/);
+    const before = await wasmMemory();
+    const huge = "x".repeat(31 << 20);
+    const bytes = new Uint8Array(31 << 20).fill(0x20);
+    for (const patch of [{ a: huge }, bytes, bytes.buffer, new DataView(bytes.buffer)]) {
+      const r = await api.syncState(id, patch);
+      expect(r.status).toBe(413);
+      expect(r.error.code).toBe("payload_too_large");
+    }
+    // Strings that become header values and the id are bounded too.
+    const longTag = await api.syncState(id, { a: 2 }, { ifMatch: `"${"9".repeat(31 << 20)}"` });
+    expect(longTag.status).toBe(431);
+    expect(longTag.error.code).toBe("header_too_large");
+    expect((await api.getState("y".repeat(31 << 20))).error.code).toBe("invalid_id");
+    expect(await wasmMemory()).toBe(before);
+    expect((await api.getState(id)).version).toBe(1);
+  });
+
+  it("takes the patch as raw JSON bytes, parsed by C: large integers stay exact", async () => {
+    const id = freshId("rpc");
+    const text = '{"big":9007199254740993,"neg":-9223372036854775807,"n":{"x":0.1}}';
+    const r = await api.syncState(id, utf8.encode(text));
+    expect(r.ok).toBe(true);
+    expect(r.version).toBe(1);
+    // HTTP shows the stored digits exactly.
+    const body = await (await get(`/state/${id}`)).text();
+    expect(body).toBe(`{"id":"${id}","version":1,"state":${text}}`);
+    // An ArrayBuffer, and a view into a larger buffer, work the same way.
+    const padded = utf8.encode(` {"b":2} `);
+    expect((await api.syncState(id, padded.buffer)).version).toBe(2);
+    expect((await api.syncState(id, new Uint8Array(utf8.encode('xx{"c":3}yy').buffer, 2, 7))).version).toBe(3);
+    // Bad bytes get the same answers as over HTTP.
+    expect((await api.syncState(id, utf8.encode("{"))).error.code).toBe("invalid_json");
+    expect((await api.syncState(id, utf8.encode('{"a":0\u0000}'.replace("\\u0000", "\0")))).error.code).toBe("invalid_json");
+    expect((await api.syncState(id, new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]))).error.code).toBe("invalid_json");
+    expect((await api.syncState(id, utf8.encode("[1]"))).error.code).toBe("invalid_patch");
+    expect((await api.getState(id)).version).toBe(3);
+  });
+
+  it("passes If-Match strings through as header values, quoted lists included", async () => {
+    const id = freshId("rpc");
+    await api.syncState(id, { a: 1 });
+    expect((await api.syncState(id, { a: 2 }, { ifMatch: '"1"' })).version).toBe(2);
+    expect((await api.syncState(id, { a: 3 }, { ifMatch: '"7", "2"' })).version).toBe(3);
+    expect((await api.syncState(id, { a: 4 }, { ifMatch: 3 })).version).toBe(4);
+    expect((await api.syncState(id, { a: 5 }, { ifMatch: '"3"' })).status).toBe(412);
   });
 });

@@ -53,4 +53,51 @@ describe("traps", () => {
     const again = await patch(id, { b: 2 });
     expect((await again.json()).version).toBe(2);
   });
+
+  // Request A waits for its Durable Object (held 200 ms by the test build's
+  // x-cw-test-delay) while request B traps the instance both share. A's
+  // owner commits on the new instance; A must answer with that result, its
+  // ETag and its own request id, and the write must be there once.
+  for (const kind of ["unreachable", "owner:{other}"]) {
+    it(`a committed write keeps its answer though another request trapped the instance (${kind.split(":")[0]})`, async () => {
+      const id = freshId("commit");
+      const rid = `keep-this-request-id-${id}`.slice(0, 64);
+      const slow = patch(id, { a: 1 }, { "x-cw-test-delay": "200", "x-request-id": rid });
+      await new Promise((r) => setTimeout(r, 50));
+      const before = await instances();
+      const b = await trap(kind.replace("{other}", freshId("other")));
+      expect(b.status).toBe(500);
+      const res = await slow;
+      expect(res.status).toBe(200);
+      expect(res.headers.get("etag")).toBe('"1"');
+      expect(res.headers.get("x-request-id")).toBe(rid);
+      expect(await res.json()).toEqual({ id, version: 1, state: { a: 1 } });
+      expect(await instances()).toBe(before + 1);
+      const again = await patch(id, { b: 2 });
+      expect((await again.json()).version).toBe(2);
+    });
+  }
+});
+
+describe("deadline", () => {
+  it("an owner slower than the deadline is 504 state_timeout with Retry-After; the write may still commit", async () => {
+    const id = freshId("slow");
+    const rid = `deadline-request-id-${id}`.slice(0, 64);
+    const res = await patch(id, { a: 1 }, { "x-cw-test-delay": "700", "x-request-id": rid });
+    expect(res.status).toBe(504);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.headers.get("x-request-id")).toBe(rid);
+    const body = await res.json();
+    expect(body.error.code).toBe("state_timeout");
+    expect(body.error.request_id).toBe(rid);
+    // The owner went on and committed after the edge stopped waiting.
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await (await get(`/state/${id}`)).json()).version).toBe(1);
+  });
+
+  it("an owner inside the deadline answers normally", async () => {
+    const id = freshId("slow");
+    const res = await patch(id, { a: 1 }, { "x-cw-test-delay": "100" });
+    expect(res.status).toBe(200);
+  });
 });

@@ -45,7 +45,9 @@ export default defineConfig({
       // SYNC_HOOKS as an object (wrangler.toml has it as a JSON string): the
       // test namespaces of tests/workerd/plugins.test.js.
       miniflare: {
-        bindings: { METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks },
+        // WORKER_ENV=test: the test build's row (src/config.c), local with
+        // limits small enough to reach (a 400 ms deadline).
+        bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks },
       },
     }),
   ],
