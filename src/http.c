@@ -36,11 +36,12 @@ static int is_tchar(unsigned char c) {
 }
 
 int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
-    const char *p = ct.p, *end = ct.p + ct.n;
+    const char *p = ct.p, *end;
     charset->p = NULL;
     charset->n = 0;
     if (!p)
         return -1;
+    end = p + ct.n;
     while (p < end && *p != ';')
         p++;
     *type = cw_slice_trim((cw_slice){ct.p, (size_t)(p - ct.p)});
