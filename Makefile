@@ -63,7 +63,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-structure test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
 
 all: build
 
@@ -265,6 +265,7 @@ test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
 	@$(MAKE) --no-print-directory $(WASM) $(TEST_BUILD) $(C_TESTS) $(FUZZERS)
 	@status=0; \
+	$(MAKE) --no-print-directory test-structure || status=1; \
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
@@ -291,6 +292,10 @@ test-budget: $(WASM) $(TEST_BUILD)
 
 test-memory: $(WASM)
 	@node tests/memory.mjs $(BUILD)/test-results
+
+# The module layers (tests/layers.txt) and the one reader of the boundary.
+test-structure:
+	@node tests/structure.mjs $(BUILD)/test-results
 
 # The deployable bundles as wrangler resolves them, run in workerd.
 test-deploy: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)

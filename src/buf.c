@@ -33,6 +33,28 @@ int cw_buf_append(cw_buf *b, const char *s, size_t n) {
     return 0;
 }
 
+int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    cw_buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cw_buf_append(b, s + run, i - run);
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            cw_buf_append(b, esc, 2);
+        } else {
+            cw_buf_append(b, esc, 6);
+        }
+        run = i + 1;
+    }
+    cw_buf_append(b, s + run, n - run);
+    return cw_buf_append(b, "\"", 1);
+}
+
 int cw_buf_sink(const char *s, size_t n, void *data) { return cw_buf_append((cw_buf *)data, s, n); }
 
 int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }

@@ -27,6 +27,12 @@ int cw_buf_puts(cw_buf *b, const char *s);
 /* Appends the decimal form of v. Returns 0 or -1 as cw_buf_append. */
 int cw_buf_putu(cw_buf *b, unsigned long long v);
 
+/* Appends s[0..n) (borrowed, UTF-8) as a quoted JSON string: '"' and '\\'
+ * escaped, control bytes as \u00XX, everything else as it is. For building
+ * fixed-shape JSON without an object model. Returns 0 or -1 as
+ * cw_buf_append. */
+int cw_buf_putjs(cw_buf *b, const char *s, size_t n);
+
 /* A json_dump_callback_t: appends s[0..n) to the cw_buf given as data.
  * Returns 0, or -1 when that buffer is broken. */
 int cw_buf_sink(const char *s, size_t n, void *data);

@@ -5,8 +5,11 @@
  * cw_dealloc. Every pointer returned to JS names the export that frees it. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc.h"
+#include "buf.h"
+#include "handlers.h"
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -31,16 +34,46 @@ CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 /* Frees what cw_alloc returned. NULL is a no-op. */
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 
-/* Selects the environment from WORKER_ENV, keeps the operator tokens and
- * reads SYNC_HOOKS (all borrowed; empty when unset). Once per instance.
- * Returns NUL-terminated log lines for the host to print once, or NULL; C
- * owns them. */
+/* Appends one JSON log line {"level":"warn","msg":msg,key:value} to out;
+ * value is shown as printable ASCII, at most 64 bytes. */
+static void warn(cw_buf *out, const char *msg, const char *key, const char *value, size_t n) {
+    char shown[64];
+    size_t k;
+    for (k = 0; k < n && k < sizeof shown; k++)
+        shown[k] = (value[k] >= 0x20 && value[k] < 0x7f) ? value[k] : '?';
+    if (out->len)
+        cw_buf_append(out, "\n", 1);
+    cw_buf_puts(out, "{\"level\":\"warn\",\"msg\":");
+    cw_buf_putjs(out, msg, strlen(msg));
+    cw_buf_append(out, ",", 1);
+    cw_buf_putjs(out, key, strlen(key));
+    cw_buf_append(out, ":", 1);
+    cw_buf_putjs(out, shown, k);
+    cw_buf_append(out, "}", 1);
+}
+
+/* Configures the instance once: the environment row from WORKER_ENV and
+ * the operator tokens (runtime.h), then the sync hooks from SYNC_HOOKS
+ * (plugin.h); all arguments borrowed, empty when unset. Later calls change
+ * nothing and return NULL. Returns NUL-terminated log lines for the host to
+ * print (an unknown environment, a refused SYNC_HOOKS), or NULL; the host
+ * frees them with cw_dealloc. */
 CW_EXPORT(cw_configure)
-const char *cw_configure(const char *env, size_t env_len, const char *metrics_token,
-                         size_t metrics_len, const char *warmup_token, size_t warmup_len,
-                         const char *hooks, size_t hooks_len) {
-    return cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token, warmup_len,
-                                hooks, hooks_len);
+char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
+                   const char *warmup_token, size_t warmup_len, const char *hooks,
+                   size_t hooks_len) {
+    cw_buf out = CW_BUF_INIT;
+    const char *why;
+    int rc =
+        cw_runtime_configure(env, env_len, metrics_token, metrics_len, warmup_token, warmup_len);
+    if (rc < 0)
+        return NULL;
+    if (rc == 1)
+        warn(&out, "unknown WORKER_ENV; using production", "worker_env", env, env_len);
+    if ((why = cw_plugin_configure(hooks, hooks_len)))
+        warn(&out, "SYNC_HOOKS refused; every PATCH answers 503 until it is fixed", "cause", why,
+             strlen(why));
+    return cw_buf_take(&out, NULL);
 }
 
 /* Checks a plugin's contract before its first use (see plugin.h): the
@@ -91,7 +124,9 @@ CW_EXPORT(cw_handle)
 cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
                      int flags) {
     cw_ctx *ctx;
-    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_EDGE)))
+    size_t nroutes;
+    const cw_route *routes = cw_handlers_routes(&nroutes);
+    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_EDGE, routes, nroutes)))
         return NULL;
     cw_pipeline_run(ctx, req, n, NULL, 0, rid, rid_len, now_ms, flags & CW_FLAG_SCHEDULED);
     return &ctx->res;
@@ -108,7 +143,9 @@ CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len, const char *rid,
                     size_t rid_len, double now_ms, int flags) {
     cw_ctx *ctx;
-    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_OWNER)))
+    size_t nroutes;
+    const cw_route *routes = cw_handlers_routes(&nroutes);
+    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_OWNER, routes, nroutes)))
         return NULL;
     cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms, flags & CW_FLAG_WAITED);
     return &ctx->res;

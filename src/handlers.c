@@ -11,6 +11,8 @@
 #include "buildinfo.h"
 #include "cond.h"
 #include "fmt.h"
+#include "handlers.h"
+#include "hooks.h"
 #include "json.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -119,7 +121,7 @@ static int answer_view(cw_ctx *ctx) {
 }
 
 static int h_state_get(cw_ctx *ctx) {
-    if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_EDGE)
         return conditions(ctx, -1) < 0 ? -1 : cw_forward(ctx);
@@ -135,38 +137,10 @@ static int media_type_ok(cw_slice ct) {
            (!charset.p || cw_slice_ieq(charset, "utf-8"));
 }
 
-/* Sync hooks: before a PATCH commits, each hook plugin configured for the
- * id's namespace checks the merged state; the first refusal (or failure)
- * answers instead, and nothing is committed. */
-static int next_hook(cw_ctx *ctx);
-
-static void drop_commit(cw_ctx *ctx) {
-    cw_free(ctx->commit);
-    ctx->commit = NULL;
-    ctx->commit_len = 0;
-}
-
-static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
-                     size_t body_len) {
-    int r = cw_plugin_answer(ctx, status, body, body_len, 0);
-    (void)head;
-    (void)head_len;
-    if (r == 1) {
-        ctx->res.status = 200; /* the prepared answer stands */
-        return next_hook(ctx);
-    }
-    drop_commit(ctx);
-    return r;
-}
-
-/* Calls the next hook, if any; whatever fails, nothing is committed. */
-static int next_hook(cw_ctx *ctx) {
-    int r = cw_plugin_next_hook(ctx, ctx->body.p, ctx->body.len);
-    if (r > 0)
-        r = cw_call(ctx, "sync", hook_done);
-    if (r < 0)
-        drop_commit(ctx);
-    return r;
+/* Sync hooks accepted the merged state: the prepared answer stands. */
+static int patch_accepted(cw_ctx *ctx) {
+    ctx->res.status = 200;
+    return 0;
 }
 
 static int h_state_patch(cw_ctx *ctx) {
@@ -174,7 +148,7 @@ static int h_state_patch(cw_ctx *ctx) {
     json_t *patch = NULL;
     int rc = -1;
 
-    if (cw_id_parse(ctx->param, ctx->id, &ctx->id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (cw_plugin_config_error())
         return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
@@ -195,7 +169,7 @@ static int h_state_patch(cw_ctx *ctx) {
         goto out;
     rc = respond_state(ctx, &st, 1);
     if (rc == 0)
-        rc = next_hook(ctx);
+        rc = cw_hooks_check(ctx, ctx->body.p, ctx->body.len, patch_accepted);
 out:
     json_decref(patch);
     cw_state_clear(&st);
@@ -342,33 +316,26 @@ static int h_plugins(cw_ctx *ctx) {
     return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish);
 }
 
-/* The plugin named by the first segment of ctx->param, with roles; sets
- * ctx->plugin and returns the rest of the parameter ("" or "/..."), or
- * {NULL, 0} with ctx->err set (404) when there is no such plugin. */
-static cw_slice plugin_param(cw_ctx *ctx, int roles) {
-    const char *slash = memchr(ctx->param.p, '/', ctx->param.n);
-    size_t n = slash ? (size_t)(slash - ctx->param.p) : ctx->param.n;
-    if (!cw_plugin_find(ctx->param.p, n, roles)) {
-        cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin");
-        return (cw_slice){NULL, 0};
-    }
-    memcpy(ctx->plugin, ctx->param.p, n);
-    ctx->plugin[n] = '\0';
-    return (cw_slice){ctx->param.p + n, ctx->param.n - n};
+/* The plugin named by the route's {name}, with roles: sets ctx->plugin.
+ * Returns 0, or -1 with ctx->err set (404) when there is no such plugin. */
+static int plugin_param(cw_ctx *ctx, int roles) {
+    cw_slice name = cw_param(ctx, "name");
+    if (!cw_plugin_find(name.p, name.n, roles))
+        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin");
+    memcpy(ctx->plugin, name.p, name.n);
+    ctx->plugin[name.n] = '\0';
+    return 0;
 }
 
 /* POST /internal/plugins/{name}/unload: drops the plugin's instance in this
  * isolate; its next use instantiates it again. Needs the warmup token. */
 static int h_plugin_unload(cw_ctx *ctx) {
     cw_buf what = CW_BUF_INIT;
-    cw_slice rest;
     int rc;
     if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
                        &ctx->err) < 0 ||
-        !(rest = plugin_param(ctx, 0)).p)
+        plugin_param(ctx, 0) < 0)
         return -1;
-    if (!cw_slice_eq(rest, "/unload"))
-        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "use /internal/plugins/{name}/unload");
     cw_buf_puts(&what, "unload ");
     cw_buf_puts(&what, ctx->plugin);
     rc = what.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
@@ -381,7 +348,7 @@ static int plugin_done(cw_ctx *ctx, int status, const char *head, size_t head_le
                        size_t body_len) {
     (void)head;
     (void)head_len;
-    return cw_plugin_answer(ctx, status, body, body_len, 1) < 0 ? -1 : 0;
+    return cw_hooks_answer(ctx, status, body, body_len, 1) < 0 ? -1 : 0;
 }
 
 /* The owner's state view arrived: hand it to the plugin after its request
@@ -403,18 +370,18 @@ static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t h
  * gets the state view too: the edge forwards to the id's owner, which
  * answers with the view as for GET /state/{id}; then the plugin runs. */
 static int h_plugin_route(cw_ctx *ctx) {
-    cw_slice rest = plugin_param(ctx, CW_PLUGIN_ROUTE);
-    int state = rest.n > 7 && memcmp(rest.p, "/state/", 7) == 0;
+    cw_slice rest = cw_param(ctx, "path");
+    int state = rest.n > 6 && memcmp(rest.p, "state/", 6) == 0;
 
-    if (!rest.p)
+    if (plugin_param(ctx, CW_PLUGIN_ROUTE) < 0)
         return -1;
     if (state &&
-        cw_id_parse((cw_slice){rest.p + 7, rest.n - 7}, ctx->id, &ctx->id_len, &ctx->err) < 0)
+        cw_id_parse((cw_slice){rest.p + 6, rest.n - 6}, ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
         return answer_view(ctx);
-    cw_buf_append(&ctx->input, "GET ", 4);
-    cw_buf_append(&ctx->input, rest.n ? rest.p : "/", rest.n ? rest.n : 1);
+    cw_buf_append(&ctx->input, "GET /", 5);
+    cw_buf_append(&ctx->input, rest.p, rest.n);
     if (ctx->req->query.n) {
         cw_buf_append(&ctx->input, "?", 1);
         cw_buf_append(&ctx->input, ctx->req->query.p, ctx->req->query.n);
@@ -444,7 +411,7 @@ static int recurse(volatile int depth) {
 #pragma GCC diagnostic pop
 
 static int h_test_trap(cw_ctx *ctx) {
-    cw_slice kind = ctx->param;
+    cw_slice kind = cw_param(ctx, "kind");
     if (kind.n > 6 && memcmp(kind.p, "owner:", 6) == 0) {
         if (ctx->stage == CW_STAGE_OWNER)
             __builtin_trap();
@@ -476,18 +443,22 @@ static int h_test_trap(cw_ctx *ctx) {
 }
 #endif
 
-const cw_route cw_routes[] = {
+static const cw_route routes[] = {
     {"GET", "/health", "health", h_health},
     {"GET", "/version", "version", h_version},
-    {"GET", "/state/*", "state.get", h_state_get},
-    {"PATCH", "/state/*", "state.patch", h_state_patch},
+    {"GET", "/state/{id}", "state.get", h_state_get},
+    {"PATCH", "/state/{id}", "state.patch", h_state_patch},
     {"GET", "/metrics", "metrics", h_metrics},
     {"POST", "/internal/warmup", "internal.warmup", h_warmup},
     {"GET", "/plugins", "plugins", h_plugins},
-    {"GET", "/plugins/*", "plugins.route", h_plugin_route},
-    {"POST", "/internal/plugins/*", "internal.plugins", h_plugin_unload},
+    {"GET", "/plugins/{name}/{path...}", "plugins.route", h_plugin_route},
+    {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h_plugin_unload},
 #ifdef CW_TEST_ROUTES
-    {"POST", "/__test/trap/*", "test.trap", h_test_trap},
+    {"POST", "/__test/trap/{kind}", "test.trap", h_test_trap},
 #endif
 };
-const size_t cw_routes_len = sizeof(cw_routes) / sizeof(cw_routes[0]);
+
+const cw_route *cw_handlers_routes(size_t *n) {
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}

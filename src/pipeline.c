@@ -81,9 +81,12 @@ static int cors_before(cw_ctx *ctx) {
         !cw_http_header(ctx->req, "access-control-request-method").p ||
         !cw_config_origin_allowed(cw_runtime_config(), origin.p, origin.n))
         return NEXT;
-    /* A preflight from an allowed origin; cors_after adds the origin. */
+    /* A preflight from an allowed origin; cors_after adds the origin. The
+     * methods are the path's, from the route table. */
+    if (!cw_router_allow(ctx->routes, ctx->nroutes, ctx->req->path, ctx->allow))
+        return NEXT;
     ctx->res.status = 204;
-    cw_header_add(ctx, "access-control-allow-methods", "GET, HEAD, PATCH, POST, OPTIONS");
+    cw_header_add(ctx, "access-control-allow-methods", ctx->allow);
     cw_header_add(ctx, "access-control-allow-headers",
                   "authorization, content-type, if-match, if-none-match");
     cw_header_add(ctx, "access-control-max-age", "600");
@@ -301,14 +304,18 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
 
 /* --- context ----------------------------------------------------------- */
 
-cw_ctx *cw_pipeline_new(int stage) {
+cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
     cw_ctx *ctx = cw_malloc(sizeof(*ctx));
     if (!ctx)
         return NULL;
     memset(ctx, 0, sizeof(*ctx));
     ctx->stage = stage;
+    ctx->routes = routes;
+    ctx->nroutes = n;
     return ctx;
 }
+
+cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->match, name); }
 
 void cw_pipeline_free(cw_ctx *ctx) {
     if (!ctx)
@@ -373,16 +380,14 @@ static void copy_cstr(char *dst, size_t cap, cw_slice s) {
 
 static void dispatch(cw_ctx *ctx) {
     const cw_request *req = ctx->req;
-    cw_match m;
-
-    if (cw_router_match(cw_routes, cw_routes_len, req->method, req->path, &m, &ctx->err) < 0) {
+    if (cw_router_match(ctx->routes, ctx->nroutes, req->method, req->path, &ctx->match, &ctx->err) <
+        0) {
         if (ctx->err.code == CW_E_METHOD)
-            memcpy(ctx->allow, m.allow, sizeof ctx->allow);
+            memcpy(ctx->allow, ctx->match.allow, sizeof ctx->allow);
         return;
     }
-    ctx->route = m.route;
-    ctx->param = m.param;
-    m.route->handler(ctx);
+    ctx->route = ctx->match.route;
+    ctx->route->handler(ctx);
 }
 
 void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob, size_t blob_len,
@@ -409,7 +414,7 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
     if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
     ctx->req = NULL;
-    ctx->param = (cw_slice){NULL, 0};
+    ctx->match.nparams = 0;
     ctx->state_blob = NULL;
     if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
         end_call(ctx);

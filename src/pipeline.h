@@ -115,8 +115,10 @@ struct cw_ctx {
     int flags;              /* CW_FLAG_* */
     cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
     const cw_request *req;  /* borrowed, valid only inside cw_pipeline_run */
-    const cw_route *route;
-    cw_slice param;         /* raw route parameter, borrowed like req */
+    const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
+    size_t nroutes;
+    const cw_route *route;  /* the matched route */
+    cw_match match;         /* its parameters, borrowed like req */
     const char *state_blob; /* OWNER input, borrowed */
     size_t state_len;
     cw_error err;
@@ -127,6 +129,7 @@ struct cw_ctx {
     cw_buf stash;                        /* a handler's data kept across suspensions */
     char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a request runs */
     int hook;                            /* next sync hook to consider */
+    int (*hooks_then)(cw_ctx *ctx);      /* hooks.h: what runs after the sync hooks */
     size_t commit_len;
     char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
     size_t id_len;
@@ -140,8 +143,9 @@ struct cw_ctx {
     int final;                /* 1 once the after hooks have run */
 };
 
-/* A new context for stage: free with cw_pipeline_free. NULL on no memory. */
-cw_ctx *cw_pipeline_new(int stage);
+/* A new context for stage, routing over routes[0..n) (borrowed; static):
+ * free with cw_pipeline_free. NULL on no memory. */
+cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n);
 
 /* Runs the request in bytes req[0..n) (borrowed for the duration of the call)
  * at host time now_ms. rid (borrowed; may be empty) is the request id to
@@ -190,8 +194,8 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
  * environment's plugin_input_limit). Works in both stages. */
 int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
 
-/* The request table, defined with the handlers. */
-extern const cw_route cw_routes[];
-extern const size_t cw_routes_len;
+/* The raw value of route parameter name ({name} in the pattern), borrowed
+ * like ctx->req; {NULL, 0} when the route has none. */
+cw_slice cw_param(const cw_ctx *ctx, const char *name);
 
 #endif

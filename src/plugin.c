@@ -101,73 +101,28 @@ const char *cw_plugin_config_error(void) {
     return hooks_error.code != CW_E_NONE ? hooks_error.message : NULL;
 }
 
-int cw_plugin_next_hook(cw_ctx *ctx, const char *view, size_t view_len) {
+const char *cw_plugin_hook(const char *id, size_t id_len, int *i, const char **ns,
+                           json_t **config) {
     void *it = json_object_iter(hooks);
-    int i = 0;
-
-    for (; it; it = json_object_iter_next(hooks, it), i++) {
-        const char *prefix, *ns = NULL, *name = json_object_iter_key(it);
-        json_t *cfg, *best = NULL, *v;
+    for (int k = 0; it; it = json_object_iter_next(hooks, it), k++) {
+        const char *prefix;
+        json_t *cfg;
         size_t len = 0;
-        if (i < ctx->hook)
+        if (k < *i)
             continue;
+        *config = NULL;
         json_object_foreach(json_object_iter_value(it), prefix, cfg) {
             size_t pn = strlen(prefix);
-            if (pn <= ctx->id_len && memcmp(prefix, ctx->id, pn) == 0 && (!best || pn > len)) {
-                best = cfg;
-                ns = prefix;
+            if (pn <= id_len && memcmp(prefix, id, pn) == 0 && (!*config || pn > len)) {
+                *config = cfg;
+                *ns = prefix;
                 len = pn;
             }
         }
-        if (!best)
-            continue;
-        ctx->hook = i + 1;
-        cw_snprintf(ctx->plugin, sizeof ctx->plugin, "%s", name);
-        /* {"namespace":..,"config":..} dumped compact, then the target. */
-        ctx->input.len = 0;
-        v = json_object();
-        json_object_set_new(v, "namespace", json_string(ns));
-        json_object_set(v, "config", best);
-        if (json_dump_callback(v, cw_buf_sink, &ctx->input, JSON_COMPACT) < 0)
-            ctx->input.broken = 1;
-        json_decref(v);
-        if (ctx->input.len)
-            ctx->input.len--; /* the closing brace */
-        cw_buf_puts(&ctx->input, ",\"target\":");
-        cw_buf_append(&ctx->input, view, view_len);
-        if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
-            return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
-        return 1;
+        if (*config) {
+            *i = k + 1;
+            return json_object_iter_key(it);
+        }
     }
-    return 0;
-}
-
-int cw_plugin_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
-    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL,
-           *err = json_object_get(doc, "error");
-    const char *code = json_string_value(json_object_get(err, "code"));
-    const char *msg = json_string_value(json_object_get(err, "message"));
-    char why[CW_ERROR_TEXT_LENGTH];
-    cw_buf out = CW_BUF_INIT;
-    int ok = json_is_object(doc);
-
-    if (status >= 200 && status < 300 && ok) {
-        json_decref(doc);
-        if (!respond)
-            return 1;
-        cw_buf_append(&out, body, n);
-        return cw_respond_buf(ctx, status, "application/json", &out) < 0 ? -1 : 1;
-    }
-    ctx->head.len = 0;
-    if (status >= 400 && status < 500 && code && msg &&
-        json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0)
-        return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
-    if (status == 0 || status == 1)
-        cw_snprintf(why, sizeof why, "plugin %s %s: %.*s", ctx->plugin,
-                    status ? "is unavailable" : "failed", (int)(n < 120 ? n : 120), body);
-    else
-        cw_snprintf(why, sizeof why, "plugin %s answered %d: %s: %s", ctx->plugin, status,
-                    code ? code : "no error code", msg ? msg : "no JSON error body");
-    json_decref(doc); /* code and msg point into it */
-    return cw_error_set(&ctx->err, status == 1 ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED, why);
+    return NULL;
 }

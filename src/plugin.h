@@ -1,5 +1,8 @@
 /* plugin.h - the host side of the plugin contract.
  *
+ * A leaf module: what plugins this host accepts and which hooks run where.
+ * Running them from a request is hooks.h's (above the pipeline).
+ *
  * The manifest (plugins/manifest, compiled in as a table) lists the plugins
  * this host accepts: each with its roles (route: mounted at
  * /plugins/<name>/...; sync: a state-sync hook) and the versions it accepts
@@ -18,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "pipeline.h"
+#include "error.h"
 
 #define CW_PLUGIN_ABI 1
 enum { CW_PLUGIN_ROUTE = 1, CW_PLUGIN_SYNC = 2 };
@@ -60,18 +63,11 @@ const char *cw_plugin_configure(const char *hooks, size_t n);
 /* Why SYNC_HOOKS was refused, or NULL. */
 const char *cw_plugin_config_error(void);
 
-/* Builds the input of the next sync hook for state id (ctx->id) from hook
- * index ctx->hook on, into ctx->input with ctx->plugin set, given the state
- * view. Returns 1 when there is one (ctx->hook moves past it), 0 when no
- * hook remains, -1 with ctx->err set. */
-int cw_plugin_next_hook(cw_ctx *ctx, const char *view, size_t view_len);
-
-/* Takes plugin ctx->plugin's answer (the host's resume arguments). Returns
- * 1 when it succeeded (2xx) - and with respond, makes its body the response;
- * 0 when its client error (4xx, {"error":{"code","message",...}}) was made
- * the response, with the request id added; -1 with ctx->err set when it
- * failed, or could not be run. Except on success, any response head built
- * so far is dropped. */
-int cw_plugin_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond);
+/* The next sync hook for state id[0..n) at hook index *i or after (start
+ * with *i = 0): returns the plugin's name and sets *ns to the id prefix
+ * that matched (the longest of that plugin's) and *config to its
+ * configuration (both borrowed, valid until SYNC_HOOKS is configured
+ * again), and moves *i past it; NULL when no hook remains. */
+const char *cw_plugin_hook(const char *id, size_t n, int *i, const char **ns, json_t **config);
 
 #endif

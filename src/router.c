@@ -1,19 +1,36 @@
-/* router.c - table-driven routing. */
+/* router.c - table-driven routing over segment patterns (see router.h). */
 #include "router.h"
 
 #include <string.h>
 
-static int path_matches(const char *pattern, cw_slice path, cw_slice *param) {
-    size_t plen = strlen(pattern);
-    if (plen >= 2 && pattern[plen - 1] == '*' && pattern[plen - 2] == '/') {
-        plen--; /* keep the '/' */
-        if (path.n < plen || memcmp(path.p, pattern, plen) != 0)
-            return 0;
-        *param = (cw_slice){path.p + plen, path.n - plen};
-        return 1;
+/* Matches path against pattern, filling m's parameters. Returns 1 or 0. */
+static int path_matches(const char *pattern, cw_slice path, cw_match *m) {
+    const char *p = pattern, *s = path.p, *end = path.p + path.n;
+    m->nparams = 0;
+    while (*p) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            int rest = close - p > 4 && memcmp(close - 3, "...", 3) == 0;
+            const char *stop = rest ? end : s;
+            if (!rest)
+                while (stop < end && *stop != '/')
+                    stop++;
+            if (m->nparams < CW_ROUTE_PARAMS) {
+                m->params[m->nparams].name = p + 1;
+                m->params[m->nparams].name_len = (size_t)(close - p - 1 - (rest ? 3 : 0));
+                m->params[m->nparams].value = (cw_slice){s, (size_t)(stop - s)};
+                m->nparams++;
+            }
+            s = stop;
+            p = close + 1;
+        } else {
+            if (s == end || *s != *p)
+                return 0;
+            s++;
+            p++;
+        }
     }
-    *param = (cw_slice){NULL, 0};
-    return path.n == plen && memcmp(path.p, pattern, plen) == 0;
+    return s == end;
 }
 
 /* 1 when method is already an entry of the ", "-separated list. */
@@ -31,46 +48,60 @@ static int listed(const char *list, size_t used, const char *method, size_t mlen
 }
 
 /* Appends method to the Allow list unless listed or out of room. */
-static void allow(cw_match *m, size_t *used, const char *method) {
+static void add(char *allow, size_t *used, const char *method) {
     size_t mlen = strlen(method);
-    if (listed(m->allow, *used, method, mlen) || *used + mlen + 3 >= CW_ALLOW_MAX)
+    if (listed(allow, *used, method, mlen) || *used + mlen + 3 >= CW_ALLOW_MAX)
         return;
     if (*used) {
-        memcpy(m->allow + *used, ", ", 2);
+        memcpy(allow + *used, ", ", 2);
         *used += 2;
     }
-    memcpy(m->allow + *used, method, mlen);
+    memcpy(allow + *used, method, mlen);
     *used += mlen;
-    m->allow[*used] = '\0';
+    allow[*used] = '\0';
+}
+
+int cw_router_allow(const cw_route *table, size_t n, cw_slice path, char allow[CW_ALLOW_MAX]) {
+    size_t used = 0;
+    int count = 0;
+    cw_match m;
+    allow[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (!path_matches(table[i].pattern, path, &m))
+            continue;
+        count++;
+        add(allow, &used, table[i].method);
+        if (strcmp(table[i].method, "GET") == 0)
+            add(allow, &used, "HEAD");
+    }
+    return count;
 }
 
 int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path, cw_match *m,
                     cw_error *err) {
-    size_t used = 0;
-    int path_seen = 0;
-    /* HEAD is GET without the body (RFC 9110 section 9.3.2): it matches the
-     * GET routes, and the pipeline drops the body at the edge. */
+    /* HEAD is GET without the body (RFC 9110 section 9.3.2). */
     int head = cw_slice_eq(method, "HEAD");
-
     m->route = NULL;
-    m->param = (cw_slice){NULL, 0};
+    m->nparams = 0;
     m->allow[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        cw_slice param;
-        int get = strcmp(table[i].method, "GET") == 0;
-        if (!path_matches(table[i].pattern, path, &param))
-            continue;
-        if (cw_slice_eq(method, table[i].method) || (head && get)) {
+        if ((cw_slice_eq(method, table[i].method) ||
+             (head && strcmp(table[i].method, "GET") == 0)) &&
+            path_matches(table[i].pattern, path, m)) {
             m->route = &table[i];
-            m->param = param;
             return 0;
         }
-        path_seen = 1;
-        allow(m, &used, table[i].method);
-        if (get)
-            allow(m, &used, "HEAD");
     }
-    if (path_seen)
+    m->nparams = 0;
+    if (cw_router_allow(table, n, path, m->allow))
         return cw_error_set(err, CW_E_METHOD, NULL);
     return cw_error_set(err, CW_E_NOT_FOUND, NULL);
+}
+
+cw_slice cw_match_param(const cw_match *m, const char *name) {
+    size_t len = strlen(name);
+    for (size_t i = 0; i < m->nparams; i++)
+        if (m->params[i].name_len == len && memcmp(m->params[i].name, name, len) == 0)
+            return m->params[i].value;
+    return (cw_slice){NULL, 0};
 }

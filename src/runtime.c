@@ -6,8 +6,6 @@
 #include <jansson.h>
 
 #include "alloc.h"
-#include "buf.h"
-#include "plugin.h"
 
 static struct {
     int ready;
@@ -15,7 +13,6 @@ static struct {
     int configured;
     const cw_config *config;
     char *metrics_token, *warmup_token; /* owned, NUL-terminated */
-    char *warning;                      /* owned log line, or NULL */
 } rt;
 
 static uint64_t load64(const unsigned char *p) {
@@ -63,46 +60,16 @@ static char *copy_token(const char *p, size_t n) {
     return t;
 }
 
-/* Appends one JSON log line {"level":"warn","msg":msg,key:value}. */
-static void warn(cw_buf *out, const char *msg, const char *key, const char *value) {
-    json_t *line = json_object();
-    json_object_set_new(line, "level", json_string("warn"));
-    json_object_set_new(line, "msg", json_string(msg));
-    json_object_set_new(line, key, json_string(value));
-    if (out->len)
-        cw_buf_append(out, "\n", 1);
-    json_dump_callback(line, cw_buf_sink, out, JSON_COMPACT);
-    json_decref(line);
-}
-
-const char *cw_runtime_configure(const char *env, size_t n, const char *metrics_token,
-                                 size_t metrics_len, const char *warmup_token, size_t warmup_len,
-                                 const char *hooks, size_t hooks_len) {
+int cw_runtime_configure(const char *env, size_t n, const char *metrics_token, size_t metrics_len,
+                         const char *warmup_token, size_t warmup_len) {
     int fallback;
-    char shown[65];
-    size_t k;
-    const char *why;
-    cw_buf out = CW_BUF_INIT;
-
     if (rt.configured)
-        return NULL;
+        return -1;
     rt.configured = 1;
     rt.config = cw_config_select(env, n, &fallback);
     rt.metrics_token = copy_token(metrics_token, metrics_len);
     rt.warmup_token = copy_token(warmup_token, warmup_len);
-    if (fallback) {
-        /* Show the unknown value safely: printable ASCII, at most 64 bytes. */
-        for (k = 0; k < n && k < sizeof shown - 1; k++)
-            shown[k] = (env[k] >= 0x20 && env[k] < 0x7f) ? env[k] : '?';
-        shown[k] = '\0';
-        warn(&out, "unknown WORKER_ENV; using production", "worker_env", shown);
-    }
-    if ((why = cw_plugin_configure(hooks, hooks_len)))
-        warn(&out, "SYNC_HOOKS refused; every PATCH answers 503 until it is fixed", "cause", why);
-    if (out.len && !out.broken)
-        rt.warning = cw_buf_take(&out, &k);
-    cw_buf_free(&out);
-    return rt.warning;
+    return fallback;
 }
 
 const cw_config *cw_runtime_config(void) {

@@ -5,7 +5,9 @@
  *   - runtime.c rt.rng:    generator state for request ids, seeded from the
  *                          host's CSPRNG bytes handed to cw_runtime_init.
  *   - runtime.c rt.config, rt.*_token, rt.configured: the environment row and
- *                          operator tokens, set once by cw_runtime_configure.
+ *                          operator tokens, set once by cw_runtime_configure
+ *                          (the cw_configure export orchestrates it with the
+ *                          plugins' SYNC_HOOKS).
  *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure;
  *              refusal: the last contract check's message.
  *   - metrics.c m:         startup phases and request counters.
@@ -34,15 +36,13 @@ int cw_runtime_ready(void);
 /* Next 64 random bits from the instance generator. Not for secrets. */
 uint64_t cw_runtime_rand64(void);
 
-/* Selects the environment row for WORKER_ENV (env, n bytes), keeps copies
- * of the operator tokens (empty when not configured) and reads SYNC_HOOKS
- * (see plugin.h; empty: none). All arguments are
- * borrowed. Only the first call takes effect (once-guard); later calls return
- * NULL. Returns log lines to print once (warnings: an unknown environment,
- * a refused SYNC_HOOKS), or NULL. The line stays valid for the instance's lifetime. */
-const char *cw_runtime_configure(const char *env, size_t n, const char *metrics_token,
-                                 size_t metrics_len, const char *warmup_token, size_t warmup_len,
-                                 const char *hooks, size_t hooks_len);
+/* Selects the environment row for WORKER_ENV (env, n bytes) and keeps
+ * copies of the operator tokens (empty when not configured); all arguments
+ * are borrowed. Only the first call takes effect (once-guard). Returns 0, 1
+ * when WORKER_ENV matched no row and production was chosen (the caller logs
+ * that once), or -1 when already configured. */
+int cw_runtime_configure(const char *env, size_t n, const char *metrics_token, size_t metrics_len,
+                         const char *warmup_token, size_t warmup_len);
 
 /* The selected environment row; the production row until configured. */
 const cw_config *cw_runtime_config(void);

@@ -48,7 +48,10 @@ function instance(env) {
   const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, hooks].map((v) => putString(x, v));
   try {
     const warnings = x.cw_configure(...args.flat());
-    if (warnings) cstring(x, warnings).split("\n").forEach((line) => console.warn(line));
+    if (warnings) {
+      cstring(x, warnings).split("\n").forEach((line) => console.warn(line));
+      x.cw_dealloc(warnings);
+    }
   } finally {
     args.forEach(([ptr]) => x.cw_dealloc(ptr));
   }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "handlers.h"
+#include "pipeline.h"
 #include "runtime.h"
 
 static int case_failed;
@@ -70,6 +72,12 @@ int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields)) 
     }
     free(data);
     return cases;
+}
+
+cw_ctx *cw_test_pipeline(int stage) {
+    size_t n;
+    const cw_route *routes = cw_handlers_routes(&n);
+    return cw_pipeline_new(stage, routes, n);
 }
 
 static int hexdigit(int c) {

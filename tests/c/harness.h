@@ -58,6 +58,11 @@ int cw_test_split(char *s, char sep, char **fields, int max);
  * of lines handed to fn. */
 int cw_test_each_case(const char *path, int nfields, void (*fn)(char **fields));
 
+struct cw_ctx;
+/* A new pipeline context for stage over the product's route table
+ * (handlers.h); free with cw_pipeline_free. */
+struct cw_ctx *cw_test_pipeline(int stage);
+
 /* Replaces the escapes \r \n \t \\ and \xHH (lowercase hex, any byte,
  * NUL included) in s, in place. Returns the unescaped length. */
 size_t cw_test_unescape(char *s);

@@ -48,7 +48,7 @@ static void the_ceiling_refuses_and_lifts(void) {
 static void a_request_over_its_memory_is_413(void) {
     size_t n = (1u << 20) - 64, at;
     char *req = malloc(n + 128);
-    cw_ctx *ctx = cw_pipeline_new(CW_STAGE_EDGE);
+    cw_ctx *ctx = cw_test_pipeline(CW_STAGE_EDGE);
     json_t *body;
     at = (size_t)sprintf(req, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{\"a\":[0");
     while (at + 4 < n) {
@@ -75,7 +75,7 @@ static void a_request_over_its_memory_is_413(void) {
 }
 
 static void configure_the_test_row(void) {
-    CHECK(cw_runtime_configure("test", 4, "", 0, "", 0, NULL, 0) == NULL);
+    CHECK_INT(cw_runtime_configure("test", 4, "", 0, "", 0), 0);
     CHECK_STR(cw_runtime_config()->name, "test");
 }
 

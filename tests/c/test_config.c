@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "config.h"
 #include "harness.h"
 #include "runtime.h"
@@ -70,20 +71,30 @@ static void origins_match_exactly(void) {
     CHECK(!cw_config_origin_allowed(c, "https://evil.example", 20));
 }
 
+/* The configure export (src/exports.c), which orchestrates runtime and
+ * plugins and builds the warning lines. */
+char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
+                   const char *warmup_token, size_t warmup_len, const char *hooks,
+                   size_t hooks_len);
+
 static void unknown_env_warns_once_and_is_production(void) {
     const char env[] = "bogus\x01";
-    const char *w = cw_runtime_configure(env, sizeof env - 1, "m", 1, "", 0, NULL, 0);
+    char *w = cw_configure(env, sizeof env - 1, "m", 1, "", 0, "{\"nope\":1}", 10);
     json_t *line;
     CHECK(w != NULL);
-    line = json_loads(w ? w : "", 0, NULL);
+    line = json_loads(w ? w : "", JSON_DISABLE_EOF_CHECK, NULL);
     CHECK_STR(json_string_value(json_object_get(line, "level")), "warn");
     CHECK_STR(json_string_value(json_object_get(line, "worker_env")), "bogus?");
     json_decref(line);
+    /* The second line: SYNC_HOOKS refused. */
+    CHECK(w && strchr(w, '\n') && strstr(strchr(w, '\n'), "SYNC_HOOKS refused") != NULL);
+    cw_free(w);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
     CHECK_STR(cw_runtime_warmup_token(), "");
     /* Once per instance: a second call changes nothing and says nothing. */
-    CHECK(cw_runtime_configure("local", 5, "x", 1, "y", 1, NULL, 0) == NULL);
+    CHECK(cw_configure("local", 5, "x", 1, "y", 1, NULL, 0) == NULL);
+    CHECK_INT(cw_runtime_configure("local", 5, "x", 1, "y", 1), -1);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
 }

@@ -11,7 +11,7 @@
 #include "pipeline.h"
 
 static cw_ctx *run_n(int stage, const char *req, size_t n, const char *blob, const char *rid) {
-    cw_ctx *ctx = cw_pipeline_new(stage);
+    cw_ctx *ctx = cw_test_pipeline(stage);
     cw_pipeline_run(ctx, req, n, blob, blob ? strlen(blob) : 0, rid, rid ? strlen(rid) : 0, 1000.0,
                     0);
     return ctx;

@@ -17,7 +17,7 @@
 #define RID "0123456789abcdef0123456789abcdef"
 
 static cw_ctx *run(int stage, const char *req, const char *blob) {
-    cw_ctx *ctx = cw_pipeline_new(stage);
+    cw_ctx *ctx = cw_test_pipeline(stage);
     cw_pipeline_run(ctx, req, strlen(req), blob, blob ? strlen(blob) : 0,
                     stage == CW_STAGE_OWNER ? RID : NULL, stage == CW_STAGE_OWNER ? 32 : 0, 1.0, 0);
     return ctx;
@@ -347,7 +347,7 @@ static void registry_routes(void) {
 }
 
 static void setup(void) {
-    CHECK(cw_runtime_configure("local", 5, "m", 1, "w", 1, "", 0) == NULL);
+    CHECK_INT(cw_runtime_configure("local", 5, "m", 1, "w", 1), 0);
     sync_hooks_config();
 }
 

@@ -13,7 +13,7 @@
 #include "runtime.h"
 
 static cw_ctx *edge(const char *req, double now, int flags) {
-    cw_ctx *ctx = cw_pipeline_new(CW_STAGE_EDGE);
+    cw_ctx *ctx = cw_test_pipeline(CW_STAGE_EDGE);
     cw_pipeline_run(ctx, req, strlen(req), NULL, 0, NULL, 0, now, flags);
     return ctx;
 }
@@ -40,7 +40,7 @@ static char *body(const cw_ctx *ctx) { return strndup(ctx->res.body, ctx->res.bo
 
 static void first_response_is_cold_then_warm(void) {
     cw_ctx *a, *b;
-    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, NULL, 0);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
     cw_metrics_startup(1.5, 0.25, 0.125, 10.0, 1);
     a = edge("GET /health\r\n\r\n", 100.0, 0);
     b = edge("GET /health\r\n\r\n", 200.0, 0);

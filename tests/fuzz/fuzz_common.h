@@ -10,7 +10,9 @@
 
 #include <jansson.h>
 
+#include "handlers.h"
 #include "pipeline.h"
+#include "plugin.h"
 #include "runtime.h"
 #include "state.h"
 
@@ -28,7 +30,8 @@ static inline void fuzz_setup(void) {
     static const unsigned char seed[32] = "fuzzing seed, fixed for replays";
     static const char hooks[] = "{\"schema\":{\"h\":{\"type\":\"object\"}}}";
     cw_runtime_init(seed, sizeof seed);
-    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4, hooks, sizeof hooks - 1);
+    cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
+    cw_plugin_configure(hooks, sizeof hooks - 1);
 }
 
 /* libFuzzer's one-time setup hook; each harness includes this header once. */
@@ -41,7 +44,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char *blob, size_t bn) {
-    cw_ctx *ctx = cw_pipeline_new(stage);
+    size_t nroutes;
+    const cw_route *routes = cw_handlers_routes(&nroutes);
+    cw_ctx *ctx = cw_pipeline_new(stage, routes, nroutes);
     REQUIRE(ctx != NULL);
     cw_pipeline_run(ctx, req, n, blob, bn,
                     stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,

@@ -1,0 +1,88 @@
+/* hooks.c - sync-hook chains and plugin answers (see hooks.h). */
+#include "hooks.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "fmt.h"
+#include "plugin.h"
+
+static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                     size_t body_len);
+
+/* Calls the next hook for ctx->id after ctx->hook, or, when none is left,
+ * the continuation. The view waits in ctx->stash between calls. */
+static int next_hook(cw_ctx *ctx) {
+    const char *ns, *name;
+    json_t *config, *v;
+    if (!(name = cw_plugin_hook(ctx->id, ctx->id_len, &ctx->hook, &ns, &config))) {
+        cw_hooks_then then = ctx->hooks_then;
+        ctx->hooks_then = NULL;
+        return then(ctx);
+    }
+    cw_snprintf(ctx->plugin, sizeof ctx->plugin, "%s", name);
+    /* {"namespace":..,"config":..} dumped compact, then the target. */
+    ctx->input.len = 0;
+    v = json_object();
+    json_object_set_new(v, "namespace", json_string(ns));
+    json_object_set(v, "config", config);
+    if (json_dump_callback(v, cw_buf_sink, &ctx->input, JSON_COMPACT) < 0)
+        ctx->input.broken = 1;
+    json_decref(v);
+    if (ctx->input.len)
+        ctx->input.len--; /* the closing brace */
+    cw_buf_puts(&ctx->input, ",\"target\":");
+    cw_buf_append(&ctx->input, ctx->stash.p, ctx->stash.len);
+    if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    return cw_call(ctx, "sync", hook_done);
+}
+
+static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
+                     size_t body_len) {
+    int r = cw_hooks_answer(ctx, status, body, body_len, 0);
+    (void)head;
+    (void)head_len;
+    return r == 1 ? next_hook(ctx) : r;
+}
+
+int cw_hooks_check(cw_ctx *ctx, const char *view, size_t n, cw_hooks_then then) {
+    ctx->hook = 0;
+    ctx->hooks_then = then;
+    ctx->stash.len = 0;
+    if (cw_buf_append(&ctx->stash, view, n) < 0)
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    return next_hook(ctx);
+}
+
+int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
+    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL,
+           *err = json_object_get(doc, "error");
+    const char *code = json_string_value(json_object_get(err, "code"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    char why[CW_ERROR_TEXT_LENGTH];
+    cw_buf out = CW_BUF_INIT;
+    int ok = json_is_object(doc);
+
+    if (status >= 200 && status < 300 && ok) {
+        json_decref(doc);
+        if (!respond)
+            return 1;
+        cw_buf_append(&out, body, n);
+        return cw_respond_buf(ctx, status, "application/json", &out) < 0 ? -1 : 1;
+    }
+    ctx->head.len = 0;
+    if (status >= 400 && status < 500 && code && msg &&
+        json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0)
+        return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
+    if (status == 0 || status == 1)
+        cw_snprintf(why, sizeof why, "plugin %s %s: %.*s", ctx->plugin,
+                    status ? "is unavailable" : "failed", (int)(n < 120 ? n : 120), body);
+    else
+        cw_snprintf(why, sizeof why, "plugin %s answered %d: %s: %s", ctx->plugin, status,
+                    code ? code : "no error code", msg ? msg : "no JSON error body");
+    json_decref(doc); /* code and msg point into it */
+    return cw_error_set(&ctx->err, status == 1 ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED, why);
+}

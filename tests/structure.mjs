@@ -1,0 +1,70 @@
+// The shape of the code, checked: src/ modules include only modules of a
+// lower layer (tests/layers.txt), so the module graph stays a DAG; and only
+// worker/layout.js reads the module's results out of wasm memory (the
+// layout is written once on the JS side). Appends "structure <passed>
+// <failed>" to argv[2].
+import { appendFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const results = process.argv[2];
+let passed = 0;
+let failed = 0;
+
+function step(name, fn) {
+  const problems = fn();
+  if (problems.length === 0) {
+    passed += 1;
+    console.log(`  ok   structure.${name}`);
+  } else {
+    failed += 1;
+    console.log(`  FAIL structure.${name}:\n${problems.map((p) => `       ${p}`).join("\n")}`);
+  }
+}
+
+const layerOf = new Map();
+for (const line of readFileSync(path.join(root, "tests/layers.txt"), "utf8").split("\n")) {
+  if (!line.trim() || line.startsWith("#")) continue;
+  const [n, ...mods] = line.trim().split(/\s+/);
+  for (const m of mods) layerOf.set(m, Number(n));
+}
+const outside = new Set(["jansson", "jansson_config", "jansson_private", "jansson_private_config", "strbuffer", "manifest", "buildinfo_gen"]);
+
+step("src_includes_only_lower_layers", () => {
+  const problems = [];
+  for (const file of readdirSync(path.join(root, "src")).filter((f) => /\.[ch]$/.test(f))) {
+    const mod = file.replace(/\.[ch]$/, "");
+    if (outside.has(mod)) continue;
+    if (!layerOf.has(mod)) {
+      problems.push(`${file}: module ${mod} is in no layer of tests/layers.txt`);
+      continue;
+    }
+    const text = readFileSync(path.join(root, "src", file), "utf8");
+    for (const [, inc] of text.matchAll(/^#include "([a-z_0-9]+)\.h"/gm)) {
+      if (inc === mod || outside.has(inc)) continue;
+      if (!layerOf.has(inc)) problems.push(`${file}: includes ${inc}.h, which is in no layer`);
+      else if (layerOf.get(inc) >= layerOf.get(mod))
+        problems.push(`${file} (layer ${layerOf.get(mod)}) includes ${inc}.h (layer ${layerOf.get(inc)})`);
+    }
+  }
+  return problems;
+});
+
+step("only_layout_js_reads_results_from_wasm_memory", () => {
+  const problems = [];
+  const walk = (dir) =>
+    (existsSync(path.join(root, dir)) ? readdirSync(path.join(root, dir), { withFileTypes: true }) : []).flatMap((e) =>
+      e.isDirectory() ? (e.name === "node_modules" || e.name === "results" ? [] : walk(path.join(dir, e.name))) : [path.join(dir, e.name)],
+    );
+  for (const file of [...walk("worker"), ...walk("tests"), ...walk("bench"), ...walk("client"), ...walk("examples")].filter((f) => /\.(m?js|ts)$/.test(f))) {
+    if (file === path.join("worker", "layout.js") || file === path.join("tests", "structure.mjs")) continue;
+    const text = readFileSync(path.join(root, file), "utf8");
+    const touchesResults = /cw_handle|cw_owner|cw_resume|cw_result/.test(text);
+    if (touchesResults && /getUint32|getInt32|new DataView/.test(text)) problems.push(`${file} reads a result's bytes itself; use worker/layout.js`);
+  }
+  return problems;
+});
+
+console.log(`structure: ${passed} passed, ${failed} failed`);
+appendFileSync(results, `structure ${passed} ${failed}\n`);
+process.exit(failed ? 1 : 0);
