@@ -216,11 +216,13 @@ $(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/host/jansson/%.o)
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(wildcard tests/c/test_*.c))
 
-TEST_SUPPORT := tests/c/harness.c tests/c/rfc8259.c
-$(BUILD)/host/tests/%: tests/c/%.c $(TEST_SUPPORT) tests/c/harness.h tests/c/rfc8259.h $(HOST_OBJS)
+# The tests' own support: the harness, an independent JSON recognizer, and a
+# native host that runs storage batches on SQLite (tests/c/host.h).
+TEST_SUPPORT := tests/c/harness.c tests/c/rfc8259.c tests/c/host.c
+$(BUILD)/host/tests/%: tests/c/%.c $(TEST_SUPPORT) $(TEST_SUPPORT:.c=.h) $(HOST_OBJS)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
-	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< $(TEST_SUPPORT) $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
+	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) -Itests/c $< $(TEST_SUPPORT) $(HOST_OBJS) $(HOST_LDFLAGS) -lsqlite3 -lm -o $@
 
 # --- fuzzing (libFuzzer, host build with ASan + UBSan) ------------------------
 FUZZ_CC     = $(shell scripts/toolchain.sh cc)
@@ -242,9 +244,10 @@ $(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jans
 
 # fuzz_select and fuzz_schema include their plugin's sources (and the
 # plugin runtime), built natively.
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h tests/c/rfc8259.c $(FUZZ_OBJS) $(PLUGIN_SDK) $$(wildcard plugins/$$*/*.c)
+FUZZ_SUPPORT := tests/c/rfc8259.c tests/c/host.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_SUPPORT) $(FUZZ_OBJS) $(PLUGIN_SDK) $$(wildcard plugins/$$*/*.c)
 	@echo "  LD $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Iplugins/sdk -Itests/c -fsanitize=fuzzer $(CW_WARN) $< tests/c/rfc8259.c $(FUZZ_OBJS) -lm -o $@
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -Iplugins/sdk -Itests/c -fsanitize=fuzzer $(CW_WARN) $< $(FUZZ_SUPPORT) $(FUZZ_OBJS) -lsqlite3 -lm -o $@
 
 # make fuzz: each harness for FUZZ_SECONDS (default 60); make test runs a
 # short bounded pass (test-fuzz, 10 s each).

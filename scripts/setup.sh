@@ -54,6 +54,8 @@ fi
 command -v cc >/dev/null 2>&1 || NEED_APT="$NEED_APT gcc libc6-dev"
 command -v npm >/dev/null 2>&1 || NEED_APT="$NEED_APT nodejs npm"
 command -v curl >/dev/null 2>&1 || NEED_APT="$NEED_APT curl"
+# SQLite for the native tests' host (tests/c/host.c), as the Durable Object has.
+[ -f /usr/include/sqlite3.h ] || NEED_APT="$NEED_APT libsqlite3-dev"
 [ -z "$NEED_APT" ] || apt_install $NEED_APT
 
 # --- npm dependencies, pinned by package-lock.json ---------------------------

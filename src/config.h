@@ -17,12 +17,17 @@ typedef struct {
     size_t body_limit;               /* largest request body, bytes */
     int depth_limit;                 /* deepest JSON nesting accepted, <= 128 */
     long container_limit;            /* most arrays + objects in one document */
-    size_t state_limit;              /* largest stored state (its blob), bytes */
-    size_t call_memory;              /* most one call into the module may allocate, bytes */
-    size_t plugin_input_limit;       /* largest input handed to a plugin, bytes */
-    unsigned deadline_ms;            /* longest a request waits for its Durable Object */
-    int tokens_required;             /* 1: token routes refuse when no token is set */
-    const char *const *warm_ids;     /* Durable Objects the warmup touches; NULL-terminated */
+    size_t state_limit;              /* largest state: every member's key + JSON text, bytes */
+    size_t member_limit;         /* largest member: key + JSON text, bytes (SQLite: 2 MB a row) */
+    size_t cache_bytes;          /* memory the owners' document cache may hold, bytes */
+    long long journal_entries;   /* retention: most journal entries kept */
+    long long journal_bytes;     /* retention: most journal bytes kept */
+    int changes_limit;           /* most changes one page returns (and its default) */
+    size_t call_memory;          /* most one call into the module may allocate, bytes */
+    size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */
+    unsigned deadline_ms;        /* longest a request waits for its Durable Object */
+    int tokens_required;         /* 1: token routes refuse when no token is set */
+    const char *const *warm_ids; /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;
 
 /* The row for the n bytes at name (borrowed). Sets *fallback to 1 when name

@@ -16,15 +16,22 @@ typedef enum {
     CW_E_INVALID_ID,            /* 400 state id fails the id grammar */
     CW_E_INVALID_IF_MATCH,      /* 400 If-Match header is not an entity-tag list */
     CW_E_INVALID_IF_NONE_MATCH, /* 400 If-None-Match header is not an entity-tag list */
+    CW_E_INVALID_PARAMETER,     /* 400 a query parameter is malformed (since, limit, base) */
+    CW_E_INVALID_KEY,           /* 400 Idempotency-Key is not 1-64 printable ASCII */
     CW_E_UNAUTHORIZED,          /* 401 missing or wrong bearer token */
+    CW_E_FORBIDDEN,             /* 403 the caller may not do this to this id */
     CW_E_NOT_FOUND,             /* 404 no route */
     CW_E_METHOD,                /* 405 route exists, method does not */
+    CW_E_CONFLICT,              /* 409 a write against a base overlaps a later write */
+    CW_E_HISTORY_GONE,          /* 410 the journal no longer reaches back that far */
     CW_E_PRECONDITION,          /* 412 If-Match or If-None-Match is false */
     CW_E_TOO_LARGE,             /* 413 body over the configured limit */
     CW_E_MEDIA_TYPE,            /* 415 PATCH body content type not accepted */
     CW_E_FIELD_TOO_LARGE,       /* 431 a header value (or RPC string) is too long */
     CW_E_INVALID_PATCH,         /* 422 patch would leave the state a non-object */
+    CW_E_KEY_REUSED,            /* 422 an Idempotency-Key came back with another patch */
     CW_E_INTERNAL,              /* 500 a bug or an allocation failure */
+    CW_E_STORAGE,               /* 500 the Durable Object could not read or commit */
     CW_E_TIMEOUT,               /* 504 the owner did not answer within the deadline */
     CW_E_UNAVAILABLE,           /* 503 the owning Durable Object could not answer */
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */

@@ -15,6 +15,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "runtime.h"
+#include "store.h"
 
 #ifdef __wasm__
 #define CW_EXPORT(name) __attribute__((export_name(#name)))
@@ -113,43 +114,51 @@ CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
                        : 0;
 }
 
-/* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
- * CW_FLAG_* flags (1: the cron trigger). rid[0..rid_len) is empty, or the
- * request id of an earlier run of the same request on an instance that was
- * since replaced (the host runs it again here and keeps its id). The result
- * is final (action 0) or suspended (action 1 forward, 2 touch, 3 plugin
- * registry, 4 plugin call); then call cw_resume. Free with cw_result_free.
- * NULL when out of memory or not initialized. */
-CW_EXPORT(cw_handle)
-cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
-                     int flags) {
+static cw_result *run(int stage, const cw_run *in) {
+    size_t n;
+    const cw_route *routes = cw_handlers_routes(&n);
     cw_ctx *ctx;
-    size_t nroutes;
-    const cw_route *routes = cw_handlers_routes(&nroutes);
-    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_EDGE, routes, nroutes)))
+    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(stage, routes, n)))
         return NULL;
-    cw_pipeline_run(ctx, req, n, NULL, 0, rid, rid_len, now_ms, flags & CW_FLAG_SCHEDULED);
+    cw_pipeline_run(ctx, in);
     return &ctx->res;
 }
 
-/* OWNER stage, inside the Durable Object: handles the same envelope against
- * the stored blob (blob_len 0: never written) under the edge's request id,
- * with CW_FLAG_* flags (2: the test-only wait is done). The result may be
- * suspended to call a sync hook (action 4; cw_resume), or, in test builds,
- * ask to be run again after a wait (action 5); a final result with
- * commit_len > 0 must be persisted before answering. Free with
- * cw_result_free. NULL when out of memory or not initialized. */
-CW_EXPORT(cw_owner)
-cw_result *cw_owner(const char *req, size_t n, const char *blob, size_t blob_len, const char *rid,
-                    size_t rid_len, double now_ms, int flags) {
-    cw_ctx *ctx;
-    size_t nroutes;
-    const cw_route *routes = cw_handlers_routes(&nroutes);
-    if (!cw_runtime_ready() || !(ctx = cw_pipeline_new(CW_STAGE_OWNER, routes, nroutes)))
-        return NULL;
-    cw_pipeline_run(ctx, req, n, blob, blob_len, rid, rid_len, now_ms, flags & CW_FLAG_WAITED);
-    return &ctx->res;
+/* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
+ * CW_FLAG_* flags (1: the cron trigger, 4: an RPC call). rid[0..rid_len)
+ * is empty, or the request id of an earlier run of the same request on an
+ * instance that was since replaced (the host runs it again here and keeps
+ * its id). The result is final (action 0) or suspended (see CW_ACTION_*);
+ * then call cw_resume. Free with cw_result_free. NULL when out of memory or
+ * not initialized. */
+CW_EXPORT(cw_handle)
+cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
+                     int flags) {
+    cw_run in = {req, n, NULL, 0, rid, rid_len, now_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC)};
+    return run(CW_STAGE_EDGE, &in);
 }
+
+/* OWNER stage, inside the Durable Object: handles the same envelope under
+ * the edge's grant and request id, at wall time now_ms (epoch), with
+ * CW_FLAG_* flags (2: the test-only wait is done). The result suspends to
+ * read storage, call sync hooks and commit (CW_ACTION_READ, _CALL,
+ * _COMMIT; cw_resume), or, in test builds, asks to be run again after a
+ * wait (CW_ACTION_WAIT). Free with cw_result_free. NULL when out of memory
+ * or not initialized. */
+CW_EXPORT(cw_owner)
+cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
+                    size_t rid_len, double now_ms, int flags) {
+    cw_run in = {req, n, grant, grant_len, rid, rid_len, now_ms, flags & CW_FLAG_WAITED};
+    return run(CW_STAGE_OWNER, &in);
+}
+
+/* The storage schema: DDL for the Durable Object to run when it starts
+ * (store.h). Static; NUL-terminated. */
+CW_EXPORT(cw_schema) const char *cw_schema(void) { return cw_store_schema(); }
+
+/* The SQL of storage statement s (store.h), or NULL past the last. The host
+ * reads them once and runs batches by number. Static; NUL-terminated. */
+CW_EXPORT(cw_statement) const char *cw_statement(int s) { return cw_store_sql(s); }
 
 /* Completes a suspended result with the host's answer (borrowed): the
  * owner's status, head and body for a forward (status 0: the owner failed),

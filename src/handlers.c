@@ -18,7 +18,7 @@
 #include "pipeline.h"
 #include "plugin.h"
 #include "runtime.h"
-#include "state.h"
+#include "sync.h"
 
 static int h_health(cw_ctx *ctx) {
     json_t *body = json_object();
@@ -41,139 +41,6 @@ static int h_version(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
     }
     return cw_respond_json(ctx, 200, body);
-}
-
-/* Answers with the state view and its ETag; with commit, also produces the
- * stored blob the host must persist. */
-static int respond_state(cw_ctx *ctx, const cw_state *st, int commit) {
-    cw_buf view = CW_BUF_INIT, blob = CW_BUF_INIT, etag = CW_BUF_INIT;
-    int rc;
-
-    if (cw_state_render(st, ctx->id, &view, commit ? &blob : NULL) < 0) {
-        cw_buf_free(&view);
-        cw_buf_free(&blob);
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
-    }
-    if (commit) {
-        /* The merged state must stay storable and loadable: refuse (nothing
-         * is committed) rather than store what later requests cannot load. */
-        const cw_config *cfg = cw_runtime_config();
-        int too_big = blob.len > cfg->state_limit;
-        if (too_big || cw_json_check(blob.p, blob.len, CW_JSON_MAX_DEPTH, cfg->container_limit,
-                                     NULL, NULL) < 0) {
-            cw_buf_free(&view);
-            cw_buf_free(&blob);
-            return cw_error_set(&ctx->err, CW_E_TOO_LARGE,
-                                too_big
-                                    ? "the merged state would be over the stored-state size limit"
-                                    : "the merged state would hold too many arrays and objects");
-        }
-        ctx->commit = cw_buf_take(&blob, &ctx->commit_len);
-        if (!ctx->commit) {
-            cw_buf_free(&view);
-            return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
-        }
-    }
-    rc = cw_respond_buf(ctx, 200, "application/json", &view);
-    cw_buf_append(&etag, "\"", 1);
-    cw_buf_putu(&etag, (unsigned long long)st->version);
-    cw_buf_append(&etag, "\"", 1);
-    if (rc == 0 && !etag.broken)
-        rc = cw_header_add(ctx, "etag", etag.p);
-    cw_buf_free(&etag);
-    return rc;
-}
-
-static int load_state(cw_ctx *ctx, cw_state *st) {
-    return cw_state_load(st, ctx->state_blob, ctx->state_len, &ctx->err);
-}
-
-/* The request's If-Match / If-None-Match against version (< 0: syntax
- * only); see cond.h. */
-static int conditions(cw_ctx *ctx, long long version) {
-    int safe = cw_slice_eq(ctx->req->method, "GET") || cw_slice_eq(ctx->req->method, "HEAD");
-    return cw_cond_check(cw_http_header(ctx->req, "if-match"),
-                         cw_http_header(ctx->req, "if-none-match"), safe, version, &ctx->err);
-}
-
-/* 304: the client's copy is current; the ETag and no body. */
-static int not_modified(cw_ctx *ctx, long long version) {
-    char etag[24];
-    cw_snprintf(etag, sizeof etag, "\"%lld\"", version);
-    ctx->res.status = 304;
-    ctx->body.len = 0;
-    return cw_header_add(ctx, "etag", etag);
-}
-
-/* OWNER: answers with the stored state's view (GET /state, plugin routes),
- * or 304 when If-None-Match has the current version. */
-static int answer_view(cw_ctx *ctx) {
-    cw_state st;
-    int rc;
-    if (load_state(ctx, &st) < 0)
-        return -1;
-    rc = conditions(ctx, st.version);
-    rc = rc == CW_COND_NOT_MODIFIED ? not_modified(ctx, st.version)
-         : rc == 0                  ? respond_state(ctx, &st, 0)
-                                    : -1;
-    cw_state_clear(&st);
-    return rc;
-}
-
-static int h_state_get(cw_ctx *ctx) {
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
-        return -1;
-    if (ctx->stage == CW_STAGE_EDGE)
-        return conditions(ctx, -1) < 0 ? -1 : cw_forward(ctx);
-    return answer_view(ctx);
-}
-
-/* A patch body is JSON, and always read as UTF-8: another charset is 415. */
-static int media_type_ok(cw_slice ct) {
-    cw_slice type, charset;
-    return cw_http_media_type(ct, &type, &charset) == 0 &&
-           (cw_slice_ieq(type, "application/merge-patch+json") ||
-            cw_slice_ieq(type, "application/json")) &&
-           (!charset.p || cw_slice_ieq(charset, "utf-8"));
-}
-
-/* Sync hooks accepted the merged state: the prepared answer stands. */
-static int patch_accepted(cw_ctx *ctx) {
-    ctx->res.status = 200;
-    return 0;
-}
-
-static int h_state_patch(cw_ctx *ctx) {
-    cw_state st = {0, NULL};
-    json_t *patch = NULL;
-    int rc = -1;
-
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
-        return -1;
-    if (cw_plugin_config_error())
-        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
-    if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
-        return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
-    if (conditions(ctx, -1) < 0)
-        return -1;
-    patch = cw_state_parse_patch(ctx->req->body, cw_runtime_config()->depth_limit,
-                                 cw_runtime_config()->container_limit, &ctx->err);
-    if (!patch)
-        return -1;
-    if (ctx->stage == CW_STAGE_EDGE) {
-        json_decref(patch);
-        return cw_forward(ctx);
-    }
-    if (load_state(ctx, &st) < 0 || conditions(ctx, st.version) < 0 ||
-        cw_state_apply(&st, patch, &ctx->err) < 0)
-        goto out;
-    rc = respond_state(ctx, &st, 1);
-    if (rc == 0)
-        rc = cw_hooks_check(ctx, ctx->body.p, ctx->body.len, patch_accepted);
-out:
-    json_decref(patch);
-    cw_state_clear(&st);
-    return rc;
 }
 
 /* GET /metrics: Prometheus text. Needs the metrics token when one is set;
@@ -379,7 +246,7 @@ static int h_plugin_route(cw_ctx *ctx) {
         cw_id_parse((cw_slice){rest.p + 6, rest.n - 6}, ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
-        return answer_view(ctx);
+        return cw_sync_view(ctx);
     cw_buf_append(&ctx->input, "GET /", 5);
     cw_buf_append(&ctx->input, rest.p, rest.n);
     if (ctx->req->query.n) {
@@ -389,9 +256,8 @@ static int h_plugin_route(cw_ctx *ctx) {
     cw_buf_append(&ctx->input, "\n", 1);
     if (!state)
         return cw_call(ctx, "route", plugin_done);
-    cw_forward(ctx);
-    ctx->on_resume = plugin_with_state;
-    return 0;
+    ctx->on_resume = plugin_with_state; /* before the forward: it needs the body */
+    return cw_forward(ctx);
 }
 
 #ifdef CW_TEST_ROUTES
@@ -446,8 +312,10 @@ static int h_test_trap(cw_ctx *ctx) {
 static const cw_route routes[] = {
     {"GET", "/health", "health", h_health},
     {"GET", "/version", "version", h_version},
-    {"GET", "/state/{id}", "state.get", h_state_get},
-    {"PATCH", "/state/{id}", "state.patch", h_state_patch},
+    {"GET", "/state/{id}", "state.get", cw_sync_get},
+    {"PATCH", "/state/{id}", "state.patch", cw_sync_patch},
+    {"DELETE", "/state/{id}", "state.delete", cw_sync_delete},
+    {"GET", "/state/{id}/changes", "state.changes", cw_sync_changes},
     {"GET", "/metrics", "metrics", h_metrics},
     {"POST", "/internal/warmup", "internal.warmup", h_warmup},
     {"GET", "/plugins", "plugins", h_plugins},

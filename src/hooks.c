@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "fmt.h"
+#include "json.h"
 #include "plugin.h"
 
 static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
@@ -28,7 +29,7 @@ static int next_hook(cw_ctx *ctx) {
     v = json_object();
     json_object_set_new(v, "namespace", json_string(ns));
     json_object_set(v, "config", config);
-    if (json_dump_callback(v, cw_buf_sink, &ctx->input, JSON_COMPACT) < 0)
+    if (cw_json_dump(v, &ctx->input) < 0)
         ctx->input.broken = 1;
     json_decref(v);
     if (ctx->input.len)

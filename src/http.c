@@ -149,3 +149,53 @@ cw_slice cw_http_header(const cw_request *req, const char *name) {
             return req->headers[i].value;
     return (cw_slice){NULL, 0};
 }
+
+cw_slice cw_http_query(const cw_request *req, const char *name) {
+    const char *p = req->query.p, *end = p ? p + req->query.n : NULL;
+    size_t len = strlen(name);
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+        if ((size_t)(stop - p) >= len && memcmp(p, name, len) == 0 &&
+            (p + len == stop || p[len] == '=')) {
+            const char *v = p + len == stop ? stop : p + len + 1;
+            return (cw_slice){v, (size_t)(stop - v)};
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return (cw_slice){NULL, 0};
+}
+
+int cw_http_uint(cw_slice s, long long *out) {
+    long long v = 0;
+    if (!s.p || s.n == 0 || s.n > 16)
+        return -1;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -1;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    if (v > 9007199254740991LL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cw_http_prefers(cw_slice h, const char *name, const char *value) {
+    const char *p = h.p, *end = p ? p + h.n : NULL;
+    while (p && p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p)), *stop = comma ? comma : end;
+        const char *semi = memchr(p, ';', (size_t)(stop - p));
+        cw_slice pref = cw_slice_trim((cw_slice){p, (size_t)((semi ? semi : stop) - p)});
+        const char *eq = memchr(pref.p, '=', pref.n);
+        if (eq) {
+            cw_slice k = cw_slice_trim((cw_slice){pref.p, (size_t)(eq - pref.p)});
+            cw_slice v = cw_slice_trim((cw_slice){eq + 1, pref.n - (size_t)(eq + 1 - pref.p)});
+            if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"')
+                v = (cw_slice){v.p + 1, v.n - 2};
+            if (cw_slice_ieq(k, name) && cw_slice_ieq(v, value))
+                return 1;
+        }
+        p = comma ? comma + 1 : end;
+    }
+    return 0;
+}

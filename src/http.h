@@ -51,6 +51,20 @@ cw_slice cw_http_header(const cw_request *req, const char *name);
  * p == NULL when absent). Returns 0, or -1 when ct is absent or malformed. */
 int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset);
 
+/* The raw value of query parameter name (the first "name=value" of the
+ * '&'-separated query; "" for a bare "name"), or {NULL, 0} when absent.
+ * Not decoded. */
+cw_slice cw_http_query(const cw_request *req, const char *name);
+
+/* Reads s as a non-negative integer: 1-16 ASCII digits, at most 2^53 - 1
+ * (exact in JS too). Returns 0 with *out set, or -1. */
+int cw_http_uint(cw_slice s, long long *out);
+
+/* 1 when the Prefer header value h (RFC 7240: comma-separated preferences,
+ * each token[=value] with ;parameters) states name=value (a token or a
+ * quoted string), else 0. */
+int cw_http_prefers(cw_slice h, const char *name, const char *value);
+
 /* 1 when s equals the NUL-terminated lit exactly, else 0. */
 int cw_slice_eq(cw_slice s, const char *lit);
 

@@ -256,6 +256,12 @@ int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, c
     }
 }
 
+int cw_json_dump(const json_t *v, cw_buf *out) {
+    if (json_dump_callback(v, cw_buf_sink, out, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
+        out->broken = 1;
+    return out->broken ? -1 : 0;
+}
+
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
                       cw_error *err) {
     json_error_t jerr;

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "error.h"
 #include "http.h"
 
@@ -37,6 +38,11 @@ typedef struct {
  * message naming the first problem and its byte offset. */
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err);
+
+/* Appends v's compact JSON text to out (any value; Jansson's one set of
+ * dump flags in the module, so its unused paths stay out of the build).
+ * Returns 0, or -1 when out of memory (out is then broken). */
+int cw_json_dump(const json_t *v, cw_buf *out);
 
 /* Parses a client's JSON text: a leading UTF-8 byte order mark is ignored
  * (RFC 8259 section 8.1 allows that), an empty text is refused, then

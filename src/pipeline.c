@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "fmt.h"
+#include "json.h"
 #include "metrics.h"
 #include "runtime.h"
 
@@ -181,7 +182,7 @@ static void log_after(cw_ctx *ctx) {
     if (status >= 500 && ctx->err.message[0])
         json_object_set_new(line, "cause", json_string(ctx->err.message));
     /* A log line that cannot be built is dropped; the response still goes. */
-    if (json_dump_callback(line, cw_buf_sink, &ctx->log, JSON_COMPACT) < 0 || ctx->log.broken)
+    if (cw_json_dump(line, &ctx->log) < 0)
         cw_buf_free(&ctx->log);
     json_decref(line);
 }
@@ -200,7 +201,7 @@ static void metrics_after(cw_ctx *ctx) {
 /* --- middleware: error mapping ---------------------------------------- */
 
 static void errors_after(cw_ctx *ctx) {
-    json_t *body, *error;
+    cw_buf b = CW_BUF_INIT;
 
     if (ctx->err.code == CW_E_NONE && ctx->res.status == 0)
         cw_error_set(&ctx->err, CW_E_INTERNAL, "handler produced no response");
@@ -213,25 +214,25 @@ static void errors_after(cw_ctx *ctx) {
     ctx->body.len = 0;
     ctx->head.len = 0;
     ctx->head.broken = 0;
+    ctx->keeping = 0;
     if (ctx->err.code == CW_E_METHOD && ctx->allow[0])
         cw_header_add(ctx, "allow", ctx->allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
         cw_header_add(ctx, "www-authenticate", "Bearer");
     if (ctx->err.code == CW_E_TIMEOUT)
         cw_header_add(ctx, "retry-after", "1");
-    body = json_object();
-    error = json_object();
-    if (!body || !error || json_object_set_new(body, "error", error) < 0 ||
-        json_object_set_new(error, "code", json_string(cw_error_name(ctx->err.code))) < 0 ||
-        json_object_set_new(error, "message", json_string(ctx->err.message)) < 0 ||
-        json_object_set_new(error, "request_id", json_string(ctx->rid)) < 0) {
-        if (!body)
-            json_decref(error);
-        json_decref(body);
-        ctx->body.broken = 1;
-        return;
-    }
-    cw_respond_json(ctx, (int)ctx->res.status, body);
+    /* {"error":{"code","message","request_id"[,extra]}}: fixed shape; the
+     * message is printable ASCII (error.h) and extra is JSON members. */
+    cw_buf_puts(&b, "{\"error\":{\"code\":\"");
+    cw_buf_puts(&b, cw_error_name(ctx->err.code));
+    cw_buf_puts(&b, "\",\"message\":");
+    cw_buf_putjs(&b, ctx->err.message, strlen(ctx->err.message));
+    cw_buf_puts(&b, ",\"request_id\":\"");
+    cw_buf_puts(&b, ctx->rid);
+    cw_buf_puts(&b, "\"");
+    cw_buf_append(&b, ctx->err_extra.p, ctx->err_extra.len);
+    cw_buf_puts(&b, "}}");
+    cw_respond_buf(ctx, (int)ctx->res.status, "application/json", &b);
 }
 
 #ifdef CW_TEST_ROUTES
@@ -284,9 +285,10 @@ static void strip_head(cw_ctx *ctx) {
     char n[24];
     if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->method, "HEAD") != 0)
         return;
-    cw_snprintf(n, sizeof n, "%zu", ctx->body.len);
+    cw_snprintf(n, sizeof n, "%zu", ctx->keeping ? ctx->kept : ctx->body.len);
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
+    ctx->keeping = 0;
 }
 
 /* Every after hook runs, in reverse order, once, without the call's memory
@@ -320,13 +322,17 @@ cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&
 void cw_pipeline_free(cw_ctx *ctx) {
     if (!ctx)
         return;
+    if (ctx->state && ctx->state_free)
+        ctx->state_free(ctx->state);
+    cw_buf_free(&ctx->envelope);
+    cw_buf_free(&ctx->err_extra);
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
     cw_buf_free(&ctx->log);
     cw_buf_free(&ctx->ask);
     cw_buf_free(&ctx->input);
     cw_buf_free(&ctx->stash);
-    cw_free(ctx->commit);
+    cw_buf_free(&ctx->grant);
     cw_free(ctx);
 }
 
@@ -341,24 +347,15 @@ static void take_result(cw_ctx *ctx) {
         r->head_len = 0;
         r->body = "";
         r->body_len = 0;
-        cw_free(ctx->commit);
-        ctx->commit = NULL;
-        ctx->commit_len = 0;
+        ctx->keeping = 0;
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
         r->head_len = (uint32_t)ctx->head.len;
         r->body = ctx->body.p ? ctx->body.p : "";
         r->body_len = (uint32_t)ctx->body.len;
     }
-    /* A commit is handed over only with a final, successful answer: never
-     * while suspended (sync hooks are still to run), never with an error. */
-    if (r->action || ctx->err.code != CW_E_NONE || r->status != 200) {
-        r->commit = NULL;
-        r->commit_len = 0;
-    } else {
-        r->commit = ctx->commit;
-        r->commit_len = (uint32_t)ctx->commit_len;
-    }
+    if (r->action == CW_ACTION_NONE)
+        r->keep = (uint32_t)ctx->keeping;
     r->request_id = ctx->rid;
     r->request_id_len = (uint32_t)strlen(ctx->rid);
     r->log = ctx->log.p ? ctx->log.p : "";
@@ -367,8 +364,9 @@ static void take_result(cw_ctx *ctx) {
 
 static void clear_action(cw_ctx *ctx) {
     ctx->res.action = CW_ACTION_NONE;
-    ctx->res.forward = ctx->res.input = NULL;
-    ctx->res.forward_len = ctx->res.input_len = 0;
+    ctx->res.ask = ctx->res.input = NULL;
+    ctx->res.ask_len = ctx->res.input_len = 0;
+    ctx->res.keep = 0;
 }
 
 static void copy_cstr(char *dst, size_t cap, cw_slice s) {
@@ -390,22 +388,37 @@ static void dispatch(cw_ctx *ctx) {
     ctx->route->handler(ctx);
 }
 
-void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob, size_t blob_len,
-                     const char *rid, size_t rid_len, double now_ms, int flags) {
-    cw_request req;
+/* The grant an OWNER request runs under: "<scope> <actor>", scope "w"
+ * (read and write) or "r" (read only); empty: write, no actor. */
+static void take_grant(cw_ctx *ctx, const char *g, size_t n) {
+    ctx->read_only = n >= 1 && g[0] == 'r';
+    copy_cstr(ctx->actor, sizeof ctx->actor,
+              n > 2 ? (cw_slice){g + 2, n - 2} : (cw_slice){NULL, 0});
+}
+
+void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
+    cw_request req, *parsed;
+    const char *bytes = run->req;
     int answered = 0;
 
     begin_call();
-    ctx->t0_ms = now_ms;
-    ctx->flags = flags;
-    ctx->state_blob = blob;
-    ctx->state_len = blob ? blob_len : 0;
-    if (valid_rid(rid, rid_len))
-        set_rid(ctx, rid, rid_len);
-    if (cw_http_parse(bytes, n, &req, &ctx->err) == 0) {
-        ctx->req = &req;
-        copy_cstr(ctx->method, sizeof ctx->method, req.method);
-        copy_cstr(ctx->origin, sizeof ctx->origin, cw_http_header(&req, "origin"));
+    ctx->t0_ms = run->now_ms;
+    ctx->flags = run->flags;
+    if (valid_rid(run->rid, run->rid_len))
+        set_rid(ctx, run->rid, run->rid_len);
+    if (ctx->stage == CW_STAGE_OWNER) {
+        /* The owner suspends to read and commit: it keeps its own copy. */
+        take_grant(ctx, run->grant, run->grant ? run->grant_len : 0);
+        if (cw_buf_append(&ctx->envelope, bytes, run->n) < 0)
+            cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        bytes = ctx->envelope.p;
+    }
+    /* The owner parses into its own request, kept; the edge onto the stack. */
+    parsed = ctx->stage == CW_STAGE_OWNER ? &ctx->owned_req : &req;
+    if (ctx->err.code == CW_E_NONE && cw_http_parse(bytes, run->n, parsed, &ctx->err) == 0) {
+        ctx->req = parsed;
+        copy_cstr(ctx->method, sizeof ctx->method, parsed->method);
+        copy_cstr(ctx->origin, sizeof ctx->origin, cw_http_header(parsed, "origin"));
     }
     /* Even an unparsable envelope (its error already recorded) gets a
      * request id and the after hooks. */
@@ -413,21 +426,23 @@ void cw_pipeline_run(cw_ctx *ctx, const char *bytes, size_t n, const char *blob,
         answered = chain[i].before ? chain[i].before(ctx) != NEXT : 0;
     if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
-    ctx->req = NULL;
-    ctx->match.nparams = 0;
-    ctx->state_blob = NULL;
+    if (ctx->stage == CW_STAGE_EDGE) {
+        ctx->req = NULL;
+        ctx->match.nparams = 0;
+    }
     if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
         end_call(ctx);
         take_result(ctx); /* suspended: afters run in cw_pipeline_resume */
         return;
     }
     clear_action(ctx);
-    run_afters(ctx, now_ms);
+    run_afters(ctx, run->now_ms);
 }
 
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms) {
     cw_resume_fn fn = ctx->on_resume;
+    int keep = (int)ctx->res.keep;
     if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
     begin_call();
@@ -447,9 +462,16 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
     } else if (status < 100 || status > 599) {
         cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
     } else {
+        /* The owner's answer is the response. Its body stays with the host
+         * (only its length crossed) unless the host was not asked to keep it. */
         ctx->res.status = (uint32_t)status;
         cw_buf_append(&ctx->head, head, head_len);
-        cw_buf_append(&ctx->body, body, body_len);
+        if (keep) {
+            ctx->keeping = 1;
+            ctx->kept = body_len;
+        } else {
+            cw_buf_append(&ctx->body, body, body_len);
+        }
     }
     run_afters(ctx, now_ms);
     return 0;
@@ -467,7 +489,7 @@ int cw_header_add(cw_ctx *ctx, const char *name, const char *value) {
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     int rc;
     ctx->body.len = 0;
-    rc = json_dump_callback(body, cw_buf_sink, &ctx->body, JSON_COMPACT);
+    rc = cw_json_dump(body, &ctx->body);
     json_decref(body);
     if (rc < 0 || ctx->body.broken) {
         ctx->body.broken = 1;
@@ -492,8 +514,13 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
 int cw_forward(cw_ctx *ctx) {
     ctx->res.status = 0;
     ctx->res.action = CW_ACTION_FORWARD;
-    ctx->res.forward = ctx->id;
-    ctx->res.forward_len = (uint32_t)ctx->id_len;
+    ctx->res.ask = ctx->id;
+    ctx->res.ask_len = (uint32_t)ctx->id_len;
+    ctx->res.input = ctx->grant.p ? ctx->grant.p : "";
+    ctx->res.input_len = (uint32_t)ctx->grant.len;
+    /* Without a resume hook the owner's answer is the response as it is:
+     * its body need not cross back into the module. */
+    ctx->res.keep = ctx->on_resume == NULL;
     return 0;
 }
 
@@ -503,9 +530,21 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
     ctx->res.status = 0;
     ctx->res.action = (uint32_t)action;
-    ctx->res.forward = ctx->ask.p ? ctx->ask.p : "";
-    ctx->res.forward_len = (uint32_t)ctx->ask.len;
+    ctx->res.ask = ctx->ask.p ? ctx->ask.p : "";
+    ctx->res.ask_len = (uint32_t)ctx->ask.len;
     ctx->on_resume = fn;
+    return 0;
+}
+
+int cw_store(cw_ctx *ctx, int action, const char *batch, size_t n, cw_resume_fn fn) {
+    uint32_t prepared = ctx->res.status;
+    ctx->input.len = 0;
+    if (cw_buf_append(&ctx->input, batch, n) < 0 || cw_suspend(ctx, action, "", 0, fn) < 0)
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    if (action == CW_ACTION_COMMIT)
+        ctx->res.status = prepared;
+    ctx->res.input = ctx->input.p;
+    ctx->res.input_len = (uint32_t)ctx->input.len;
     return 0;
 }
 

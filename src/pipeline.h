@@ -5,14 +5,15 @@
  *         end by forwarding to the Durable Object that owns the id, and the
  *         context is suspended until cw_pipeline_resume hands back its answer.
  *   OWNER (inside that Durable Object): the same handler runs against the
- *         stored state and may produce a commit blob for the host to persist.
- * Middleware (request id, CORS, Server-Timing, log line, metrics, error
- * mapping) wraps every handler; its "after" hooks run once, when the response
- * is final. A handler may also suspend the edge to have the host touch a list
- * of Durable Objects (warmup); it then finishes in its resume hook.
+ *         stored state. It reads storage and commits to it through the host
+ *         (CW_ACTION_READ, CW_ACTION_COMMIT), so it may suspend several times;
+ *         it keeps its own copy of the request, so ctx->req stays valid.
+ * Middleware (request id, CORS, body limit, Server-Timing, log line,
+ * metrics, error mapping) wraps every handler; its "after" hooks run once,
+ * when the response is final.
  *
  * Handlers share one signature: int handler(cw_ctx *ctx). They return 0
- * after cw_respond_json/cw_forward, or -1 after setting ctx->err. */
+ * after responding or suspending, or -1 after setting ctx->err. */
 #ifndef CW_PIPELINE_H
 #define CW_PIPELINE_H
 
@@ -29,24 +30,35 @@
 
 enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
 
-/* What a suspended edge result asks of the host (cw_result.action). */
+/* What a suspended result asks of the host (cw_result.action); `ask` is
+ * cw_result.ask, `input` cw_result.input. */
 enum {
     CW_ACTION_NONE = 0,    /* final: answer with status, head, body */
-    CW_ACTION_FORWARD = 1, /* run this request as owner in Durable Object `forward` */
-    CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `forward` (one id a
+    CW_ACTION_FORWARD = 1, /* EDGE: run this request as owner in the Durable Object
+                              for id `ask`, handing it `input` (the grant: what the
+                              edge decided about the caller, for the owner) */
+    CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `ask` (one id a
                               line), then resume with a JSON array of
                               {"id","ok","ms"} as the body */
-    CW_ACTION_PLUGINS = 3, /* registry operation `forward`: "list", "load" (every
+    CW_ACTION_PLUGINS = 3, /* registry operation `ask`: "list", "load" (every
                               plugin in the manifest) or "unload <name>"; resume
                               with 200 and a JSON array of registry entries */
-    CW_ACTION_CALL = 4,    /* call plugin entry `forward` ("<name> route" or
+    CW_ACTION_CALL = 4,    /* call plugin entry `ask` ("<name> route" or
                               "<name> sync") with `input`; resume with the
                               plugin's status and body, or status 0 (it failed:
                               trapped, so its instance was dropped) or 1 (it is
                               refused or cannot load) with the reason as body */
-    CW_ACTION_WAIT = 5     /* OWNER, test builds only: wait `forward` ms, then
+    CW_ACTION_WAIT = 5,    /* OWNER, test builds only: wait `ask` ms, then
                               run the request again from the start with
                               CW_FLAG_WAITED (never resumed) */
+    CW_ACTION_READ = 6,    /* OWNER: run the read batch `input` (store.h) and
+                              resume with 200 and the rows, or 0 when storage
+                              failed */
+    CW_ACTION_COMMIT = 7   /* OWNER: run the commit batch `input` (store.h) in
+                              one transaction, then resume with 200, or 0 when
+                              it failed (rolled back). The answer is already
+                              prepared (status, head, body): it stands even if
+                              the resume cannot run */
 };
 
 /* The status a host resumes a forward with when the owner gave no answer. */
@@ -55,52 +67,68 @@ enum {
     CW_OWNER_TIMEOUT = 2 /* no answer within the deadline (cw_limit): 504 */
 };
 
-/* cw_pipeline_run flags. */
+/* Run flags. */
 enum {
-    CW_FLAG_SCHEDULED = 1, /* the request comes from the cron trigger, not HTTP */
-    CW_FLAG_WAITED = 2     /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
+    CW_FLAG_SCHEDULED = 1, /* EDGE: the request comes from the cron trigger, not HTTP */
+    CW_FLAG_WAITED = 2,    /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
+    CW_FLAG_RPC = 4        /* EDGE: the request is an RPC call from a bound worker,
+                              which may name an actor (x-cw-actor) */
 };
 #define CW_RID_LEN 32 /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64 /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
 #define CW_PLUGIN_NAME_MAX 32
+#define CW_ACTOR_MAX 128 /* longest actor (a token's sub, an RPC caller's actor) */
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
  * asserted below and read by worker/layout.js (the one JS reader); all
  * pointers are owned by the context and die with cw_pipeline_free. Unused
  * slices have length 0. */
 typedef struct {
-    uint32_t status;  /* HTTP status; 0 while suspended (forward set) */
+    uint32_t status;  /* HTTP status; 0 while suspended, but for a COMMIT */
     const char *head; /* "name: value\r\n" lines */
     uint32_t head_len;
     const char *body; /* response body */
     uint32_t body_len;
-    const char *commit; /* OWNER: state blob to persist before answering */
-    uint32_t commit_len;
-    const char *forward; /* what a suspension asks for (see CW_ACTION_*) */
-    uint32_t forward_len;
+    uint32_t action; /* CW_ACTION_*: what a suspended result asks for */
+    const char *ask; /* the action's subject (see CW_ACTION_*) */
+    uint32_t ask_len;
+    const char *input; /* the action's payload (see CW_ACTION_*) */
+    uint32_t input_len;
     const char *request_id; /* this request's id, always set */
     uint32_t request_id_len;
     const char *log; /* EDGE: the one structured log line, when final */
     uint32_t log_len;
-    uint32_t action;   /* CW_ACTION_*: what a suspended result asks for */
-    const char *input; /* CW_ACTION_CALL: the plugin's input */
-    uint32_t input_len;
+    uint32_t keep; /* FORWARD: resume with the owner's body length only, and keep
+                      its bytes; final: 1 when the body is those kept bytes */
 } cw_result;
 
 #ifdef __wasm__
-#include <stddef.h>
 /* The layout worker/layout.js reads (RESULT); change both together. */
 _Static_assert(offsetof(cw_result, status) == 0, "cw_result layout");
 _Static_assert(offsetof(cw_result, head) == 4, "cw_result layout");
 _Static_assert(offsetof(cw_result, body) == 12, "cw_result layout");
-_Static_assert(offsetof(cw_result, commit) == 20, "cw_result layout");
-_Static_assert(offsetof(cw_result, forward) == 28, "cw_result layout");
-_Static_assert(offsetof(cw_result, request_id) == 36, "cw_result layout");
-_Static_assert(offsetof(cw_result, log) == 44, "cw_result layout");
-_Static_assert(offsetof(cw_result, action) == 52, "cw_result layout");
-_Static_assert(offsetof(cw_result, input) == 56, "cw_result layout");
-_Static_assert(sizeof(cw_result) == 64, "cw_result layout");
+_Static_assert(offsetof(cw_result, action) == 20, "cw_result layout");
+_Static_assert(offsetof(cw_result, ask) == 24, "cw_result layout");
+_Static_assert(offsetof(cw_result, input) == 32, "cw_result layout");
+_Static_assert(offsetof(cw_result, request_id) == 40, "cw_result layout");
+_Static_assert(offsetof(cw_result, log) == 48, "cw_result layout");
+_Static_assert(offsetof(cw_result, keep) == 56, "cw_result layout");
+_Static_assert(sizeof(cw_result) == 60, "cw_result layout");
 #endif
+
+/* One run of a request: everything borrowed for the duration of the call. */
+typedef struct {
+    const char *req; /* the envelope (http.h) */
+    size_t n;
+    const char *grant; /* OWNER: the edge's grant for this request (may be empty) */
+    size_t grant_len;
+    const char *rid; /* the request id to keep (may be empty): the edge's, in the
+                        OWNER stage, or the first run's when the host runs an
+                        EDGE request again on a new instance */
+    size_t rid_len;
+    double now_ms; /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
+    int flags;     /* CW_FLAG_* */
+} cw_run;
 
 typedef struct cw_ctx cw_ctx;
 
@@ -114,31 +142,37 @@ struct cw_ctx {
     int stage;
     int flags;              /* CW_FLAG_* */
     cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
-    const cw_request *req;  /* borrowed, valid only inside cw_pipeline_run */
+    const cw_request *req;  /* EDGE: valid only inside cw_pipeline_run; OWNER: always */
     const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
     size_t nroutes;
-    const cw_route *route;  /* the matched route */
-    cw_match match;         /* its parameters, borrowed like req */
-    const char *state_blob; /* OWNER input, borrowed */
-    size_t state_len;
+    const cw_route *route; /* the matched route */
+    cw_match match;        /* its parameters, borrowed like req */
+    cw_request owned_req;  /* OWNER: the request parsed from envelope */
+    cw_buf envelope;       /* OWNER: a copy of the request's bytes */
     cw_error err;
+    cw_buf err_extra; /* members added to the error object: ,"paths":[...] */
     cw_buf head, body, log;
-    char *commit;                        /* owned, from cw_state_blob */
-    cw_buf ask;                          /* what a suspension asks for (res.forward) */
-    cw_buf input;                        /* CW_ACTION_CALL input */
+    cw_buf ask;                          /* what a suspension asks for (res.ask) */
+    cw_buf input;                        /* a suspension's payload (res.input) */
     cw_buf stash;                        /* a handler's data kept across suspensions */
+    cw_buf grant;                        /* EDGE: the grant a forward hands the owner */
     char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a request runs */
     int hook;                            /* next sync hook to consider */
     int (*hooks_then)(cw_ctx *ctx);      /* hooks.h: what runs after the sync hooks */
-    size_t commit_len;
-    char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
+    void *state;                         /* a handler's own state, freed with... */
+    void (*state_free)(void *state);     /* ...this, when the context is freed */
+    char id[CW_ID_MAX + 1];              /* decoded state id, for state routes */
     size_t id_len;
+    char actor[CW_ACTOR_MAX + 1]; /* who is writing: "" when unknown */
+    int read_only;                /* the grant allows reads only */
     char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128];         /* the Origin header, copied for the after hooks */
     char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
     double t0_ms;             /* host clock when the request arrived, milliseconds */
     double t1_ms;             /* host clock when the response became final */
+    size_t kept;              /* EDGE: length of the owner's body the host keeps */
+    int keeping;              /* EDGE: the answer's body is the host's kept bytes */
     int cold;                 /* 1: the first final edge response of this instance */
     int final;                /* 1 once the after hooks have run */
 };
@@ -147,14 +181,9 @@ struct cw_ctx {
  * free with cw_pipeline_free. NULL on no memory. */
 cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n);
 
-/* Runs the request in bytes req[0..n) (borrowed for the duration of the call)
- * at host time now_ms. rid (borrowed; may be empty) is the request id to
- * keep: the edge's, in the OWNER stage, or the first run's when the host
- * runs an EDGE request again on a new instance. OWNER stage only: blob is
- * the stored state (n == 0 for never written). Always produces ctx->res:
- * final, or suspended with res.action set. */
-void cw_pipeline_run(cw_ctx *ctx, const char *req, size_t n, const char *blob, size_t blob_len,
-                     const char *rid, size_t rid_len, double now_ms, int flags);
+/* Runs the request described by run (borrowed for the call). Always
+ * produces ctx->res: final, or suspended with res.action set. */
+void cw_pipeline_run(cw_ctx *ctx, const cw_run *run);
 
 /* Completes a suspended context with the host's answer (head and body
  * borrowed, copied). For a forward, status CW_OWNER_FAILED is mapped to a
@@ -179,14 +208,19 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
 int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b);
 
 /* Suspends the EDGE stage: the Durable Object for ctx->id must run this
- * request in the OWNER stage. Returns 0. */
+ * request in the OWNER stage, with ctx->grant. Returns 0. */
 int cw_forward(cw_ctx *ctx);
 
-/* Suspends the request: the host does what action (CW_ACTION_TOUCH or
- * CW_ACTION_PLUGINS) and what[0..n) (copied) ask, and resumes; fn then
- * builds the response, or suspends again. Returns 0, or -1 with ctx->err
- * set when out of memory. */
+/* Suspends the request: the host does what action and what[0..n) (copied)
+ * ask, and resumes; fn then builds the response, or suspends again.
+ * Returns 0, or -1 with ctx->err set when out of memory. */
 int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn);
+
+/* Suspends an OWNER request to run a storage batch (store.h): a read
+ * (CW_ACTION_READ) or a commit (CW_ACTION_COMMIT), with batch[0..n)
+ * (copied) as the input. A commit keeps the prepared answer. Returns 0, or
+ * -1 with ctx->err set when out of memory. */
+int cw_store(cw_ctx *ctx, int action, const char *batch, size_t n, cw_resume_fn fn);
 
 /* Suspends the request to call entry ("route" or "sync") of plugin
  * ctx->plugin with ctx->input; fn gets the plugin's answer. Returns 0, or -1

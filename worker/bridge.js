@@ -119,13 +119,15 @@ function read(x, r) {
 function started(x, r) {
   return {
     result: read(x, r),
+    // body: the bytes, or (when the result asked to keep them) a length.
     resume(status, head, body, at) {
       return call(x, () => {
         const headBytes = utf8.encode(head);
+        const kept = typeof body === "number";
         const h = put(x, headBytes);
-        const b = put(x, body);
+        const b = kept ? 0 : put(x, body);
         try {
-          x.cw_resume(r, status, h, headBytes.length, b, body.length, at);
+          x.cw_resume(r, status, h, headBytes.length, b, kept ? body : body.length, at);
         } finally {
           x.cw_dealloc(h);
           x.cw_dealloc(b);
@@ -155,20 +157,34 @@ export function edge(env, bytes, rid, now, flags = 0) {
   });
 }
 
-// Owner stage, inside the Durable Object: runs the request against the
-// stored blob ("" when never written); see started(). A final result's
-// non-null commit must be persisted before answering.
-export function owner(env, bytes, blob, requestId, now, flags = 0) {
+// Owner stage, inside the Durable Object: runs the request under the edge's
+// grant and request id, at wall time now; see started().
+export function owner(env, bytes, grant, requestId, now, flags = 0) {
   const x = instance(env);
-  const blobBytes = utf8.encode(blob);
+  const grantBytes = utf8.encode(grant);
   const ridBytes = utf8.encode(requestId);
   return call(x, () => {
-    const ps = [put(x, bytes), put(x, blobBytes), put(x, ridBytes)];
+    const ps = [put(x, bytes), put(x, grantBytes), put(x, ridBytes)];
     try {
-      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], blobBytes.length, ps[2], ridBytes.length, now, flags));
+      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], grantBytes.length, ps[2], ridBytes.length, now, flags));
     } finally {
       ps.forEach((p) => x.cw_dealloc(p));
     }
+  });
+}
+
+// The storage schema and statements C decides (src/store.h): the DDL to
+// run when an object starts, and every statement's SQL by number. Read
+// once per isolate: they are constants of the module.
+let storage = null;
+export function schema(env) {
+  if (storage) return storage;
+  const x = instance(env);
+  return call(x, () => {
+    const statements = [];
+    for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x, p));
+    storage = { ddl: cstring(x, x.cw_schema()), statements };
+    return storage;
   });
 }
 

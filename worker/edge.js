@@ -18,6 +18,7 @@ import { callPlugin, registryOp } from "./plugins.js";
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
+const text = new TextDecoder();
 
 function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
@@ -29,7 +30,8 @@ async function forward(env, bytes, result) {
     timer = setTimeout(() => resolve({ status: OWNER.timeout, head: "", body: EMPTY }), limits(env).deadline);
   });
   try {
-    return await Promise.race([stub(env, result.forward).handle(bytes, result.requestId), deadline]);
+    const grant = text.decode(result.input);
+    return await Promise.race([stub(env, result.ask).handle(bytes, grant, result.requestId), deadline]);
   } catch (e) {
     console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
     return { status: OWNER.failed, head: "", body: EMPTY };
@@ -39,12 +41,12 @@ async function forward(env, bytes, result) {
 }
 
 async function touch(env, result) {
-  const ids = result.forward.split("\n").filter(Boolean);
+  const ids = result.ask.split("\n").filter(Boolean);
   const report = await Promise.all(
     ids.map(async (id) => {
       const t = performance.now();
       try {
-        const answer = await stub(env, id).handle(touchRequest(id), result.requestId);
+        const answer = await stub(env, id).handle(touchRequest(id), "", result.requestId);
         return { id, ok: answer.status === 200, ms: performance.now() - t };
       } catch {
         return { id, ok: false, ms: performance.now() - t };
@@ -61,9 +63,9 @@ function perform(env, bytes, result) {
     case ACTION.touch:
       return touch(env, result);
     case ACTION.plugins:
-      return registryOp(env, result.forward);
+      return registryOp(env, result.ask);
     case ACTION.call:
-      return callPlugin(env, result.forward, result.input);
+      return callPlugin(env, result.ask, result.input);
     default:
       throw new Error(`unknown action ${result.action}`);
   }
@@ -82,13 +84,16 @@ export async function handle(env, bytes, flags = 0) {
     rid = call.result.requestId;
     try {
       let result = call.result;
+      let kept = null; // an owner's body C asked the host to keep
       for (let i = 0; result.action; i++) {
         const known = answers[i];
-        const same = known && known.action === result.action && known.ask === result.forward;
+        const same = known && known.action === result.action && known.ask === result.ask;
         const answer = same ? known.answer : await perform(env, bytes, result);
-        if (!same) answers[i] = { action: result.action, ask: result.forward, answer };
-        result = call.resume(answer.status, answer.head ?? "", answer.body, performance.now());
+        if (!same) answers[i] = { action: result.action, ask: result.ask, answer };
+        if (result.keep) kept = answer.body;
+        result = call.resume(answer.status, answer.head ?? "", result.keep ? answer.body.length : answer.body, performance.now());
       }
+      if (result.keep) result.body = kept;
       if (result.log) console.log(result.log);
       return result;
     } catch (e) {

@@ -100,30 +100,37 @@ function patchBytes(patch) {
 }
 
 // An RPC call as the envelope of the equivalent HTTP request, so RPC and
-// HTTP share one code path and one set of answers. Arguments that cannot be
-// expressed (a non-string id, an unserializable patch) become input that C
-// refuses with the matching error code. limits: see bridge.js limits().
-export function fromRpc(method, id, patch, options, limits) {
+// HTTP share one code path and one set of answers. call: { method, id,
+// path ("" or "/changes"), patch, query: {name: value}, headers: {name:
+// value} }. Values that cannot be expressed (a non-string id, an
+// unserializable patch) become input that C refuses with the matching error
+// code; strings are clipped to the field limit, and a body over the body
+// limit is never copied. limits: see bridge.js limits().
+export function fromRpc(call, limits) {
   let target = "/state/";
   try {
-    if (typeof id === "string") target += encodeURIComponent(clip(id, limits.field));
+    if (typeof call.id === "string") target += encodeURIComponent(clip(call.id, limits.field));
   } catch {
     target += "%"; // not encodable (a lone surrogate): C refuses it as invalid_id
   }
-  const headers = [];
+  target += call.path ?? "";
+  const query = Object.entries(call.query ?? {}).filter(([, v]) => v !== undefined && v !== null);
+  if (query.length) target += "?" + query.map(([k, v]) => `${k}=${encodeURIComponent(clip(String(v), limits.field))}`).join("&");
+  const headers = Object.entries(call.headers ?? {})
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => [k, clip(String(v), limits.field).replace(/[\r\n]/g, " ")]);
   let body = new Uint8Array(0);
-  if (method === "PATCH") {
+  if (call.method === "PATCH") {
     headers.push(["content-type", "application/merge-patch+json"]);
-    const ifMatch = options?.ifMatch;
-    if (ifMatch !== undefined && ifMatch !== null) {
-      const tag = typeof ifMatch === "number" ? `"${ifMatch}"` : String(ifMatch);
-      headers.push(["if-match", clip(tag, limits.field).replace(/[\r\n]/g, " ")]);
-    }
-    body = patchBytes(patch);
+    body = patchBytes(call.patch);
   }
   const b = bounded(headers, body, body.length, limits.body);
-  return encode(method, target, b.headers, b.body);
+  return encode(call.method, target, b.headers, b.body);
 }
+
+// If-Match / If-None-Match from an RPC option: a version number becomes
+// its quoted ETag; a string is the header value as it is.
+export const etag = (v) => (typeof v === "number" ? `"${v}"` : v);
 
 // The request a warmup touch sends to the Durable Object of id (one of the
 // ids C listed): a GET of its state.
@@ -150,8 +157,9 @@ export function toResponse(result) {
   return new Response(result.body, { status: result.status, headers: headersOf(result.head) });
 }
 
-// The RPC value: the C response body, tagged with ok and status.
-//   { ok: true,  status: 200, id, version, state }
+// The RPC value: the C response body, tagged with ok and status (and
+// replayed when C answered an idempotent retry).
+//   { ok: true,  status: 200, id, version, state?, changes? }
 //   { ok: false, status, error: { code, message, request_id } }
 export function toValue(result) {
   let body;
@@ -161,7 +169,9 @@ export function toValue(result) {
     // Only a bare out-of-memory 500 has no JSON body.
     body = { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } };
   }
-  return { ok: result.status === 200, status: result.status, ...body };
+  const value = { ok: result.status === 200, status: result.status, ...body };
+  if (/^idempotent-replayed: true$/im.test(result.head)) value.replayed = true;
+  return value;
 }
 
 // The one answer C cannot give: the module trapped or could not be run (or,

@@ -3,11 +3,17 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { limits } from "./bridge.js";
 import { handle } from "./edge.js";
-import { fromRequest, fromRpc, internalError, toResponse, toValue, warmupRequest } from "./envelope.js";
+import { etag, fromRequest, fromRpc, internalError, toResponse, toValue, warmupRequest } from "./envelope.js";
 import { FLAG } from "./layout.js";
 
-
 export { StateObject } from "./state_object.js";
+
+// An RPC call through the same C path as HTTP, under the RPC flag (the
+// caller is a worker the owner bound, and may name an actor). A function,
+// not a method: every method of the entrypoint is callable over RPC.
+async function rpc(env, call) {
+  return toValue(await handle(env, fromRpc(call, limits(env)), FLAG.rpc));
+}
 
 export default class StateSync extends WorkerEntrypoint {
   async fetch(request) {
@@ -29,15 +35,51 @@ export default class StateSync extends WorkerEntrypoint {
 
   // Applies an RFC 7386 merge patch to state `id`. patch: a JSON value, or
   // its raw JSON text as bytes (Uint8Array / ArrayBuffer), parsed by C like
-  // an HTTP body, so large integers stay exact. options.ifMatch: a version
-  // number, or an If-Match header value ('"3"', '"2", "3"', "*").
-  // Resolves to { ok, status, id, version, state } or { ok, status, error }.
-  async syncState(id, patch, options) {
-    return toValue(await handle(this.env, fromRpc("PATCH", id, patch, options, limits(this.env))));
+  // an HTTP body, so large integers stay exact. options (all optional):
+  //   ifMatch, ifNoneMatch: a version number, or the header value
+  //   base:  apply unless a write after this version touched the same paths
+  //   since: also return the changes after this version, this one included
+  //   idempotencyKey: 1-64 printable ASCII; a retry applies once
+  //   return: "minimal" for { id, version } without the state
+  //   actor: who writes, recorded in the journal
+  // Resolves to { ok, status, id, version, state?, changes?, replayed? } or
+  // { ok: false, status, error }.
+  async syncState(id, patch, options = {}) {
+    return rpc(this.env, {
+      method: "PATCH",
+      id,
+      patch,
+      query: { base: options.base, since: options.since },
+      headers: {
+        "if-match": etag(options.ifMatch),
+        "if-none-match": etag(options.ifNoneMatch),
+        "idempotency-key": options.idempotencyKey,
+        prefer: options.return === undefined ? undefined : `return=${options.return}`,
+        "x-cw-actor": options.actor,
+      },
+    });
   }
 
-  // Resolves to { ok, status, id, version, state } or { ok, status, error }.
+  // Resolves to { ok, status, id, version, state } or { ok: false, status, error }.
   async getState(id) {
-    return toValue(await handle(this.env, fromRpc("GET", id, undefined, undefined, limits(this.env))));
+    return rpc(this.env, { method: "GET", id });
+  }
+
+  // The journal after `since`, oldest first, at most options.limit entries.
+  // Resolves to { ok, status, id, version, changes: [{ version, at,
+  // request_id, actor, patch }] }; 410 history_gone when it no longer
+  // reaches back to `since`.
+  async getChanges(id, since, options = {}) {
+    return rpc(this.env, { method: "GET", id, path: "/changes", query: { since, limit: options.limit } });
+  }
+
+  // Erases state and journal; the version goes on by one. options: ifMatch,
+  // ifNoneMatch. Resolves to { ok, status, id, version }.
+  async deleteState(id, options = {}) {
+    return rpc(this.env, {
+      method: "DELETE",
+      id,
+      headers: { "if-match": etag(options.ifMatch), "if-none-match": etag(options.ifNoneMatch), "x-cw-actor": options.actor },
+    });
   }
 }

@@ -3,18 +3,19 @@
 // cw_result, plugins/sdk/cwp.h for cwp_out). The glue, the tests and the
 // bench all read results through this module and nothing else.
 const text = new TextDecoder();
+const utf8 = new TextEncoder();
 
 // cw_result: little-endian u32 fields; a slice is a (pointer, length) pair.
 export const RESULT = {
   status: 0,
   head: 4,
   body: 12,
-  commit: 20,
-  forward: 28,
-  request_id: 36,
-  log: 44,
-  action: 52,
-  input: 56,
+  action: 20,
+  ask: 24,
+  input: 32,
+  request_id: 40,
+  log: 48,
+  keep: 56,
 };
 
 // Reads the cw_result at r in memory (a WebAssembly.Memory). Strings are
@@ -28,22 +29,91 @@ export function readResult(memory, r) {
     status: u32(RESULT.status),
     head: str(RESULT.head),
     body: bytes(RESULT.body),
-    commit: u32(RESULT.commit + 4) ? str(RESULT.commit) : null,
-    forward: str(RESULT.forward),
+    action: u32(RESULT.action),
+    ask: str(RESULT.ask),
+    input: bytes(RESULT.input),
     requestId: str(RESULT.request_id),
     log: str(RESULT.log),
-    action: u32(RESULT.action),
-    input: bytes(RESULT.input),
+    keep: u32(RESULT.keep),
   };
+}
+
+// A storage batch (src/store.h): u32 count, then records of u32 statement,
+// u32 nparams and the values; a value is a u8 type (0 NULL, 1 INT as i64,
+// 2 TEXT as u32 length + UTF-8). Returns [{ stmt, params }].
+export function readBatch(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const u32 = () => ((at += 4), v.getUint32(at - 4, true));
+  const out = [];
+  for (let count = u32(); count > 0; count--) {
+    const stmt = u32();
+    const params = [];
+    for (let n = u32(); n > 0; n--) {
+      const type = v.getUint8(at++);
+      if (type === 1) {
+        params.push(Number(v.getBigInt64(at, true)));
+        at += 8;
+      } else if (type === 2) {
+        const len = u32();
+        params.push(text.decode(bytes.subarray(at, at + len)));
+        at += len;
+      } else {
+        params.push(null);
+      }
+    }
+    out.push({ stmt, params });
+  }
+  return out;
+}
+
+// The rows of each statement of a read batch, as C reads them: for each,
+// u32 nrows, u32 ncols, then the values row by row. results: an array of
+// raw row arrays (cursor.raw()); numbers are integers, strings are text.
+export function writeRows(results) {
+  const parts = [];
+  let size = 0;
+  const push = (b) => (parts.push(b), (size += b.length));
+  const u32 = (x) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, x, true);
+    push(b);
+  };
+  for (const rows of results) {
+    u32(rows.length);
+    u32(rows.length ? rows[0].length : 0);
+    for (const row of rows)
+      for (const cell of row) {
+        if (cell === null || cell === undefined) push(new Uint8Array([0]));
+        else if (typeof cell === "number" || typeof cell === "bigint") {
+          const b = new Uint8Array(9);
+          b[0] = 1;
+          new DataView(b.buffer).setBigInt64(1, BigInt(cell), true);
+          push(b);
+        } else {
+          const t = utf8.encode(String(cell));
+          push(new Uint8Array([2]));
+          u32(t.length);
+          push(t);
+        }
+      }
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 // The numbers of the boundary (src/pipeline.h, src/exports.c).
 // What a suspended result asks the host for (cw_result.action).
-export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5 };
+export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7 };
 // The status a forward is resumed with when the owner gave no answer.
 export const OWNER = { failed: 0, timeout: 2 };
 // cw_handle / cw_owner flags.
-export const FLAG = { scheduled: 1, waited: 2 };
+export const FLAG = { scheduled: 1, waited: 2, rpc: 4 };
 // The kinds of cw_limit(kind).
 export const LIMIT = { body: 0, field: 1, deadline: 2 };
 

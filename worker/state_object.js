@@ -1,11 +1,14 @@
-// One Durable Object per state id: holds the stored blob in SQLite and runs
-// the C owner stage against it. Load, apply and store happen synchronously in
-// one call, so requests to one id never interleave, and the response is held
-// by the output gate until the write is durable.
+// One Durable Object per state id. It runs the C owner stage and does what
+// C asks of storage: the schema when it starts, read batches, and commit
+// batches in one transactionSync (all or nothing). It decides nothing: the
+// statements, their parameters and what the answer is all come from C.
+// Requests to one object never interleave (every step is synchronous, but
+// for the test build's wait), and the output gate holds each answer until
+// its writes are durable.
 import { DurableObject } from "cloudflare:workers";
-import { owner, Replaced } from "./bridge.js";
+import { owner, Replaced, schema } from "./bridge.js";
 import { failure } from "./envelope.js";
-import { ACTION, FLAG } from "./layout.js";
+import { ACTION, FLAG, readBatch, writeRows } from "./layout.js";
 import { callPlugin } from "./plugins.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,45 +17,76 @@ export class StateObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL)");
+    this.statements = schema(env).statements;
+    this.sql.exec(schema(env).ddl);
   }
 
-  // RPC from the edge: bytes is the request envelope, requestId the edge's.
-  // Sync hook plugins run here, synchronously, before the commit. A failure
-  // in the module (the bridge has discarded the instance) or in storage
-  // answers 500 with the request id; the write is one statement, so nothing
-  // is half-written. When the instance was replaced by another request's
-  // trap before anything was stored, the request simply runs again.
-  async handle(bytes, requestId) {
+  read(batch) {
+    return writeRows(readBatch(batch).map(({ stmt, params }) => [...this.sql.exec(this.statements[stmt], ...params).raw()]));
+  }
+
+  commit(batch) {
+    const ops = readBatch(batch);
+    this.ctx.storage.transactionSync(() => {
+      for (const { stmt, params } of ops) this.sql.exec(this.statements[stmt], ...params);
+    });
+  }
+
+  // RPC from the edge: bytes is the request envelope, grant what the edge
+  // decided about the caller, requestId the edge's. A failure in the module
+  // (the bridge has discarded the instance) answers 500 with the request
+  // id; a commit is all or nothing, so nothing is half-written. A committed
+  // write keeps its prepared answer whatever happens after. When the
+  // instance was replaced by another request's trap before anything was
+  // stored, the request simply runs again.
+  async handle(bytes, grant, requestId) {
     let flags = 0;
     for (let runs = 0; ; runs++) {
-      let result, run;
+      let result, run, committed;
       try {
-        const row = this.sql.exec("SELECT blob FROM state WHERE k = 0").toArray()[0];
-        run = owner(this.env, bytes, row ? row.blob : "", requestId, performance.now(), flags);
+        run = owner(this.env, bytes, grant ?? "", requestId, Date.now(), flags);
         result = run.result;
-        while (result.action === ACTION.call) {
-          const answer = callPlugin(this.env, result.forward, result.input);
-          result = run.resume(answer.status, "", answer.body, performance.now());
+        while (result.action) {
+          if (result.action === ACTION.read) {
+            let rows = null;
+            try {
+              rows = this.read(result.input);
+            } catch (e) {
+              console.error(JSON.stringify({ level: "error", msg: "storage read failed", request_id: requestId, cause: String(e) }));
+            }
+            result = run.resume(rows ? 200 : 0, "", rows ?? new Uint8Array(0), Date.now());
+          } else if (result.action === ACTION.commit) {
+            const prepared = result;
+            try {
+              this.commit(result.input);
+              committed = prepared;
+            } catch (e) {
+              console.error(JSON.stringify({ level: "error", msg: "storage commit failed", request_id: requestId, cause: String(e) }));
+            }
+            try {
+              result = run.resume(committed ? 200 : 0, "", new Uint8Array(0), Date.now());
+            } catch (e) {
+              if (!committed) throw e;
+              result = committed; // stored: the prepared answer stands
+            }
+          } else if (result.action === ACTION.call) {
+            const answer = callPlugin(this.env, result.ask, result.input);
+            result = run.resume(answer.status, "", answer.body, Date.now());
+          } else if (result.action === ACTION.wait) {
+            // Test builds only: hold the request, then run it again.
+            run.free();
+            run = null;
+            await sleep(Number(result.ask));
+            flags |= FLAG.waited;
+            break;
+          } else {
+            throw new Error(`unexpected action ${result.action} in the owner stage`);
+          }
         }
-        if (result.action === ACTION.wait) {
-          // Test builds only: hold the request, then run it again.
-          run.free();
-          run = null;
-          await sleep(Number(result.forward));
-          flags |= FLAG.waited;
-          continue;
-        }
-        if (result.action) throw new Error(`unexpected action ${result.action} in the owner stage`);
-        if (result.commit && result.status === 200) {
-          this.sql.exec(
-            "INSERT INTO state (k, blob) VALUES (0, ?) ON CONFLICT (k) DO UPDATE SET blob = excluded.blob",
-            result.commit,
-          );
-        }
+        if (!run) continue;
       } catch (e) {
-        if (e instanceof Replaced && runs < 2) continue;
-        result = failure(requestId, e);
+        if (e instanceof Replaced && runs < 2 && !committed) continue;
+        result = committed ?? failure(requestId, e);
       } finally {
         run?.free();
       }

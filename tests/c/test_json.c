@@ -56,7 +56,7 @@ static int compare(const char *p, size_t n) {
 }
 
 static void corpora_agree_with_the_recognizer(void) {
-    static const char *const dirs[] = {"../fuzz/corpus/json", "../fuzz/corpus/state",
+    static const char *const dirs[] = {"../fuzz/corpus/json", "../fuzz/corpus/journal",
                                        "../fuzz/corpus/merge", "../fuzz/corpus/request",
                                        "../fuzz/corpus/errors"};
     int files = 0;

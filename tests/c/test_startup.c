@@ -14,7 +14,8 @@
 
 static cw_ctx *edge(const char *req, double now, int flags) {
     cw_ctx *ctx = cw_test_pipeline(CW_STAGE_EDGE);
-    cw_pipeline_run(ctx, req, strlen(req), NULL, 0, NULL, 0, now, flags);
+    cw_run in = {req, strlen(req), NULL, 0, NULL, 0, now, flags};
+    cw_pipeline_run(ctx, &in);
     return ctx;
 }
 
@@ -92,14 +93,14 @@ static void warmup_needs_its_token_then_touches(void) {
     CHECK_INT(ok->res.status, 0);
     /* First every plugin is loaded, then the Durable Objects are touched. */
     CHECK_INT(ok->res.action, CW_ACTION_PLUGINS);
-    CHECK_INT(ok->res.forward_len, 4);
-    CHECK(memcmp(ok->res.forward, "load", 4) == 0);
+    CHECK_INT(ok->res.ask_len, 4);
+    CHECK(memcmp(ok->res.ask, "load", 4) == 0);
     CHECK_INT(
         cw_pipeline_resume(ok, 200, "", 0, "[{\"name\":\"schema\",\"state\":\"loaded\"}]", 36, 502),
         0);
     CHECK_INT(ok->res.action, CW_ACTION_TOUCH);
-    CHECK_INT(ok->res.forward_len, 6);
-    CHECK(memcmp(ok->res.forward, "warmup", 6) == 0);
+    CHECK_INT(ok->res.ask_len, 6);
+    CHECK(memcmp(ok->res.ask, "warmup", 6) == 0);
     CHECK_INT(cw_pipeline_resume(ok, 200, "", 0, report, strlen(report), 504.25), 0);
     CHECK_INT(ok->res.status, 200);
     text = body(ok);

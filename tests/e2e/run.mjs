@@ -234,7 +234,7 @@ async function main() {
       ["bad id chars", fetch(`${main.base}/state/a%20b`), 400, "invalid_id"],
       ["id too long", fetch(`${main.base}/state/${"x".repeat(129)}`), 400, "invalid_id"],
       ["encoded slash", fetch(`${main.base}/state/a%2Fb`), 400, "invalid_id"],
-      ["wrong method", fetch(`${main.base}/state/x`, { method: "DELETE" }), 405, "method_not_allowed"],
+      ["wrong method", fetch(`${main.base}/state/x`, { method: "PUT" }), 405, "method_not_allowed"],
       ["unknown route", fetch(`${main.base}/nope`), 404, "not_found"],
     ];
     const wrong = [];

@@ -1,6 +1,7 @@
 /* fuzz_common.h - shared setup and checks for the libFuzzer harnesses.
  * Every harness asserts properties, not only the absence of crashes: a
- * violated property calls abort(), which libFuzzer records as a crash. */
+ * violated property calls abort(), which libFuzzer records as a crash.
+ * Requests run through edge and owner with SQLite storage (tests/c/host.h). */
 #ifndef CW_FUZZ_COMMON_H
 #define CW_FUZZ_COMMON_H
 
@@ -10,11 +11,12 @@
 
 #include <jansson.h>
 
+#include "alloc.h"
 #include "handlers.h"
+#include "host.h"
 #include "pipeline.h"
 #include "plugin.h"
 #include "runtime.h"
-#include "state.h"
 
 #define REQUIRE(c)                                                                                 \
     do {                                                                                           \
@@ -24,14 +26,34 @@
         }                                                                                          \
     } while (0)
 
+static unsigned fuzz_pick; /* which of a plugin's answers the next call gets */
+
+/* A plugin's well-formed answers, one chosen per call. */
+static inline const char *fuzz_plugin(const char *what, const char *input, size_t n, int *status) {
+    static const struct {
+        int status;
+        const char *body;
+    } calls[] = {
+        {200, "{\"valid\":true}"},
+        {422, "{\"error\":{\"code\":\"schema_violation\",\"message\":\"m\",\"reasons\":[]}}"},
+        {400, "{\"error\":{\"code\":\"invalid_select\",\"message\":\"m\"}}"},
+    };
+    unsigned k = fuzz_pick++ % 3;
+    (void)what;
+    REQUIRE(input != NULL || n == 0);
+    *status = calls[k].status;
+    return calls[k].body;
+}
+
 /* Every id starting with "h" has the schema sync hook (the answer is
- * played by fuzz_answer). */
+ * played by fuzz_plugin). */
 static inline void fuzz_setup(void) {
     static const unsigned char seed[32] = "fuzzing seed, fixed for replays";
     static const char hooks[] = "{\"schema\":{\"h\":{\"type\":\"object\"}}}";
     cw_runtime_init(seed, sizeof seed);
     cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
     cw_plugin_configure(hooks, sizeof hooks - 1);
+    cw_host_set_plugin(fuzz_plugin);
 }
 
 /* libFuzzer's one-time setup hook; each harness includes this header once. */
@@ -43,57 +65,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
-static inline cw_ctx *fuzz_run(int stage, const char *req, size_t n, const char *blob, size_t bn) {
-    size_t nroutes;
-    const cw_route *routes = cw_handlers_routes(&nroutes);
-    cw_ctx *ctx = cw_pipeline_new(stage, routes, nroutes);
-    REQUIRE(ctx != NULL);
-    cw_pipeline_run(ctx, req, n, blob, bn,
-                    stage == CW_STAGE_OWNER ? "0123456789abcdef0123456789abcdef" : NULL,
-                    stage == CW_STAGE_OWNER ? 32 : 0, 0, 0);
-    return ctx;
-}
-
-/* Answers one suspension other than a forward, as the host would: an empty
- * report for touch and registry operations, and for a plugin call one of a
- * plugin's well-formed answers, chosen by pick. */
-static inline void fuzz_answer(cw_ctx *ctx, unsigned pick) {
-    static const struct {
-        int status;
-        const char *body;
-    } calls[] = {
-        {200, "{\"valid\":true}"},
-        {422, "{\"error\":{\"code\":\"schema_violation\",\"message\":\"m\",\"reasons\":[]}}"},
-        {400, "{\"error\":{\"code\":\"invalid_select\",\"message\":\"m\"}}"},
-    };
-    int s = 200;
-    const char *b = "[]";
-    REQUIRE(ctx->res.status == 0 && ctx->res.forward != NULL);
-    if (ctx->res.action == CW_ACTION_CALL) {
-        REQUIRE(ctx->res.input != NULL);
-        s = calls[pick % 3].status;
-        b = calls[pick % 3].body;
-    }
-    REQUIRE(cw_pipeline_resume(ctx, s, "", 0, b, strlen(b), 1) == 0);
-}
-
-/* Answers suspensions until ctx is final or asks for a forward. */
-static inline void fuzz_settle(cw_ctx *ctx, unsigned pick) {
-    while (ctx->res.action != CW_ACTION_NONE && ctx->res.action != CW_ACTION_FORWARD)
-        fuzz_answer(ctx, pick++);
-}
-
-/* A final response's invariants: a status we define, a JSON error body with
- * printable ASCII message for every error, never a 5xx for any input. */
-static inline void fuzz_check_final(const cw_ctx *ctx) {
-    const cw_result *r = &ctx->res;
-    REQUIRE(r->action == CW_ACTION_NONE);
-    REQUIRE(r->status >= 200 && r->status < 500);
-    /* A HEAD answer is the GET answer without its body (RFC 9110 9.3.2). */
-    if (strcmp(ctx->method, "HEAD") == 0 && ctx->stage == CW_STAGE_EDGE)
-        REQUIRE(r->body_len == 0);
-    else if (r->status >= 400) {
-        json_t *body = json_loadb(r->body, r->body_len, 0, NULL);
+/* A final answer's invariants: a status we define, never a 5xx for any
+ * input, a JSON error body with a printable ASCII message for every error
+ * (no body at all for HEAD). */
+static inline void fuzz_check(const char *req, size_t n, const cw_host_answer *a) {
+    /* Only a HEAD answer carries content-length from C: the length of the
+     * body it does not have. */
+    int head = strstr(a->head, "content-length: ") != NULL;
+    (void)req;
+    (void)n;
+    REQUIRE(a->status >= 200 && a->status < 500);
+    if (head) {
+        REQUIRE(a->body_len == 0);
+    } else if (a->status >= 400) {
+        json_t *body = json_loadb(a->body, a->body_len, 0, NULL);
         json_t *err = json_object_get(body, "error");
         const char *msg = json_string_value(json_object_get(err, "message"));
         REQUIRE(json_is_string(json_object_get(err, "code")));
@@ -102,8 +87,18 @@ static inline void fuzz_check_final(const cw_ctx *ctx) {
             REQUIRE((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
         json_decref(body);
     }
-    for (uint32_t i = 0; i < r->head_len; i++)
-        REQUIRE(r->head[i] != '\0');
+    REQUIRE(strlen(a->head) > 0);
+}
+
+/* Runs one request through edge and owner and checks its answer. */
+static inline int fuzz_request(const char *req, size_t n, int flags) {
+    cw_host_answer a;
+    int status;
+    REQUIRE(cw_host_request(req, n, flags, 1.7e12, &a) == 0);
+    fuzz_check(req, n, &a);
+    status = a.status;
+    cw_host_free(&a);
+    return status;
 }
 
 #endif

@@ -1,7 +1,8 @@
 /* fuzz_errors - the error paths: fuzz bytes become the id, the If-Match,
- * the Content-Type, the request id, the bearer token and the method of
- * otherwise valid requests. Every answer must be a defined status, never a
- * 5xx, with a JSON error body whose message is printable ASCII. */
+ * the Content-Type, the request id, the bearer token, the method, the
+ * query parameters (since, limit, base), the Idempotency-Key, Prefer and the
+ * actor of otherwise valid requests. Every answer must be a defined status,
+ * never a 5xx, with a JSON error body whose message is printable ASCII. */
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
@@ -19,6 +20,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         "GET /plugins/select/state/x?select=%s\r\n\r\n",
         "POST /internal/plugins/%s/unload\r\nauthorization: Bearer wtok\r\n\r\n",
         "PATCH /state/h%s\r\ncontent-type: application/json\r\n\r\n{\"a\":1}",
+        "GET /state/x/changes?since=%s\r\n\r\n",
+        "GET /state/x/changes?since=0&limit=%s\r\n\r\n",
+        "PATCH /state/x?base=%s\r\ncontent-type: application/json\r\n\r\n{\"a\":1}",
+        "PATCH /state/x?since=%s\r\ncontent-type: application/json\r\n\r\n{\"a\":1}",
+        "PATCH /state/x\r\ncontent-type: application/json\r\nidempotency-key: %s\r\n\r\n{}",
+        "PATCH /state/x\r\ncontent-type: application/json\r\nprefer: %s\r\n\r\n{}",
+        "DELETE /state/x\r\nif-none-match: %s\r\n\r\n",
+        "PATCH /state/x\r\ncontent-type: application/json\r\nx-cw-actor: %s\r\n\r\n{}",
     };
     char value[512], req[1024];
     size_t n;
@@ -33,22 +42,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     len = snprintf(req, sizeof req, tpl, value);
     if (len < 0 || (size_t)len >= sizeof req)
         return 0;
-    {
-        cw_ctx *edge = fuzz_run(CW_STAGE_EDGE, req, (size_t)len, NULL, 0);
-        fuzz_settle(edge, data[0]);
-        if (edge->res.action == CW_ACTION_FORWARD) {
-            cw_ctx *owner = fuzz_run(CW_STAGE_OWNER, req, (size_t)len, "", 0);
-            fuzz_settle(owner, data[0]);
-            fuzz_check_final(owner);
-            cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
-                               owner->res.body, owner->res.body_len, 1);
-            cw_pipeline_free(owner);
-        } else if (edge->res.action == CW_ACTION_TOUCH) {
-            cw_pipeline_resume(edge, 200, "", 0, value, n, 1);
-        }
-        fuzz_settle(edge, data[0]);
-        fuzz_check_final(edge);
-        cw_pipeline_free(edge);
-    }
+    fuzz_pick = data[0];
+    cw_host_reset();
+    fuzz_request(req, (size_t)len, 0);
     return 0;
 }

@@ -1,8 +1,11 @@
 // A minimal in-process host for build/cw.wasm, for tests and benchmarks that
-// drive the module directly (no workerd): the same calls worker/bridge.js
-// makes, with an in-memory Map standing in for the Durable Objects' storage.
+// drive the module directly (no workerd): the calls worker/bridge.js makes,
+// with Node's SQLite (node:sqlite, in memory) standing in for each Durable
+// Object's storage, running the statements C hands over exactly as
+// worker/state_object.js does. Plugins are not loaded here.
 import { readFileSync } from "node:fs";
-import { readResult } from "../../worker/layout.js";
+import { DatabaseSync } from "node:sqlite";
+import { ACTION, cstring, readBatch, readResult, writeRows } from "../../worker/layout.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -20,46 +23,110 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   x.cw_dealloc(seed);
   const e = utf8.encode(env);
   const ep = put(e);
-  x.cw_configure(ep, e.length, 0, 0, 0, 0);
+  const warnings = x.cw_configure(ep, e.length, 0, 0, 0, 0, 0, 0);
+  if (warnings) x.cw_dealloc(warnings);
   x.cw_dealloc(ep);
   x.cw_startup(0, 0, 0, 0, 1);
 
-  function read(r) {
+  const statements = [];
+  for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x.memory, p));
+  const ddl = cstring(x.memory, x.cw_schema());
+
+  const read = (r) => {
     const res = readResult(x.memory, r);
     return { ...res, body: text.decode(res.body), rid: res.requestId };
+  };
+
+  // Resumes context r with (status, head, body bytes or a kept length).
+  function resume(r, status, head, body) {
+    const h = utf8.encode(head);
+    const kept = typeof body === "number";
+    const hp = put(h);
+    const bp = kept ? 0 : put(body);
+    x.cw_resume(r, status, hp, h.length, bp, kept ? body : body.length, 0);
+    x.cw_dealloc(hp);
+    if (bp) x.cw_dealloc(bp);
+    return read(r);
   }
 
-  const store = new Map();
-  // One request through edge (and owner, when C forwards). Returns the final
-  // { status, head, body }.
-  function request(envelope) {
-    const req = utf8.encode(envelope);
-    const rp = put(req);
-    const r = x.cw_handle(rp, req.length, 0, 0, 0, 0);
+  const dbs = new Map(); // id -> DatabaseSync: the objects' storage
+  function database(id) {
+    let db = dbs.get(id);
+    if (!db) {
+      db = new DatabaseSync(":memory:");
+      db.exec(ddl);
+      dbs.set(id, db);
+    }
+    return db;
+  }
+  function run(db, { stmt, params }) {
+    if (!params.length) return db.exec(statements[stmt]);
+    return db.prepare(statements[stmt]).run(...params);
+  }
+  function rows(db, { stmt, params }) {
+    const q = db.prepare(statements[stmt]);
+    q.setReturnArrays(true);
+    return q.all(...params);
+  }
+
+  // The owner stage for id: runs the envelope to its final answer.
+  function owner(id, req, grant, rid, now) {
+    const db = database(id);
+    const g = utf8.encode(grant);
+    const ids = utf8.encode(rid);
+    const [rp, gp, ip] = [put(req), put(g), put(ids)];
+    const o = x.cw_owner(rp, req.length, gp, g.length, ip, ids.length, now, 0);
+    [rp, gp, ip].forEach((p) => x.cw_dealloc(p));
     try {
-      let res = read(r);
-      if (res.action === 1) {
-        const blob = utf8.encode(store.get(res.forward) ?? "");
-        const rid = utf8.encode(res.rid);
-        const bp = put(blob);
-        const ip = put(rid);
-        const o = x.cw_owner(rp, req.length, bp, blob.length, ip, rid.length, 0, 0);
-        const out = read(o);
-        if (out.commit) store.set(res.forward, out.commit);
-        const head = utf8.encode(out.head);
-        const body = utf8.encode(out.body);
-        const hp = put(head);
-        const op = put(body);
-        x.cw_resume(r, out.status, hp, head.length, op, body.length, 0);
-        [bp, ip, hp, op].forEach((p) => x.cw_dealloc(p));
-        x.cw_result_free(o);
-        res = read(r);
+      let res = read(o);
+      while (res.action) {
+        if (res.action === ACTION.read) {
+          res = resume(o, 200, "", writeRows(readBatch(res.input).map((q) => rows(db, q))));
+        } else if (res.action === ACTION.commit) {
+          db.exec("BEGIN");
+          try {
+            readBatch(res.input).forEach((op) => run(db, op));
+            db.exec("COMMIT");
+          } catch (err) {
+            db.exec("ROLLBACK");
+            throw err;
+          }
+          res = resume(o, 200, "", new Uint8Array(0));
+        } else {
+          res = resume(o, 1, "", utf8.encode("no plugins in the test host"));
+        }
       }
       return res;
     } finally {
-      x.cw_result_free(r);
-      x.cw_dealloc(rp);
+      x.cw_result_free(o);
     }
   }
-  return { x, request, store, memoryBytes: () => x.memory.buffer.byteLength };
+
+  // One request through edge (and owner, when C forwards). Returns the final
+  // { status, head, body }. now: the owner's wall clock.
+  function request(envelope, { flags = 0, now = Date.now() } = {}) {
+    const req = typeof envelope === "string" ? utf8.encode(envelope) : envelope;
+    const rp = put(req);
+    const r = x.cw_handle(rp, req.length, 0, 0, 0, flags);
+    x.cw_dealloc(rp);
+    try {
+      let res = read(r);
+      let kept = null;
+      while (res.action) {
+        if (res.action !== ACTION.forward) {
+          res = resume(r, 200, "", utf8.encode("[]"));
+          continue;
+        }
+        const out = owner(res.ask, req, text.decode(res.input), res.rid, now);
+        const body = utf8.encode(out.body);
+        if (res.keep) kept = out.body;
+        res = resume(r, out.status, out.head, res.keep ? body.length : body);
+      }
+      if (res.keep) res.body = kept;
+      return res;
+    } finally {
+      x.cw_result_free(r);
+    }
+  }
+  return { x, request, dbs, memoryBytes: () => x.memory.buffer.byteLength };
 }

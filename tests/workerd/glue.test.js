@@ -29,9 +29,9 @@ describe("glue", () => {
   });
 
   it("answers a wrong method with 405 and Allow", async () => {
-    const res = await SELF.fetch("http://cw.test/state/x", { method: "DELETE" });
+    const res = await SELF.fetch("http://cw.test/state/x", { method: "PUT" });
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, HEAD, PATCH");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, PATCH, DELETE");
     expect((await res.json()).error.code).toBe("method_not_allowed");
   });
 

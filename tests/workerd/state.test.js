@@ -87,17 +87,18 @@ describe("state", () => {
     expect(Object.keys((await big.json()).state)).toHaveLength(20001);
   });
 
-  it("keeps state across Durable Object eviction, stored as one SQLite row", async () => {
+  it("keeps state across Durable Object eviction, one row per member", async () => {
     const id = freshId("persist");
     await patch(id, { n: 1 });
-    await patch(id, { m: 2 });
+    await patch(id, { m: { x: 2 } });
     const stub = env.STATE.get(env.STATE.idFromName(id));
     await evictDurableObject(stub);
-    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 2, state: { n: 1, m: 2 } });
-    const rows = await runInDurableObject(stub, (_obj, state) =>
-      state.storage.sql.exec("SELECT k, blob FROM state").toArray(),
-    );
-    expect(rows).toEqual([{ k: 0, blob: '{"v":2,"s":{"n":1,"m":2}}' }]);
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 2, state: { n: 1, m: { x: 2 } } });
+    const rows = await runInDurableObject(stub, (_obj, state) => state.storage.sql.exec("SELECT key, value, version FROM cw_members ORDER BY rowid").toArray());
+    expect(rows).toEqual([
+      { key: "n", value: "1", version: 1 },
+      { key: "m", value: '{"x":2}', version: 2 },
+    ]);
   });
 
   it("serializes concurrent writers to one id", async () => {

@@ -1,0 +1,60 @@
+/* host.h - a native host for the pipeline, for the C tests and fuzzers.
+ *
+ * It does what the glue does, natively: runs a request at the edge and,
+ * when the edge forwards, in the owner stage, executing the owner's storage
+ * batches (src/store.h) against an in-memory SQLite database per id, reads
+ * as reads and commits in one transaction, exactly as
+ * worker/state_object.js does. Sync-hook calls are answered by a function
+ * the test sets. Test code: it shares no code with the glue. */
+#ifndef CW_TEST_HOST_H
+#define CW_TEST_HOST_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+typedef struct {
+    int status;
+    char *head; /* NUL-terminated "name: value\r\n" lines; free with cw_host_free */
+    char *body; /* NUL-terminated */
+    size_t body_len;
+} cw_host_answer;
+
+/* Answers a plugin call ("<name> <entry>", input): sets *status and returns
+ * the body (static or owned by the test). */
+typedef const char *(*cw_host_plugin)(const char *what, const char *input, size_t n, int *status);
+
+/* Sets the plugin answerer (NULL: every call answers status 1, "no plugin"). */
+void cw_host_set_plugin(cw_host_plugin fn);
+
+/* When set, the next commit batch of any object fails (rolled back), once. */
+void cw_host_fail_next_commit(void);
+
+struct cw_ctx;
+/* Answers an OWNER context's storage reads, commits and plugin calls
+ * against id's database until it is final. */
+void cw_host_settle(struct cw_ctx *owner, const char *id);
+
+/* The same, but stops at a plugin call, for the test to answer. */
+void cw_host_step(struct cw_ctx *owner, const char *id);
+
+/* Runs req[0..n) with CW_FLAG_* flags at wall time now_ms to its final
+ * answer. Returns 0, or -1 when the module gave no result at all. */
+int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host_answer *out);
+
+/* Runs req (NUL-terminated) with no flags at a fixed time. */
+int cw_host_run(const char *req, cw_host_answer *out);
+
+void cw_host_free(cw_host_answer *a);
+
+/* The database of id, created with the module's schema on first use. */
+sqlite3 *cw_host_db(const char *id);
+
+/* Runs sql (no parameters) on id's database; returns the first column of
+ * the first row as a new string ("" when none; free()), for assertions. */
+char *cw_host_query(const char *id, const char *sql);
+
+/* Closes every database and drops the owners' document cache. */
+void cw_host_reset(void);
+
+#endif

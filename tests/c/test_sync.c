@@ -1,0 +1,458 @@
+/* test_sync.c - the state engine through edge and owner, with real SQLite
+ * executing the owner's batches (host.h): members and journal for every
+ * operation, changes and history, delete, idempotency, writes against a
+ * base, Prefer, limits, the legacy conversion, failed commits, actors. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "alloc.h"
+#include "doc.h"
+#include "harness.h"
+#include "host.h"
+#include "pipeline.h"
+#include "runtime.h"
+
+static char req[2 << 20];
+
+/* Runs a request built from a format; answers into a. */
+static int run(cw_host_answer *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run(cw_host_answer *a, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(req, sizeof req, fmt, ap);
+    va_end(ap);
+    cw_host_run(req, a);
+    return a->status;
+}
+
+static int patch(cw_host_answer *a, const char *id, const char *headers, const char *body) {
+    return run(a, "PATCH /state/%s\r\ncontent-type: application/json\r\n%s\r\n%s", id, headers,
+               body);
+}
+
+static json_t *js(const cw_host_answer *a) { return json_loads(a->body, JSON_ALLOW_NUL, NULL); }
+
+static long long version_of(const cw_host_answer *a) {
+    json_t *j = js(a);
+    long long v = json_integer_value(json_object_get(j, "version"));
+    json_decref(j);
+    return v;
+}
+
+static const char *code_of(const cw_host_answer *a, char out[64]) {
+    json_t *j = js(a);
+    snprintf(out, 64, "%s",
+             json_string_value(json_object_get(json_object_get(j, "error"), "code")) ?: "");
+    json_decref(j);
+    return out;
+}
+
+static int has(const cw_host_answer *a, const char *line) { return strstr(a->head, line) != NULL; }
+
+static int query_is(const char *id, const char *sql, const char *want) {
+    char *got = cw_host_query(id, sql);
+    int ok = strcmp(got, want) == 0;
+    if (!ok)
+        fprintf(stderr, "    %s: [%s], want [%s]\n", sql, got, want);
+    free(got);
+    return ok;
+}
+
+static void configure(void) {
+    /* The test row: journal retention of 8 entries or 8 KiB. */
+    CHECK_INT(cw_runtime_configure("test", 4, "", 0, "", 0), 0);
+}
+
+static void members_and_journal_for_each_write(void) {
+    cw_host_answer a;
+    CHECK_INT(run(&a, "GET /state/m1\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"m1\",\"version\":0,\"state\":{}}");
+    CHECK(has(&a, "etag: \"0\""));
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "m1", "", "{\"a\":1,\"b\":{\"c\":2},\"z\":[1]}"), 200);
+    CHECK_STR(a.body,
+              "{\"id\":\"m1\",\"version\":1,\"state\":{\"a\":1,\"b\":{\"c\":2},\"z\":[1]}}");
+    cw_host_free(&a);
+    CHECK_INT(
+        patch(&a, "m1", "", " {\"b\": {\"c\": null, \"d\": true}, \"a\": null, \"n\": \"x\"} "),
+        200);
+    CHECK_STR(a.body,
+              "{\"id\":\"m1\",\"version\":2,\"state\":{\"b\":{\"d\":true},\"z\":[1],\"n\":\"x\"}}");
+    cw_host_free(&a);
+    /* One row per member, each with the version that last changed it. */
+    CHECK(query_is("m1",
+                   "SELECT group_concat(key || '=' || value || '@' || version, ' ') FROM "
+                   "(SELECT * FROM cw_members ORDER BY rowid)",
+                   "b={\"d\":true}@2 z=[1]@1 n=\"x\"@2"));
+    /* One journal row per write, the patch as applied (compact). */
+    CHECK(query_is(
+        "m1", "SELECT group_concat(version || ':' || patch, ' ') FROM cw_journal",
+        "1:{\"a\":1,\"b\":{\"c\":2},\"z\":[1]} 2:{\"b\":{\"c\":null,\"d\":true},\"a\":null,"
+        "\"n\":\"x\"}"));
+    CHECK(query_is("m1", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta", "2,2,1"));
+    CHECK(query_is(
+        "m1", "SELECT count(*) FROM cw_journal WHERE actor IS NULL AND length(request_id) = 32",
+        "2"));
+}
+
+static void the_same_bytes_after_the_cache_is_dropped(void) {
+    cw_host_answer a, b;
+    patch(&a, "order", "", "{\"zeta\":1,\"alpha\":2,\"m\\\"q\":{\"k\":[1,{\"x\":null}]}}");
+    cw_host_free(&a);
+    patch(&a, "order", "", "{\"alpha\":null,\"beta\":3,\"zeta\":4}");
+    cw_host_free(&a);
+    run(&a, "GET /state/order\r\n\r\n");
+    cw_doc_drop_all();
+    run(&b, "GET /state/order\r\n\r\n");
+    CHECK_STR(a.body, b.body);
+    CHECK_STR(a.body, "{\"id\":\"order\",\"version\":2,\"state\":{\"zeta\":4,\"m\\\"q\":{\"k\":[1,{"
+                      "\"x\":null}]},\"beta\":3}}");
+    cw_host_free(&a);
+    cw_host_free(&b);
+}
+
+static void changes_and_history(void) {
+    cw_host_answer a;
+    char code[64];
+    json_t *j;
+    for (int i = 1; i <= 3; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "{\"k%d\":%d}", i, i);
+        patch(&a, "ch", "", body);
+        cw_host_free(&a);
+    }
+    CHECK_INT(run(&a, "GET /state/ch/changes?since=1\r\n\r\n"), 200);
+    j = js(&a);
+    CHECK_INT(json_integer_value(json_object_get(j, "version")), 3);
+    CHECK_INT(json_array_size(json_object_get(j, "changes")), 2);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(j, "changes"), 0), "version")),
+              2);
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(j, "changes"), 0), "actor")));
+    CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(j, "changes"), 0),
+                                             "at")) > 1000000000000LL);
+    json_decref(j);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/ch/changes?since=0&limit=1\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"changes\":[{\"version\":1,") != NULL);
+    CHECK(strstr(a.body, "\"version\":2,\"at\"") == NULL);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/ch/changes?since=3\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"changes\":[]") != NULL);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/ch/changes?since=4\r\n\r\n"), 410);
+    CHECK_STR(code_of(&a, code), "history_gone");
+    cw_host_free(&a);
+    static const char *const bad[] = {"since=-1",
+                                      "since=x",
+                                      "since=1.5",
+                                      "since=",
+                                      "limit=0",
+                                      "limit=a",
+                                      "since=99999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (run(&a, "GET /state/ch/changes?%s\r\n\r\n", bad[i]) != 400) {
+            fprintf(stderr, "    %s: %d\n", bad[i], a.status);
+            CHECK(!"400");
+        }
+        CHECK_STR(code_of(&a, code), "invalid_parameter");
+        cw_host_free(&a);
+    }
+    /* A never-written id has no history but since=0. */
+    CHECK_INT(run(&a, "GET /state/none/changes?since=0\r\n\r\n"), 200);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/none/changes?since=1\r\n\r\n"), 410);
+    cw_host_free(&a);
+}
+
+static void retention_prunes_the_oldest(void) {
+    cw_host_answer a;
+    long long first;
+    /* The test row keeps 8 entries: 20 writes leave at most 8, the newest. */
+    for (int i = 1; i <= 20; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "{\"n\":%d}", i);
+        CHECK_INT(patch(&a, "ret", "", body), 200);
+        cw_host_free(&a);
+    }
+    {
+        char *c = cw_host_query("ret", "SELECT count(*) FROM cw_journal"),
+             *f = cw_host_query("ret", "SELECT min(version) FROM cw_journal"),
+             *m = cw_host_query("ret", "SELECT jcount || ',' || jfirst FROM cw_meta");
+        char want[32];
+        CHECK(atoi(c) >= 1 && atoi(c) <= 8);
+        first = atoll(f);
+        CHECK_INT(first + atoi(c) - 1, 20); /* contiguous up to the version */
+        snprintf(want, sizeof want, "%s,%s", c, f);
+        CHECK_STR(m, want);
+        free(c);
+        free(f);
+        free(m);
+    }
+    CHECK_INT(run(&a, "GET /state/ret/changes?since=%lld\r\n\r\n", first - 2), 410);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/ret/changes?since=%lld\r\n\r\n", first - 1), 200);
+    cw_host_free(&a);
+}
+
+static void delete_erases_and_the_version_goes_on(void) {
+    cw_host_answer a;
+    char code[64];
+    patch(&a, "del", "", "{\"a\":1}");
+    cw_host_free(&a);
+    patch(&a, "del", "", "{\"b\":2}");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "DELETE /state/del\r\nif-match: \"1\"\r\n\r\n"), 412);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "DELETE /state/del\r\nif-match: \"2\"\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"del\",\"version\":3}");
+    cw_host_free(&a);
+    CHECK(query_is("del", "SELECT count(*) FROM cw_members", "0"));
+    CHECK(query_is("del", "SELECT count(*) FROM cw_journal", "0"));
+    CHECK(
+        query_is("del", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta", "3,0,4"));
+    CHECK_INT(run(&a, "GET /state/del\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"del\",\"version\":3,\"state\":{}}");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/del/changes?since=1\r\n\r\n"), 410);
+    CHECK_STR(code_of(&a, code), "history_gone");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/del/changes?since=3\r\n\r\n"), 200);
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "del", "", "{\"c\":3}"), 200);
+    CHECK_INT(version_of(&a), 4); /* never reused */
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/del/changes?since=3\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"version\":4,\"at\"") != NULL);
+    cw_host_free(&a);
+}
+
+static void idempotent_writes_apply_once(void) {
+    cw_host_answer a;
+    char code[64];
+    CHECK_INT(patch(&a, "idem", "idempotency-key: k-1\r\nif-match: \"0\"\r\n", "{\"n\":1}"), 200);
+    CHECK_INT(version_of(&a), 1);
+    cw_host_free(&a);
+    /* The retry: the original version, nothing applied (If-Match is stale
+     * now, yet the retry is recognized first). */
+    CHECK_INT(patch(&a, "idem", "idempotency-key: k-1\r\nif-match: \"0\"\r\n", "{ \"n\" : 1 }"),
+              200);
+    CHECK_INT(version_of(&a), 1);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    CHECK(has(&a, "etag: \"1\""));
+    cw_host_free(&a);
+    CHECK(query_is("idem", "SELECT version FROM cw_meta", "1"));
+    CHECK_INT(patch(&a, "idem", "idempotency-key: k-1\r\n", "{\"n\":2}"), 422);
+    CHECK_STR(code_of(&a, code), "idempotency_key_reused");
+    cw_host_free(&a);
+    CHECK(query_is("idem", "SELECT key FROM cw_journal WHERE version = 1", "k-1"));
+    static const char *const bad[] = {
+        "", "a b", "\x01", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char h[128];
+        snprintf(h, sizeof h, "idempotency-key: %s\r\n", bad[i]);
+        CHECK_INT(patch(&a, "idem", h, "{\"n\":3}"), 400);
+        CHECK_STR(code_of(&a, code), "invalid_idempotency_key");
+        cw_host_free(&a);
+    }
+}
+
+static void writes_against_a_base(void) {
+    cw_host_answer a;
+    char code[64];
+    json_t *j;
+    patch(&a, "base", "", "{\"a\":{\"b\":1,\"c\":1},\"x\":1,\"ab\":1}");
+    cw_host_free(&a);
+    patch(&a, "base", "", "{\"a\":{\"b\":2}}");
+    cw_host_free(&a);
+    /* A sibling of the later write's path, and a path sharing a prefix of
+     * characters but not of segments: no overlap. */
+    CHECK_INT(run(&a, "PATCH /state/base?base=1\r\ncontent-type: application/json\r\n\r\n"
+                      "{\"a\":{\"c\":5},\"ab\":2,\"x\":3}"),
+              200);
+    CHECK_INT(version_of(&a), 3);
+    cw_host_free(&a);
+    /* The same path, a parent, a child: conflicts naming this patch's paths. */
+    CHECK_INT(run(&a, "PATCH /state/base?base=1\r\ncontent-type: application/json\r\n\r\n"
+                      "{\"a\":{\"b\":9,\"d\":1},\"y\":1}"),
+              409);
+    j = js(&a);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "conflict");
+    CHECK_INT(json_array_size(json_object_get(json_object_get(j, "error"), "paths")), 1);
+    CHECK_STR(
+        json_string_value(json_array_get(json_object_get(json_object_get(j, "error"), "paths"), 0)),
+        "/a/b");
+    json_decref(j);
+    cw_host_free(&a);
+    CHECK_INT(
+        run(&a, "PATCH /state/base?base=1\r\ncontent-type: application/json\r\n\r\n{\"a\":5}"),
+        409);
+    cw_host_free(&a);
+    CHECK(query_is("base", "SELECT version FROM cw_meta", "3"));
+    /* At the current version, nothing to overlap. */
+    CHECK_INT(
+        run(&a, "PATCH /state/base?base=3\r\ncontent-type: application/json\r\n\r\n{\"a\":5}"),
+        200);
+    cw_host_free(&a);
+    CHECK_INT(
+        run(&a, "PATCH /state/base?base=9\r\ncontent-type: application/json\r\n\r\n{\"a\":5}"),
+        410);
+    CHECK_STR(code_of(&a, code), "history_gone");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "PATCH /state/base?base=x\r\ncontent-type: application/json\r\n\r\n{}"), 400);
+    cw_host_free(&a);
+}
+
+static void prefer_minimal_and_since(void) {
+    cw_host_answer a;
+    json_t *j;
+    patch(&a, "pref", "", "{\"a\":1}");
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "pref", "prefer: return=minimal\r\n", "{\"b\":2}"), 200);
+    CHECK_STR(a.body, "{\"id\":\"pref\",\"version\":2}");
+    CHECK(has(&a, "preference-applied: return=minimal"));
+    CHECK(has(&a, "etag: \"2\""));
+    cw_host_free(&a);
+    /* Push and pull in one round trip: the changes after 1, this one included. */
+    CHECK_INT(run(&a, "PATCH /state/pref?since=1\r\ncontent-type: application/json\r\nprefer: "
+                      "return=\"minimal\"\r\n\r\n{\"c\":3}"),
+              200);
+    j = js(&a);
+    CHECK_INT(json_array_size(json_object_get(j, "changes")), 2);
+    CHECK_INT(json_integer_value(
+                  json_object_get(json_array_get(json_object_get(j, "changes"), 1), "version")),
+              3);
+    CHECK(json_object_get(j, "state") == NULL);
+    json_decref(j);
+    cw_host_free(&a);
+}
+
+static void limits_are_413_and_commit_nothing(void) {
+    cw_host_answer a;
+    char code[64];
+    static char body[(1 << 20) + 64];
+    /* A member over the member limit (1.8 MB) through repeated merges. */
+    size_t n = (size_t)snprintf(body, sizeof body, "{\"m\":{\"a\":\"");
+    memset(body + n, 'x', 800000);
+    n += 800000;
+    snprintf(body + n, sizeof body - n, "\"}}");
+    CHECK_INT(patch(&a, "lim", "", body), 200);
+    cw_host_free(&a);
+    body[7] = 'b';
+    CHECK_INT(patch(&a, "lim", "", body), 200);
+    cw_host_free(&a);
+    body[7] = 'c';
+    CHECK_INT(patch(&a, "lim", "", body), 413);
+    CHECK_STR(code_of(&a, code), "payload_too_large");
+    CHECK(strstr(a.body, "member \\\"m\\\"") != NULL);
+    cw_host_free(&a);
+    CHECK(query_is("lim", "SELECT version FROM cw_meta", "2"));
+}
+
+static void the_legacy_blob_converts_on_first_touch(void) {
+    cw_host_answer a;
+    sqlite3 *db = cw_host_db("legacy");
+    sqlite3_exec(
+        db,
+        "CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL);"
+        "INSERT INTO state VALUES (0, '{\"v\":5,\"s\":{\"b\":{\"x\":[1,2]},\"a\":\"q\\u0000r\"}}')",
+        NULL, NULL, NULL);
+    CHECK_INT(run(&a, "GET /state/legacy\r\n\r\n"), 200);
+    CHECK_STR(
+        a.body,
+        "{\"id\":\"legacy\",\"version\":5,\"state\":{\"b\":{\"x\":[1,2]},\"a\":\"q\\u0000r\"}}");
+    cw_host_free(&a);
+    CHECK(query_is("legacy", "SELECT count(*) FROM sqlite_master WHERE name = 'state'", "0"));
+    CHECK(query_is("legacy", "SELECT group_concat(key || '@' || version, ' ') FROM cw_members",
+                   "b@5 a@5"));
+    CHECK(query_is("legacy", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta",
+                   "5,0,6"));
+    CHECK_INT(run(&a, "GET /state/legacy/changes?since=4\r\n\r\n"), 410);
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "legacy", "", "{\"c\":1}"), 200);
+    CHECK_INT(version_of(&a), 6);
+    cw_host_free(&a);
+    /* A PATCH as the first touch converts in the same transaction. */
+    db = cw_host_db("legacy2");
+    sqlite3_exec(db,
+                 "CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL);"
+                 "INSERT INTO state VALUES (0, '{\"v\":2,\"s\":{\"a\":1}}')",
+                 NULL, NULL, NULL);
+    CHECK_INT(patch(&a, "legacy2", "if-match: \"2\"\r\n", "{\"b\":2}"), 200);
+    CHECK_STR(a.body, "{\"id\":\"legacy2\",\"version\":3,\"state\":{\"a\":1,\"b\":2}}");
+    cw_host_free(&a);
+    CHECK(query_is("legacy2", "SELECT count(*) FROM sqlite_master WHERE name = 'state'", "0"));
+    CHECK(query_is("legacy2", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta",
+                   "3,1,3"));
+}
+
+static void a_failed_commit_changes_nothing(void) {
+    cw_host_answer a;
+    char code[64];
+    patch(&a, "fail", "", "{\"a\":1}");
+    cw_host_free(&a);
+    cw_host_fail_next_commit();
+    CHECK_INT(patch(&a, "fail", "", "{\"a\":2}"), 500);
+    CHECK_STR(code_of(&a, code), "storage_failed");
+    CHECK(!has(&a, "etag:"));
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/fail\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"fail\",\"version\":1,\"state\":{\"a\":1}}");
+    cw_host_free(&a);
+}
+
+static void rpc_callers_name_the_actor(void) {
+    cw_host_answer a;
+    const char *rpc = "PATCH /state/act\r\ncontent-type: application/json\r\nx-cw-actor: "
+                      "billing-worker\r\n\r\n{\"a\":1}";
+    cw_host_request(rpc, strlen(rpc), CW_FLAG_RPC, 1e12, &a);
+    CHECK_INT(a.status, 200);
+    cw_host_free(&a);
+    /* Over HTTP the header is nobody's word: ignored. */
+    cw_host_request(rpc, strlen(rpc), 0, 1e12, &a);
+    CHECK_INT(a.status, 200);
+    cw_host_free(&a);
+    CHECK(query_is("act", "SELECT group_concat(coalesce(actor, '-'), ' ') FROM cw_journal",
+                   "billing-worker -"));
+    CHECK_INT(run(&a, "GET /state/act/changes?since=0\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"actor\":\"billing-worker\"") != NULL);
+    cw_host_free(&a);
+}
+
+static void a_read_only_grant_cannot_write(void) {
+    size_t n;
+    static const char r[] = "PATCH /state/ro\r\ncontent-type: application/json\r\n\r\n{\"a\":1}";
+    cw_run in = {r, sizeof r - 1, "r someone", 9, "0123456789abcdef0123", 20, 1e12, 0};
+    cw_ctx *ctx = cw_test_pipeline(CW_STAGE_OWNER);
+    (void)n;
+    cw_pipeline_run(ctx, &in);
+    /* The owner asks for the meta row first; answer "never written". */
+    CHECK_INT(ctx->res.action, CW_ACTION_READ);
+    CHECK_INT(cw_pipeline_resume(ctx, 200, "", 0,
+                                 "\0\0\0\0\0\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+                                 33, 0),
+              0);
+    CHECK_INT(ctx->res.status, 403);
+    CHECK(strstr(ctx->res.body, "\"forbidden\"") != NULL);
+    cw_pipeline_free(ctx);
+}
+
+const cw_test cw_tests[] = {
+    {"configure", configure},
+    {"members_and_journal_for_each_write", members_and_journal_for_each_write},
+    {"the_same_bytes_after_the_cache_is_dropped", the_same_bytes_after_the_cache_is_dropped},
+    {"changes_and_history", changes_and_history},
+    {"retention_prunes_the_oldest", retention_prunes_the_oldest},
+    {"delete_erases_and_the_version_goes_on", delete_erases_and_the_version_goes_on},
+    {"idempotent_writes_apply_once", idempotent_writes_apply_once},
+    {"writes_against_a_base", writes_against_a_base},
+    {"prefer_minimal_and_since", prefer_minimal_and_since},
+    {"limits_are_413_and_commit_nothing", limits_are_413_and_commit_nothing},
+    {"the_legacy_blob_converts_on_first_touch", the_legacy_blob_converts_on_first_touch},
+    {"a_failed_commit_changes_nothing", a_failed_commit_changes_nothing},
+    {"rpc_callers_name_the_actor", rpc_callers_name_the_actor},
+    {"a_read_only_grant_cannot_write", a_read_only_grant_cannot_write},
+    {NULL, NULL},
+};
