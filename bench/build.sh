@@ -16,10 +16,10 @@ SYSROOT=$(scripts/toolchain.sh sysroot)
 J=build/third_party/jansson-2.14/src
 FLAGS="--target=wasm32-wasi -Oz -flto -mbulk-memory -DNDEBUG -DHAVE_CONFIG_H -Isrc -I$J"
 JDEFS="-Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll"
-for f in dump error hashtable load memory strbuffer utf value; do
+for f in dump error hashtable memory strbuffer utf value; do
     $CC $SYSROOT $FLAGS $JDEFS -w -c "$J/$f.c" -o "$OUT/json/j_$f.o"
 done
-for f in fmt dtoa strtod jansson_glue alloc; do
+for f in fmt dtoa strtod jansson_glue alloc json buf error http; do
     $CC $SYSROOT $FLAGS -c "src/$f.c" -o "$OUT/json/$f.o"
 done
 $CC $SYSROOT $FLAGS -c bench/json/json_bench.c -o "$OUT/json/json_bench.o"

@@ -5,27 +5,43 @@
 
 #include "alloc.h"
 
-int cw_buf_append(cw_buf *b, const char *s, size_t n) {
-    if (b->broken)
-        return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-        while (cap < b->len + n + 1) {
-            if (cap > ((size_t)-1) / 2) {
-                b->broken = 1;
-                return -1;
-            }
-            cap *= 2;
-        }
-        p = cw_realloc(b->p, cap);
-        if (!p) {
+/* Grows b to hold need bytes, or breaks it. Capacities are 2^k - 8: the
+ * allocator's size classes less its 8-byte header (alloc.h), so a buffer
+ * fills its block instead of spilling into one twice the size. */
+static int grow(cw_buf *b, size_t need) {
+    size_t cap = 56;
+    char *p;
+    while (cap < need) {
+        if (cap > ((size_t)-1) / 2) {
             b->broken = 1;
             return -1;
         }
-        b->p = p;
-        b->cap = cap;
+        cap = cap * 2 + 8;
     }
+    p = cw_realloc(b->p, cap);
+    if (!p) {
+        b->broken = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int cw_buf_reserve(cw_buf *b, size_t n) {
+    if (b->broken ||
+        (b->len + n + 1 > b->cap && (n > (size_t)-1 / 2 || grow(b, b->len + n + 1) < 0)))
+        return -1;
+    if (!b->len)
+        b->p[0] = '\0';
+    return 0;
+}
+
+int cw_buf_append(cw_buf *b, const char *s, size_t n) {
+    if (b->broken)
+        return -1;
+    if (b->len + n + 1 > b->cap && (n > (size_t)-1 / 2 || grow(b, b->len + n + 1) < 0))
+        return -1;
     if (n)
         memcpy(b->p + b->len, s, n);
     b->len += n;

@@ -21,6 +21,10 @@ typedef struct {
 /* Appends n bytes of s (borrowed). Returns 0, or -1 if the buffer is broken. */
 int cw_buf_append(cw_buf *b, const char *s, size_t n);
 
+/* Makes room for n more bytes in one allocation, so appends up to them
+ * never reallocate. Returns 0, or -1 if the buffer is (now) broken. */
+int cw_buf_reserve(cw_buf *b, size_t n);
+
 /* Appends a NUL-terminated string. Returns 0 or -1 as cw_buf_append. */
 int cw_buf_puts(cw_buf *b, const char *s);
 

@@ -23,19 +23,19 @@ static const char *const warm_ids[] = {"warmup", NULL};
  *   cache holds a state at about 1.1 times its size (README, Storage).
  * - member_limit stays under SQLite's 2 MB for a row. */
 #define COMMON                                                                                     \
-    .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .state_limit = 8 * MiB,        \
-    .member_limit = 1800000, .plugin_input_limit = 8 * MiB + 65536, .changes_limit = 1000,         \
+    .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .state_limit = 4 * MiB,        \
+    .member_limit = 1800000, .plugin_input_limit = 4 * MiB + 65536, .changes_limit = 1000,         \
     .warm_ids = warm_ids
 
 static const cw_config rows[] = {
     {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
-     .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 24 * MiB,
+     .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 1000, .journal_bytes = 4 * MiB},
     {COMMON, .name = "staging", .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
-     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 24 * MiB,
+     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 10000, .journal_bytes = 32 * MiB},
     {COMMON, .name = "production", .log_level = CW_LOG_INFO, .cors_origins = production_origins,
-     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 24 * MiB,
+     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 10000, .journal_bytes = 32 * MiB},
 #ifdef CW_TEST_ROUTES
     /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,

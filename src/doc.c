@@ -149,8 +149,7 @@ static int merge_member(const char *key, const json_t *old, json_t *value, cw_bu
     json_t *target = NULL, *merged;
     int rc;
     if (json_is_object(value) && old) {
-        target = json_loadb(json_string_value(old), json_string_length(old),
-                            JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        target = cw_json_load(json_string_value(old), json_string_length(old));
         if (!target)
             return cw_error_set2(err, CW_E_INTERNAL, "a stored member is unreadable: ", key);
     }
@@ -265,8 +264,10 @@ int cw_doc_apply(cw_doc *d, const cw_doc_change *change, long long version, cw_b
     d->version = version;
     d->size = change->size;
     account(d, before);
+    if (rc < 0) {
+        free_entry(d); /* *view stays the caller's */
+        return -1;
+    }
     set_view(d, view);
-    if (rc < 0)
-        free_entry(d);
-    return rc;
+    return 0;
 }

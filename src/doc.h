@@ -36,7 +36,7 @@ typedef struct cw_doc {
     long long version;
     json_t *members; /* object: key -> string holding the member's JSON text, in order */
     size_t size;     /* bytes of the state as stored: each key and value text */
-    cw_buf view;     /* the state's JSON text at this version, or empty */
+    cw_buf view;     /* the GET answer {"id","version","state"} at this version, or empty */
     size_t bytes;    /* memory held by the entry but its view, from the allocator */
     struct cw_doc *newer, *older; /* the LRU list */
 } cw_doc;
@@ -103,9 +103,10 @@ void cw_doc_change_free(cw_doc_change *c);
 int cw_doc_render(const cw_doc *d, const cw_doc_change *change, cw_buf *out);
 
 /* Applies a committed change to d, now at version, keeping view (taken
- * from *view, which is emptied; an empty one clears d's). Returns 0, or -1
- * when out of memory, in which case d is dropped (the next request loads
- * it again). */
+ * from *view, which is emptied; an empty one clears d's): the whole GET
+ * answer of that version. Returns 0, or -1 when out of memory, in which
+ * case d is dropped (the next request loads it again) and *view is left as
+ * it was. */
 int cw_doc_apply(cw_doc *d, const cw_doc_change *change, long long version, cw_buf *view);
 
 #endif

@@ -72,7 +72,7 @@ static json_t *touched_entry(const char *id, int ok, double ms) {
 static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
                          const char *body, size_t body_len) {
     const cw_config *cfg = cw_runtime_config();
-    json_t *touched = status == 200 ? json_loadb(body, body_len, 0, NULL) : NULL;
+    json_t *touched = status == 200 ? cw_json_load(body, body_len) : NULL;
     json_t *out = json_object(), *warmed = json_object(), *module = json_object();
     json_t *config = json_object(), *dos = json_array();
 
@@ -114,7 +114,7 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     /* The registry's entries after loading every plugin in the manifest. */
     json_object_set_new(
         warmed, "plugins",
-        json_loadb(ctx->stash.p ? ctx->stash.p : "[]", ctx->stash.p ? ctx->stash.len : 2, 0, NULL));
+        cw_json_load(ctx->stash.p ? ctx->stash.p : "[]", ctx->stash.p ? ctx->stash.len : 2));
     json_object_set_new(out, "warmed", warmed);
     json_object_set_new(out, "trigger",
                         json_string(ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http"));

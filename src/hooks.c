@@ -59,8 +59,7 @@ int cw_hooks_check(cw_ctx *ctx, const char *view, size_t n, cw_hooks_then then) 
 }
 
 int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
-    json_t *doc = status > 1 ? json_loadb(body, n, 0, NULL) : NULL,
-           *err = json_object_get(doc, "error");
+    json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
     const char *code = json_string_value(json_object_get(err, "code"));
     const char *msg = json_string_value(json_object_get(err, "message"));
     char why[CW_ERROR_TEXT_LENGTH];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "strtod.h"
 
 typedef struct {
     const unsigned char *p; /* the text */
@@ -256,17 +257,202 @@ int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, c
     }
 }
 
+/* --- building a checked text ---------------------------------------------- */
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+    cw_buf keys[CW_JSON_MAX_DEPTH + 1]; /* each level's current key */
+    cw_buf scratch;                     /* a string's or a number's bytes */
+    cw_error *err;
+    int failed; /* a limit refused it (err set); else a failure is memory */
+} build;
+
+static json_t *refuse(build *b, const char *why) {
+    cw_error_set(b->err, CW_E_INVALID_JSON, why);
+    b->failed = 1;
+    return NULL;
+}
+
+static void skip_ws(build *b) {
+    while (b->p < b->end && (*b->p == ' ' || *b->p == '\t' || *b->p == '\n' || *b->p == '\r'))
+        b->p++;
+}
+
+static void put_utf8(cw_buf *o, unsigned long cp) {
+    unsigned char u[4];
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t k = n; k-- > 1; cp >>= 6)
+        u[k] = (unsigned char)(0x80 | (cp & 0x3F));
+    u[0] = (unsigned char)(lead[n] | cp);
+    cw_buf_append(o, (const char *)u, n);
+}
+
+static unsigned long hex4_at(const char *p) {
+    unsigned long v = 0;
+    for (int k = 0; k < 4; k++)
+        v = v * 16 + (unsigned long)hexval((unsigned char)p[k]);
+    return v;
+}
+
+/* A string's decoded bytes into out (the check vouched for its form). */
+static int decode_string(build *b, cw_buf *out) {
+    out->len = 0;
+    b->p++; /* the quote */
+    for (;;) {
+        const char *run = b->p;
+        char c;
+        while (*b->p != '"' && *b->p != '\\')
+            b->p++;
+        cw_buf_append(out, run, (size_t)(b->p - run));
+        if (*b->p++ == '"')
+            break;
+        c = *b->p++;
+        if (c == 'u') {
+            unsigned long cp = hex4_at(b->p);
+            b->p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* a pair: the check saw the low half */
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4_at(b->p + 2) - 0xDC00);
+                b->p += 6;
+            }
+            put_utf8(out, cp);
+        } else {
+            static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+            const char *at = strchr(from, c);
+            cw_buf_append(out, at ? to + (at - from) : &c, 1); /* else " \ / */
+        }
+    }
+    cw_buf_append(out, "", 0); /* a NUL-terminated empty string, even for "" */
+    return out->broken ? -1 : 0;
+}
+
+static json_t *build_number(build *b) {
+    const char *start = b->p;
+    int real = 0, overflow;
+    double v;
+    while (b->p < b->end && *b->p && strchr("+-0123456789.eE", *b->p)) {
+        real |= *b->p == '.' || *b->p == 'e' || *b->p == 'E';
+        b->p++;
+    }
+    if (!real) { /* an integer: exactly, or refused */
+        const char *d = start + (*start == '-');
+        unsigned long long n = 0, max = 9223372036854775807ULL + (*start == '-');
+        for (; d < b->p; d++) {
+            if (n > (max - (unsigned long long)(*d - '0')) / 10)
+                return refuse(b, "JSON number is out of range: an integer beyond 64 bits");
+            n = n * 10 + (unsigned long long)(*d - '0');
+        }
+        return json_integer(*start == '-' ? (json_int_t)(0 - n) : (json_int_t)n);
+    }
+    b->scratch.len = 0;
+    if (cw_buf_append(&b->scratch, start, (size_t)(b->p - start)) < 0)
+        return NULL;
+    v = cw_strtod(b->scratch.p, NULL, &overflow);
+    if (overflow)
+        return refuse(b, "JSON number is out of range: a real beyond a double");
+    return json_real(v);
+}
+
+static json_t *value(build *b);
+
+static json_t *container(build *b, int object) {
+    json_t *c = object ? json_object() : json_array();
+    cw_buf *key = &b->keys[++b->depth];
+    b->p++;
+    skip_ws(b);
+    if (*b->p == (object ? '}' : ']')) {
+        b->p++;
+        b->depth--;
+        return c;
+    }
+    while (c) {
+        json_t *v;
+        if (object) {
+            if (decode_string(b, key) < 0)
+                break;
+            if (json_object_getn(c, key->p, key->len)) {
+                char msg[96];
+                cw_snprintf(msg, sizeof msg, "JSON has a duplicate key: \"%.48s\"", key->p);
+                json_decref(c);
+                return refuse(b, msg);
+            }
+            skip_ws(b);
+            b->p++; /* ':' */
+            skip_ws(b);
+        }
+        if (!(v = value(b)))
+            break;
+        if (object ? json_object_setn_new_nocheck(c, key->p, key->len, v) < 0
+                   : json_array_append_new(c, v) < 0)
+            break;
+        skip_ws(b);
+        if (*b->p++ != ',') { /* '}' or ']' */
+            b->depth--;
+            return c;
+        }
+        skip_ws(b);
+    }
+    json_decref(c);
+    return NULL;
+}
+
+static json_t *value(build *b) {
+    switch (*b->p) {
+    case '{':
+    case '[':
+        return container(b, *b->p == '{');
+    case '"':
+        return decode_string(b, &b->scratch) < 0
+                   ? NULL
+                   : json_stringn_nocheck(b->scratch.p, b->scratch.len);
+    case 't':
+        b->p += 4;
+        return json_true();
+    case 'f':
+        b->p += 5;
+        return json_false();
+    case 'n':
+        b->p += 4;
+        return json_null();
+    default:
+        return build_number(b);
+    }
+}
+
+/* Checks p[0..n) (no byte order mark) within the limits, then builds it. */
+static json_t *checked(const char *p, size_t n, int max_depth, long max_containers, cw_error *err) {
+    build b;
+    json_t *v;
+    if (cw_json_check(p, n, max_depth, max_containers, NULL, err) < 0)
+        return NULL;
+    memset(&b, 0, sizeof b);
+    b.p = p;
+    b.end = p + n;
+    b.err = err;
+    skip_ws(&b);
+    v = value(&b);
+    if (!v && !b.failed)
+        cw_error_set(err, CW_E_INTERNAL, "out of memory");
+    for (int i = 0; i <= CW_JSON_MAX_DEPTH; i++)
+        cw_buf_free(&b.keys[i]);
+    cw_buf_free(&b.scratch);
+    return v;
+}
+
 int cw_json_dump(const json_t *v, cw_buf *out) {
     if (json_dump_callback(v, cw_buf_sink, out, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
         out->broken = 1;
     return out->broken ? -1 : 0;
 }
 
+json_t *cw_json_load(const char *p, size_t n) {
+    cw_error err;
+    return p ? checked(p, n, CW_JSON_MAX_DEPTH, 1L << 30, &err) : NULL;
+}
+
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
                       cw_error *err) {
-    json_error_t jerr;
-    json_t *v;
-
     if (text.n >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0) {
         text.p += 3;
         text.n -= 3;
@@ -275,21 +461,5 @@ json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const c
         cw_error_set2(err, CW_E_INVALID_JSON, what, " is empty; send a JSON text");
         return NULL;
     }
-    if (cw_json_check(text.p, text.n, max_depth, max_containers, NULL, err) < 0)
-        return NULL;
-    v = json_loadb(text.p, text.n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                   &jerr);
-    if (!v) {
-        /* The text passed the check, so Jansson refuses it only for a
-         * duplicate key, a number out of range, or memory (its code for a
-         * failed allocation is not always json_error_out_of_memory). */
-        enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_duplicate_key)
-            cw_error_set2(err, CW_E_INVALID_JSON, "JSON has a duplicate key: ", jerr.text);
-        else if (code == json_error_numeric_overflow)
-            cw_error_set2(err, CW_E_INVALID_JSON, "JSON number is out of range: ", jerr.text);
-        else
-            cw_error_set(err, CW_E_INTERNAL, "out of memory");
-    }
-    return v;
+    return checked(text.p, text.n, max_depth, max_containers, err);
 }

@@ -11,8 +11,12 @@
  *   - more than max_containers arrays and objects (bounds parse memory);
  *   - a \u escape of a lone surrogate (it names no character);
  *   - \u0000 in an object key (keys are C strings in Jansson);
- * and, found by Jansson after the check, duplicate keys and numbers out of
- * range (integers beyond 64 bits, reals beyond a double). */
+ * and, found while the value is built, duplicate keys and numbers out of
+ * range (integers beyond 64 bits, reals beyond a double).
+ *
+ * The value is built here too, not by Jansson's loader: a text that passed
+ * the check needs no second lexer, and the loader (with its stream, error
+ * and UTF-8 machinery) stays out of the module. Jansson's values hold it. */
 #ifndef CW_JSON_H
 #define CW_JSON_H
 
@@ -44,12 +48,18 @@ int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, c
  * Returns 0, or -1 when out of memory (out is then broken). */
 int cw_json_dump(const json_t *v, cw_buf *out);
 
+/* Parses p[0..n) (borrowed), a text the module stored or a trusted party
+ * sent (a stored member, a journal patch, a plugin's answer, the host's
+ * report): checked and built as cw_json_parse does, with the widest limits.
+ * A new reference, or NULL when it is not JSON or memory runs out. */
+json_t *cw_json_load(const char *p, size_t n);
+
 /* Parses a client's JSON text: a leading UTF-8 byte order mark is ignored
  * (RFC 8259 section 8.1 allows that), an empty text is refused, then
- * cw_json_check, then Jansson (any value, duplicate keys refused, "\u0000"
- * kept in strings). Returns a new reference, or NULL with err set
- * (CW_E_INVALID_JSON; CW_E_INTERNAL when out of memory). what names the
- * text in messages ("body", "frame"). */
+ * cw_json_check, then the value is built (any value, duplicate keys
+ * refused, "\u0000" kept in strings). Returns a new reference, or NULL with
+ * err set (CW_E_INVALID_JSON; CW_E_INTERNAL when out of memory). what names
+ * the text in messages ("body", "frame"). */
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
                       cw_error *err);
 

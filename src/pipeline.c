@@ -212,6 +212,7 @@ static void errors_after(cw_ctx *ctx) {
      * middleware's own headers are added after this hook. */
     ctx->res.status = (uint32_t)cw_error_status(ctx->err.code);
     ctx->body.len = 0;
+    ctx->body_ref = NULL;
     ctx->head.len = 0;
     ctx->head.broken = 0;
     ctx->keeping = 0;
@@ -285,9 +286,13 @@ static void strip_head(cw_ctx *ctx) {
     char n[24];
     if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->method, "HEAD") != 0)
         return;
-    cw_snprintf(n, sizeof n, "%zu", ctx->keeping ? ctx->kept : ctx->body.len);
+    cw_snprintf(n, sizeof n, "%zu",
+                ctx->keeping    ? ctx->kept
+                : ctx->body_ref ? ctx->body_ref_len
+                                : ctx->body.len);
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
+    ctx->body_ref = NULL;
     ctx->keeping = 0;
 }
 
@@ -351,8 +356,8 @@ static void take_result(cw_ctx *ctx) {
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
         r->head_len = (uint32_t)ctx->head.len;
-        r->body = ctx->body.p ? ctx->body.p : "";
-        r->body_len = (uint32_t)ctx->body.len;
+        r->body = ctx->body_ref ? ctx->body_ref : ctx->body.p ? ctx->body.p : "";
+        r->body_len = (uint32_t)(ctx->body_ref ? ctx->body_ref_len : ctx->body.len);
     }
     if (r->action == CW_ACTION_NONE)
         r->keep = (uint32_t)ctx->keeping;
@@ -489,6 +494,7 @@ int cw_header_add(cw_ctx *ctx, const char *name, const char *value) {
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     int rc;
     ctx->body.len = 0;
+    ctx->body_ref = NULL;
     rc = cw_json_dump(body, &ctx->body);
     json_decref(body);
     if (rc < 0 || ctx->body.broken) {
@@ -499,6 +505,14 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     return cw_header_add(ctx, "content-type", "application/json");
 }
 
+int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {
+    ctx->body.len = 0;
+    ctx->body_ref = p;
+    ctx->body_ref_len = n;
+    ctx->res.status = (uint32_t)status;
+    return cw_header_add(ctx, "content-type", content_type);
+}
+
 int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
     if (b->broken) {
         cw_buf_free(b);
@@ -506,6 +520,7 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
     }
     cw_buf_free(&ctx->body);
     ctx->body = *b;
+    ctx->body_ref = NULL;
     *b = (cw_buf)CW_BUF_INIT;
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", content_type);

@@ -152,6 +152,8 @@ struct cw_ctx {
     cw_error err;
     cw_buf err_extra; /* members added to the error object: ,"paths":[...] */
     cw_buf head, body, log;
+    const char *body_ref; /* a borrowed body (cw_respond_ref), used instead of body */
+    size_t body_ref_len;
     cw_buf ask;                          /* what a suspension asks for (res.ask) */
     cw_buf input;                        /* a suspension's payload (res.input) */
     cw_buf stash;                        /* a handler's data kept across suspensions */
@@ -206,6 +208,12 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
 /* Sets status, content type and the body taken from b (b is emptied).
  * Returns 0, or -1 with ctx->err set when b is broken. */
 int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b);
+
+/* Sets status, content type and a body the context does not own: p[0..n)
+ * (borrowed) must stay valid until the host has read the final result,
+ * that is, until the call returns. For a final answer only (a suspension
+ * may run other requests' code). Returns 0 or -1 as cw_header_add. */
+int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n);
 
 /* Suspends the EDGE stage: the Durable Object for ctx->id must run this
  * request in the OWNER stage, with ctx->grant. Returns 0. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "json.h"
 #include "manifest.h" /* generated from plugins/manifest: CW_MANIFEST */
 #include "semver.h"
 
@@ -61,7 +62,7 @@ const char *cw_plugin_check(const cw_plugin_facts *f) {
 }
 
 const char *cw_plugin_configure(const char *text, size_t n) {
-    json_error_t jerr;
+    cw_error jerr;
     const char *name;
     json_t *v;
 
@@ -70,10 +71,10 @@ const char *cw_plugin_configure(const char *text, size_t n) {
     cw_error_clear(&hooks_error);
     if (!n)
         return NULL;
-    hooks = json_loadb(text, n, JSON_REJECT_DUPLICATES, &jerr);
+    hooks = cw_json_parse((cw_slice){text, n}, CW_JSON_MAX_DEPTH, 1L << 30, "SYNC_HOOKS", &jerr);
     if (!json_is_object(hooks)) {
         cw_error_set2(&hooks_error, CW_E_UNAVAILABLE,
-                      "SYNC_HOOKS is not a JSON object: ", hooks ? NULL : jerr.text);
+                      "SYNC_HOOKS is not a JSON object: ", hooks ? NULL : jerr.message);
     } else {
         json_object_foreach(hooks, name, v) {
             if (!cw_plugin_find(name, strlen(name), CW_PLUGIN_SYNC)) {

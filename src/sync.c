@@ -181,17 +181,18 @@ static int etag(cw_ctx *ctx, long long version) {
     return cw_header_add(ctx, "etag", tag);
 }
 
-/* {"id","version"[,"state"][,"changes"]} with the ETag; state and changes
- * when given. */
-static int answer(cw_ctx *ctx, long long version, const cw_buf *state, const cw_buf *changes) {
+/* {"id","version"[,"state"][,"changes"]} with the ETag: view, when given,
+ * is the whole {"id","version","state"} text (see view_of); changes are the
+ * entries of a changes list, when given. */
+static int answer(cw_ctx *ctx, long long version, const cw_buf *view, const cw_buf *changes) {
     cw_buf b = CW_BUF_INIT;
-    cw_buf_puts(&b, "{\"id\":\"");
-    cw_buf_puts(&b, ctx->id); /* the id grammar needs no escaping */
-    cw_buf_puts(&b, "\",\"version\":");
-    cw_buf_putu(&b, (unsigned long long)version);
-    if (state) {
-        cw_buf_puts(&b, ",\"state\":");
-        cw_buf_append(&b, state->p, state->len);
+    if (view) {
+        cw_buf_append(&b, view->p, view->len - 1); /* its closing brace follows the changes */
+    } else {
+        cw_buf_puts(&b, "{\"id\":\"");
+        cw_buf_puts(&b, ctx->id); /* the id grammar needs no escaping */
+        cw_buf_puts(&b, "\",\"version\":");
+        cw_buf_putu(&b, (unsigned long long)version);
     }
     if (changes) {
         cw_buf_puts(&b, ",\"changes\":[");
@@ -202,6 +203,23 @@ static int answer(cw_ctx *ctx, long long version, const cw_buf *state, const cw_
     if (cw_respond_buf(ctx, 200, "application/json", &b) < 0)
         return -1;
     return etag(ctx, version);
+}
+
+/* The answer {"id","version","state"} for d at version, with change (may be
+ * NULL) applied, into out: one allocation sized for it. It is also what a
+ * GET of that version answers, so the cache keeps it (doc.h). */
+static int view_of(cw_ctx *ctx, const cw_doc *d, const cw_doc_change *change, long long version,
+                   cw_buf *out) {
+    size_t size = (change ? change->size : d->size) + 64 + 8 * json_object_size(d->members);
+    out->len = 0;
+    cw_buf_reserve(out, size + (change ? 8 * json_object_size(change->set) : 0));
+    cw_buf_puts(out, "{\"id\":\"");
+    cw_buf_puts(out, ctx->id); /* the id grammar needs no escaping */
+    cw_buf_puts(out, "\",\"version\":");
+    cw_buf_putu(out, (unsigned long long)version);
+    cw_buf_puts(out, ",\"state\":");
+    cw_doc_render(d, change, out);
+    return cw_buf_append(out, "}", 1) < 0 ? oom(ctx) : 0;
 }
 
 /* --- owner: loading -------------------------------------------------------- */
@@ -286,7 +304,7 @@ static int build(cw_ctx *ctx, cw_rows *r, long long version) {
  * the operations that store it as rows, in this request's commit. */
 static int convert(cw_ctx *ctx, const char *blob, size_t n) {
     own_t *o = ctx->state;
-    json_t *root = json_loadb(blob, n, JSON_ALLOW_NUL, NULL), *v = json_object_get(root, "v");
+    json_t *root = cw_json_load(blob, n), *v = json_object_get(root, "v");
     json_t *s = json_object_get(root, "s"), *value;
     const char *key;
     long long version;
@@ -409,16 +427,24 @@ static int step_get(cw_ctx *ctx, int conditional) {
     } else {
         if (!d->view.len) {
             cw_buf view = CW_BUF_INIT;
-            if (cw_doc_render(d, NULL, &view) < 0 || view.broken) {
+            if (view_of(ctx, d, NULL, o->meta.version, &view) < 0) {
                 cw_buf_free(&view);
-                return oom(ctx);
+                return -1;
             }
             cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
             d = cw_doc_find(ctx->id);
         }
-        rc = answer(ctx, o->meta.version, &d->view, NULL);
+        /* A legacy object converts on the first read too: that suspends, so
+         * its answer is a copy; any other answers by reference to the cache. */
+        if (o->migrating) {
+            cw_buf copy = CW_BUF_INIT;
+            cw_buf_append(&copy, d->view.p, d->view.len);
+            rc = cw_respond_buf(ctx, 200, "application/json", &copy);
+        } else {
+            rc = cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len);
+        }
+        rc = rc < 0 ? -1 : etag(ctx, o->meta.version);
     }
-    /* A legacy object converts on the first read too. */
     return rc == 0 && o->migrating ? commit(ctx, migrated) : rc;
 }
 
@@ -586,7 +612,7 @@ static int replay(cw_ctx *ctx, cw_rows *r) {
     if (cw_rows_value(r, &version) < 0 || cw_rows_value(r, &text) < 0 ||
         version.type != CW_VAL_INT || text.type != CW_VAL_TEXT)
         return storage_failed(ctx, "a journal row is malformed");
-    before = json_loadb(text.s, text.n, JSON_ALLOW_NUL, NULL);
+    before = cw_json_load(text.s, text.n);
     same = before && json_equal(before, o->patch);
     json_decref(before);
     if (!same)
@@ -614,7 +640,7 @@ static int overlap(cw_ctx *ctx, cw_rows *r) {
                 rc = storage_failed(ctx, "a journal row is malformed");
                 goto out;
             }
-        p = json_loadb(v[4].s, v[4].n, JSON_ALLOW_NUL, NULL);
+        p = cw_json_load(v[4].s, v[4].n);
         paths = json_is_object(p) ? cw_journal_paths(p) : NULL;
         json_decref(p);
         if (!paths || json_array_extend(theirs, paths) < 0) {
@@ -717,18 +743,6 @@ static int patch_checks(cw_ctx *ctx) {
     return o->has_since ? history(ctx, o->since) : 0;
 }
 
-/* The state view {"id","version","state"} of the change, for sync hooks. */
-static int hook_target(cw_ctx *ctx, cw_buf *target) {
-    own_t *o = ctx->state;
-    cw_buf_puts(target, "{\"id\":\"");
-    cw_buf_puts(target, ctx->id);
-    cw_buf_puts(target, "\",\"version\":");
-    cw_buf_putu(target, (unsigned long long)(o->meta.version + 1));
-    cw_buf_puts(target, ",\"state\":");
-    cw_buf_append(target, o->view.p, o->view.len);
-    return cw_buf_append(target, "}", 1);
-}
-
 static int patch_apply(cw_ctx *ctx) {
     own_t *o = ctx->state;
     const cw_config *cfg = cw_runtime_config();
@@ -741,18 +755,11 @@ static int patch_apply(cw_ctx *ctx) {
         return storage_failed(ctx, "the document left the cache during the request");
     if (cw_doc_prepare(d, o->patch, &lim, &o->change, &ctx->err) < 0)
         return -1;
-    /* The whole state is serialized only when the answer or a hook needs it. */
-    if ((!o->minimal || hooks) && (cw_doc_render(d, &o->change, &o->view) < 0 || o->view.broken))
-        return oom(ctx);
-    if (hooks) {
-        cw_buf target = CW_BUF_INIT;
-        int rc = hook_target(ctx, &target) < 0
-                     ? oom(ctx)
-                     : cw_hooks_check(ctx, target.p, target.len, patch_commit);
-        cw_buf_free(&target);
-        return rc;
-    }
-    return patch_commit(ctx);
+    /* The whole state is serialized only when the answer or a hook needs
+     * it; the hooks' target is the same {"id","version","state"}. */
+    if ((!o->minimal || hooks) && view_of(ctx, d, &o->change, o->meta.version + 1, &o->view) < 0)
+        return -1;
+    return hooks ? cw_hooks_check(ctx, o->view.p, o->view.len, patch_commit) : patch_commit(ctx);
 }
 
 static int patched(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
@@ -811,9 +818,15 @@ static int patch_commit(cw_ctx *ctx) {
                          o->patch_text.len);
     }
     ctx->head.len = 0;
-    if (answer(ctx, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) < 0 ||
-        (o->minimal && cw_header_add(ctx, "preference-applied", "return=minimal") < 0))
-        return -1;
+    if (o->minimal || o->has_since) {
+        if (answer(ctx, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) <
+                0 ||
+            (o->minimal && cw_header_add(ctx, "preference-applied", "return=minimal") < 0))
+            return -1;
+    } else if (cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len) < 0 ||
+               etag(ctx, next) < 0) {
+        return -1; /* the view is the answer: it stays valid, o's or the cache's */
+    }
     return commit(ctx, patched);
 }
 

@@ -1,6 +1,9 @@
 // Example consumer worker. It exposes the C worker's RPC API over HTTP:
-//   POST /sync/{id}   body: a JSON merge patch; optional If-Match header
-//   GET  /state/{id}
+//   POST   /sync/{id}              body: a JSON merge patch. Headers: If-Match,
+//                                  Idempotency-Key; query: base, since
+//   GET    /state/{id}
+//   DELETE /state/{id}             header: If-Match
+//   GET    /changes/{id}?since=N   [&limit=K]
 // and answers with the RPC value as JSON, with the C worker's status.
 //
 // The body goes to syncState as raw bytes, parsed by the C worker exactly
@@ -8,27 +11,37 @@
 // integers above 2^53 before they are stored. If-Match goes through as the
 // header value it is ('"2"', '"1", "2"', "*").
 const json = (status, code, message) => Response.json({ ok: false, status, error: { code, message } }, { status });
+const opt = (v) => (v === null ? undefined : v);
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const m = url.pathname.match(/^\/(sync|state)\/(.+)$/);
-    if (!m) return json(404, "not_found", "use POST /sync/{id} or GET /state/{id}");
+    const m = url.pathname.match(/^\/(sync|state|changes)\/(.+)$/);
+    if (!m) return json(404, "not_found", "use /sync/{id}, /state/{id} or /changes/{id}");
     let id;
     try {
       id = decodeURIComponent(m[2]);
     } catch {
       return json(400, "invalid_id", "the id has a malformed percent-escape");
     }
+    const q = url.searchParams;
     let result;
     if (m[1] === "sync" && request.method === "POST") {
       const body = new Uint8Array(await request.arrayBuffer());
-      const ifMatch = request.headers.get("if-match");
-      result = await env.STATE_SYNC.syncState(id, body, ifMatch === null ? {} : { ifMatch });
+      result = await env.STATE_SYNC.syncState(id, body, {
+        ifMatch: opt(request.headers.get("if-match")),
+        idempotencyKey: opt(request.headers.get("idempotency-key")),
+        base: opt(q.get("base")),
+        since: opt(q.get("since")),
+      });
     } else if (m[1] === "state" && request.method === "GET") {
       result = await env.STATE_SYNC.getState(id);
+    } else if (m[1] === "state" && request.method === "DELETE") {
+      result = await env.STATE_SYNC.deleteState(id, { ifMatch: opt(request.headers.get("if-match")) });
+    } else if (m[1] === "changes" && request.method === "GET") {
+      result = await env.STATE_SYNC.getChanges(id, opt(q.get("since")) ?? 0, { limit: opt(q.get("limit")) });
     } else {
-      return json(405, "method_not_allowed", "use POST /sync/{id} or GET /state/{id}");
+      return json(405, "method_not_allowed", "see the routes at the top of examples/consumer/index.js");
     }
     return Response.json(result, { status: result.status });
   },

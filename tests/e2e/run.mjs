@@ -325,6 +325,33 @@ async function main() {
     }
   });
 
+  await step("sync_routes_over_real_http_and_consumer_rpc", async () => {
+    const sid = `${id}-sync`;
+    const P = (body, headers = {}, q = "") =>
+      fetch(`${main.base}/state/${sid}${q}`, { method: "PATCH", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    expect((await P({ a: 1 }, { "idempotency-key": "e2e-1" })).status === 200, "first write");
+    const again = await P({ a: 1 }, { "idempotency-key": "e2e-1" });
+    expect(again.status === 200 && again.headers.get("idempotent-replayed") === "true", "replayed");
+    expect((await P({ a: { b: 2 } })).status === 200, "second write");
+    const clash = await P({ a: 5 }, {}, "?base=1");
+    expect(clash.status === 409 && (await json(clash)).error.paths[0] === "/a", `conflict: ${clash.status}`);
+    const min = await P({ z: 1 }, { prefer: "return=minimal" });
+    expect(JSON.stringify(await json(min)) === JSON.stringify({ id: sid, version: 3 }), "minimal");
+    const ch = await json(await fetch(`${main.base}/state/${sid}/changes?since=0`));
+    expect(ch.changes.map((c) => c.version).join() === "1,2,3", `changes: ${JSON.stringify(ch)}`);
+    // The consumer's RPC: changes, a keyed retry, delete.
+    const viaRpc = await json(await fetch(`${consumer.base}/changes/${sid}?since=1`));
+    expect(viaRpc.ok && viaRpc.changes.length === 2, `getChanges: ${JSON.stringify(viaRpc)}`);
+    const k1 = await json(await fetch(`${consumer.base}/sync/${sid}`, { method: "POST", headers: { "idempotency-key": "c-1" }, body: '{"c":1}' }));
+    const k2 = await json(await fetch(`${consumer.base}/sync/${sid}`, { method: "POST", headers: { "idempotency-key": "c-1" }, body: '{"c":1}' }));
+    expect(k1.version === 4 && k2.version === 4 && k2.replayed === true, `keyed retry: ${JSON.stringify(k2)}`);
+    const gone = await json(await fetch(`${consumer.base}/state/${sid}`, { method: "DELETE", headers: { "if-match": '"4"' } }));
+    expect(gone.ok && gone.version === 5, `deleteState: ${JSON.stringify(gone)}`);
+    expect((await fetch(`${main.base}/state/${sid}/changes?since=1`)).status === 410, "history is gone after delete");
+    const head = await fetch(`${main.base}/state/${sid}`, { method: "HEAD" });
+    expect(head.status === 200 && head.headers.get("etag") === '"5"' && (await head.text()) === "", "HEAD");
+  });
+
   await step("consumer_bad_percent_escape_is_400_json", async () => {
     for (const [method, path] of [["GET", "/state/%zz"], ["POST", "/sync/%E0%A4%A"], ["GET", "/state/%"]]) {
       const r = await fetch(`${consumer.base}${path}`, { method, body: method === "POST" ? "{}" : undefined });
@@ -401,7 +428,18 @@ async function main() {
     // writes may have landed without an acknowledgement.
     expect(keys.length === g.version, `${keys.length} keys but version ${g.version}`);
     expect(g.version - acked.size <= 8, `${g.version - acked.size} unacknowledged writes applied`);
-    console.log(`       ${acked.size} acknowledged before SIGKILL; after restart version ${g.version}, ${keys.length} keys`);
+    // The journal agrees: one entry per version, each adding its key, and
+    // replaying it rebuilds the state.
+    const journal = await json(await fetch(`${main.base}/state/${kid}/changes?since=0&limit=1000`));
+    const replay = {};
+    journal.changes.forEach((c, i) => {
+      expect(c.version === i + 1, `journal entry ${i} has version ${c.version}`);
+      Object.assign(replay, c.patch);
+    });
+    expect(journal.changes.length === g.version && journal.version === g.version, `journal ${journal.changes.length} entries, version ${g.version}`);
+    expect(JSON.stringify(replay) === JSON.stringify(g.state), "replaying the journal does not give the state");
+    for (const [key, v] of acked) expect(journal.changes[v - 1].patch[key] !== undefined, `write ${key} is not journaled at its version ${v}`);
+    console.log(`       ${acked.size} acknowledged before SIGKILL; after restart version ${g.version}, ${keys.length} keys, ${journal.changes.length} journal entries`);
   });
 
   await step("secrets_never_logged", async () => {

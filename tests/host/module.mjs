@@ -32,9 +32,11 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x.memory, p));
   const ddl = cstring(x.memory, x.cw_schema());
 
+  // A result with its body as bytes (the owner's travel as bytes, as in the
+  // Durable Object); request() decodes the final one.
   const read = (r) => {
     const res = readResult(x.memory, r);
-    return { ...res, body: text.decode(res.body), rid: res.requestId };
+    return { ...res, rid: res.requestId };
   };
 
   // Resumes context r with (status, head, body bytes or a kept length).
@@ -103,8 +105,9 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   }
 
   // One request through edge (and owner, when C forwards). Returns the final
-  // { status, head, body }. now: the owner's wall clock.
-  function request(envelope, { flags = 0, now = Date.now() } = {}) {
+  // { status, head, body }: the body as a string, or as bytes with raw, the
+  // way the worker hands it to a Response. now: the owner's wall clock.
+  function request(envelope, { flags = 0, now = Date.now(), raw = false } = {}) {
     const req = typeof envelope === "string" ? utf8.encode(envelope) : envelope;
     const rp = put(req);
     const r = x.cw_handle(rp, req.length, 0, 0, 0, flags);
@@ -118,12 +121,11 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
           continue;
         }
         const out = owner(res.ask, req, text.decode(res.input), res.rid, now);
-        const body = utf8.encode(out.body);
         if (res.keep) kept = out.body;
-        res = resume(r, out.status, out.head, res.keep ? body.length : body);
+        res = resume(r, out.status, out.head, res.keep ? out.body.length : out.body);
       }
       if (res.keep) res.body = kept;
-      return res;
+      return raw ? res : { ...res, body: text.decode(res.body) };
     } finally {
       x.cw_result_free(r);
     }

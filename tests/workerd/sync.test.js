@@ -1,0 +1,212 @@
+// The state engine in workerd, over HTTP and RPC: changes and history,
+// delete, idempotent retries, writes against a base, Prefer, the members
+// and journal tables, the conversion of a one-blob state written by the
+// previous layout, and the owner's cache across eviction.
+import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE, freshId, get, patch } from "./helpers.js";
+
+const api = exports.default;
+const del = (id, headers = {}) => SELF.fetch(`${BASE}/state/${id}`, { method: "DELETE", headers });
+const tables = (id) =>
+  runInDurableObject(env.STATE.get(env.STATE.idFromName(id)), (_o, state) => ({
+    members: state.storage.sql.exec("SELECT key, value, version FROM cw_members ORDER BY rowid").toArray(),
+    journal: state.storage.sql.exec("SELECT version, request_id, actor, key, patch FROM cw_journal ORDER BY version").toArray(),
+    meta: state.storage.sql.exec("SELECT version, jcount, jfirst FROM cw_meta").toArray(),
+  }));
+
+describe("changes", () => {
+  it("lists every write after since, in order, with time, request id and actor", async () => {
+    const id = freshId("ch");
+    const rids = [];
+    for (const p of [{ a: 1 }, { b: { c: 2 } }, { a: null }]) rids.push((await patch(id, p)).headers.get("x-request-id"));
+    const res = await get(`/state/${id}/changes?since=1`);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.id).toBe(id);
+    expect(body.version).toBe(3);
+    expect(body.changes.map((c) => [c.version, c.request_id, c.actor, c.patch])).toEqual([
+      [2, rids[1], null, { b: { c: 2 } }],
+      [3, rids[2], null, { a: null }],
+    ]);
+    expect(body.changes[0].at).toBeGreaterThan(Date.now() - 60_000);
+    expect((await (await get(`/state/${id}/changes?since=0&limit=2`)).json()).changes).toHaveLength(2);
+    expect((await get(`/state/${id}/changes?since=4`)).status).toBe(410);
+    const bad = await get(`/state/${id}/changes?since=-1`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe("invalid_parameter");
+  });
+
+  it("retention: the test row keeps 8 entries; older history is 410", async () => {
+    const id = freshId("ret");
+    for (let i = 1; i <= 12; i++) expect((await patch(id, { n: i })).status).toBe(200);
+    const t = await tables(id);
+    expect(t.journal.length).toBeLessThanOrEqual(8);
+    const first = t.journal[0].version;
+    expect(t.journal.at(-1).version).toBe(12);
+    expect(t.meta[0]).toEqual({ version: 12, jcount: t.journal.length, jfirst: first });
+    expect((await get(`/state/${id}/changes?since=${first - 2}`)).status).toBe(410);
+    expect((await get(`/state/${id}/changes?since=${first - 1}`)).status).toBe(200);
+  });
+
+  it("getChanges over RPC is the same answer", async () => {
+    const id = freshId("ch");
+    await api.syncState(id, { a: 1 });
+    await api.syncState(id, { b: 2 }, { actor: "svc-1" });
+    const r = await api.getChanges(id, 0, { limit: 10 });
+    expect(r.ok).toBe(true);
+    expect(r.changes.map((c) => c.actor)).toEqual([null, "svc-1"]);
+    expect((await api.getChanges(id, 7)).error.code).toBe("history_gone");
+    expect((await api.getChanges(id, "x")).error.code).toBe("invalid_parameter");
+  });
+});
+
+describe("delete", () => {
+  it("erases state, members and journal; the version goes on and is never reused", async () => {
+    const id = freshId("del");
+    await patch(id, { a: 1, b: { c: 2 } });
+    await patch(id, { d: 3 });
+    expect((await del(id, { "if-match": '"1"' })).status).toBe(412);
+    const res = await del(id, { "if-match": '"2"' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id, version: 3 });
+    const t = await tables(id);
+    expect(t.members).toEqual([]);
+    expect(t.journal).toEqual([]);
+    expect(t.meta).toEqual([{ version: 3, jcount: 0, jfirst: 4 }]);
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 3, state: {} });
+    expect((await get(`/state/${id}/changes?since=1`)).status).toBe(410);
+    expect((await (await patch(id, { e: 1 })).json()).version).toBe(4);
+  });
+
+  it("deleteState over RPC, with its preconditions", async () => {
+    const id = freshId("del");
+    await api.syncState(id, { a: 1 });
+    expect((await api.deleteState(id, { ifMatch: 0 })).status).toBe(412);
+    expect(await api.deleteState(id, { ifMatch: 1 })).toEqual({ ok: true, status: 200, id, version: 2 });
+    expect((await api.getState(id)).state).toEqual({});
+  });
+});
+
+describe("idempotent writes", () => {
+  it("a retry with the same key applies once and says so", async () => {
+    const id = freshId("idem");
+    const h = { "idempotency-key": "order-7" };
+    const first = await patch(id, { n: 1 }, h);
+    expect(first.status).toBe(200);
+    const again = await patch(id, { n: 1 }, h);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual({ id, version: 1 });
+    const reused = await patch(id, { n: 2 }, h);
+    expect(reused.status).toBe(422);
+    expect((await reused.json()).error.code).toBe("idempotency_key_reused");
+    const t = await tables(id);
+    expect(t.journal.map((j) => [j.version, j.key])).toEqual([[1, "order-7"]]);
+    // Over RPC: the replayed flag in the value.
+    const r1 = await api.syncState(id, { m: 1 }, { idempotencyKey: "rpc-1" });
+    const r2 = await api.syncState(id, { m: 1 }, { idempotencyKey: "rpc-1" });
+    expect(r1.version).toBe(2);
+    expect(r2).toMatchObject({ ok: true, version: 2, replayed: true });
+    expect((await api.getState(id)).version).toBe(2);
+  });
+});
+
+describe("writes against a base", () => {
+  it("commit unless a later write touched an overlapping path; 409 names the paths", async () => {
+    const id = freshId("base");
+    await patch(id, { a: { b: 1, c: 1 }, x: 1 });
+    await patch(id, { a: { b: 2 } });
+    const ok = await SELF.fetch(`${BASE}/state/${id}?base=1`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ a: { c: 5 }, x: 2 }),
+    });
+    expect(ok.status).toBe(200);
+    const clash = await SELF.fetch(`${BASE}/state/${id}?base=1`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ a: { b: 9 }, "s/l~sh": 1 }),
+    });
+    expect(clash.status).toBe(409);
+    const err = (await clash.json()).error;
+    expect(err.code).toBe("conflict");
+    expect(err.paths).toEqual(["/a/b"]);
+    const rpc = await api.syncState(id, { a: 7 }, { base: 1 });
+    expect(rpc.status).toBe(409);
+    expect(rpc.error.paths).toEqual(["/a"]);
+    expect((await api.syncState(id, { y: 1 }, { base: 1 })).version).toBe(4);
+  });
+});
+
+describe("answers", () => {
+  it("Prefer: return=minimal, and since for push and pull in one round trip", async () => {
+    const id = freshId("pref");
+    await patch(id, { a: 1 });
+    const min = await patch(id, { b: 2 }, { prefer: "return=minimal" });
+    expect(min.headers.get("preference-applied")).toBe("return=minimal");
+    expect(await min.json()).toEqual({ id, version: 2 });
+    const r = await api.syncState(id, { c: 3 }, { since: 1, return: "minimal" });
+    expect(r.version).toBe(3);
+    expect(r.state).toBeUndefined();
+    expect(r.changes.map((c) => c.version)).toEqual([2, 3]);
+    expect(r.changes[1].patch).toEqual({ c: 3 });
+  });
+});
+
+describe("storage", () => {
+  it("one row per member with the version that last changed it", async () => {
+    const id = freshId("rows");
+    await patch(id, { a: 1, b: { c: 2 } });
+    await patch(id, { b: { d: 3 }, a: null, e: "x" });
+    const t = await tables(id);
+    expect(t.members).toEqual([
+      { key: "b", value: '{"c":2,"d":3}', version: 2 },
+      { key: "e", value: '"x"', version: 2 },
+    ]);
+    expect(t.journal.map((j) => j.patch)).toEqual(['{"a":1,"b":{"c":2}}', '{"b":{"d":3},"a":null,"e":"x"}']);
+  });
+
+  it("converts a one-blob state written by the previous layout on first touch", async () => {
+    const id = freshId("legacy");
+    const stub = env.STATE.get(env.STATE.idFromName(id));
+    // Exactly what the previous code stored: one row of {"v","s"}.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("DROP TABLE IF EXISTS state");
+      state.storage.sql.exec("CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL)");
+      state.storage.sql.exec("INSERT INTO state (k, blob) VALUES (0, ?)", '{"v":7,"s":{"title":"old","n":{"x":[1,2]}}}');
+    });
+    await evictDurableObject(stub);
+    const res = await get(`/state/${id}`);
+    expect(res.headers.get("etag")).toBe('"7"');
+    expect(await res.json()).toEqual({ id, version: 7, state: { title: "old", n: { x: [1, 2] } } });
+    const t = await tables(id);
+    expect(t.members).toEqual([
+      { key: "title", value: '"old"', version: 7 },
+      { key: "n", value: '{"x":[1,2]}', version: 7 },
+    ]);
+    expect(t.meta).toEqual([{ version: 7, jcount: 0, jfirst: 8 }]);
+    const legacy = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'state'").one().n);
+    expect(legacy).toBe(0);
+    expect((await patch(id, { n: null }, { "if-match": '"7"' })).status).toBe(200);
+    expect((await get(`/state/${id}/changes?since=7`)).status).toBe(200);
+    expect((await get(`/state/${id}/changes?since=6`)).status).toBe(410);
+  });
+
+  it("the owner's cache: the same bytes after eviction, and a stale cache is never trusted", async () => {
+    const id = freshId("cache");
+    await patch(id, { z: 1, a: { b: [1, { c: null }] }, m: "é\u0000" });
+    const before = await (await get(`/state/${id}`)).text();
+    const stub = env.STATE.get(env.STATE.idFromName(id));
+    await evictDurableObject(stub);
+    expect(await (await get(`/state/${id}`)).text()).toBe(before);
+    // A write that bypasses this isolate's cache (another instance, say):
+    // the next request reads the stored version and reloads.
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("UPDATE cw_members SET value = '2', version = 2 WHERE key = 'z'");
+      state.storage.sql.exec("UPDATE cw_meta SET version = 2");
+    });
+    expect((await (await get(`/state/${id}`)).json()).state.z).toBe(2);
+  });
+});
