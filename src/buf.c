@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "fmt.h"
 
 /* Grows b to hold need bytes, or breaks it. Capacities are 2^k - 8: the
  * allocator's size classes less its 8-byte header (alloc.h), so a buffer
@@ -50,17 +51,19 @@ int cw_buf_append(cw_buf *b, const char *s, size_t n) {
 }
 
 int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
+    static const char hex[] = "0123456789ABCDEF"; /* as Jansson writes them */
     size_t run = 0;
     cw_buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        /* pairs of a control byte and its short escape letter */
+        const char *brief = c && c < 14 ? strchr("\bb\tt\nn\ff\rr", c) : NULL;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         cw_buf_append(b, s + run, i - run);
-        if (c == '"' || c == '\\') {
-            esc[1] = (char)c;
+        if (c == '"' || c == '\\' || brief) {
+            esc[1] = brief ? brief[1] : (char)c;
             cw_buf_append(b, esc, 2);
         } else {
             cw_buf_append(b, esc, 6);
@@ -76,13 +79,8 @@ int cw_buf_sink(const char *s, size_t n, void *data) { return cw_buf_append((cw_
 int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }
 
 int cw_buf_putu(cw_buf *b, unsigned long long v) {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return cw_buf_append(b, tmp + i, sizeof(tmp) - i);
+    char tmp[20];
+    return cw_buf_append(b, tmp, cw_utoa(tmp, v));
 }
 
 void cw_buf_free(cw_buf *b) {

@@ -32,7 +32,8 @@ int cw_buf_puts(cw_buf *b, const char *s);
 int cw_buf_putu(cw_buf *b, unsigned long long v);
 
 /* Appends s[0..n) (borrowed, UTF-8) as a quoted JSON string: '"' and '\\'
- * escaped, control bytes as \u00XX, everything else as it is. For building
+ * escaped, \b \t \n \f \r as such, the other control bytes as \u00XX,
+ * everything else as it is (as Jansson and JSON.stringify write them). For building
  * fixed-shape JSON without an object model. Returns 0 or -1 as
  * cw_buf_append. */
 int cw_buf_putjs(cw_buf *b, const char *s, size_t n);

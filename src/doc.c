@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "fmt.h"
 #include "json.h"
 #include "merge.h"
 
@@ -95,7 +94,7 @@ void cw_doc_drop_all(void) {
 size_t cw_doc_bytes(void) { return cache.bytes; }
 
 cw_doc *cw_doc_new(const char *id, long long version) {
-    size_t before;
+    size_t before, k;
     cw_doc *d;
     cw_doc_drop(id);
     before = cw_alloc_live();
@@ -104,7 +103,10 @@ cw_doc *cw_doc_new(const char *id, long long version) {
     if (!(d = cw_malloc(sizeof *d)))
         return NULL;
     memset(d, 0, sizeof *d);
-    cw_snprintf(d->id, sizeof d->id, "%s", id);
+    k = strlen(id);
+    k = k < CW_ID_MAX ? k : CW_ID_MAX;
+    memcpy(d->id, id, k);
+    d->id[k] = '\0';
     d->version = version;
     if (!(d->members = json_object()) ||
         json_object_set_new(cache.index, d->id, json_integer((json_int_t)(uintptr_t)d)) < 0) {
@@ -166,7 +168,6 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
                    cw_error *err) {
     const char *key;
     json_t *value;
-    char msg[CW_ERROR_TEXT_LENGTH];
     size_t size = d->size;
 
     c->set = json_object();
@@ -186,18 +187,17 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
         if (merge_member(key, old, value, &text, err) < 0)
             goto fail;
         if (kn + text.len > lim->member_limit) {
-            cw_snprintf(msg, sizeof msg, "member \"%.40s\" would be over the %zu-byte member limit",
-                        key, lim->member_limit);
-            cw_error_set(err, CW_E_TOO_LARGE, msg);
+            cw_error_setf(err, CW_E_TOO_LARGE,
+                          "member \"%.40s\" would be over the %d-byte member limit", key,
+                          (long long)lim->member_limit);
             cw_buf_free(&text);
             goto fail;
         }
         if (cw_json_check(text.p, text.len, lim->depth_limit, lim->container_limit, NULL, NULL) <
             0) {
-            cw_snprintf(msg, sizeof msg,
-                        "member \"%.40s\" would hold more than %ld arrays and objects", key,
-                        lim->container_limit);
-            cw_error_set(err, CW_E_TOO_LARGE, msg);
+            cw_error_setf(err, CW_E_TOO_LARGE,
+                          "member \"%.40s\" would hold more than %d arrays and objects", key,
+                          (long long)lim->container_limit);
             cw_buf_free(&text);
             goto fail;
         }
@@ -209,9 +209,8 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
     }
     c->size = size;
     if (size > lim->state_limit) {
-        cw_snprintf(msg, sizeof msg, "the state would be over the %zu-byte stored-state limit",
-                    lim->state_limit);
-        cw_error_set(err, CW_E_TOO_LARGE, msg);
+        cw_error_setf(err, CW_E_TOO_LARGE, "the state would be over the %d-byte stored-state limit",
+                      (long long)lim->state_limit);
         goto fail;
     }
     return 0;

@@ -164,6 +164,16 @@ static int format_g(int neg, const char *d, int n, int point, int p, char *buf, 
     return len;
 }
 
+int cw_dtoa_real(double v, char *buf, size_t size) {
+    int n = cw_dtoa(v, buf, size);
+    if (n < 0 || strchr(buf, '.') || strchr(buf, 'e'))
+        return n;
+    if ((size_t)n + 3 > size)
+        return -1;
+    memcpy(buf + n, ".0", 3);
+    return n + 2;
+}
+
 int cw_dtoa(double v, char *buf, size_t size) {
     char digits[LIMBS * 9 + 1], r[20];
     int n, point = 0, neg = (v < 0) || (v == 0 && 1 / v < 0);

@@ -14,4 +14,8 @@
  * -1 when v is not finite or buf is too small (32 bytes always suffice). */
 int cw_dtoa(double v, char *buf, size_t size);
 
+/* cw_dtoa as a JSON real: with ".0" added when the form has no '.' or 'e',
+ * so it reads back as a real, not an integer. Same returns. */
+int cw_dtoa_real(double v, char *buf, size_t size);
+
 #endif

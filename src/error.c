@@ -1,7 +1,10 @@
 /* error.c - code table and fixed-size error recording. */
 #include "error.h"
 
+#include <stdarg.h>
 #include <string.h>
+
+#include "fmt.h"
 
 static const struct {
     const char *name;
@@ -51,10 +54,10 @@ static const struct {
  * "near '...'"), so anything but printable ASCII becomes '?': a message is
  * always valid UTF-8 and safe to put in a JSON body or a log line, even when
  * truncation falls inside a multi-byte character. */
-static size_t append(char *dst, size_t at, const char *src) {
+static size_t append_n(char *dst, size_t at, const char *src, size_t n) {
     if (!src)
         return at;
-    for (; *src && at < CW_ERROR_TEXT_LENGTH - 1; src++) {
+    for (; n && *src && at < CW_ERROR_TEXT_LENGTH - 1; src++, n--) {
         unsigned char c = (unsigned char)*src;
         dst[at++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
     }
@@ -70,9 +73,47 @@ int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char
     err->code = code;
     if (!prefix && !detail)
         prefix = table[code].message;
-    at = append(err->message, 0, prefix);
-    at = append(err->message, at, detail);
+    at = append_n(err->message, 0, prefix, (size_t)-1);
+    at = append_n(err->message, at, detail, (size_t)-1);
     err->message[at] = '\0';
+    return -1;
+}
+
+int cw_error_setf(cw_error *err, cw_errcode code, const char *fmt, ...) {
+    va_list ap;
+    char num[24];
+    size_t at = 0;
+    if (!err)
+        return -1;
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f && at < CW_ERROR_TEXT_LENGTH - 1; f++) {
+        size_t max = (size_t)-1;
+        if (*f != '%') {
+            err->message[at++] = *f;
+            continue;
+        }
+        if (f[1] == '.')
+            for (max = 0, f += 2; *f >= '0' && *f <= '9'; f++)
+                max = max * 10 + (size_t)(*f - '0');
+        else
+            f++;
+        if (*f == 'd') {
+            long long v = va_arg(ap, long long);
+            size_t k = cw_utoa(num + 1, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+            num[0] = '-';
+            at = append_n(err->message, at, num + (v >= 0), k + (v < 0));
+        } else if (*f == 's') {
+            at = append_n(err->message, at, va_arg(ap, const char *), max);
+        } else {
+            err->message[at++] = '%'; /* not a conversion: copied as it is */
+            if (!*f)
+                break;
+            f--;
+        }
+    }
+    va_end(ap);
+    err->message[at] = '\0';
+    err->code = code > CW_E_NONE && code < CW_E_COUNT ? code : CW_E_INTERNAL;
     return -1;
 }
 

@@ -56,6 +56,11 @@ int cw_error_set(cw_error *err, cw_errcode code, const char *msg);
  * each truncated as needed. Either part may be NULL. Returns -1. */
 int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char *detail);
 
+/* Like cw_error_set, with the message built from fmt: "%s" inserts a string
+ * (const char *), "%.<n>s" at most n of its bytes, and "%d" a long long
+ * (callers cast); anything else is copied as it is. Returns -1. */
+int cw_error_setf(cw_error *err, cw_errcode code, const char *fmt, ...);
+
 /* Clears err to CW_E_NONE. err must not be NULL. */
 void cw_error_clear(cw_error *err);
 

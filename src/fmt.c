@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     char *buf;
@@ -216,4 +217,15 @@ long long cw_strtoll(const char *s, char **end, int base) {
     if (neg)
         return v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
     return (long long)v;
+}
+
+size_t cw_utoa(char *out, unsigned long long v) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, tmp + sizeof tmp - n, n);
+    return n;
 }

@@ -23,6 +23,10 @@ int cw_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /* snprintf on top of cw_vsnprintf. */
 int cw_snprintf(char *buf, size_t size, const char *fmt, ...);
 
+/* Writes the decimal digits of v to out (at least 20 bytes; no NUL) and
+ * returns how many. For numbers in headers and messages, without printf. */
+size_t cw_utoa(char *out, unsigned long long v);
+
 /* strtoll for base 10 (other bases set errno = EINVAL and return 0).
  * Accepts optional leading whitespace and a sign. On overflow returns
  * LLONG_MAX or LLONG_MIN with errno = ERANGE. *end, when end is not NULL,

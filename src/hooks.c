@@ -6,7 +6,6 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "fmt.h"
 #include "json.h"
 #include "plugin.h"
 
@@ -18,12 +17,16 @@ static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
 static int next_hook(cw_ctx *ctx) {
     const char *ns, *name;
     json_t *config, *v;
+    size_t k;
     if (!(name = cw_plugin_hook(ctx->id, ctx->id_len, &ctx->hook, &ns, &config))) {
         cw_hooks_then then = ctx->hooks_then;
         ctx->hooks_then = NULL;
         return then(ctx);
     }
-    cw_snprintf(ctx->plugin, sizeof ctx->plugin, "%s", name);
+    k = strlen(name);
+    k = k < CW_PLUGIN_NAME_MAX ? k : CW_PLUGIN_NAME_MAX;
+    memcpy(ctx->plugin, name, k);
+    ctx->plugin[k] = '\0';
     /* {"namespace":..,"config":..} dumped compact, then the target. */
     ctx->input.len = 0;
     v = json_object();
@@ -62,7 +65,7 @@ int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int res
     json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
     const char *code = json_string_value(json_object_get(err, "code"));
     const char *msg = json_string_value(json_object_get(err, "message"));
-    char why[CW_ERROR_TEXT_LENGTH];
+    char part[121];
     cw_buf out = CW_BUF_INIT;
     int ok = json_is_object(doc);
 
@@ -77,12 +80,16 @@ int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int res
     if (status >= 400 && status < 500 && code && msg &&
         json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0)
         return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
+    n = n < 120 ? n : 120;
+    memcpy(part, body, n); /* the body is not NUL-terminated */
+    part[n] = '\0';
     if (status == 0 || status == 1)
-        cw_snprintf(why, sizeof why, "plugin %s %s: %.*s", ctx->plugin,
-                    status ? "is unavailable" : "failed", (int)(n < 120 ? n : 120), body);
+        cw_error_setf(&ctx->err, status ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED,
+                      "plugin %s %s: %s", ctx->plugin, status ? "is unavailable" : "failed", part);
     else
-        cw_snprintf(why, sizeof why, "plugin %s answered %d: %s: %s", ctx->plugin, status,
-                    code ? code : "no error code", msg ? msg : "no JSON error body");
+        cw_error_setf(&ctx->err, CW_E_PLUGIN_FAILED, "plugin %s answered %d: %s: %s", ctx->plugin,
+                      (long long)status, code ? code : "no error code",
+                      msg ? msg : "no JSON error body");
     json_decref(doc); /* code and msg point into it */
-    return cw_error_set(&ctx->err, status == 1 ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED, why);
+    return -1;
 }

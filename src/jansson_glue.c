@@ -38,17 +38,6 @@ int jsonp_strtod(strbuffer_t *strbuffer, double *out) {
 }
 
 int jsonp_dtostr(char *buffer, size_t size, double value, int precision) {
-    int length;
     (void)precision; /* always the shortest round-trip form */
-    length = cw_dtoa(value, buffer, size);
-    if (length < 0)
-        return -1;
-    /* Keep a '.' or 'e' so the value reads back as a real, not an integer. */
-    if (!strchr(buffer, '.') && !strchr(buffer, 'e')) {
-        if ((size_t)length + 3 > size)
-            return -1;
-        memcpy(buffer + length, ".0", 3);
-        length += 2;
-    }
-    return length;
+    return cw_dtoa_real(value, buffer, size);
 }

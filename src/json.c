@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "fmt.h"
+#include "dtoa.h"
 #include "strtod.h"
 
 typedef struct {
@@ -16,9 +16,8 @@ typedef struct {
 } scan;
 
 static int fail(scan *s, const char *what) {
-    char msg[96];
-    cw_snprintf(msg, sizeof msg, "invalid JSON at byte %zu: %s", s->i, what);
-    return cw_error_set(s->err, CW_E_INVALID_JSON, msg);
+    return cw_error_setf(s->err, CW_E_INVALID_JSON, "invalid JSON at byte %d: %s", (long long)s->i,
+                         what);
 }
 
 static void ws(scan *s) {
@@ -194,16 +193,13 @@ int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, c
         int c = at(&s), rc = 0;
         /* A value. */
         if (c == '{' || c == '[') {
-            char msg[80];
-            if (depth == max_depth) {
-                cw_snprintf(msg, sizeof msg, "JSON nesting is deeper than %d levels", max_depth);
-                return cw_error_set(err, CW_E_INVALID_JSON, msg);
-            }
-            if (++stats->containers > max_containers) {
-                cw_snprintf(msg, sizeof msg, "JSON holds more than %ld arrays and objects",
-                            max_containers);
-                return cw_error_set(err, CW_E_INVALID_JSON, msg);
-            }
+            if (depth == max_depth)
+                return cw_error_setf(err, CW_E_INVALID_JSON,
+                                     "JSON nesting is deeper than %d levels", (long long)max_depth);
+            if (++stats->containers > max_containers)
+                return cw_error_setf(err, CW_E_INVALID_JSON,
+                                     "JSON holds more than %d arrays and objects",
+                                     (long long)max_containers);
             stack[depth++] = c == '{' ? '}' : ']';
             if (depth > stats->depth)
                 stats->depth = depth;
@@ -372,10 +368,11 @@ static json_t *container(build *b, int object) {
             if (decode_string(b, key) < 0)
                 break;
             if (json_object_getn(c, key->p, key->len)) {
-                char msg[96];
-                cw_snprintf(msg, sizeof msg, "JSON has a duplicate key: \"%.48s\"", key->p);
                 json_decref(c);
-                return refuse(b, msg);
+                cw_error_setf(b->err, CW_E_INVALID_JSON, "JSON has a duplicate key: \"%.48s\"",
+                              key->p);
+                b->failed = 1;
+                return NULL;
             }
             skip_ws(b);
             b->p++; /* ':' */
@@ -440,9 +437,56 @@ static json_t *checked(const char *p, size_t n, int max_depth, long max_containe
     return v;
 }
 
+/* Compact JSON text, in the objects' insertion order. Values held here are
+ * at most CW_JSON_MAX_DEPTH deep (they were checked), so recursion is
+ * bounded. */
+static void dump(const json_t *v, cw_buf *out) {
+    char num[32];
+    size_t i = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        cw_buf_append(out, "{", 1);
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            cw_buf_append(out, ",", i++ > 0);
+            cw_buf_putjs(out, json_object_iter_key(it), json_object_iter_key_len(it));
+            cw_buf_append(out, ":", 1);
+            dump(json_object_iter_value(it), out);
+        }
+        cw_buf_append(out, "}", 1);
+        break;
+    case JSON_ARRAY:
+        cw_buf_append(out, "[", 1);
+        for (; i < json_array_size(v); i++) {
+            cw_buf_append(out, ",", i > 0);
+            dump(json_array_get(v, i), out);
+        }
+        cw_buf_append(out, "]", 1);
+        break;
+    case JSON_STRING:
+        cw_buf_putjs(out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER: {
+        json_int_t n = json_integer_value(v);
+        cw_buf_append(out, "-", n < 0);
+        cw_buf_putu(out, n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n);
+        break;
+    }
+    case JSON_REAL: {
+        int n = cw_dtoa_real(json_real_value(v), num, sizeof num);
+        if (n < 0)
+            out->broken = 1; /* not finite: Jansson holds none */
+        else
+            cw_buf_append(out, num, (size_t)n);
+        break;
+    }
+    default:
+        cw_buf_puts(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
+    }
+}
+
 int cw_json_dump(const json_t *v, cw_buf *out) {
-    if (json_dump_callback(v, cw_buf_sink, out, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
-        out->broken = 1;
+    dump(v, out);
     return out->broken ? -1 : 0;
 }
 

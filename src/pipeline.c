@@ -271,10 +271,9 @@ static void begin_call(void) { cw_alloc_ceiling(cw_runtime_config()->call_memory
 
 static void end_call(cw_ctx *ctx) {
     if (cw_alloc_ceiling_hit() && (ctx->err.code == CW_E_INTERNAL || ctx->err.code == CW_E_NONE)) {
-        char msg[96];
-        cw_snprintf(msg, sizeof msg, "the request needs more than the %zu MiB of memory it may use",
-                    cw_runtime_config()->call_memory >> 20);
-        cw_error_set(&ctx->err, CW_E_TOO_LARGE, msg);
+        cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
+                      "the request needs more than the %d MiB of memory it may use",
+                      (long long)(cw_runtime_config()->call_memory >> 20));
     }
     cw_alloc_ceiling(0);
 }
@@ -286,10 +285,9 @@ static void strip_head(cw_ctx *ctx) {
     char n[24];
     if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->method, "HEAD") != 0)
         return;
-    cw_snprintf(n, sizeof n, "%zu",
-                ctx->keeping    ? ctx->kept
-                : ctx->body_ref ? ctx->body_ref_len
-                                : ctx->body.len);
+    n[cw_utoa(n, ctx->keeping    ? ctx->kept
+                 : ctx->body_ref ? ctx->body_ref_len
+                                 : ctx->body.len)] = '\0';
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
     ctx->body_ref = NULL;

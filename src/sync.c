@@ -176,8 +176,10 @@ static int forward(cw_ctx *ctx) {
 /* --- answers --------------------------------------------------------------- */
 
 static int etag(cw_ctx *ctx, long long version) {
-    char tag[24];
-    cw_snprintf(tag, sizeof tag, "\"%lld\"", version);
+    char tag[24] = "\"";
+    size_t n = 1 + cw_utoa(tag + 1, (unsigned long long)version);
+    tag[n] = '"';
+    tag[n + 1] = '\0';
     return cw_header_add(ctx, "etag", tag);
 }
 

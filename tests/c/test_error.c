@@ -1,4 +1,5 @@
 /* test_error.c - the error table and fixed-size messages. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -33,8 +34,26 @@ static void messages_are_bounded(void) {
     CHECK_INT(err.code, CW_E_INTERNAL);
 }
 
+static void formatted_messages(void) {
+    cw_error err;
+    CHECK_INT(cw_error_setf(&err, CW_E_TOO_LARGE, "member \"%.4s\" is over %d bytes (%d)",
+                            "abcdefgh", 1048576LL, -7LL),
+              -1);
+    CHECK_INT(err.code, CW_E_TOO_LARGE);
+    CHECK_STR(err.message, "member \"abcd\" is over 1048576 bytes (-7)");
+    cw_error_setf(&err, CW_E_INVALID_JSON, "%s and %s: 100%", "\001bytes", "more");
+    CHECK_STR(err.message, "?bytes and more: 100%");
+    cw_error_setf(&err, CW_E_INVALID_JSON, "%d", (long long)INT64_MIN);
+    CHECK_STR(err.message, "-9223372036854775808");
+    cw_error_setf(&err, (cw_errcode)99, "trailing %");
+    CHECK_INT(err.code, CW_E_INTERNAL);
+    CHECK_STR(err.message, "trailing %");
+    CHECK_INT(cw_error_setf(NULL, CW_E_NOT_FOUND, "x"), -1);
+}
+
 const cw_test cw_tests[] = {
     {"every_code_has_name_and_4xx_or_5xx", every_code_has_name_and_4xx_or_5xx},
     {"messages_are_bounded", messages_are_bounded},
+    {"formatted_messages", formatted_messages},
     {NULL, NULL},
 };

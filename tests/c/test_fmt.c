@@ -52,6 +52,16 @@ static void pointer_and_unknown(void) {
     CHECK_INT(cw_snprintf(buf, sizeof buf, "end%"), 4);
 }
 
+static void utoa_writes_digits(void) {
+    char out[24];
+    CHECK_INT(cw_utoa(out, 0), 1);
+    CHECK(out[0] == '0');
+    out[cw_utoa(out, 18446744073709551615ULL)] = '\0';
+    CHECK_STR(out, "18446744073709551615");
+    out[cw_utoa(out, 1048576)] = '\0';
+    CHECK_STR(out, "1048576");
+}
+
 static void strtoll_matches_libc(void) {
     static const char *in[] = {"0",
                                "-0",
@@ -92,6 +102,7 @@ const cw_test cw_tests[] = {
     {"matches_libc", matches_libc},
     {"truncates_like_c99", truncates_like_c99},
     {"pointer_and_unknown", pointer_and_unknown},
+    {"utoa_writes_digits", utoa_writes_digits},
     {"strtoll_matches_libc", strtoll_matches_libc},
     {NULL, NULL},
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "harness.h"
 #include "json.h"
 #include "rfc8259.h"
@@ -85,6 +86,54 @@ static void corpora_agree_with_the_recognizer(void) {
     CHECK(files >= 60);
 }
 
+/* The module's writer against Jansson's json_dumps (with the same real
+ * formatting, jansson_glue.c): the same text for every value the corpora
+ * hold, and control characters escaped the short way where there is one. */
+static void the_writer_agrees_with_jansson(void) {
+    static const char *const dirs[] = {"../fuzz/corpus/json", "../fuzz/corpus/merge"};
+    static const char escapes[] =
+        "[\"\\b\\t\\n\\f\\r\\u0000\\u001f\\\"\\\\/\\u00e9\",-0.0,1e300,-5]";
+    int values = 0;
+    cw_buf out = CW_BUF_INIT;
+    json_t *v = cw_json_load(escapes, strlen(escapes));
+    char *theirs;
+    CHECK(v != NULL);
+    CHECK_INT(cw_json_dump(v, &out), 0);
+    CHECK_STR(out.p, "[\"\\b\\t\\n\\f\\r\\u0000\\u001F\\\"\\\\/\u00e9\",-0.0,1e+300,-5]");
+    json_decref(v);
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        DIR *dir = opendir(dirs[d]);
+        struct dirent *e;
+        while (dir && (e = readdir(dir))) {
+            char path[512];
+            size_t n;
+            char *p;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
+            p = cw_test_read_file(path, &n);
+            v = cw_json_load(p, n);
+            free(p);
+            if (!v)
+                continue;
+            out.len = 0;
+            CHECK_INT(cw_json_dump(v, &out), 0);
+            theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (strlen(theirs) != out.len || memcmp(theirs, out.p, out.len) != 0) {
+                fprintf(stderr, "    %s: [%s] against Jansson's [%s]\n", path, out.p, theirs);
+                CHECK(!"the same text");
+            }
+            cw_free(theirs);
+            json_decref(v);
+            values++;
+        }
+        if (dir)
+            closedir(dir);
+    }
+    cw_buf_free(&out);
+    CHECK(values >= 15);
+}
+
 static void limits_and_stats(void) {
     cw_json_stats st;
     cw_error err;
@@ -114,6 +163,7 @@ static void limits_and_stats(void) {
 const cw_test cw_tests[] = {
     {"cases_from_the_grammar", cases_from_the_grammar},
     {"corpora_agree_with_the_recognizer", corpora_agree_with_the_recognizer},
+    {"the_writer_agrees_with_jansson", the_writer_agrees_with_jansson},
     {"limits_and_stats", limits_and_stats},
     {NULL, NULL},
 };

@@ -16,15 +16,15 @@ static void batches_encode_typed_values(void) {
     CHECK_INT(cw_store_add(&b, CW_OP_PUT_MEMBER, "sti", "key", "v\0w", (size_t)3, 42LL), 0);
     CHECK_INT(cw_store_add(&b, CW_OP_APPEND, "zzn", NULL, (size_t)0, "", (size_t)0), 0);
     p = (const unsigned char *)cw_store_bytes(&b, &n);
-    CHECK_INT(u32(p), 2);                      /* count */
-    CHECK_INT(u32(p + 4), CW_OP_PUT_MEMBER);    /* statement */
-    CHECK_INT(u32(p + 8), 3);                  /* params */
+    CHECK_INT(u32(p), 2);                    /* count */
+    CHECK_INT(u32(p + 4), CW_OP_PUT_MEMBER); /* statement */
+    CHECK_INT(u32(p + 8), 3);                /* params */
     CHECK_INT(p[12], CW_VAL_TEXT);
     CHECK_INT(u32(p + 13), 3);
     CHECK(memcmp(p + 17, "key", 3) == 0);
     CHECK_INT(p[20], CW_VAL_TEXT);
     CHECK_INT(u32(p + 21), 3);
-    CHECK(memcmp(p + 25, "v\0w", 3) == 0);     /* bytes, NUL included */
+    CHECK(memcmp(p + 25, "v\0w", 3) == 0); /* bytes, NUL included */
     CHECK_INT(p[28], CW_VAL_INT);
     CHECK_INT(p[29], 42);
     CHECK_INT(u32(p + 37), CW_OP_APPEND);
@@ -50,9 +50,9 @@ static void every_statement_has_sql(void) {
 }
 
 static void rows_are_read_and_malformed_ones_refused(void) {
-    static const unsigned char ok[] = {1, 0, 0, 0, 2, 0, 0, 0, /* 1 row, 2 cols */
-                                       1, 7, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 'h', 'i',
-                                       0, 0, 0, 0, 0, 0, 0, 0}; /* then 0 rows */
+    static const unsigned char ok[] = {1, 0, 0,   0,   2, 0, 0, 0, /* 1 row, 2 cols */
+                                       1, 7, 0,   0,   0, 0, 0, 0, 0, 2, 2, 0,
+                                       0, 0, 'h', 'i', 0, 0, 0, 0, 0, 0, 0, 0}; /* then 0 rows */
     cw_rows r;
     cw_value v;
     cw_rows_open(&r, (const char *)ok, sizeof ok);
