@@ -74,7 +74,23 @@ int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
     return cw_buf_append(b, "\"", 1);
 }
 
-int cw_buf_sink(const char *s, size_t n, void *data) { return cw_buf_append((cw_buf *)data, s, n); }
+int cw_buf_key(cw_buf *b, const char *key) {
+    if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+        cw_buf_append(b, ",", 1);
+    cw_buf_putjs(b, key, strlen(key));
+    return cw_buf_append(b, ":", 1);
+}
+
+int cw_buf_kstr(cw_buf *b, const char *key, const char *s) {
+    cw_buf_key(b, key);
+    return cw_buf_putjs(b, s, strlen(s));
+}
+
+int cw_buf_kint(cw_buf *b, const char *key, long long v) {
+    cw_buf_key(b, key);
+    cw_buf_append(b, "-", v < 0);
+    return cw_buf_putu(b, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+}
 
 int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }
 

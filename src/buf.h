@@ -38,9 +38,13 @@ int cw_buf_putu(cw_buf *b, unsigned long long v);
  * cw_buf_append. */
 int cw_buf_putjs(cw_buf *b, const char *s, size_t n);
 
-/* A json_dump_callback_t: appends s[0..n) to the cw_buf given as data.
- * Returns 0, or -1 when that buffer is broken. */
-int cw_buf_sink(const char *s, size_t n, void *data);
+/* Fixed-shape JSON, written straight into b: cw_buf_key appends "key": (a
+ * comma first, unless b ends with '{' or '['); cw_buf_kstr and cw_buf_kint
+ * append a member with a string (NUL-terminated, borrowed) or an integer
+ * value. The caller writes the braces. Return 0 or -1 as cw_buf_append. */
+int cw_buf_key(cw_buf *b, const char *key);
+int cw_buf_kstr(cw_buf *b, const char *key, const char *s);
+int cw_buf_kint(cw_buf *b, const char *key, long long v);
 
 /* Frees the storage and resets b to empty. */
 void cw_buf_free(cw_buf *b);

@@ -16,7 +16,7 @@ static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len,
  * the continuation. The view waits in ctx->stash between calls. */
 static int next_hook(cw_ctx *ctx) {
     const char *ns, *name;
-    json_t *config, *v;
+    json_t *config;
     size_t k;
     if (!(name = cw_plugin_hook(ctx->id, ctx->id_len, &ctx->hook, &ns, &config))) {
         cw_hooks_then then = ctx->hooks_then;
@@ -27,17 +27,13 @@ static int next_hook(cw_ctx *ctx) {
     k = k < CW_PLUGIN_NAME_MAX ? k : CW_PLUGIN_NAME_MAX;
     memcpy(ctx->plugin, name, k);
     ctx->plugin[k] = '\0';
-    /* {"namespace":..,"config":..} dumped compact, then the target. */
+    /* {"namespace","config","target"} */
     ctx->input.len = 0;
-    v = json_object();
-    json_object_set_new(v, "namespace", json_string(ns));
-    json_object_set(v, "config", config);
-    if (cw_json_dump(v, &ctx->input) < 0)
-        ctx->input.broken = 1;
-    json_decref(v);
-    if (ctx->input.len)
-        ctx->input.len--; /* the closing brace */
-    cw_buf_puts(&ctx->input, ",\"target\":");
+    cw_buf_puts(&ctx->input, "{");
+    cw_buf_kstr(&ctx->input, "namespace", ns);
+    cw_buf_key(&ctx->input, "config");
+    cw_json_dump(config, &ctx->input);
+    cw_buf_key(&ctx->input, "target");
     cw_buf_append(&ctx->input, ctx->stash.p, ctx->stash.len);
     if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");

@@ -152,39 +152,36 @@ static void timing_after(cw_ctx *ctx) {
 /* --- middleware: one structured log line per request ------------------ */
 
 static void log_after(cw_ctx *ctx) {
-    json_t *line;
+    cw_buf *line = &ctx->log;
     int status = (int)ctx->res.status;
     double dur = ctx->t1_ms - ctx->t0_ms;
     cw_log_level level = status >= 500 ? CW_LOG_ERROR : status >= 400 ? CW_LOG_WARN : CW_LOG_INFO;
 
     if (ctx->stage != CW_STAGE_EDGE || level < cw_runtime_config()->log_level)
         return;
-    line = json_object();
-    if (!line)
-        return;
-    json_object_set_new(line, "level",
-                        json_string(level == CW_LOG_ERROR  ? "error"
-                                    : level == CW_LOG_WARN ? "warn"
-                                                           : "info"));
-    json_object_set_new(line, "msg", json_string("request"));
-    json_object_set_new(line, "request_id", json_string(ctx->rid));
-    json_object_set_new(line, "method", json_string(ctx->method));
-    json_object_set_new(line, "route", json_string(ctx->route ? ctx->route->name : "unmatched"));
-    json_object_set_new(line, "status", json_integer(status));
-    json_object_set_new(line, "start", json_string(ctx->cold ? "cold" : "warm"));
-    json_object_set_new(line, "duration_us", json_integer(dur > 0 ? (json_int_t)(dur * 1000) : 0));
+    cw_buf_puts(line, "{");
+    cw_buf_kstr(line, "level",
+                level == CW_LOG_ERROR  ? "error"
+                : level == CW_LOG_WARN ? "warn"
+                                       : "info");
+    cw_buf_kstr(line, "msg", "request");
+    cw_buf_kstr(line, "request_id", ctx->rid);
+    cw_buf_kstr(line, "method", ctx->method);
+    cw_buf_kstr(line, "route", ctx->route ? ctx->route->name : "unmatched");
+    cw_buf_kint(line, "status", status);
+    cw_buf_kstr(line, "start", ctx->cold ? "cold" : "warm");
+    cw_buf_kint(line, "duration_us", dur > 0 ? (long long)(dur * 1000) : 0);
     if (ctx->flags & CW_FLAG_SCHEDULED)
-        json_object_set_new(line, "trigger", json_string("cron"));
+        cw_buf_kstr(line, "trigger", "cron");
     if (ctx->id_len)
-        json_object_set_new(line, "id", json_string(ctx->id));
+        cw_buf_kstr(line, "id", ctx->id);
     if (ctx->err.code != CW_E_NONE)
-        json_object_set_new(line, "error", json_string(cw_error_name(ctx->err.code)));
+        cw_buf_kstr(line, "error", cw_error_name(ctx->err.code));
     if (status >= 500 && ctx->err.message[0])
-        json_object_set_new(line, "cause", json_string(ctx->err.message));
+        cw_buf_kstr(line, "cause", ctx->err.message);
     /* A log line that cannot be built is dropped; the response still goes. */
-    if (cw_json_dump(line, &ctx->log) < 0)
-        cw_buf_free(&ctx->log);
-    json_decref(line);
+    if (cw_buf_puts(line, "}") < 0)
+        cw_buf_free(line);
 }
 
 /* --- middleware: metrics ---------------------------------------------- */

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     cw_buf_puts(&in, "GET /state/x?select=");
     cw_buf_append(&in, (const char *)data, qn);
     cw_buf_append(&in, "\n", 1);
-    json_dump_callback(view, cw_buf_sink, &in, JSON_COMPACT);
+    cw_json_dump(view, &in);
     REQUIRE(!in.broken);
     p = cwp_alloc(in.len);
     memcpy(p, in.p, in.len);
