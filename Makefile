@@ -10,7 +10,8 @@
 #   make fuzz    the libFuzzer harnesses, FUZZ_SECONDS each
 #   make test    native C tests, in-workerd tests, end-to-end; one summary line
 #   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
-#   make deploy ENV=staging|production   wrangler deploy --env ENV
+#   make deploy ENV=staging|production   wrangler deploy --env ENV (the plugins
+#                worker, then the C worker)
 #   make wrangler ARGS="..."   any wrangler command, under Node 22
 #   make clean   remove build/ (keeps node_modules and the fetched Jansson)
 
@@ -125,24 +126,49 @@ PLUGIN_NAMES      := $(call manifest_names,plugins/manifest)
 TEST_PLUGIN_NAMES := $(call manifest_names,tests/plugins/manifest)
 PLUGIN_WASMS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.plugin.wasm)
 TEST_PLUGIN_WASMS := $(TEST_PLUGIN_NAMES:%=$(BUILD)/test/plugins/%.plugin.wasm)
-PLUGIN_INDEX      := $(BUILD)/plugins/index.js
-TEST_PLUGIN_INDEX := $(BUILD)/test/plugins/index.js
+PLUGIN_INDEX      := $(BUILD)/plugins/worker.js
+TEST_PLUGIN_INDEX := $(BUILD)/test/plugins/worker.js
 PLUGIN_SDK        := plugins/sdk/cwp.c plugins/sdk/cwp.h
 PLUGIN_FLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memory \
 	-ffunction-sections -fdata-sections -fno-exceptions -Iplugins/sdk -DNDEBUG \
 	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536 -Wl,--stack-first
 
-# The manifest as a C table (src/plugin.c) and a JS index of the modules
-# (worker/plugins.js); the test build's adds the test-only plugins.
-$(BUILD)/gen/manifest.h $(PLUGIN_INDEX) &: plugins/manifest scripts/plugins.mjs
-	@node scripts/plugins.mjs $(BUILD)/gen/manifest.h $(PLUGIN_INDEX) plugins/manifest=$(BUILD)/plugins
+# The manifest as a C table (src/manifest.c) and the plugins worker's entry,
+# which imports the modules (worker/plugins.js); the test build's adds the
+# test-only plugins.
+$(BUILD)/gen/manifest_table.h $(PLUGIN_INDEX) &: plugins/manifest scripts/plugins.mjs
+	@node scripts/plugins.mjs $(BUILD)/gen/manifest_table.h $(PLUGIN_INDEX) $(BUILD)/contract.wasm plugins/manifest=$(BUILD)/plugins
 
-$(BUILD)/test/gen/manifest.h $(TEST_PLUGIN_INDEX) &: plugins/manifest tests/plugins/manifest scripts/plugins.mjs
-	@node scripts/plugins.mjs $(BUILD)/test/gen/manifest.h $(TEST_PLUGIN_INDEX) \
+$(BUILD)/test/gen/manifest_table.h $(TEST_PLUGIN_INDEX) &: plugins/manifest tests/plugins/manifest scripts/plugins.mjs
+	@node scripts/plugins.mjs $(BUILD)/test/gen/manifest_table.h $(TEST_PLUGIN_INDEX) $(BUILD)/test/contract.wasm \
 		plugins/manifest=$(BUILD)/plugins tests/plugins/manifest=$(BUILD)/test/plugins
 
-$(BUILD)/wasm/cw/plugin.o $(BUILD)/fuzz/cw/plugin.o: $(BUILD)/gen/manifest.h
-$(BUILD)/test/cw/plugin.o $(BUILD)/host/cw/plugin.o: $(BUILD)/test/gen/manifest.h
+$(BUILD)/wasm/cw/manifest.o $(BUILD)/fuzz/cw/manifest.o: $(BUILD)/gen/manifest_table.h
+$(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manifest_table.h
+
+# What the plugins worker (plugins/wrangler.toml) bundles.
+PLUGINS_WORKER = $(PLUGIN_WASMS) $(PLUGIN_INDEX) $(CONTRACT_WASM)
+
+# The contract module of the plugins worker (worker/plugins.js): the plugin
+# contract check and what it needs, with exports.c's CW_CONTRACT_MODULE
+# part. The test build's checks against the test manifest.
+CONTRACT_MODS := contract manifest semver error fmt alloc
+CONTRACT_WASM := $(BUILD)/contract.wasm
+TEST_CONTRACT_WASM := $(BUILD)/test/contract.wasm
+$(BUILD)/wasm/contract/exports.o $(BUILD)/test/contract/exports.o: src/exports.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	@echo "  CC wasm32 $< (contract module)"
+	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -DCW_CONTRACT_MODULE -c $< -o $@
+
+$(BUILD)/contract.linked.wasm: $(BUILD)/wasm/contract/exports.o $(CONTRACT_MODS:%=$(BUILD)/wasm/cw/%.o)
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
+
+$(BUILD)/test/contract.linked.wasm: $(BUILD)/test/contract/exports.o $(CONTRACT_MODS:%=$(BUILD)/test/cw/%.o)
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
+
+$(CONTRACT_WASM) $(TEST_CONTRACT_WASM): %.wasm: %.linked.wasm
+	@echo "  WASM-OPT $@"
+	@wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
 
 .SECONDEXPANSION:
 $(BUILD)/plugins/%.plugin.linked.wasm: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_SDK)
@@ -166,7 +192,7 @@ plugin: setup
 	@$(MAKE) --no-print-directory build
 
 wasm: setup
-	@$(MAKE) --no-print-directory $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
+	@$(MAKE) --no-print-directory $(WASM) $(PLUGINS_WORKER)
 
 build: wasm
 	@node scripts/size-check.mjs
@@ -183,7 +209,7 @@ $(BUILD)/test/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@mkdir -p $(@D)
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
 
-TEST_BUILD := $(TEST_WASM) $(TEST_PLUGIN_WASMS) $(TEST_PLUGIN_INDEX) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
+TEST_BUILD := $(TEST_WASM) $(TEST_PLUGIN_WASMS) $(TEST_PLUGIN_INDEX) $(TEST_CONTRACT_WASM) $(PLUGINS_WORKER)
 
 $(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/wasm/libjansson.a
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
@@ -301,13 +327,13 @@ test-structure:
 	@node tests/structure.mjs $(BUILD)/test-results
 
 # The deployable bundles as wrangler resolves them, run in workerd.
-test-deploy: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
+test-deploy: $(WASM) $(PLUGINS_WORKER)
 	@node tests/deploy.mjs $(BUILD)/test-results
 
 test-workerd: $(WASM) $(TEST_BUILD)
 	@node tests/run-vitest.mjs $(BUILD)/test-results
 
-test-e2e: $(WASM) $(PLUGIN_WASMS) $(PLUGIN_INDEX)
+test-e2e: $(WASM) $(PLUGINS_WORKER)
 	@node tests/e2e/run.mjs $(BUILD)/test-results
 
 # Everything the in-workerd tests import (the test module, all plugins).
@@ -330,11 +356,14 @@ dev: build
 	@PORT=$(PORT) sh scripts/dev.sh
 
 # The top level of wrangler.toml is the local development worker: a deploy
-# must name its environment. DRY_RUN=1 builds the upload without sending it.
+# must name its environment. The plugins worker goes first, so the C
+# worker's PLUGINS binding never names a worker that is not there yet.
+# DRY_RUN=1 builds both uploads without sending them.
 deploy: build
 	@case "$(ENV)" in staging|production) ;; \
 	  *) echo "make deploy: say ENV=staging or ENV=production (got '$(ENV)'); the top level of wrangler.toml is the local development worker" >&2; exit 2 ;; \
 	esac
+	wrangler deploy -c plugins/wrangler.toml --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir build/deploy/$(ENV)-plugins)
 	wrangler deploy --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir build/deploy/$(ENV))
 
 # Any wrangler command under the project's Node 22: make wrangler ARGS=login

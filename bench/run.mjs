@@ -89,7 +89,7 @@ results.size = Object.fromEntries(
 // --- 2a. cold start end to end: spawn workerd, time to the first 200 --------------
 async function firstPatch(name, i) {
   const port = await freePort();
-  const cfg = config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-${i}`), port);
+  const cfg = config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-${i}`), port, undefined, uploads[name].pluginsOutdir);
   const t0 = performance.now();
   const proc = serve(cfg);
   try {
@@ -177,7 +177,7 @@ function wrk(url, route) {
 }
 async function serving(name, fn) {
   const port = await freePort();
-  const proc = serve(config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-serve`), port));
+  const proc = serve(config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-serve`), port, undefined, uploads[name].pluginsOutdir));
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {

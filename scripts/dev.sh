@@ -1,6 +1,7 @@
 #!/bin/sh
-# make dev: the C worker (with the example consumer beside it, as in
-# production) on 127.0.0.1:$PORT, and the consumer's HTTP face on $PORT+1.
+# make dev: the C worker (with the plugins worker and the example consumer
+# beside it, as in production) on 127.0.0.1:$PORT, and the consumer's HTTP
+# face on $PORT+1.
 #
 # wrangler serves only the first config's worker over HTTP, so the consumer
 # gets a second process; its service binding reaches the main worker through
@@ -14,4 +15,5 @@ wrangler dev -c examples/consumer/wrangler.toml --ip 127.0.0.1 --port "$CPORT" \
 consumer=$!
 trap 'kill $consumer 2>/dev/null || true' EXIT INT TERM
 echo "dev: consumer on http://127.0.0.1:$CPORT (log: .wrangler-consumer.log)"
-wrangler dev -c wrangler.toml -c examples/consumer/wrangler.toml --ip 127.0.0.1 --port "$PORT"
+wrangler dev -c wrangler.toml -c plugins/wrangler.toml -c examples/consumer/wrangler.toml \
+    --ip 127.0.0.1 --port "$PORT"

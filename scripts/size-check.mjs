@@ -1,10 +1,13 @@
 // Measures the upload the way it ships and enforces scripts/budget.json.
 //
-// The core upload is every bundled JS file plus the host wasm module, each
-// compressed with `gzip -9`, from the files `wrangler deploy --dry-run
-// --outdir` writes. Plugins (<name>.plugin.wasm) have their own budget, each.
-// Also reports wrangler's own whole-upload figure, and checks the host
-// module's imports against the allowed list. Writes build/size.json; exits 1
+// The core upload is the C worker's (wrangler.toml): every bundled JS file
+// plus the host wasm module, each compressed with `gzip -9`, from the files
+// `wrangler deploy --dry-run --outdir` writes. The plugins worker
+// (plugins/wrangler.toml) is measured the same way: each plugin
+// (<name>.plugin.wasm) against the plugin budget, and its JS plus the
+// contract module against the plugins-worker budget. Also reports
+// wrangler's own whole-upload figure, and checks the host module's imports
+// against the allowed list. Writes build/size.json; exits 1
 // when a budget is exceeded. Usage: node scripts/size-check.mjs [--quiet]
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -34,17 +37,20 @@ export function dryRun(config, outdir) {
     .filter((f) => /\.(m?js|wasm)$/.test(f))
     .map((f) => {
       const full = path.join(outdir, f);
-      const kind = f.endsWith(".plugin.wasm") ? "plugin" : f.endsWith(".wasm") ? "host_wasm" : "js";
+      const kind = f.endsWith(".plugin.wasm") ? "plugin" : f.endsWith("contract.wasm") ? "contract_wasm" : f.endsWith(".wasm") ? "host_wasm" : "js";
       return { file: f, kind, raw_bytes: statSync(full).size, gzip_bytes: gzip9(full), full };
     });
   return { total: total ? { raw_kib: Number(total[1]), gzip_kib: Number(total[2]) } : null, files };
 }
 
 export function measure() {
-  const { total, files } = dryRun("wrangler.toml", path.join(root, "build/upload"));
-  const host = files.filter((f) => f.kind === "host_wasm");
+  const { total, files: core } = dryRun("wrangler.toml", path.join(root, "build/upload"));
+  const host = core.filter((f) => f.kind === "host_wasm");
   if (host.length !== 1) throw new Error(`expected one host wasm in the upload, found ${host.length}`);
-  const core = files.filter((f) => f.kind !== "plugin");
+  const stray = core.filter((f) => f.kind !== "js" && f.kind !== "host_wasm");
+  if (stray.length) throw new Error(`the core upload carries ${stray.map((f) => f.file).join(", ")}`);
+  const { total: pluginsTotal, files } = dryRun("plugins/wrangler.toml", path.join(root, "build/upload-plugins"));
+  const worker = files.filter((f) => f.kind !== "plugin");
   const imports = parse(readFileSync(host[0].full)).imports.map((i) => `${i.module}.${i.name}`);
   return {
     core: {
@@ -52,6 +58,15 @@ export function measure() {
       raw_bytes: core.reduce((s, f) => s + f.raw_bytes, 0),
       budget_gzip_bytes: budget.core_gzip_bytes,
       files: core.map(({ full, ...f }) => f),
+    },
+    // The plugins worker without its plugins: its JS and the contract module.
+    plugins_worker: {
+      gzip_bytes: worker.reduce((s, f) => s + f.gzip_bytes, 0),
+      raw_bytes: worker.reduce((s, f) => s + f.raw_bytes, 0),
+      budget_gzip_bytes: budget.plugins_worker_gzip_bytes,
+      files: worker.map(({ full, ...f }) => f),
+      imports: worker.filter((f) => f.kind === "contract_wasm").flatMap((f) => parse(readFileSync(f.full)).imports.map((i) => `${i.module}.${i.name}`)),
+      wrangler_total: pluginsTotal,
     },
     // Plugins are instantiated with no imports at all (worker/plugins.js).
     plugins: files
@@ -75,6 +90,9 @@ export function violations(m) {
     if (p.gzip_bytes > m.budget.plugin_gzip_bytes)
       out.push(`plugin ${p.file} is ${p.gzip_bytes} bytes gzip, over the ${m.budget.plugin_gzip_bytes}-byte budget`);
   for (const p of m.plugins) if (p.imports.length) out.push(`plugin ${p.file} has imports (${p.imports.join(", ")}); plugins get none`);
+  if (m.plugins_worker.gzip_bytes > m.budget.plugins_worker_gzip_bytes)
+    out.push(`plugins worker (JS and contract module) is ${m.plugins_worker.gzip_bytes} bytes gzip, over the ${m.budget.plugins_worker_gzip_bytes}-byte budget`);
+  if (m.plugins_worker.imports.length) out.push(`the contract module has imports (${m.plugins_worker.imports.join(", ")}); it gets none`);
   if (m.host_imports.length > m.budget.max_host_imports)
     out.push(`host module imports ${m.host_imports.length} functions, more than ${m.budget.max_host_imports}`);
   const allowed = new Set(m.budget.host_imports);

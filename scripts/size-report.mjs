@@ -56,6 +56,9 @@ const kb = (n) => `${n}`.padStart(7);
 console.log("== upload (wrangler deploy --dry-run, each file gzip -9)");
 for (const f of size.core.files) console.log(`  ${f.kind.padEnd(9)} ${kb(f.raw_bytes)} raw ${kb(f.gzip_bytes)} gzip  ${f.file}`);
 console.log(`  core      ${kb(size.core.raw_bytes)} raw ${kb(size.core.gzip_bytes)} gzip  (budget ${size.core.budget_gzip_bytes})`);
+console.log("the plugins worker (plugins/wrangler.toml):");
+for (const f of size.plugins_worker.files) console.log(`  ${f.kind.padEnd(9)} ${kb(f.raw_bytes)} raw ${kb(f.gzip_bytes)} gzip  ${f.file}`);
+console.log(`  worker    ${kb(size.plugins_worker.raw_bytes)} raw ${kb(size.plugins_worker.gzip_bytes)} gzip  (budget ${size.plugins_worker.budget_gzip_bytes})`);
 for (const p of size.plugins) console.log(`  plugin    ${kb(p.raw_bytes)} raw ${kb(p.gzip_bytes)} gzip  ${p.file} (budget ${p.budget_gzip_bytes})`);
 if (size.wrangler_total) console.log(`  wrangler's whole-upload figure: ${size.wrangler_total.raw_kib} KiB / gzip ${size.wrangler_total.gzip_kib} KiB`);
 

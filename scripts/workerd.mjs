@@ -11,34 +11,42 @@ export const WORKERD = path.join(root, "node_modules/@cloudflare/workerd-linux-6
 
 export { freePort } from "./free-port.mjs";
 
-// Writes <dir>/config.capnp for the bundle in outdir, listening on port.
-// vars: the text bindings (default: WORKER_ENV local, as wrangler dev).
-export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }) {
+// The capnp module list of the bundle in outdir, the entry first; capnp
+// resolves embed paths relative to the config file's dir.
+function modules(outdir, dir) {
   const files = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f) && !f.endsWith(".map"));
   const main = files.find((f) => /\.m?js$/.test(f));
-  // capnp resolves embed paths relative to the config file.
   const rel = (f) => path.relative(dir, path.join(outdir, f));
-  const modules = [main, ...files.filter((f) => f !== main)]
+  return [main, ...files.filter((f) => f !== main)]
     .map((f) => (f.endsWith(".wasm") ? `(name = "${f}", wasm = embed "${rel(f)}")` : `(name = "${f}", esModule = embed "${rel(f)}")`))
     .join(",\n      ");
+}
+
+// Writes <dir>/config.capnp for the C worker's bundle in outdir, listening
+// on port, with the plugins worker's bundle (pluginsOutdir) behind its
+// PLUGINS binding when given. vars: the text bindings (default: WORKER_ENV
+// local, as wrangler dev).
+export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }, pluginsOutdir = null) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, "do"), { recursive: true });
   const capnp = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "do-disk", disk = (path = "${path.join(dir, "do")}", writable = true)),
+    (name = "do-disk", disk = (path = "${path.join(dir, "do")}", writable = true)),${
+      pluginsOutdir ? `\n    (name = "plugins", worker = (modules = [${modules(pluginsOutdir, dir)}], compatibilityDate = "2026-10-15")),` : ""
+    }
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
   modules = [
-      ${modules}
+      ${modules(outdir, dir)}
   ],
   compatibilityDate = "2026-10-15",
   bindings = [
     ${Object.entries(vars).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(String(v))}),`).join("\n    ")}
-    (name = "STATE", durableObjectNamespace = "StateObject"),
+    (name = "STATE", durableObjectNamespace = "StateObject"),${pluginsOutdir ? `\n    (name = "PLUGINS", service = "plugins"),` : ""}
   ],
   durableObjectNamespaces = [(className = "StateObject", uniqueKey = "bench-state", enableSql = true)],
   durableObjectStorage = (localDisk = "do-disk"),

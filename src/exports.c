@@ -1,13 +1,20 @@
 /* exports.c - the whole C/JS boundary: every wasm export, and nothing else.
  *
- * The matching JS side is worker/bridge.js. Bytes cross as (pointer, length)
- * in linear memory; JS allocates them with cw_alloc and frees them with
- * cw_dealloc. Every pointer returned to JS names the export that frees it. */
+ * Two modules are built from this file: the core (build/cw.wasm; its JS
+ * side is worker/bridge.js) and, with CW_CONTRACT_MODULE defined, the
+ * contract module of the plugins worker (build/contract.wasm; its JS side
+ * is worker/plugins.js), which exports the allocator and the plugin
+ * contract check only. Bytes cross as (pointer, length) in linear memory;
+ * JS allocates them with cw_alloc and frees them with cw_dealloc. Every
+ * pointer returned to JS names the export that frees it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
+#ifdef CW_CONTRACT_MODULE
+#include "contract.h"
+#else
 #include "buf.h"
 #include "handlers.h"
 #include "http.h"
@@ -16,6 +23,7 @@
 #include "plugin.h"
 #include "runtime.h"
 #include "store.h"
+#endif
 
 #ifdef __wasm__
 #define CW_EXPORT(name) __attribute__((export_name(#name)))
@@ -23,17 +31,32 @@
 #define CW_EXPORT(name)
 #endif
 
-/* Seeds the instance from >= 16 bytes of crypto.getRandomValues output.
- * Returns 0, or -1 for too few bytes. Idempotent. */
-CW_EXPORT(cw_init) int cw_init(const unsigned char *seed, size_t n) {
-    return cw_runtime_init(seed, n);
-}
-
 /* n bytes for the host to fill; free with cw_dealloc. NULL on no memory. */
 CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 
 /* Frees what cw_alloc returned. NULL is a no-op. */
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
+
+#ifdef CW_CONTRACT_MODULE
+/* Checks a plugin's contract before its first use (see contract.h): the
+ * manifest name it is loaded as, its own name and version (all borrowed),
+ * its ABI and capabilities (-1: unreadable) and its exports as a bit per
+ * CW_PLUGIN_EXPORTS name. Returns NULL when accepted, else why it is
+ * refused (C owns it; valid until the next call). */
+CW_EXPORT(cw_plugin_check)
+const char *cw_plugin_check(const char *name, size_t name_len, const char *self, size_t self_len,
+                            const char *version, size_t version_len, int abi, int caps,
+                            unsigned exports) {
+    cw_contract_facts f = {name,        self, version, name_len, self_len,
+                           version_len, abi,  caps,    exports};
+    return cw_contract_check(&f);
+}
+#else
+/* Seeds the instance from >= 16 bytes of crypto.getRandomValues output.
+ * Returns 0, or -1 for too few bytes. Idempotent. */
+CW_EXPORT(cw_init) int cw_init(const unsigned char *seed, size_t n) {
+    return cw_runtime_init(seed, n);
+}
 
 /* Appends one JSON log line {"level":"warn","msg":msg,key:value} to out;
  * value is shown as printable ASCII, at most 64 bytes. */
@@ -75,19 +98,6 @@ char *cw_configure(const char *env, size_t env_len, const char *metrics_token, s
         warn(&out, "SYNC_HOOKS refused; every PATCH answers 503 until it is fixed", "cause", why,
              strlen(why));
     return cw_buf_take(&out, NULL);
-}
-
-/* Checks a plugin's contract before its first use (see plugin.h): the
- * manifest name it is loaded as, its own name and version (all borrowed),
- * its ABI and capabilities (-1: unreadable) and its exports as a bit per
- * CW_PLUGIN_EXPORTS name. Returns NULL when accepted, else why it is
- * refused (C owns it). */
-CW_EXPORT(cw_plugin_check)
-const char *cw_plugin_check_export(const char *name, size_t name_len, const char *self,
-                                   size_t self_len, const char *version, size_t version_len,
-                                   int abi, int caps, unsigned exports) {
-    cw_plugin_facts f = {name, self, version, name_len, self_len, version_len, abi, caps, exports};
-    return cw_plugin_check(&f);
 }
 
 /* Records the startup phases the host measured (milliseconds), the isolate's
@@ -173,3 +183,4 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
 
 /* Frees a result from cw_handle or cw_owner. NULL is a no-op. */
 CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }
+#endif

@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "hooks.h"
 #include "json.h"
+#include "manifest.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin.h"
@@ -179,7 +180,7 @@ static int h_plugins(cw_ctx *ctx) {
  * Returns 0, or -1 with ctx->err set (404) when there is no such plugin. */
 static int plugin_param(cw_ctx *ctx, int roles) {
     cw_slice name = cw_param(ctx, "name");
-    if (!cw_plugin_find(name.p, name.n, roles))
+    if (!cw_manifest_find(name.p, name.n, roles))
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin");
     memcpy(ctx->plugin, name.p, name.n);
     ctx->plugin[name.n] = '\0';

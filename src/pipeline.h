@@ -26,6 +26,7 @@
 #include "error.h"
 #include "http.h"
 #include "id.h"
+#include "manifest.h"
 #include "router.h"
 
 enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
@@ -74,9 +75,8 @@ enum {
     CW_FLAG_RPC = 4        /* EDGE: the request is an RPC call from a bound worker,
                               which may name an actor (x-cw-actor) */
 };
-#define CW_RID_LEN 32 /* generated ids: 32 lowercase hex digits */
-#define CW_RID_MAX 64 /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
-#define CW_PLUGIN_NAME_MAX 32
+#define CW_RID_LEN 32    /* generated ids: 32 lowercase hex digits */
+#define CW_RID_MAX 64    /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
 #define CW_ACTOR_MAX 128 /* longest actor (a token's sub, an RPC caller's actor) */
 
 /* What the host reads back. On wasm32 every field is 4 bytes, at the offsets

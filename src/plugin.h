@@ -1,14 +1,8 @@
-/* plugin.h - the host side of the plugin contract.
+/* plugin.h - which sync hooks run where.
  *
- * A leaf module: what plugins this host accepts and which hooks run where.
- * Running them from a request is hooks.h's (above the pipeline).
- *
- * The manifest (plugins/manifest, compiled in as a table) lists the plugins
- * this host accepts: each with its roles (route: mounted at
- * /plugins/<name>/...; sync: a state-sync hook) and the versions it accepts
- * (a semver range). The registry that holds plugin instances is in the glue
- * (worker/plugins.js); it hands each plugin's exports to cw_plugin_check
- * before first use, and keeps the plugin only when the check accepts it.
+ * Running them from a request is hooks.h's (above the pipeline); the
+ * plugins themselves live in the plugins worker (worker/plugins.js), which
+ * checks each against its contract (contract.h) before first use.
  *
  * Sync hooks are configured by SYNC_HOOKS (a wrangler var): a JSON object
  * {"<plugin>": {"<id prefix>": <config>, ...}, ...}. For each PATCH, every
@@ -22,38 +16,7 @@
 #include <jansson.h>
 
 #include "error.h"
-
-#define CW_PLUGIN_ABI 1
-enum { CW_PLUGIN_ROUTE = 1, CW_PLUGIN_SYNC = 2 };
-
-typedef struct {
-    const char *name;
-    int roles;         /* CW_PLUGIN_* bits the host uses it for */
-    const char *range; /* accepted versions, e.g. ">=1.2.0 <2.0.0" */
-} cw_plugin_entry;
-
-/* The manifest entry for name[0..n) with every role bit in roles, or NULL. */
-const cw_plugin_entry *cw_plugin_find(const char *name, size_t n, int roles);
-
-/* The exports of plugin ABI 1, in the bit order of cw_plugin_check's
- * exports mask (worker/plugins.js lists the same names). */
-#define CW_PLUGIN_EXPORTS                                                                          \
-    "memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"
-
-/* What the host read from a plugin before first use: the manifest name it
- * was loaded as, the plugin's own name and version (borrowed; empty when
- * unreadable), its ABI and capability bits (-1 when unreadable), and a bit
- * per CW_PLUGIN_EXPORTS entry it exports. */
-typedef struct {
-    const char *name, *self, *version;
-    size_t name_len, self_len, version_len;
-    int abi, caps;
-    unsigned exports;
-} cw_plugin_facts;
-
-/* Checks a plugin against its manifest entry. Returns NULL when accepted,
- * else why it is refused (NUL-terminated, valid until the next call). */
-const char *cw_plugin_check(const cw_plugin_facts *f);
+#include "manifest.h"
 
 /* Reads SYNC_HOOKS (n bytes, borrowed; n == 0: no hooks). Returns NULL, or
  * why it is refused; then every PATCH is refused (503) until it is fixed,

@@ -5,7 +5,7 @@
 // proves that staging and production refuse the operator routes when their
 // tokens are missing. Appends "deploy <passed> <failed>" to argv[2].
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
@@ -31,13 +31,25 @@ function expect(cond, msg) {
 }
 
 // One deploy target as wrangler resolves it: "" is a bare `wrangler deploy`.
+// With the plugins worker's target for the same environment.
 function resolve(env) {
+  const dryRun = (config, outdir) =>
+    rmSync(outdir, { recursive: true, force: true }) ??
+    execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "-c", config, ...(env ? ["--env", env] : [])], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
   const cfg = unstable_readConfig({ config: path.join(root, "wrangler.toml"), env: env || undefined });
   const outdir = path.join(root, "build/deploy-test", env || "top");
-  const args = ["deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])];
-  const printed = execFileSync("wrangler", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
-  const workerEnv = printed.match(/env\.WORKER_ENV \("([^"]*)"\)/)?.[1];
-  return { env, name: cfg.name, workersDev: cfg.workers_dev, routes: cfg.routes ?? [], vars: cfg.vars, workerEnv, outdir };
+  const workerEnv = dryRun("wrangler.toml", outdir).match(/env\.WORKER_ENV \("([^"]*)"\)/)?.[1];
+  const pcfg = unstable_readConfig({ config: path.join(root, "plugins/wrangler.toml"), env: env || undefined });
+  const pluginsOutdir = path.join(root, "build/deploy-test", `${env || "top"}-plugins`);
+  dryRun("plugins/wrangler.toml", pluginsOutdir);
+  const plugins = { name: pcfg.name, workersDev: pcfg.workers_dev, routes: pcfg.routes ?? [], outdir: pluginsOutdir };
+  const binding = (cfg.services ?? []).find((s) => s.binding === "PLUGINS")?.service;
+  return { env, name: cfg.name, workersDev: cfg.workers_dev, routes: cfg.routes ?? [], vars: cfg.vars, workerEnv, outdir, plugins, binding };
 }
 
 async function listening(port) {
@@ -56,7 +68,7 @@ async function listening(port) {
 async function run(target, fn) {
   const port = await freePort();
   const vars = Object.fromEntries(Object.entries(target.vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-  const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, vars));
+  const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, vars, target.plugins.outdir));
   try {
     await listening(port);
     return await fn(`http://127.0.0.1:${port}`);
@@ -85,6 +97,21 @@ await step("only_the_production_row_runs_under_the_production_name", async () =>
   expect(targets.staging.workerEnv === "staging", "env.staging");
 });
 
+// Each environment's PLUGINS binding names that environment's plugins
+// worker, which has no public face: the C worker is its only caller.
+await step("each_environment_binds_its_own_private_plugins_worker", async () => {
+  const names = new Set();
+  for (const t of Object.values(targets)) {
+    const where = t.env || "top";
+    expect(t.binding === t.plugins.name, `${where}: PLUGINS binds ${t.binding}, the plugins worker is ${t.plugins.name}`);
+    expect(t.plugins.workersDev === false && t.plugins.routes.length === 0, `${where}: the plugins worker must have no public route`);
+    const shipped = readdirSync(t.plugins.outdir);
+    expect(shipped.some((f) => f.endsWith(".plugin.wasm")) && !readdirSync(t.outdir).some((f) => f.endsWith(".plugin.wasm")), `${where}: plugins ship in the plugins worker only`);
+    names.add(t.plugins.name);
+  }
+  expect(names.size === 3, "one plugins worker per environment");
+});
+
 await step("make_deploy_refuses_anything_but_staging_or_production", async () => {
   for (const args of [[], ["ENV=local"], ["ENV="], ["ENV=prod"]]) {
     const r = spawnSync("make", ["--no-print-directory", "-s", "deploy", ...args], { cwd: root, encoding: "utf8" });
@@ -92,6 +119,11 @@ await step("make_deploy_refuses_anything_but_staging_or_production", async () =>
   }
   const dry = spawnSync("make", ["--no-print-directory", "-s", "deploy", "ENV=staging", "DRY_RUN=1"], { cwd: root, encoding: "utf8" });
   expect(dry.status === 0 && /WORKER_ENV \("staging"\)/.test(dry.stdout + dry.stderr), `make deploy ENV=staging DRY_RUN=1: exit ${dry.status}`);
+  // Two uploads, the plugins worker's first: the C worker's names it.
+  const out = dry.stdout + dry.stderr;
+  const uploads = [...out.matchAll(/Total Upload/g)].map((m) => m.index);
+  const binding = out.indexOf("env.PLUGINS (c-on-workers-plugins-staging)");
+  expect(uploads.length === 2 && binding > uploads[0], "the plugins worker deploys first, then the C worker");
 });
 
 const operator = [

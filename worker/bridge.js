@@ -75,9 +75,8 @@ export function limits(env) {
   return call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline) }));
 }
 
-// The NUL-terminated UTF-8 string at ptr in instance x's memory (also used
-// for plugin instances).
-export function cstring(x, ptr) {
+// The NUL-terminated UTF-8 string at ptr in instance x's memory.
+function cstring(x, ptr) {
   return readCString(x.memory, ptr);
 }
 
@@ -185,20 +184,5 @@ export function schema(env) {
     for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x, p));
     storage = { ddl: cstring(x, x.cw_schema()), statements };
     return storage;
-  });
-}
-
-// The plugin contract check (src/plugin.h cw_plugin_check): null when the
-// plugin is accepted, else why it is refused.
-export function checkPlugin(env, name, self, version, abi, caps, exportsMask) {
-  const x = instance(env);
-  return call(x, () => {
-    const args = [name, self, version].map((v) => putString(x, v));
-    try {
-      const why = x.cw_plugin_check(...args.flat(), abi, caps, exportsMask);
-      return why ? cstring(x, why) : null;
-    } finally {
-      args.forEach(([ptr]) => x.cw_dealloc(ptr));
-    }
   });
 }

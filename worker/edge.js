@@ -5,8 +5,9 @@
 //   forward: run the owner stage in the Durable Object that owns the id,
 //            waiting at most C's deadline;
 //   touch:   wake each listed Durable Object (warmup) and report timings;
-//   plugins: a plugin registry operation (list, load all, unload one);
-//   call:    run a plugin's entry point.
+//   plugins: a plugin registry operation (list, load all, unload one), and
+//   call:    run a plugin's entry point, both in the plugins worker
+//            (worker/plugins.js) through the PLUGINS service binding.
 // If another request traps the shared instance while this one waits, the
 // request runs again on the new instance with the same request id, and
 // every answer the host already has (the owner's above all: it may have
@@ -14,7 +15,6 @@
 import { edge, limits, Replaced } from "./bridge.js";
 import { internalError, touchRequest } from "./envelope.js";
 import { ACTION, OWNER } from "./layout.js";
-import { callPlugin, registryOp } from "./plugins.js";
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
@@ -24,19 +24,39 @@ function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
 }
 
-async function forward(env, bytes, result) {
+// What promise settles to, or late if C's deadline passes first.
+async function within(env, promise, late) {
   let timer;
   const deadline = new Promise((resolve) => {
-    timer = setTimeout(() => resolve({ status: OWNER.timeout, head: "", body: EMPTY }), limits(env).deadline);
+    timer = setTimeout(() => resolve(late), limits(env).deadline);
   });
   try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function forward(env, bytes, result) {
+  try {
     const grant = text.decode(result.input);
-    return await Promise.race([stub(env, result.ask).handle(bytes, grant, result.requestId), deadline]);
+    return await within(env, stub(env, result.ask).handle(bytes, grant, result.requestId), { status: OWNER.timeout, head: "", body: EMPTY });
   } catch (e) {
     console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
     return { status: OWNER.failed, head: "", body: EMPTY };
-  } finally {
-    clearTimeout(timer);
+  }
+}
+
+// Asks the plugins worker, waiting at most C's deadline. Answers as
+// worker/plugins.js does; when it cannot be reached, status 1 (the plugin
+// is unavailable) for a call, and no report (status 0) for the registry.
+export async function plugins(env, method, ask, input) {
+  try {
+    const answer = await within(env, method === "call" ? env.PLUGINS.call(ask, input) : env.PLUGINS.registry(ask), null);
+    if (!answer) throw new Error("no answer within the deadline");
+    return { status: answer.status, head: "", body: answer.body };
+  } catch (e) {
+    return { status: method === "call" ? 1 : 0, head: "", body: utf8.encode(`the plugins worker failed: ${e.message}`) };
   }
 }
 
@@ -63,9 +83,9 @@ function perform(env, bytes, result) {
     case ACTION.touch:
       return touch(env, result);
     case ACTION.plugins:
-      return registryOp(env, result.ask);
+      return plugins(env, "registry", result.ask);
     case ACTION.call:
-      return callPlugin(env, result.ask, result.input);
+      return plugins(env, "call", result.ask, result.input);
     default:
       throw new Error(`unknown action ${result.action}`);
   }

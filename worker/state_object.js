@@ -2,18 +2,21 @@
 // C asks of storage: the schema when it starts, read batches, and commit
 // batches in one transactionSync (all or nothing). It decides nothing: the
 // statements, their parameters and what the answer is all come from C.
-// Requests to one object never interleave (every step is synchronous, but
-// for the test build's wait), and the output gate holds each answer until
-// its writes are durable.
+// Requests to one object never interleave: each waits for the one before it
+// to finish, since a sync hook's call to the plugins worker (and the test
+// build's wait) yields; and the output gate holds each answer until its
+// writes are durable.
 import { DurableObject } from "cloudflare:workers";
 import { owner, Replaced, schema } from "./bridge.js";
 import { failure } from "./envelope.js";
 import { ACTION, FLAG, readBatch, writeRows } from "./layout.js";
-import { callPlugin } from "./plugins.js";
+import { plugins } from "./edge.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class StateObject extends DurableObject {
+  #turn = Promise.resolve(); // settles when the request before the next one has finished
+
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
@@ -21,11 +24,11 @@ export class StateObject extends DurableObject {
     this.sql.exec(schema(env).ddl);
   }
 
-  read(batch) {
+  #read(batch) {
     return writeRows(readBatch(batch).map(({ stmt, params }) => [...this.sql.exec(this.statements[stmt], ...params).raw()]));
   }
 
-  commit(batch) {
+  #commit(batch) {
     const ops = readBatch(batch);
     this.ctx.storage.transactionSync(() => {
       for (const { stmt, params } of ops) this.sql.exec(this.statements[stmt], ...params);
@@ -39,7 +42,13 @@ export class StateObject extends DurableObject {
   // write keeps its prepared answer whatever happens after. When the
   // instance was replaced by another request's trap before anything was
   // stored, the request simply runs again.
-  async handle(bytes, grant, requestId) {
+  handle(bytes, grant, requestId) {
+    const turn = this.#turn.then(() => this.#run(bytes, grant, requestId));
+    this.#turn = turn.catch(() => {});
+    return turn;
+  }
+
+  async #run(bytes, grant, requestId) {
     let flags = 0;
     for (let runs = 0; ; runs++) {
       let result, run, committed;
@@ -50,7 +59,7 @@ export class StateObject extends DurableObject {
           if (result.action === ACTION.read) {
             let rows = null;
             try {
-              rows = this.read(result.input);
+              rows = this.#read(result.input);
             } catch (e) {
               console.error(JSON.stringify({ level: "error", msg: "storage read failed", request_id: requestId, cause: String(e) }));
             }
@@ -58,7 +67,7 @@ export class StateObject extends DurableObject {
           } else if (result.action === ACTION.commit) {
             const prepared = result;
             try {
-              this.commit(result.input);
+              this.#commit(result.input);
               committed = prepared;
             } catch (e) {
               console.error(JSON.stringify({ level: "error", msg: "storage commit failed", request_id: requestId, cause: String(e) }));
@@ -70,7 +79,7 @@ export class StateObject extends DurableObject {
               result = committed; // stored: the prepared answer stands
             }
           } else if (result.action === ACTION.call) {
-            const answer = callPlugin(this.env, result.ask, result.input);
+            const answer = await plugins(this.env, "call", result.ask, result.input);
             result = run.resume(answer.status, "", answer.body, Date.now());
           } else if (result.action === ACTION.wait) {
             // Test builds only: hold the request, then run it again.

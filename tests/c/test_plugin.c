@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "contract.h"
 #include "harness.h"
 #include "host.h"
 #include "pipeline.h"
@@ -114,9 +115,9 @@ static void semver_ranges(void) {
 
 static const char *check(const char *name, const char *self, const char *version, int abi, int caps,
                          unsigned exports) {
-    cw_plugin_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
-                         abi,  caps, exports};
-    return cw_plugin_check(&f);
+    cw_contract_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
+                           abi,  caps, exports};
+    return cw_contract_check(&f);
 }
 
 static int says(const char *why, const char *part) {

@@ -1,6 +1,7 @@
 // End to end against real `wrangler dev` processes and real HTTP.
 //
-//   main:     wrangler dev -c wrangler.toml -c examples/consumer/wrangler.toml
+//   main:     wrangler dev -c wrangler.toml -c plugins/wrangler.toml
+//             -c examples/consumer/wrangler.toml
 //   consumer: wrangler dev -c examples/consumer/wrangler.toml  (its HTTP face;
 //             its STATE_SYNC binding reaches main through the dev registry)
 //
@@ -122,7 +123,7 @@ async function main() {
   // Operator tokens the way a developer sets them: a .dev.vars file.
   const devVars = path.join(work, "dev.vars");
   writeFileSync(devVars, "METRICS_TOKEN=e2e-metrics\nWARMUP_TOKEN=e2e-warmup\n");
-  const mainArgs = ["-c", "wrangler.toml", "-c", "examples/consumer/wrangler.toml", "--env-file", devVars, "--test-scheduled"];
+  const mainArgs = ["-c", "wrangler.toml", "-c", "plugins/wrangler.toml", "-c", "examples/consumer/wrangler.toml", "--env-file", devVars, "--test-scheduled"];
   let main = await start("main", mainArgs, mainPort);
   const id = `e2e-${Date.now().toString(36)}`;
 

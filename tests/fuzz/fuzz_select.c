@@ -7,6 +7,7 @@
 #include "../../plugins/sdk/cwp.c"
 #include "../../plugins/select/select.c"
 #include "fuzz_common.h"
+#include "json.h"
 
 static int projection_of(json_t *out, json_t *doc) {
     const char *k;

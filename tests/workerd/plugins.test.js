@@ -3,7 +3,8 @@
 // noexport) and a plugin that traps (tests/plugins/). SYNC_HOOKS comes from
 // vitest.config.mjs: schema on "s.", "s.open." and "bad.", trap on "trap.".
 import { exports } from "cloudflare:workers";
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { plugins } from "../../worker/edge.js";
 import { describe, expect, it } from "vitest";
 import { BASE, freshId, get, patch } from "./helpers.js";
 
@@ -318,5 +319,26 @@ describe("plugin traps", () => {
     const r = await api.syncState(id, { boom: true });
     expect([r.ok, r.status, r.error.code]).toEqual([false, 500, "plugin_failed"]);
     expect((await api.getState(id)).version).toBe(2);
+  });
+});
+
+// The plugins are a worker of their own (worker/plugins.js), reached only
+// through the PLUGINS binding. When it fails or hangs, a call is "plugin
+// unavailable" (status 1, which C answers 503) and a registry operation
+// gives no report (C answers 500), within the deadline (400 ms here).
+describe("the plugins worker", () => {
+  const failing = { call: () => Promise.reject(new Error("gone")), registry: () => Promise.reject(new Error("gone")) };
+  const hanging = { call: () => new Promise(() => {}), registry: () => new Promise(() => {}) };
+
+  it("a failing or silent plugins worker is an answer, not a hang", async () => {
+    const text = (b) => new TextDecoder().decode(b);
+    let a = await plugins({ ...env, PLUGINS: failing }, "call", "select route", new Uint8Array(0));
+    expect([a.status, text(a.body)]).toEqual([1, "the plugins worker failed: gone"]);
+    a = await plugins({ ...env, PLUGINS: failing }, "registry", "list");
+    expect(a.status).toBe(0);
+    const t0 = Date.now();
+    a = await plugins({ ...env, PLUGINS: hanging }, "call", "select route", new Uint8Array(0));
+    expect([a.status, text(a.body)]).toEqual([1, "the plugins worker failed: no answer within the deadline"]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
   });
 });

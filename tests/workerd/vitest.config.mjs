@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -27,16 +28,27 @@ const syncHooks = {
   trap: { "trap.": {} },
 };
 
+// The plugins worker as the test build makes it (build/test/plugins/worker.js:
+// every plugin, the test-only ones too, and the test manifest's contract
+// module), beside the C worker under the name its PLUGINS binding names.
+// Miniflare wants an auxiliary worker's modules listed.
+const wasmIn = (dir) => readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".plugin.wasm")).map((f) => `${dir}/${f}`);
+const pluginsWorker = {
+  name: "c-on-workers-plugins-dev",
+  compatibilityDate: "2026-10-15",
+  modulesRoot: root,
+  modules: [
+    ...["build/test/plugins/worker.js", "worker/plugins.js", "worker/layout.js"].map((p) => ({ type: "ESModule", path: path.join(root, p) })),
+    ...["build/test/contract.wasm", ...wasmIn("build/plugins"), ...wasmIn("build/test/plugins")].map((p) => ({ type: "CompiledWasm", path: path.join(root, p) })),
+  ],
+};
+
 export default defineConfig({
   root,
   // The worker runs the test build of the module here: the same code plus
-  // the test-only trap route (src/handlers.c, CW_TEST_ROUTES), and the
-  // plugin index with the test-only plugins (tests/plugins/manifest).
+  // the test-only trap route (src/handlers.c, CW_TEST_ROUTES).
   resolve: {
-    alias: [
-      { find: /^\.\.\/build\/cw\.wasm$/, replacement: path.join(root, "build/test/cw.wasm") },
-      { find: /^\.\.\/build\/plugins\/index\.js$/, replacement: path.join(root, "build/test/plugins/index.js") },
-    ],
+    alias: [{ find: /^\.\.\/build\/cw\.wasm$/, replacement: path.join(root, "build/test/cw.wasm") }],
   },
   plugins: [
     cloudflareTest({
@@ -48,6 +60,7 @@ export default defineConfig({
         // WORKER_ENV=test: the test build's row (src/config.c), local with
         // limits small enough to reach (a 400 ms deadline).
         bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks },
+        workers: [pluginsWorker],
       },
     }),
   ],
