@@ -62,7 +62,7 @@ static void put_ms(cw_buf *out, const char *key, double ms) {
 }
 
 /* Finishes a warmup with the host's report of each Durable Object touched:
- * a JSON array of {"id","ok","ms"}. Entries for ids the config does not list,
+ * a JSON array of {"id","ok","us"} (microseconds). Entries for ids the config does not list,
  * or malformed ones, are ignored; listed ids with no entry report ok false. */
 static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
                          const char *body, size_t body_len) {
@@ -86,9 +86,9 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
         double ms = 0;
         json_array_foreach(touched, i, item) {
             const char *id = json_string_value(json_object_get(item, "id"));
-            if (id && strcmp(id, *w) == 0 && json_is_number(json_object_get(item, "ms"))) {
+            if (id && strcmp(id, *w) == 0 && json_is_integer(json_object_get(item, "us"))) {
                 ok = json_is_true(json_object_get(item, "ok"));
-                ms = json_number_value(json_object_get(item, "ms"));
+                ms = (double)json_integer_value(json_object_get(item, "us")) / 1000;
                 break;
             }
         }

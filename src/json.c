@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include "dtoa.h"
-#include "strtod.h"
 
 typedef struct {
     const unsigned char *p; /* the text */
@@ -264,12 +262,6 @@ typedef struct {
     int failed; /* a limit refused it (err set); else a failure is memory */
 } build;
 
-static json_t *refuse(build *b, const char *why) {
-    cw_error_set(b->err, CW_E_INVALID_JSON, why);
-    b->failed = 1;
-    return NULL;
-}
-
 static void skip_ws(build *b) {
     while (b->p < b->end && (*b->p == ' ' || *b->p == '\t' || *b->p == '\n' || *b->p == '\r'))
         b->p++;
@@ -323,31 +315,25 @@ static int decode_string(build *b, cw_buf *out) {
     return out->broken ? -1 : 0;
 }
 
+/* A 64-bit integer as a Jansson integer; any other number as its text,
+ * marked (json.h). */
 static json_t *build_number(build *b) {
-    const char *start = b->p;
-    int real = 0, overflow;
-    double v;
-    while (b->p < b->end && *b->p && strchr("+-0123456789.eE", *b->p)) {
-        real |= *b->p == '.' || *b->p == 'e' || *b->p == 'E';
+    const char *start = b->p, *d = start + (*start == '-');
+    unsigned long long n = 0, max = 9223372036854775807ULL + (*start == '-');
+    int integer = !(*start == '-' && *d == '0'); /* -0 keeps its sign as text */
+    while (b->p < b->end && *b->p && strchr("+-0123456789.eE", *b->p))
         b->p++;
+    for (; integer && d < b->p; d++) {
+        integer = *d >= '0' && *d <= '9' && n <= (max - (unsigned long long)(*d - '0')) / 10;
+        n = n * 10 + (unsigned long long)(*d - '0');
     }
-    if (!real) { /* an integer: exactly, or refused */
-        const char *d = start + (*start == '-');
-        unsigned long long n = 0, max = 9223372036854775807ULL + (*start == '-');
-        for (; d < b->p; d++) {
-            if (n > (max - (unsigned long long)(*d - '0')) / 10)
-                return refuse(b, "JSON number is out of range: an integer beyond 64 bits");
-            n = n * 10 + (unsigned long long)(*d - '0');
-        }
+    if (integer)
         return json_integer(*start == '-' ? (json_int_t)(0 - n) : (json_int_t)n);
-    }
     b->scratch.len = 0;
+    cw_buf_append(&b->scratch, "\xff", 1);
     if (cw_buf_append(&b->scratch, start, (size_t)(b->p - start)) < 0)
         return NULL;
-    v = cw_strtod(b->scratch.p, NULL, &overflow);
-    if (overflow)
-        return refuse(b, "JSON number is out of range: a real beyond a double");
-    return json_real(v);
+    return json_stringn_nocheck(b->scratch.p, b->scratch.len);
 }
 
 static json_t *value(build *b);
@@ -441,7 +427,6 @@ static json_t *checked(const char *p, size_t n, int max_depth, long max_containe
  * at most CW_JSON_MAX_DEPTH deep (they were checked), so recursion is
  * bounded. */
 static void dump(const json_t *v, cw_buf *out) {
-    char num[32];
     size_t i = 0;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
@@ -464,7 +449,10 @@ static void dump(const json_t *v, cw_buf *out) {
         cw_buf_append(out, "]", 1);
         break;
     case JSON_STRING:
-        cw_buf_putjs(out, json_string_value(v), json_string_length(v));
+        if (json_string_length(v) && json_string_value(v)[0] == CW_JSON_NUMBER_MARK)
+            cw_buf_append(out, json_string_value(v) + 1, json_string_length(v) - 1);
+        else
+            cw_buf_putjs(out, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER: {
         json_int_t n = json_integer_value(v);
@@ -472,14 +460,9 @@ static void dump(const json_t *v, cw_buf *out) {
         cw_buf_putu(out, n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n);
         break;
     }
-    case JSON_REAL: {
-        int n = cw_dtoa_real(json_real_value(v), num, sizeof num);
-        if (n < 0)
-            out->broken = 1; /* not finite: Jansson holds none */
-        else
-            cw_buf_append(out, num, (size_t)n);
+    case JSON_REAL:
+        out->broken = 1; /* the module holds none: numbers are integers or text */
         break;
-    }
     default:
         cw_buf_puts(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
     }

@@ -11,12 +11,20 @@
  *   - more than max_containers arrays and objects (bounds parse memory);
  *   - a \u escape of a lone surrogate (it names no character);
  *   - \u0000 in an object key (keys are C strings in Jansson);
- * and, found while the value is built, duplicate keys and numbers out of
- * range (integers beyond 64 bits, reals beyond a double).
+ * and, found while the value is built, duplicate keys.
  *
  * The value is built here too, not by Jansson's loader: a text that passed
  * the check needs no second lexer, and the loader (with its stream, error
- * and UTF-8 machinery) stays out of the module. Jansson's values hold it. */
+ * and UTF-8 machinery) stays out of the module. Jansson's values hold it.
+ *
+ * Numbers keep every digit and their form. One that is a 64-bit integer
+ * (-0 aside) is a Jansson integer; any other (a fraction, an exponent, -0,
+ * more digits than 64 bits hold) is kept as the text it was written as, in
+ * a Jansson string marked by a leading CW_JSON_NUMBER_MARK byte, which no
+ * decoded JSON string holds (they are UTF-8, and 0xFF never is). The
+ * writer (cw_json_dump) writes it back as the number it is. So the module
+ * never converts decimal to binary floating point, and holds no Jansson
+ * reals. */
 #ifndef CW_JSON_H
 #define CW_JSON_H
 
@@ -27,6 +35,9 @@
 #include "buf.h"
 #include "error.h"
 #include "http.h"
+
+/* The first byte of a number held as text (see above). */
+#define CW_JSON_NUMBER_MARK '\xff'
 
 /* The deepest nesting cw_json_check can track; limits above it are clamped. */
 #define CW_JSON_MAX_DEPTH 128
@@ -43,9 +54,10 @@ typedef struct {
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err);
 
-/* Appends v's compact JSON text to out (any value; Jansson's one set of
- * dump flags in the module, so its unused paths stay out of the build).
- * Returns 0, or -1 when out of memory (out is then broken). */
+/* Appends v's compact JSON text to out: objects in insertion order, strings
+ * escaped as Jansson writes them, numbers held as text written as they
+ * came. A Jansson real (the module makes none) breaks out. Returns 0, or -1
+ * when out of memory (out is then broken). */
 int cw_json_dump(const json_t *v, cw_buf *out);
 
 /* Parses p[0..n) (borrowed), a text the module stored or a trusted party

@@ -40,7 +40,7 @@ enum {
                               edge decided about the caller, for the owner) */
     CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `ask` (one id a
                               line), then resume with a JSON array of
-                              {"id","ok","ms"} as the body */
+                              {"id","ok","us"} (microseconds) as the body */
     CW_ACTION_PLUGINS = 3, /* registry operation `ask`: "list", "load" (every
                               plugin in the manifest) or "unload <name>"; resume
                               with 200 and a JSON array of registry entries */

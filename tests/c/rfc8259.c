@@ -204,9 +204,11 @@ int rfc8259_recognize(const char *p, size_t n, int max_depth) {
 
 int rfc8259_product_limit(const char *msg) {
     static const char *const limits[] = {
-        "JSON nesting is deeper than", "JSON holds more than",
-        "JSON has a duplicate key",    "JSON number is out of range",
-        ": lone surrogate escape",     ": \\u0000 is not allowed in an object key",
+        "JSON nesting is deeper than",
+        "JSON holds more than",
+        "JSON has a duplicate key",
+        ": lone surrogate escape",
+        ": \\u0000 is not allowed in an object key",
     };
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
         if (strstr(msg, limits[i]))

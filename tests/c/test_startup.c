@@ -84,7 +84,7 @@ static void warmup_needs_its_token_then_touches(void) {
     cw_ctx *wrong = edge("POST /internal/warmup\r\nauthorization: Bearer mtok\r\n\r\n", 0, 0);
     cw_ctx *ok = edge("POST /internal/warmup\r\nauthorization: Bearer wtok\r\n\r\n", 500, 0);
     const char *report =
-        "[{\"id\":\"warmup\",\"ok\":true,\"ms\":2.5},{\"id\":\"other\",\"ok\":true,\"ms\":1}]";
+        "[{\"id\":\"warmup\",\"ok\":true,\"us\":2500},{\"id\":\"other\",\"ok\":true,\"us\":1000}]";
     json_t *out, *dos;
     char *text;
 

@@ -224,7 +224,6 @@ async function main() {
       ["invalid utf-8", P(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])), 400, "invalid_json"],
       ["duplicate keys", P('{"a":1,"a":2}'), 400, "invalid_json"],
       ["too deep", P(`{"a":${deep}}`), 400, "invalid_json"],
-      ["huge number", P('{"a":1e400}'), 400, "invalid_json"],
       ["non-object patch", P("[]"), 422, "invalid_patch"],
       ["null patch", P("null"), 422, "invalid_patch"],
       ["string patch", P('"x"'), 422, "invalid_patch"],

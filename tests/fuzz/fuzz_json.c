@@ -1,10 +1,10 @@
 /* fuzz_json - the product's JSON parse against an independent RFC 8259
  * recognizer (tests/c/rfc8259.c). Property: a text the RFC refuses is
  * refused as invalid_json; a text it accepts is accepted, unless one of the
- * documented extra limits (src/json.h) refuses it; an accepted text is
- * built into the same value as Jansson's own loader gives; the module's
- * writer gives the same text as Jansson's json_dumps; and that text parses
- * back to an equal value. */
+ * documented extra limits (src/json.h) refuses it; what the module's writer
+ * makes of an accepted text is read by Jansson's own loader as the value it
+ * reads from the original (numbers are kept as written, json.h); and that
+ * text, parsed and written again, is the same. */
 #include "alloc.h"
 #include "fuzz_common.h"
 #include "json.h"
@@ -24,24 +24,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     }
     REQUIRE(ref == RFC8259_VALID);
     {
-        /* The product builds values itself (json.c): the same value as
-         * Jansson's own loader, which the native build still has. */
-        json_t *j = json_loadb(p + off, size - off,
-                               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL);
-        REQUIRE(j != NULL && json_equal(v, j));
+        /* Jansson's own loader, which the native build still has, reads
+         * the same value from both texts (it refuses numbers beyond a
+         * double or 64 bits, which the module keeps as text). */
+        const int flags = JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES;
+        cw_buf ours = CW_BUF_INIT, again = CW_BUF_INIT;
+        json_t *j = json_loadb(p + off, size - off, flags, NULL), *back;
+        REQUIRE(cw_json_dump(v, &ours) == 0);
+        back = json_loadb(ours.p, ours.len, flags, NULL);
+        REQUIRE(!j || (back && json_equal(j, back)));
         json_decref(j);
-    }
-    {
-        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        cw_buf ours = CW_BUF_INIT;
-        json_t *back;
-        REQUIRE(text != NULL && cw_json_dump(v, &ours) == 0);
-        REQUIRE(ours.len == strlen(text) && memcmp(ours.p, text, ours.len) == 0);
-        cw_buf_free(&ours);
-        back = cw_json_parse((cw_slice){text, strlen(text)}, 64, 65536, "body", &err);
-        REQUIRE(back != NULL && json_equal(v, back));
         json_decref(back);
-        cw_free(text);
+        back = cw_json_parse((cw_slice){ours.p, ours.len}, 64, 65536, "body", &err);
+        REQUIRE(back != NULL && json_equal(v, back) && cw_json_dump(back, &again) == 0);
+        REQUIRE(again.len == ours.len && memcmp(again.p, ours.p, ours.len) == 0);
+        json_decref(back);
+        cw_buf_free(&ours);
+        cw_buf_free(&again);
     }
     json_decref(v);
     return 0;

@@ -83,25 +83,30 @@ describe("rpc", () => {
     expect((await api.getState(id)).version).toBe(1);
   });
 
-  it("takes the patch as raw JSON bytes, parsed by C: large integers stay exact", async () => {
+  it("takes the patch as raw JSON bytes, parsed by C: every number stays as it was written", async () => {
     const id = freshId("rpc");
-    const text = '{"big":9007199254740993,"neg":-9223372036854775807,"n":{"x":0.1}}';
+    const text =
+      '{"big":9007199254740993,"neg":-9223372036854775807,"n":{"x":0.1,"y":1.50,"z":-0,"e":1E+2},"huge":123456789012345678901234567890,"far":1e400}';
     const r = await api.syncState(id, utf8.encode(text));
     expect(r.ok).toBe(true);
     expect(r.version).toBe(1);
     // HTTP shows the stored digits exactly.
     const body = await (await get(`/state/${id}`)).text();
     expect(body).toBe(`{"id":"${id}","version":1,"state":${text}}`);
+    // A deep merge into a member keeps the numbers it does not touch.
+    expect((await api.syncState(id, utf8.encode('{"n":{"w":2.250}}'))).state.n).toEqual({ x: 0.1, y: 1.5, z: -0, e: 100, w: 2.25 });
+    expect(await (await get(`/state/${id}`)).text()).toContain('"n":{"x":0.1,"y":1.50,"z":-0,"e":1E+2,"w":2.250}');
+    await api.deleteState(id);
     // An ArrayBuffer, and a view into a larger buffer, work the same way.
     const padded = utf8.encode(` {"b":2} `);
-    expect((await api.syncState(id, padded.buffer)).version).toBe(2);
-    expect((await api.syncState(id, new Uint8Array(utf8.encode('xx{"c":3}yy').buffer, 2, 7))).version).toBe(3);
+    expect((await api.syncState(id, padded.buffer)).version).toBe(4);
+    expect((await api.syncState(id, new Uint8Array(utf8.encode('xx{"c":3}yy').buffer, 2, 7))).version).toBe(5);
     // Bad bytes get the same answers as over HTTP.
     expect((await api.syncState(id, utf8.encode("{"))).error.code).toBe("invalid_json");
     expect((await api.syncState(id, utf8.encode('{"a":0\u0000}'.replace("\\u0000", "\0")))).error.code).toBe("invalid_json");
     expect((await api.syncState(id, new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]))).error.code).toBe("invalid_json");
     expect((await api.syncState(id, utf8.encode("[1]"))).error.code).toBe("invalid_patch");
-    expect((await api.getState(id)).version).toBe(3);
+    expect((await api.getState(id)).version).toBe(5);
   });
 
   it("passes If-Match strings through as header values, quoted lists included", async () => {
