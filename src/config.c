@@ -25,25 +25,25 @@ static const char *const warm_ids[] = {"warmup", NULL};
 #define COMMON                                                                                     \
     .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .state_limit = 4 * MiB,        \
     .member_limit = 1800000, .plugin_input_limit = 4 * MiB + 65536, .changes_limit = 1000,         \
-    .warm_ids = warm_ids
+    .frame_limit = MiB, .presence_limit = 1024, .bad_frames = 8, .warm_ids = warm_ids
 
 static const cw_config rows[] = {
     {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 1000, .journal_bytes = 4 * MiB},
+     .journal_entries = 1000, .journal_bytes = 4 * MiB, .live_sockets = 256},
     {COMMON, .name = "staging", .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 10000, .journal_bytes = 32 * MiB},
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .live_sockets = 1000},
     {COMMON, .name = "production", .log_level = CW_LOG_INFO, .cors_origins = production_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 10000, .journal_bytes = 32 * MiB},
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .live_sockets = 1000},
 #ifdef CW_TEST_ROUTES
     /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,
      * with limits small enough for tests to reach: the deadline, a journal
-     * of 8 entries or 8 KiB, a cache of 512 KiB. */
+     * of 8 entries or 8 KiB, a cache of 512 KiB, 4 sockets an object. */
     {COMMON, .name = "test", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 16 * MiB, .deadline_ms = 400, .cache_bytes = 512 * 1024,
-     .journal_entries = 8, .journal_bytes = 8192},
+     .journal_entries = 8, .journal_bytes = 8192, .live_sockets = 4},
 #endif
 };
 

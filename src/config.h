@@ -23,6 +23,10 @@ typedef struct {
     long long journal_entries;   /* retention: most journal entries kept */
     long long journal_bytes;     /* retention: most journal bytes kept */
     int changes_limit;           /* most changes one page returns (and its default) */
+    int live_sockets;            /* most WebSockets one object holds */
+    size_t frame_limit;          /* largest frame a socket may send, bytes */
+    size_t presence_limit;       /* largest presence data, bytes (JSON text) */
+    int bad_frames;              /* bad frames a socket may send before it is closed */
     size_t call_memory;          /* most one call into the module may allocate, bytes */
     size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */
     unsigned deadline_ms;        /* longest a request waits for its Durable Object */

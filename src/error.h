@@ -18,6 +18,7 @@ typedef enum {
     CW_E_INVALID_IF_NONE_MATCH, /* 400 If-None-Match header is not an entity-tag list */
     CW_E_INVALID_PARAMETER,     /* 400 a query parameter is malformed (since, limit, base) */
     CW_E_INVALID_KEY,           /* 400 Idempotency-Key is not 1-64 printable ASCII */
+    CW_E_BAD_FRAME,             /* 400 a WebSocket frame is malformed (sent as an error frame) */
     CW_E_UNAUTHORIZED,          /* 401 missing or wrong bearer token */
     CW_E_FORBIDDEN,             /* 403 the caller may not do this to this id */
     CW_E_NOT_FOUND,             /* 404 no route */
@@ -28,12 +29,14 @@ typedef enum {
     CW_E_TOO_LARGE,             /* 413 body over the configured limit */
     CW_E_MEDIA_TYPE,            /* 415 PATCH body content type not accepted */
     CW_E_FIELD_TOO_LARGE,       /* 431 a header value (or RPC string) is too long */
+    CW_E_UPGRADE_REQUIRED,      /* 426 the live route without Upgrade: websocket */
     CW_E_INVALID_PATCH,         /* 422 patch would leave the state a non-object */
     CW_E_KEY_REUSED,            /* 422 an Idempotency-Key came back with another patch */
     CW_E_INTERNAL,              /* 500 a bug or an allocation failure */
     CW_E_STORAGE,               /* 500 the Durable Object could not read or commit */
     CW_E_TIMEOUT,               /* 504 the owner did not answer within the deadline */
     CW_E_UNAVAILABLE,           /* 503 the owning Durable Object could not answer */
+    CW_E_TOO_MANY_SOCKETS,      /* 503 the object holds its most WebSockets */
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
     CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */
     CW_E_COUNT

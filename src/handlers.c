@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "hooks.h"
 #include "json.h"
+#include "live.h"
 #include "manifest.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -310,6 +311,8 @@ static const cw_route routes[] = {
     {"PATCH", "/state/{id}", "state.patch", cw_sync_patch},
     {"DELETE", "/state/{id}", "state.delete", cw_sync_delete},
     {"GET", "/state/{id}/changes", "state.changes", cw_sync_changes},
+    {"GET", "/state/{id}/live", "state.live", cw_live_open},
+    {"WS", "/live", "live.frame", cw_live_frame},
     {"GET", "/metrics", "metrics", h_metrics},
     {"POST", "/internal/warmup", "internal.warmup", h_warmup},
     {"GET", "/plugins", "plugins", h_plugins},

@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-
 typedef struct {
     const unsigned char *p; /* the text */
     size_t n, i;            /* length, position */

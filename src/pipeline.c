@@ -110,12 +110,13 @@ static void cors_after(cw_ctx *ctx) {
 
 /* A body over the environment's limit is 413 on every route. The host
  * hands over at most the limit's worth of bytes: a larger body arrives as
- * no bytes, with its size in content-length, and is never copied in. */
+ * no bytes, with its size in content-length, and is never copied in. A
+ * socket's frame is live.c's to refuse (the socket closes). */
 static int limit_before(cw_ctx *ctx) {
     size_t limit = cw_runtime_config()->body_limit;
     cw_slice cl;
     unsigned long long declared = 0;
-    if (!ctx->req)
+    if (!ctx->req || cw_slice_eq(ctx->req->method, "WS"))
         return NEXT;
     cl = cw_http_header(ctx->req, "content-length");
     for (size_t i = 0; cl.p && i < cl.n && declared <= limit; i++)
@@ -217,8 +218,11 @@ static void errors_after(cw_ctx *ctx) {
         cw_header_add(ctx, "allow", ctx->allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
         cw_header_add(ctx, "www-authenticate", "Bearer");
-    if (ctx->err.code == CW_E_TIMEOUT)
+    if (ctx->err.code == CW_E_TIMEOUT || ctx->err.code == CW_E_TOO_MANY_SOCKETS)
         cw_header_add(ctx, "retry-after", "1");
+    if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
+        cw_header_add(ctx, "upgrade", "websocket");
+    ctx->frames.len = 0; /* they went with the answer the error replaced */
     /* {"error":{"code","message","request_id"[,extra]}}: fixed shape; the
      * message is printable ASCII (error.h) and extra is JSON members. */
     cw_buf_puts(&b, "{\"error\":{\"code\":\"");
@@ -300,6 +304,8 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
         if (chain[i].after)
             chain[i].after(ctx);
     strip_head(ctx);
+    if (ctx->finish)
+        ctx->finish(ctx);
     ctx->final = 1;
     take_result(ctx);
 }
@@ -329,6 +335,7 @@ void cw_pipeline_free(cw_ctx *ctx) {
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
     cw_buf_free(&ctx->log);
+    cw_buf_free(&ctx->frames);
     cw_buf_free(&ctx->ask);
     cw_buf_free(&ctx->input);
     cw_buf_free(&ctx->stash);
@@ -339,7 +346,7 @@ void cw_pipeline_free(cw_ctx *ctx) {
 /* Points the host-visible result at the context's buffers. */
 static void take_result(cw_ctx *ctx) {
     cw_result *r = &ctx->res;
-    if (ctx->head.broken || ctx->body.broken) {
+    if (ctx->head.broken || ctx->body.broken || ctx->frames.broken) {
         /* Out of memory while building the answer: a bare 500 the host can
          * always render, since nothing here allocates. */
         r->status = 500;
@@ -348,6 +355,7 @@ static void take_result(cw_ctx *ctx) {
         r->body = "";
         r->body_len = 0;
         ctx->keeping = 0;
+        ctx->frames.len = 0;
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
         r->head_len = (uint32_t)ctx->head.len;
@@ -360,6 +368,8 @@ static void take_result(cw_ctx *ctx) {
     r->request_id_len = (uint32_t)strlen(ctx->rid);
     r->log = ctx->log.p ? ctx->log.p : "";
     r->log_len = (uint32_t)ctx->log.len;
+    r->frames = ctx->frames.p ? ctx->frames.p : "";
+    r->frames_len = (uint32_t)ctx->frames.len;
 }
 
 static void clear_action(cw_ctx *ctx) {
@@ -498,6 +508,13 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     }
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", "application/json");
+}
+
+int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n) {
+    unsigned char h[5] = {(unsigned char)op, (unsigned char)n, (unsigned char)(n >> 8),
+                          (unsigned char)(n >> 16), (unsigned char)(n >> 24)};
+    cw_buf_append(&ctx->frames, (const char *)h, 5);
+    return cw_buf_append(&ctx->frames, text, n);
 }
 
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {

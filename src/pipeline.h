@@ -55,11 +55,33 @@ enum {
     CW_ACTION_READ = 6,    /* OWNER: run the read batch `input` (store.h) and
                               resume with 200 and the rows, or 0 when storage
                               failed */
-    CW_ACTION_COMMIT = 7   /* OWNER: run the commit batch `input` (store.h) in
+    CW_ACTION_COMMIT = 7,  /* OWNER: run the commit batch `input` (store.h) in
                               one transaction, then resume with 200, or 0 when
                               it failed (rolled back). The answer is already
-                              prepared (status, head, body): it stands even if
-                              the resume cannot run */
+                              prepared (status, head, body) with its frames: it
+                              stands even if the resume cannot run */
+    CW_ACTION_UPGRADE = 8, /* EDGE: open a WebSocket at the Durable Object for id
+                              `ask`, handing it `input` (the grant) and the
+                              request; resume as for a forward (101, or its
+                              error). A 101's socket stays with the host, which
+                              answers the client with it */
+    CW_ACTION_ACCEPT = 9,  /* OWNER: accept the WebSocket (hibernatable) with
+                              `ask` as its attachment; resume with 200 */
+    CW_ACTION_PEERS = 10   /* OWNER: resume with 200 and {"n":N,"peers":[...]}:
+                              the object's open sockets, and the attachments of
+                              the joined ones but the request's own */
+};
+
+/* What a result's frames ask of the host's sockets: records of a u8 op, a
+ * u32 length and that many bytes (worker/layout.js readFrames). */
+enum {
+    CW_FRAME_SENDER = 0, /* send the text to the socket the frame came from */
+    CW_FRAME_OTHERS = 1, /* send the text to every other joined socket */
+    CW_FRAME_ALL = 2,    /* send the text to every joined socket */
+    CW_FRAME_ATTACH = 3, /* make the text the sender's attachment */
+    CW_FRAME_CLOSE = 4,  /* close the sender: "<code> <reason>" */
+    CW_FRAME_JOIN = 5    /* ATTACH, and the sender is joined from now on: OTHERS
+                            and ALL reach it (a socket joins with its hello) */
 };
 
 /* The status a host resumes a forward with when the owner gave no answer. */
@@ -72,8 +94,9 @@ enum {
 enum {
     CW_FLAG_SCHEDULED = 1, /* EDGE: the request comes from the cron trigger, not HTTP */
     CW_FLAG_WAITED = 2,    /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
-    CW_FLAG_RPC = 4        /* EDGE: the request is an RPC call from a bound worker,
+    CW_FLAG_RPC = 4,       /* EDGE: the request is an RPC call from a bound worker,
                               which may name an actor (x-cw-actor) */
+    CW_FLAG_SOCKET = 8     /* OWNER, set by live.c: the request is a socket's frame */
 };
 #define CW_RID_LEN 32    /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64    /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
@@ -98,8 +121,11 @@ typedef struct {
     uint32_t request_id_len;
     const char *log; /* EDGE: the one structured log line, when final */
     uint32_t log_len;
-    uint32_t keep; /* FORWARD: resume with the owner's body length only, and keep
-                      its bytes; final: 1 when the body is those kept bytes */
+    uint32_t keep;      /* FORWARD: resume with the owner's body length only, and keep
+                           its bytes; final: 1 when the body is those kept bytes */
+    const char *frames; /* OWNER: what to do with the object's sockets (CW_FRAME_*),
+                           once the answer stands (after its commit) */
+    uint32_t frames_len;
 } cw_result;
 
 #ifdef __wasm__
@@ -113,7 +139,8 @@ _Static_assert(offsetof(cw_result, input) == 32, "cw_result layout");
 _Static_assert(offsetof(cw_result, request_id) == 40, "cw_result layout");
 _Static_assert(offsetof(cw_result, log) == 48, "cw_result layout");
 _Static_assert(offsetof(cw_result, keep) == 56, "cw_result layout");
-_Static_assert(sizeof(cw_result) == 60, "cw_result layout");
+_Static_assert(offsetof(cw_result, frames) == 60, "cw_result layout");
+_Static_assert(sizeof(cw_result) == 68, "cw_result layout");
 #endif
 
 /* One run of a request: everything borrowed for the duration of the call. */
@@ -152,7 +179,10 @@ struct cw_ctx {
     cw_error err;
     cw_buf err_extra; /* members added to the error object: ,"paths":[...] */
     cw_buf head, body, log;
-    const char *body_ref; /* a borrowed body (cw_respond_ref), used instead of body */
+    cw_buf frames;               /* socket operations (CW_FRAME_*), see cw_frame */
+    void (*finish)(cw_ctx *ctx); /* runs on the final answer, after the errors are
+                                    mapped (a socket's frame: answer to frames) */
+    const char *body_ref;        /* a borrowed body (cw_respond_ref), used instead of body */
     size_t body_ref_len;
     cw_buf ask;                          /* what a suspension asks for (res.ask) */
     cw_buf input;                        /* a suspension's payload (res.input) */
@@ -166,6 +196,7 @@ struct cw_ctx {
     char id[CW_ID_MAX + 1];              /* decoded state id, for state routes */
     size_t id_len;
     char actor[CW_ACTOR_MAX + 1]; /* who is writing: "" when unknown */
+    char mid[65];                 /* live.c: a socket's patch frame's mutation id */
     int read_only;                /* the grant allows reads only */
     char rid[CW_RID_MAX + 1];
     char method[16];
@@ -235,6 +266,10 @@ int cw_store(cw_ctx *ctx, int action, const char *batch, size_t n, cw_resume_fn 
  * with ctx->err set (CW_E_TOO_LARGE when the input is over the
  * environment's plugin_input_limit). Works in both stages. */
 int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
+
+/* Appends a socket operation (CW_FRAME_*) with text[0..n) to the result.
+ * Returns 0 or -1 (no memory, recorded: the answer becomes a bare 500). */
+int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n);
 
 /* The raw value of route parameter name ({name} in the pattern), borrowed
  * like ctx->req; {NULL, 0} when the route has none. */

@@ -22,7 +22,7 @@
 #include "runtime.h"
 #include "store.h"
 
-enum { K_GET, K_VIEW, K_PATCH, K_DELETE, K_CHANGES };
+enum { K_GET, K_VIEW, K_PATCH, K_DELETE, K_CHANGES, K_HELLO };
 
 /* The meta row: the version, and the journal's extent [jfirst, version]. */
 typedef struct {
@@ -38,8 +38,8 @@ typedef struct {
     int asked;         /* what the pending read asked for (ASK_* bits) */
     json_t *patch;     /* PATCH: the parsed patch */
     cw_buf patch_text; /* PATCH: the patch as applied, compact: the journal's */
-    long long since, base, limit;
-    int has_since, has_base, minimal;
+    long long since, base, limit, if_match;
+    int has_since, has_base, minimal, has_if_match;
     int page_full; /* PATCH with since: more changes than one page holds */
     char key[65];  /* the Idempotency-Key, "" when none */
     size_t cut;    /* journal entries the write drops (retention) */
@@ -152,10 +152,7 @@ static json_t *parse_patch(cw_ctx *ctx) {
     return patch;
 }
 
-/* The edge hands the owner what it decided about the caller: its scope
- * and its actor (store.h's journal records the actor). An RPC caller, a
- * worker the owner bound, may name its actor in x-cw-actor. */
-static int forward(cw_ctx *ctx) {
+int cw_sync_grant(cw_ctx *ctx) {
     cw_slice actor =
         (ctx->flags & CW_FLAG_RPC) ? cw_http_header(ctx->req, "x-cw-actor") : (cw_slice){NULL, 0};
     if (actor.p) {
@@ -168,9 +165,7 @@ static int forward(cw_ctx *ctx) {
     }
     ctx->grant.len = 0;
     cw_buf_append(&ctx->grant, "w ", 2);
-    if (cw_buf_append(&ctx->grant, actor.p, actor.n) < 0)
-        return oom(ctx);
-    return cw_forward(ctx);
+    return cw_buf_append(&ctx->grant, actor.p, actor.n) < 0 ? oom(ctx) : 0;
 }
 
 /* --- answers --------------------------------------------------------------- */
@@ -229,7 +224,7 @@ static int view_of(cw_ctx *ctx, const cw_doc *d, const cw_doc_change *change, lo
 static int step(cw_ctx *ctx);
 static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body, size_t n);
 
-static int needs_members(int kind) { return kind == K_GET || kind == K_VIEW || kind == K_PATCH; }
+static int needs_members(int kind) { return kind != K_DELETE && kind != K_CHANGES; }
 
 /* Sends a read batch of the statements in ask (ASK_* bits, in order). */
 static int ask(cw_ctx *ctx, int what) {
@@ -484,6 +479,12 @@ static int step_delete(cw_ctx *ctx) {
     if (cw_store_add(&o->ops, CW_OP_META, "iiii", next, 0LL, 0LL, next + 1) < 0)
         return oom(ctx);
     o->meta.version = next;
+    /* Every socket starts over from the empty state. */
+    cw_buf_puts(&o->changes, "{\"type\":\"reset\"");
+    cw_buf_kint(&o->changes, "version", next);
+    cw_buf_puts(&o->changes, "}");
+    if (o->changes.broken || cw_frame(ctx, CW_FRAME_ALL, o->changes.p, o->changes.len) < 0)
+        return oom(ctx);
     if (answer(ctx, next, NULL, NULL) < 0)
         return -1;
     return commit(ctx, deleted);
@@ -553,6 +554,7 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
 static int patch_apply(cw_ctx *ctx);
 static int patch_checks(cw_ctx *ctx);
 static int patch_commit(cw_ctx *ctx);
+static int change_frame(cw_ctx *ctx, long long version);
 
 /* The size a journal entry counts against the byte retention. */
 static long long entry_size(cw_ctx *ctx) {
@@ -738,8 +740,8 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
 /* The preconditions, and the history that base and since need. */
 static int patch_checks(cw_ctx *ctx) {
     own_t *o = ctx->state;
-    if (conditions(ctx, o->meta.version) < 0)
-        return -1;
+    if (o->has_if_match ? o->if_match != o->meta.version : conditions(ctx, o->meta.version) < 0)
+        return o->has_if_match ? cw_error_set(&ctx->err, CW_E_PRECONDITION, NULL) : -1;
     if (o->has_base && history(ctx, o->base) < 0)
         return -1;
     return o->has_since ? history(ctx, o->since) : 0;
@@ -810,6 +812,9 @@ static int patch_commit(cw_ctx *ctx) {
     if (cw_store_add(&o->ops, CW_OP_META, "iiii", next, o->meta.jcount + 1, o->meta.jbytes + size,
                      o->meta.jfirst) < 0)
         return oom(ctx);
+    /* Every socket but the writer's is told, once the commit stands. */
+    if (change_frame(ctx, next) < 0)
+        return -1;
     /* The answer is prepared before the commit: it stands even if the host
      * cannot hand back the commit's outcome. */
     if (o->has_since && !o->page_full) {
@@ -832,6 +837,98 @@ static int patch_commit(cw_ctx *ctx) {
     return commit(ctx, patched);
 }
 
+/* {"type":"change","version","patch","actor"}: for every socket of the
+ * object, but the writer's when a socket wrote. */
+static int change_frame(cw_ctx *ctx, long long version) {
+    own_t *o = ctx->state;
+    cw_buf f = CW_BUF_INIT;
+    int rc;
+    cw_buf_puts(&f, "{\"type\":\"change\"");
+    cw_buf_kint(&f, "version", version);
+    cw_buf_key(&f, "patch");
+    cw_buf_append(&f, o->patch_text.p, o->patch_text.len);
+    cw_buf_key(&f, "actor");
+    if (ctx->actor[0])
+        cw_buf_putjs(&f, ctx->actor, strlen(ctx->actor));
+    else
+        cw_buf_puts(&f, "null");
+    cw_buf_puts(&f, "}");
+    rc = f.broken ? -1
+                  : cw_frame(ctx, ctx->flags & CW_FLAG_SOCKET ? CW_FRAME_OTHERS : CW_FRAME_ALL, f.p,
+                             f.len);
+    cw_buf_free(&f);
+    return rc < 0 ? oom(ctx) : 0;
+}
+
+/* --- owner: a socket's hello ----------------------------------------------- */
+
+/* {"type":"changes","version","changes":[entries]}, to the socket. */
+static int hello_frame(cw_ctx *ctx, long long version, const cw_buf *entries) {
+    cw_buf f = CW_BUF_INIT;
+    int rc;
+    cw_buf_puts(&f, "{\"type\":\"changes\"");
+    cw_buf_kint(&f, "version", version);
+    cw_buf_puts(&f, ",\"changes\":[");
+    cw_buf_append(&f, entries->p, entries->len);
+    cw_buf_puts(&f, "]}");
+    rc = f.broken ? -1 : cw_frame(ctx, CW_FRAME_SENDER, f.p, f.len);
+    cw_buf_free(&f);
+    ctx->res.status = 200;
+    return rc < 0 ? oom(ctx) : 0;
+}
+
+static int hello_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
+                      size_t n) {
+    own_t *o = ctx->state;
+    cw_rows r;
+    (void)head;
+    (void)hn;
+    if (status != 200)
+        return storage_failed(ctx, "a read failed");
+    cw_rows_open(&r, body, n);
+    if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
+        return ctx->err.code ? -1 : storage_failed(ctx, "the journal rows are malformed");
+    return hello_frame(ctx, o->meta.version, &o->changes);
+}
+
+/* The changes after since when the journal holds them all and one page
+ * does, else the whole state. */
+static int step_hello(cw_ctx *ctx) {
+    own_t *o = ctx->state;
+    long long v = o->meta.version;
+    cw_store_batch b = CW_STORE_BATCH_INIT;
+    cw_doc *d = cw_doc_find(ctx->id);
+    const char *bytes;
+    size_t n;
+    int rc;
+    if (o->has_since && o->since <= v && o->since >= o->meta.jfirst - 1 &&
+        v - o->since <= cw_runtime_config()->changes_limit) {
+        if (o->since == v)
+            return hello_frame(ctx, v, &o->changes); /* up to date */
+        cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, v - o->since);
+        bytes = cw_store_bytes(&b, &n);
+        rc = bytes ? cw_store(ctx, CW_ACTION_READ, bytes, n, hello_read) : oom(ctx);
+        cw_store_free(&b);
+        return rc;
+    }
+    if (!d->view.len) {
+        cw_buf view = CW_BUF_INIT;
+        if (view_of(ctx, d, NULL, v, &view) < 0) {
+            cw_buf_free(&view);
+            return -1;
+        }
+        cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
+        d = cw_doc_find(ctx->id);
+    }
+    /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
+    cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
+    cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
+    ctx->res.status = 200;
+    return o->changes.broken || cw_frame(ctx, CW_FRAME_SENDER, o->changes.p, o->changes.len) < 0
+               ? oom(ctx)
+               : 0;
+}
+
 static int step(cw_ctx *ctx) {
     own_t *o = ctx->state;
     switch (o->kind) {
@@ -843,6 +940,8 @@ static int step(cw_ctx *ctx) {
         return step_patch(ctx);
     case K_DELETE:
         return step_delete(ctx);
+    case K_HELLO:
+        return step_hello(ctx);
     default:
         return step_changes(ctx);
     }
@@ -857,7 +956,7 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     int what;
     if (ctx->stage == CW_STAGE_EDGE) {
         json_decref(patch);
-        return forward(ctx);
+        return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx);
     }
     if ((what = load(ctx, kind)) < 0) {
         json_decref(patch);
@@ -870,6 +969,8 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     o->has_base = checked->has_base;
     o->limit = checked->limit;
     o->minimal = checked->minimal;
+    o->if_match = checked->if_match;
+    o->has_if_match = checked->has_if_match;
     memcpy(o->key, checked->key, sizeof o->key);
     o->patch = patch;
     if (patch && cw_json_dump(patch, &o->patch_text) < 0)
@@ -903,6 +1004,29 @@ int cw_sync_changes(cw_ctx *ctx) {
     if (read_params(ctx, &checked, K_CHANGES) < 0)
         return -1;
     return route(ctx, K_CHANGES, &checked, NULL);
+}
+
+int cw_sync_hello(cw_ctx *ctx, long long since) {
+    own_t checked = {0};
+    checked.since = since;
+    checked.has_since = since >= 0;
+    return route(ctx, K_HELLO, &checked, NULL);
+}
+
+int cw_sync_write(cw_ctx *ctx, json_t *patch, long long if_match, long long base) {
+    own_t checked = {0};
+    if (cw_plugin_config_error()) {
+        json_decref(patch);
+        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
+    }
+    memcpy(checked.key, ctx->mid, sizeof checked.key);
+    checked.if_match = if_match;
+    checked.has_if_match = if_match >= 0;
+    checked.base = base;
+    checked.has_base = base >= 0;
+    checked.minimal = 1;
+    checked.limit = cw_runtime_config()->changes_limit;
+    return route(ctx, K_PATCH, &checked, patch);
 }
 
 int cw_sync_patch(cw_ctx *ctx) {

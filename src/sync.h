@@ -5,6 +5,11 @@
  *   DELETE   /state/{id}          erase state and journal; the version goes on
  *   GET      /state/{id}/changes  the journal after ?since=N (&limit=K)
  *
+ * and the same operations for live sockets (live.h). Every commit tells
+ * the object's joined sockets: a write {"type":"change","version","patch",
+ * "actor"} (all but the writer's own socket), a DELETE {"type":"reset",
+ * "version"} (all); see CW_FRAME_*.
+ *
  * At the edge each handler checks everything it can (id, body, headers,
  * parameters) and forwards to the owner. In the owner (the id's Durable
  * Object) it reads what it needs (store.h), decides, and commits one batch;
@@ -27,6 +32,25 @@ int cw_sync_get(cw_ctx *ctx);
 int cw_sync_patch(cw_ctx *ctx);
 int cw_sync_delete(cw_ctx *ctx);
 int cw_sync_changes(cw_ctx *ctx);
+
+/* EDGE: the grant a forward hands the owner, into ctx->grant: the caller's
+ * scope and actor ("w <actor>"; store.h's journal records the actor). An
+ * RPC caller, a worker the owner bound, may name its actor in x-cw-actor.
+ * Returns 0, or -1 with ctx->err set. */
+int cw_sync_grant(cw_ctx *ctx);
+
+/* OWNER, a socket's hello (ctx->id set): 200 and one frame to the socket,
+ * {"type":"changes","version","changes":[...]} with the journal after since
+ * when it holds them all within one page, else (since < 0 too)
+ * {"type":"snapshot","id","version","state"}. Returns 0, or -1 with
+ * ctx->err set. */
+int cw_sync_hello(cw_ctx *ctx, long long since);
+
+/* OWNER, a socket's patch frame (ctx->id, ctx->mid set): the PATCH steps
+ * with patch (an object; stolen), ctx->mid as the idempotency key, and
+ * if_match and base when >= 0; the answer is the minimal one ({"id",
+ * "version"}, or an error). Returns 0, or -1 with ctx->err set. */
+int cw_sync_write(cw_ctx *ctx, json_t *patch, long long if_match, long long base);
 
 /* OWNER: answers 200 with the state view {"id","version","state"} of
  * ctx->id (set by the caller), without conditions: for routes that build

@@ -4,6 +4,8 @@
 // errors) or asks for something else:
 //   forward: run the owner stage in the Durable Object that owns the id,
 //            waiting at most C's deadline;
+//   upgrade: hand a WebSocket upgrade to the Durable Object that owns the
+//            id; its 101 carries the socket the answer hands the client;
 //   touch:   wake each listed Durable Object (warmup) and report timings;
 //   plugins: a plugin registry operation (list, load all, unload one), and
 //   call:    run a plugin's entry point, both in the plugins worker
@@ -37,13 +39,34 @@ async function within(env, promise, late) {
   }
 }
 
+function failed(result, e) {
+  console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
+  return { status: OWNER.failed, head: "", body: EMPTY };
+}
+
+// The original request, with the edge's grant and request id (a client's
+// own x-cw-* values are overwritten), to the Durable Object's fetch.
+async function upgrade(env, request, result) {
+  try {
+    const headers = new Headers(request.headers);
+    headers.set("x-cw-grant", text.decode(result.input));
+    headers.set("x-cw-request-id", result.requestId);
+    const res = await within(env, stub(env, result.ask).fetch(request.url, { headers }), null);
+    if (!res) return { status: OWNER.timeout, head: "", body: EMPTY };
+    let head = "";
+    for (const [k, v] of res.headers) head += `${k}: ${v}\r\n`;
+    return { status: res.status, head, body: new Uint8Array(await res.arrayBuffer()), socket: res.webSocket };
+  } catch (e) {
+    return failed(result, e);
+  }
+}
+
 async function forward(env, bytes, result) {
   try {
     const grant = text.decode(result.input);
     return await within(env, stub(env, result.ask).handle(bytes, grant, result.requestId), { status: OWNER.timeout, head: "", body: EMPTY });
   } catch (e) {
-    console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
-    return { status: OWNER.failed, head: "", body: EMPTY };
+    return failed(result, e);
   }
 }
 
@@ -75,10 +98,12 @@ async function touch(env, result) {
   return { status: 200, head: "", body: utf8.encode(JSON.stringify(report)) };
 }
 
-function perform(env, bytes, result) {
+function perform(env, bytes, result, request) {
   switch (result.action) {
     case ACTION.forward:
       return forward(env, bytes, result);
+    case ACTION.upgrade:
+      return upgrade(env, request, result);
     case ACTION.touch:
       return touch(env, result);
     case ACTION.plugins:
@@ -90,7 +115,8 @@ function perform(env, bytes, result) {
   }
 }
 
-export async function handle(env, bytes, flags = 0) {
+// request: the HTTP request, for an upgrade (null for RPC and cron).
+export async function handle(env, bytes, flags = 0, request = null) {
   const answers = []; // { action, ask, answer } for each suspension so far
   let rid = "";
   for (let run = 0; run < 3; run++) {
@@ -104,15 +130,18 @@ export async function handle(env, bytes, flags = 0) {
     try {
       let result = call.result;
       let kept = null; // an owner's body C asked the host to keep
+      let socket = null; // a socket the owner accepted
       for (let i = 0; result.action; i++) {
         const known = answers[i];
         const same = known && known.action === result.action && known.ask === result.ask;
-        const answer = same ? known.answer : await perform(env, bytes, result);
+        const answer = same ? known.answer : await perform(env, bytes, result, request);
         if (!same) answers[i] = { action: result.action, ask: result.ask, answer };
         if (result.keep) kept = answer.body;
+        socket = answer.socket ?? socket;
         result = call.resume(answer.status, answer.head ?? "", result.keep ? answer.body.length : answer.body, performance.now());
       }
       if (result.keep) result.body = kept;
+      result.socket = socket;
       if (result.log) console.log(result.log);
       return result;
     } catch (e) {

@@ -128,6 +128,22 @@ export function fromRpc(call, limits) {
   return encode(call.method, target, b.headers, b.body);
 }
 
+// A socket event as the envelope of C's WS /live route (src/live.h): the
+// attachment C gave the socket, the event ("message" or "close"), and a
+// message's bytes, bounded like a body (a larger frame is stated in
+// content-length, and C closes the socket).
+export function socketEvent(attachment, event, message, limit) {
+  const binary = message !== undefined && typeof message !== "string";
+  const body = message === undefined ? new Uint8Array(0) : binary ? new Uint8Array(message) : utf8.encode(message);
+  const headers = [
+    ["x-cw-socket", attachment ?? ""],
+    ["x-cw-event", event],
+  ];
+  if (binary) headers.push(["x-cw-binary", "1"]);
+  const b = bounded(headers, body, body.length, limit);
+  return encode("WS", "/live", b.headers, b.body);
+}
+
 // If-Match / If-None-Match from an RPC option: a version number becomes
 // its quoted ETag; a string is the header value as it is.
 export const etag = (v) => (typeof v === "number" ? `"${v}"` : v);
@@ -153,8 +169,12 @@ export function headersOf(head) {
   return h;
 }
 
+// A final result as the HTTP response; a 101 carries the socket the
+// Durable Object accepted (its client end).
 export function toResponse(result) {
-  return new Response(result.body, { status: result.status, headers: headersOf(result.head) });
+  const headers = headersOf(result.head);
+  if (result.status === 101) return new Response(null, { status: 101, webSocket: result.socket, headers });
+  return new Response(result.body, { status: result.status, headers });
 }
 
 // The RPC value: the C response body, tagged with ok and status (and

@@ -23,7 +23,7 @@ export default class StateSync extends WorkerEntrypoint {
     } catch (e) {
       return toResponse(internalError("", e));
     }
-    return toResponse(await handle(this.env, bytes));
+    return toResponse(await handle(this.env, bytes, 0, request));
   }
 
   // Cron trigger: the same warmup as POST /internal/warmup, without a token.

@@ -16,6 +16,7 @@ export const RESULT = {
   request_id: 40,
   log: 48,
   keep: 56,
+  frames: 60,
 };
 
 // Reads the cw_result at r in memory (a WebAssembly.Memory). Strings are
@@ -35,7 +36,21 @@ export function readResult(memory, r) {
     requestId: str(RESULT.request_id),
     log: str(RESULT.log),
     keep: u32(RESULT.keep),
+    frames: bytes(RESULT.frames),
   };
+}
+
+// A result's socket operations (src/pipeline.h CW_FRAME_*): records of a u8
+// op, a u32 length and that many bytes of text. Returns [{ op, text }].
+export function readFrames(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = [];
+  for (let at = 0; at + 5 <= bytes.length; ) {
+    const n = v.getUint32(at + 1, true);
+    out.push({ op: bytes[at], text: text.decode(bytes.subarray(at + 5, at + 5 + n)) });
+    at += 5 + n;
+  }
+  return out;
 }
 
 // A storage batch (src/store.h): u32 count, then records of u32 statement,
@@ -109,7 +124,9 @@ export function writeRows(results) {
 
 // The numbers of the boundary (src/pipeline.h, src/exports.c).
 // What a suspended result asks the host for (cw_result.action).
-export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7 };
+export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7, upgrade: 8, accept: 9, peers: 10 };
+// What a frame record asks of the object's sockets (cw_result.frames).
+export const FRAME = { sender: 0, others: 1, all: 2, attach: 3, close: 4, join: 5 };
 // The status a forward is resumed with when the owner gave no answer.
 export const OWNER = { failed: 0, timeout: 2 };
 // cw_handle / cw_owner flags.

@@ -1,18 +1,24 @@
 // One Durable Object per state id. It runs the C owner stage and does what
-// C asks of storage: the schema when it starts, read batches, and commit
-// batches in one transactionSync (all or nothing). It decides nothing: the
-// statements, their parameters and what the answer is all come from C.
-// Requests to one object never interleave: each waits for the one before it
-// to finish, since a sync hook's call to the plugins worker (and the test
-// build's wait) yields; and the output gate holds each answer until its
-// writes are durable.
+// C asks: the schema when it starts, read batches, commit batches in one
+// transactionSync (all or nothing), and, for live sync, accepting sockets
+// (hibernatable) and sending the frames C decided on to the sockets C named.
+// It decides nothing: the statements, their parameters, what the answer is
+// and who is told all come from C.
+//
+// Requests and socket events to one object never interleave: each waits for
+// the one before it to finish, since a sync hook's call to the plugins
+// worker (and the test build's wait) yields; and the output gate holds each
+// answer until its writes are durable.
 import { DurableObject } from "cloudflare:workers";
-import { owner, Replaced, schema } from "./bridge.js";
-import { failure } from "./envelope.js";
-import { ACTION, FLAG, readBatch, writeRows } from "./layout.js";
+import { limits, owner, Replaced, schema } from "./bridge.js";
+import { failure, fromRequest, socketEvent, toResponse } from "./envelope.js";
+import { ACTION, FLAG, FRAME, readBatch, readFrames, writeRows } from "./layout.js";
 import { plugins } from "./edge.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+const OPEN = 1; // WebSocket.READY_STATE_OPEN
 
 export class StateObject extends DurableObject {
   #turn = Promise.resolve(); // settles when the request before the next one has finished
@@ -22,6 +28,9 @@ export class StateObject extends DurableObject {
     this.sql = ctx.storage.sql;
     this.statements = schema(env).statements;
     this.sql.exec(schema(env).ddl);
+    // The protocol's keepalive, answered by the runtime without waking the
+    // object, so sockets can hibernate.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   #read(batch) {
@@ -35,6 +44,13 @@ export class StateObject extends DurableObject {
     });
   }
 
+  // Runs fn after every request and socket event before it.
+  #inTurn(fn) {
+    const turn = this.#turn.then(fn);
+    this.#turn = turn.catch(() => {});
+    return turn;
+  }
+
   // RPC from the edge: bytes is the request envelope, grant what the edge
   // decided about the caller, requestId the edge's. A failure in the module
   // (the bridge has discarded the instance) answers 500 with the request
@@ -42,45 +58,100 @@ export class StateObject extends DurableObject {
   // write keeps its prepared answer whatever happens after. When the
   // instance was replaced by another request's trap before anything was
   // stored, the request simply runs again.
-  handle(bytes, grant, requestId) {
-    const turn = this.#turn.then(() => this.#run(bytes, grant, requestId));
-    this.#turn = turn.catch(() => {});
-    return turn;
+  async handle(bytes, grant, requestId) {
+    const { status, head, body } = await this.#inTurn(() => this.#run(bytes, grant, requestId, null));
+    return { status, head, body };
   }
 
-  async #run(bytes, grant, requestId) {
+  // The live upgrade, from the edge (worker/edge.js), with the edge's grant
+  // and request id in x-cw-grant and x-cw-request-id.
+  async fetch(request) {
+    const bytes = await fromRequest(request, 0);
+    const h = request.headers;
+    const result = await this.#inTurn(() => this.#run(bytes, h.get("x-cw-grant") ?? "", h.get("x-cw-request-id") ?? "", null));
+    return toResponse(result);
+  }
+
+  // Socket events (the hibernation API): each is a request of its own to C,
+  // with the attachment C gave the socket.
+  #socket(ws, event, message) {
+    const bytes = socketEvent(ws.deserializeAttachment()?.a, event, message, limits(this.env).body);
+    return this.#inTurn(() => this.#run(bytes, "", "", ws));
+  }
+  webSocketMessage(ws, message) {
+    return this.#socket(ws, "message", message);
+  }
+  webSocketClose(ws, code, reason) {
+    return this.#socket(ws, "close");
+  }
+  webSocketError(ws) {
+    return this.#socket(ws, "close");
+  }
+
+  // {"n", "peers"}: the open sockets, and the attachments of the joined
+  // ones but sender.
+  #peers(sender) {
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN);
+    const joined = open.filter((ws) => ws !== sender).map((ws) => ws.deserializeAttachment()).filter((a) => a?.j);
+    return `{"n":${open.length},"peers":[${joined.map((a) => a.a).join(",")}]}`;
+  }
+
+  // Does what a result's frames ask, once its answer stands.
+  #apply(frames, sender) {
+    for (const { op, text } of readFrames(frames)) {
+      try {
+        if (op === FRAME.attach || op === FRAME.join) {
+          sender.serializeAttachment({ j: op === FRAME.join || !!sender.deserializeAttachment()?.j, a: text });
+        } else if (op === FRAME.close) {
+          const at = text.indexOf(" ");
+          sender.close(Number(text.slice(0, at)), text.slice(at + 1));
+        } else if (op === FRAME.sender) {
+          sender?.send(text);
+        } else {
+          for (const ws of this.ctx.getWebSockets())
+            if ((op === FRAME.all || ws !== sender) && ws.readyState === OPEN && ws.deserializeAttachment()?.j)
+              try {
+                ws.send(text);
+              } catch {} // closing meanwhile: its close event comes
+        }
+      } catch {} // the sender is gone: nothing to tell it
+    }
+  }
+
+  async #run(bytes, grant, requestId, sender) {
     let flags = 0;
     for (let runs = 0; ; runs++) {
-      let result, run, committed;
+      let result, run, committed, socket, server;
       try {
         run = owner(this.env, bytes, grant ?? "", requestId, Date.now(), flags);
         result = run.result;
         while (result.action) {
+          let answer = { status: 200, body: EMPTY };
           if (result.action === ACTION.read) {
-            let rows = null;
             try {
-              rows = this.#read(result.input);
+              answer.body = this.#read(result.input);
             } catch (e) {
               console.error(JSON.stringify({ level: "error", msg: "storage read failed", request_id: requestId, cause: String(e) }));
+              answer.status = 0;
             }
-            result = run.resume(rows ? 200 : 0, "", rows ?? new Uint8Array(0), Date.now());
           } else if (result.action === ACTION.commit) {
-            const prepared = result;
             try {
               this.#commit(result.input);
-              committed = prepared;
+              committed = result;
             } catch (e) {
               console.error(JSON.stringify({ level: "error", msg: "storage commit failed", request_id: requestId, cause: String(e) }));
-            }
-            try {
-              result = run.resume(committed ? 200 : 0, "", new Uint8Array(0), Date.now());
-            } catch (e) {
-              if (!committed) throw e;
-              result = committed; // stored: the prepared answer stands
+              answer.status = 0;
             }
           } else if (result.action === ACTION.call) {
-            const answer = await plugins(this.env, "call", result.ask, result.input);
-            result = run.resume(answer.status, "", answer.body, Date.now());
+            answer = await plugins(this.env, "call", result.ask, result.input);
+          } else if (result.action === ACTION.peers) {
+            answer.body = utf8.encode(this.#peers(sender));
+          } else if (result.action === ACTION.accept) {
+            const [client, end] = Object.values(new WebSocketPair());
+            server = end;
+            this.ctx.acceptWebSocket(server);
+            server.serializeAttachment({ j: false, a: result.ask });
+            socket = client;
           } else if (result.action === ACTION.wait) {
             // Test builds only: hold the request, then run it again.
             run.free();
@@ -91,6 +162,13 @@ export class StateObject extends DurableObject {
           } else {
             throw new Error(`unexpected action ${result.action} in the owner stage`);
           }
+          try {
+            result = run.resume(answer.status, "", answer.body, Date.now());
+          } catch (e) {
+            if (!committed) throw e;
+            result = committed; // stored: the prepared answer stands
+            break;
+          }
         }
         if (!run) continue;
       } catch (e) {
@@ -99,7 +177,9 @@ export class StateObject extends DurableObject {
       } finally {
         run?.free();
       }
-      return { status: result.status, head: result.head, body: result.body };
+      if (result.frames?.length) this.#apply(result.frames, sender);
+      if (server && result.status !== 101) server.close(1011, "the upgrade failed");
+      return { ...result, socket };
     }
   }
 }

@@ -1,0 +1,324 @@
+// Live sync in workerd (protocol version 1, src/live.h): the upgrade, every
+// frame type, who is told what, ordering, catch-up, bad frames, the socket
+// limit (4 in the test row), the ping auto-response, and hibernation.
+import { env, evictDurableObject, SELF } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE, freshId, get, patch } from "./helpers.js";
+
+const api = exports.default;
+const M = { authorization: "Bearer test-metrics-token" };
+
+// A client socket: frames parsed as they arrive; next() waits for the next
+// one (or the one matching pred, skipping others), closed() for the close.
+async function open(id, headers = {}) {
+  const res = await SELF.fetch(`${BASE}/state/${id}/live`, { headers: { upgrade: "websocket", ...headers } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket;
+  ws.accept();
+  const frames = [];
+  const seen = [];
+  let wake = null;
+  let close = null;
+  ws.addEventListener("message", (e) => {
+    const f = e.data === "pong" ? "pong" : JSON.parse(e.data);
+    frames.push(f);
+    seen.push(f);
+    wake?.();
+  });
+  ws.addEventListener("close", (e) => {
+    close = { code: e.code, reason: e.reason };
+    wake?.();
+  });
+  const sock = {
+    ws,
+    seen, // every frame so far, in order
+    send: (f) => ws.send(typeof f === "string" ? f : JSON.stringify(f)),
+    async next(pred = () => true, ms = 2000) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const i = frames.findIndex(pred);
+        if (i >= 0) return frames.splice(0, i + 1).pop();
+        if (close || Date.now() > until) throw new Error(`no frame (closed: ${JSON.stringify(close)}; had ${JSON.stringify(frames)})`);
+        await new Promise((r) => ((wake = r), setTimeout(r, 50)));
+      }
+    },
+    async closed(ms = 2000) {
+      const until = Date.now() + ms;
+      while (!close && Date.now() < until) await new Promise((r) => ((wake = r), setTimeout(r, 50)));
+      return close;
+    },
+    pending: () => frames.slice(),
+  };
+  return sock;
+}
+
+const type = (t) => (f) => f.type === t;
+const settle = (ms = 100) => new Promise((r) => setTimeout(r, ms));
+
+// Opens a socket and says hello; returns it with the hello's two frames.
+async function join(id, since) {
+  const s = await open(id);
+  s.send(since === undefined ? { type: "hello" } : { type: "hello", since });
+  const first = await s.next();
+  const peers = await s.next();
+  return { s, first, peers };
+}
+
+describe("upgrade", () => {
+  it("without Upgrade: websocket is 426 upgrade_required, JSON, with Upgrade", async () => {
+    for (const headers of [{}, { upgrade: "h2c" }]) {
+      const res = await SELF.fetch(`${BASE}/state/${freshId("lv")}/live`, { headers });
+      expect(res.status).toBe(426);
+      expect(res.headers.get("upgrade")).toBe("websocket");
+      const body = await res.json();
+      expect(body.error.code).toBe("upgrade_required");
+      expect(body.error.request_id).toBe(res.headers.get("x-request-id"));
+    }
+  });
+
+  it("a bad id is 400 before any object is touched; the internal frame route is not a client's", async () => {
+    const res = await SELF.fetch(`${BASE}/state/${"x".repeat(200)}/live`, { headers: { upgrade: "websocket" } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("invalid_id");
+    const ws = await SELF.fetch(`${BASE}/live`, { method: "WS" }).catch(() => null);
+    if (ws) expect([404, 405]).toContain(ws.status);
+  });
+
+  it("the 101 carries the request id; the socket limit (4 here) answers 503 too_many_connections", async () => {
+    const id = freshId("lim");
+    const socks = [];
+    for (let i = 0; i < 4; i++) socks.push(await open(id));
+    const res = await SELF.fetch(`${BASE}/state/${id}/live`, { headers: { upgrade: "websocket" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect((await res.json()).error.code).toBe("too_many_connections");
+    socks.pop().ws.close(1000, "bye");
+    await settle();
+    const again = await open(id);
+    again.ws.close(1000);
+    for (const s of socks) s.ws.close(1000);
+  });
+});
+
+describe("frames", () => {
+  it("hello without since: a snapshot, then peers (the others' presence)", async () => {
+    const id = freshId("hs");
+    await patch(id, { a: 1, n: { b: [1, 2] } });
+    const { s, first, peers } = await join(id);
+    expect(first).toEqual({ type: "snapshot", id, version: 1, state: { a: 1, n: { b: [1, 2] } } });
+    expect(peers).toEqual({ type: "peers", peers: [] });
+    const other = await join(id);
+    expect(other.peers.peers).toHaveLength(1);
+    expect(other.peers.peers[0]).toEqual({ peer: expect.stringMatching(/^p[0-9a-f]{16}$/), data: null });
+    s.ws.close(1000);
+    other.s.ws.close(1000);
+  });
+
+  it("a patch: ack to the writer, change to every other socket, nothing else to the writer", async () => {
+    const id = freshId("pa");
+    const a = await join(id);
+    const b = await join(id);
+    a.s.send({ type: "patch", mid: "m1", patch: { x: 1, y: { z: 2 } } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "m1", version: 1 });
+    expect(await b.s.next()).toEqual({ type: "change", version: 1, patch: { x: 1, y: { z: 2 } }, actor: null });
+    await settle();
+    expect(a.s.pending()).toEqual([]);
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 1, state: { x: 1, y: { z: 2 } } });
+    a.s.ws.close(1000);
+    b.s.ws.close(1000);
+  });
+
+  it("changes from HTTP PATCH and RPC syncState reach every socket; DELETE resets all", async () => {
+    const id = freshId("any");
+    const a = await join(id);
+    const b = await join(id);
+    expect((await patch(id, { h: 1 })).status).toBe(200);
+    for (const s of [a.s, b.s]) expect(await s.next()).toEqual({ type: "change", version: 1, patch: { h: 1 }, actor: null });
+    expect((await api.syncState(id, { r: 2 }, { actor: "svc" })).version).toBe(2);
+    for (const s of [a.s, b.s]) expect(await s.next()).toEqual({ type: "change", version: 2, patch: { r: 2 }, actor: "svc" });
+    expect((await SELF.fetch(`${BASE}/state/${id}`, { method: "DELETE" })).status).toBe(200);
+    for (const s of [a.s, b.s]) expect(await s.next()).toEqual({ type: "reset", version: 3 });
+    a.s.ws.close(1000);
+    b.s.ws.close(1000);
+  });
+
+  it("rejects carry the HTTP codes: precondition_failed, conflict with paths, schema_violation with reasons", async () => {
+    const id = freshId("rej");
+    const { s } = await join(id);
+    s.send({ type: "patch", mid: "a", patch: { p: { q: 1 } } });
+    expect((await s.next()).version).toBe(1);
+    s.send({ type: "patch", mid: "b", patch: { p: { q: 2 } }, ifMatch: 0 });
+    let r = await s.next();
+    expect(r).toMatchObject({ type: "reject", mid: "b", error: { code: "precondition_failed" } });
+    expect(r.error.request_id).toMatch(/^[0-9a-f]{32}$/);
+    s.send({ type: "patch", mid: "c", patch: { p: { q: 3 } }, ifMatch: 1 });
+    expect(await s.next()).toEqual({ type: "ack", mid: "c", version: 2 });
+    s.send({ type: "patch", mid: "d", patch: { p: { q: 4 } }, base: 1 });
+    r = await s.next();
+    expect(r).toMatchObject({ type: "reject", mid: "d", error: { code: "conflict", paths: ["/p/q"] } });
+    s.send({ type: "patch", mid: "e", patch: [1] });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "e", error: { code: "invalid_patch" } });
+    s.send({ type: "patch", mid: "f", patch: {}, ifMatch: "1" });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "f", error: { code: "invalid_if_match" } });
+    s.ws.close(1000);
+    // A namespace with a schema ("s." in the test config).
+    const sid = freshId("s.live");
+    const t = (await join(sid)).s;
+    t.send({ type: "patch", mid: "g", patch: { name: "x", age: -1 } });
+    r = await t.next();
+    expect(r).toMatchObject({ type: "reject", mid: "g", error: { code: "schema_violation" } });
+    expect(r.error.reasons.length).toBeGreaterThan(0);
+    t.ws.close(1000);
+  });
+
+  it("a mid is an idempotency key: a resent patch is acked once more with its version and applied once", async () => {
+    const id = freshId("idem");
+    const a = await join(id);
+    const b = await join(id);
+    a.s.send({ type: "patch", mid: "same", patch: { n: 1 } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "same", version: 1 });
+    a.s.send({ type: "patch", mid: "same", patch: { n: 1 } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "same", version: 1 });
+    a.s.send({ type: "patch", mid: "same", patch: { n: 2 } });
+    expect(await a.s.next()).toMatchObject({ type: "reject", mid: "same", error: { code: "idempotency_key_reused" } });
+    await settle();
+    expect(b.s.seen.filter(type("change"))).toHaveLength(1);
+    expect((await api.getState(id)).version).toBe(1);
+    a.s.ws.close(1000);
+    b.s.ws.close(1000);
+  });
+
+  it("hello with since: the changes after it; with history gone (8 entries here) or none, a snapshot", async () => {
+    const id = freshId("since");
+    for (let i = 1; i <= 3; i++) await patch(id, { [`k${i}`]: i });
+    let { s, first } = await join(id, 1);
+    expect(first.type).toBe("changes");
+    expect(first.version).toBe(3);
+    expect(first.changes.map((c) => [c.version, c.patch])).toEqual([
+      [2, { k2: 2 }],
+      [3, { k3: 3 }],
+    ]);
+    expect(Object.keys(first.changes[0])).toEqual(["version", "at", "request_id", "actor", "patch"]);
+    s.ws.close(1000);
+    ({ s, first } = await join(id, 3));
+    expect(first).toEqual({ type: "changes", version: 3, changes: [] });
+    s.ws.close(1000);
+    for (let i = 4; i <= 14; i++) await patch(id, { [`k${i}`]: i });
+    ({ s, first } = await join(id, 1));
+    expect(first.type).toBe("snapshot");
+    expect(first.version).toBe(14);
+    s.ws.close(1000);
+    ({ s, first } = await join(id, 99));
+    expect(first.type).toBe("snapshot");
+    s.ws.close(1000);
+  });
+
+  it("presence: kept for the peers list, told to the others, and leave on close", async () => {
+    const id = freshId("pres");
+    const a = await join(id);
+    const b = await join(id);
+    a.s.send({ type: "presence", data: { cursor: 3, name: "ann" } });
+    const p = await b.s.next();
+    expect(p).toEqual({ type: "presence", peer: expect.stringMatching(/^p[0-9a-f]{16}$/), data: { cursor: 3, name: "ann" } });
+    const c = await join(id);
+    expect(c.peers.peers).toContainEqual({ peer: p.peer, data: { cursor: 3, name: "ann" } });
+    expect(c.peers.peers).toHaveLength(2);
+    a.s.ws.close(1000, "bye");
+    expect(await b.s.next(type("leave"))).toEqual({ type: "leave", peer: p.peer });
+    expect(await c.s.next(type("leave"))).toEqual({ type: "leave", peer: p.peer });
+    // Nothing of presence is stored.
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 0, state: {} });
+    b.s.ws.close(1000);
+    c.s.ws.close(1000);
+  });
+
+  it("ping is answered pong by the runtime and is not a frame", async () => {
+    const id = freshId("ping");
+    const { s } = await join(id);
+    s.send("ping");
+    expect(await s.next()).toBe("pong");
+    s.send({ type: "patch", mid: "after", patch: { a: 1 } });
+    expect(await s.next()).toEqual({ type: "ack", mid: "after", version: 1 });
+    s.ws.close(1000);
+  });
+
+  it("versions only go up on every socket, with writers over HTTP, RPC and sockets at once", async () => {
+    const id = freshId("order");
+    const socks = [(await join(id)).s, (await join(id)).s, (await join(id)).s];
+    const writes = [];
+    for (let i = 0; i < 20; i++) {
+      writes.push(patch(id, { [`h${i}`]: i }));
+      writes.push(api.syncState(id, { [`r${i}`]: i }));
+      socks[i % 3].send({ type: "patch", mid: `m${i}`, patch: { [`s${i}`]: i } });
+    }
+    await Promise.all(writes);
+    for (const s of socks) await s.next((f) => f.version === 60, 5000).catch(() => null);
+    await settle(200);
+    for (const s of socks) {
+      const versions = s.seen.filter((f) => f.type === "change" || f.type === "ack").map((f) => f.version);
+      for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]);
+      expect(versions.at(-1)).toBe(60);
+      expect(versions).toHaveLength(60); // every version, once: changes plus its own acks
+    }
+    for (const s of socks) s.ws.close(1000);
+  });
+});
+
+describe("bad frames", () => {
+  it("each gets an error frame and changes nothing; the 8th closes the socket with 1008", async () => {
+    const id = freshId("bad");
+    const { s } = await join(id);
+    const bad = ["{", "[1]", '{"type":"nope"}', '{"type":"patch","patch":{}}', '{"type":"hello","since":-1}', '{"type":"presence","data":[1]}', '{"type":"presence"}'];
+    for (const f of bad) {
+      s.send(f);
+      const e = await s.next();
+      expect(e.type).toBe("error");
+      expect(e.error.code).toBe("bad_frame");
+      expect(e.error.message.length).toBeGreaterThan(0);
+    }
+    expect((await api.getState(id)).version).toBe(0);
+    s.send("{");
+    expect((await s.next()).type).toBe("error");
+    expect(await s.closed()).toEqual({ code: 1008, reason: "too many bad frames" });
+  });
+
+  it("a binary frame and presence over 1 KiB are errors; a frame over the body limit closes with 1009", async () => {
+    const id = freshId("big");
+    const { s } = await join(id);
+    s.ws.send(new TextEncoder().encode('{"type":"hello"}'));
+    expect((await s.next()).error.message).toBe("frames are JSON text");
+    s.send({ type: "presence", data: { x: "y".repeat(1100) } });
+    expect((await s.next()).error.message).toMatch(/presence/);
+    s.send({ type: "presence", data: { x: "y".repeat(900) } }); // under the limit: fine
+    s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
+    expect(await s.closed()).toEqual({ code: 1009, reason: "the frame is over the size limit" });
+    expect((await api.getState(id)).version).toBe(0);
+  });
+});
+
+describe("hibernation", () => {
+  // evictDurableObject (cloudflare:test) tears the object's instance down
+  // and hibernates its sockets; the trap route then replaces the module's
+  // instance, which the object shares with the worker in workerd. The next
+  // message wakes a new object on a new module instance.
+  it("a message to a hibernated object is served and broadcast, and the peer ids survive", async () => {
+    const id = freshId("hib");
+    const a = await join(id);
+    const b = await join(id);
+    a.s.send({ type: "presence", data: { me: "a" } });
+    const pa = (await b.s.next()).peer;
+    const instances = async () => Number((await (await get("/metrics", M)).text()).match(/^cw_cold_starts_total (\d+)$/m)[1]);
+    const before = await instances();
+    await evictDurableObject(env.STATE.get(env.STATE.idFromName(id)));
+    expect((await SELF.fetch(`${BASE}/__test/trap/unreachable`, { method: "POST" })).status).toBe(500);
+    a.s.send({ type: "patch", mid: "wake", patch: { woke: true } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "wake", version: 1 });
+    expect(await b.s.next()).toEqual({ type: "change", version: 1, patch: { woke: true }, actor: null });
+    a.s.send({ type: "presence", data: { me: "a2" } });
+    expect(await b.s.next()).toEqual({ type: "presence", peer: pa, data: { me: "a2" } });
+    expect(await instances()).toBe(before + 1); // the wake made the new module instance
+    a.s.ws.close(1000);
+    b.s.ws.close(1000);
+  });
+});
