@@ -8,7 +8,7 @@
 #   make startup wrangler check startup: bundle size and startup profile
 #   make bench   this vs plain JS vs Go, side by side (bench/results/)
 #   make fuzz    the libFuzzer harnesses, FUZZ_SECONDS each
-#   make test    native C tests, in-workerd tests, end-to-end; one summary line
+#   make test    native C tests, in-workerd tests, end-to-end, the browser; one summary line
 #   make dev     build, then serve on 127.0.0.1:$(PORT) with the consumer beside
 #   make deploy ENV=staging|production   wrangler deploy --env ENV (the plugins
 #                worker, then the C worker)
@@ -64,7 +64,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-structure test-fuzz fuzz test-workerd test-e2e dev deploy wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy wrangler clean format
 
 all: build
 
@@ -146,6 +146,16 @@ $(BUILD)/test/gen/manifest_table.h $(TEST_PLUGIN_INDEX) &: plugins/manifest test
 $(BUILD)/wasm/cw/manifest.o $(BUILD)/fuzz/cw/manifest.o: $(BUILD)/gen/manifest_table.h
 $(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manifest_table.h
 
+# The live page, served as static assets ([assets] in wrangler.toml): the
+# page and the client library beside it.
+PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(BUILD)/public/sync.js
+$(BUILD)/public/sync.js: client/sync.js
+	@mkdir -p $(@D)
+	@cp $< $@
+$(BUILD)/public/%: public/%
+	@mkdir -p $(@D)
+	@cp $< $@
+
 # What the plugins worker (plugins/wrangler.toml) bundles.
 PLUGINS_WORKER = $(PLUGIN_WASMS) $(PLUGIN_INDEX) $(CONTRACT_WASM)
 
@@ -192,7 +202,7 @@ plugin: setup
 	@$(MAKE) --no-print-directory build
 
 wasm: setup
-	@$(MAKE) --no-print-directory $(WASM) $(PLUGINS_WORKER)
+	@$(MAKE) --no-print-directory $(WASM) $(PLUGINS_WORKER) $(PUBLIC)
 
 build: wasm
 	@node scripts/size-check.mjs
@@ -209,7 +219,7 @@ $(BUILD)/test/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@mkdir -p $(@D)
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
 
-TEST_BUILD := $(TEST_WASM) $(TEST_PLUGIN_WASMS) $(TEST_PLUGIN_INDEX) $(TEST_CONTRACT_WASM) $(PLUGINS_WORKER)
+TEST_BUILD := $(TEST_WASM) $(TEST_PLUGIN_WASMS) $(TEST_PLUGIN_INDEX) $(TEST_CONTRACT_WASM) $(PLUGINS_WORKER) $(PUBLIC)
 
 $(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/wasm/libjansson.a
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(filter-out -Wl$(comma)--Map% -Wl$(comma)--why-extract%,$(WASM_LDFLAGS)) $^ -o $@
@@ -302,6 +312,8 @@ test: setup
 	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
 	$(MAKE) --no-print-directory test-e2e || status=1; \
+	$(MAKE) --no-print-directory test-browser || status=1; \
+	$(MAKE) --no-print-directory test-types || status=1; \
 	$(MAKE) --no-print-directory test-scaffold || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
 	exit $$status
@@ -327,14 +339,22 @@ test-structure:
 	@node tests/structure.mjs $(BUILD)/test-results
 
 # The deployable bundles as wrangler resolves them, run in workerd.
-test-deploy: $(WASM) $(PLUGINS_WORKER)
+test-deploy: $(WASM) $(PLUGINS_WORKER) $(PUBLIC)
 	@node tests/deploy.mjs $(BUILD)/test-results
 
 test-workerd: $(WASM) $(TEST_BUILD)
 	@node tests/run-vitest.mjs $(BUILD)/test-results
 
-test-e2e: $(WASM) $(PLUGINS_WORKER)
+test-e2e: $(WASM) $(PLUGINS_WORKER) $(PUBLIC)
 	@node tests/e2e/run.mjs $(BUILD)/test-results
+
+# The live page in Debian's chromium (puppeteer-core), against wrangler dev.
+test-browser: $(WASM) $(PLUGINS_WORKER) $(PUBLIC)
+	@node tests/browser/run.mjs $(BUILD)/test-results
+
+# The declaration files (client/*.d.ts) with tsc --noEmit.
+test-types:
+	@node tests/types.mjs $(BUILD)/test-results
 
 # Everything the in-workerd tests import (the test module, all plugins).
 test-build: $(WASM) $(TEST_BUILD)

@@ -12,6 +12,7 @@ import { checkStartup } from "../scripts/startup.mjs";
 import { renderChart } from "./lib/chart.mjs";
 import { root, upload, VARIANTS } from "./lib/variants.mjs";
 import { config, freePort, serve, stop, WORKERD } from "../scripts/workerd.mjs";
+import { wake } from "./engine/wake.mjs";
 
 const NAMES = Object.keys(VARIANTS);
 if (process.argv.includes("--render")) {
@@ -233,6 +234,15 @@ log("sweep: owner µs for GET and PATCH on 1 KB, 64 KB and 1 MB states, in-engin
   }
 }
 
+// --- 4c. live sync: wake from hibernation ----------------------------------------------------
+// The plain-JS and Go baselines have no live sync: only ours is measured.
+log("wake: a frame to a hibernated document until its broadcast (workerd evicts after idling)");
+{
+  const w = await wake(uploads.this, { rounds: Number(process.env.WAKE_ROUNDS ?? 5), idleMs: 12000 });
+  const stat = (xs) => ({ median: round(median(xs)), p25: round(quantile(xs, 0.25)), p75: round(quantile(xs, 0.75)), runs: xs.length });
+  results.wake = { this: { hot_ms: stat(w.hot_ms), woken_ms: stat(w.woken_ms), idle_ms: w.idle_ms } };
+}
+
 // --- 5. JSON: Jansson in wasm (with the bridge) vs V8 -------------------------------------
 log("json: parse and serialize throughput");
 results.json = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/json/run.mjs")], { encoding: "utf8" }));
@@ -283,6 +293,12 @@ function renderMarkdown(r) {
     ...["health", "get_state", "patch_state"].map((k) => `| warm ${k}: req/s (p50 / p99 ms) | ${NAMES.map((n) => `${Math.round(r.warm[n][k].rps)} (${r.warm[n][k].p50_ms} / ${r.warm[n][k].p99_ms})`).join(" | ")} |`),
     `| wasm memory after 1k / 100k requests (KiB) | ${NAMES.map((n) => (r.memory[n].after_1k.wasm_bytes ? `${kb(r.memory[n].after_1k.wasm_bytes)} / ${kb(r.memory[n].after_100k.wasm_bytes)}` : "–")).join(" | ")} |`,
     `| process RSS after 1k / 100k requests, in-engine (MiB) | ${NAMES.map((n) => `${(r.memory[n].after_1k.rss_bytes / 2 ** 20).toFixed(0)} / ${(r.memory[n].after_100k.rss_bytes / 2 ** 20).toFixed(0)}`).join(" | ")} |`,
+    ...(r.wake
+      ? [
+          `| live: frame to broadcast, object in memory, median (p25–p75) ms | ${r.wake.this.hot_ms.median} (${r.wake.this.hot_ms.p25}–${r.wake.this.hot_ms.p75}) | – | – |`,
+          `| live: frame to broadcast, woken from hibernation, median (p25–p75) ms | ${r.wake.this.woken_ms.median} (${r.wake.this.woken_ms.p25}–${r.wake.this.woken_ms.p75}) | – | – |`,
+        ]
+      : []),
   ];
   const json = [
     "| document | Jansson parse (MB/s) | V8 JSON.parse (MB/s) | ratio | Jansson serialize (MB/s) | V8 JSON.stringify (MB/s) | ratio |",

@@ -15,5 +15,6 @@ wrangler dev -c examples/consumer/wrangler.toml --ip 127.0.0.1 --port "$CPORT" \
 consumer=$!
 trap 'kill $consumer 2>/dev/null || true' EXIT INT TERM
 echo "dev: consumer on http://127.0.0.1:$CPORT (log: .wrangler-consumer.log)"
+echo "dev: live page on http://127.0.0.1:$PORT/?doc=demo (open it in two tabs)"
 wrangler dev -c wrangler.toml -c plugins/wrangler.toml -c examples/consumer/wrangler.toml \
     --ip 127.0.0.1 --port "$PORT"

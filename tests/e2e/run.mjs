@@ -8,96 +8,19 @@
 // Both use a private dev registry and persistence directory under build/, so
 // a developer's own `make dev` is never touched. Appends "e2e <passed>
 // <failed>" to the results file given as argv[2].
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { freePort } from "../../scripts/free-port.mjs";
 import path from "node:path";
+import { devServers, expect, reporter } from "../lib/dev.mjs";
+import { liveSteps } from "./live.mjs";
 
 const results = process.argv[2];
 const root = path.resolve(import.meta.dirname, "../..");
 const work = path.join(root, "build/e2e");
-const persist = path.join(work, "state");
-const env = {
-  ...process.env,
-  WRANGLER_REGISTRY_PATH: path.join(work, "registry"),
-  WRANGLER_SEND_METRICS: "false",
-  CI: "true",
-};
-
-let passed = 0;
-let failed = 0;
-const procs = new Set();
-const allLogs = []; // every process's output, for the secrets check
-
-async function start(name, args, port) {
-  const log = [];
-  const p = spawn("wrangler", ["dev", ...args, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const keep = (d) => {
-    log.push(String(d));
-    allLogs.push(String(d));
-  };
-  p.stdout.on("data", keep);
-  p.stderr.on("data", keep);
-  procs.add(p);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (p.exitCode !== null) break;
-    try {
-      // The first request a fresh process answers: it must be the cold one.
-      const first = await fetch(base + "/health", { signal: AbortSignal.timeout(2000) });
-      return { p, base, log, first: { status: first.status, timing: first.headers.get("server-timing") } };
-    } catch {
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  throw new Error(`${name} did not start:\n${log.join("")}`);
-}
-
-async function stop(proc) {
-  if (!proc || proc.p.exitCode !== null) return;
-  const done = new Promise((r) => proc.p.once("exit", r));
-  try {
-    process.kill(-proc.p.pid, "SIGTERM");
-  } catch {}
-  const t = setTimeout(() => {
-    try {
-      process.kill(-proc.p.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await done;
-  clearTimeout(t);
-  procs.delete(proc.p);
-}
-
-async function killHard(proc) {
-  const done = new Promise((r) => proc.p.once("exit", r));
-  try {
-    process.kill(-proc.p.pid, "SIGKILL");
-  } catch {}
-  await done;
-  procs.delete(proc.p);
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`  ok   e2e.${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`  FAIL e2e.${name}: ${e.message}`);
-  }
-}
-
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
+const { start: startIn, stop, killHard, allLogs } = devServers(work);
+const start = (name, args, port) => startIn(name, args, port, root);
+const { step, fail, finish } = reporter("e2e");
 
 async function json(res) {
   const text = await res.text();
@@ -389,6 +312,18 @@ async function main() {
     expect(st.filter((s) => s === 200).length === 1 && st.filter((s) => s === 412).length === 15, `statuses ${st}`);
   });
 
+  // Live sync, with the consumer still up for its RPC writes.
+  await liveSteps({
+    step,
+    base: () => main.base,
+    consumer: () => consumer.base,
+    restart: async (whileDown) => {
+      await stop(main);
+      await whileDown();
+      main = await start("main (restarted, live)", mainArgs, mainPort);
+    },
+  });
+
   await stop(consumer);
 
   await step("sigkill_during_writes_loses_no_acknowledged_write", async () => {
@@ -451,22 +386,11 @@ async function main() {
   await stop(main);
 }
 
-function cleanup() {
-  for (const p of procs) {
-    try {
-      process.kill(-p.pid, "SIGKILL");
-    } catch {}
-  }
-}
-process.on("exit", cleanup);
-process.on("SIGINT", () => process.exit(130));
-
 try {
   await main();
 } catch (e) {
-  failed += 1;
-  console.log(`  FAIL e2e.setup: ${e.message}`);
+  fail("setup", e);
 }
-console.log(`e2e: ${passed} passed, ${failed} failed`);
+const { passed, failed } = finish();
 appendFileSync(results, `e2e ${passed} ${failed}\n`);
 process.exit(failed === 0 ? 0 : 1);

@@ -10,22 +10,32 @@
 // like an HTTP body: parsing it here first (request.json()) would round
 // integers above 2^53 before they are stored. If-Match goes through as the
 // header value it is ('"2"', '"1", "2"', "*").
-const json = (status, code, message) => Response.json({ ok: false, status, error: { code, message } }, { status });
-const opt = (v) => (v === null ? undefined : v);
+//
+// TypeScript: the binding is typed by client/rpc.d.ts (checked with
+// tsc --noEmit by make test).
+import type { ChangesResult, DeleteResult, StateResult, StateSync, SyncResult } from "../../client/rpc";
+
+interface Env {
+  STATE_SYNC: StateSync;
+}
+
+const json = (status: number, code: string, message: string) =>
+  Response.json({ ok: false, status, error: { code, message } }, { status });
+const opt = (v: string | null) => (v === null ? undefined : v);
 
 export default {
-  async fetch(request, env) {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     const m = url.pathname.match(/^\/(sync|state|changes)\/(.+)$/);
     if (!m) return json(404, "not_found", "use /sync/{id}, /state/{id} or /changes/{id}");
-    let id;
+    let id: string;
     try {
       id = decodeURIComponent(m[2]);
     } catch {
       return json(400, "invalid_id", "the id has a malformed percent-escape");
     }
     const q = url.searchParams;
-    let result;
+    let result: SyncResult | StateResult | DeleteResult | ChangesResult;
     if (m[1] === "sync" && request.method === "POST") {
       const body = new Uint8Array(await request.arrayBuffer());
       result = await env.STATE_SYNC.syncState(id, body, {
@@ -41,7 +51,7 @@ export default {
     } else if (m[1] === "changes" && request.method === "GET") {
       result = await env.STATE_SYNC.getChanges(id, opt(q.get("since")) ?? 0, { limit: opt(q.get("limit")) });
     } else {
-      return json(405, "method_not_allowed", "see the routes at the top of examples/consumer/index.js");
+      return json(405, "method_not_allowed", "see the routes at the top of examples/consumer/index.ts");
     }
     return Response.json(result, { status: result.status });
   },

@@ -1,0 +1,81 @@
+// Types for client/sync.js: the live sync client, protocol 1.
+
+/** A JSON value as the state holds it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A document's state: always a JSON object. */
+export type State = { [key: string]: Json };
+/** An RFC 7386 merge patch: null removes a member. */
+export type MergePatch = { [key: string]: Json };
+
+/** The error a rejected patch carries (as over HTTP). */
+export interface SyncError extends Error {
+  code: string;
+  message: string;
+  request_id?: string;
+  /** conflict: this patch's paths a write after the base touched */
+  paths?: string[];
+  /** schema_violation: each violation */
+  reasons?: { path: string; message: string }[];
+}
+
+export type Status = "connecting" | "open" | "reconnecting" | "closed";
+
+/** What a change event says about its cause. */
+export interface ChangeInfo {
+  /** the server version the state is based on (-1 before the first) */
+  version: number;
+  /** the patch just applied, when one was */
+  patch?: MergePatch;
+  /** who wrote it, when the server knows */
+  actor?: string | null;
+  /** a patch this client just made (applied optimistically) */
+  local?: boolean;
+  snapshot?: boolean;
+  reset?: boolean;
+  /** the mid of this client's patch the server just acked or rejected */
+  ack?: string;
+  reject?: string;
+}
+
+export interface ConnectOptions {
+  /** a token (JWT) for the document; sent as the bearer.<token> subprotocol */
+  token?: string;
+  /** first reconnect delay bound, ms (default 250); doubles up to maxDelay */
+  minDelay?: number;
+  /** longest reconnect delay bound, ms (default 10000) */
+  maxDelay?: number;
+  /** how often to send the protocol's ping, ms (default 30000) */
+  ping?: number;
+  /** a WebSocket class, when the platform has none */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface SyncDocument {
+  /** the server's state with this client's pending patches on top (read only) */
+  readonly state: State;
+  /** the server version state is based on; -1 until the first snapshot */
+  readonly version: number;
+  readonly status: Status;
+  /** the other peers present: peer id -> presence data */
+  readonly peers: { [peer: string]: Json };
+  on(event: "change", fn: (state: State, info: ChangeInfo) => void): () => void;
+  on(event: "status", fn: (status: Status) => void): () => void;
+  on(event: "presence", fn: (peers: { [peer: string]: Json }) => void): () => void;
+  on(event: "error", fn: (error: { code: string; message: string }) => void): () => void;
+  /** Applies patch locally at once; resolves with the version the server
+   * gave it, or rejects with a SyncError (the state is then rebuilt from
+   * the server's plus what is still pending). Survives reconnects. */
+  patch(patch: MergePatch, options?: { ifMatch?: number; base?: number }): Promise<number>;
+  /** Sets this client's presence (at most 1 KiB of JSON); null clears it. */
+  presence(data: { [key: string]: Json } | null): void;
+  close(): void;
+}
+
+/** Opens a live document: url is its /state/{id}/live (http(s) or ws(s)). */
+export function connect(url: string, options?: ConnectOptions): SyncDocument;
+
+/** RFC 7386: patch applied to a copy of target. */
+export function merge(target: Json, patch: Json): Json;
+
+/** The merge patch that turns a into b. */
+export function diff(a: State, b: State): MergePatch;

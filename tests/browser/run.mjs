@@ -1,0 +1,121 @@
+// The live page in a real browser: Debian's chromium, driven by the pinned
+// puppeteer-core, against `wrangler dev` (the C worker and the plugins
+// worker, as make dev runs them). Two pages of one document:
+//   - an edit in one appears in the other;
+//   - each lists the other as a peer;
+//   - wrangler dev restarts mid-session: both reconnect and catch up;
+//   - an edit made while disconnected is applied exactly once.
+// Appends "browser <passed> <failed>" to argv[2].
+import { appendFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import puppeteer from "puppeteer-core";
+import { freePort } from "../../scripts/free-port.mjs";
+import { devServers, expect, reporter } from "../lib/dev.mjs";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const work = path.join(root, "build/browser");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const { start, stop } = devServers(work);
+const { step, fail, finish } = reporter("browser");
+const args = ["-c", "wrangler.toml", "-c", "plugins/wrangler.toml"];
+
+// Polls fn in the page until it returns true.
+async function until(page, fn, what, arg) {
+  try {
+    await page.waitForFunction(fn, { timeout: 30000, polling: 100 }, arg);
+  } catch {
+    throw new Error(`${what} (page: ${await page.evaluate(() => JSON.stringify({ status: doc.status, version: doc.version, state: doc.state }))})`);
+  }
+}
+
+async function run() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  expect(existsSync(CHROMIUM), `no ${CHROMIUM}: make setup installs Debian's chromium as root`);
+  const port = await freePort();
+  let server = await start("wrangler dev", args, port, root);
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Two pages, one in the background: keep its timers running at speed.
+    args: [
+      "--disable-background-timer-throttling",
+      "--disable-renderer-backgrounding",
+      "--disable-backgrounding-occluded-windows",
+      ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
+    ],
+  });
+  try {
+    const id = `page-${Date.now().toString(36)}`;
+    const open = async (name) => {
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => console.log(`       page error (${name}): ${e.message}`));
+      await page.goto(`${server.base}/?doc=${id}&name=${name}`);
+      await until(page, () => globalThis.doc?.status === "open", `${name} did not open`);
+      return page;
+    };
+    const [alice, bob] = [await open("alice"), await open("bob")];
+
+    // Types a JSON document into the editor and applies it.
+    const edit = async (page, value) => {
+      await page.bringToFront();
+      await page.$eval("#editor", (el, v) => {
+        el.value = v;
+        el.dispatchEvent(new Event("input"));
+      }, JSON.stringify(value));
+      await page.click("#apply");
+    };
+
+    await step("the_page_is_served_and_shows_the_document", async () => {
+      expect((await alice.$eval("#doc", (el) => el.textContent)) === id, "document id");
+      expect((await alice.$eval("#status", (el) => el.textContent)) === "open", "status");
+      expect((await alice.$eval("#version", (el) => el.textContent)) === "0", "version");
+    });
+
+    await step("an_edit_in_one_page_appears_in_the_other", async () => {
+      await edit(alice, { title: "hello", items: [1, 2] });
+      await until(bob, () => JSON.parse(document.querySelector("#editor").value).title === "hello", "bob did not see alice's edit");
+      await until(bob, () => document.querySelector("#version").textContent === "1", "bob's version");
+      await edit(bob, { title: "hello", items: [1, 2, 3] });
+      await until(alice, () => JSON.parse(document.querySelector("#editor").value).items.length === 3, "alice did not see bob's edit");
+    });
+
+    await step("both_list_each_other_as_peers", async () => {
+      await until(alice, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "bob"), "alice does not list bob");
+      await until(bob, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "alice"), "bob does not list alice");
+    });
+
+    await step("wrangler_dev_restarts_both_reconnect_and_an_offline_edit_applies_once", async () => {
+      await stop(server);
+      await until(alice, () => doc.status === "reconnecting", "alice did not notice");
+      await until(bob, () => doc.status === "reconnecting", "bob did not notice");
+      // Alice edits while nothing listens: it shows at once, pending.
+      await edit(alice, { title: "offline edit", items: [1, 2, 3] });
+      await until(alice, () => doc.state.title === "offline edit", "not applied optimistically");
+      server = await start("wrangler dev (restarted)", args, port, root);
+      // Meanwhile a write from elsewhere, which both must catch up on.
+      await fetch(`${server.base}/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"from":"curl"}' });
+      for (const page of [alice, bob]) {
+        await until(page, () => doc.status === "open", "did not reconnect");
+        await until(page, () => doc.version === 4 && doc.state.title === "offline edit" && doc.state.from === "curl", "did not catch up");
+      }
+      const journal = await (await fetch(`${server.base}/state/${id}/changes?since=0`)).json();
+      const offline = journal.changes.filter((c) => c.patch.title === "offline edit");
+      expect(offline.length === 1, `the offline edit is in the journal ${offline.length} times`);
+      expect(journal.version === 4, `version ${journal.version}`);
+      await until(alice, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "bob"), "alice lost bob");
+    });
+  } finally {
+    await browser.close();
+    await stop(server);
+  }
+}
+
+try {
+  await run();
+} catch (e) {
+  fail("setup", e);
+}
+const { passed, failed } = finish();
+if (process.argv[2]) appendFileSync(process.argv[2], `browser ${passed} ${failed}\n`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,20 @@
+// Compile-only (tsc --noEmit, make test): the client's declarations used
+// the way the README shows them. A wrong call here fails the check.
+import { connect, diff, merge, type SyncError } from "../../client/sync";
+
+const doc = connect("https://example.test/state/notes/live", { token: "t", maxDelay: 5000 });
+const off = doc.on("change", (state, info) => {
+  const title: unknown = state.title;
+  const v: number = info.version;
+  void [title, v, info.local, info.actor];
+});
+doc.on("status", (s) => (s === "open" ? doc.presence({ name: "ann" }) : undefined));
+doc.on("presence", (peers) => Object.keys(peers).length);
+doc
+  .patch({ title: "hi", gone: null }, { ifMatch: doc.version })
+  .then((version: number) => version + 1)
+  .catch((e: SyncError) => e.code === "conflict" && e.paths?.length);
+const p = diff({ a: 1 }, { b: 2 });
+merge(doc.state, p);
+off();
+doc.close();
