@@ -58,7 +58,7 @@ int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
         unsigned char c = (unsigned char)s[i];
         char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
         /* pairs of a control byte and its short escape letter */
-        const char *brief = c && c < 14 ? strchr("\bb\tt\nn\ff\rr", c) : NULL;
+        const char *brief = c && c < 14 ? memchr("\bb\tt\nn\ff\rr", c, 10) : NULL;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         cw_buf_append(b, s + run, i - run);

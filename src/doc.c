@@ -109,7 +109,8 @@ cw_doc *cw_doc_new(const char *id, long long version) {
     d->id[k] = '\0';
     d->version = version;
     if (!(d->members = json_object()) ||
-        json_object_set_new(cache.index, d->id, json_integer((json_int_t)(uintptr_t)d)) < 0) {
+        json_object_set_new_nocheck(cache.index, d->id, json_integer((json_int_t)(uintptr_t)d)) <
+            0) {
         json_decref(d->members);
         cw_free(d);
         return NULL;

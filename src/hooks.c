@@ -74,7 +74,7 @@ int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int res
     }
     ctx->head.len = 0;
     if (status >= 400 && status < 500 && code && msg &&
-        json_object_set_new(err, "request_id", json_string(ctx->rid)) == 0)
+        json_object_set_new_nocheck(err, "request_id", json_string_nocheck(ctx->rid)) == 0)
         return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
     n = n < 120 ? n : 120;
     memcpy(part, body, n); /* the body is not NUL-terminated */

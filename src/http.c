@@ -32,7 +32,7 @@ cw_slice cw_slice_trim(cw_slice s) {
 
 static int is_tchar(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+           (c && memchr("!#$%&'*+-.^_`|~", c, 15) != NULL);
 }
 
 int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {

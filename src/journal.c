@@ -28,7 +28,7 @@ static int collect(json_t *obj, cw_buf *prefix, json_t *out) {
         if (json_is_object(value) && json_object_size(value))
             rc = collect(value, prefix, out);
         else
-            rc = json_array_append_new(out, json_stringn(prefix->p, prefix->len));
+            rc = json_array_append_new(out, json_stringn_nocheck(prefix->p, prefix->len));
         prefix->len = len;
         prefix->p[len] = '\0';
         if (rc < 0)

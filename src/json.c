@@ -96,7 +96,7 @@ static int string(scan *s, int key) {
         if (c != '\\')
             continue;
         c = at(s);
-        if (c >= 0 && strchr("\"\\/bfnrt", c) && c) {
+        if (c >= 0 && memchr("\"\\/bfnrt", c, 8) && c) {
             s->i++;
         } else if (c == 'u') {
             long u;
@@ -306,7 +306,7 @@ static int decode_string(build *b, cw_buf *out) {
             put_utf8(out, cp);
         } else {
             static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
-            const char *at = strchr(from, c);
+            const char *at = memchr(from, c, 5);
             cw_buf_append(out, at ? to + (at - from) : &c, 1); /* else " \ / */
         }
     }
@@ -320,7 +320,7 @@ static json_t *build_number(build *b) {
     const char *start = b->p, *d = start + (*start == '-');
     unsigned long long n = 0, max = 9223372036854775807ULL + (*start == '-');
     int integer = !(*start == '-' && *d == '0'); /* -0 keeps its sign as text */
-    while (b->p < b->end && *b->p && strchr("+-0123456789.eE", *b->p))
+    while (b->p < b->end && *b->p && memchr("+-0123456789.eE", *b->p, 15))
         b->p++;
     for (; integer && d < b->p; d++) {
         integer = *d >= '0' && *d <= '9' && n <= (max - (unsigned long long)(*d - '0')) / 10;

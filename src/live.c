@@ -123,7 +123,7 @@ static int bad(cw_ctx *ctx, json_t *att, const char *why) {
         cw_buf_puts(&f, "1008 too many bad frames");
         return send(ctx, CW_FRAME_CLOSE, &f);
     }
-    json_object_set_new(att, "bad", json_integer(n));
+    json_object_set_new_nocheck(att, "bad", json_integer(n));
     return attach(ctx, CW_FRAME_ATTACH, att);
 }
 
@@ -151,7 +151,7 @@ static void hello_done(cw_ctx *ctx) {
         error_frame(ctx, "{\"type\":\"error\",", NULL);
     } else {
         cw_frame(ctx, CW_FRAME_SENDER, ctx->stash.p, ctx->stash.len);
-        json_object_set_new(att, "j", json_integer(1));
+        json_object_set_new_nocheck(att, "j", json_integer(1));
         attach(ctx, CW_FRAME_JOIN, att);
     }
     json_decref(att);
@@ -246,7 +246,7 @@ static int on_presence(cw_ctx *ctx, json_t *att, json_t *f) {
     cw_buf_append(&out, d.p, d.len);
     cw_buf_puts(&out, "}");
     cw_buf_free(&d);
-    json_object_set(att, "data", data);
+    json_object_set_nocheck(att, "data", data);
     return send(ctx, CW_FRAME_OTHERS, &out) < 0 ? -1 : attach(ctx, CW_FRAME_ATTACH, att);
 }
 

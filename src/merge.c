@@ -25,7 +25,7 @@ json_t *cw_merge_patch(json_t *target, json_t *patch) {
             continue;
         }
         merged = cw_merge_patch(json_incref(json_object_get(target, key)), value);
-        if (!merged || json_object_set_new(target, key, merged) < 0) {
+        if (!merged || json_object_set_new_nocheck(target, key, merged) < 0) {
             json_decref(target);
             return NULL;
         }

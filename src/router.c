@@ -9,7 +9,7 @@ static int path_matches(const char *pattern, cw_slice path, cw_match *m) {
     m->nparams = 0;
     while (*p) {
         if (*p == '{') {
-            const char *close = strchr(p, '}');
+            const char *close = memchr(p, '}', strlen(p));
             int rest = close - p > 4 && memcmp(close - 3, "...", 3) == 0;
             const char *stop = rest ? end : s;
             if (!rest)

@@ -12,9 +12,7 @@
 //   module could not make) discards the instance; the next call instantiates
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
-import { LIMIT, cstring as readCString, readResult } from "./layout.js";
-
-const utf8 = new TextEncoder();
+import { LIMIT, cstring as readCString, readResult, utf8 } from "./layout.js";
 
 // The module's imports, exactly: none. It needs no clock, no files and no
 // randomness beyond the seed handed to cw_init.

@@ -15,12 +15,10 @@
 // every answer the host already has (the owner's above all: it may have
 // committed) is handed over again instead of being asked for again.
 import { edge, limits, Replaced } from "./bridge.js";
-import { internalError, touchRequest } from "./envelope.js";
-import { ACTION, OWNER } from "./layout.js";
+import { internalError, logError, touchRequest } from "./envelope.js";
+import { ACTION, OWNER, text, utf8 } from "./layout.js";
 
 const EMPTY = new Uint8Array(0);
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
 
 function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
@@ -40,7 +38,7 @@ async function within(env, promise, late) {
 }
 
 function failed(result, e) {
-  console.error(JSON.stringify({ level: "error", msg: "state owner failed", request_id: result.requestId, cause: String(e) }));
+  logError("state owner failed", result.requestId, e);
   return { status: OWNER.failed, head: "", body: EMPTY };
 }
 

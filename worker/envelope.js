@@ -1,8 +1,12 @@
 // Converts between platform shapes and the request envelope / result that
 // cross into C (see src/http.h for the wire form). It only moves bytes: every
 // decision about them is made in C.
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
+import { text, utf8 } from "./layout.js";
+
+// One JSON error line; cause is a thrown value.
+export function logError(msg, requestId, cause) {
+  console.error(JSON.stringify({ level: "error", msg, request_id: requestId, cause: String(cause) }));
+}
 
 function encode(method, target, headers, body) {
   let head = `${method} ${target}\r\n`;
@@ -11,33 +15,6 @@ function encode(method, target, headers, body) {
   const out = new Uint8Array(h.length + body.length);
   out.set(h, 0);
   out.set(body, h.length);
-  return out;
-}
-
-// Reads at most max bytes of a body stream, then stops reading.
-async function readAtMost(stream, max) {
-  if (!stream) return new Uint8Array(0);
-  const reader = stream.getReader();
-  const chunks = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const out = new Uint8Array(Math.min(size, max));
-  let at = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, out.length - at);
-    out.set(part, at);
-    at += part.length;
-    if (at === out.length) break;
-  }
   return out;
 }
 
@@ -60,20 +37,15 @@ export function target(url) {
 }
 
 // A fetch Request as an envelope. All headers are passed; C picks. A body
-// whose Content-Length fits the limit is read whole; one without (chunked)
-// is read up to the limit plus one byte; a larger one is not read at all.
+// whose Content-Length is over the limit is not read at all; any other
+// (chunked too, which the platform bounds) is read whole, and only copied
+// into the module when it fits.
 export async function fromRequest(request, limit) {
   const headers = [...request.headers];
   const declared = request.headers.get("content-length");
   let bytes = new Uint8Array(0);
-  let size = 0;
-  if (declared !== null && /^\d+$/.test(declared)) {
-    size = Number(declared);
-    if (size <= limit && request.body) bytes = new Uint8Array(await request.arrayBuffer());
-  } else if (request.body) {
-    bytes = await readAtMost(request.body, limit + 1);
-    size = bytes.length;
-  }
+  let size = /^\d+$/.test(declared) ? Number(declared) : 0;
+  if (size <= limit && request.body) size = (bytes = new Uint8Array(await request.arrayBuffer())).length;
   const b = bounded(headers, bytes, size, limit);
   return encode(request.method, target(request.url), b.headers, b.body);
 }
@@ -199,7 +171,7 @@ export function toValue(result) {
 // edge's C context completes its head, x-request-id included.
 export function failure(requestId, cause) {
   const rid = requestId || crypto.randomUUID().replaceAll("-", "");
-  console.error(JSON.stringify({ level: "error", msg: "wasm failure", request_id: rid, cause: String(cause) }));
+  logError("wasm failure", rid, cause);
   const body = { error: { code: "internal", message: "internal error; the module was reset", request_id: rid } };
   return { status: 500, head: "content-type: application/json\r\n", body: utf8.encode(JSON.stringify(body)), requestId: rid };
 }

@@ -2,8 +2,9 @@
 // C asserts the same offsets with _Static_assert (src/pipeline.h for
 // cw_result, plugins/sdk/cwp.h for cwp_out). The glue, the tests and the
 // bench all read results through this module and nothing else.
-const text = new TextDecoder();
-const utf8 = new TextEncoder();
+// The one encoder and decoder of the glue.
+export const text = new TextDecoder();
+export const utf8 = new TextEncoder();
 
 // cw_result: little-endian u32 fields; a slice is a (pointer, length) pair.
 export const RESULT = {

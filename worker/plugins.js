@@ -14,11 +14,10 @@
 //   state: unloaded | loaded | refused (contract) | failed (instantiation
 //   failed, or its instance trapped and was dropped; the next use retries)
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { cstring, readPluginOut } from "./layout.js";
+import { cstring, readPluginOut, utf8 } from "./layout.js";
 
 // Plugin ABI 1 exports, in the bit order of src/contract.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
-const utf8 = new TextEncoder();
 
 export function pluginsWorker(modules, contractModule) {
   const registry = new Map(

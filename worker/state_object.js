@@ -11,13 +11,12 @@
 // answer until its writes are durable.
 import { DurableObject } from "cloudflare:workers";
 import { limits, owner, Replaced, schema } from "./bridge.js";
-import { failure, fromRequest, socketEvent, toResponse } from "./envelope.js";
-import { ACTION, FLAG, FRAME, readBatch, readFrames, writeRows } from "./layout.js";
+import { failure, fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
+import { ACTION, FLAG, FRAME, readBatch, readFrames, utf8, writeRows } from "./layout.js";
 import { plugins } from "./edge.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const EMPTY = new Uint8Array(0);
-const utf8 = new TextEncoder();
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
 
 export class StateObject extends DurableObject {
@@ -131,7 +130,7 @@ export class StateObject extends DurableObject {
             try {
               answer.body = this.#read(result.input);
             } catch (e) {
-              console.error(JSON.stringify({ level: "error", msg: "storage read failed", request_id: requestId, cause: String(e) }));
+              logError("storage read failed", requestId, e);
               answer.status = 0;
             }
           } else if (result.action === ACTION.commit) {
@@ -139,7 +138,7 @@ export class StateObject extends DurableObject {
               this.#commit(result.input);
               committed = result;
             } catch (e) {
-              console.error(JSON.stringify({ level: "error", msg: "storage commit failed", request_id: requestId, cause: String(e) }));
+              logError("storage commit failed", requestId, e);
               answer.status = 0;
             }
           } else if (result.action === ACTION.call) {
