@@ -56,6 +56,8 @@ command -v npm >/dev/null 2>&1 || NEED_APT="$NEED_APT nodejs npm"
 command -v curl >/dev/null 2>&1 || NEED_APT="$NEED_APT curl"
 # SQLite for the native tests' host (tests/c/host.c), as the Durable Object has.
 [ -f /usr/include/sqlite3.h ] || NEED_APT="$NEED_APT libsqlite3-dev"
+# OpenSSL's HMAC-SHA256 plays WebCrypto's part in the native host (tokens).
+[ -f /usr/include/openssl/hmac.h ] || NEED_APT="$NEED_APT libssl-dev"
 # Chromium for the browser test (make test-browser, driven by puppeteer-core).
 [ -x /usr/bin/chromium ] || NEED_APT="$NEED_APT chromium"
 [ -z "$NEED_APT" ] || apt_install $NEED_APT

@@ -25,7 +25,8 @@ static const char *const warm_ids[] = {"warmup", NULL};
 #define COMMON                                                                                     \
     .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .state_limit = 4 * MiB,        \
     .member_limit = 1800000, .plugin_input_limit = 4 * MiB + 65536, .changes_limit = 1000,         \
-    .frame_limit = MiB, .presence_limit = 1024, .bad_frames = 8, .warm_ids = warm_ids
+    .frame_limit = MiB, .presence_limit = 1024, .bad_frames = 8, .token_leeway = 60,               \
+    .warm_ids = warm_ids
 
 static const cw_config rows[] = {
     {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,

@@ -27,6 +27,7 @@ typedef struct {
     size_t frame_limit;          /* largest frame a socket may send, bytes */
     size_t presence_limit;       /* largest presence data, bytes (JSON text) */
     int bad_frames;              /* bad frames a socket may send before it is closed */
+    long long token_leeway;      /* seconds of clock skew allowed around exp, nbf, iat */
     size_t call_memory;          /* most one call into the module may allocate, bytes */
     size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */
     unsigned deadline_ms;        /* longest a request waits for its Durable Object */

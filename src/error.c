@@ -28,6 +28,8 @@ static const struct {
     [CW_E_TOO_MANY_SOCKETS] = {"too_many_connections", 503,
                                "the document holds its most live connections"},
     [CW_E_FORBIDDEN] = {"forbidden", 403, "not allowed for this document"},
+    [CW_E_AUTH_UNCONFIGURED] = {"auth_unconfigured", 503,
+                                "STATE_KEYS is unset or refused: state routes are closed"},
     [CW_E_CONFLICT] = {"conflict", 409, "a write after the base touched the same paths"},
     [CW_E_HISTORY_GONE] = {"history_gone", 410,
                            "the change history does not reach back that far; get the state"},

@@ -37,6 +37,7 @@ typedef enum {
     CW_E_TIMEOUT,               /* 504 the owner did not answer within the deadline */
     CW_E_UNAVAILABLE,           /* 503 the owning Durable Object could not answer */
     CW_E_TOO_MANY_SOCKETS,      /* 503 the object holds its most WebSockets */
+    CW_E_AUTH_UNCONFIGURED,     /* 503 tokens are required and STATE_KEYS is unset or refused */
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
     CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */
     CW_E_COUNT

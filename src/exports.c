@@ -23,6 +23,7 @@
 #include "plugin.h"
 #include "runtime.h"
 #include "store.h"
+#include "token.h"
 #endif
 
 #ifdef __wasm__
@@ -67,25 +68,24 @@ static void warn(cw_buf *out, const char *msg, const char *key, const char *valu
         shown[k] = (value[k] >= 0x20 && value[k] < 0x7f) ? value[k] : '?';
     if (out->len)
         cw_buf_append(out, "\n", 1);
-    cw_buf_puts(out, "{\"level\":\"warn\",\"msg\":");
-    cw_buf_putjs(out, msg, strlen(msg));
-    cw_buf_append(out, ",", 1);
-    cw_buf_putjs(out, key, strlen(key));
-    cw_buf_append(out, ":", 1);
+    cw_buf_puts(out, "{\"level\":\"warn\"");
+    cw_buf_kstr(out, "msg", msg);
+    cw_buf_key(out, key);
     cw_buf_putjs(out, shown, k);
     cw_buf_append(out, "}", 1);
 }
 
 /* Configures the instance once: the environment row from WORKER_ENV and
- * the operator tokens (runtime.h), then the sync hooks from SYNC_HOOKS
- * (plugin.h); all arguments borrowed, empty when unset. Later calls change
- * nothing and return NULL. Returns NUL-terminated log lines for the host to
- * print (an unknown environment, a refused SYNC_HOOKS), or NULL; the host
- * frees them with cw_dealloc. */
+ * the operator tokens (runtime.h), the sync hooks from SYNC_HOOKS
+ * (plugin.h), and the document token keys from STATE_KEYS (token.h); all
+ * arguments borrowed, empty when unset. Later calls change nothing and
+ * return NULL. Returns NUL-terminated log lines for the host to print (an
+ * unknown environment, a refused SYNC_HOOKS or STATE_KEYS), or NULL; the
+ * host frees them with cw_dealloc. */
 CW_EXPORT(cw_configure)
 char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
-                   const char *warmup_token, size_t warmup_len, const char *hooks,
-                   size_t hooks_len) {
+                   const char *warmup_token, size_t warmup_len, const char *hooks, size_t hooks_len,
+                   const char *keys, size_t keys_len) {
     cw_buf out = CW_BUF_INIT;
     const char *why;
     int rc =
@@ -97,6 +97,9 @@ char *cw_configure(const char *env, size_t env_len, const char *metrics_token, s
     if ((why = cw_plugin_configure(hooks, hooks_len)))
         warn(&out, "SYNC_HOOKS refused; every PATCH answers 503 until it is fixed", "cause", why,
              strlen(why));
+    if ((why = cw_token_configure(keys, keys_len)))
+        warn(&out, "STATE_KEYS refused; every state route answers 503 until it is fixed", "cause",
+             why, strlen(why));
     return cw_buf_take(&out, NULL);
 }
 
@@ -134,8 +137,9 @@ static cw_result *run(int stage, const cw_run *in) {
     return &ctx->res;
 }
 
-/* EDGE stage: handles request envelope req[0..n) at host time now_ms, with
- * CW_FLAG_* flags (1: the cron trigger, 4: an RPC call). rid[0..rid_len)
+/* EDGE stage: handles request envelope req[0..n) at host time now_ms (the
+ * monotonic clock) and wall time wall_ms (the epoch, for token expiry),
+ * with CW_FLAG_* flags (1: the cron trigger, 4: an RPC call). rid[0..rid_len)
  * is empty, or the request id of an earlier run of the same request on an
  * instance that was since replaced (the host runs it again here and keeps
  * its id). The result is final (action 0) or suspended (see CW_ACTION_*);
@@ -143,8 +147,9 @@ static cw_result *run(int stage, const cw_run *in) {
  * not initialized. */
 CW_EXPORT(cw_handle)
 cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
-                     int flags) {
-    cw_run in = {req, n, NULL, 0, rid, rid_len, now_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC)};
+                     double wall_ms, int flags) {
+    cw_run in = {
+        req, n, NULL, 0, rid, rid_len, now_ms, wall_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC)};
     return run(CW_STAGE_EDGE, &in);
 }
 
@@ -158,7 +163,7 @@ cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len,
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
                     size_t rid_len, double now_ms, int flags) {
-    cw_run in = {req, n, grant, grant_len, rid, rid_len, now_ms, flags & CW_FLAG_WAITED};
+    cw_run in = {req, n, grant, grant_len, rid, rid_len, now_ms, now_ms, flags & CW_FLAG_WAITED};
     return run(CW_STAGE_OWNER, &in);
 }
 

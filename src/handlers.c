@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "access.h"
 #include "alloc.h"
 #include "auth.h"
 #include "buildinfo.h"
@@ -62,13 +63,19 @@ static void put_ms(cw_buf *out, const char *key, double ms) {
     cw_buf_append(out, frac, 3);
 }
 
-/* Finishes a warmup with the host's report of each Durable Object touched:
- * a JSON array of {"id","ok","us"} (microseconds). Entries for ids the config does not list,
- * or malformed ones, are ignored; listed ids with no entry report ok false. */
+/* Appends a host's report when it is a JSON array, else []. */
+static void put_report(cw_buf *out, const char *p, size_t n) {
+    if (n && p[0] == '[' && cw_json_check(p, n, CW_JSON_MAX_DEPTH, 1L << 30, NULL, NULL) == 0)
+        cw_buf_append(out, p, n);
+    else
+        cw_buf_puts(out, "[]");
+}
+
+/* Finishes a warmup with the host's report of the Durable Objects it
+ * touched: a JSON array of {"id","ok","ms"}, one per id asked for. */
 static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
                          const char *body, size_t body_len) {
     const cw_config *cfg = cw_runtime_config();
-    json_t *touched = status == 200 ? cw_json_load(body, body_len) : NULL;
     cw_buf out = CW_BUF_INIT;
 
     (void)head;
@@ -79,35 +86,11 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     cw_buf_puts(&out, "},\"config\":{");
     cw_buf_kstr(&out, "env", cfg->name);
     put_ms(&out, "config_ms", cw_metrics_phase_ms(CW_PHASE_CONFIG));
-    cw_buf_puts(&out, "},\"durable_objects\":[");
-    for (const char *const *w = cfg->warm_ids; *w; w++) {
-        size_t i;
-        json_t *item;
-        int ok = 0;
-        double ms = 0;
-        json_array_foreach(touched, i, item) {
-            const char *id = json_string_value(json_object_get(item, "id"));
-            if (id && strcmp(id, *w) == 0 && json_is_integer(json_object_get(item, "us"))) {
-                ok = json_is_true(json_object_get(item, "ok"));
-                ms = (double)json_integer_value(json_object_get(item, "us")) / 1000;
-                break;
-            }
-        }
-        cw_buf_append(&out, ",", w != cfg->warm_ids);
-        cw_buf_puts(&out, "{");
-        cw_buf_kstr(&out, "id", *w);
-        cw_buf_puts(&out, ok ? ",\"ok\":true" : ",\"ok\":false");
-        put_ms(&out, "ms", ms);
-        cw_buf_puts(&out, "}");
-    }
-    json_decref(touched);
-    /* The registry's entries after loading every plugin in the manifest (a
-     * JSON array: warmup_touch checked it). */
-    cw_buf_puts(&out, "],\"plugins\":");
-    if (ctx->stash.len)
-        cw_buf_append(&out, ctx->stash.p, ctx->stash.len);
-    else
-        cw_buf_puts(&out, "[]");
+    cw_buf_puts(&out, "},\"durable_objects\":");
+    put_report(&out, status == 200 ? body : "", body_len);
+    /* The registry's entries after loading every plugin in the manifest. */
+    cw_buf_puts(&out, ",\"plugins\":");
+    put_report(&out, ctx->stash.p, ctx->stash.len);
     cw_buf_puts(&out, "}");
     cw_buf_kstr(&out, "trigger", ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http");
     put_ms(&out, "total_ms", ctx->t1_ms - ctx->t0_ms);
@@ -123,8 +106,7 @@ static int warmup_touch(cw_ctx *ctx, int status, const char *head, size_t head_l
     int rc;
     (void)head;
     (void)head_len;
-    if (status == 200 && body_len && body[0] == '[' &&
-        cw_json_check(body, body_len, CW_JSON_MAX_DEPTH, 1L << 30, NULL, NULL) == 0)
+    if (status == 200)
         cw_buf_append(&ctx->stash, body, body_len);
     for (const char *const *w = cw_runtime_config()->warm_ids; *w; w++) {
         if (ids.len)
@@ -227,6 +209,12 @@ static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t h
     return cw_call(ctx, "route", plugin_done);
 }
 
+/* The caller may read the document: the owner answers with its view. */
+static int plugin_forward(cw_ctx *ctx) {
+    ctx->on_resume = plugin_with_state; /* before the forward: it needs the body */
+    return cw_forward(ctx);
+}
+
 /* GET /plugins/{name}/...: a request plugin. Under /state/{id} the plugin
  * gets the state view too: the edge forwards to the id's owner, which
  * answers with the view as for GET /state/{id}; then the plugin runs. */
@@ -250,8 +238,7 @@ static int h_plugin_route(cw_ctx *ctx) {
     cw_buf_append(&ctx->input, "\n", 1);
     if (!state)
         return cw_call(ctx, "route", plugin_done);
-    ctx->on_resume = plugin_with_state; /* before the forward: it needs the body */
-    return cw_forward(ctx);
+    return cw_access_check(ctx, CW_ACCESS_READ, plugin_forward);
 }
 
 #ifdef CW_TEST_ROUTES

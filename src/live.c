@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "access.h"
 #include "json.h"
 #include "runtime.h"
 #include "sync.h"
@@ -93,18 +94,38 @@ static int counted(cw_ctx *ctx, int status, const char *head, size_t hn, const c
     return rc;
 }
 
+/* EDGE: the caller may: the owner opens the socket. */
+static int upgrade(cw_ctx *ctx) {
+    if (cw_sync_grant(ctx) < 0)
+        return -1;
+    cw_forward(ctx);
+    ctx->res.action = CW_ACTION_UPGRADE;
+    return 0;
+}
+
 int cw_live_open(cw_ctx *ctx) {
+    cw_slice list = cw_http_header(ctx->req, "sec-websocket-protocol");
     if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
         return cw_suspend(ctx, CW_ACTION_PEERS, "", 0, counted);
     if (!cw_slice_ieq(cw_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
         return cw_error_set(&ctx->err, CW_E_UPGRADE_REQUIRED, NULL);
-    if (cw_sync_grant(ctx) < 0)
-        return -1;
-    cw_forward(ctx);
-    ctx->res.action = CW_ACTION_UPGRADE;
-    return 0;
+    /* The subprotocol the handshake must echo: the client's first, unless
+     * that is its token and it offered another (client/sync.js offers
+     * sync.v1 first). */
+    if (list.n) {
+        const char *comma = memchr(list.p, ',', list.n);
+        cw_slice first =
+            cw_slice_trim((cw_slice){list.p, comma ? (size_t)(comma - list.p) : list.n});
+        char echo[64];
+        if (first.n < sizeof echo) {
+            memcpy(echo, first.p, first.n);
+            echo[first.n] = '\0';
+            cw_header_add(ctx, "sec-websocket-protocol", echo);
+        }
+    }
+    return cw_access_check(ctx, CW_ACCESS_READ | CW_ACCESS_SOCKET, upgrade);
 }
 
 /* --- frames ------------------------------------------------------------------- */
@@ -187,20 +208,18 @@ static int hello_peers(cw_ctx *ctx, int status, const char *head, size_t hn, con
     return cw_sync_hello(ctx, since);
 }
 
-/* After a patch: ack with the version it has, or reject with the error. */
+/* After a patch: ack with the version it has (a retry's, too), or reject
+ * with the error. */
 static void patch_done(cw_ctx *ctx) {
     cw_buf f = CW_BUF_INIT;
-    json_t *v;
     if (ctx->res.status != 200) {
         error_frame(ctx, "{\"type\":\"reject\"", ctx->mid);
         return;
     }
-    v = cw_json_load(ctx->body.p, ctx->body.len);
     cw_buf_puts(&f, "{\"type\":\"ack\"");
     cw_buf_kstr(&f, "mid", ctx->mid);
-    cw_buf_kint(&f, "version", member_int(v, "version"));
+    cw_buf_kint(&f, "version", ctx->version);
     cw_buf_puts(&f, "}");
-    json_decref(v);
     send(ctx, CW_FRAME_SENDER, &f);
 }
 

@@ -104,12 +104,10 @@ static void put_label(cw_buf *out, const char *v) {
     }
 }
 
-static void header(cw_buf *out, const char *name, const char *type, const char *help) {
-    cw_buf_puts(out, "# HELP ");
-    cw_buf_puts(out, name);
-    cw_buf_append(out, " ", 1);
-    cw_buf_puts(out, help);
-    cw_buf_puts(out, "\n# TYPE ");
+/* The family's TYPE line (HELP lines are optional in the format: the README
+ * describes each family). */
+static void header(cw_buf *out, const char *name, const char *type) {
+    cw_buf_puts(out, "# TYPE ");
     cw_buf_puts(out, name);
     cw_buf_append(out, " ", 1);
     cw_buf_puts(out, type);
@@ -117,9 +115,8 @@ static void header(cw_buf *out, const char *name, const char *type, const char *
 }
 
 /* A family with one unlabelled integer sample. */
-static void scalar(cw_buf *out, const char *name, const char *type, const char *help,
-                   uint64_t value) {
-    header(out, name, type, help);
+static void scalar(cw_buf *out, const char *name, const char *type, uint64_t value) {
+    header(out, name, type);
     cw_buf_puts(out, name);
     cw_buf_append(out, " ", 1);
     cw_buf_putu(out, value);
@@ -129,8 +126,7 @@ static void scalar(cw_buf *out, const char *name, const char *type, const char *
 int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
     const cw_buildinfo *b = cw_buildinfo_get();
 
-    header(out, "cw_startup_phase_seconds", "gauge",
-           "Startup phase durations of this isolate (in-isolate clock; reads 0 in production).");
+    header(out, "cw_startup_phase_seconds", "gauge");
     for (int p = 0; p < CW_PHASE_COUNT; p++) {
         cw_buf_puts(out, "cw_startup_phase_seconds{phase=\"");
         cw_buf_puts(out, phase_names[p]);
@@ -138,10 +134,9 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         put_seconds(out, m.phase_ms[p]);
         cw_buf_append(out, "\n", 1);
     }
-    scalar(out, "cw_cold_starts_total", "counter",
-           "Module instantiations in this isolate (more than 1 after a trap).", m.instances);
+    scalar(out, "cw_cold_starts_total", "counter", m.instances);
 
-    header(out, "cw_requests_total", "counter", "Requests answered by this isolate.");
+    header(out, "cw_requests_total", "counter");
     for (int i = 0; i < m.nseries; i++) {
         cw_buf_puts(out, "cw_requests_total{route=\"");
         put_label(out, m.series[i].route);
@@ -151,27 +146,23 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         cw_buf_putu(out, m.series[i].count);
         cw_buf_append(out, "\n", 1);
     }
-    scalar(out, "cw_requests_unlabelled_total", "counter",
-           "Requests counted after the route/status series table filled up.", m.dropped);
+    scalar(out, "cw_requests_unlabelled_total", "counter", m.dropped);
 
-    header(out, "cw_warmups_total", "counter", "Warmup runs, by trigger.");
+    header(out, "cw_warmups_total", "counter");
     cw_buf_puts(out, "cw_warmups_total{trigger=\"http\"} ");
     cw_buf_putu(out, m.warmups[0]);
     cw_buf_puts(out, "\ncw_warmups_total{trigger=\"cron\"} ");
     cw_buf_putu(out, m.warmups[1]);
     cw_buf_append(out, "\n", 1);
 
-    scalar(out, "cw_wasm_memory_bytes", "gauge", "Linear memory of the module instance.",
-           memory_bytes);
+    scalar(out, "cw_wasm_memory_bytes", "gauge", memory_bytes);
 
-    header(out, "cw_isolate_uptime_seconds", "gauge",
-           "Time since this isolate started (in-isolate clock; advances only across I/O in "
-           "production).");
+    header(out, "cw_isolate_uptime_seconds", "gauge");
     cw_buf_puts(out, "cw_isolate_uptime_seconds ");
     put_seconds(out, now_ms - m.isolate_start_ms);
     cw_buf_append(out, "\n", 1);
 
-    header(out, "cw_build_info", "gauge", "Build facts; the value is always 1.");
+    header(out, "cw_build_info", "gauge");
     cw_buf_puts(out, "cw_build_info{version=\"");
     put_label(out, b->version);
     cw_buf_puts(out, "\",commit=\"");

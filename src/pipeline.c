@@ -176,6 +176,10 @@ static void log_after(cw_ctx *ctx) {
         cw_buf_kstr(line, "trigger", "cron");
     if (ctx->id_len)
         cw_buf_kstr(line, "id", ctx->id);
+    if (ctx->kid[0]) { /* of a token, only its key id and subject */
+        cw_buf_kstr(line, "kid", ctx->kid);
+        cw_buf_kstr(line, "sub", ctx->actor);
+    }
     if (ctx->err.code != CW_E_NONE)
         cw_buf_kstr(line, "error", cw_error_name(ctx->err.code));
     if (status >= 500 && ctx->err.message[0])
@@ -217,7 +221,7 @@ static void errors_after(cw_ctx *ctx) {
     if (ctx->err.code == CW_E_METHOD && ctx->allow[0])
         cw_header_add(ctx, "allow", ctx->allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
-        cw_header_add(ctx, "www-authenticate", "Bearer");
+        cw_header_add(ctx, "www-authenticate", ctx->challenge ? ctx->challenge : "Bearer");
     if (ctx->err.code == CW_E_TIMEOUT || ctx->err.code == CW_E_TOO_MANY_SOCKETS)
         cw_header_add(ctx, "retry-after", "1");
     if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
@@ -413,6 +417,7 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
 
     begin_call();
     ctx->t0_ms = run->now_ms;
+    ctx->wall_ms = run->wall_ms;
     ctx->flags = run->flags;
     if (valid_rid(run->rid, run->rid_len))
         set_rid(ctx, run->rid, run->rid_len);

@@ -40,7 +40,7 @@ enum {
                               edge decided about the caller, for the owner) */
     CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `ask` (one id a
                               line), then resume with a JSON array of
-                              {"id","ok","us"} (microseconds) as the body */
+                              {"id","ok","ms"} as the body */
     CW_ACTION_PLUGINS = 3, /* registry operation `ask`: "list", "load" (every
                               plugin in the manifest) or "unload <name>"; resume
                               with 200 and a JSON array of registry entries */
@@ -67,9 +67,12 @@ enum {
                               answers the client with it */
     CW_ACTION_ACCEPT = 9,  /* OWNER: accept the WebSocket (hibernatable) with
                               `ask` as its attachment; resume with 200 */
-    CW_ACTION_PEERS = 10   /* OWNER: resume with 200 and {"n":N,"peers":[...]}:
+    CW_ACTION_PEERS = 10,  /* OWNER: resume with 200 and {"n":N,"peers":[...]}:
                               the object's open sockets, and the attachments of
                               the joined ones but the request's own */
+    CW_ACTION_HMAC = 11    /* EDGE: resume with 200 and HMAC-SHA256 of `input`:
+                              a u32 (little-endian) key length, the key, then
+                              the message; status 0 when it could not */
 };
 
 /* What a result's frames ask of the host's sockets: records of a u8 op, a
@@ -153,8 +156,9 @@ typedef struct {
                         OWNER stage, or the first run's when the host runs an
                         EDGE request again on a new instance */
     size_t rid_len;
-    double now_ms; /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
-    int flags;     /* CW_FLAG_* */
+    double now_ms;  /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
+    double wall_ms; /* wall time (epoch) */
+    int flags;      /* CW_FLAG_* */
 } cw_run;
 
 typedef struct cw_ctx cw_ctx;
@@ -197,12 +201,16 @@ struct cw_ctx {
     size_t id_len;
     char actor[CW_ACTOR_MAX + 1]; /* who is writing: "" when unknown */
     char mid[65];                 /* live.c: a socket's patch frame's mutation id */
+    long long version;            /* sync.c: the version a state answer names */
+    char kid[65];                 /* the key id of the token checked, for the log line */
+    const char *challenge;        /* a 401's WWW-Authenticate (static); NULL: Bearer */
     int read_only;                /* the grant allows reads only */
     char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128];         /* the Origin header, copied for the after hooks */
     char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
     double t0_ms;             /* host clock when the request arrived, milliseconds */
+    double wall_ms;           /* wall time when it arrived, ms since the epoch */
     double t1_ms;             /* host clock when the response became final */
     size_t kept;              /* EDGE: length of the owner's body the host keeps */
     int keeping;              /* EDGE: the answer's body is the host's kept bytes */

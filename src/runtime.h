@@ -8,8 +8,10 @@
  *                          operator tokens, set once by cw_runtime_configure
  *                          (the cw_configure export orchestrates it with the
  *                          plugins' SYNC_HOOKS).
- *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure;
- *              refusal: the last contract check's message.
+ *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure.
+ *   - token.c keys, keys_state: STATE_KEYS, read by cw_token_configure.
+ *   - contract.c refusal: the last contract check's message (the contract
+ *              module only).
  *   - metrics.c m:         startup phases and request counters.
  *   - alloc.c heap:        free lists and bump region (wasm32 only);
  *              acct:       live bytes and the per-call ceiling.

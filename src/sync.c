@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "access.h"
 #include "alloc.h"
 #include "cond.h"
 #include "doc.h"
@@ -62,6 +63,10 @@ static void own_free(void *p) {
     cw_buf_free(&o->changes);
     cw_free(o);
 }
+
+/* Why storage failed, as the 500's message says (the log has the cause). */
+#define MALFORMED "the rows read are malformed"
+#define UNCOMMITTED "the commit failed"
 
 static int oom(cw_ctx *ctx) { return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory"); }
 
@@ -153,8 +158,8 @@ static json_t *parse_patch(cw_ctx *ctx) {
 }
 
 int cw_sync_grant(cw_ctx *ctx) {
-    cw_slice actor =
-        (ctx->flags & CW_FLAG_RPC) ? cw_http_header(ctx->req, "x-cw-actor") : (cw_slice){NULL, 0};
+    cw_slice actor = (ctx->flags & CW_FLAG_RPC) ? cw_http_header(ctx->req, "x-cw-actor")
+                                                : (cw_slice){ctx->actor, strlen(ctx->actor)};
     if (actor.p) {
         if (actor.n > CW_ACTOR_MAX)
             return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
@@ -164,9 +169,12 @@ int cw_sync_grant(cw_ctx *ctx) {
                                     "actor must not hold control characters");
     }
     ctx->grant.len = 0;
-    cw_buf_append(&ctx->grant, "w ", 2);
+    cw_buf_append(&ctx->grant, ctx->read_only ? "r " : "w ", 2);
     return cw_buf_append(&ctx->grant, actor.p, actor.n) < 0 ? oom(ctx) : 0;
 }
+
+/* EDGE: the caller may: forward under its grant. */
+static int forward(cw_ctx *ctx) { return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx); }
 
 /* --- answers --------------------------------------------------------------- */
 
@@ -183,6 +191,7 @@ static int etag(cw_ctx *ctx, long long version) {
  * entries of a changes list, when given. */
 static int answer(cw_ctx *ctx, long long version, const cw_buf *view, const cw_buf *changes) {
     cw_buf b = CW_BUF_INIT;
+    ctx->version = version;
     if (view) {
         cw_buf_append(&b, view->p, view->len - 1); /* its closing brace follows the changes */
     } else {
@@ -288,7 +297,7 @@ static int build(cw_ctx *ctx, cw_rows *r, long long version) {
         if (cw_rows_value(r, &k) < 0 || cw_rows_value(r, &v) < 0 || k.type != CW_VAL_TEXT ||
             v.type != CW_VAL_TEXT) {
             cw_doc_drop(ctx->id);
-            return storage_failed(ctx, "a member row is malformed");
+            return storage_failed(ctx, MALFORMED);
         }
         if (cw_doc_load_member(d, k.s, k.n, v.s, v.n, &ctx->err) < 0)
             return -1;
@@ -308,7 +317,7 @@ static int convert(cw_ctx *ctx, const char *blob, size_t n) {
     cw_doc *d;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || !json_is_object(s)) {
         json_decref(root);
-        return storage_failed(ctx, "the stored one-blob state is unreadable");
+        return storage_failed(ctx, MALFORMED);
     }
     version = json_integer_value(v);
     if (!(d = cw_doc_new(ctx->id, version))) {
@@ -351,11 +360,11 @@ static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const ch
     cw_rows_open(&r, body, n);
     if (asked & ASK_META) {
         if (cw_rows_next(&r) < 0 || r.rows > 1)
-            return storage_failed(ctx, "the meta row is malformed");
+            return storage_failed(ctx, MALFORMED);
         if (r.rows == 1) {
             if (int_at(&r, &o->meta.version) < 0 || int_at(&r, &o->meta.jcount) < 0 ||
                 int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0)
-                return storage_failed(ctx, "the meta row is malformed");
+                return storage_failed(ctx, MALFORMED);
             had_meta = 1;
         } else {
             o->meta = (meta_t){0, 0, 0, 1}; /* never written */
@@ -364,7 +373,7 @@ static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const ch
     if (asked & ASK_LEGACY) {
         long long count;
         if (cw_rows_next(&r) < 0 || r.rows != 1 || int_at(&r, &count) < 0)
-            return storage_failed(ctx, "the table list is malformed");
+            return storage_failed(ctx, MALFORMED);
         o->legacy = count > 0;
         if (o->legacy && !had_meta)
             return ask(ctx, ASK_BLOB);
@@ -372,10 +381,10 @@ static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const ch
     if (asked & ASK_BLOB) {
         cw_value blob;
         if (cw_rows_next(&r) < 0)
-            return storage_failed(ctx, "the one-blob row is malformed");
+            return storage_failed(ctx, MALFORMED);
         if (r.rows == 1) {
             if (cw_rows_value(&r, &blob) < 0 || blob.type != CW_VAL_TEXT)
-                return storage_failed(ctx, "the one-blob row is malformed");
+                return storage_failed(ctx, MALFORMED);
             if (convert(ctx, blob.s, blob.n) < 0)
                 return -1;
         } else if (!cw_doc_new(ctx->id, 0) || cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "") < 0) {
@@ -387,7 +396,7 @@ static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const ch
     }
     if (asked & ASK_MEMBERS) {
         if (next_result(&r, 2) < 0)
-            return storage_failed(ctx, "the member rows are malformed");
+            return storage_failed(ctx, MALFORMED);
         d = cw_doc_find(ctx->id);
         if ((!d || d->version != o->meta.version) && build(ctx, &r, o->meta.version) < 0)
             return -1;
@@ -408,13 +417,29 @@ static int migrated(cw_ctx *ctx, int status, const char *head, size_t hn, const 
     (void)hn;
     (void)body;
     (void)n;
-    return status == 200 ? 0 : storage_failed(ctx, "the conversion did not commit");
+    return status == 200 ? 0 : storage_failed(ctx, UNCOMMITTED);
 }
 
-/* GET and plugin views: the cached serialization, or one built now and kept. */
+/* The cached {"id","version","state"} of the document at its version: the
+ * one kept, or one built now and kept. NULL with ctx->err set. */
+static cw_doc *cached_view(cw_ctx *ctx) {
+    cw_doc *d = cw_doc_find(ctx->id);
+    if (!d->view.len) {
+        cw_buf view = CW_BUF_INIT;
+        if (view_of(ctx, d, NULL, ((own_t *)ctx->state)->meta.version, &view) < 0) {
+            cw_buf_free(&view);
+            return NULL;
+        }
+        cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
+        d = cw_doc_find(ctx->id);
+    }
+    return d;
+}
+
+/* GET and plugin views: the cached serialization. */
 static int step_get(cw_ctx *ctx, int conditional) {
     own_t *o = ctx->state;
-    cw_doc *d = cw_doc_find(ctx->id);
+    cw_doc *d;
     int rc = conditional ? conditions(ctx, o->meta.version) : 0;
     if (rc < 0)
         return -1;
@@ -422,15 +447,8 @@ static int step_get(cw_ctx *ctx, int conditional) {
         ctx->res.status = 304;
         rc = etag(ctx, o->meta.version);
     } else {
-        if (!d->view.len) {
-            cw_buf view = CW_BUF_INIT;
-            if (view_of(ctx, d, NULL, o->meta.version, &view) < 0) {
-                cw_buf_free(&view);
-                return -1;
-            }
-            cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
-            d = cw_doc_find(ctx->id);
-        }
+        if (!(d = cached_view(ctx)))
+            return -1;
         /* A legacy object converts on the first read too: that suspends, so
          * its answer is a copy; any other answers by reference to the cache. */
         if (o->migrating) {
@@ -461,7 +479,7 @@ static int deleted(cw_ctx *ctx, int status, const char *head, size_t hn, const c
     (void)body;
     (void)n;
     if (status != 200)
-        return storage_failed(ctx, "the delete did not commit");
+        return storage_failed(ctx, UNCOMMITTED);
     cw_doc_new(ctx->id, o->meta.version + 1); /* an empty state; without memory, none */
     return 0;
 }
@@ -506,10 +524,10 @@ static int entries(cw_ctx *ctx, cw_rows *r) {
         cw_value v[5];
         for (int k = 0; k < 5; k++)
             if (cw_rows_value(r, &v[k]) < 0)
-                return storage_failed(ctx, "a journal row is malformed");
+                return storage_failed(ctx, MALFORMED);
         if (v[0].type != CW_VAL_INT || v[1].type != CW_VAL_INT || v[2].type != CW_VAL_TEXT ||
             v[4].type != CW_VAL_TEXT)
-            return storage_failed(ctx, "a journal row is malformed");
+            return storage_failed(ctx, MALFORMED);
         if (o->changes.len)
             cw_buf_append(&o->changes, ",", 1);
         cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
@@ -528,7 +546,7 @@ static int changes_read(cw_ctx *ctx, int status, const char *head, size_t hn, co
         return storage_failed(ctx, "a read failed");
     cw_rows_open(&r, body, n);
     if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
-        return ctx->err.code ? -1 : storage_failed(ctx, "the journal rows are malformed");
+        return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
     return answer(ctx, o->meta.version, NULL, &o->changes);
 }
 
@@ -603,23 +621,19 @@ static int step_patch(cw_ctx *ctx) {
     return rc;
 }
 
-/* The idempotency key's entry: the same patch is a replay (answered with
- * the original version, nothing applied), another patch is 422. Returns 1
- * when answered, 0 to go on, -1 with ctx->err set. */
+/* The idempotency key's entry: the same patch (the same text, as the
+ * module writes it: a retry of the same bytes) is a replay, answered with
+ * the original version and nothing applied; another patch is 422. Returns
+ * 1 when answered, 0 to go on, -1 with ctx->err set. */
 static int replay(cw_ctx *ctx, cw_rows *r) {
     own_t *o = ctx->state;
     cw_value version, text;
-    json_t *before;
-    int same;
     if (r->rows == 0)
         return 0;
     if (cw_rows_value(r, &version) < 0 || cw_rows_value(r, &text) < 0 ||
         version.type != CW_VAL_INT || text.type != CW_VAL_TEXT)
-        return storage_failed(ctx, "a journal row is malformed");
-    before = cw_json_load(text.s, text.n);
-    same = before && json_equal(before, o->patch);
-    json_decref(before);
-    if (!same)
+        return storage_failed(ctx, MALFORMED);
+    if (text.n != o->patch_text.len || memcmp(text.s, o->patch_text.p, text.n) != 0)
         return cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
     if (answer(ctx, version.i, NULL, NULL) < 0 ||
         cw_header_add(ctx, "idempotent-replayed", "true") < 0)
@@ -641,7 +655,7 @@ static int overlap(cw_ctx *ctx, cw_rows *r) {
         json_t *p, *paths;
         for (int k = 0; k < 5; k++)
             if (cw_rows_value(r, &v[k]) < 0) {
-                rc = storage_failed(ctx, "a journal row is malformed");
+                rc = storage_failed(ctx, MALFORMED);
                 goto out;
             }
         p = cw_json_load(v[4].s, v[4].n);
@@ -685,7 +699,7 @@ static int retention(cw_ctx *ctx, cw_rows *r) {
         long long v;
         if (int_at(r, &v) < 0 || int_at(r, &sizes[i]) < 0) {
             cw_free(sizes);
-            return storage_failed(ctx, "a journal row is malformed");
+            return storage_failed(ctx, MALFORMED);
         }
     }
     o->cut = cw_journal_cut(o->meta.jcount + 1, o->meta.jbytes + entry_size(ctx),
@@ -710,7 +724,7 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
     cw_rows_open(&r, body, n);
     if (o->asked & J_KEY) {
         if (cw_rows_next(&r) < 0 || (rc = replay(ctx, &r)) < 0)
-            return ctx->err.code ? -1 : storage_failed(ctx, "the journal rows are malformed");
+            return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
         if (rc == 1)
             return 0;
     }
@@ -718,13 +732,13 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
         return -1;
     if (o->asked & J_BASE) {
         if (next_result(&r, 5) < 0)
-            return storage_failed(ctx, "the journal rows are malformed");
+            return storage_failed(ctx, MALFORMED);
         if (overlap(ctx, &r) < 0)
             return -1;
     }
     if (o->asked & J_SINCE) {
         if (next_result(&r, 5) < 0)
-            return storage_failed(ctx, "the journal rows are malformed");
+            return storage_failed(ctx, MALFORMED);
         /* This write's own entry follows only a complete page. */
         o->page_full = (long long)r.rows < o->meta.version - o->since;
         if (entries(ctx, &r) < 0)
@@ -732,7 +746,7 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
     }
     if (o->asked & J_OLDEST) {
         if (next_result(&r, 2) < 0 || retention(ctx, &r) < 0)
-            return ctx->err.code ? -1 : storage_failed(ctx, "the journal rows are malformed");
+            return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
     }
     return patch_apply(ctx);
 }
@@ -775,7 +789,7 @@ static int patched(cw_ctx *ctx, int status, const char *head, size_t hn, const c
     (void)body;
     (void)n;
     if (status != 200)
-        return storage_failed(ctx, "the write did not commit");
+        return storage_failed(ctx, UNCOMMITTED);
     /* Committed: the entry moves to the new version (or, without memory
      * for that, is dropped and loads again next time). */
     if (d) {
@@ -887,7 +901,7 @@ static int hello_read(cw_ctx *ctx, int status, const char *head, size_t hn, cons
         return storage_failed(ctx, "a read failed");
     cw_rows_open(&r, body, n);
     if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
-        return ctx->err.code ? -1 : storage_failed(ctx, "the journal rows are malformed");
+        return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
     return hello_frame(ctx, o->meta.version, &o->changes);
 }
 
@@ -897,7 +911,7 @@ static int step_hello(cw_ctx *ctx) {
     own_t *o = ctx->state;
     long long v = o->meta.version;
     cw_store_batch b = CW_STORE_BATCH_INIT;
-    cw_doc *d = cw_doc_find(ctx->id);
+    cw_doc *d;
     const char *bytes;
     size_t n;
     int rc;
@@ -911,15 +925,8 @@ static int step_hello(cw_ctx *ctx) {
         cw_store_free(&b);
         return rc;
     }
-    if (!d->view.len) {
-        cw_buf view = CW_BUF_INIT;
-        if (view_of(ctx, d, NULL, v, &view) < 0) {
-            cw_buf_free(&view);
-            return -1;
-        }
-        cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
-        d = cw_doc_find(ctx->id);
-    }
+    if (!(d = cached_view(ctx)))
+        return -1;
     /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
     cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
     cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
@@ -956,7 +963,7 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     int what;
     if (ctx->stage == CW_STAGE_EDGE) {
         json_decref(patch);
-        return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx);
+        return cw_access_check(ctx, kind == K_PATCH || kind == K_DELETE, forward);
     }
     if ((what = load(ctx, kind)) < 0) {
         json_decref(patch);

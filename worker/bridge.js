@@ -3,7 +3,7 @@
 //
 // - One instance per isolate, created on first use (once-guard): instantiate,
 //   _initialize + cw_init (seeded from crypto.getRandomValues), then
-//   cw_configure (WORKER_ENV, the operator tokens and SYNC_HOOKS). Each phase is timed
+//   cw_configure (WORKER_ENV, the operator tokens, SYNC_HOOKS and STATE_KEYS). Each phase is timed
 //   and handed to C, which reports it in Server-Timing and /metrics.
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
@@ -36,14 +36,14 @@ function instance(env) {
   const seed = crypto.getRandomValues(new Uint8Array(32));
   const p = put(x, seed);
   try {
-    if (x.cw_init(p, seed.length) !== 0) throw new Error("cw_init refused the seed");
+    if (x.cw_init(p, seed.length) !== 0) throw new Error("cw_init failed");
   } finally {
     x.cw_dealloc(p);
   }
   const t2 = performance.now();
-  // SYNC_HOOKS may be a JSON string or (a TOML table in wrangler.toml) an object.
-  const hooks = typeof env?.SYNC_HOOKS === "object" ? JSON.stringify(env.SYNC_HOOKS) : env?.SYNC_HOOKS;
-  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, hooks].map((v) => putString(x, v));
+  // SYNC_HOOKS and STATE_KEYS may be JSON strings or (TOML tables) objects.
+  const json = (v) => (typeof v === "object" ? JSON.stringify(v) : v);
+  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, json(env?.SYNC_HOOKS), json(env?.STATE_KEYS)].map((v) => putString(x, v));
   try {
     const warnings = x.cw_configure(...args.flat());
     if (warnings) {
@@ -83,7 +83,7 @@ function cstring(x, ptr) {
 // run it again on the new instance.
 export class Replaced extends Error {
   constructor() {
-    super("the wasm instance was replaced while this request waited");
+    super("the wasm instance was replaced");
   }
 }
 
@@ -106,7 +106,7 @@ function put(x, bytes) {
 }
 
 function read(x, r) {
-  if (!r) throw new Error("wasm module could not allocate a request context");
+  if (!r) throw new Error("no request context");
   return readResult(x.memory, r);
 }
 
@@ -142,12 +142,13 @@ function started(x, r) {
 // Edge stage: see started(). rid: "" or the request id of an earlier run of
 // the same request; flags: FLAG.scheduled for the cron trigger.
 export function edge(env, bytes, rid, now, flags = 0) {
+  const wall = Date.now();
   const x = instance(env);
   const ridBytes = utf8.encode(rid);
   return call(x, () => {
     const ps = [put(x, bytes), put(x, ridBytes)];
     try {
-      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, flags));
+      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, wall, flags));
     } finally {
       ps.forEach((p) => x.cw_dealloc(p));
     }

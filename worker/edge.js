@@ -7,6 +7,7 @@
 //   upgrade: hand a WebSocket upgrade to the Durable Object that owns the
 //            id; its 101 carries the socket the answer hands the client;
 //   touch:   wake each listed Durable Object (warmup) and report timings;
+//   hmac:    HMAC-SHA256 with WebCrypto, for C's token check;
 //   plugins: a plugin registry operation (list, load all, unload one), and
 //   call:    run a plugin's entry point, both in the plugins worker
 //            (worker/plugins.js) through the PLUGINS service binding.
@@ -39,7 +40,7 @@ async function within(env, promise, late) {
 
 function failed(result, e) {
   logError("state owner failed", result.requestId, e);
-  return { status: OWNER.failed, head: "", body: EMPTY };
+  return { status: OWNER.failed, body: EMPTY };
 }
 
 // The original request, with the edge's grant and request id (a client's
@@ -50,7 +51,7 @@ async function upgrade(env, request, result) {
     headers.set("x-cw-grant", text.decode(result.input));
     headers.set("x-cw-request-id", result.requestId);
     const res = await within(env, stub(env, result.ask).fetch(request.url, { headers }), null);
-    if (!res) return { status: OWNER.timeout, head: "", body: EMPTY };
+    if (!res) return { status: OWNER.timeout, body: EMPTY };
     let head = "";
     for (const [k, v] of res.headers) head += `${k}: ${v}\r\n`;
     return { status: res.status, head, body: new Uint8Array(await res.arrayBuffer()), socket: res.webSocket };
@@ -62,7 +63,7 @@ async function upgrade(env, request, result) {
 async function forward(env, bytes, result) {
   try {
     const grant = text.decode(result.input);
-    return await within(env, stub(env, result.ask).handle(bytes, grant, result.requestId), { status: OWNER.timeout, head: "", body: EMPTY });
+    return await within(env, stub(env, result.ask).handle(bytes, grant, result.requestId), { status: OWNER.timeout, body: EMPTY });
   } catch (e) {
     return failed(result, e);
   }
@@ -74,10 +75,10 @@ async function forward(env, bytes, result) {
 export async function plugins(env, method, ask, input) {
   try {
     const answer = await within(env, method === "call" ? env.PLUGINS.call(ask, input) : env.PLUGINS.registry(ask), null);
-    if (!answer) throw new Error("no answer within the deadline");
-    return { status: answer.status, head: "", body: answer.body };
+    if (!answer) throw new Error("no answer in time");
+    return answer;
   } catch (e) {
-    return { status: method === "call" ? 1 : 0, head: "", body: utf8.encode(`the plugins worker failed: ${e.message}`) };
+    return { status: method === "call" ? 1 : 0, body: utf8.encode(`the plugins worker failed: ${e.message}`) };
   }
 }
 
@@ -90,10 +91,21 @@ async function touch(env, result) {
       try {
         ok = (await stub(env, id).handle(touchRequest(id), "", result.requestId)).status === 200;
       } catch {}
-      return { id, ok, us: Math.round((performance.now() - t) * 1000) };
+      return { id, ok, ms: Math.round((performance.now() - t) * 1000) / 1000 };
     }),
   );
-  return { status: 200, head: "", body: utf8.encode(JSON.stringify(report)) };
+  return { status: 200, body: utf8.encode(JSON.stringify(report)) };
+}
+
+// input: a u32 (little-endian) key length, the key, the message.
+async function hmac(input) {
+  try {
+    const n = new DataView(input.buffer, input.byteOffset).getUint32(0, true);
+    const key = await crypto.subtle.importKey("raw", input.subarray(4, 4 + n), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return { status: 200, body: new Uint8Array(await crypto.subtle.sign("HMAC", key, input.subarray(4 + n))) };
+  } catch {
+    return { status: 0, body: EMPTY };
+  }
 }
 
 function perform(env, bytes, result, request) {
@@ -102,6 +114,8 @@ function perform(env, bytes, result, request) {
       return forward(env, bytes, result);
     case ACTION.upgrade:
       return upgrade(env, request, result);
+    case ACTION.hmac:
+      return hmac(result.input);
     case ACTION.touch:
       return touch(env, result);
     case ACTION.plugins:

@@ -87,45 +87,32 @@ export function readBatch(bytes) {
 // u32 nrows, u32 ncols, then the values row by row. results: an array of
 // raw row arrays (cursor.raw()); numbers are integers, strings are text.
 export function writeRows(results) {
+  // Typed arrays are in the platform's byte order: little-endian wherever
+  // Workers run, as C reads them.
   const parts = [];
-  let size = 0;
-  const push = (b) => (parts.push(b), (size += b.length));
-  const u32 = (x) => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, x, true);
-    push(b);
-  };
+  const u32 = (x) => parts.push(new Uint8Array(Uint32Array.of(x).buffer));
   for (const rows of results) {
     u32(rows.length);
-    u32(rows.length ? rows[0].length : 0);
+    u32(rows[0]?.length ?? 0);
     for (const row of rows)
       for (const cell of row) {
-        if (cell === null || cell === undefined) push(new Uint8Array([0]));
-        else if (typeof cell === "number" || typeof cell === "bigint") {
-          const b = new Uint8Array(9);
-          b[0] = 1;
-          new DataView(b.buffer).setBigInt64(1, BigInt(cell), true);
-          push(b);
-        } else {
-          const t = utf8.encode(String(cell));
-          push(new Uint8Array([2]));
+        if (cell == null) parts.push([0]);
+        else if (typeof cell === "string") {
+          const t = utf8.encode(cell);
+          parts.push([2]);
           u32(t.length);
-          push(t);
-        }
+          parts.push(t);
+        } else parts.push([1], new Uint8Array(BigInt64Array.of(BigInt(cell)).buffer));
       }
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out;
 }
 
 // The numbers of the boundary (src/pipeline.h, src/exports.c).
 // What a suspended result asks the host for (cw_result.action).
-export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7, upgrade: 8, accept: 9, peers: 10 };
+export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7, upgrade: 8, accept: 9, peers: 10, hmac: 11 };
 // What a frame record asks of the object's sockets (cw_result.frames).
 export const FRAME = { sender: 0, others: 1, all: 2, attach: 3, close: 4, join: 5 };
 // The status a forward is resumed with when the owner gave no answer.

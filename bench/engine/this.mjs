@@ -29,7 +29,7 @@ x.cw_init(p, 32);
 x.cw_dealloc(p);
 const env = utf8.encode("local");
 p = put(env);
-x.cw_configure(p, env.length, 0, 0, 0, 0);
+x.cw_configure(p, env.length, 0, 0, 0, 0, 0, 0, 0, 0);
 x.cw_dealloc(p);
 x.cw_startup(0, 0, 0, 0, 1);
 t.push(performance.now());
@@ -41,7 +41,7 @@ function read(r) {
 function patch(n) {
   const req = utf8.encode(`PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{"a":${n}}`);
   const q = put(req);
-  const r = x.cw_handle(q, req.length, 0, 0, 0, 0);
+  const r = x.cw_handle(q, req.length, 0, 0, 0, 0, 0);
   const e = read(r);
   const rid = utf8.encode(e.rid);
   const ip = put(rid);

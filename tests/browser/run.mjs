@@ -1,12 +1,15 @@
 // The live page in a real browser: Debian's chromium, driven by the pinned
 // puppeteer-core, against `wrangler dev` (the C worker and the plugins
-// worker, as make dev runs them). Two pages of one document:
+// worker, as make dev runs them), with STATE_KEYS set, so every page
+// carries a token (#token=). Two pages of one document:
 //   - an edit in one appears in the other;
 //   - each lists the other as a peer;
 //   - wrangler dev restarts mid-session: both reconnect and catch up;
-//   - an edit made while disconnected is applied exactly once.
+//   - an edit made while disconnected is applied exactly once;
+// and a third page with a read token cannot edit.
 // Appends "browser <passed> <failed>" to argv[2].
-import { appendFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 import { freePort } from "../../scripts/free-port.mjs";
@@ -17,7 +20,17 @@ const work = path.join(root, "build/browser");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const { start, stop } = devServers(work);
 const { step, fail, finish } = reporter("browser");
-const args = ["-c", "wrangler.toml", "-c", "plugins/wrangler.toml"];
+const KEY = "0123456789abcdef0123456789abcdef";
+const devVars = path.join(work, "dev.vars");
+const args = ["-c", "wrangler.toml", "-c", "plugins/wrangler.toml", "--env-file", devVars];
+
+// A token for doc, as make token mints them.
+function token(doc, scope, sub) {
+  const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const signed = `${enc({ alg: "HS256", typ: "JWT", kid: "b1" })}.${enc({ sub, docs: [doc], scope, exp: now + 3600 })}`;
+  return `${signed}.${createHmac("sha256", KEY).update(signed).digest("base64url")}`;
+}
 
 // Polls fn in the page until it returns true.
 async function until(page, fn, what, arg) {
@@ -31,6 +44,7 @@ async function until(page, fn, what, arg) {
 async function run() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
+  writeFileSync(devVars, `STATE_KEYS={"b1":"${Buffer.from(KEY).toString("base64url")}"}\n`);
   expect(existsSync(CHROMIUM), `no ${CHROMIUM}: make setup installs Debian's chromium as root`);
   const port = await freePort();
   let server = await start("wrangler dev", args, port, root);
@@ -47,10 +61,10 @@ async function run() {
   });
   try {
     const id = `page-${Date.now().toString(36)}`;
-    const open = async (name) => {
+    const open = async (name, scope = "write") => {
       const page = await browser.newPage();
       page.on("pageerror", (e) => console.log(`       page error (${name}): ${e.message}`));
-      await page.goto(`${server.base}/?doc=${id}&name=${name}`);
+      await page.goto(`${server.base}/?doc=${id}&name=${name}#token=${token(id, scope, name)}`);
       await until(page, () => globalThis.doc?.status === "open", `${name} did not open`);
       return page;
     };
@@ -94,16 +108,31 @@ async function run() {
       await until(alice, () => doc.state.title === "offline edit", "not applied optimistically");
       server = await start("wrangler dev (restarted)", args, port, root);
       // Meanwhile a write from elsewhere, which both must catch up on.
-      await fetch(`${server.base}/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"from":"curl"}' });
+      await fetch(`${server.base}/state/${id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token(id, "write", "curl")}` },
+        body: '{"from":"curl"}',
+      });
       for (const page of [alice, bob]) {
         await until(page, () => doc.status === "open", "did not reconnect");
         await until(page, () => doc.version === 4 && doc.state.title === "offline edit" && doc.state.from === "curl", "did not catch up");
       }
-      const journal = await (await fetch(`${server.base}/state/${id}/changes?since=0`)).json();
+      const journal = await (await fetch(`${server.base}/state/${id}/changes?since=0`, { headers: { authorization: `Bearer ${token(id, "read", "t")}` } })).json();
       const offline = journal.changes.filter((c) => c.patch.title === "offline edit");
       expect(offline.length === 1, `the offline edit is in the journal ${offline.length} times`);
       expect(journal.version === 4, `version ${journal.version}`);
       await until(alice, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "bob"), "alice lost bob");
+    });
+
+    await step("a_read_only_tab_cannot_edit_but_is_a_peer", async () => {
+      const carol = await open("carol", "read");
+      await until(carol, () => doc.state.title === "offline edit", "carol did not get the state");
+      await edit(carol, { title: "carol was here" });
+      await until(carol, () => /^forbidden/.test(document.querySelector("#note").textContent), "no forbidden note");
+      await until(carol, () => doc.state.title === "offline edit", "carol's edit was not rolled back");
+      await until(alice, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "carol"), "alice does not list carol");
+      const now = await (await fetch(`${server.base}/state/${id}`, { headers: { authorization: `Bearer ${token(id, "read", "t")}` } })).json();
+      expect(now.state.title === "offline edit" && now.version === 4, `state ${JSON.stringify(now)}`);
     });
   } finally {
     await browser.close();

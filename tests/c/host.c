@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/hmac.h>
+
 #include "doc.h"
 #include "handlers.h"
 #include "pipeline.h"
@@ -220,6 +222,7 @@ static void resume(cw_ctx *ctx, int status, const char *body, size_t n) {
  * stop_at_call, a plugin call). */
 static void settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
     while (ctx->res.action != CW_ACTION_NONE && ctx->res.action != CW_ACTION_FORWARD &&
+           ctx->res.action != CW_ACTION_UPGRADE &&
            !(stop_at_call && ctx->res.action == CW_ACTION_CALL)) {
         int status = 200;
         if (ctx->res.action == CW_ACTION_READ) {
@@ -231,6 +234,16 @@ static void settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
             free(rows.p);
         } else if (ctx->res.action == CW_ACTION_COMMIT) {
             resume(ctx, run_commit(db, ctx->res.input, ctx->res.input_len) == 0 ? 200 : 0, "", 0);
+        } else if (ctx->res.action == CW_ACTION_HMAC) {
+            /* WebCrypto's part, by OpenSSL: key length, key, message. */
+            const unsigned char *in = (const unsigned char *)ctx->res.input;
+            uint32_t kn = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 |
+                          (uint32_t)in[3] << 24;
+            unsigned char mac[32];
+            unsigned int macn = 0;
+            HMAC(EVP_sha256(), in + 4, (int)kn, in + 4 + kn, ctx->res.input_len - 4 - kn, mac,
+                 &macn);
+            resume(ctx, 200, (const char *)mac, macn);
         } else if (ctx->res.action == CW_ACTION_CALL) {
             char what[64];
             const char *body;
@@ -248,6 +261,7 @@ static void settle(cw_ctx *ctx, sqlite3 *db) { settle_until(ctx, db, 0); }
 
 static void take(cw_host_answer *out, const cw_result *r, const char *body, size_t n) {
     out->status = (int)r->status;
+    out->log = strndup(r->log, r->log_len);
     out->head = strndup(r->head, r->head_len);
     out->body = strndup(body, n);
     out->body_len = n;
@@ -258,20 +272,20 @@ void cw_host_settle(cw_ctx *owner, const char *id) { settle(owner, cw_host_db(id
 void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_db(id), 1); }
 
 int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host_answer *out) {
-    cw_run in = {req, n, NULL, 0, NULL, 0, 0, flags};
+    cw_run in = {req, n, NULL, 0, NULL, 0, 0, now_ms, flags};
     cw_ctx *edge = start(CW_STAGE_EDGE, &in), *owner;
     char id[CW_ID_MAX + 1], grant[CW_ACTOR_MAX + 8], rid[CW_RID_MAX + 1];
     memset(out, 0, sizeof *out);
     if (!edge)
         return -1;
     settle(edge, NULL);
-    if (edge->res.action == CW_ACTION_FORWARD) {
+    if (edge->res.action == CW_ACTION_FORWARD || edge->res.action == CW_ACTION_UPGRADE) {
         int keep = (int)edge->res.keep;
         cw_run o;
         snprintf(id, sizeof id, "%.*s", (int)edge->res.ask_len, edge->res.ask);
         snprintf(grant, sizeof grant, "%.*s", (int)edge->res.input_len, edge->res.input);
         snprintf(rid, sizeof rid, "%s", edge->rid);
-        o = (cw_run){req, n, grant, strlen(grant), rid, strlen(rid), now_ms, 0};
+        o = (cw_run){req, n, grant, strlen(grant), rid, strlen(rid), now_ms, now_ms, 0};
         owner = start(CW_STAGE_OWNER, &o);
         if (!owner)
             abort();
@@ -297,5 +311,6 @@ int cw_host_run(const char *req, cw_host_answer *out) {
 void cw_host_free(cw_host_answer *a) {
     free(a->head);
     free(a->body);
-    a->head = a->body = NULL;
+    free(a->log);
+    a->head = a->body = a->log = NULL;
 }

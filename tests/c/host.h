@@ -1,11 +1,13 @@
 /* host.h - a native host for the pipeline, for the C tests and fuzzers.
  *
  * It does what the glue does, natively: runs a request at the edge and,
- * when the edge forwards, in the owner stage, executing the owner's storage
+ * when the edge forwards (or hands over a live upgrade), in the owner
+ * stage, executing the owner's storage
  * batches (src/store.h) against an in-memory SQLite database per id, reads
  * as reads and commits in one transaction, exactly as
- * worker/state_object.js does. Sync-hook calls are answered by a function
- * the test sets. Test code: it shares no code with the glue. */
+ * worker/state_object.js does; a token's MAC by OpenSSL, as WebCrypto does
+ * for the glue. Sync-hook calls are answered by a function the test sets.
+ * Test code: it shares no code with the glue. */
 #ifndef CW_TEST_HOST_H
 #define CW_TEST_HOST_H
 
@@ -18,6 +20,7 @@ typedef struct {
     char *head; /* NUL-terminated "name: value\r\n" lines; free with cw_host_free */
     char *body; /* NUL-terminated */
     size_t body_len;
+    char *log; /* the edge's log line, NUL-terminated */
 } cw_host_answer;
 
 /* Answers a plugin call ("<name> <entry>", input): sets *status and returns

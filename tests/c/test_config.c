@@ -8,6 +8,7 @@
 #include "config.h"
 #include "harness.h"
 #include "runtime.h"
+#include "token.h"
 
 static const cw_config *sel(const char *name, int *fallback) {
     return cw_config_select(name, name ? strlen(name) : 0, fallback);
@@ -74,12 +75,12 @@ static void origins_match_exactly(void) {
 /* The configure export (src/exports.c), which orchestrates runtime and
  * plugins and builds the warning lines. */
 char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
-                   const char *warmup_token, size_t warmup_len, const char *hooks,
-                   size_t hooks_len);
+                   const char *warmup_token, size_t warmup_len, const char *hooks, size_t hooks_len,
+                   const char *keys, size_t keys_len);
 
 static void unknown_env_warns_once_and_is_production(void) {
     const char env[] = "bogus\x01";
-    char *w = cw_configure(env, sizeof env - 1, "m", 1, "", 0, "{\"nope\":1}", 10);
+    char *w = cw_configure(env, sizeof env - 1, "m", 1, "", 0, "{\"nope\":1}", 10, "[]", 2);
     json_t *line;
     CHECK(w != NULL);
     line = json_loads(w ? w : "", JSON_DISABLE_EOF_CHECK, NULL);
@@ -88,12 +89,15 @@ static void unknown_env_warns_once_and_is_production(void) {
     json_decref(line);
     /* The second line: SYNC_HOOKS refused. */
     CHECK(w && strchr(w, '\n') && strstr(strchr(w, '\n'), "SYNC_HOOKS refused") != NULL);
+    /* The third: STATE_KEYS refused, and the state routes closed. */
+    CHECK(w && strstr(w, "STATE_KEYS refused") != NULL);
+    CHECK_INT(cw_token_keys(), -1);
     cw_free(w);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
     CHECK_STR(cw_runtime_warmup_token(), "");
     /* Once per instance: a second call changes nothing and says nothing. */
-    CHECK(cw_configure("local", 5, "x", 1, "y", 1, NULL, 0) == NULL);
+    CHECK(cw_configure("local", 5, "x", 1, "y", 1, NULL, 0, NULL, 0) == NULL);
     CHECK_INT(cw_runtime_configure("local", 5, "x", 1, "y", 1), -1);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");

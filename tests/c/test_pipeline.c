@@ -10,12 +10,13 @@
 #include "harness.h"
 #include "host.h"
 #include "pipeline.h"
+#include "runtime.h"
 
 /* Runs req in stage; an OWNER run is settled against the storage of id
  * "x" (host.h) and has the grant to write. */
 static cw_ctx *run_n(int stage, const char *req, size_t n, const char *rid) {
     cw_ctx *ctx = cw_test_pipeline(stage);
-    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 0};
+    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 1000.0, 0};
     cw_pipeline_run(ctx, &in);
     if (stage == CW_STAGE_OWNER)
         cw_host_settle(ctx, "x");
@@ -330,7 +331,12 @@ static void merged_state_limits_are_413_without_commit(void) {
     free(req);
 }
 
+/* The local row without STATE_KEYS: state routes open, as under make dev
+ * (production would refuse them, 503 auth_unconfigured). */
+static void configure_local(void) { CHECK_INT(cw_runtime_configure("local", 5, "", 0, "", 0), 0); }
+
 const cw_test cw_tests[] = {
+    {"configure_local", configure_local},
     {"merged_state_limits_are_413_without_commit", merged_state_limits_are_413_without_commit},
     {"client_request_id_only_when_valid", client_request_id_only_when_valid},
     {"request_cases", request_cases},

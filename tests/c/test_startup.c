@@ -14,7 +14,7 @@
 
 static cw_ctx *edge(const char *req, double now, int flags) {
     cw_ctx *ctx = cw_test_pipeline(CW_STAGE_EDGE);
-    cw_run in = {req, strlen(req), NULL, 0, NULL, 0, now, flags};
+    cw_run in = {req, strlen(req), NULL, 0, NULL, 0, now, 0, flags};
     cw_pipeline_run(ctx, &in);
     return ctx;
 }
@@ -83,8 +83,7 @@ static void warmup_needs_its_token_then_touches(void) {
     cw_ctx *none = edge("POST /internal/warmup\r\n\r\n", 0, 0);
     cw_ctx *wrong = edge("POST /internal/warmup\r\nauthorization: Bearer mtok\r\n\r\n", 0, 0);
     cw_ctx *ok = edge("POST /internal/warmup\r\nauthorization: Bearer wtok\r\n\r\n", 500, 0);
-    const char *report =
-        "[{\"id\":\"warmup\",\"ok\":true,\"us\":2500},{\"id\":\"other\",\"ok\":true,\"us\":1000}]";
+    const char *report = "[{\"id\":\"warmup\",\"ok\":true,\"ms\":2.5}]";
     json_t *out, *dos;
     char *text;
 
@@ -115,10 +114,18 @@ static void warmup_needs_its_token_then_touches(void) {
                   "state")),
               "loaded");
     dos = json_object_get(json_object_get(out, "warmed"), "durable_objects");
-    CHECK_INT(json_array_size(dos), 1); /* "other" is not in the config */
+    CHECK_INT(json_array_size(dos), 1); /* the host's report, as it is */
     CHECK(json_is_true(json_object_get(json_array_get(dos, 0), "ok")));
     CHECK(json_real_value(json_object_get(json_array_get(dos, 0), "ms")) == 2.5);
     json_decref(out);
+    free(text);
+    /* A report that is not a JSON array is an empty one. */
+    cw_pipeline_free(ok);
+    ok = edge("POST /internal/warmup\r\nauthorization: Bearer wtok\r\n\r\n", 500, 0);
+    cw_pipeline_resume(ok, 200, "", 0, "{}", 2, 501);
+    cw_pipeline_resume(ok, 200, "", 0, "[{\"id\":", 7, 502);
+    text = body(ok);
+    CHECK(strstr(text, "\"durable_objects\":[],\"plugins\":[]}") != NULL);
     free(text);
     cw_pipeline_free(none);
     cw_pipeline_free(wrong);
@@ -141,7 +148,7 @@ static void cron_warmup_needs_no_token_and_reports_failures(void) {
     free(text);
     m = edge("GET /metrics\r\nauthorization: Bearer mtok\r\n\r\n", 0, 0);
     text = body(m);
-    CHECK(strstr(text, "cw_warmups_total{trigger=\"http\"} 1\n") != NULL);
+    CHECK(strstr(text, "cw_warmups_total{trigger=\"http\"} 2\n") != NULL);
     CHECK(strstr(text, "cw_warmups_total{trigger=\"cron\"} 1\n") != NULL);
     free(text);
     cw_pipeline_free(m);

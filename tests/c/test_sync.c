@@ -424,7 +424,7 @@ static void rpc_callers_name_the_actor(void) {
 static void a_read_only_grant_cannot_write(void) {
     size_t n;
     static const char r[] = "PATCH /state/ro\r\ncontent-type: application/json\r\n\r\n{\"a\":1}";
-    cw_run in = {r, sizeof r - 1, "r someone", 9, "0123456789abcdef0123", 20, 1e12, 0};
+    cw_run in = {r, sizeof r - 1, "r someone", 9, "0123456789abcdef0123", 20, 1e12, 1e12, 0};
     cw_ctx *ctx = cw_test_pipeline(CW_STAGE_OWNER);
     (void)n;
     cw_pipeline_run(ctx, &in);

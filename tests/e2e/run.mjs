@@ -13,6 +13,7 @@ import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { freePort } from "../../scripts/free-port.mjs";
 import path from "node:path";
 import { devServers, expect, reporter } from "../lib/dev.mjs";
+import { authSteps } from "./auth.mjs";
 import { liveSteps } from "./live.mjs";
 
 const results = process.argv[2];
@@ -382,6 +383,9 @@ async function main() {
     expect(logs.includes('"route":"metrics"'), "the request log lines were not captured");
     expect(!logs.includes("e2e-metrics") && !logs.includes("e2e-warmup"), "a token appears in the logs");
   });
+
+  // Document tokens, on a second server with STATE_KEYS.
+  await authSteps({ step, root, work });
 
   await stop(main);
 }

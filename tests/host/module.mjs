@@ -23,7 +23,7 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   x.cw_dealloc(seed);
   const e = utf8.encode(env);
   const ep = put(e);
-  const warnings = x.cw_configure(ep, e.length, 0, 0, 0, 0, 0, 0);
+  const warnings = x.cw_configure(ep, e.length, 0, 0, 0, 0, 0, 0, 0, 0);
   if (warnings) x.cw_dealloc(warnings);
   x.cw_dealloc(ep);
   x.cw_startup(0, 0, 0, 0, 1);
@@ -110,7 +110,7 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
   function request(envelope, { flags = 0, now = Date.now(), raw = false } = {}) {
     const req = typeof envelope === "string" ? utf8.encode(envelope) : envelope;
     const rp = put(req);
-    const r = x.cw_handle(rp, req.length, 0, 0, 0, flags);
+    const r = x.cw_handle(rp, req.length, 0, 0, 0, now, flags);
     x.cw_dealloc(rp);
     try {
       let res = read(r);

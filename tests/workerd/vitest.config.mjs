@@ -43,26 +43,33 @@ const pluginsWorker = {
   ],
 };
 
-export default defineConfig({
-  root,
-  // The worker runs the test build of the module here: the same code plus
-  // the test-only trap route (src/handlers.c, CW_TEST_ROUTES).
-  resolve: {
-    alias: [{ find: /^\.\.\/build\/cw\.wasm$/, replacement: path.join(root, "build/test/cw.wasm") }],
-  },
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: path.join(root, "wrangler.toml") },
-      // Operator tokens as `wrangler secret` / .dev.vars would set them.
-      // SYNC_HOOKS as an object (wrangler.toml has it as a JSON string): the
-      // test namespaces of tests/workerd/plugins.test.js.
-      miniflare: {
-        // WORKER_ENV=test: the test build's row (src/config.c), local with
-        // limits small enough to reach (a 400 ms deadline).
-        bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks },
-        workers: [pluginsWorker],
-      },
-    }),
-  ],
-  test: { include: ["tests/workerd/**/*.test.js"], silent: "passed-only" },
-});
+// The config for tests matching include, with extra bindings.
+export function workerdConfig(include, extra = {}) {
+  return defineConfig({
+    root,
+    // The worker runs the test build of the module here: the same code plus
+    // the test-only trap route (src/handlers.c, CW_TEST_ROUTES).
+    resolve: {
+      alias: [{ find: /^\.\.\/build\/cw\.wasm$/, replacement: path.join(root, "build/test/cw.wasm") }],
+    },
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: path.join(root, "wrangler.toml") },
+        // Operator tokens as `wrangler secret` / .dev.vars would set them.
+        // SYNC_HOOKS as an object (wrangler.toml has it as a JSON string): the
+        // test namespaces of tests/workerd/plugins.test.js.
+        miniflare: {
+          // WORKER_ENV=test: the test build's row (src/config.c), local with
+          // limits small enough to reach (a 400 ms deadline).
+          bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks, ...extra },
+          workers: [pluginsWorker],
+        },
+      }),
+    ],
+    test: { include, silent: "passed-only" },
+  });
+}
+
+// The tests without document tokens (STATE_KEYS unset: local is open);
+// auth.vitest.config.mjs runs tests/workerd/auth/ with them.
+export default workerdConfig(["tests/workerd/*.test.js"]);

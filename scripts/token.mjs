@@ -1,0 +1,39 @@
+// make token ID=<doc or prefix*> SCOPE=read|write [TTL=3600] [SUB=dev] [KID=...]:
+// mints a development token (JWT, HS256) with a key from .dev.vars'
+// STATE_KEYS (the first, or KID), for `make dev` and the live page
+// (http://127.0.0.1:8787/?doc=<id>#token=<token>). Prints the token.
+// DEV_VARS=<file> reads another file than .dev.vars.
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const fail = (msg) => {
+  console.error(`make token: ${msg}`);
+  process.exit(2);
+};
+const { ID, SCOPE = "write", TTL = "3600", SUB = "dev", KID } = process.env;
+if (!ID) fail("say ID=<document id>, or a prefix ending in * (ID='team1.*')");
+if (SCOPE !== "read" && SCOPE !== "write") fail("SCOPE is read or write");
+if (!/^[1-9]\d*$/.test(TTL)) fail("TTL is a number of seconds");
+let vars;
+try {
+  vars = readFileSync(process.env.DEV_VARS ?? path.join(root, ".dev.vars"), "utf8");
+} catch {
+  fail("no .dev.vars: cp .dev.vars.example .dev.vars, and set STATE_KEYS");
+}
+const line = vars.split("\n").find((l) => l.startsWith("STATE_KEYS="));
+if (!line) fail(".dev.vars has no STATE_KEYS line");
+let keys;
+try {
+  keys = JSON.parse(line.slice("STATE_KEYS=".length).replace(/^'(.*)'$/, "$1"));
+} catch {
+  fail("STATE_KEYS in .dev.vars is not JSON");
+}
+const kid = KID ?? Object.keys(keys)[0];
+if (!keys[kid]) fail(`no key ${kid} in STATE_KEYS`);
+const now = Math.floor(Date.now() / 1000);
+const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const signed = `${enc({ alg: "HS256", typ: "JWT", kid })}.${enc({ sub: SUB, docs: ID.split(","), scope: SCOPE, iat: now, exp: now + Number(TTL) })}`;
+const mac = createHmac("sha256", Buffer.from(keys[kid], "base64url")).update(signed).digest("base64url");
+console.log(`${signed}.${mac}`);

@@ -1,0 +1,194 @@
+/* token.c - signed per-document tokens (see token.h). */
+#include "token.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "auth.h"
+#include "json.h"
+
+static json_t *keys; /* {"<kid>": the secret's bytes as a string}, or NULL */
+static int keys_state;
+
+long cw_base64url_decode(const char *s, size_t n, unsigned char *out) {
+    unsigned long acc = 0;
+    long len = 0;
+    int bits = 0;
+    if (n % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '-'             ? 62
+                : c == '_'             ? 63
+                                       : -1;
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (unsigned long)v;
+        if ((bits += 6) >= 8)
+            out[len++] = (unsigned char)(acc >> (bits -= 8));
+    }
+    /* The unused low bits of the last character must be 0 (canonical). */
+    return acc & ((1ul << bits) - 1) ? -1 : len;
+}
+
+const char *cw_token_configure(const char *text, size_t n) {
+    cw_error err;
+    const char *kid;
+    json_t *v;
+    json_decref(keys);
+    keys = NULL;
+    keys_state = 0;
+    if (!n)
+        return NULL;
+    keys_state = -1;
+    keys = cw_json_parse((cw_slice){text, n}, 4, 1, "STATE_KEYS", &err);
+    if (!json_is_object(keys) || !json_object_size(keys))
+        return "STATE_KEYS is not a JSON object of keys";
+    json_object_foreach(keys, kid, v) {
+        unsigned char raw[256];
+        long len = json_string_length(v) <= 340
+                       ? cw_base64url_decode(json_string_value(v), json_string_length(v), raw)
+                       : -1;
+        if (!json_is_string(v) || strlen(kid) > 64 || len < 32)
+            return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 characters";
+        json_object_set_new_nocheck(keys, kid,
+                                    json_stringn_nocheck((const char *)raw, (size_t)len));
+    }
+    keys_state = 1;
+    return NULL;
+}
+
+int cw_token_keys(void) { return keys_state; }
+
+static int refuse(cw_error *err, const char *why) {
+    return cw_error_set2(err, CW_E_UNAUTHORIZED, "invalid token: ", why);
+}
+
+/* A segment's JSON object, or NULL. */
+static json_t *segment(const char *s, size_t n) {
+    unsigned char raw[CW_TOKEN_MAX];
+    long len = cw_base64url_decode(s, n, raw);
+    json_t *v = len < 0 ? NULL : cw_json_load((const char *)raw, (size_t)len);
+    if (json_is_object(v))
+        return v;
+    json_decref(v);
+    return NULL;
+}
+
+/* An integer claim: its value, -1 when absent, -2 when of another type. */
+static long long int_claim(json_t *claims, const char *key) {
+    json_t *v = json_object_get(claims, key);
+    return !v ? -1 : json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -2;
+}
+
+int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
+    const char *dot1 = n <= CW_TOKEN_MAX ? memchr(t, '.', n) : NULL;
+    const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(t + n - dot1 - 1)) : NULL;
+    json_t *head = NULL, *claims = NULL, *v;
+    const char *s;
+    size_t i, sn;
+    size_t sig = dot2 ? (size_t)(t + n - dot2 - 1) : 0;
+    int rc = -1;
+
+    memset(tok, 0, sizeof *tok);
+    if (n > CW_TOKEN_MAX)
+        return refuse(err, "over 4096 bytes");
+    if (!dot2 || memchr(dot2 + 1, '.', sig))
+        return refuse(err, "not three base64url segments");
+    if (sig != 43 || cw_base64url_decode(dot2 + 1, sig, tok->mac) != CW_TOKEN_MAC)
+        return refuse(err, "bad signature encoding");
+    if (!(head = segment(t, (size_t)(dot1 - t))) ||
+        !(claims = segment(dot1 + 1, (size_t)(dot2 - dot1 - 1)))) {
+        refuse(err, "a segment is not base64url JSON");
+        goto out;
+    }
+    s = json_string_value(json_object_get(head, "alg"));
+    if (!s || strcmp(s, "HS256") != 0) {
+        refuse(err, "alg must be HS256");
+        goto out;
+    }
+    v = json_object_get(head, "typ");
+    if ((v && (!json_is_string(v) || strcmp(json_string_value(v), "JWT") != 0)) ||
+        json_object_get(head, "crit")) {
+        refuse(err, "bad typ, or crit");
+        goto out;
+    }
+    s = json_string_value(json_object_get(head, "kid"));
+    sn = s ? strlen(s) : 0;
+    if (sn < 1 || sn > 64 || !(v = json_object_get(keys, s))) {
+        refuse(err, "kid names no key");
+        goto out;
+    }
+    memcpy(tok->kid, s, sn + 1);
+    tok->key = (const unsigned char *)json_string_value(v);
+    tok->key_len = json_string_length(v);
+    /* The claims, with their types. */
+    s = json_string_value(json_object_get(claims, "sub"));
+    sn = s ? strlen(s) : 0;
+    for (i = 0; i < sn && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f; i++)
+        ;
+    if (sn < 1 || sn > 128 || i < sn) {
+        refuse(err, "bad sub");
+        goto out;
+    }
+    memcpy(tok->sub, s, sn + 1);
+    s = json_string_value(json_object_get(claims, "scope"));
+    tok->write = s && strcmp(s, "write") == 0;
+    tok->docs = json_incref(json_object_get(claims, "docs"));
+    json_array_foreach(tok->docs, i, v) if (!json_is_string(v)) break;
+    if (!s || (!tok->write && strcmp(s, "read") != 0) || !json_is_array(tok->docs) ||
+        i < json_array_size(tok->docs)) {
+        refuse(err, "bad scope or docs");
+        goto out;
+    }
+    tok->exp = int_claim(claims, "exp");
+    tok->nbf = int_claim(claims, "nbf");
+    tok->iat = int_claim(claims, "iat");
+    if (tok->exp < 0 || tok->nbf < -1 || tok->iat < -1) {
+        refuse(err, "bad exp, nbf or iat");
+        goto out;
+    }
+    tok->signed_len = (size_t)(dot2 - t);
+    rc = 0;
+out:
+    json_decref(head);
+    json_decref(claims);
+    if (rc < 0)
+        cw_token_free(tok);
+    return rc;
+}
+
+int cw_token_mac_ok(const cw_token *tok, const unsigned char *mac) {
+    return cw_auth_equal((const char *)mac, CW_TOKEN_MAC, (const char *)tok->mac, CW_TOKEN_MAC);
+}
+
+int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
+                    long long leeway, cw_error *err) {
+    size_t i;
+    json_t *v;
+    if (now_s > tok->exp + leeway)
+        return refuse(err, "expired");
+    if ((tok->nbf >= 0 && now_s + leeway < tok->nbf) ||
+        (tok->iat >= 0 && now_s + leeway < tok->iat))
+        return refuse(err, "not valid yet");
+    json_array_foreach(tok->docs, i, v) {
+        const char *d = json_string_value(v);
+        size_t dn = json_string_length(v);
+        int prefix = dn && d[dn - 1] == '*';
+        if (prefix ? dn - 1 <= n && memcmp(d, id, dn - 1) == 0 : dn == n && memcmp(d, id, n) == 0)
+            break;
+    }
+    if (i == json_array_size(tok->docs))
+        return cw_error_set(err, CW_E_FORBIDDEN, "the token is not for this document");
+    if (write && !tok->write)
+        return cw_error_set(err, CW_E_FORBIDDEN, "the token's scope is read");
+    return 0;
+}
+
+void cw_token_free(cw_token *tok) {
+    json_decref(tok->docs);
+    tok->docs = NULL;
+}

@@ -1,0 +1,139 @@
+// Document tokens in workerd, with STATE_KEYS set (auth.vitest.config.mjs):
+// every state path with and without a token, scopes, the WebSocket
+// subprotocol, read-only sockets, the journal's actor, and the trusted RPC.
+// The hostile-token table runs natively (tests/c/test_token.c); a few of
+// its rows are repeated here through the real glue and WebCrypto.
+import { SELF } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { BASE, freshId } from "../helpers.js";
+
+const api = exports.default;
+const KEY1 = "0123456789abcdef0123456789abcdef"; // k1's 32 bytes
+const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const enc = (obj) => b64(new TextEncoder().encode(typeof obj === "string" ? obj : JSON.stringify(obj)));
+
+async function mint(claims, { kid = "k1", key = KEY1, header } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${enc(header ?? { alg: "HS256", typ: "JWT", kid })}.${enc({ sub: "alice", exp: now + 600, ...claims })}`;
+  const k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return `${body}.${b64(new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(body))))}`;
+}
+
+const req = (method, path, token, body) =>
+  SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    body,
+  });
+
+async function expectError(res, status, code) {
+  expect(res.status).toBe(status);
+  const body = await res.json();
+  expect(body.error.code).toBe(code);
+  if (status === 401) expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+  return body;
+}
+
+describe("every state path with and without a token", () => {
+  it("write scope: everything; no token: 401 on every path", async () => {
+    const id = freshId("doc");
+    const w = await mint({ docs: [id], scope: "write" });
+    expect((await req("PATCH", `/state/${id}`, w, '{"a":1}')).status).toBe(200);
+    expect((await req("GET", `/state/${id}`, w)).status).toBe(200);
+    expect((await req("HEAD", `/state/${id}`, w)).status).toBe(200);
+    expect((await req("GET", `/state/${id}/changes?since=0`, w)).status).toBe(200);
+    expect((await req("GET", `/plugins/select/state/${id}?select=a`, w)).status).toBe(200);
+    for (const [m, p, b] of [
+      ["GET", `/state/${id}`],
+      ["HEAD", `/state/${id}`],
+      ["PATCH", `/state/${id}`, '{"a":2}'],
+      ["DELETE", `/state/${id}`],
+      ["GET", `/state/${id}/changes?since=0`],
+      ["GET", `/plugins/select/state/${id}?select=a`],
+    ]) {
+      const res = await req(m, p, null, b);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+    }
+    expect((await req("DELETE", `/state/${id}`, w)).status).toBe(200);
+    // Routes without a document are untouched.
+    expect((await req("GET", "/health")).status).toBe(200);
+  });
+
+  it("read scope: GET, HEAD, changes and plugin views; writes are 403", async () => {
+    const id = freshId("ro");
+    const r = await mint({ docs: [id], scope: "read" });
+    expect((await req("GET", `/state/${id}`, r)).status).toBe(200);
+    expect((await req("GET", `/state/${id}/changes?since=0`, r)).status).toBe(200);
+    expect((await req("GET", `/plugins/select/state/${id}?select=a`, r)).status).toBe(200);
+    await expectError(await req("PATCH", `/state/${id}`, r, '{"a":1}'), 403, "forbidden");
+    await expectError(await req("DELETE", `/state/${id}`, r), 403, "forbidden");
+  });
+
+  it("through the real WebCrypto: bad signature, unknown kid, alg none, expired, another document, a query token", async () => {
+    const id = freshId("bad");
+    await expectError(await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read" }, { key: "x".repeat(32) })), 401, "unauthorized");
+    await expectError(await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read" }, { kid: "k9" })), 401, "unauthorized");
+    await expectError(await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read" }, { header: { alg: "none", kid: "k1" } })), 401, "unauthorized");
+    const expired = await mint({ docs: [id], scope: "read", exp: Math.floor(Date.now() / 1000) - 3600 });
+    expect((await expectError(await req("GET", `/state/${id}`, expired), 401, "unauthorized")).error.message).toMatch(/expired/);
+    await expectError(await req("GET", `/state/${id}`, await mint({ docs: ["other"], scope: "write" })), 403, "forbidden");
+    const good = await mint({ docs: [id], scope: "read" });
+    await expectError(await req("GET", `/state/${id}?access_token=${good}`), 400, "invalid_parameter");
+    // The second key works as well as the first (a rotation in progress).
+    expect((await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read" }, { kid: "k2", key: "fedcba9876543210fedcba9876543210" }))).status).toBe(200);
+  });
+
+  it("the journal records the token's sub as the actor; RPC callers are trusted", async () => {
+    const id = freshId("actor");
+    const w = await mint({ docs: ["actor-*"], scope: "write", sub: "ann@example" });
+    expect((await req("PATCH", `/state/${id}`, w, '{"a":1}')).status).toBe(200);
+    expect((await api.syncState(id, { b: 2 }, { actor: "svc" })).version).toBe(2);
+    const changes = await (await req("GET", `/state/${id}/changes?since=0`, w)).json();
+    expect(changes.changes.map((c) => c.actor)).toEqual(["ann@example", "svc"]);
+  });
+});
+
+describe("live sockets", () => {
+  async function open(id, token, protocols = ["sync.v1", `bearer.${token}`]) {
+    const res = await SELF.fetch(`${BASE}/state/${id}/live`, { headers: { upgrade: "websocket", "sec-websocket-protocol": protocols.join(", ") } });
+    return res;
+  }
+
+  it("take the token as a bearer.<token> subprotocol and echo the client's first", async () => {
+    const id = freshId("ws");
+    expect((await open(id, "", ["sync.v1"])).status).toBe(401);
+    const w = await mint({ docs: [id], scope: "write" });
+    const res = await open(id, w);
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("sync.v1");
+    res.webSocket.accept();
+    res.webSocket.close(1000);
+  });
+
+  it("a read token makes a read-only socket: patch is rejected forbidden, presence is fine", async () => {
+    const id = freshId("wsro");
+    const r = await mint({ docs: [id], scope: "read", sub: "reader" });
+    const res = await open(id, r);
+    expect(res.status).toBe(101);
+    const ws = res.webSocket;
+    ws.accept();
+    const frames = [];
+    ws.addEventListener("message", (e) => frames.push(JSON.parse(e.data)));
+    const next = async () => {
+      for (let i = 0; i < 100 && !frames.length; i++) await new Promise((r2) => setTimeout(r2, 20));
+      return frames.shift();
+    };
+    ws.send('{"type":"hello"}');
+    expect((await next()).type).toBe("snapshot");
+    expect((await next()).type).toBe("peers");
+    ws.send('{"type":"patch","mid":"m1","patch":{"a":1}}');
+    expect(await next()).toMatchObject({ type: "reject", mid: "m1", error: { code: "forbidden" } });
+    ws.send('{"type":"presence","data":{"x":1}}');
+    ws.send('{"type":"hello","since":0}');
+    expect((await next()).type).toBe("changes"); // presence answered nothing to the sender
+    ws.close(1000);
+    expect((await api.getState(id)).version).toBe(0);
+  });
+});
