@@ -387,8 +387,8 @@ deploy: build
 	@case "$(ENV)" in staging|production) ;; \
 	  *) echo "make deploy: say ENV=staging or ENV=production (got '$(ENV)'); the top level of wrangler.toml is the local development worker" >&2; exit 2 ;; \
 	esac
-	wrangler deploy -c plugins/wrangler.toml --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir build/deploy/$(ENV)-plugins)
-	wrangler deploy --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir build/deploy/$(ENV))
+	wrangler deploy -c plugins/wrangler.toml --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir $(CURDIR)/build/deploy/$(ENV)-plugins)
+	wrangler deploy --env $(ENV)$(if $(DRY_RUN), --dry-run --outdir $(CURDIR)/build/deploy/$(ENV))
 
 # A development token from .dev.vars' STATE_KEYS (scripts/token.mjs):
 #   make token ID=<doc or prefix*> SCOPE=read|write [TTL=3600] [SUB=dev]
