@@ -2,7 +2,7 @@
 // directly, no wrangler: the way the runtime itself loads a worker, from a
 // generated capnp config with the bundle's modules and a SQLite-backed
 // Durable Object namespace on local disk. Used by the bench and the tests.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -25,8 +25,9 @@ function modules(outdir, dir) {
 // Writes <dir>/config.capnp for the C worker's bundle in outdir, listening
 // on port, with the plugins worker's bundle (pluginsOutdir) behind its
 // PLUGINS binding when given. vars: the text bindings (default: WORKER_ENV
-// local, as wrangler dev).
-export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }, pluginsOutdir = null) {
+// local, as wrangler dev). v8Flags: V8 flags for the process (as
+// --trace-wasm-compilation-times).
+export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }, pluginsOutdir = null, v8Flags = []) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, "do"), { recursive: true });
   const capnp = `using Workerd = import "/workerd/workerd.capnp";
@@ -37,7 +38,9 @@ const config :Workerd.Config = (
       pluginsOutdir ? `\n    (name = "plugins", worker = (modules = [${modules(pluginsOutdir, dir)}], compatibilityDate = "2026-10-15")),` : ""
     }
   ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],${
+    v8Flags.length ? `\n  v8Flags = [${v8Flags.map((f) => JSON.stringify(f)).join(", ")}],` : ""
+  }
 );
 const worker :Workerd.Worker = (
   modules = [
@@ -56,11 +59,25 @@ const worker :Workerd.Worker = (
   return path.join(dir, "config.capnp");
 }
 
-export function serve(configPath) {
-  const p = spawn(WORKERD, ["serve", configPath, "--experimental"], { stdio: ["ignore", "ignore", "pipe"] });
+// The config as workerd's encoded binary form (workerd compile
+// --config-only), so that serving it does not parse capnp text: production
+// never pays that parse, and a cold-start figure should not either.
+export function compile(configPath) {
+  const out = configPath.replace(/\.capnp$/, ".bin");
+  writeFileSync(out, execFileSync(WORKERD, ["compile", "--config-only", configPath], { maxBuffer: 1 << 28 }));
+  return out;
+}
+
+// Serves a config (text, or binary from compile()); the process's stderr,
+// and stdout when asked (V8's traces go there), are kept.
+export function serve(configPath, { stdout = false } = {}) {
+  const args = ["serve", ...(configPath.endsWith(".bin") ? ["--binary"] : []), configPath, "--experimental"];
+  const p = spawn(WORKERD, args, { stdio: ["ignore", stdout ? "pipe" : "ignore", "pipe"] });
   let err = "";
+  let out = "";
   p.stderr.on("data", (d) => (err += d));
-  return { p, stderr: () => err };
+  p.stdout?.on("data", (d) => (out += d));
+  return { p, stderr: () => err, stdout: () => out };
 }
 
 export async function stop(proc) {

@@ -23,16 +23,14 @@ static const char *const sql[CW_STMT_COUNT] = {
                            "WHERE version > ? ORDER BY version LIMIT ?",
     [CW_Q_JOURNAL_KEY] = "SELECT version, patch FROM cw_journal WHERE key = ?",
     [CW_Q_JOURNAL_OLDEST] = "SELECT version, size FROM cw_journal ORDER BY version LIMIT ?",
-    [CW_OP_META] =
-        "INSERT INTO cw_meta (k, version, jcount, jbytes, jfirst) VALUES (0, ?, ?, ?, ?) "
-        "ON CONFLICT (k) DO UPDATE SET version = excluded.version, jcount = "
-        "excluded.jcount, jbytes = excluded.jbytes, jfirst = excluded.jfirst",
-    [CW_OP_PUT_MEMBER] = "INSERT INTO cw_members (key, value, version) VALUES (?, ?, ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = "
-                         "excluded.version",
+    /* Columns in table order (the DDL above). The meta row is one row: replaced
+     * whole. A member is updated in place, keeping its rowid, and so its
+     * place in the document. */
+    [CW_OP_META] = "REPLACE INTO cw_meta VALUES (0, ?, ?, ?, ?)",
+    [CW_OP_PUT_MEMBER] = "INSERT INTO cw_members VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                         "SET value = excluded.value, version = excluded.version",
     [CW_OP_DEL_MEMBER] = "DELETE FROM cw_members WHERE key = ?",
-    [CW_OP_APPEND] = "INSERT INTO cw_journal (version, at, request_id, actor, key, patch, size) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [CW_OP_APPEND] = "INSERT INTO cw_journal VALUES (?, ?, ?, ?, ?, ?, ?)",
     [CW_OP_PRUNE] = "DELETE FROM cw_journal WHERE version < ?",
     [CW_OP_CLEAR] = "DELETE FROM cw_members; DELETE FROM cw_journal",
     [CW_OP_DROP_LEGACY] = "DROP TABLE IF EXISTS state",
