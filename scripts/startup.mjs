@@ -11,9 +11,11 @@ const json = args.includes("--json");
 const config = args.includes("-c") ? args[args.indexOf("-c") + 1] : "wrangler.toml";
 const outfile = path.join(root, "build", json ? `startup-${process.pid}.cpuprofile` : "startup.cpuprofile");
 
+// wrangler (4.155) builds the wrangler.toml of its working directory
+// whatever -c says, so it runs in the config's own directory.
 export function checkStartup(cfg = config, out = outfile) {
-  const r = spawnSync("wrangler", ["check", "startup", "-c", cfg, "--outfile", out], {
-    cwd: root,
+  const r = spawnSync("wrangler", ["check", "startup", "-c", path.basename(cfg), "--outfile", path.resolve(root, out)], {
+    cwd: path.dirname(path.resolve(root, cfg)),
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
