@@ -76,6 +76,8 @@ export function measure() {
         budget_gzip_bytes: budget.plugin_gzip_bytes,
         imports: parse(readFileSync(full)).imports.map((i) => `${i.module}.${i.name}`),
       })),
+    // The live client library, shipped to browsers as it is.
+    client: { file: "client/sync.js", raw_bytes: statSync(path.join(root, "client/sync.js")).size, gzip_bytes: gzip9(path.join(root, "client/sync.js")), budget_gzip_bytes: budget.client_gzip_bytes },
     wrangler_total: total,
     host_imports: imports,
     budget,
@@ -92,6 +94,8 @@ export function violations(m) {
   for (const p of m.plugins) if (p.imports.length) out.push(`plugin ${p.file} has imports (${p.imports.join(", ")}); plugins get none`);
   if (m.plugins_worker.gzip_bytes > m.budget.plugins_worker_gzip_bytes)
     out.push(`plugins worker (JS and contract module) is ${m.plugins_worker.gzip_bytes} bytes gzip, over the ${m.budget.plugins_worker_gzip_bytes}-byte budget`);
+  if (m.client.gzip_bytes > m.budget.client_gzip_bytes)
+    out.push(`client/sync.js is ${m.client.gzip_bytes} bytes gzip, over the ${m.budget.client_gzip_bytes}-byte budget`);
   if (m.plugins_worker.imports.length) out.push(`the contract module has imports (${m.plugins_worker.imports.join(", ")}); it gets none`);
   if (m.host_imports.length > m.budget.max_host_imports)
     out.push(`host module imports ${m.host_imports.length} functions, more than ${m.budget.max_host_imports}`);
@@ -108,7 +112,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   console.log(
     `size: core upload ${m.core.gzip_bytes} bytes gzip -9 (${pct}% of ${m.budget.core_gzip_bytes}); ` +
       `wrangler total ${m.wrangler_total?.raw_kib} KiB / gzip ${m.wrangler_total?.gzip_kib} KiB; ` +
-      `${m.host_imports.length} host imports`,
+      `${m.host_imports.length} host imports; client ${m.client.gzip_bytes} bytes gzip`,
   );
   for (const v of bad) console.error(`size: BUDGET EXCEEDED: ${v}`);
   process.exit(bad.length ? 1 : 0);

@@ -54,6 +54,12 @@ test("plugins_and_the_plugins_worker_within_budget", () => {
   console.log(`       plugins worker: ${m.plugins_worker.gzip_bytes} / ${m.budget.plugins_worker_gzip_bytes} bytes gzip -9 (JS and contract module)`);
 });
 
+test("the_live_client_within_budget", () => {
+  const bad = violations(m).filter((v) => v.startsWith("client"));
+  if (bad.length) throw new Error(bad.join("; "));
+  console.log(`       client/sync.js ${m.client.gzip_bytes} / ${m.budget.client_gzip_bytes} bytes gzip -9`);
+});
+
 // An unused plugin costs the C worker's cold start nothing: no plugin
 // module, nor the contract module, is in its upload (measure() refuses
 // anything but its JS and the host wasm), and the host module has no
@@ -111,6 +117,13 @@ test("build_fails_when_over_budget", () => {
   });
   if (p.status !== 1 || !/schema\.plugin\.wasm is \d+ bytes gzip, over the 4000-byte budget/.test(p.stderr))
     throw new Error(`plugin budget: exit ${p.status}: ${p.stderr}`);
+  writeFileSync(tight, JSON.stringify({ ...budget, client_gzip_bytes: 1000 }));
+  const c = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], {
+    cwd: root,
+    env: { ...process.env, CW_BUDGET_FILE: tight },
+    encoding: "utf8",
+  });
+  if (c.status !== 1 || !/client\/sync\.js is \d+ bytes gzip, over the 1000-byte budget/.test(c.stderr)) throw new Error(`client budget: exit ${c.status}: ${c.stderr}`);
   const ok = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], { cwd: root, encoding: "utf8" });
   if (ok.status !== 0) throw new Error(`the real budget should pass: ${ok.stderr}`);
 });
