@@ -10,8 +10,10 @@ import { ACTION, cstring, readBatch, readResult, writeRows } from "../../worker/
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
+// file: the module's path or URL, or a compiled WebAssembly.Module.
 export function load(file = new URL("../../build/cw.wasm", import.meta.url), env = "local") {
-  const x = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), {}).exports;
+  const module = file instanceof WebAssembly.Module ? file : new WebAssembly.Module(readFileSync(file));
+  const x = new WebAssembly.Instance(module, {}).exports;
   x._initialize();
   const put = (bytes) => {
     const p = x.cw_alloc(bytes.length);
@@ -57,16 +59,18 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
     if (!db) {
       db = new DatabaseSync(":memory:");
       db.exec(ddl);
+      db.prepared = []; // statements prepared once, as workerd's SQL API caches them
       dbs.set(id, db);
     }
     return db;
   }
+  const prepared = (db, stmt) => (db.prepared[stmt] ??= db.prepare(statements[stmt]));
   function run(db, { stmt, params }) {
     if (!params.length) return db.exec(statements[stmt]);
-    return db.prepare(statements[stmt]).run(...params);
+    return prepared(db, stmt).run(...params);
   }
   function rows(db, { stmt, params }) {
-    const q = db.prepare(statements[stmt]);
+    const q = prepared(db, stmt);
     q.setReturnArrays(true);
     return q.all(...params);
   }
@@ -130,5 +134,5 @@ export function load(file = new URL("../../build/cw.wasm", import.meta.url), env
       x.cw_result_free(r);
     }
   }
-  return { x, request, dbs, memoryBytes: () => x.memory.buffer.byteLength };
+  return { x, request, dbs, database, memoryBytes: () => x.memory.buffer.byteLength };
 }
