@@ -1,9 +1,18 @@
 #!/bin/sh
 # Extra tools for `make bench` only: Go (the baseline) and wrk (the load
-# tool), from Debian. Installed with apt-get when root; otherwise the exact
-# command is printed. TinyGo is not packaged for Debian or npm, so it is not
-# a variant here (bench/run.mjs records that).
+# tool), from Debian, installed with apt-get when root (otherwise the exact
+# command is printed); and the Agents SDK baseline's npm dependencies,
+# pinned by bench/baselines/agents/package-lock.json. TinyGo is not
+# packaged for Debian or npm, so it is not a variant here (bench/run.mjs
+# records that).
 set -eu
+cd "$(dirname "$0")/.."
+A=bench/baselines/agents
+if [ ! -f $A/node_modules/.package-lock.json ] || [ $A/package-lock.json -nt $A/node_modules/.package-lock.json ]; then
+    echo "bench: npm ci in $A"
+    (cd $A && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    touch $A/node_modules/.package-lock.json
+fi
 need=""
 command -v go >/dev/null 2>&1 || need="$need golang-go"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
