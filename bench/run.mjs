@@ -2,31 +2,44 @@
 // 127.0.0.1 only, with bounded loops. Writes bench/results/latest.json,
 // latest.md and chart.svg. Budget: under 10 minutes on 2 cores.
 //
-// Variants: this (C module + thin glue), js (plain JS), go (Go js/wasm).
-// Knobs (environment): COLD_RUNS (>= 15), ENGINE_RUNS (>= 30), WARM_SECONDS.
+// Variants (bench/lib/variants.mjs): this (the product: C module + thin
+// glue, with its plugins worker), js (the same service in plain JS), agents
+// (the same on Cloudflare's Agents SDK), go (the first version's logic in
+// Go js/wasm: size and cold start only). Every variant logs one line per
+// request, and is served by workerd from a compiled config.
+// Knobs (environment): COLD_RUNS (>= 30), ENGINE_RUNS (>= 30),
+// WARM_SECONDS, SWEEP_SECONDS, WAKE_ROUNDS.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { checkStartup } from "../scripts/startup.mjs";
+import { measure as measureSize } from "../scripts/size-check.mjs";
+import { WORKERD } from "../scripts/workerd.mjs";
 import { renderChart } from "./lib/chart.mjs";
+import { coldStart, compiledFunctions, listening, prepare, stop } from "./lib/serve.mjs";
 import { root, upload, VARIANTS } from "./lib/variants.mjs";
-import { config, freePort, serve, stop, WORKERD } from "../scripts/workerd.mjs";
-import { wake } from "./engine/wake.mjs";
+import { wrk } from "./lib/wrk.mjs";
+import { fanout, seed } from "./live/fanout.mjs";
+import { wake } from "./live/wake.mjs";
 
-const NAMES = Object.keys(VARIANTS);
+const NAMES = Object.keys(VARIANTS); // this, js, agents, go
+const LIVE = NAMES.filter((n) => VARIANTS[n].protocol); // this, js, agents
+const SIZES = { "1k": 1 << 10, "64k": 64 << 10, "1m": 1 << 20 };
+const out = path.join(root, "bench/results");
+
 if (process.argv.includes("--render")) {
   // Re-render latest.md and chart.svg from latest.json without measuring.
-  const dir = path.join(root, "bench/results");
-  const r = JSON.parse(readFileSync(path.join(dir, "latest.json"), "utf8"));
-  writeFileSync(path.join(dir, "latest.md"), renderMarkdown(r));
-  writeFileSync(path.join(dir, "chart.svg"), renderChart(r));
+  const r = JSON.parse(readFileSync(path.join(out, "latest.json"), "utf8"));
+  writeFileSync(path.join(out, "latest.md"), renderMarkdown(r));
+  writeFileSync(path.join(out, "chart.svg"), renderChart(r));
   console.log(renderMarkdown(r));
   process.exit(0);
 }
-const COLD_RUNS = Math.max(15, Number(process.env.COLD_RUNS ?? 15));
+const COLD_RUNS = Math.max(30, Number(process.env.COLD_RUNS ?? 30));
 const ENGINE_RUNS = Math.max(30, Number(process.env.ENGINE_RUNS ?? 30));
-const WARM_SECONDS = Number(process.env.WARM_SECONDS ?? 4);
+const WARM_SECONDS = Number(process.env.WARM_SECONDS ?? 2);
+const SWEEP_SECONDS = Number(process.env.SWEEP_SECONDS ?? 3);
 const started = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s]`, ...a);
 
@@ -39,7 +52,10 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 const round = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? null : Number(x.toFixed(d)));
-const rotate = (i) => NAMES.map((_, k) => NAMES[(i + k) % NAMES.length]);
+const stat = (xs, d = 2) => ({ median: round(median(xs), d), p25: round(quantile(xs, 0.25), d), p75: round(quantile(xs, 0.75), d), runs: xs.length });
+const rotate = (names, i) => names.map((_, k) => names[(i + k) % names.length]);
+const node = (script, ...args) =>
+  JSON.parse(execFileSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", path.join(root, script), ...args], { encoding: "utf8", maxBuffer: 1 << 24 }));
 
 const results = { generated_at: new Date().toISOString() };
 
@@ -61,6 +77,7 @@ results.tools = {
   node: process.version,
   workerd: version(WORKERD, ["--version"]),
   wrangler: version("wrangler", ["--version"])?.replace(/^.*?(\d+\.\d+\.\d+).*$/, "$1"),
+  agents: JSON.parse(readFileSync(path.join(root, "bench/baselines/agents/node_modules/agents/package.json"), "utf8")).version,
   go: version("go", ["version"]),
   clang: version(execFileSync("sh", [path.join(root, "scripts/toolchain.sh"), "cc"], { encoding: "utf8" }).trim(), ["--version"]),
   wasm_opt: version("wasm-opt", ["--version"]),
@@ -70,8 +87,8 @@ results.tools = {
 
 // --- 1. size --------------------------------------------------------------------
 log("size: wrangler deploy --dry-run per variant");
-const uploads = {};
-for (const n of NAMES) uploads[n] = upload(n);
+const uploads = Object.fromEntries(NAMES.map((n) => [n, upload(n)]));
+const product = measureSize();
 results.size = Object.fromEntries(
   NAMES.map((n) => [
     n,
@@ -86,187 +103,190 @@ results.size = Object.fromEntries(
     },
   ]),
 );
+results.size.this.plugins = product.plugins.map((p) => ({ file: p.file.replace(/^[0-9a-f]+-/, ""), gzip_bytes: p.gzip_bytes }));
+results.size.this.plugins_worker_gzip_bytes = product.plugins_worker.gzip_bytes;
+results.size.this.client_gzip_bytes = product.client.gzip_bytes;
+results.size.ratio_vs_agents = round(uploads.this.gzip_bytes / uploads.agents.gzip_bytes, 4);
 
-// --- 2a. cold start end to end: spawn workerd, time to the first 200 --------------
-async function firstPatch(name, i) {
-  const port = await freePort();
-  const cfg = config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-${i}`), port, undefined, uploads[name].pluginsOutdir);
-  const t0 = performance.now();
-  const proc = serve(cfg);
-  try {
-    for (;;) {
-      try {
-        const r = await fetch(`http://127.0.0.1:${port}/state/x`, {
-          method: "PATCH",
-          headers: { "content-type": "application/json" },
-          body: '{"a":1}',
-        });
-        if (r.status === 200) return performance.now() - t0;
-        throw new Error(`${name}: first PATCH answered ${r.status}: ${await r.text()}`);
-      } catch (e) {
-        if (e.message.includes("answered")) throw e;
-        if (performance.now() - t0 > 20000) throw new Error(`${name}: no answer in 20 s: ${proc.stderr()}`);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
-  } finally {
-    await stop(proc);
-  }
-}
-log(`cold start (end to end): ${COLD_RUNS} alternating runs per variant`);
+// --- 2a. cold start in workerd: spawn to the first 200, and the first request
+// alone from the moment the socket listens. Configs compiled first. The
+// product's plugins worker is left out here: on Cloudflare it is another
+// script, started on its first use, never with the core's isolate, while
+// one workerd process would load it at its own start (its modules'
+// decoding then runs beside the first request: +6 to 8 ms measured). The
+// first PATCH to a plain id never calls it; its first use is timed below.
+log(`cold start (workerd): ${COLD_RUNS} alternating runs per variant`);
+const alone = Object.fromEntries(NAMES.map((n) => [n, { ...uploads[n], serve: { ...uploads[n].serve, plugins: null } }]));
 const cold = Object.fromEntries(NAMES.map((n) => [n, []]));
-for (let i = 0; i < COLD_RUNS; i++) for (const n of rotate(i)) cold[n].push(await firstPatch(n, i));
-const pairRatios = cold.this.map((t, i) => t / cold.js[i]);
+for (let i = 0; i < COLD_RUNS; i++) for (const n of rotate(NAMES, i)) cold[n].push(await coldStart(alone[n], `cold-${n}`));
+const paired = (other, k) => cold.this.map((t, i) => t[k] / cold[other][i][k]);
+const spread = (xs) => ({ p25: round(quantile(xs, 0.25)), p75: round(quantile(xs, 0.75)), min: round(Math.min(...xs)), max: round(Math.max(...xs)) });
 
-// --- 2b. cold start in-engine: fresh V8 process each, engine warmed first -------
+log("compile counts: V8's trace of the first GET /health and the first PATCH");
+const compiled = {
+  health: await compiledFunctions(uploads.this, "trace-health", { path: "/health", method: "GET" }),
+  patch: await compiledFunctions(uploads.this, "trace-patch"),
+};
+
+// --- 2b. cold start in-engine: a fresh V8 process each ------------------------------
+// Core: the C module alone (compile, instantiate, init, first request),
+// against Go's. Whole upload: bundle evaluated with its wasm, glue, shipped
+// config and Durable Object, then the first request (bench/engine/full.mjs).
 log(`cold start (in-engine): ${ENGINE_RUNS} alternating fresh processes per variant`);
-const engine = Object.fromEntries(NAMES.map((n) => [n, []]));
-for (let i = 0; i < ENGINE_RUNS; i++)
-  for (const n of rotate(i))
-    engine[n].push(JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/engine", `${n}.mjs`)], { encoding: "utf8" })));
-const engineMedian = (n) => Object.fromEntries(Object.keys(engine[n][0]).map((k) => [k, round(median(engine[n].map((e) => e[k])))]));
+const ENGINE = { "this-core": ["bench/engine/this.mjs"], "go-core": ["bench/engine/go.mjs"], ...Object.fromEntries(LIVE.map((n) => [n, ["bench/engine/full.mjs", n]])) };
+const engine = Object.fromEntries(Object.keys(ENGINE).map((k) => [k, []]));
+for (let i = 0; i < ENGINE_RUNS; i++) for (const k of rotate(Object.keys(ENGINE), i)) engine[k].push(node(...ENGINE[k]));
+const engineMedian = (k, pick = (e) => e) =>
+  Object.fromEntries(Object.keys(pick(engine[k][0])).map((f) => [f, round(median(engine[k].map((e) => pick(e)[f])))]));
 
-// --- 2c. wrangler check startup ----------------------------------------------------
+// --- 2c. wrangler check startup --------------------------------------------------------
 log("cold start (wrangler check startup): 3 alternating runs per variant");
 const startup = Object.fromEntries(NAMES.map((n) => [n, []]));
 for (let i = 0; i < 3; i++)
-  for (const n of rotate(i)) {
+  for (const n of rotate(NAMES, i)) {
     const r = checkStartup(VARIANTS[n].config, path.join(root, "build/bench", `startup-${n}.cpuprofile`));
     if (!r.ok) throw new Error(`wrangler check startup failed for ${n}:\n${r.text}`);
     startup[n].push(r);
   }
 
+const spawnRatio = (o) => paired(o, "spawn_ms");
+const firstRatio = (o) => paired(o, "first_ms");
 results.cold_start = {
-  end_to_end_ms: Object.fromEntries(NAMES.map((n) => [n, { median: round(median(cold[n]), 1), p25: round(quantile(cold[n], 0.25), 1), p75: round(quantile(cold[n], 0.75), 1), runs: cold[n].map((x) => round(x, 1)) }])),
-  ratio_vs_js: round(median(pairRatios)),
-  ratio_vs_js_spread: { p25: round(quantile(pairRatios, 0.25)), p75: round(quantile(pairRatios, 0.75)), min: round(Math.min(...pairRatios)), max: round(Math.max(...pairRatios)) },
-  ratio_vs_go: round(median(cold.this) / median(cold.go)),
-  isolate_ms: Object.fromEntries(NAMES.map((n) => [n, engineMedian(n)])),
+  end_to_end_ms: Object.fromEntries(NAMES.map((n) => [n, stat(cold[n].map((c) => c.spawn_ms), 1)])),
+  first_request_ms: Object.fromEntries(NAMES.map((n) => [n, stat(cold[n].map((c) => c.first_ms), 2)])),
+  listen_ms: Object.fromEntries(NAMES.map((n) => [n, stat(cold[n].map((c) => c.listen_ms), 1)])),
+  ratio_vs_js: round(median(spawnRatio("js"))),
+  ratio_vs_js_spread: spread(spawnRatio("js")),
+  ratio_vs_agents: round(median(spawnRatio("agents"))),
+  ratio_vs_agents_spread: spread(spawnRatio("agents")),
+  ratio_vs_go: round(median(spawnRatio("go"))),
+  first_request_ratio_vs_js: round(median(firstRatio("js"))),
+  first_request_ratio_vs_js_spread: spread(firstRatio("js")),
+  first_request_ratio_vs_agents: round(median(firstRatio("agents"))),
+  first_request_ratio_vs_agents_spread: spread(firstRatio("agents")),
+  wasm_functions_compiled: compiled,
+  isolate_ms: { this: engineMedian("this-core"), go: engineMedian("go-core"), ...Object.fromEntries(LIVE.filter((n) => n !== "this").map((n) => [n, engineMedian(n)])) },
+  isolate_full_ms: Object.fromEntries(LIVE.map((n) => [n, engineMedian(n, ({ plugins, ...e }) => e)])),
+  plugins_first_use_ms: engineMedian("this", (e) => e.plugins),
   wrangler_check_startup: Object.fromEntries(
     NAMES.map((n) => [n, { active_ms: round(median(startup[n].map((r) => r.active_ms)), 1), window_ms: round(median(startup[n].map((r) => r.window_ms)), 1), samples: median(startup[n].map((r) => r.samples)) }]),
   ),
 };
-results.cold_start.isolate_ratio_vs_go = round(results.cold_start.isolate_ms.this.total / results.cold_start.isolate_ms.go.total, 4);
-results.cold_start.isolate_ratio_vs_js = round(results.cold_start.isolate_ms.this.total / results.cold_start.isolate_ms.js.total);
+const c = results.cold_start;
+c.isolate_ratio_vs_go = round(c.isolate_ms.this.total / c.isolate_ms.go.total, 4);
+c.isolate_ratio_vs_js = round(c.isolate_full_ms.this.total / c.isolate_full_ms.js.total);
+c.isolate_ratio_vs_agents = round(c.isolate_full_ms.this.total / c.isolate_full_ms.agents.total);
 
-// --- 3. warm: wrk at fixed concurrency -----------------------------------------------
-const ROUTES = {
-  health: { method: "GET", path: "/health" },
-  get_state: { method: "GET", path: "/state/x" },
-  patch_state: { method: "PATCH", path: "/state/x" },
-};
-const wrkPatch = path.join(root, "build/bench/patch.lua");
-writeFileSync(
-  wrkPatch,
-  'wrk.method = "PATCH"\nwrk.headers["Content-Type"] = "application/json"\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, nil, nil, \'{"k\' .. (n % 64) .. \'":\' .. n .. \'}\')\nend\n',
-);
-function wrk(url, route) {
-  const args = ["-t2", "-c16", `-d${WARM_SECONDS}s`, "--latency", "--timeout", "5s"];
-  if (route.method === "PATCH") args.push("-s", wrkPatch);
-  const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
-  const ms = (s) => {
-    const m = s.match(/([\d.]+)(us|ms|s)/);
-    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : null;
-  };
-  const errors = out.match(/Non-2xx or 3xx responses: (\d+)/);
-  return {
-    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]),
-    p50_ms: ms(out.match(/ 50%\s+(\S+)/)[1]),
-    p99_ms: ms(out.match(/ 99%\s+(\S+)/)[1]),
-    non_2xx: errors ? Number(errors[1]) : 0,
-  };
+// --- 3. warm: wrk at fixed concurrency, small state -----------------------------------------
+// Every variant served at once (idle ones cost nothing); routes alternate.
+log("serving every variant for the warm, sweep and fan-out runs");
+const served = {};
+for (const n of NAMES) {
+  const { port, base, start } = await prepare(uploads[n], `${n}-serve`);
+  served[n] = { base, proc: start() };
+  await listening(port, served[n].proc);
 }
-async function serving(name, fn) {
-  const port = await freePort();
-  const proc = serve(config(uploads[name].outdir, path.join(root, "build/bench/run", `${name}-serve`), port, undefined, uploads[name].pluginsOutdir));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      await fetch(`${base}/health`);
-      break;
-    } catch {
-      if (i > 10000) throw new Error(`${name} did not start: ${proc.stderr()}`);
-      await new Promise((r) => setTimeout(r, 2));
+try {
+  log(`warm: wrk -t2 -c16 -d${WARM_SECONDS}s per route per variant`);
+  const ROUTES = { health: ["GET", "/health"], get_state: ["GET", "/state/warm"], patch_state: ["PATCH", "/state/warm"] };
+  for (const n of NAMES) await seed(served[n].base, "warm", 100);
+  results.warm = Object.fromEntries(NAMES.map((n) => [n, {}]));
+  for (const [ri, [rname, [method, route]]] of Object.entries(ROUTES).entries())
+    for (const n of rotate(NAMES, ri)) results.warm[n][rname] = wrk(`${served[n].base}${route}`, method, WARM_SECONDS);
+  results.warm.patch_rps_ratio_vs_js = round(results.warm.this.patch_state.rps / results.warm.js.patch_state.rps);
+  results.warm.get_rps_ratio_vs_js = round(results.warm.this.get_state.rps / results.warm.js.get_state.rps);
+  results.warm.health_rps_ratio_vs_js = round(results.warm.this.health.rps / results.warm.js.health.rps);
+  results.warm.bridge_us = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/bridge.mjs")], { encoding: "utf8" }));
+
+  // --- 4. state-size sweep: req/s over HTTP, owner µs in-engine ------------------------------
+  log(`sweep: GET and PATCH (100-byte patch, return=minimal) on 1 KB, 64 KB, 1 MB states, wrk ${SWEEP_SECONDS}s each`);
+  results.sweep = Object.fromEntries(LIVE.map((n) => [n, { get: {}, patch: {} }]));
+  let turn = 0;
+  for (const [size, bytes] of Object.entries(SIZES)) {
+    for (const n of LIVE) await seed(served[n].base, `sweep-${size}`, bytes);
+    for (const method of ["GET", "PATCH"])
+      for (const n of rotate(LIVE, turn++)) results.sweep[n][method.toLowerCase()][size] = { ...wrk(`${served[n].base}/state/sweep-${size}`, method, SWEEP_SECONDS) };
+  }
+  log("sweep: owner µs in-engine per variant");
+  for (const n of LIVE) {
+    const o = node("bench/engine/owner.mjs", n);
+    for (const [size, v] of Object.entries(o)) {
+      results.sweep[n].get[size].owner_us = v.get_us;
+      results.sweep[n].patch[size].owner_us = v.patch_us;
+      results.sweep[n].patch[size].owner_full_us = v.patch_full_us;
     }
   }
-  try {
-    return await fn(base, proc);
-  } finally {
-    await stop(proc);
-  }
-}
-log(`warm: wrk -t2 -c16 -d${WARM_SECONDS}s per route per variant`);
-const warm = Object.fromEntries(NAMES.map((n) => [n, {}]));
-for (const [ri, [rname, route]] of Object.entries(ROUTES).entries())
-  for (const n of rotate(ri))
-    warm[n][rname] = await serving(n, async (base) => {
-      await fetch(`${base}/state/x`, { method: "PATCH", headers: { "content-type": "application/json" }, body: "{}" });
-      return wrk(`${base}${route.path}`, route);
-    });
-results.warm = warm;
-results.warm.patch_rps_ratio_vs_js = round(warm.this.patch_state.rps / warm.js.patch_state.rps);
-results.warm.get_rps_ratio_vs_js = round(warm.this.get_state.rps / warm.js.get_state.rps);
-results.warm.health_rps_ratio_vs_js = round(warm.this.health.rps / warm.js.health.rps);
-results.warm.bridge_us = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/bridge.mjs")], { encoding: "utf8" }));
 
-// --- 4. memory after 1k and 100k requests ------------------------------------------------
+  // --- 5. live fan-out ------------------------------------------------------------------------
+  log("fan-out: one writer, 16 and 64 subscribers, 64 KB state");
+  results.fanout = Object.fromEntries(LIVE.map((n) => [n, {}]));
+  for (const [k, subscribers] of [16, 64].entries())
+    for (const n of rotate(LIVE, k)) results.fanout[n][subscribers] = await fanout(served[n].base, VARIANTS[n].protocol, { subscribers, changes: 200, maxMs: 5000 });
+} finally {
+  for (const n of NAMES) await stop(served[n].proc);
+}
+
+// --- 6. wake from hibernation ------------------------------------------------------------------
+log("wake: a frame to an evicted object until its broadcast (workerd evicts after ~10 s idle)");
+{
+  const w = await wake(Object.fromEntries(LIVE.map((n) => [n, { upload: uploads[n], protocol: VARIANTS[n].protocol }])), { rounds: Number(process.env.WAKE_ROUNDS ?? 5), idleMs: 12000 });
+  results.wake = Object.fromEntries(LIVE.map((n) => [n, { ms: round(median(w[n].woken_ms), 2), woken_ms: stat(w[n].woken_ms), hot_ms: stat(w[n].hot_ms), idle_ms: w[n].idle_ms }]));
+  results.wake.ratio_vs_js = round(results.wake.this.ms / results.wake.js.ms);
+  results.wake.ratio_vs_agents = round(results.wake.this.ms / results.wake.agents.ms);
+}
+
+// --- 7. memory ---------------------------------------------------------------------------------
 // In-engine, one fresh process per variant: 100k requests through workerd
-// would take minutes per variant here (state writes run at a few hundred per
-// second on this machine), which the 10-minute budget cannot hold.
-log("memory: 1k then 100k mixed requests per variant, in-engine");
+// would take minutes per variant here, which the budget cannot hold.
+log("memory: 1k then 100k mixed requests, then the cache filled, per variant, in-engine");
 results.memory = {};
 for (const n of NAMES) {
-  const m = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/engine/memory.mjs"), n], { encoding: "utf8", maxBuffer: 1 << 24 }));
+  const m = node("bench/engine/memory.mjs", n);
   m.wasm_growth = m.after_1k.wasm_bytes ? round(m.after_100k.wasm_bytes / m.after_1k.wasm_bytes) : null;
   m.rss_growth = round(m.after_100k.rss_bytes / m.after_1k.rss_bytes);
   results.memory[n] = m;
 }
 
-// --- 4b. owner cost by state size, in-engine (edge + owner + SQLite) ------------------------
-log("sweep: owner µs for GET and PATCH on 1 KB, 64 KB and 1 MB states, in-engine");
-{
-  const o = JSON.parse(execFileSync(process.execPath, ["--no-warnings", path.join(root, "bench/engine/owner.mjs")], { encoding: "utf8" }));
-  results.sweep = { this: { get: {}, patch: {}, patch_full: {} } };
-  for (const [size, v] of Object.entries(o)) {
-    results.sweep.this.get[size] = { owner_us: v.get_us };
-    results.sweep.this.patch[size] = { owner_us: v.patch_us };
-    results.sweep.this.patch_full[size] = { owner_us: v.patch_full_us };
-  }
-}
-
-// --- 4c. live sync: wake from hibernation ----------------------------------------------------
-// The plain-JS and Go baselines have no live sync: only ours is measured.
-log("wake: a frame to a hibernated document until its broadcast (workerd evicts after idling)");
-{
-  const w = await wake(uploads.this, { rounds: Number(process.env.WAKE_ROUNDS ?? 5), idleMs: 12000 });
-  const stat = (xs) => ({ median: round(median(xs)), p25: round(quantile(xs, 0.25)), p75: round(quantile(xs, 0.75)), runs: xs.length });
-  results.wake = { this: { hot_ms: stat(w.hot_ms), woken_ms: stat(w.woken_ms), idle_ms: w.idle_ms } };
-}
-
-// --- 5. JSON: Jansson in wasm (with the bridge) vs V8 -------------------------------------
+// --- 8. JSON: the module's parser and writer (with the bridge) vs V8 ---------------------------
 log("json: parse and serialize throughput");
 results.json = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/json/run.mjs")], { encoding: "utf8" }));
 
-// --- targets -------------------------------------------------------------------------------------
-const c = results.cold_start;
+// --- targets -----------------------------------------------------------------------------------
+const s = results.sweep;
+const f64 = results.fanout;
+const target = (name, value, limit, pass, extra = {}) => ({ name, value, limit, pass, ...extra });
 results.targets = [
-  { name: "core upload <= 32 KiB gzip", value: results.size.this.gzip_bytes, limit: 32768, pass: results.size.this.gzip_bytes <= 32768 },
-  { name: "end-to-end cold start, ours / JS <= 1.03", value: c.ratio_vs_js, spread: c.ratio_vs_js_spread, limit: 1.03, pass: c.ratio_vs_js <= 1.03 },
-  { name: "in-engine cold path, ours / Go <= 0.05", value: c.isolate_ratio_vs_go, limit: 0.05, pass: c.isolate_ratio_vs_go <= 0.05 },
-  { name: "warm PATCH req/s, ours / JS >= 1.0", value: results.warm.patch_rps_ratio_vs_js, limit: 1.0, pass: results.warm.patch_rps_ratio_vs_js >= 1.0 },
-  { name: "linear memory after 100k <= 2x after 1k", value: results.memory.this.wasm_growth, limit: 2, pass: results.memory.this.wasm_growth <= 2 },
-  {
-    name: "PATCH owner µs at 1 MB <= 2x at 1 KB",
-    value: round(results.sweep.this.patch["1m"].owner_us / results.sweep.this.patch["1k"].owner_us),
-    limit: 2,
-    pass: results.sweep.this.patch["1m"].owner_us <= 2 * results.sweep.this.patch["1k"].owner_us,
-  },
+  target("core upload <= 32 KiB gzip", results.size.this.gzip_bytes, 32768, results.size.this.gzip_bytes <= 32768),
+  target("every plugin <= 16 KiB gzip", Math.max(...results.size.this.plugins.map((p) => p.gzip_bytes)), 16384, results.size.this.plugins.every((p) => p.gzip_bytes <= 16384)),
+  target("client/ <= 3 KiB gzip", results.size.this.client_gzip_bytes, 3072, results.size.this.client_gzip_bytes <= 3072),
+  target("cold start spawn to first 200, ours / JS <= 1.03", c.ratio_vs_js, 1.03, c.ratio_vs_js <= 1.03, { spread: c.ratio_vs_js_spread }),
+  target("cold start first request after listen, ours / JS <= 1.0", c.first_request_ratio_vs_js, 1.0, c.first_request_ratio_vs_js <= 1.0, { spread: c.first_request_ratio_vs_js_spread }),
+  target("cold start spawn to first 200, ours / Agents SDK <= 0.5", c.ratio_vs_agents, 0.5, c.ratio_vs_agents <= 0.5, { spread: c.ratio_vs_agents_spread }),
+  target("in-engine cold path, ours / Go <= 0.05", c.isolate_ratio_vs_go, 0.05, c.isolate_ratio_vs_go <= 0.05),
+  target("PATCH owner µs at 1 MB <= 2x at 1 KB", round(s.this.patch["1m"].owner_us / s.this.patch["1k"].owner_us), 2, s.this.patch["1m"].owner_us <= 2 * s.this.patch["1k"].owner_us),
+  ...["1k", "64k"].map((k) => {
+    const v = round(s.this.patch[k].rps / s.js.patch[k].rps);
+    return target(`warm PATCH req/s at ${k === "1k" ? "1 KB" : "64 KB"}, ours / JS >= 1.0`, v, 1.0, v >= 1.0);
+  }),
+  (() => {
+    const v = round(s.this.patch["64k"].rps / s.agents.patch["64k"].rps);
+    return target("warm PATCH req/s at 64 KB, ours / Agents SDK >= 2.0", v, 2.0, v >= 2.0);
+  })(),
+  (() => {
+    const v = round(f64.this[64].bytes_per_change / f64.agents[64].bytes_per_change, 5);
+    return target("fan-out 64 KB x 64: bytes per change per subscriber, ours / Agents SDK <= 0.01", v, 0.01, v <= 0.01);
+  })(),
+  (() => {
+    const v = round(f64.this[64].changes_per_s / f64.agents[64].changes_per_s);
+    return target("fan-out 64 KB x 64: changes/s, ours / Agents SDK >= 1.0", v, 1.0, v >= 1.0);
+  })(),
+  target("wake from hibernation, ours / JS <= 1.1", results.wake.ratio_vs_js, 1.1, results.wake.ratio_vs_js <= 1.1),
+  target("linear memory after 100k <= 2x after 1k", results.memory.this.wasm_growth, 2, results.memory.this.wasm_growth <= 2),
 ];
 results.duration_s = round((Date.now() - started) / 1000, 0);
 results.engine_runs = ENGINE_RUNS;
 
-// --- output -------------------------------------------------------------------------------------
-const out = path.join(root, "bench/results");
+// --- output --------------------------------------------------------------------------------------
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, "latest.json"), JSON.stringify(results, null, 2) + "\n");
 const md = renderMarkdown(results);
@@ -276,42 +296,76 @@ console.log("\n" + md);
 log(`wrote bench/results/latest.{json,md} and chart.svg in ${results.duration_s} s`);
 
 function renderMarkdown(r) {
-  const COLD_RUNS = r.cold_start.end_to_end_ms.this.runs.length;
-  const ENGINE_RUNS = r.engine_runs ?? 30;
+  const ALL = ["this", "js", "agents", "go"];
+  const LV = ["this", "js", "agents"];
   const kb = (b) => (b / 1024).toFixed(1);
-  const rows = [
-    "| | this (C) | plain JS | Go (js/wasm) |",
-    "| --- | ---: | ---: | ---: |",
-    `| core upload (JS + host wasm), gzip -9 (KiB) | ${NAMES.map((n) => kb(r.size[n].gzip_bytes)).join(" | ")} |`,
-    `| core upload, raw (KiB) | ${NAMES.map((n) => kb(r.size[n].raw_bytes)).join(" | ")} |`,
-    `| wasm alone, gzip -9 (KiB) | ${NAMES.map((n) => (r.size[n].wasm_gzip_bytes ? kb(r.size[n].wasm_gzip_bytes) : "–")).join(" | ")} |`,
-    `| plugin modules, loaded when used, gzip -9 (KiB) | ${NAMES.map((n) => (r.size[n].plugin_gzip_bytes ? kb(r.size[n].plugin_gzip_bytes) : "–")).join(" | ")} |`,
-    `| cold start, workerd spawn to first 200 PATCH, median (ms) | ${NAMES.map((n) => r.cold_start.end_to_end_ms[n].median).join(" | ")} |`,
-    `| cold start, in-engine compile+instantiate+init+first request (ms) | ${NAMES.map((n) => r.cold_start.isolate_ms[n].total).join(" | ")} |`,
-    `| first request alone, in-engine (ms) | ${NAMES.map((n) => r.cold_start.isolate_ms[n].first_request).join(" | ")} |`,
-    `| wrangler check startup: active CPU ms (profile samples) | ${NAMES.map((n) => `${r.cold_start.wrangler_check_startup[n].active_ms} (${r.cold_start.wrangler_check_startup[n].samples})`).join(" | ")} |`,
-    ...["health", "get_state", "patch_state"].map((k) => `| warm ${k}: req/s (p50 / p99 ms) | ${NAMES.map((n) => `${Math.round(r.warm[n][k].rps)} (${r.warm[n][k].p50_ms} / ${r.warm[n][k].p99_ms})`).join(" | ")} |`),
-    `| wasm memory after 1k / 100k requests (KiB) | ${NAMES.map((n) => (r.memory[n].after_1k.wasm_bytes ? `${kb(r.memory[n].after_1k.wasm_bytes)} / ${kb(r.memory[n].after_100k.wasm_bytes)}` : "–")).join(" | ")} |`,
-    `| process RSS after 1k / 100k requests, in-engine (MiB) | ${NAMES.map((n) => `${(r.memory[n].after_1k.rss_bytes / 2 ** 20).toFixed(0)} / ${(r.memory[n].after_100k.rss_bytes / 2 ** 20).toFixed(0)}`).join(" | ")} |`,
-    ...(r.wake
-      ? [
-          `| live: frame to broadcast, object in memory, median (p25–p75) ms | ${r.wake.this.hot_ms.median} (${r.wake.this.hot_ms.p25}–${r.wake.this.hot_ms.p75}) | – | – |`,
-          `| live: frame to broadcast, woken from hibernation, median (p25–p75) ms | ${r.wake.this.woken_ms.median} (${r.wake.this.woken_ms.p25}–${r.wake.this.woken_ms.p75}) | – | – |`,
-        ]
-      : []),
+  const mib = (b) => (b / 2 ** 20).toFixed(0);
+  const na = "–";
+  const row = (label, names, cell) => `| ${label} | ${names.map(cell).join(" | ")} |${names.length < 4 ? " not ported |" : ""}`;
+  const cs = r.cold_start;
+  const ms = (x) => `${x.median} (${x.p25}–${x.p75})`;
+  const table = [
+    "| | this (C) | plain JS | Agents SDK | Go (js/wasm) |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    row("core upload, gzip -9 (KiB)", ALL, (n) => kb(r.size[n].gzip_bytes)),
+    row("core upload, raw (KiB)", ALL, (n) => kb(r.size[n].raw_bytes)),
+    row("wasm in it, gzip -9 (KiB)", ALL, (n) => (r.size[n].wasm_gzip_bytes ? kb(r.size[n].wasm_gzip_bytes) : na)),
+    row("cold start: workerd spawn to first 200 PATCH, median (p25–p75) ms", ALL, (n) => ms(cs.end_to_end_ms[n])),
+    row("cold start: first PATCH alone after the socket listens, median (p25–p75) ms", ALL, (n) => ms(cs.first_request_ms[n])),
+    row("in-engine: core path, compile + instantiate + init + first request (ms)", ALL, (n) => (r.cold_start.isolate_ms[n]?.total ?? na)),
+    row("in-engine: whole upload (bundle, glue, config, object) + first request (ms)", LV, (n) => cs.isolate_full_ms[n].total),
+    row("wrangler check startup: active CPU ms (samples)", ALL, (n) => `${cs.wrangler_check_startup[n].active_ms} (${cs.wrangler_check_startup[n].samples})`),
+    ...["health", "get_state", "patch_state"].map((k) => row(`warm ${k}, small state: req/s (p50 / p99 ms)`, ALL, (n) => `${Math.round(r.warm[n][k].rps)} (${r.warm[n][k].p50_ms} / ${r.warm[n][k].p99_ms})`)),
+    row("process RSS after 1k / 100k requests, in-engine (MiB)", ALL, (n) => `${mib(r.memory[n].after_1k.rss_bytes)} / ${mib(r.memory[n].after_100k.rss_bytes)}`),
+    row("wasm memory after 1k / 100k requests (KiB)", ALL, (n) => (r.memory[n].after_1k.wasm_bytes ? `${kb(r.memory[n].after_1k.wasm_bytes)} / ${kb(r.memory[n].after_100k.wasm_bytes)}` : na)),
+    row("with 24 MiB of documents written and read: wasm / RSS (MiB)", LV, (n) => `${r.memory[n].cache_full.wasm_bytes ? mib(r.memory[n].cache_full.wasm_bytes) : na} / ${mib(r.memory[n].cache_full.rss_bytes)}`),
+  ];
+  const sweep = [
+    "| state | route | this: req/s | JS: req/s | Agents: req/s | this: owner µs | JS: owner µs | Agents: owner µs |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...Object.keys(SIZES).flatMap((size) =>
+      ["get", "patch"].map((m) => `| ${size} | ${m.toUpperCase()} | ${LV.map((n) => Math.round(r.sweep[n][m][size].rps)).join(" | ")} | ${LV.map((n) => r.sweep[n][m][size].owner_us).join(" | ")} |`),
+    ),
+  ];
+  const fan = [
+    "| subscribers | variant | changes/s to all | p50 ms | p99 ms | bytes per change per subscriber, wire | payload |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ...[16, 64].flatMap((k) => LV.map((n) => `| ${k} | ${n} | ${r.fanout[n][k].changes_per_s} | ${r.fanout[n][k].p50_ms} | ${r.fanout[n][k].p99_ms} | ${r.fanout[n][k].bytes_per_change} | ${r.fanout[n][k].payload_bytes_per_change} |`)),
+  ];
+  const wakeRows = [
+    "| variant | woken: frame to broadcast, median (p25–p75) ms | object in memory, median (p25–p75) ms |",
+    "| --- | ---: | ---: |",
+    ...LV.map((n) => `| ${n} | ${ms(r.wake[n].woken_ms)} | ${ms(r.wake[n].hot_ms)} |`),
   ];
   const json = [
-    "| document | Jansson parse (MB/s) | V8 JSON.parse (MB/s) | ratio | Jansson serialize (MB/s) | V8 JSON.stringify (MB/s) | ratio |",
+    "| document | C parse: src/json.c into Jansson values (MB/s) | V8 JSON.parse (MB/s) | ratio | C serialize: src/json.c's writer (MB/s) | V8 JSON.stringify (MB/s) | ratio |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.json.map((j) => `| ${j.size} | ${j.jansson_parse_mb_s} | ${j.v8_parse_mb_s} | ${j.parse_ratio} | ${j.jansson_serialize_mb_s} | ${j.v8_stringify_mb_s} | ${j.serialize_ratio} |`),
   ];
   const targets = r.targets.map((t) => `| ${t.name} | ${t.value}${t.spread ? ` (p25–p75 ${t.spread.p25}–${t.spread.p75})` : ""} | ${t.pass ? "PASS" : "MISS"} |`);
+  const cf = cs.wasm_functions_compiled;
   return [
-    `Measured ${r.generated_at} on ${r.machine.cpu} (${r.machine.cores} cores), ${r.tools.workerd}, Node ${r.tools.node}; ${COLD_RUNS} end-to-end and ${ENGINE_RUNS} in-engine cold runs per variant, alternating.`,
+    `Measured ${r.generated_at} on ${r.machine.cpu} (${r.machine.cores} cores), ${r.tools.workerd}, Node ${r.tools.node}, agents ${r.tools.agents}; ${cs.end_to_end_ms.this.runs} workerd and ${r.engine_runs} in-engine cold runs per variant, alternating; ${r.duration_s} s in all.`,
     "",
-    ...rows,
+    ...table,
     "",
-    `Ratios, ours over JS: end-to-end cold start ${r.cold_start.ratio_vs_js} (paired runs, p25–p75 ${r.cold_start.ratio_vs_js_spread.p25}–${r.cold_start.ratio_vs_js_spread.p75}); in-engine ${r.cold_start.isolate_ratio_vs_js}; warm PATCH req/s ${r.warm.patch_rps_ratio_vs_js}. Ours over Go: end-to-end ${r.cold_start.ratio_vs_go}, in-engine ${r.cold_start.isolate_ratio_vs_go}.`,
+    `Cold start ratios, ours over plain JS: spawn to first 200 ${cs.ratio_vs_js} (paired, p25–p75 ${cs.ratio_vs_js_spread.p25}–${cs.ratio_vs_js_spread.p75}), first request after listen ${cs.first_request_ratio_vs_js} (${cs.first_request_ratio_vs_js_spread.p25}–${cs.first_request_ratio_vs_js_spread.p75}); over the Agents SDK: ${cs.ratio_vs_agents} (${cs.ratio_vs_agents_spread.p25}–${cs.ratio_vs_agents_spread.p75}) and ${cs.first_request_ratio_vs_agents}; over Go: ${cs.ratio_vs_go}. In-engine: core over Go ${cs.isolate_ratio_vs_go}; whole upload over JS ${cs.isolate_ratio_vs_js}, over the Agents SDK ${cs.isolate_ratio_vs_agents}. The plugins worker's first use (its bundle and modules, then a PATCH its schema plugin checks): ${cs.plugins_first_use_ms.total} ms.`,
+    "",
+    `Wasm functions V8 compiled in workerd: ${cf.health.before} at script load, then ${cf.health.during} for the first GET /health; ${cf.patch.before} at load, then ${cf.patch.during} for the first PATCH.`,
+    "",
+    `Upload sizes: ours ${kb(r.size.this.gzip_bytes)} KiB gzip against the Agents SDK's ${kb(r.size.agents.gzip_bytes)} KiB (${r.size.ratio_vs_agents}); the plugins worker ${kb(r.size.this.plugins_worker_gzip_bytes)} KiB plus plugins (${r.size.this.plugins.map((p) => `${p.file} ${kb(p.gzip_bytes)} KiB`).join(", ")}), loaded on first use; client/sync.js ${kb(r.size.this.client_gzip_bytes)} KiB.`,
+    "",
+    "State-size sweep: a ~100-byte patch with Prefer: return=minimal; req/s with wrk -t2 -c16; owner µs in-engine through edge and owner with SQLite (bench/engine/owner.mjs).",
+    "",
+    ...sweep,
+    "",
+    "Live fan-out: one writer (up to 4 changes in flight) and N subscribers on a 64 KB state; each change a ~100-byte patch.",
+    "",
+    ...fan,
+    "",
+    `Wake from hibernation (after ${r.wake.this.idle_ms / 1000} s idle, workerd evicts the object and keeps its sockets): ours over JS ${r.wake.ratio_vs_js}, over the Agents SDK ${r.wake.ratio_vs_agents}.`,
+    "",
+    ...wakeRows,
     "",
     `Bridge cost per call, in-engine: empty export ${r.warm.bridge_us.empty_call_us} µs; GET /health through the C edge with marshalling ${r.warm.bridge_us.health_round_trip_us} µs, against the plain-JS handler ${r.warm.bridge_us.js_health_us} µs.`,
     "",

@@ -22,12 +22,13 @@ function modules(outdir, dir) {
     .join(",\n      ");
 }
 
-// Writes <dir>/config.capnp for the C worker's bundle in outdir, listening
-// on port, with the plugins worker's bundle (pluginsOutdir) behind its
-// PLUGINS binding when given. vars: the text bindings (default: WORKER_ENV
-// local, as wrangler dev). v8Flags: V8 flags for the process (as
-// --trace-wasm-compilation-times).
-export function config(outdir, dir, port, vars = { WORKER_ENV: "local" }, pluginsOutdir = null, v8Flags = []) {
+// Writes <dir>/config.capnp for the bundle in outdir, listening on port.
+// Options: vars, the text bindings (default: WORKER_ENV local, as wrangler
+// dev); plugins, the plugins worker's bundle behind a PLUGINS binding;
+// v8Flags, for the process (as --trace-wasm-compilation-times); the
+// Durable Object's binding and class (default STATE, StateObject); flags,
+// compatibility flags.
+export function config(outdir, dir, port, { vars = { WORKER_ENV: "local" }, plugins: pluginsOutdir = null, v8Flags = [], binding = "STATE", className = "StateObject", flags = [] } = {}) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, "do"), { recursive: true });
   const capnp = `using Workerd = import "/workerd/workerd.capnp";
@@ -46,12 +47,12 @@ const worker :Workerd.Worker = (
   modules = [
       ${modules(outdir, dir)}
   ],
-  compatibilityDate = "2026-10-15",
+  compatibilityDate = "2026-10-15",${flags.length ? `\n  compatibilityFlags = [${flags.map((f) => JSON.stringify(f)).join(", ")}],` : ""}
   bindings = [
     ${Object.entries(vars).map(([k, v]) => `(name = ${JSON.stringify(k)}, text = ${JSON.stringify(String(v))}),`).join("\n    ")}
-    (name = "STATE", durableObjectNamespace = "StateObject"),${pluginsOutdir ? `\n    (name = "PLUGINS", service = "plugins"),` : ""}
+    (name = "${binding}", durableObjectNamespace = "${className}"),${pluginsOutdir ? `\n    (name = "PLUGINS", service = "plugins"),` : ""}
   ],
-  durableObjectNamespaces = [(className = "StateObject", uniqueKey = "bench-state", enableSql = true)],
+  durableObjectNamespaces = [(className = "${className}", uniqueKey = "bench-state", enableSql = true)],
   durableObjectStorage = (localDisk = "do-disk"),
 );
 `;

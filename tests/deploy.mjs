@@ -68,7 +68,7 @@ async function listening(port) {
 async function run(target, fn) {
   const port = await freePort();
   const vars = Object.fromEntries(Object.entries(target.vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-  const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, vars, target.plugins.outdir));
+  const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, { vars, plugins: target.plugins.outdir }));
   try {
     await listening(port);
     return await fn(`http://127.0.0.1:${port}`);

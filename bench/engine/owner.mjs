@@ -1,41 +1,105 @@
-// Owner-side cost in-engine: microseconds per request through the C edge
-// and owner stages with storage (tests/host/module.mjs: Node's SQLite in
-// place of the Durable Object's), for states of 1 KB, 64 KB and 1 MB made of
-// 100-byte members, and a 100-byte patch. Prints one JSON line:
-//   { "<size>": { get_us, patch_us, patch_full_us, members } }
+// Owner-side cost in-engine, per variant: microseconds per request through
+// the variant's edge and owner with SQLite storage and no HTTP, for states
+// of 1 KB, 64 KB and 1 MB made of 100-byte members, and a 100-byte patch.
+//   this:   the C module's edge and owner stages (tests/host/module.mjs,
+//           node:sqlite in place of the Durable Object's storage)
+//   js:     logic.js's edge and owner (createOwner) on node:sqlite
+//   agents: the upload's fetch into its Agent (bench/engine/host.mjs:
+//           node:sqlite, direct calls in place of RPC)
+// Usage: node --experimental-vm-modules owner.mjs this|js|agents
+// Prints one JSON line: { "<size>": { get_us, patch_us, patch_full_us, members } }.
 // patch_us asks for Prefer: return=minimal (what a sync client uses);
 // patch_full_us returns the whole state, which costs what the state costs.
-import { load } from "../../tests/host/module.mjs";
+import { DatabaseSync } from "node:sqlite";
+import path from "node:path";
 
+const variant = process.argv[2];
 const SIZES = { "1k": 1 << 10, "64k": 64 << 10, "1m": 1 << 20 };
-const m = load(new URL("../../build/cw.wasm", import.meta.url));
-const H = "content-type: application/merge-patch+json\r\n";
-const out = {};
+const JSON_TYPE = "application/merge-patch+json";
 
-function time(n, fn) {
-  for (let i = 0; i < Math.min(20, n); i++) fn(i); // warm
+// request(method, id, body, minimal) -> Promise<status> or status, per variant.
+let request;
+if (variant === "this") {
+  const { load } = await import("../../tests/host/module.mjs");
+  const m = load(new URL("../../build/cw.wasm", import.meta.url));
+  request = (method, id, body, minimal) =>
+    m.request(`${method} /state/${id}\r\n${body ? `content-type: ${JSON_TYPE}\r\n` : ""}${minimal ? "prefer: return=minimal\r\n" : ""}\r\n${body ?? ""}`, { raw: true }).status;
+} else if (variant === "js") {
+  const { createOwner, edge, rid, SCHEMA } = await import("../baselines/js/logic.js");
+  const owners = new Map();
+  const owner = (id) => {
+    let o = owners.get(id);
+    if (!o) {
+      const db = new DatabaseSync(":memory:");
+      for (const s of SCHEMA) db.exec(s);
+      const cache = new Map();
+      const sql = (q, ...p) => {
+        let st = cache.get(q);
+        if (!st) cache.set(q, (st = db.prepare(q)));
+        st.setReturnArrays(true);
+        return st.all(...p);
+      };
+      const tx = (fn) => {
+        db.exec("BEGIN");
+        try {
+          fn();
+          db.exec("COMMIT");
+        } catch (e) {
+          db.exec("ROLLBACK");
+          throw e;
+        }
+      };
+      owners.set(id, (o = createOwner(sql, tx)));
+    }
+    return o;
+  };
+  request = (method, id, body, minimal) => {
+    const headers = new Map(body ? [["content-type", JSON_TYPE]] : []);
+    if (minimal) headers.set("prefer", "return=minimal");
+    const requestId = rid();
+    const e = edge(method, `/state/${id}`, headers, body ?? "", requestId);
+    if (!e.forward) return e.status;
+    return method === "GET" ? owner(id).get(id).status : owner(id).patch(id, headers, body, requestId).status;
+  };
+} else if (variant === "agents") {
+  const { evaluate, readUpload, worker } = await import("./host.mjs");
+  const w = worker(await evaluate(readUpload(path.join(import.meta.dirname, "../../build/bench/upload/agents"))), { objects: { StateAgent: "StateAgent" } });
+  console.log = () => {}; // the worker's log line goes nowhere here, as it costs nothing in workerd's stdout
+  request = async (method, id, body, minimal) => {
+    const headers = body ? { "content-type": JSON_TYPE } : {};
+    if (minimal) headers.prefer = "return=minimal";
+    const r = await w.fetch(new Request(`http://bench/state/${id}`, { method, headers, body }));
+    await r.arrayBuffer();
+    return r.status;
+  };
+} else throw new Error(`usage: owner.mjs this|js|agents`);
+
+async function time(n, fn) {
+  for (let i = 0; i < Math.min(20, n); i++) await fn(i); // warm
   const t = performance.now();
-  for (let i = 0; i < n; i++) fn(i);
-  return ((performance.now() - t) * 1000) / n;
+  for (let i = 0; i < n; i++) await fn(i);
+  return Number((((performance.now() - t) * 1000) / n).toFixed(1));
 }
+const ok = async (s) => {
+  if ((await s) !== 200) throw new Error(`${variant}: status ${await s}`);
+};
 
+const out = {};
 for (const [name, bytes] of Object.entries(SIZES)) {
   const id = `sweep-${name}`;
   const members = Math.max(1, Math.round(bytes / 100));
-  // Build the state in patches under the body limit.
   for (let at = 0; at < members; at += 2000) {
     const p = {};
     for (let i = at; i < Math.min(members, at + 2000); i++) p[`k${String(i).padStart(6, "0")}`] = "v".repeat(88);
-    const r = m.request(`PATCH /state/${id}\r\n${H}prefer: return=minimal\r\n\r\n${JSON.stringify(p)}`);
-    if (r.status !== 200) throw new Error(`building ${name}: ${r.status} ${r.body}`);
+    await ok(request("PATCH", id, JSON.stringify(p), true));
   }
   const patch100 = (i) => `{"k000001":"${String(i).padStart(80, "x")}","n":${i}}`; // ~100 bytes
-  const n = name === "1m" ? 300 : 1000;
+  const n = name === "1m" ? 100 : 500;
   out[name] = {
     members,
-    get_us: Number(time(n, () => m.request(`GET /state/${id}\r\n\r\n`, { raw: true })).toFixed(1)),
-    patch_us: Number(time(n, (i) => m.request(`PATCH /state/${id}\r\n${H}prefer: return=minimal\r\n\r\n${patch100(i)}`, { raw: true })).toFixed(1)),
-    patch_full_us: Number(time(Math.min(n, 200), (i) => m.request(`PATCH /state/${id}\r\n${H}\r\n${patch100(i)}`, { raw: true })).toFixed(1)),
+    get_us: await time(n, () => ok(request("GET", id))),
+    patch_us: await time(n, (i) => ok(request("PATCH", id, patch100(i), true))),
+    patch_full_us: await time(Math.min(n, 100), (i) => ok(request("PATCH", id, patch100(i), false))),
   };
 }
-console.log(JSON.stringify(out));
+process.stdout.write(JSON.stringify(out) + "\n");

@@ -1,6 +1,6 @@
 /* json_bench.c - a benchmark-only wasm module: the product's JSON parse
- * (src/json.c: the strict check, then the build into Jansson values) and
- * Jansson's serializer, built with the product's toolchain and flags (and
+ * (src/json.c: one pass that checks and builds Jansson values) and its
+ * serializer (src/json.c's writer, not Jansson's), built with the product's toolchain and flags (and
  * its formatter, dtoa and heap), so bench/run.mjs can compare it with V8's
  * JSON.parse/stringify including the JS<->wasm bridge, and measure the
  * memory a state takes as a tree and as member texts. Never linked into
@@ -32,9 +32,14 @@ EXPORT(jb_decref) void jb_decref(json_t *j) { json_decref(j); }
 /* Serializes j compactly; returns a buffer (free with jb_free) and its
  * length in *len, or NULL. */
 EXPORT(jb_dump) char *jb_dump(json_t *j, size_t *len) {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-    *len = s ? strlen(s) : 0;
-    return s;
+    cw_buf t = CW_BUF_INIT;
+    if (cw_json_dump(j, &t) < 0) {
+        cw_buf_free(&t);
+        *len = 0;
+        return NULL;
+    }
+    *len = t.len;
+    return t.p;
 }
 
 /* Bytes the heap holds now (src/alloc.h): memory measurements. */

@@ -1,16 +1,38 @@
 // The benchmark variants and how to build and measure their uploads.
 //   this: the product (C module + thin JS glue)
-//   js:   bench/baselines/js, the same worker in plain JavaScript
-//   go:   bench/baselines/go, the same logic in Go (js/wasm, -ldflags="-s -w")
+//   js:     bench/baselines/js, the same service in plain JavaScript (members,
+//           journal, cache, hibernatable WebSockets, the same limits)
+//   agents: bench/baselines/agents, the same service on Cloudflare's Agents
+//           SDK (agents pinned in its package.json; bench/setup.sh installs it)
+//   go:     bench/baselines/go, the first version's logic in Go (js/wasm,
+//           -ldflags="-s -w"): size and cold start only
+//
+// Each runs with the vars of its wrangler.toml's top level (the product's
+// local environment with its shipped SYNC_HOOKS), and each logs one line
+// per request.
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { dryRun } from "../../scripts/size-check.mjs";
 
 export const root = path.resolve(import.meta.dirname, "../..");
+// object: the Durable Object binding and class; protocol: the live one
+// (bench/live/protocol.mjs), null without live sync.
 export const VARIANTS = {
-  this: { config: "wrangler.toml", plugins: "plugins/wrangler.toml" },
-  js: { config: "bench/baselines/js/wrangler.toml" },
-  go: { config: "bench/baselines/go/wrangler.toml" },
+  this: { config: "wrangler.toml", plugins: "plugins/wrangler.toml", object: ["STATE", "StateObject"], protocol: "sync" },
+  js: { config: "bench/baselines/js/wrangler.toml", object: ["STATE", "StateObject"], protocol: "sync" },
+  agents: { config: "bench/baselines/agents/wrangler.toml", object: ["StateAgent", "StateAgent"], flags: ["nodejs_compat"], protocol: "agents" },
+  go: { config: "bench/baselines/go/wrangler.toml", object: ["STATE", "StateObject"], protocol: null },
 };
+
+// The string vars of a wrangler.toml's top-level [vars] table (basic and
+// multi-line literal strings: what these configs use).
+export function vars(config) {
+  const toml = readFileSync(path.join(root, config), "utf8");
+  const table = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const out = {};
+  for (const m of table.matchAll(/^(\w+)\s*=\s*(?:'''\n?([\s\S]*?)'''|"((?:[^"\\]|\\.)*)")/gm)) out[m[1]] = m[2] ?? JSON.parse(`"${m[3]}"`);
+  return out;
+}
 
 // wrangler deploy --dry-run for a variant into build/bench/upload/<name>;
 // returns wrangler's whole-upload figure and each file's raw and gzip -9.
@@ -26,6 +48,7 @@ export function upload(name) {
   return {
     outdir,
     pluginsOutdir,
+    serve: { vars: vars(VARIANTS[name].config), binding: VARIANTS[name].object[0], className: VARIANTS[name].object[1], flags: VARIANTS[name].flags ?? [], plugins: pluginsOutdir },
     files: files.map(({ full, ...f }) => ({ ...f, kind: f.kind === "host_wasm" ? "wasm" : f.kind })),
     wrangler_total_kib: total ? { raw: total.raw_kib, gzip: total.gzip_kib } : null,
     raw_bytes: sum("raw_bytes", () => true),

@@ -1,0 +1,85 @@
+// workerd serving a variant's dry-run upload (scripts/workerd.mjs) for the
+// bench: from a compiled (binary) config, as production loads a worker,
+// never a text capnp parse on the clock.
+import net from "node:net";
+import path from "node:path";
+import { compile, config, freePort, serve, stop } from "../../scripts/workerd.mjs";
+import { root } from "./variants.mjs";
+
+// Resolves once something accepts connections on port.
+export async function listening(port, proc, ms = 20000) {
+  const t0 = performance.now();
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), r(true)));
+      s.on("error", () => r(false));
+    });
+    if (ok) return;
+    if (proc.p.exitCode !== null || performance.now() - t0 > ms) throw new Error(`workerd did not listen: ${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+// Starts workerd on upload (from variants.upload) under build/bench/run/<tag>;
+// the config is compiled before the clock of whoever awaits start().
+export async function prepare(upload, tag, { v8Flags = [] } = {}) {
+  const port = await freePort();
+  const cfg = compile(config(upload.outdir, path.join(root, "build/bench/run", tag), port, { ...upload.serve, v8Flags }));
+  return { port, base: `http://127.0.0.1:${port}`, start: (opts) => serve(cfg, opts) };
+}
+
+// Runs fn(base, proc) against a variant served and listening; stops it after.
+export async function serving(upload, tag, fn) {
+  const { port, base, start } = await prepare(upload, tag);
+  const proc = start();
+  try {
+    await listening(port, proc);
+    return await fn(base, proc);
+  } finally {
+    await stop(proc);
+  }
+}
+export { stop };
+
+// One fresh workerd: spawn to listening to the first 200 of request (a
+// PATCH by default); returns { spawn_ms, listen_ms, first_ms }.
+export async function coldStart(upload, tag, { path: route = "/state/x", method = "PATCH", body = '{"a":1}' } = {}) {
+  const { port, base, start } = await prepare(upload, tag);
+  const t0 = performance.now();
+  const proc = start();
+  try {
+    await listening(port, proc);
+    const t1 = performance.now();
+    const res = await fetch(`${base}${route}`, method === "GET" ? {} : { method, headers: { "content-type": "application/json" }, body });
+    await res.arrayBuffer();
+    const t2 = performance.now();
+    if (res.status !== 200) throw new Error(`${tag}: the first ${method} answered ${res.status}`);
+    return { spawn_ms: t2 - t0, listen_ms: t1 - t0, first_ms: t2 - t1 };
+  } finally {
+    await stop(proc);
+  }
+}
+
+// V8's compile trace (--trace-wasm-compilation-times) of one fresh
+// workerd: wasm functions compiled before the first request (at script
+// load) and during it.
+export async function compiledFunctions(upload, tag, { path: route = "/state/x", method = "PATCH" } = {}) {
+  const { port, base, start } = await prepare(upload, tag, { v8Flags: ["--trace-wasm-compilation-times"] });
+  const proc = start({ stdout: true });
+  const count = () => proc.stdout().split("Compiled function").length - 1;
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+  try {
+    await listening(port, proc);
+    await settle();
+    const before = count();
+    const res = await fetch(`${base}${route}`, method === "GET" ? {} : { method, headers: { "content-type": "application/json" }, body: '{"a":1}' });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${tag}: ${res.status}`);
+    await settle();
+    proc.p.kill("SIGTERM"); // lets workerd flush its trace
+    await new Promise((r) => proc.p.once("exit", r));
+    return { before, during: count() - before };
+  } finally {
+    await stop(proc);
+  }
+}
