@@ -24,13 +24,13 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const VARIANTS = { lazy: "wrangler.toml", eager: "bench/eager/wrangler.toml" };
-const plugins = path.join(root, "build/bench/placement/plugins");
-dryRun("plugins/wrangler.toml", plugins);
+// As in make bench, the plugins worker is not served: one workerd process
+// would load it at start, which production does only on a plugin's use.
 const uploads = Object.fromEntries(
   Object.entries(VARIANTS).map(([k, cfg]) => {
     const outdir = path.join(root, "build/bench/placement", k);
     dryRun(cfg, outdir);
-    return [k, { outdir, serve: { vars: vars("wrangler.toml"), plugins } }];
+    return [k, { outdir, serve: { vars: vars("wrangler.toml") } }];
   }),
 );
 
