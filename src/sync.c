@@ -536,18 +536,25 @@ static int entries(cw_ctx *ctx, cw_rows *r) {
     return o->changes.broken ? oom(ctx) : 0;
 }
 
-static int changes_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                        size_t n) {
-    own_t *o = ctx->state;
+/* The journal entries a read batch answered, into the owner's changes
+ * list: the one read both the changes route and a hello's catch-up make. */
+static int read_entries(cw_ctx *ctx, int status, const char *body, size_t n) {
     cw_rows r;
-    (void)head;
-    (void)hn;
     if (status != 200)
         return storage_failed(ctx, "a read failed");
     cw_rows_open(&r, body, n);
     if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
         return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
-    return answer(ctx, o->meta.version, NULL, &o->changes);
+    return 0;
+}
+
+static int changes_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
+                        size_t n) {
+    own_t *o = ctx->state;
+    (void)head;
+    (void)hn;
+    return read_entries(ctx, status, body, n) < 0 ? -1
+                                                  : answer(ctx, o->meta.version, NULL, &o->changes);
 }
 
 static int step_changes(cw_ctx *ctx) {
@@ -894,15 +901,10 @@ static int hello_frame(cw_ctx *ctx, long long version, const cw_buf *entries) {
 static int hello_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
                       size_t n) {
     own_t *o = ctx->state;
-    cw_rows r;
     (void)head;
     (void)hn;
-    if (status != 200)
-        return storage_failed(ctx, "a read failed");
-    cw_rows_open(&r, body, n);
-    if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
-        return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
-    return hello_frame(ctx, o->meta.version, &o->changes);
+    return read_entries(ctx, status, body, n) < 0 ? -1
+                                                  : hello_frame(ctx, o->meta.version, &o->changes);
 }
 
 /* The changes after since when the journal holds them all and one page
