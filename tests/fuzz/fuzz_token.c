@@ -60,9 +60,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
 
     if (cw_token_parse(tok, n, &t, &err) == 0) {
         REQUIRE(strcmp(t.kid, "k1") == 0 && t.signed_len == (size_t)(dot2 - tok));
-        REQUIRE(cw_token_mac_ok(&t, mac) == (strcmp(dot2 + 1, want) == 0));
+        int right = strcmp(dot2 + 1, want) == 0;
+        REQUIRE(cw_token_mac_ok(&t, mac) == right);
+        /* One bit off the right MAC is refused. (Only then: a token may
+         * carry exactly the flipped MAC, and the fuzzer finds one.) */
         mac[size % 32] ^= 1;
-        REQUIRE(!cw_token_mac_ok(&t, mac));
+        if (right)
+            REQUIRE(!cw_token_mac_ok(&t, mac));
         cw_token_free(&t);
     } else {
         REQUIRE(err.code == CW_E_UNAUTHORIZED);
