@@ -32,6 +32,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     unsigned int macn;
     char want[64];
     const char *dot2;
+    char *tk;
+    size_t tn;
     cw_host_answer a;
     cw_token t;
     cw_error err;
@@ -44,8 +46,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     for (size_t i = 0; i < n; i++)
         tok[i] = data[i] == '\r' || data[i] == '\n' || data[i] == 0 ? '.' : (char)data[i];
     tok[n] = '\0';
-    dot2 = strrchr(tok, '.');
-    HMAC(EVP_sha256(), key1, 32, (const unsigned char *)tok, dot2 ? (size_t)(dot2 - tok) : 0, mac,
+    /* The token as the module reads it: the header value after "Bearer ",
+     * without the spaces and tabs around it (RFC 9110's OWS; 1*SP after the
+     * scheme). Trailing ones are dropped from the request too. */
+    tk = tok;
+    while (*tk == ' ' || *tk == '\t')
+        tk++;
+    tn = strlen(tk);
+    while (tn && (tk[tn - 1] == ' ' || tk[tn - 1] == '\t'))
+        tk[--tn] = '\0';
+    dot2 = strrchr(tk, '.');
+    HMAC(EVP_sha256(), key1, 32, (const unsigned char *)tk, dot2 ? (size_t)(dot2 - tk) : 0, mac,
          &macn);
     b64url(mac, 32, want);
 
@@ -58,8 +69,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         REQUIRE(a.status == 401 || a.status == 403 || a.status == 400);
     cw_host_free(&a);
 
-    if (cw_token_parse(tok, n, &t, &err) == 0) {
-        REQUIRE(strcmp(t.kid, "k1") == 0 && t.signed_len == (size_t)(dot2 - tok));
+    if (cw_token_parse(tk, tn, &t, &err) == 0) {
+        REQUIRE(strcmp(t.kid, "k1") == 0 && t.signed_len == (size_t)(dot2 - tk));
         int right = strcmp(dot2 + 1, want) == 0;
         REQUIRE(cw_token_mac_ok(&t, mac) == right);
         /* One bit off the right MAC is refused. (Only then: a token may
