@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <openssl/hmac.h>
 
+#include "b64url.h"
 #include "harness.h"
 #include "host.h"
 #include "pipeline.h"
@@ -23,19 +24,6 @@ static const char key1[] = "0123456789abcdef0123456789abcdef";
 static const char key2[] = "fedcba9876543210fedcba9876543210";
 
 static long long now_s;
-
-static void b64url(const unsigned char *p, size_t n, char *out) {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)p[i] << 16 |
-                          (i + 1 < n ? (unsigned long)p[i + 1] << 8 : 0) |
-                          (i + 2 < n ? p[i + 2] : 0);
-        for (int k = 0; k < 4 && (k < 2 || i + (size_t)k - 1 < n); k++)
-            out[o++] = a[(v >> (18 - 6 * k)) & 63];
-    }
-    out[o] = '\0';
-}
 
 /* header.claims.MAC under key (raw bytes; the claims and header as given). */
 static char *mint(const char *header, const char *claims, const char *key) {

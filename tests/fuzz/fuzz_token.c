@@ -7,23 +7,11 @@
  * parser's MAC comparison agrees with this one. */
 #include <openssl/hmac.h>
 
+#include "b64url.h"
 #include "fuzz_common.h"
 #include "token.h"
 
 static const char key1[] = "0123456789abcdef0123456789abcdef";
-
-static void b64url(const unsigned char *p, size_t n, char *out) {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned long v = (unsigned long)p[i] << 16 |
-                          (i + 1 < n ? (unsigned long)p[i + 1] << 8 : 0) |
-                          (i + 2 < n ? p[i + 2] : 0);
-        for (int k = 0; k < 4 && (k < 2 || i + (size_t)k - 1 < n); k++)
-            out[o++] = a[(v >> (18 - 6 * k)) & 63];
-    }
-    out[o] = '\0';
-}
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     static int keyed;
