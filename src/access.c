@@ -65,7 +65,6 @@ static int verified(cw_ctx *ctx, int status, const char *head, size_t hn, const 
 
 int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     int keys = cw_token_keys();
-    unsigned char len[4];
     cw_slice h, t = {NULL, 0};
     pending_t *w;
     if (ctx->flags & CW_FLAG_RPC)
@@ -85,7 +84,7 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     if (!t.n)
         return unauthorized(ctx, "a bearer token is required");
     if (!(w = cw_malloc(sizeof *w)))
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     memset(w, 0, sizeof *w);
     ctx->state = w;
     ctx->state_free = pending_free;
@@ -95,13 +94,11 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     w->then = then;
     /* The host computes HMAC-SHA256 over the signed bytes: the key's length
      * (u32, little-endian), the key, then the message. */
-    for (int i = 0; i < 4; i++)
-        len[i] = (unsigned char)(w->tok.key_len >> (8 * i));
-    cw_buf_append(&w->input, (const char *)len, 4);
+    cw_buf_put32(&w->input, (uint32_t)w->tok.key_len);
     cw_buf_append(&w->input, (const char *)w->tok.key, w->tok.key_len);
     if (cw_buf_append(&w->input, t.p, w->tok.signed_len) < 0 ||
         cw_suspend(ctx, CW_ACTION_HMAC, "", 0, verified) < 0)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     ctx->res.input = w->input.p;
     ctx->res.input_len = (uint32_t)w->input.len;
     return 0;

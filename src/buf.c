@@ -83,13 +83,19 @@ int cw_buf_key(cw_buf *b, const char *key) {
 
 int cw_buf_kstr(cw_buf *b, const char *key, const char *s) {
     cw_buf_key(b, key);
-    return cw_buf_putjs(b, s, strlen(s));
+    return s ? cw_buf_putjs(b, s, strlen(s)) : cw_buf_puts(b, "null");
 }
 
 int cw_buf_kint(cw_buf *b, const char *key, long long v) {
     cw_buf_key(b, key);
     cw_buf_append(b, "-", v < 0);
     return cw_buf_putu(b, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+}
+
+int cw_buf_put32(cw_buf *b, uint32_t v) {
+    unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                           (unsigned char)(v >> 24)};
+    return cw_buf_append(b, (const char *)le, 4);
 }
 
 int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)); }

@@ -7,6 +7,7 @@
 #define CW_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char *p;    /* owned; NULL until the first append */
@@ -40,11 +41,15 @@ int cw_buf_putjs(cw_buf *b, const char *s, size_t n);
 
 /* Fixed-shape JSON, written straight into b: cw_buf_key appends "key": (a
  * comma first, unless b ends with '{' or '['); cw_buf_kstr and cw_buf_kint
- * append a member with a string (NUL-terminated, borrowed) or an integer
- * value. The caller writes the braces. Return 0 or -1 as cw_buf_append. */
+ * append a member with a string (NUL-terminated, borrowed; NULL writes
+ * null) or an integer value. The caller writes the braces. Return 0 or -1 as cw_buf_append. */
 int cw_buf_key(cw_buf *b, const char *key);
 int cw_buf_kstr(cw_buf *b, const char *key, const char *s);
 int cw_buf_kint(cw_buf *b, const char *key, long long v);
+
+/* Appends v as 4 bytes, little-endian (the boundary's byte order).
+ * Returns 0 or -1 as cw_buf_append. */
+int cw_buf_put32(cw_buf *b, uint32_t v);
 
 /* Frees the storage and resets b to empty. */
 void cw_buf_free(cw_buf *b);

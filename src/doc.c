@@ -126,7 +126,7 @@ int cw_doc_load_member(cw_doc *d, const char *key, size_t kn, const char *value,
     json_t *text = json_stringn_nocheck(value, vn);
     if (!text || json_object_setn_new_nocheck(d->members, key, kn, text) < 0) {
         free_entry(d);
-        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(err);
     }
     d->size += kn + vn;
     account(d, before);
@@ -157,11 +157,11 @@ static int merge_member(const char *key, const json_t *old, json_t *value, cw_bu
             return cw_error_set2(err, CW_E_INTERNAL, "a stored member is unreadable: ", key);
     }
     if (!(merged = cw_merge_patch(target, value)))
-        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(err);
     rc = cw_json_dump(merged, out);
     json_decref(merged);
     if (rc < 0 || out->broken)
-        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(err);
     return 0;
 }
 
@@ -173,7 +173,7 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
 
     c->set = json_object();
     if (!c->set)
-        return cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(err);
     json_object_foreach(patch, key, value) {
         const json_t *old = json_object_get(d->members, key);
         size_t kn = strlen(key), was = old ? kn + text_len(old) : 0;
@@ -216,36 +216,33 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
     }
     return 0;
 oom:
-    cw_error_set(err, CW_E_INTERNAL, "out of memory");
+    cw_error_oom(err);
 fail:
     cw_doc_change_free(c);
     return -1;
 }
 
-static void put_member(cw_buf *out, int *first, const char *key, const json_t *text) {
-    if (!*first)
-        cw_buf_append(out, ",", 1);
-    *first = 0;
-    cw_buf_putjs(out, key, strlen(key));
-    cw_buf_append(out, ":", 1);
+/* A member value's text never ends in '{' or '[', so cw_buf_key puts the
+ * commas right. */
+static void put_member(cw_buf *out, const char *key, const json_t *text) {
+    cw_buf_key(out, key);
     cw_buf_append(out, json_string_value(text), json_string_length(text));
 }
 
 int cw_doc_render(const cw_doc *d, const cw_doc_change *change, cw_buf *out) {
     const char *key;
     json_t *text, *set = change ? change->set : NULL;
-    int first = 1;
     cw_buf_append(out, "{", 1);
     json_object_foreach(d->members, key, text) {
         json_t *now = json_object_get(set, key);
         if (now)
             text = now;
         if (!json_is_null(text))
-            put_member(out, &first, key, text);
+            put_member(out, key, text);
     }
     json_object_foreach(set, key, text) {
         if (!json_is_null(text) && !json_object_get(d->members, key))
-            put_member(out, &first, key, text);
+            put_member(out, key, text);
     }
     return cw_buf_append(out, "}", 1);
 }

@@ -85,6 +85,8 @@ int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char
     return -1;
 }
 
+int cw_error_oom(cw_error *err) { return cw_error_set(err, CW_E_INTERNAL, "out of memory"); }
+
 int cw_error_setf(cw_error *err, cw_errcode code, const char *fmt, ...) {
     va_list ap;
     char num[24];

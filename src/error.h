@@ -56,6 +56,9 @@ typedef struct {
  * printable ASCII are stored as '?'. */
 int cw_error_set(cw_error *err, cw_errcode code, const char *msg);
 
+/* cw_error_set(err, CW_E_INTERNAL, "out of memory"): returns -1. */
+int cw_error_oom(cw_error *err);
+
 /* Like cw_error_set, with the message made of two parts ("prefix" + "detail"),
  * each truncated as needed. Either part may be NULL. Returns -1. */
 int cw_error_set2(cw_error *err, cw_errcode code, const char *prefix, const char *detail);

@@ -114,7 +114,7 @@ static int warmup_touch(cw_ctx *ctx, int status, const char *head, size_t head_l
         cw_buf_puts(&ids, *w);
     }
     rc = ids.broken || ctx->stash.broken
-             ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+             ? cw_error_oom(&ctx->err)
              : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish);
     cw_buf_free(&ids);
     return rc;
@@ -181,7 +181,7 @@ static int h_plugin_unload(cw_ctx *ctx) {
         return -1;
     cw_buf_puts(&what, "unload ");
     cw_buf_puts(&what, ctx->plugin);
-    rc = what.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+    rc = what.broken ? cw_error_oom(&ctx->err)
                      : cw_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish);
     cw_buf_free(&what);
     return rc;
@@ -279,12 +279,12 @@ static int h_test_trap(cw_ctx *ctx) {
         cw_buf_puts(&ok, "{}");
         cw_respond_buf(ctx, 200, "application/json", &ok);
         cw_header_add(ctx, "etag", "\"9\"");
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     }
     if (cw_slice_eq(kind, "oom")) {
         void *p = cw_malloc((size_t)3 << 30); /* more than wasm32 can hold */
         if (!p)
-            return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+            return cw_error_oom(&ctx->err);
         cw_free(p);
     }
     return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such trap kind");

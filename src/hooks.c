@@ -36,7 +36,7 @@ static int next_hook(cw_ctx *ctx) {
     cw_buf_key(&ctx->input, "target");
     cw_buf_append(&ctx->input, ctx->stash.p, ctx->stash.len);
     if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     return cw_call(ctx, "sync", hook_done);
 }
 
@@ -53,7 +53,7 @@ int cw_hooks_check(cw_ctx *ctx, const char *view, size_t n, cw_hooks_then then) 
     ctx->hooks_then = then;
     ctx->stash.len = 0;
     if (cw_buf_append(&ctx->stash, view, n) < 0)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     return next_hook(ctx);
 }
 

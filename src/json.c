@@ -327,7 +327,7 @@ static json_t *run(const char *p, size_t n, int max_depth, long max_containers, 
         v = fail(&s, "unexpected bytes after the JSON value");
     }
     if (!v && !s.failed)
-        cw_error_set(err, CW_E_INTERNAL, "out of memory");
+        cw_error_oom(err);
     for (int i = 0; i <= CW_JSON_MAX_DEPTH; i++)
         cw_buf_free(&s.keys[i]);
     cw_buf_free(&s.scratch);

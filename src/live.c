@@ -10,13 +10,13 @@
 #include "runtime.h"
 #include "sync.h"
 
-static int oom(cw_ctx *ctx) { return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory"); }
+static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
 
 /* Hands b (emptied) to the host as a socket operation. */
 static int send(cw_ctx *ctx, int op, cw_buf *b) {
-    int rc = b->broken ? -1 : cw_frame(ctx, op, b->p, b->len);
+    int rc = cw_frame_buf(ctx, op, b);
     cw_buf_free(b);
-    return rc < 0 ? oom(ctx) : 0;
+    return rc;
 }
 
 /* The socket's attachment, parsed (a new reference), or NULL. */
@@ -65,7 +65,6 @@ static int counted(cw_ctx *ctx, int status, const char *head, size_t hn, const c
                    size_t n) {
     json_t *v = status == 200 ? cw_json_load(body, n) : NULL;
     long long open = member_int(v, "n");
-    uint64_t r = cw_runtime_rand64();
     char peer[18] = "p";
     cw_buf att = CW_BUF_INIT;
     int rc;
@@ -76,18 +75,13 @@ static int counted(cw_ctx *ctx, int status, const char *head, size_t hn, const c
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host gave no socket count");
     if (open >= cw_runtime_config()->live_sockets)
         return cw_error_set(&ctx->err, CW_E_TOO_MANY_SOCKETS, NULL);
-    for (int i = 1; i < 17; i++, r >>= 4)
-        peer[i] = "0123456789abcdef"[r & 15];
+    cw_runtime_hex16(peer + 1);
     peer[17] = '\0';
     cw_buf_puts(&att, "{\"v\":1");
     cw_buf_kstr(&att, "id", ctx->id);
     cw_buf_kstr(&att, "peer", peer);
     cw_buf_kint(&att, "ro", ctx->read_only);
-    cw_buf_key(&att, "actor");
-    if (ctx->actor[0])
-        cw_buf_putjs(&att, ctx->actor, strlen(ctx->actor));
-    else
-        cw_buf_puts(&att, "null");
+    cw_buf_kstr(&att, "actor", ctx->actor[0] ? ctx->actor : NULL);
     cw_buf_puts(&att, ",\"j\":0,\"bad\":0,\"data\":null}");
     rc = att.broken ? oom(ctx) : cw_suspend(ctx, CW_ACTION_ACCEPT, att.p, att.len, accepted);
     cw_buf_free(&att);
@@ -301,9 +295,7 @@ static int on_message(cw_ctx *ctx, json_t *att) {
                  : cw_suspend(ctx, CW_ACTION_PEERS, "", 0, hello_peers);
     } else if (strcmp(type, "patch") == 0) {
         size_t n = mid ? strlen(mid) : 0;
-        int ok = n >= 1 && n <= 64;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = mid[i] > 0x20 && mid[i] < 0x7f;
+        int ok = cw_sync_key_ok(mid, n);
         if (ok)
             memcpy(ctx->mid, mid, n + 1);
         rc = ok ? on_patch(ctx, f) : bad(ctx, att, "mid must be 1-64 printable ASCII characters");

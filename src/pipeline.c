@@ -47,7 +47,6 @@ static void set_rid(cw_ctx *ctx, const char *p, size_t n) {
 }
 
 static int rid_before(cw_ctx *ctx) {
-    static const char hex[] = "0123456789abcdef";
     if (ctx->rid[0])
         return NEXT;
     if (ctx->req && ctx->stage == CW_STAGE_EDGE) {
@@ -57,11 +56,8 @@ static int rid_before(cw_ctx *ctx) {
             return NEXT;
         }
     }
-    for (int half = 0; half < 2; half++) {
-        uint64_t r = cw_runtime_rand64();
-        for (int i = 0; i < 16; i++, r >>= 4)
-            ctx->rid[half * 16 + i] = hex[r & 15];
-    }
+    cw_runtime_hex16(ctx->rid);
+    cw_runtime_hex16(ctx->rid + 16);
     ctx->rid[CW_RID_LEN] = '\0';
     return NEXT;
 }
@@ -404,6 +400,13 @@ static void dispatch(cw_ctx *ctx) {
 
 /* The grant an OWNER request runs under: "<scope> <actor>", scope "w"
  * (read and write) or "r" (read only); empty: write, no actor. */
+int cw_grant(cw_ctx *ctx, cw_slice actor) {
+    ctx->grant.len = 0;
+    cw_buf_append(&ctx->grant, ctx->read_only ? "r " : "w ", 2);
+    return cw_buf_append(&ctx->grant, actor.p, actor.n) < 0 ? cw_error_oom(&ctx->err) : 0;
+}
+
+/* The grant cw_grant wrote, read back in the owner. */
 static void take_grant(cw_ctx *ctx, const char *g, size_t n) {
     ctx->read_only = n >= 1 && g[0] == 'r';
     copy_cstr(ctx->actor, sizeof ctx->actor,
@@ -425,7 +428,7 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
         /* The owner suspends to read and commit: it keeps its own copy. */
         take_grant(ctx, run->grant, run->grant ? run->grant_len : 0);
         if (cw_buf_append(&ctx->envelope, bytes, run->n) < 0)
-            cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+            cw_error_oom(&ctx->err);
         bytes = ctx->envelope.p;
     }
     /* The owner parses into its own request, kept; the edge onto the stack. */
@@ -509,17 +512,23 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     json_decref(body);
     if (rc < 0 || ctx->body.broken) {
         ctx->body.broken = 1;
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     }
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", "application/json");
 }
 
 int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n) {
-    unsigned char h[5] = {(unsigned char)op, (unsigned char)n, (unsigned char)(n >> 8),
-                          (unsigned char)(n >> 16), (unsigned char)(n >> 24)};
-    cw_buf_append(&ctx->frames, (const char *)h, 5);
+    unsigned char o = (unsigned char)op;
+    cw_buf_append(&ctx->frames, (const char *)&o, 1);
+    cw_buf_put32(&ctx->frames, (uint32_t)n);
     return cw_buf_append(&ctx->frames, text, n);
+}
+
+int cw_frame_buf(cw_ctx *ctx, int op, const cw_buf *b) {
+    if (b->broken || cw_frame(ctx, op, b->p, b->len) < 0)
+        return cw_error_oom(&ctx->err);
+    return 0;
 }
 
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {
@@ -533,7 +542,7 @@ int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char
 int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
     if (b->broken) {
         cw_buf_free(b);
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     }
     cw_buf_free(&ctx->body);
     ctx->body = *b;
@@ -559,7 +568,7 @@ int cw_forward(cw_ctx *ctx) {
 int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn) {
     ctx->ask.len = 0;
     if (cw_buf_append(&ctx->ask, what, n) < 0)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+        return cw_error_oom(&ctx->err);
     ctx->res.status = 0;
     ctx->res.action = (uint32_t)action;
     ctx->res.ask = ctx->ask.p ? ctx->ask.p : "";
@@ -568,11 +577,16 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
     return 0;
 }
 
-int cw_store(cw_ctx *ctx, int action, const char *batch, size_t n, cw_resume_fn fn) {
+int cw_store(cw_ctx *ctx, int action, cw_store_batch *batch, cw_resume_fn fn) {
     uint32_t prepared = ctx->res.status;
-    ctx->input.len = 0;
-    if (cw_buf_append(&ctx->input, batch, n) < 0 || cw_suspend(ctx, action, "", 0, fn) < 0)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory");
+    size_t n;
+    int ok = cw_store_bytes(batch, &n) != NULL;
+    cw_buf_free(&ctx->input);
+    ctx->input = batch->b;
+    batch->b = (cw_buf)CW_BUF_INIT;
+    batch->count = 0;
+    if (!ok || cw_suspend(ctx, action, "", 0, fn) < 0)
+        return cw_error_oom(&ctx->err);
     if (action == CW_ACTION_COMMIT)
         ctx->res.status = prepared;
     ctx->res.input = ctx->input.p;
@@ -590,7 +604,7 @@ int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn) {
     cw_buf_puts(&what, ctx->plugin);
     cw_buf_append(&what, " ", 1);
     cw_buf_puts(&what, entry);
-    rc = ctx->input.broken || what.broken ? cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory")
+    rc = ctx->input.broken || what.broken ? cw_error_oom(&ctx->err)
                                           : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn);
     cw_buf_free(&what);
     ctx->res.input = ctx->input.p ? ctx->input.p : "";

@@ -28,6 +28,7 @@
 #include "id.h"
 #include "manifest.h"
 #include "router.h"
+#include "store.h"
 
 enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
 
@@ -254,6 +255,11 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
  * may run other requests' code). Returns 0 or -1 as cw_header_add. */
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n);
 
+/* EDGE: writes the grant a forward hands the owner into ctx->grant: "r "
+ * or "w " (ctx->read_only), then actor; the owner reads it back into
+ * ctx->read_only and ctx->actor. Returns 0, or -1 with ctx->err set. */
+int cw_grant(cw_ctx *ctx, cw_slice actor);
+
 /* Suspends the EDGE stage: the Durable Object for ctx->id must run this
  * request in the OWNER stage, with ctx->grant. Returns 0. */
 int cw_forward(cw_ctx *ctx);
@@ -264,10 +270,11 @@ int cw_forward(cw_ctx *ctx);
 int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn);
 
 /* Suspends an OWNER request to run a storage batch (store.h): a read
- * (CW_ACTION_READ) or a commit (CW_ACTION_COMMIT), with batch[0..n)
- * (copied) as the input. A commit keeps the prepared answer. Returns 0, or
- * -1 with ctx->err set when out of memory. */
-int cw_store(cw_ctx *ctx, int action, const char *batch, size_t n, cw_resume_fn fn);
+ * (CW_ACTION_READ) or a commit (CW_ACTION_COMMIT). The batch's bytes move
+ * into the input, not copied; batch is left empty either way. A commit
+ * keeps the prepared answer. Returns 0, or -1 with ctx->err set when out of
+ * memory (a broken batch too). */
+int cw_store(cw_ctx *ctx, int action, cw_store_batch *batch, cw_resume_fn fn);
 
 /* Suspends the request to call entry ("route" or "sync") of plugin
  * ctx->plugin with ctx->input; fn gets the plugin's answer. Returns 0, or -1
@@ -278,6 +285,10 @@ int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
 /* Appends a socket operation (CW_FRAME_*) with text[0..n) to the result.
  * Returns 0 or -1 (no memory, recorded: the answer becomes a bare 500). */
 int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n);
+
+/* cw_frame with b's text (borrowed): 0, or -1 with ctx->err set when b is
+ * broken or memory runs out. */
+int cw_frame_buf(cw_ctx *ctx, int op, const cw_buf *b);
 
 /* The raw value of route parameter name ({name} in the pattern), borrowed
  * like ctx->req; {NULL, 0} when the route has none. */

@@ -42,12 +42,13 @@ int cw_runtime_init(const unsigned char *seed, size_t n) {
 int cw_runtime_ready(void) { return rt.ready; }
 
 /* xoroshiro128+ */
-uint64_t cw_runtime_rand64(void) {
+void cw_runtime_hex16(char *out) {
     uint64_t s0 = rt.rng[0], s1 = rt.rng[1], r = s0 + s1;
     s1 ^= s0;
     rt.rng[0] = ((s0 << 24) | (s0 >> 40)) ^ s1 ^ (s1 << 16);
     rt.rng[1] = (s1 << 37) | (s1 >> 27);
-    return r;
+    for (int i = 0; i < 16; i++, r >>= 4)
+        out[i] = "0123456789abcdef"[r & 15];
 }
 
 static char *copy_token(const char *p, size_t n) {

@@ -35,8 +35,9 @@ int cw_runtime_init(const unsigned char *seed, size_t n);
 /* 1 once cw_runtime_init has succeeded, else 0. */
 int cw_runtime_ready(void);
 
-/* Next 64 random bits from the instance generator. Not for secrets. */
-uint64_t cw_runtime_rand64(void);
+/* Writes 16 random lowercase hex digits (no NUL) from the instance
+ * generator: request ids and peer ids. Not for secrets. */
+void cw_runtime_hex16(char *out);
 
 /* Selects the environment row for WORKER_ENV (env, n bytes) and keeps
  * copies of the operator tokens (empty when not configured); all arguments

@@ -40,15 +40,9 @@ const char *cw_store_schema(void) { return schema; }
 
 const char *cw_store_sql(int s) { return s >= 0 && s < CW_STMT_COUNT ? sql[s] : NULL; }
 
-static void put32(cw_buf *b, uint32_t v) {
-    unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                           (unsigned char)(v >> 24)};
-    cw_buf_append(b, (const char *)le, 4);
-}
-
 static void put_text(cw_buf *b, const char *s, size_t n) {
     cw_buf_append(b, "\x02", 1);
-    put32(b, (uint32_t)n);
+    cw_buf_put32(b, (uint32_t)n);
     cw_buf_append(b, s, n);
 }
 
@@ -56,9 +50,9 @@ int cw_store_add(cw_store_batch *batch, cw_stmt s, const char *types, ...) {
     cw_buf *b = &batch->b;
     va_list ap;
     if (b->len == 0)
-        put32(b, 0); /* the count, written in place below */
-    put32(b, (uint32_t)s);
-    put32(b, (uint32_t)strlen(types));
+        cw_buf_put32(b, 0); /* the count, written in place below */
+    cw_buf_put32(b, (uint32_t)s);
+    cw_buf_put32(b, (uint32_t)strlen(types));
     va_start(ap, types);
     for (const char *t = types; *t; t++) {
         if (*t == 'i') {
@@ -94,7 +88,7 @@ const char *cw_store_bytes(cw_store_batch *batch, size_t *n) {
     if (batch->b.broken)
         return NULL;
     if (batch->b.len == 0)
-        put32(&batch->b, 0);
+        cw_buf_put32(&batch->b, 0);
     *n = batch->b.len;
     return batch->b.broken ? NULL : batch->b.p;
 }

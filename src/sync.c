@@ -68,7 +68,7 @@ static void own_free(void *p) {
 #define MALFORMED "the rows read are malformed"
 #define UNCOMMITTED "the commit failed"
 
-static int oom(cw_ctx *ctx) { return cw_error_set(&ctx->err, CW_E_INTERNAL, "out of memory"); }
+static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
 
 static int storage_failed(cw_ctx *ctx, const char *what) {
     cw_doc_drop(ctx->id); /* whatever it held is no longer known to match */
@@ -106,6 +106,15 @@ static int uint_param(cw_ctx *ctx, const char *name, long long *out, int *has) {
     return 0;
 }
 
+int cw_sync_key_ok(const char *p, size_t n) {
+    if (n < 1 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x21 || p[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
 /* Reads and checks the parameters of a route into o (both stages). */
 static int read_params(cw_ctx *ctx, own_t *o, int kind) {
     const cw_config *cfg = cw_runtime_config();
@@ -121,7 +130,6 @@ static int read_params(cw_ctx *ctx, own_t *o, int kind) {
             return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER, "limit must be at least 1");
         if (o->limit > cfg->changes_limit)
             o->limit = cfg->changes_limit;
-        o->has_since = 1;
     }
     if (kind != K_PATCH)
         return 0;
@@ -130,11 +138,8 @@ static int read_params(cw_ctx *ctx, own_t *o, int kind) {
         uint_param(ctx, "base", &o->base, &o->has_base) < 0)
         return -1;
     if (key.p) {
-        if (key.n < 1 || key.n > 64)
+        if (!cw_sync_key_ok(key.p, key.n))
             return cw_error_set(&ctx->err, CW_E_INVALID_KEY, NULL);
-        for (size_t i = 0; i < key.n; i++)
-            if (key.p[i] < 0x21 || key.p[i] > 0x7e)
-                return cw_error_set(&ctx->err, CW_E_INVALID_KEY, NULL);
         memcpy(o->key, key.p, key.n);
         o->key[key.n] = '\0';
     }
@@ -158,19 +163,18 @@ static json_t *parse_patch(cw_ctx *ctx) {
 }
 
 int cw_sync_grant(cw_ctx *ctx) {
-    cw_slice actor = (ctx->flags & CW_FLAG_RPC) ? cw_http_header(ctx->req, "x-cw-actor")
-                                                : (cw_slice){ctx->actor, strlen(ctx->actor)};
-    if (actor.p) {
-        if (actor.n > CW_ACTOR_MAX)
-            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
-        for (size_t i = 0; i < actor.n; i++)
-            if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f)
-                return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
-                                    "actor must not hold control characters");
-    }
-    ctx->grant.len = 0;
-    cw_buf_append(&ctx->grant, ctx->read_only ? "r " : "w ", 2);
-    return cw_buf_append(&ctx->grant, actor.p, actor.n) < 0 ? oom(ctx) : 0;
+    cw_slice actor;
+    /* A token's sub (ctx->actor) was checked by token.c to the same rule. */
+    if (!(ctx->flags & CW_FLAG_RPC))
+        return cw_grant(ctx, (cw_slice){ctx->actor, strlen(ctx->actor)});
+    actor = cw_http_header(ctx->req, "x-cw-actor");
+    if (actor.n > CW_ACTOR_MAX)
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
+    for (size_t i = 0; i < actor.n; i++)
+        if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f)
+            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
+                                "actor must not hold control characters");
+    return cw_grant(ctx, actor);
 }
 
 /* EDGE: the caller may: forward under its grant. */
@@ -239,9 +243,6 @@ static int needs_members(int kind) { return kind != K_DELETE && kind != K_CHANGE
 static int ask(cw_ctx *ctx, int what) {
     own_t *o = ctx->state;
     cw_store_batch b = CW_STORE_BATCH_INIT;
-    const char *bytes;
-    size_t n;
-    int rc;
     if (what & ASK_META)
         cw_store_add(&b, CW_Q_META, "");
     if (what & ASK_LEGACY)
@@ -251,10 +252,7 @@ static int ask(cw_ctx *ctx, int what) {
     if (what & ASK_BLOB)
         cw_store_add(&b, CW_Q_LEGACY_BLOB, "");
     o->asked = what;
-    bytes = cw_store_bytes(&b, &n);
-    rc = bytes ? cw_store(ctx, CW_ACTION_READ, bytes, n, loaded) : oom(ctx);
-    cw_store_free(&b);
-    return rc;
+    return cw_store(ctx, CW_ACTION_READ, &b, loaded);
 }
 
 /* Starts an owner request: the meta row, and, the first time this isolate
@@ -295,10 +293,8 @@ static int build(cw_ctx *ctx, cw_rows *r, long long version) {
     for (uint32_t i = 0; i < r->rows; i++) {
         cw_value k, v;
         if (cw_rows_value(r, &k) < 0 || cw_rows_value(r, &v) < 0 || k.type != CW_VAL_TEXT ||
-            v.type != CW_VAL_TEXT) {
-            cw_doc_drop(ctx->id);
+            v.type != CW_VAL_TEXT)
             return storage_failed(ctx, MALFORMED);
-        }
         if (cw_doc_load_member(d, k.s, k.n, v.s, v.n, &ctx->err) < 0)
             return -1;
     }
@@ -430,8 +426,7 @@ static cw_doc *cached_view(cw_ctx *ctx) {
             cw_buf_free(&view);
             return NULL;
         }
-        cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes);
-        d = cw_doc_find(ctx->id);
+        cw_doc_keep_view(d, &view, cw_runtime_config()->cache_bytes); /* never evicts d */
     }
     return d;
 }
@@ -465,10 +460,7 @@ static int step_get(cw_ctx *ctx, int conditional) {
 
 /* Sends the commit batch; the answer is prepared (see CW_ACTION_COMMIT). */
 static int commit(cw_ctx *ctx, cw_resume_fn done) {
-    own_t *o = ctx->state;
-    size_t n;
-    const char *bytes = cw_store_bytes(&o->ops, &n);
-    return bytes ? cw_store(ctx, CW_ACTION_COMMIT, bytes, n, done) : oom(ctx);
+    return cw_store(ctx, CW_ACTION_COMMIT, &((own_t *)ctx->state)->ops, done);
 }
 
 static int deleted(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
@@ -501,8 +493,8 @@ static int step_delete(cw_ctx *ctx) {
     cw_buf_puts(&o->changes, "{\"type\":\"reset\"");
     cw_buf_kint(&o->changes, "version", next);
     cw_buf_puts(&o->changes, "}");
-    if (o->changes.broken || cw_frame(ctx, CW_FRAME_ALL, o->changes.p, o->changes.len) < 0)
-        return oom(ctx);
+    if (cw_frame_buf(ctx, CW_FRAME_ALL, &o->changes) < 0)
+        return -1;
     if (answer(ctx, next, NULL, NULL) < 0)
         return -1;
     return commit(ctx, deleted);
@@ -560,16 +552,10 @@ static int changes_read(cw_ctx *ctx, int status, const char *head, size_t hn, co
 static int step_changes(cw_ctx *ctx) {
     own_t *o = ctx->state;
     cw_store_batch b = CW_STORE_BATCH_INIT;
-    const char *bytes;
-    size_t n;
-    int rc;
     if (history(ctx, o->since) < 0)
         return -1;
     cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, o->limit);
-    bytes = cw_store_bytes(&b, &n);
-    rc = bytes ? cw_store(ctx, CW_ACTION_READ, bytes, n, changes_read) : oom(ctx);
-    cw_store_free(&b);
-    return rc;
+    return cw_store(ctx, CW_ACTION_READ, &b, changes_read);
 }
 
 /* --- owner: PATCH ---------------------------------------------------------- */
@@ -591,9 +577,7 @@ static int step_patch(cw_ctx *ctx) {
     own_t *o = ctx->state;
     const cw_config *cfg = cw_runtime_config();
     cw_store_batch b = CW_STORE_BATCH_INIT;
-    const char *bytes;
-    size_t n;
-    int rc, want = 0;
+    int want = 0;
 
     if (ctx->read_only)
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
@@ -622,10 +606,7 @@ static int step_patch(cw_ctx *ctx) {
         return patch_checks(ctx) < 0 ? -1 : patch_apply(ctx);
     }
     o->asked = want;
-    bytes = cw_store_bytes(&b, &n);
-    rc = bytes ? cw_store(ctx, CW_ACTION_READ, bytes, n, patch_journal) : oom(ctx);
-    cw_store_free(&b);
-    return rc;
+    return cw_store(ctx, CW_ACTION_READ, &b, patch_journal);
 }
 
 /* The idempotency key's entry: the same patch (the same text, as the
@@ -868,17 +849,11 @@ static int change_frame(cw_ctx *ctx, long long version) {
     cw_buf_kint(&f, "version", version);
     cw_buf_key(&f, "patch");
     cw_buf_append(&f, o->patch_text.p, o->patch_text.len);
-    cw_buf_key(&f, "actor");
-    if (ctx->actor[0])
-        cw_buf_putjs(&f, ctx->actor, strlen(ctx->actor));
-    else
-        cw_buf_puts(&f, "null");
+    cw_buf_kstr(&f, "actor", ctx->actor[0] ? ctx->actor : NULL);
     cw_buf_puts(&f, "}");
-    rc = f.broken ? -1
-                  : cw_frame(ctx, ctx->flags & CW_FLAG_SOCKET ? CW_FRAME_OTHERS : CW_FRAME_ALL, f.p,
-                             f.len);
+    rc = cw_frame_buf(ctx, ctx->flags & CW_FLAG_SOCKET ? CW_FRAME_OTHERS : CW_FRAME_ALL, &f);
     cw_buf_free(&f);
-    return rc < 0 ? oom(ctx) : 0;
+    return rc;
 }
 
 /* --- owner: a socket's hello ----------------------------------------------- */
@@ -892,10 +867,10 @@ static int hello_frame(cw_ctx *ctx, long long version, const cw_buf *entries) {
     cw_buf_puts(&f, ",\"changes\":[");
     cw_buf_append(&f, entries->p, entries->len);
     cw_buf_puts(&f, "]}");
-    rc = f.broken ? -1 : cw_frame(ctx, CW_FRAME_SENDER, f.p, f.len);
+    rc = cw_frame_buf(ctx, CW_FRAME_SENDER, &f);
     cw_buf_free(&f);
     ctx->res.status = 200;
-    return rc < 0 ? oom(ctx) : 0;
+    return rc;
 }
 
 static int hello_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
@@ -914,18 +889,12 @@ static int step_hello(cw_ctx *ctx) {
     long long v = o->meta.version;
     cw_store_batch b = CW_STORE_BATCH_INIT;
     cw_doc *d;
-    const char *bytes;
-    size_t n;
-    int rc;
     if (o->has_since && o->since <= v && o->since >= o->meta.jfirst - 1 &&
         v - o->since <= cw_runtime_config()->changes_limit) {
         if (o->since == v)
             return hello_frame(ctx, v, &o->changes); /* up to date */
         cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, v - o->since);
-        bytes = cw_store_bytes(&b, &n);
-        rc = bytes ? cw_store(ctx, CW_ACTION_READ, bytes, n, hello_read) : oom(ctx);
-        cw_store_free(&b);
-        return rc;
+        return cw_store(ctx, CW_ACTION_READ, &b, hello_read);
     }
     if (!(d = cached_view(ctx)))
         return -1;
@@ -933,9 +902,7 @@ static int step_hello(cw_ctx *ctx) {
     cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
     cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
     ctx->res.status = 200;
-    return o->changes.broken || cw_frame(ctx, CW_FRAME_SENDER, o->changes.p, o->changes.len) < 0
-               ? oom(ctx)
-               : 0;
+    return cw_frame_buf(ctx, CW_FRAME_SENDER, &o->changes);
 }
 
 static int step(cw_ctx *ctx) {
@@ -984,36 +951,28 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     o->patch = patch;
     if (patch && cw_json_dump(patch, &o->patch_text) < 0)
         return oom(ctx);
-    if (o->patch_text.broken)
-        return oom(ctx);
     return ask(ctx, what);
 }
 
-int cw_sync_get(cw_ctx *ctx) {
+/* A route without a body: its parameters read and, when conditional, its
+ * If-Match / If-None-Match checked, then routed. */
+static int bodiless(cw_ctx *ctx, int kind, int conditional) {
     own_t checked = {0};
-    if (read_params(ctx, &checked, K_GET) < 0 || conditions(ctx, -1) < 0)
+    if (read_params(ctx, &checked, kind) < 0 || (conditional && conditions(ctx, -1) < 0))
         return -1;
-    return route(ctx, K_GET, &checked, NULL);
+    return route(ctx, kind, &checked, NULL);
 }
+
+int cw_sync_get(cw_ctx *ctx) { return bodiless(ctx, K_GET, 1); }
 
 int cw_sync_view(cw_ctx *ctx) {
     own_t checked = {0};
     return route(ctx, K_VIEW, &checked, NULL);
 }
 
-int cw_sync_delete(cw_ctx *ctx) {
-    own_t checked = {0};
-    if (read_params(ctx, &checked, K_DELETE) < 0 || conditions(ctx, -1) < 0)
-        return -1;
-    return route(ctx, K_DELETE, &checked, NULL);
-}
+int cw_sync_delete(cw_ctx *ctx) { return bodiless(ctx, K_DELETE, 1); }
 
-int cw_sync_changes(cw_ctx *ctx) {
-    own_t checked = {0};
-    if (read_params(ctx, &checked, K_CHANGES) < 0)
-        return -1;
-    return route(ctx, K_CHANGES, &checked, NULL);
-}
+int cw_sync_changes(cw_ctx *ctx) { return bodiless(ctx, K_CHANGES, 0); }
 
 int cw_sync_hello(cw_ctx *ctx, long long since) {
     own_t checked = {0};
@@ -1034,7 +993,6 @@ int cw_sync_write(cw_ctx *ctx, json_t *patch, long long if_match, long long base
     checked.base = base;
     checked.has_base = base >= 0;
     checked.minimal = 1;
-    checked.limit = cw_runtime_config()->changes_limit;
     return route(ctx, K_PATCH, &checked, patch);
 }
 

@@ -39,6 +39,10 @@ int cw_sync_changes(cw_ctx *ctx);
  * Returns 0, or -1 with ctx->err set. */
 int cw_sync_grant(cw_ctx *ctx);
 
+/* 1 when p[0..n) is an idempotency key: 1 to 64 printable ASCII bytes
+ * (0x21-0x7e), as the Idempotency-Key header and a patch frame's mid. */
+int cw_sync_key_ok(const char *p, size_t n);
+
 /* OWNER, a socket's hello (ctx->id set): 200 and one frame to the socket,
  * {"type":"changes","version","changes":[...]} with the journal after since
  * when it holds them all within one page, else (since < 0 too)
