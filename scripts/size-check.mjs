@@ -43,6 +43,9 @@ export function dryRun(config, outdir) {
   return { total: total ? { raw_kib: Number(total[1]), gzip_kib: Number(total[2]) } : null, files };
 }
 
+// A wasm module's imports, as "module.name".
+const importsOf = (file) => parse(readFileSync(file)).imports.map((i) => `${i.module}.${i.name}`);
+
 export function measure() {
   const { total, files: core } = dryRun("wrangler.toml", path.join(root, "build/upload"));
   const host = core.filter((f) => f.kind === "host_wasm");
@@ -51,7 +54,7 @@ export function measure() {
   if (stray.length) throw new Error(`the core upload carries ${stray.map((f) => f.file).join(", ")}`);
   const { total: pluginsTotal, files } = dryRun("plugins/wrangler.toml", path.join(root, "build/upload-plugins"));
   const worker = files.filter((f) => f.kind !== "plugin");
-  const imports = parse(readFileSync(host[0].full)).imports.map((i) => `${i.module}.${i.name}`);
+  const imports = importsOf(host[0].full);
   return {
     core: {
       gzip_bytes: core.reduce((s, f) => s + f.gzip_bytes, 0),
@@ -65,7 +68,7 @@ export function measure() {
       raw_bytes: worker.reduce((s, f) => s + f.raw_bytes, 0),
       budget_gzip_bytes: budget.plugins_worker_gzip_bytes,
       files: worker.map(({ full, ...f }) => f),
-      imports: worker.filter((f) => f.kind === "contract_wasm").flatMap((f) => parse(readFileSync(f.full)).imports.map((i) => `${i.module}.${i.name}`)),
+      imports: worker.filter((f) => f.kind === "contract_wasm").flatMap((f) => importsOf(f.full)),
       wrangler_total: pluginsTotal,
     },
     // Plugins are instantiated with no imports at all (worker/plugins.js).
@@ -74,7 +77,7 @@ export function measure() {
       .map(({ full, ...f }) => ({
         ...f,
         budget_gzip_bytes: budget.plugin_gzip_bytes,
-        imports: parse(readFileSync(full)).imports.map((i) => `${i.module}.${i.name}`),
+        imports: importsOf(full),
       })),
     // The live client library, shipped to browsers as it is.
     client: { file: "client/sync.js", raw_bytes: statSync(path.join(root, "client/sync.js")).size, gzip_bytes: gzip9(path.join(root, "client/sync.js")), budget_gzip_bytes: budget.client_gzip_bytes },

@@ -12,7 +12,7 @@
 //   module could not make) discards the instance; the next call instantiates
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
-import { LIMIT, cstring as readCString, readResult, utf8 } from "./layout.js";
+import { copyIn, cstring, LIMIT, readResult, utf8 } from "./layout.js";
 
 // The module's imports, exactly: none. It needs no clock, no files and no
 // randomness beyond the seed handed to cw_init.
@@ -47,7 +47,7 @@ function instance(env) {
   try {
     const warnings = x.cw_configure(...args.flat());
     if (warnings) {
-      cstring(x, warnings).split("\n").forEach((line) => console.warn(line));
+      cstring(x.memory, warnings).split("\n").forEach((line) => console.warn(line));
       x.cw_dealloc(warnings);
     }
   } finally {
@@ -60,23 +60,19 @@ function instance(env) {
   return x;
 }
 
-// Instantiates (once) without handling a request: for warming in global
-// scope or ahead of traffic.
-export function warm(env) {
-  instance(env);
-}
-
 // The limits C chose for this environment (see cw_limit): the host
-// applies them before it copies anything into the module.
+// applies them before it copies anything into the module. Read once per
+// isolate, like the schema: the environment does not change under it.
+let chosen = null;
 export function limits(env) {
+  if (chosen) return chosen;
   const x = instance(env);
-  return call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline) }));
+  chosen = call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline) }));
+  return chosen;
 }
 
-// The NUL-terminated UTF-8 string at ptr in instance x's memory.
-function cstring(x, ptr) {
-  return readCString(x.memory, ptr);
-}
+// A request runs at most RUNS times while instances keep being replaced.
+export const RUNS = 3;
 
 // Thrown when a suspended request's instance was replaced meanwhile (another
 // request trapped it): nothing failed in this request, and the caller may
@@ -99,10 +95,7 @@ function call(x, fn) {
 }
 
 function put(x, bytes) {
-  const p = x.cw_alloc(bytes.length);
-  if (!p) throw new Error("wasm allocation failed");
-  new Uint8Array(x.memory.buffer, p, bytes.length).set(bytes);
-  return p;
+  return copyIn(x.memory, x.cw_alloc, bytes, "wasm allocation failed");
 }
 
 function read(x, r) {
@@ -180,8 +173,8 @@ export function schema(env) {
   const x = instance(env);
   return call(x, () => {
     const statements = [];
-    for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x, p));
-    storage = { ddl: cstring(x, x.cw_schema()), statements };
+    for (let i = 0, p; (p = x.cw_statement(i)); i++) statements.push(cstring(x.memory, p));
+    storage = { ddl: cstring(x.memory, x.cw_schema()), statements };
     return storage;
   });
 }

@@ -15,11 +15,9 @@
 // request runs again on the new instance with the same request id, and
 // every answer the host already has (the owner's above all: it may have
 // committed) is handed over again instead of being asked for again.
-import { edge, limits, Replaced } from "./bridge.js";
+import { edge, limits, Replaced, RUNS } from "./bridge.js";
 import { internalError, logError, touchRequest } from "./envelope.js";
-import { ACTION, OWNER, text, utf8 } from "./layout.js";
-
-const EMPTY = new Uint8Array(0);
+import { ACTION, EMPTY, OWNER, text, utf8 } from "./layout.js";
 
 function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
@@ -131,7 +129,7 @@ function perform(env, bytes, result, request) {
 export async function handle(env, bytes, flags = 0, request = null) {
   const answers = []; // { action, ask, answer } for each suspension so far
   let rid = "";
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < RUNS; run++) {
     let call;
     try {
       call = edge(env, bytes, rid, performance.now(), flags);

@@ -29,7 +29,7 @@ function bounded(headers, bytes, size, limit) {
 // The request target as the platform hands it over: the URL without its
 // scheme and authority. No URL parsing, which throws on what clients may
 // send (OPTIONS * arrives as "http://host:port*"); C judges the target.
-export function target(url) {
+function target(url) {
   const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(url);
   const rest = m ? url.slice(m[0].length) : url;
   const hash = rest.indexOf("#");

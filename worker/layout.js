@@ -132,6 +132,19 @@ export function readPluginOut(memory, r) {
   return { status: v.getUint32(r + PLUGIN_OUT.status, true), body: new Uint8Array(memory.buffer, p, n).slice() };
 }
 
+// Copies bytes into memory at the block alloc(length) returns, reading the
+// buffer after the allocation (which may grow it); throws Error(why) when
+// alloc gives none. Returns the block.
+export function copyIn(memory, alloc, bytes, why) {
+  const p = alloc(bytes.length);
+  if (!p) throw new Error(why);
+  new Uint8Array(memory.buffer, p, bytes.length).set(bytes);
+  return p;
+}
+
+// An empty byte slice, for answers without a body.
+export const EMPTY = new Uint8Array(0);
+
 // The NUL-terminated UTF-8 string at ptr (it may run to the end of memory).
 export function cstring(memory, ptr) {
   const mem = new Uint8Array(memory.buffer);

@@ -14,7 +14,7 @@
 //   state: unloaded | loaded | refused (contract) | failed (instantiation
 //   failed, or its instance trapped and was dropped; the next use retries)
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { cstring, readPluginOut, utf8 } from "./layout.js";
+import { copyIn, cstring, readPluginOut, utf8 } from "./layout.js";
 
 // Plugin ABI 1 exports, in the bit order of src/contract.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
@@ -41,10 +41,8 @@ export function pluginsWorker(modules, contractModule) {
       const flat = args.flatMap((a) => {
         if (typeof a !== "string") return [a];
         const bytes = utf8.encode(a);
-        const p = x.cw_alloc(bytes.length);
-        if (!p) throw new Error("contract module: no memory");
+        const p = copyIn(x.memory, x.cw_alloc, bytes, "contract module: no memory");
         ptrs.push(p);
-        new Uint8Array(x.memory.buffer, p, bytes.length).set(bytes);
         return [p, bytes.length];
       });
       const why = x.cw_plugin_check(...flat);
@@ -139,9 +137,7 @@ export function pluginsWorker(modules, contractModule) {
         return { status: 1, body: utf8.encode(err.message) };
       }
       try {
-        const p = x.cwp_alloc(input.length);
-        if (!p) throw new Error("no memory for the input");
-        new Uint8Array(x.memory.buffer, p, input.length).set(input);
+        const p = copyIn(x.memory, x.cwp_alloc, input, "no memory for the input");
         const out = readPluginOut(x.memory, x[`cwp_${entry}`](p, input.length));
         return { status: out.status < 2 ? 2 : out.status, body: out.body };
       } catch (err) {

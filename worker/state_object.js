@@ -10,13 +10,12 @@
 // worker (and the test build's wait) yields; and the output gate holds each
 // answer until its writes are durable.
 import { DurableObject } from "cloudflare:workers";
-import { limits, owner, Replaced, schema } from "./bridge.js";
+import { limits, owner, Replaced, RUNS, schema } from "./bridge.js";
 import { failure, fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
-import { ACTION, FLAG, FRAME, readBatch, readFrames, utf8, writeRows } from "./layout.js";
+import { ACTION, EMPTY, FLAG, FRAME, readBatch, readFrames, utf8, writeRows } from "./layout.js";
 import { plugins } from "./edge.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const EMPTY = new Uint8Array(0);
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
 
 export class StateObject extends DurableObject {
@@ -25,8 +24,9 @@ export class StateObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.statements = schema(env).statements;
-    this.sql.exec(schema(env).ddl);
+    const { ddl, statements } = schema(env);
+    this.statements = statements;
+    this.sql.exec(ddl);
     // The protocol's keepalive, answered by the runtime without waking the
     // object, so sockets can hibernate.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -80,19 +80,23 @@ export class StateObject extends DurableObject {
   webSocketMessage(ws, message) {
     return this.#socket(ws, "message", message);
   }
-  webSocketClose(ws, code, reason) {
+  webSocketClose(ws) {
     return this.#socket(ws, "close");
   }
   webSocketError(ws) {
     return this.#socket(ws, "close");
   }
 
+  // The open sockets that have joined (C marked them), but except.
+  #joined(except) {
+    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === OPEN && ws.deserializeAttachment()?.j);
+  }
+
   // {"n", "peers"}: the open sockets, and the attachments of the joined
   // ones but sender.
   #peers(sender) {
-    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN);
-    const joined = open.filter((ws) => ws !== sender).map((ws) => ws.deserializeAttachment()).filter((a) => a?.j);
-    return `{"n":${open.length},"peers":[${joined.map((a) => a.a).join(",")}]}`;
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN).length;
+    return `{"n":${open},"peers":[${this.#joined(sender).map((ws) => ws.deserializeAttachment().a).join(",")}]}`;
   }
 
   // Does what a result's frames ask, once its answer stands.
@@ -107,11 +111,10 @@ export class StateObject extends DurableObject {
         } else if (op === FRAME.sender) {
           sender?.send(text);
         } else {
-          for (const ws of this.ctx.getWebSockets())
-            if ((op === FRAME.all || ws !== sender) && ws.readyState === OPEN && ws.deserializeAttachment()?.j)
-              try {
-                ws.send(text);
-              } catch {} // closing meanwhile: its close event comes
+          for (const ws of this.#joined(op === FRAME.all ? null : sender))
+            try {
+              ws.send(text);
+            } catch {} // closing meanwhile: its close event comes
         }
       } catch {} // the sender is gone: nothing to tell it
     }
@@ -122,7 +125,7 @@ export class StateObject extends DurableObject {
     for (let runs = 0; ; runs++) {
       let result, run, committed, socket, server;
       try {
-        run = owner(this.env, bytes, grant ?? "", requestId, Date.now(), flags);
+        run = owner(this.env, bytes, grant, requestId, Date.now(), flags);
         result = run.result;
         while (result.action) {
           let answer = { status: 200, body: EMPTY };
@@ -171,7 +174,7 @@ export class StateObject extends DurableObject {
         }
         if (!run) continue;
       } catch (e) {
-        if (e instanceof Replaced && runs < 2 && !committed) continue;
+        if (e instanceof Replaced && runs < RUNS - 1 && !committed) continue;
         result = committed ?? failure(requestId, e);
       } finally {
         run?.free();
