@@ -95,13 +95,23 @@ export function connect(url, options = {}) {
     emit("change", doc.state, { version: doc.version, ...info });
   }
 
-  // A committed write at version v: applied in order, duplicates skipped.
-  function advance(v, patch, info) {
-    if (v <= doc.version) return;
-    if (v !== doc.version + 1) return resync();
+  // A committed write at version v: applied in order (true), duplicates
+  // skipped, a gap starts over.
+  function step(v, patch) {
+    if (v <= doc.version) return false;
+    if (v !== doc.version + 1) return resync(), false;
     server = merge(server, patch);
     doc.version = v;
-    rebuild({ ...info, patch });
+    return true;
+  }
+
+  function advance(v, patch, info) {
+    if (step(v, patch)) rebuild({ ...info, patch });
+  }
+
+  function take(mid) {
+    const i = pending.findIndex((p) => p.mid === mid);
+    return i < 0 ? undefined : pending.splice(i, 1)[0];
   }
 
   // A gap in the versions: start over with a snapshot.
@@ -141,21 +151,16 @@ export function connect(url, options = {}) {
         rebuild({ reset: true });
         break;
       case "ack": {
-        const i = pending.findIndex((p) => p.mid === f.mid);
-        if (i < 0) break;
-        const [p] = pending.splice(i, 1);
-        if (f.version === doc.version + 1) {
-          server = merge(server, p.frame.patch);
-          doc.version = f.version;
-        } else if (f.version > doc.version) resync();
+        const p = take(f.mid);
+        if (!p) break;
+        step(f.version, p.frame.patch);
         rebuild({ ack: f.mid });
         p.resolve(f.version);
         break;
       }
       case "reject": {
-        const i = pending.findIndex((p) => p.mid === f.mid);
-        if (i < 0) break;
-        const [p] = pending.splice(i, 1);
+        const p = take(f.mid);
+        if (!p) break;
         rebuild({ reject: f.mid }); // the server's state, and what is still pending
         p.reject(Object.assign(new Error(f.error.message), f.error));
         break;
