@@ -8,7 +8,7 @@
 //   - an edit made while disconnected is applied exactly once;
 // and a third page with a read token cannot edit.
 // Appends "browser <passed> <failed>" to argv[2].
-import { createHmac } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
@@ -24,12 +24,10 @@ const KEY = "0123456789abcdef0123456789abcdef";
 const devVars = path.join(work, "dev.vars");
 const args = ["-c", "wrangler.toml", "-c", "plugins/wrangler.toml", "--env-file", devVars];
 
-// A token for doc, as make token mints them.
+// A token for doc, minted by make token's script from the same dev.vars.
 function token(doc, scope, sub) {
-  const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const signed = `${enc({ alg: "HS256", typ: "JWT", kid: "b1" })}.${enc({ sub, docs: [doc], scope, exp: now + 3600 })}`;
-  return `${signed}.${createHmac("sha256", KEY).update(signed).digest("base64url")}`;
+  const env = { ...process.env, ID: doc, SCOPE: scope, SUB: sub, DEV_VARS: devVars };
+  return execFileSync(process.execPath, [path.join(root, "scripts/token.mjs")], { env, encoding: "utf8" }).trim();
 }
 
 // Polls fn in the page until it returns true.
