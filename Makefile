@@ -68,7 +68,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
 
 all: build
 
@@ -319,6 +319,7 @@ test: setup
 	$(MAKE) --no-print-directory test-browser || status=1; \
 	$(MAKE) --no-print-directory test-types || status=1; \
 	$(MAKE) --no-print-directory test-scaffold || status=1; \
+	$(MAKE) --no-print-directory test-devstart || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
 	exit $$status
 
@@ -366,6 +367,11 @@ test-build: $(WASM) $(TEST_BUILD)
 # make plugin NAME=hello in a copy of the tree: builds, and its test passes.
 test-scaffold: $(WASM) $(TEST_BUILD)
 	@node tests/scaffold.mjs $(BUILD)/test-results
+
+# make dev, started DEV_STARTS times (20): /health and the consumer answer
+# every time (scripts/dev.sh starts its two wrangler processes in turn).
+test-devstart: $(WASM) $(PLUGINS_WORKER) $(PUBLIC)
+	@node tests/devstart.mjs $(BUILD)/test-results
 
 # --- benchmarks ------------------------------------------------------------------
 # Every variant (this, plain JS, Go js/wasm) measured in one run, alternating;
