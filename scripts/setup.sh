@@ -60,6 +60,8 @@ command -v curl >/dev/null 2>&1 || NEED_APT="$NEED_APT curl"
 [ -f /usr/include/openssl/hmac.h ] || NEED_APT="$NEED_APT libssl-dev"
 # Chromium for the browser test (make test-browser, driven by puppeteer-core).
 [ -x /usr/bin/chromium ] || NEED_APT="$NEED_APT chromium"
+# promtool (Debian's prometheus) checks the /metrics exposition (make test-e2e).
+command -v promtool >/dev/null 2>&1 || NEED_APT="$NEED_APT prometheus"
 [ -z "$NEED_APT" ] || apt_install $NEED_APT
 
 # --- npm dependencies, pinned by package-lock.json ---------------------------

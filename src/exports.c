@@ -103,8 +103,9 @@ char *cw_configure(const char *env, size_t env_len, const char *metrics_token, s
     return cw_buf_take(&out, NULL);
 }
 
-/* Records the startup phases the host measured (milliseconds), the isolate's
- * start on the host clock, and how many instances the isolate has made. */
+/* Records the startup phases the host measured (milliseconds), when the
+ * isolate made its first instance (the requests' clock), and how many
+ * instances the isolate has made. */
 CW_EXPORT(cw_startup)
 void cw_startup(double instantiate_ms, double init_ms, double config_ms, double isolate_start_ms,
                 uint32_t instances) {

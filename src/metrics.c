@@ -104,20 +104,45 @@ static void put_label(cw_buf *out, const char *v) {
     }
 }
 
-/* The family's TYPE line (HELP lines are optional in the format: the README
- * describes each family). */
-static void header(cw_buf *out, const char *name, const char *type) {
-    cw_buf_puts(out, "# TYPE ");
-    cw_buf_puts(out, name);
+/* Every family of the exposition, in order: its name, type and HELP text.
+ * Each gets both lines (promtool check metrics refuses a family without
+ * HELP); the README's metrics table is this one. */
+static const struct {
+    const char *name, *type, *help;
+} families[] = {
+    {"cw_startup_phase_seconds", "gauge",
+     "Duration of each startup phase of this isolate's module instance, by the host clock "
+     "(in production it advances only across I/O, so CPU-only phases read 0)."},
+    {"cw_cold_starts_total", "counter",
+     "Module instances this isolate has created: 1, plus one for each instance a trap replaced."},
+    {"cw_requests_total", "counter", "Requests answered at the edge, by route and status."},
+    {"cw_requests_unlabelled_total", "counter",
+     "Requests left out of cw_requests_total because its table of series was full."},
+    {"cw_warmups_total", "counter", "Warmup runs, by trigger (http or cron)."},
+    {"cw_wasm_memory_bytes", "gauge", "Bytes of the module's linear memory, which never shrinks."},
+    {"cw_isolate_uptime_seconds", "gauge",
+     "Seconds since this isolate made its first module instance, by the host clock."},
+    {"cw_build_info", "gauge", "The build that serves: version, commit and toolchain; always 1."},
+};
+enum { F_PHASE, F_COLD, F_REQUESTS, F_UNLABELLED, F_WARMUPS, F_MEMORY, F_UPTIME, F_BUILD };
+
+/* The family's HELP and TYPE lines. */
+static void header(cw_buf *out, int f) {
+    cw_buf_puts(out, "# HELP ");
+    cw_buf_puts(out, families[f].name);
     cw_buf_append(out, " ", 1);
-    cw_buf_puts(out, type);
+    cw_buf_puts(out, families[f].help);
+    cw_buf_puts(out, "\n# TYPE ");
+    cw_buf_puts(out, families[f].name);
+    cw_buf_append(out, " ", 1);
+    cw_buf_puts(out, families[f].type);
     cw_buf_append(out, "\n", 1);
 }
 
 /* A family with one unlabelled integer sample. */
-static void scalar(cw_buf *out, const char *name, const char *type, uint64_t value) {
-    header(out, name, type);
-    cw_buf_puts(out, name);
+static void scalar(cw_buf *out, int f, uint64_t value) {
+    header(out, f);
+    cw_buf_puts(out, families[f].name);
     cw_buf_append(out, " ", 1);
     cw_buf_putu(out, value);
     cw_buf_append(out, "\n", 1);
@@ -126,7 +151,7 @@ static void scalar(cw_buf *out, const char *name, const char *type, uint64_t val
 int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
     const cw_buildinfo *b = cw_buildinfo_get();
 
-    header(out, "cw_startup_phase_seconds", "gauge");
+    header(out, F_PHASE);
     for (int p = 0; p < CW_PHASE_COUNT; p++) {
         cw_buf_puts(out, "cw_startup_phase_seconds{phase=\"");
         cw_buf_puts(out, phase_names[p]);
@@ -134,9 +159,9 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         put_seconds(out, m.phase_ms[p]);
         cw_buf_append(out, "\n", 1);
     }
-    scalar(out, "cw_cold_starts_total", "counter", m.instances);
+    scalar(out, F_COLD, m.instances);
 
-    header(out, "cw_requests_total", "counter");
+    header(out, F_REQUESTS);
     for (int i = 0; i < m.nseries; i++) {
         cw_buf_puts(out, "cw_requests_total{route=\"");
         put_label(out, m.series[i].route);
@@ -146,23 +171,23 @@ int cw_metrics_render(cw_buf *out, double now_ms, uint64_t memory_bytes) {
         cw_buf_putu(out, m.series[i].count);
         cw_buf_append(out, "\n", 1);
     }
-    scalar(out, "cw_requests_unlabelled_total", "counter", m.dropped);
+    scalar(out, F_UNLABELLED, m.dropped);
 
-    header(out, "cw_warmups_total", "counter");
+    header(out, F_WARMUPS);
     cw_buf_puts(out, "cw_warmups_total{trigger=\"http\"} ");
     cw_buf_putu(out, m.warmups[0]);
     cw_buf_puts(out, "\ncw_warmups_total{trigger=\"cron\"} ");
     cw_buf_putu(out, m.warmups[1]);
     cw_buf_append(out, "\n", 1);
 
-    scalar(out, "cw_wasm_memory_bytes", "gauge", memory_bytes);
+    scalar(out, F_MEMORY, memory_bytes);
 
-    header(out, "cw_isolate_uptime_seconds", "gauge");
+    header(out, F_UPTIME);
     cw_buf_puts(out, "cw_isolate_uptime_seconds ");
     put_seconds(out, now_ms - m.isolate_start_ms);
     cw_buf_append(out, "\n", 1);
 
-    header(out, "cw_build_info", "gauge");
+    header(out, F_BUILD);
     cw_buf_puts(out, "cw_build_info{version=\"");
     put_label(out, b->version);
     cw_buf_puts(out, "\",commit=\"");

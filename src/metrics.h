@@ -19,8 +19,9 @@ typedef enum {
     CW_PHASE_COUNT
 } cw_phase;
 
-/* Records the startup of this instance: phase durations in milliseconds, the
- * isolate's start on the host clock, and how many instances the isolate has
+/* Records the startup of this instance: phase durations in milliseconds,
+ * when the isolate made its first instance (the host clock of requests:
+ * the start of its uptime), and how many instances the isolate has
  * created so far (more than 1 after a trap replaced one). */
 void cw_metrics_startup(double instantiate_ms, double init_ms, double config_ms,
                         double isolate_start_ms, uint32_t instances);

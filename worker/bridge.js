@@ -20,7 +20,10 @@ export const imports = {};
 
 let live = null; // the instance's exports, or null until first use / after a trap
 let instances = 0; // instances this isolate has created
-const isolateStart = performance.now(); // global scope runs once per isolate
+// When the isolate's first instance was made: the start of its uptime, on
+// the same clock as the requests' (performance.now() in a request; in
+// global scope workerd's clocks read 0, so the start is taken here).
+let isolateStart = null;
 
 function putString(x, s) {
   const bytes = utf8.encode(s ?? "");
@@ -30,6 +33,7 @@ function putString(x, s) {
 function instance(env) {
   if (live) return live;
   const t0 = performance.now();
+  isolateStart ??= t0;
   const x = new WebAssembly.Instance(wasmModule, imports).exports;
   const t1 = performance.now();
   x._initialize();

@@ -75,15 +75,22 @@ describe("metrics", () => {
     expect(value(families, "cw_requests_total", { route: "health", status: "200" })).toBeGreaterThanOrEqual(1);
     expect(value(families, "cw_wasm_memory_bytes")).toBeGreaterThanOrEqual(65536);
     expect(value(families, "cw_build_info")).toBe(1);
+    for (const f of families.values()) expect(f.help?.length, `HELP of ${f.name}`).toBeGreaterThan(10);
+    // Uptime by one clock: seconds since the isolate's first instance, not
+    // a wall time less a monotonic one (that read about 1.8e9 s).
+    const up = value(families, "cw_isolate_uptime_seconds");
+    expect(up).toBeGreaterThanOrEqual(0);
+    expect(up).toBeLessThan(3600);
   });
 
   it("the parser itself rejects malformed expositions", () => {
     expect(parseExposition("x 1\n").problems.length).toBeGreaterThan(0); // no TYPE
+    expect(parseExposition("# TYPE x gauge\nx 1\n").problems).toEqual(["no HELP for x"]);
     expect(parseExposition("# TYPE x counter\nx 1\n").problems.length).toBeGreaterThan(0); // counter name
     expect(parseExposition('# TYPE x gauge\nx{a="1",a="2"} 1\n').problems.length).toBeGreaterThan(0);
     expect(parseExposition("# TYPE x gauge\nx one\n").problems.length).toBeGreaterThan(0);
     expect(parseExposition("# TYPE x gauge\nx 1").problems.length).toBeGreaterThan(0);
-    expect(parseExposition('# TYPE x_total counter\nx_total{a="b\\n"} 2\n').problems).toEqual([]);
+    expect(parseExposition('# HELP x_total X.\n# TYPE x_total counter\nx_total{a="b\\n"} 2\n').problems).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 // A strict parser for the Prometheus text exposition format (0.0.4), for
-// checking /metrics where promtool is not installed. Returns a list of
+// checking /metrics inside workerd, where promtool cannot run (the e2e suite
+// runs promtool itself); like promtool, it wants HELP for every family. Returns a list of
 // problems (empty when valid) and the parsed families.
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -75,5 +76,7 @@ export function parseExposition(text) {
     series.add(key);
     f?.samples.push({ labels, value: Number(value) });
   }
+  // As promtool check metrics: every family has its HELP text.
+  for (const f of families.values()) if (!f.help) problems.push(`no HELP for ${f.name}`);
   return { problems, families };
 }
