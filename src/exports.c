@@ -77,15 +77,16 @@ static void warn(cw_buf *out, const char *msg, const char *key, const char *valu
 
 /* Configures the instance once: the environment row from WORKER_ENV and
  * the operator tokens (runtime.h), the sync hooks from SYNC_HOOKS
- * (plugin.h), and the document token keys from STATE_KEYS (token.h); all
- * arguments borrowed, empty when unset. Later calls change nothing and
+ * (plugin.h), the document token keys from STATE_KEYS (token.h) and the
+ * allowed origins from CORS_ORIGINS (runtime.h); all arguments borrowed,
+ * empty when unset. Later calls change nothing and
  * return NULL. Returns NUL-terminated log lines for the host to print (an
- * unknown environment, a refused SYNC_HOOKS or STATE_KEYS), or NULL; the
+ * unknown environment, a refused SYNC_HOOKS, STATE_KEYS or CORS_ORIGINS), or NULL; the
  * host frees them with cw_dealloc. */
 CW_EXPORT(cw_configure)
 char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
                    const char *warmup_token, size_t warmup_len, const char *hooks, size_t hooks_len,
-                   const char *keys, size_t keys_len) {
+                   const char *keys, size_t keys_len, const char *origins, size_t origins_len) {
     cw_buf out = CW_BUF_INIT;
     const char *why;
     int rc =
@@ -100,6 +101,9 @@ char *cw_configure(const char *env, size_t env_len, const char *metrics_token, s
     if ((why = cw_token_configure(keys, keys_len)))
         warn(&out, "STATE_KEYS refused; every state route answers 503 until it is fixed", "cause",
              why, strlen(why));
+    if ((why = cw_runtime_origins(origins, origins_len)))
+        warn(&out, "CORS_ORIGINS refused; no origin is allowed until it is fixed", "cause", why,
+             strlen(why));
     return cw_buf_take(&out, NULL);
 }
 

@@ -76,7 +76,7 @@ static int cors_before(cw_ctx *ctx) {
     origin = cw_http_header(ctx->req, "origin");
     if (!cw_slice_eq(ctx->req->method, "OPTIONS") || !origin.p ||
         !cw_http_header(ctx->req, "access-control-request-method").p ||
-        !cw_config_origin_allowed(cw_runtime_config(), origin.p, origin.n))
+        !cw_runtime_origin_allowed(origin.p, origin.n))
         return NEXT;
     /* A preflight from an allowed origin; cors_after adds the origin. The
      * methods are the path's, from the route table. */
@@ -85,7 +85,8 @@ static int cors_before(cw_ctx *ctx) {
     ctx->res.status = 204;
     cw_header_add(ctx, "access-control-allow-methods", ctx->allow);
     cw_header_add(ctx, "access-control-allow-headers",
-                  "authorization, content-type, if-match, if-none-match");
+                  "authorization, content-type, if-match, if-none-match, idempotency-key, prefer, "
+                  "x-request-id");
     cw_header_add(ctx, "access-control-max-age", "600");
     return ANSWERED;
 }
@@ -94,10 +95,11 @@ static void cors_after(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_EDGE)
         return;
     /* The origin was copied at the start: req is gone after a suspension. */
-    if (ctx->origin[0] &&
-        cw_config_origin_allowed(cw_runtime_config(), ctx->origin, strlen(ctx->origin))) {
+    if (ctx->origin[0] && cw_runtime_origin_allowed(ctx->origin, strlen(ctx->origin))) {
         cw_header_add(ctx, "access-control-allow-origin", ctx->origin);
-        cw_header_add(ctx, "access-control-expose-headers", "etag, x-request-id, server-timing");
+        cw_header_add(ctx, "access-control-expose-headers",
+                      "etag, x-request-id, server-timing, idempotent-replayed, "
+                      "preference-applied, retry-after");
     }
     cw_header_add(ctx, "vary", "origin");
 }

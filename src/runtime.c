@@ -13,6 +13,8 @@ static struct {
     int configured;
     const cw_config *config;
     char *metrics_token, *warmup_token; /* owned, NUL-terminated */
+    char *origins;   /* CORS_ORIGINS: owned, each origin NUL-terminated, then "" */
+    int has_origins; /* 1: origins replaces the row's list (empty: none allowed) */
 } rt;
 
 static uint64_t load64(const unsigned char *p) {
@@ -71,6 +73,73 @@ int cw_runtime_configure(const char *env, size_t n, const char *metrics_token, s
     rt.metrics_token = copy_token(metrics_token, metrics_len);
     rt.warmup_token = copy_token(warmup_token, warmup_len);
     return fallback;
+}
+
+/* 1 when o[0..n) is an origin as cw_runtime_origins takes it. */
+static int origin_ok(const char *o, size_t n) {
+    size_t s = n > 8 && memcmp(o, "https://", 8) == 0  ? 8
+               : n > 7 && memcmp(o, "http://", 7) == 0 ? 7
+                                                       : 0;
+    if (!s || n > 127)
+        return 0;
+    for (size_t i = s; i < n; i++)
+        if (o[i] <= ' ' || o[i] == '/' || o[i] == '*' || o[i] == ',' || o[i] == '"' ||
+            (unsigned char)o[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+const char *cw_runtime_origins(const char *p, size_t n) {
+    char *out;
+    size_t len = 0, i = 0;
+    int json = n && p[0] == '[';
+    cw_free(rt.origins);
+    rt.origins = NULL;
+    rt.has_origins = 0;
+    if (!n)
+        return NULL;
+    rt.has_origins = 1; /* from here on, a refusal leaves none allowed */
+    if (!(out = cw_malloc(n + 2)))
+        return "CORS_ORIGINS: out of memory";
+    if (json && p[n - 1] != ']') {
+        cw_free(out);
+        return "CORS_ORIGINS: a JSON array of origin strings, or origins separated by commas";
+    }
+    for (i = json, n -= json; i < n;) {
+        size_t start, end;
+        while (i < n &&
+               (p[i] == ',' || p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+            i++;
+        if (i == n)
+            break;
+        start = i + (json && p[i] == '"');
+        end = start;
+        while (end < n && p[end] != ',' && p[end] != ' ' && p[end] != '\t' && p[end] != '\n' &&
+               p[end] != '\r' && p[end] != '"')
+            end++;
+        i = end + (json && end < n && p[end] == '"');
+        if (json != (start > 0 && p[start - 1] == '"') || (json && (end == n || p[end] != '"')) ||
+            !origin_ok(p + start, end - start)) {
+            cw_free(out);
+            return "CORS_ORIGINS: each origin is http(s)://host[:port], exactly, with no path and "
+                   "no '*'; no origin is allowed until it is fixed";
+        }
+        memcpy(out + len, p + start, end - start);
+        len += end - start;
+        out[len++] = '\0';
+    }
+    out[len] = '\0';
+    rt.origins = out;
+    return NULL;
+}
+
+int cw_runtime_origin_allowed(const char *origin, size_t n) {
+    if (!rt.has_origins)
+        return cw_config_origin_allowed(cw_runtime_config(), origin, n);
+    for (const char *o = rt.origins; o && *o; o += strlen(o) + 1)
+        if (strlen(o) == n && memcmp(o, origin, n) == 0)
+            return 1;
+    return 0;
 }
 
 const cw_config *cw_runtime_config(void) {

@@ -5,7 +5,8 @@
  *   - runtime.c rt.rng:    generator state for request ids, seeded from the
  *                          host's CSPRNG bytes handed to cw_runtime_init.
  *   - runtime.c rt.config, rt.*_token, rt.configured: the environment row and
- *                          operator tokens, set once by cw_runtime_configure
+ *                          operator tokens, set once by cw_runtime_configure;
+ *                          rt.origins: CORS_ORIGINS, set by cw_runtime_origins
  *                          (the cw_configure export orchestrates it with the
  *                          plugins' SYNC_HOOKS).
  *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure.
@@ -46,6 +47,19 @@ void cw_runtime_hex16(char *out);
  * that once), or -1 when already configured. */
 int cw_runtime_configure(const char *env, size_t n, const char *metrics_token, size_t metrics_len,
                          const char *warmup_token, size_t warmup_len);
+
+/* Takes CORS_ORIGINS, p[0..n) (borrowed): the exact origins allowed
+ * cross-origin, instead of the environment row's defaults. Either a JSON
+ * array of strings or origins separated by commas or white space; each is
+ * scheme "://" host [":" port] with scheme http or https, nothing after
+ * (no path, no trailing slash) and no "*": a wildcard is never reflected.
+ * n == 0 keeps the row's. Returns NULL, or why it is refused; then no
+ * origin is allowed (closed, not the defaults). */
+const char *cw_runtime_origins(const char *p, size_t n);
+
+/* 1 when origin[0..n) (borrowed) is one of the allowed origins: those of
+ * CORS_ORIGINS when set, else the environment row's. */
+int cw_runtime_origin_allowed(const char *origin, size_t n);
 
 /* The selected environment row; the production row until configured. */
 const cw_config *cw_runtime_config(void);

@@ -3,7 +3,8 @@
 //
 // - One instance per isolate, created on first use (once-guard): instantiate,
 //   _initialize + cw_init (seeded from crypto.getRandomValues), then
-//   cw_configure (WORKER_ENV, the operator tokens, SYNC_HOOKS and STATE_KEYS). Each phase is timed
+//   cw_configure (WORKER_ENV, the operator tokens, SYNC_HOOKS, STATE_KEYS and
+//   CORS_ORIGINS). Each phase is timed
 //   and handed to C, which reports it in Server-Timing and /metrics.
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
@@ -47,7 +48,7 @@ function instance(env) {
   const t2 = performance.now();
   // SYNC_HOOKS and STATE_KEYS may be JSON strings or (TOML tables) objects.
   const json = (v) => (typeof v === "object" ? JSON.stringify(v) : v);
-  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, json(env?.SYNC_HOOKS), json(env?.STATE_KEYS)].map((v) => putString(x, v));
+  const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, json(env?.SYNC_HOOKS), json(env?.STATE_KEYS), json(env?.CORS_ORIGINS)].map((v) => putString(x, v));
   try {
     const warnings = x.cw_configure(...args.flat());
     if (warnings) {

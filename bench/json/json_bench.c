@@ -1,7 +1,7 @@
 /* json_bench.c - a benchmark-only wasm module: the product's JSON parse
  * (src/json.c: one pass that checks and builds Jansson values) and its
- * serializer (src/json.c's writer, not Jansson's), built with the product's toolchain and flags (and
- * its formatter, dtoa and heap), so bench/run.mjs can compare it with V8's
+ * serializer (src/json.c's writer, not Jansson's), built with the product's toolchain and flags
+ * (and its formatter, dtoa and heap), so bench/run.mjs can compare it with V8's
  * JSON.parse/stringify including the JS<->wasm bridge, and measure the
  * memory a state takes as a tree and as member texts. Never linked into
  * build/cw.wasm. */

@@ -22,9 +22,9 @@ CWP_PLUGIN("schema", "1.2.0", CWP_CAP_SYNC)
 #define MAX_REASONS 64
 
 typedef struct {
-    cwp_buf *out;   /* the reasons array being written */
-    cwp_buf path;   /* JSON Pointer of the value being checked */
-    int reasons;    /* violations found (only the first MAX_REASONS are kept) */
+    cwp_buf *out;    /* the reasons array being written */
+    cwp_buf path;    /* JSON Pointer of the value being checked */
+    int reasons;     /* violations found (only the first MAX_REASONS are kept) */
     const char *bad; /* set when the schema itself is malformed: the keyword */
 } check;
 
@@ -66,13 +66,20 @@ static int is_number(cwp_slice v) { return v.p[0] == '-' || (v.p[0] >= '0' && v.
 static int type_matches(cwp_slice name, cwp_slice v) {
     double d;
     char t = v.p[0];
-    if (cwp_is(name, "object")) return t == '{';
-    if (cwp_is(name, "array")) return t == '[';
-    if (cwp_is(name, "string")) return t == '"';
-    if (cwp_is(name, "boolean")) return t == 't' || t == 'f';
-    if (cwp_is(name, "null")) return t == 'n';
-    if (cwp_is(name, "number")) return is_number(v);
-    if (cwp_is(name, "integer")) return is_number(v) && cwpj_num(v, &d) == 0 && d == floor(d);
+    if (cwp_is(name, "object"))
+        return t == '{';
+    if (cwp_is(name, "array"))
+        return t == '[';
+    if (cwp_is(name, "string"))
+        return t == '"';
+    if (cwp_is(name, "boolean"))
+        return t == 't' || t == 'f';
+    if (cwp_is(name, "null"))
+        return t == 'n';
+    if (cwp_is(name, "number"))
+        return is_number(v);
+    if (cwp_is(name, "integer"))
+        return is_number(v) && cwpj_num(v, &d) == 0 && d == floor(d);
     return -1;
 }
 
@@ -118,8 +125,8 @@ static void bound(check *c, cwp_slice schema, const char *kw, double x, int belo
                   const char *msg) {
     double lim;
     cwp_slice s = cwpj_get(schema, kw);
-    if (number_of(c, s, kw, &lim) && (below ? (strict ? x >= lim : x > lim)
-                                            : (strict ? x <= lim : x < lim)))
+    if (number_of(c, s, kw, &lim) &&
+        (below ? (strict ? x >= lim : x > lim) : (strict ? x <= lim : x < lim)))
         reason(c, msg, s);
 }
 

@@ -19,8 +19,9 @@ static uintptr_t top;
 void *cwp_mem(size_t n) {
     uintptr_t p = ((top ? top : (uintptr_t)&__heap_base) + 7) & ~(uintptr_t)7;
     size_t have = __builtin_wasm_memory_size(0) << 16;
-    if (n > UINTPTR_MAX - p || (p + n > have && __builtin_wasm_memory_grow(
-                                                    0, (p + n - have + 65535) >> 16) == (size_t)-1)) {
+    if (n > UINTPTR_MAX - p ||
+        (p + n > have &&
+         __builtin_wasm_memory_grow(0, (p + n - have + 65535) >> 16) == (size_t)-1)) {
         out_of_memory = 1;
         return NULL;
     }
@@ -237,8 +238,8 @@ static const char *skip(const char *p, const char *e, int depth) {
         p++;
     if (p >= e || *p < '0' || *p > '9')
         return NULL;
-    while (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' ||
-                     *p == '+' || *p == '-'))
+    while (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+                     *p == '-'))
         p++;
     return p > s ? p : NULL;
 }
@@ -312,11 +313,21 @@ static int decode_char(const char **pp, const char *e, char out[4]) {
     if (++p >= e)
         return -1;
     switch (*p++) {
-    case 'b': c = '\b'; break;
-    case 'f': c = '\f'; break;
-    case 'n': c = '\n'; break;
-    case 'r': c = '\r'; break;
-    case 't': c = '\t'; break;
+    case 'b':
+        c = '\b';
+        break;
+    case 'f':
+        c = '\f';
+        break;
+    case 'n':
+        c = '\n';
+        break;
+    case 'r':
+        c = '\r';
+        break;
+    case 't':
+        c = '\t';
+        break;
     case 'u':
         if (e - p < 4 || hexval(p, &c) < 0)
             return -1;
@@ -327,7 +338,9 @@ static int decode_char(const char **pp, const char *e, char out[4]) {
             p += 6;
         }
         break;
-    default: c = (unsigned char)p[-1]; break;
+    default:
+        c = (unsigned char)p[-1];
+        break;
     }
     *pp = p;
     if (c < 0x80) {

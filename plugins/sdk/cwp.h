@@ -85,7 +85,9 @@ cwp_out *cwp_run(cwp_entry fn, const char *in, size_t n);
 
 /* Exports fn as the entry point for the route or sync capability. */
 #define CWP_ROUTE(fn)                                                                              \
-    CWP_EXPORT(cwp_route) cwp_out *cwp_route(const char *in, size_t n) { return cwp_run(fn, in, n); }
+    CWP_EXPORT(cwp_route) cwp_out *cwp_route(const char *in, size_t n) {                           \
+        return cwp_run(fn, in, n);                                                                 \
+    }
 
 #define CWP_SYNC(fn)                                                                               \
     CWP_EXPORT(cwp_sync) cwp_out *cwp_sync(const char *in, size_t n) { return cwp_run(fn, in, n); }

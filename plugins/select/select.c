@@ -22,10 +22,10 @@ CWP_PLUGIN("select", "1.0.0", CWP_CAP_ROUTE)
 #define MAX_NODES (MAX_PATHS * MAX_SEGMENTS + 1)
 
 typedef struct {
-    cwp_slice seg;     /* decoded member name; "*" for every member */
-    cwp_slice text;    /* the path as written, for "missing" (leaves only) */
+    cwp_slice seg;                 /* decoded member name; "*" for every member */
+    cwp_slice text;                /* the path as written, for "missing" (leaves only) */
     int parent, child, next, last; /* last: the newest child */
-    int leaf, emitted; /* leaf: the path ends here; emitted: it was found */
+    int leaf, emitted;             /* leaf: the path ends here; emitted: it was found */
     int star;
 } node;
 
@@ -36,8 +36,10 @@ typedef struct {
 } tree;
 
 static int unhex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes s (with '+' as a space, as in forms). -1 when malformed. */

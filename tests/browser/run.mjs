@@ -6,9 +6,12 @@
 //   - each lists the other as a peer;
 //   - wrangler dev restarts mid-session: both reconnect and catch up;
 //   - an edit made while disconnected is applied exactly once;
-// and a third page with a read token cannot edit.
+// and a third page with a read token cannot edit; a page of another origin
+// (CORS_ORIGINS) makes an idempotent, minimal write and reads the answer's
+// headers, where an origin not listed gets nothing.
 // Appends "browser <passed> <failed>" to argv[2].
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
@@ -39,10 +42,20 @@ async function until(page, fn, what, arg) {
   }
 }
 
+// A page server for another origin: an empty page on 127.0.0.1:port.
+async function originServer() {
+  const port = await freePort();
+  const server = createServer((req, res) => res.end("<!doctype html><title>other origin</title>"));
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${port}` };
+}
+
 async function run() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  writeFileSync(devVars, `STATE_KEYS={"b1":"${Buffer.from(KEY).toString("base64url")}"}\n`);
+  const allowed = await originServer();
+  const other = await originServer();
+  writeFileSync(devVars, `STATE_KEYS={"b1":"${Buffer.from(KEY).toString("base64url")}"}\nCORS_ORIGINS=${allowed.origin}\n`);
   expect(existsSync(CHROMIUM), `no ${CHROMIUM}: make setup installs Debian's chromium as root`);
   const port = await freePort();
   let server = await start("wrangler dev", args, port, root);
@@ -132,9 +145,69 @@ async function run() {
       const now = await (await fetch(`${server.base}/state/${id}`, { headers: { authorization: `Bearer ${token(id, "read", "t")}` } })).json();
       expect(now.state.title === "offline edit" && now.version === 4, `state ${JSON.stringify(now)}`);
     });
+
+    await step("another_origin_writes_idempotently_and_minimally_and_reads_the_headers", async () => {
+      const page = await browser.newPage();
+      await page.goto(allowed.origin);
+      const write = (base, auth) =>
+        page.evaluate(
+          async (base, auth, doc) => {
+            const headers = {
+              "content-type": "application/merge-patch+json",
+              authorization: auth,
+              "idempotency-key": "cross-origin-1",
+              prefer: "return=minimal",
+              "x-request-id": "cross-origin-request-0001",
+            };
+            const out = [];
+            for (let i = 0; i < 2; i++) {
+              const r = await fetch(`${base}/state/${doc}`, { method: "PATCH", headers, body: '{"cors":true}' });
+              out.push({
+                status: r.status,
+                body: await r.json(),
+                etag: r.headers.get("etag"),
+                rid: r.headers.get("x-request-id"),
+                preference: r.headers.get("preference-applied"),
+                replayed: r.headers.get("idempotent-replayed"),
+              });
+            }
+            return out;
+          },
+          base,
+          auth,
+          `cors-${id}`,
+        );
+      const [first, retry] = await write(server.base, `Bearer ${token(`cors-${id}`, "write", "cors")}`);
+      expect(first.status === 200 && first.body.version === 1 && !("state" in first.body), `first ${JSON.stringify(first)}`);
+      expect(first.etag === '"1"', `etag ${first.etag}`);
+      expect(first.rid === "cross-origin-request-0001", `x-request-id ${first.rid}`);
+      expect(first.preference === "return=minimal", `preference-applied ${first.preference}`);
+      expect(first.replayed === null, `replayed ${first.replayed}`);
+      expect(retry.status === 200 && retry.body.version === 1 && retry.replayed === "true", `retry ${JSON.stringify(retry)}`);
+      // An origin not in CORS_ORIGINS: the browser gets no CORS headers and
+      // the fetch fails; nothing is written.
+      const stranger = await browser.newPage();
+      await stranger.goto(other.origin);
+      const refused = await stranger.evaluate(
+        (base, doc) =>
+          fetch(`${base}/state/${doc}`, { method: "PATCH", headers: { "content-type": "application/json", "idempotency-key": "x" }, body: "{}" }).then(
+            () => "answered",
+            (e) => e.name,
+          ),
+        server.base,
+        `cors-${id}`,
+      );
+      expect(refused === "TypeError", `a stranger's fetch: ${refused}`);
+      const now = await (await fetch(`${server.base}/state/cors-${id}`, { headers: { authorization: `Bearer ${token(`cors-${id}`, "read", "t")}` } })).json();
+      expect(now.version === 1, `version ${now.version}`);
+      await page.close();
+      await stranger.close();
+    });
   } finally {
     await browser.close();
     await stop(server);
+    allowed.server.close();
+    other.server.close();
   }
 }
 

@@ -76,11 +76,11 @@ static void origins_match_exactly(void) {
  * plugins and builds the warning lines. */
 char *cw_configure(const char *env, size_t env_len, const char *metrics_token, size_t metrics_len,
                    const char *warmup_token, size_t warmup_len, const char *hooks, size_t hooks_len,
-                   const char *keys, size_t keys_len);
+                   const char *keys, size_t keys_len, const char *origins, size_t origins_len);
 
 static void unknown_env_warns_once_and_is_production(void) {
     const char env[] = "bogus\x01";
-    char *w = cw_configure(env, sizeof env - 1, "m", 1, "", 0, "{\"nope\":1}", 10, "[]", 2);
+    char *w = cw_configure(env, sizeof env - 1, "m", 1, "", 0, "{\"nope\":1}", 10, "[]", 2, "*", 1);
     json_t *line;
     CHECK(w != NULL);
     line = json_loads(w ? w : "", JSON_DISABLE_EOF_CHECK, NULL);
@@ -92,21 +92,66 @@ static void unknown_env_warns_once_and_is_production(void) {
     /* The third: STATE_KEYS refused, and the state routes closed. */
     CHECK(w && strstr(w, "STATE_KEYS refused") != NULL);
     CHECK_INT(cw_token_keys(), -1);
+    /* The fourth: CORS_ORIGINS refused, and no origin allowed. */
+    CHECK(w && strstr(w, "CORS_ORIGINS refused") != NULL);
+    CHECK(!cw_runtime_origin_allowed("https://example.com", 19));
     cw_free(w);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
     CHECK_STR(cw_runtime_warmup_token(), "");
     /* Once per instance: a second call changes nothing and says nothing. */
-    CHECK(cw_configure("local", 5, "x", 1, "y", 1, NULL, 0, NULL, 0) == NULL);
+    CHECK(cw_configure("local", 5, "x", 1, "y", 1, NULL, 0, NULL, 0, NULL, 0) == NULL);
     CHECK_INT(cw_runtime_configure("local", 5, "x", 1, "y", 1), -1);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
+}
+
+static int allowed(const char *o) { return cw_runtime_origin_allowed(o, strlen(o)); }
+
+/* CORS_ORIGINS: exact origins as a list or a JSON array; anything else is
+ * refused whole, and then nothing is allowed (closed, never the defaults). */
+static void cors_origins_from_the_environment(void) {
+    static const char *const bad[] = {
+        "*",
+        "https://a.example, *",
+        "https://a.example/",
+        "https://a.example/app",
+        "a.example",
+        "ftp://a.example",
+        "https://*.example",
+        "[\"https://a.example\"",
+        "[https://a.example]",
+        "null",
+    };
+    const char *list = " https://a.example,http://127.0.0.1:9000\n https://b.example:8443 ";
+    const char *json = "[\"https://c.example\", \"http://localhost:3000\"]";
+    CHECK(cw_runtime_origins(list, strlen(list)) == NULL);
+    CHECK(allowed("https://a.example"));
+    CHECK(allowed("http://127.0.0.1:9000"));
+    CHECK(allowed("https://b.example:8443"));
+    CHECK(!allowed("https://a.example.evil"));
+    CHECK(!allowed("https://b.example"));
+    CHECK(!allowed("http://localhost:8787")); /* the row's default is replaced */
+    CHECK(cw_runtime_origins(json, strlen(json)) == NULL);
+    CHECK(allowed("https://c.example"));
+    CHECK(allowed("http://localhost:3000"));
+    CHECK(!allowed("https://a.example"));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(cw_runtime_origins(bad[i], strlen(bad[i])) != NULL);
+        CHECK(!allowed("https://a.example"));
+        CHECK(!allowed("*"));
+    }
+    /* Unset: the environment row's own list again. */
+    CHECK(cw_runtime_origins("", 0) == NULL);
+    CHECK(allowed("https://example.com") ==
+          cw_config_origin_allowed(cw_runtime_config(), "https://example.com", 19));
 }
 
 const cw_test cw_tests[] = {
     {"every_env_value", every_env_value},
     {"rows_are_sane", rows_are_sane},
     {"origins_match_exactly", origins_match_exactly},
+    {"cors_origins_from_the_environment", cors_origins_from_the_environment},
     {"unknown_env_warns_once_and_is_production", unknown_env_warns_once_and_is_production},
     {NULL, NULL},
 };
