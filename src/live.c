@@ -97,27 +97,46 @@ static int upgrade(cw_ctx *ctx) {
     return 0;
 }
 
+/* The entry of a Sec-WebSocket-Protocol list the 101 echoes: sync.v1 when
+ * offered, else the offered bearer.<token> entry (a client may offer its
+ * token alone). A handshake whose answer names no offered entry fails in
+ * browsers and Node, so an offer of neither is refused. Returns 0 with
+ * *echo set ({NULL, 0} when nothing was offered), or -1 with ctx->err. */
+static int subprotocol(cw_ctx *ctx, cw_slice list, cw_slice *echo) {
+    *echo = (cw_slice){NULL, 0};
+    while (list.n) {
+        const char *comma = memchr(list.p, ',', list.n);
+        size_t n = comma ? (size_t)(comma - list.p) : list.n;
+        cw_slice e = cw_slice_trim((cw_slice){list.p, n});
+        if (cw_slice_eq(e, "sync.v1")) {
+            *echo = e;
+            return 0;
+        }
+        if (!echo->p && e.n > 7 && memcmp(e.p, "bearer.", 7) == 0)
+            *echo = e;
+        list.p += n + !!comma;
+        list.n -= n + !!comma;
+    }
+    if (!echo->p && cw_http_header(ctx->req, "sec-websocket-protocol").p)
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
+                            "Sec-WebSocket-Protocol offers neither sync.v1 nor bearer.<token>");
+    return 0;
+}
+
 int cw_live_open(cw_ctx *ctx) {
-    cw_slice list = cw_http_header(ctx->req, "sec-websocket-protocol");
+    cw_slice echo;
     if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
         return cw_suspend(ctx, CW_ACTION_PEERS, "", 0, counted);
     if (!cw_slice_ieq(cw_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
         return cw_error_set(&ctx->err, CW_E_UPGRADE_REQUIRED, NULL);
-    /* The subprotocol the handshake must echo: the client's first, unless
-     * that is its token and it offered another (client/sync.js offers
-     * sync.v1 first). */
-    if (list.n) {
-        const char *comma = memchr(list.p, ',', list.n);
-        cw_slice first =
-            cw_slice_trim((cw_slice){list.p, comma ? (size_t)(comma - list.p) : list.n});
-        char echo[64];
-        if (first.n < sizeof echo) {
-            memcpy(echo, first.p, first.n);
-            echo[first.n] = '\0';
-            cw_header_add(ctx, "sec-websocket-protocol", echo);
-        }
+    if (subprotocol(ctx, cw_http_header(ctx->req, "sec-websocket-protocol"), &echo) < 0)
+        return -1;
+    if (echo.n) {
+        cw_buf_puts(&ctx->head, "sec-websocket-protocol: ");
+        cw_buf_append(&ctx->head, echo.p, echo.n);
+        cw_buf_puts(&ctx->head, "\r\n");
     }
     return cw_access_check(ctx, CW_ACCESS_READ | CW_ACCESS_SOCKET, upgrade);
 }

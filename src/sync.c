@@ -46,6 +46,8 @@ typedef struct {
     size_t cut;    /* journal entries the write drops (retention) */
     cw_doc_change change;
     cw_store_batch ops; /* the commit batch */
+    meta_t written;     /* the meta row ops write (put_meta): what the cache takes
+                           once the commit stands, never a version computed apart */
     cw_buf view;        /* the state's JSON text for the answer, when built */
     cw_buf changes;     /* the entries of a changes list, comma-separated */
 } own_t;
@@ -73,6 +75,16 @@ static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
 static int storage_failed(cw_ctx *ctx, const char *what) {
     cw_doc_drop(ctx->id); /* whatever it held is no longer known to match */
     return cw_error_set2(&ctx->err, CW_E_STORAGE, "storage failed: ", what);
+}
+
+/* Adds the meta row m to the commit batch and records it as what the
+ * commit writes: after a commit, the cache takes its version from here. */
+static int put_meta(cw_ctx *ctx, meta_t m) {
+    own_t *o = ctx->state;
+    o->written = m;
+    return cw_store_add(&o->ops, CW_OP_META, "iiii", m.version, m.jcount, m.jbytes, m.jfirst) < 0
+               ? oom(ctx)
+               : 0;
 }
 
 /* --- the request: checked at the edge, read again by the owner ----------- */
@@ -339,7 +351,8 @@ static int convert(cw_ctx *ctx, const char *blob, size_t n) {
     cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     o->meta = (meta_t){version, 0, 0, version + 1};
     o->migrating = 1;
-    cw_store_add(&o->ops, CW_OP_META, "iiii", version, 0LL, 0LL, version + 1);
+    if (put_meta(ctx, o->meta) < 0)
+        return -1;
     return cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "") < 0 ? oom(ctx) : 0;
 }
 
@@ -472,7 +485,7 @@ static int deleted(cw_ctx *ctx, int status, const char *head, size_t hn, const c
     (void)n;
     if (status != 200)
         return storage_failed(ctx, UNCOMMITTED);
-    cw_doc_new(ctx->id, o->meta.version + 1); /* an empty state; without memory, none */
+    cw_doc_new(ctx->id, o->written.version); /* an empty state; without memory, none */
     return 0;
 }
 
@@ -486,9 +499,8 @@ static int step_delete(cw_ctx *ctx) {
     cw_store_add(&o->ops, CW_OP_CLEAR, "");
     if (o->legacy)
         cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "");
-    if (cw_store_add(&o->ops, CW_OP_META, "iiii", next, 0LL, 0LL, next + 1) < 0)
-        return oom(ctx);
-    o->meta.version = next;
+    if (put_meta(ctx, (meta_t){next, 0, 0, next + 1}) < 0)
+        return -1;
     /* Every socket starts over from the empty state. */
     cw_buf_puts(&o->changes, "{\"type\":\"reset\"");
     cw_buf_kint(&o->changes, "version", next);
@@ -783,7 +795,7 @@ static int patched(cw_ctx *ctx, int status, const char *head, size_t hn, const c
     if (d) {
         if (o->minimal)
             o->view.len = 0;
-        cw_doc_apply(d, &o->change, o->meta.version + 1, &o->view);
+        cw_doc_apply(d, &o->change, o->written.version, &o->view);
         if ((d = cw_doc_find(ctx->id)))
             cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     }
@@ -811,9 +823,9 @@ static int patch_commit(cw_ctx *ctx) {
         cw_store_add(&o->ops, CW_OP_PRUNE, "i", o->meta.jfirst);
     if (o->meta.jcount == 0)
         o->meta.jfirst = next;
-    if (cw_store_add(&o->ops, CW_OP_META, "iiii", next, o->meta.jcount + 1, o->meta.jbytes + size,
-                     o->meta.jfirst) < 0)
-        return oom(ctx);
+    if (put_meta(ctx, (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) <
+        0)
+        return -1;
     /* Every socket but the writer's is told, once the commit stands. */
     if (change_frame(ctx, next) < 0)
         return -1;

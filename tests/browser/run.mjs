@@ -146,6 +146,27 @@ async function run() {
       expect(now.state.title === "offline edit" && now.version === 4, `state ${JSON.stringify(now)}`);
     });
 
+    await step("chromium_offering_only_its_token_as_subprotocol_opens_and_it_is_echoed", async () => {
+      const t = token(id, "write", "bare");
+      const got = await alice.evaluate(
+        (url, t) =>
+          new Promise((resolve) => {
+            const ws = new WebSocket(url, [`bearer.${t}`]);
+            ws.onopen = () => {
+              ws.send('{"type":"hello"}');
+            };
+            ws.onmessage = (e) => {
+              resolve({ protocol: ws.protocol, first: JSON.parse(e.data).type });
+              ws.close();
+            };
+            ws.onerror = () => resolve({ error: true });
+          }),
+        `${server.base.replace("http", "ws")}/state/${id}/live`,
+        t,
+      );
+      expect(got.protocol === `bearer.${t}` && got.first === "snapshot", `got ${JSON.stringify(got)}`);
+    });
+
     await step("another_origin_writes_idempotently_and_minimally_and_reads_the_headers", async () => {
       const page = await browser.newPage();
       await page.goto(allowed.origin);

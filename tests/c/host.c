@@ -21,6 +21,7 @@ static struct {
     int n;
     cw_host_plugin plugin;
     int fail_commit;
+    const char *dir; /* databases as files here; NULL: in memory */
 } host;
 
 void cw_host_set_plugin(cw_host_plugin fn) { host.plugin = fn; }
@@ -31,7 +32,9 @@ sqlite3 *cw_host_db(const char *id) {
     for (int i = 0; i < host.n; i++)
         if (strcmp(host.ids[i], id) == 0)
             return host.dbs[i];
-    if (host.n == MAX_DBS || sqlite3_open(":memory:", &db) != SQLITE_OK)
+    char file[512];
+    snprintf(file, sizeof file, "%s/%s.db", host.dir ? host.dir : "", id);
+    if (host.n == MAX_DBS || sqlite3_open(host.dir ? file : ":memory:", &db) != SQLITE_OK)
         abort();
     if (sqlite3_exec(db, cw_store_schema(), NULL, NULL, NULL) != SQLITE_OK)
         abort();
@@ -40,14 +43,20 @@ sqlite3 *cw_host_db(const char *id) {
     return db;
 }
 
-void cw_host_reset(void) {
+void cw_host_close(void) {
     for (int i = 0; i < host.n; i++) {
         sqlite3_close(host.dbs[i]);
         free(host.ids[i]);
     }
     host.n = 0;
+}
+
+void cw_host_reset(void) {
+    cw_host_close();
     cw_doc_drop_all();
 }
+
+void cw_host_files(const char *dir) { host.dir = dir; }
 
 char *cw_host_query(const char *id, const char *sql) {
     sqlite3_stmt *st;

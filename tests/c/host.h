@@ -60,4 +60,13 @@ char *cw_host_query(const char *id, const char *sql);
 /* Closes every database and drops the owners' document cache. */
 void cw_host_reset(void);
 
+/* From now on, id's database is the file dir/<id>.db (dir borrowed, kept;
+ * NULL: in memory again), so two processes can share one object's storage,
+ * as two isolates running one Durable Object in turn do. */
+void cw_host_files(const char *dir);
+
+/* Closes every database but keeps the document cache: this process's
+ * module state outlives its connections (fork after this, never before). */
+void cw_host_close(void);
+
 #endif

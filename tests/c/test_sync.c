@@ -4,6 +4,8 @@
  * base, Prefer, limits, the legacy conversion, failed commits, actors. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -229,6 +231,60 @@ static void delete_erases_and_the_version_goes_on(void) {
     cw_host_free(&a);
 }
 
+/* Two isolates running one object in turn: this process and a child made
+ * by fork (its own copy of the module's globals, its cache dropped, as a
+ * new isolate's is empty), over one database file. A DELETE here, a write
+ * there, then a read and a member delete here: members, journal and
+ * version agree. (The cache held the emptied state one version ahead of
+ * storage, so the read here served {} and the member delete was lost.) */
+static void two_isolates_over_one_object_agree(void) {
+    char dir[] = "/tmp/cw-two-isolates-XXXXXX";
+    cw_host_answer a;
+    pid_t child;
+    int status = -1;
+    CHECK(mkdtemp(dir) != NULL);
+    cw_host_reset();
+    cw_host_files(dir);
+    CHECK_INT(patch(&a, "two", "", "{\"x\":1}"), 200);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "DELETE /state/two\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"two\",\"version\":2}");
+    cw_host_free(&a);
+    cw_host_close(); /* no connection crosses the fork; the cache stays */
+    fflush(NULL);
+    child = fork();
+    if (child == 0) {
+        /* The other isolate: an empty cache, the same storage. */
+        cw_doc_drop_all();
+        _exit(patch(&a, "two", "", "{\"a\":1}") == 200 && version_of(&a) == 3 ? 0 : 1);
+    }
+    CHECK(child > 0 && waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_INT(run(&a, "GET /state/two\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"two\",\"version\":3,\"state\":{\"a\":1}}");
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "two", "", "{\"a\":null}"), 200);
+    CHECK_STR(a.body, "{\"id\":\"two\",\"version\":4,\"state\":{}}");
+    cw_host_free(&a);
+    CHECK(query_is("two", "SELECT count(*) FROM cw_members", "0"));
+    CHECK(query_is("two", "SELECT group_concat(version || ':' || patch, ' ') FROM cw_journal",
+                   "3:{\"a\":1} 4:{\"a\":null}"));
+    CHECK(
+        query_is("two", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta", "4,2,3"));
+    /* Read back cold, the same answer. */
+    cw_doc_drop_all();
+    CHECK_INT(run(&a, "GET /state/two\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"two\",\"version\":4,\"state\":{}}");
+    cw_host_free(&a);
+    cw_host_reset();
+    cw_host_files(NULL);
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        CHECK_INT(system(cmd), 0);
+    }
+}
+
 static void idempotent_writes_apply_once(void) {
     cw_host_answer a;
     char code[64];
@@ -446,6 +502,7 @@ const cw_test cw_tests[] = {
     {"changes_and_history", changes_and_history},
     {"retention_prunes_the_oldest", retention_prunes_the_oldest},
     {"delete_erases_and_the_version_goes_on", delete_erases_and_the_version_goes_on},
+    {"two_isolates_over_one_object_agree", two_isolates_over_one_object_agree},
     {"idempotent_writes_apply_once", idempotent_writes_apply_once},
     {"writes_against_a_base", writes_against_a_base},
     {"prefer_minimal_and_since", prefer_minimal_and_since},

@@ -54,9 +54,9 @@ export async function authSteps({ step, root, work }) {
     });
 
     await step("auth_sockets_take_a_bearer_subprotocol_and_read_only_cannot_write", async () => {
-      const open = (token) =>
+      const open = (token, protocols = token ? ["sync.v1", `bearer.${token}`] : []) =>
         new Promise((resolve) => {
-          const ws = new WebSocket(`${base.replace("http", "ws")}/state/${id}/live`, token ? ["sync.v1", `bearer.${token}`] : []);
+          const ws = new WebSocket(`${base.replace("http", "ws")}/state/${id}/live`, protocols);
           const frames = [];
           ws.onmessage = (e) => frames.push(JSON.parse(e.data));
           ws.onopen = () => resolve({ ws, frames });
@@ -65,6 +65,12 @@ export async function authSteps({ step, root, work }) {
       expect((await open(null)) === null, "a socket without a token opened");
       const s = await open(mint(id, "read", "reader"));
       expect(s && s.ws.protocol === "sync.v1", `protocol: ${s?.ws.protocol}`);
+      // Node's WebSocket offering only its token: the 101 echoes that entry,
+      // else the client itself fails the handshake.
+      const w = mint(id, "write", "alone");
+      const alone = await open(w, [`bearer.${w}`]);
+      expect(alone && alone.ws.protocol === `bearer.${w}`, `token alone: ${alone?.ws.protocol}`);
+      alone.ws.close();
       s.ws.send('{"type":"hello"}');
       s.ws.send('{"type":"patch","mid":"r1","patch":{"x":1}}');
       for (let i = 0; i < 100 && s.frames.length < 3; i++) await sleep(30);

@@ -101,15 +101,33 @@ describe("live sockets", () => {
     return res;
   }
 
-  it("take the token as a bearer.<token> subprotocol and echo the client's first", async () => {
+  it("take the token as a bearer.<token> subprotocol and echo exactly one offered entry", async () => {
     const id = freshId("ws");
     expect((await open(id, "", ["sync.v1"])).status).toBe(401);
     const w = await mint({ docs: [id], scope: "write" });
-    const res = await open(id, w);
-    expect(res.status).toBe(101);
-    expect(res.headers.get("sec-websocket-protocol")).toBe("sync.v1");
-    res.webSocket.accept();
-    res.webSocket.close(1000);
+    // sync.v1 when offered, wherever it is in the list ...
+    for (const protocols of [["sync.v1", `bearer.${w}`], [`bearer.${w}`, "sync.v1"], ["x.other", `bearer.${w}`, " sync.v1 "]]) {
+      const res = await open(id, w, protocols);
+      expect(res.status).toBe(101);
+      expect(res.headers.get("sec-websocket-protocol")).toBe("sync.v1");
+      res.webSocket.accept();
+      res.webSocket.close(1000);
+    }
+    // ... else the token entry itself, whatever its length (a token alone).
+    const long = await mint({ docs: [id], scope: "write", sub: "s".repeat(128), pad: "p".repeat(900) });
+    for (const t of [w, long]) {
+      const res = await open(id, t, [`bearer.${t}`]);
+      expect(res.status).toBe(101);
+      expect(res.headers.get("sec-websocket-protocol")).toBe(`bearer.${t}`);
+      res.webSocket.accept();
+      res.webSocket.close(1000);
+    }
+    // Neither: refused, since no answer could complete the handshake.
+    const res = await SELF.fetch(`${BASE}/state/${id}/live`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${w}`, "sec-websocket-protocol": "chat, x.other" },
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/neither sync.v1 nor bearer/);
   });
 
   it("a read token makes a read-only socket: patch is rejected forbidden, presence is fine", async () => {
