@@ -14,6 +14,7 @@ static const char *const production_origins[] = {"https://example.com", NULL};
 static const char *const warm_ids[] = {"warmup", NULL};
 
 #define MiB (1u << 20)
+#define DAY (24LL * 3600 * 1000)
 /* What every row shares; a row names only where it differs.
  * - call_memory covers a worst-case body (65,536 containers at ~200 bytes
  *   each, strings copied) and a cache miss on the largest state (its rows,
@@ -31,20 +32,24 @@ static const char *const warm_ids[] = {"warmup", NULL};
 static const cw_config rows[] = {
     {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 1000, .journal_bytes = 4 * MiB, .live_sockets = 256},
+     .journal_entries = 1000, .journal_bytes = 4 * MiB, .key_ms = DAY, .key_entries = 10000,
+     .live_sockets = 256},
     {COMMON, .name = "staging", .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 10000, .journal_bytes = 32 * MiB, .live_sockets = 1000},
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
+     .live_sockets = 1000},
     {COMMON, .name = "production", .log_level = CW_LOG_INFO, .cors_origins = production_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
-     .journal_entries = 10000, .journal_bytes = 32 * MiB, .live_sockets = 1000},
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
+     .live_sockets = 1000},
 #ifdef CW_TEST_ROUTES
     /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,
      * with limits small enough for tests to reach: the deadline, a journal
      * of 8 entries or 8 KiB, a cache of 512 KiB, 4 sockets an object. */
     {COMMON, .name = "test", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 16 * MiB, .deadline_ms = 400, .cache_bytes = 512 * 1024,
-     .journal_entries = 8, .journal_bytes = 8192, .live_sockets = 4},
+     .journal_entries = 8, .journal_bytes = 8192, .key_ms = DAY, .key_entries = 64,
+     .live_sockets = 4},
 #endif
 };
 

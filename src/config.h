@@ -22,6 +22,8 @@ typedef struct {
     size_t cache_bytes;          /* memory the owners' document cache may hold, bytes */
     long long journal_entries;   /* retention: most journal entries kept */
     long long journal_bytes;     /* retention: most journal bytes kept */
+    long long key_ms;            /* idempotency keys are kept this long, ms ... */
+    long long key_entries;       /* ... and at most this many, newest first */
     int changes_limit;           /* most changes one page returns (and its default) */
     int live_sockets;            /* most WebSockets one object holds */
     size_t frame_limit;          /* largest frame a socket may send, bytes */

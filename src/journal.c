@@ -124,3 +124,10 @@ size_t cw_journal_cut(long long count, long long bytes, long long max_entries, l
     }
     return drop;
 }
+
+long long cw_journal_hash(const char *p, size_t n) {
+    unsigned long long h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    return (long long)((h ^ (h >> 53)) & ((1ULL << 53) - 1));
+}

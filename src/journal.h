@@ -43,6 +43,11 @@ json_t *cw_journal_conflicts(json_t *mine, json_t *seen, json_t *above);
 int cw_journal_entry(cw_buf *out, long long version, long long at, const char *rid, size_t rn,
                      const char *actor, size_t an, const char *patch, size_t pn);
 
+/* A hash of a write's patch text p[0..n) as applied, for its idempotency
+ * key's row: 64-bit FNV-1a folded to 53 bits, so it is exact wherever a
+ * host holds it as a double. */
+long long cw_journal_hash(const char *p, size_t n);
+
 /* Retention: with count entries of bytes in total (the new one included)
  * against limits max_entries / max_bytes, how many of the oldest to drop.
  * Nothing while within both; past either, down to 90% of both (so a cut is

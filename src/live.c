@@ -215,7 +215,12 @@ static int hello_peers(cw_ctx *ctx, int status, const char *head, size_t hn, con
         cw_buf_puts(&ctx->stash, "}");
     }
     json_decref(v);
-    if (cw_buf_puts(&ctx->stash, "]}") < 0)
+    /* The idempotency window: a client drops a write it sent before it
+     * rather than resend one the server may no longer recognize. */
+    cw_buf_puts(&ctx->stash, "],\"keys\":{");
+    cw_buf_kint(&ctx->stash, "ms", cw_runtime_config()->key_ms);
+    cw_buf_kint(&ctx->stash, "writes", cw_runtime_config()->key_entries);
+    if (cw_buf_puts(&ctx->stash, "}}") < 0)
         return oom(ctx);
     ctx->finish = hello_done;
     return cw_sync_hello(ctx, since);

@@ -12,7 +12,17 @@ static const char schema[] =
     "version INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS cw_journal (version INTEGER PRIMARY KEY, at INTEGER NOT NULL, "
     "request_id TEXT NOT NULL, actor TEXT, key TEXT, patch TEXT NOT NULL, size INTEGER NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS cw_journal_key ON cw_journal (key) WHERE key IS NOT NULL";
+    /* The journal records a write's key for the audit trail only: a key may
+     * come back once it has left cw_keys' window, so it is not unique. */
+    "DROP INDEX IF EXISTS cw_journal_key;"
+    "CREATE INDEX IF NOT EXISTS cw_journal_keys ON cw_journal (key) WHERE key IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS cw_keys (key TEXT NOT NULL UNIQUE, hash INTEGER, version INTEGER "
+    "NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS cw_keys_at ON cw_keys (at);"
+    /* Objects written before cw_keys: their journal's keys move in once,
+     * with no hash (the journal's patch text is compared instead). */
+    "INSERT OR IGNORE INTO cw_keys (key, hash, version, at) SELECT key, NULL, version, at FROM "
+    "cw_journal WHERE key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cw_keys)";
 
 static const char *const sql[CW_STMT_COUNT] = {
     [CW_Q_META] = "SELECT version, jcount, jbytes, jfirst FROM cw_meta WHERE k = 0",
@@ -21,7 +31,8 @@ static const char *const sql[CW_STMT_COUNT] = {
     [CW_Q_LEGACY_BLOB] = "SELECT blob FROM state WHERE k = 0",
     [CW_Q_JOURNAL_SINCE] = "SELECT version, at, request_id, actor, patch FROM cw_journal "
                            "WHERE version > ? ORDER BY version LIMIT ?",
-    [CW_Q_JOURNAL_KEY] = "SELECT version, patch FROM cw_journal WHERE key = ?",
+    [CW_Q_KEY] = "SELECT k.hash, k.version, k.at, j.patch FROM cw_keys k LEFT JOIN cw_journal j "
+                 "ON k.hash IS NULL AND j.version = k.version WHERE k.key = ?",
     [CW_Q_JOURNAL_OLDEST] = "SELECT version, size FROM cw_journal ORDER BY version LIMIT ?",
     /* Columns in table order (the DDL above). The meta row is one row: replaced
      * whole. A member is updated in place, keeping its rowid, and so its
@@ -34,6 +45,10 @@ static const char *const sql[CW_STMT_COUNT] = {
     [CW_OP_PRUNE] = "DELETE FROM cw_journal WHERE version < ?",
     [CW_OP_CLEAR] = "DELETE FROM cw_members; DELETE FROM cw_journal",
     [CW_OP_DROP_LEGACY] = "DROP TABLE IF EXISTS state",
+    /* A key past its window may come back: it replaces its old row. */
+    [CW_OP_KEY] = "INSERT OR REPLACE INTO cw_keys (key, hash, version, at) VALUES (?, ?, ?, ?)",
+    [CW_OP_KEYS_EXPIRE] = "DELETE FROM cw_keys WHERE at < ?",
+    [CW_OP_KEYS_TRIM] = "DELETE FROM cw_keys WHERE rowid <= (SELECT max(rowid) FROM cw_keys) - ?",
 };
 
 const char *cw_store_schema(void) { return schema; }

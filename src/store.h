@@ -8,7 +8,8 @@
  *   - a commit batch (CW_ACTION_COMMIT): every statement runs in one
  *     transactionSync, all or nothing. Its statements are the typed
  *     storage operations: put member, delete member, append journal entry,
- *     prune journal, clear, set meta, drop the legacy table.
+ *     prune journal, clear, set meta, drop the legacy table, remember and
+ *     expire idempotency keys.
  *
  * Wire form, little-endian, written by cw_store_add and read by
  * worker/layout.js (readBatch):
@@ -23,7 +24,11 @@
  *   cw_members one row per top-level member: key, JSON value, the version
  *              that last changed it; rowid order is the members' order
  *   cw_journal one row per accepted write: version, time, request id,
- *              actor, idempotency key, the patch as applied, its size */
+ *              actor, idempotency key, the patch as applied, its size
+ *   cw_keys    one row per idempotency key within its window: the key, a
+ *              hash of the patch as applied, the version the write made,
+ *              its time; kept apart from the journal, so exactly-once
+ *              outlives journal retention and DELETE */
 #ifndef CW_STORE_H
 #define CW_STORE_H
 
@@ -39,7 +44,8 @@ typedef enum {
     CW_Q_LEGACY,         /* () -> the count of legacy tables (0 or 1) */
     CW_Q_LEGACY_BLOB,    /* () -> blob of the legacy row */
     CW_Q_JOURNAL_SINCE,  /* (since, limit) -> version, at, request_id, actor, patch */
-    CW_Q_JOURNAL_KEY,    /* (key) -> version, patch of the entry with that idempotency key */
+    CW_Q_KEY,            /* (key) -> hash, version, at of that idempotency key, and the
+                            journal's patch for a key kept without a hash */
     CW_Q_JOURNAL_OLDEST, /* (limit) -> version, size, oldest first */
     /* writes: the typed operations of a commit */
     CW_OP_META,        /* (version, jcount, jbytes, jfirst) */
@@ -49,6 +55,9 @@ typedef enum {
     CW_OP_PRUNE,       /* (first kept version): drops older entries */
     CW_OP_CLEAR,       /* (): every member and journal entry */
     CW_OP_DROP_LEGACY, /* (): the legacy table, once migrated */
+    CW_OP_KEY,         /* (key, hash, version, at): remember an idempotency key */
+    CW_OP_KEYS_EXPIRE, /* (oldest kept at): keys past the time window go */
+    CW_OP_KEYS_TRIM,   /* (count): keys past the newest count go */
     CW_STMT_COUNT
 } cw_stmt;
 

@@ -41,9 +41,10 @@ typedef struct {
     cw_buf patch_text; /* PATCH: the patch as applied, compact: the journal's */
     long long since, base, limit, if_match;
     int has_since, has_base, minimal, has_if_match;
-    int page_full; /* PATCH with since: more changes than one page holds */
-    char key[65];  /* the Idempotency-Key, "" when none */
-    size_t cut;    /* journal entries the write drops (retention) */
+    int page_full;  /* PATCH with since: more changes than one page holds */
+    char key[65];   /* the Idempotency-Key, "" when none */
+    long long hash; /* with a key: cw_journal_hash of patch_text */
+    size_t cut;     /* journal entries the write drops (retention) */
     cw_doc_change change;
     cw_store_batch ops; /* the commit batch */
     meta_t written;     /* the meta row ops write (put_meta): what the cache takes
@@ -597,7 +598,7 @@ static int step_patch(cw_ctx *ctx) {
      * checks come after it, so a retry is recognized first (a retried
      * If-Match write would otherwise fail its precondition). */
     if (o->key[0]) {
-        cw_store_add(&b, CW_Q_JOURNAL_KEY, "s", o->key);
+        cw_store_add(&b, CW_Q_KEY, "s", o->key);
         want |= J_KEY;
     }
     if (o->has_base && o->base < o->meta.version && o->base >= o->meta.jfirst - 1) {
@@ -621,19 +622,30 @@ static int step_patch(cw_ctx *ctx) {
     return cw_store(ctx, CW_ACTION_READ, &b, patch_journal);
 }
 
-/* The idempotency key's entry: the same patch (the same text, as the
- * module writes it: a retry of the same bytes) is a replay, answered with
- * the original version and nothing applied; another patch is 422. Returns
- * 1 when answered, 0 to go on, -1 with ctx->err set. */
+/* The idempotency key's row: the same patch (the same text as the module
+ * writes it, by its hash: a retry of the same bytes) is a replay, answered
+ * with the original version and nothing applied; another patch is 422. A
+ * row older than the environment's key window is a key seen for the first
+ * time. Returns 1 when answered, 0 to go on, -1 with ctx->err set. */
 static int replay(cw_ctx *ctx, cw_rows *r) {
     own_t *o = ctx->state;
-    cw_value version, text;
+    cw_value hash, version, at, text;
+    int same;
     if (r->rows == 0)
         return 0;
-    if (cw_rows_value(r, &version) < 0 || cw_rows_value(r, &text) < 0 ||
-        version.type != CW_VAL_INT || text.type != CW_VAL_TEXT)
+    if (cw_rows_value(r, &hash) < 0 || cw_rows_value(r, &version) < 0 ||
+        cw_rows_value(r, &at) < 0 || cw_rows_value(r, &text) < 0 || version.type != CW_VAL_INT ||
+        at.type != CW_VAL_INT)
         return storage_failed(ctx, MALFORMED);
-    if (text.n != o->patch_text.len || memcmp(text.s, o->patch_text.p, text.n) != 0)
+    if (at.i < (long long)ctx->t0_ms - cw_runtime_config()->key_ms)
+        return 0;
+    /* A key kept before cw_keys had hashes: its journal entry's text, or,
+     * once that is pruned, nothing left to compare: a replay. */
+    same = hash.type == CW_VAL_INT ? hash.i == o->hash
+           : text.type == CW_VAL_TEXT
+               ? text.n == o->patch_text.len && memcmp(text.s, o->patch_text.p, text.n) == 0
+               : 1;
+    if (!same)
         return cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
     if (answer(ctx, version.i, NULL, NULL) < 0 ||
         cw_header_add(ctx, "idempotent-replayed", "true") < 0)
@@ -821,6 +833,12 @@ static int patch_commit(cw_ctx *ctx) {
                  o->patch_text.p, o->patch_text.len, size);
     if (o->cut)
         cw_store_add(&o->ops, CW_OP_PRUNE, "i", o->meta.jfirst);
+    if (o->key[0]) {
+        const cw_config *cfg = cw_runtime_config();
+        cw_store_add(&o->ops, CW_OP_KEY, "siii", o->key, o->hash, next, (long long)ctx->t0_ms);
+        cw_store_add(&o->ops, CW_OP_KEYS_EXPIRE, "i", (long long)ctx->t0_ms - cfg->key_ms);
+        cw_store_add(&o->ops, CW_OP_KEYS_TRIM, "i", cfg->key_entries);
+    }
     if (o->meta.jcount == 0)
         o->meta.jfirst = next;
     if (put_meta(ctx, (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) <
@@ -963,6 +981,7 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     o->patch = patch;
     if (patch && cw_json_dump(patch, &o->patch_text) < 0)
         return oom(ctx);
+    o->hash = cw_journal_hash(o->patch_text.p, o->patch_text.len);
     return ask(ctx, what);
 }
 

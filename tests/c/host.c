@@ -204,6 +204,8 @@ static int run_commit(sqlite3 *db, const char *batch, size_t n) {
             ok = sqlite3_exec(db, cw_store_sql((int)s), NULL, NULL, NULL) == SQLITE_OK;
         else {
             ok = sqlite3_step(st) == SQLITE_DONE;
+            if (!ok)
+                fprintf(stderr, "host: statement %u failed: %s\n", s, sqlite3_errmsg(db));
             sqlite3_finalize(st);
         }
     }

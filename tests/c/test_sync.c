@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "doc.h"
 #include "harness.h"
 #include "host.h"
@@ -315,6 +316,122 @@ static void idempotent_writes_apply_once(void) {
     }
 }
 
+/* Runs a PATCH at wall time now_ms (the owner's clock). */
+static int patch_at(cw_host_answer *a, double now_ms, const char *id, const char *headers,
+                    const char *body) {
+    snprintf(req, sizeof req, "PATCH /state/%s\r\ncontent-type: application/json\r\n%s\r\n%s", id,
+             headers, body);
+    cw_host_request(req, strlen(req), 0, now_ms, a);
+    return a->status;
+}
+
+/* Keys live in cw_keys with a window of their own: a lost ack, then a
+ * DELETE or twice the journal's entry retention of later writes, and the
+ * retry is still a replay of the original answer, never a second apply. */
+static void exactly_once_outlives_delete_and_retention(void) {
+    cw_host_answer a;
+    char h[64];
+    const cw_config *cfg = cw_runtime_config();
+    /* Applied; the client never saw the ack. Then DELETE. */
+    CHECK_INT(patch(&a, "once", "idempotency-key: lost-1\r\n", "{\"gone\":1}"), 200);
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "DELETE /state/once\r\n\r\n"), 200);
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "once", "idempotency-key: lost-1\r\n", "{\"gone\":1}"), 200);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    CHECK_STR(a.body, "{\"id\":\"once\",\"version\":1}");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/once\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"once\",\"version\":2,\"state\":{}}");
+    cw_host_free(&a);
+    /* Applied, then 2x the journal's entry retention of later writes (each
+     * with a key of its own): the journal no longer holds it, the keys do. */
+    CHECK_INT(patch(&a, "once", "idempotency-key: lost-2\r\n", "{\"n\":0}"), 200);
+    cw_host_free(&a);
+    for (long long i = 1; i <= 2 * cfg->journal_entries; i++) {
+        char body[32];
+        snprintf(h, sizeof h, "idempotency-key: later-%lld\r\n", i);
+        snprintf(body, sizeof body, "{\"n\":%lld}", i);
+        CHECK_INT(patch(&a, "once", h, body), 200);
+        cw_host_free(&a);
+    }
+    CHECK(query_is("once", "SELECT count(*) FROM cw_journal WHERE key = 'lost-2'", "0"));
+    CHECK_INT(patch(&a, "once", "idempotency-key: lost-2\r\n", "{\"n\":0}"), 200);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    CHECK_STR(a.body, "{\"id\":\"once\",\"version\":3}");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "GET /state/once\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"state\":{\"n\":16}") != NULL);
+    cw_host_free(&a);
+    /* The same key with another patch is still 422. */
+    CHECK_INT(patch(&a, "once", "idempotency-key: lost-2\r\n", "{\"n\":1}"), 422);
+    cw_host_free(&a);
+}
+
+/* The window: past key_ms, or past key_entries newer keys, a key is
+ * forgotten and its retry is a new write (the README says so). */
+static void keys_leave_their_window(void) {
+    cw_host_answer a;
+    char h[64];
+    const cw_config *cfg = cw_runtime_config();
+    double t = 1.7e12;
+    CHECK_INT(patch_at(&a, t, "win", "idempotency-key: old\r\n", "{\"a\":1}"), 200);
+    cw_host_free(&a);
+    CHECK_INT(
+        patch_at(&a, t + (double)cfg->key_ms - 1, "win", "idempotency-key: old\r\n", "{\"a\":1}"),
+        200);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    cw_host_free(&a);
+    CHECK_INT(
+        patch_at(&a, t + (double)cfg->key_ms + 1, "win", "idempotency-key: old\r\n", "{\"a\":1}"),
+        200);
+    CHECK(!has(&a, "idempotent-replayed"));
+    CHECK_INT(version_of(&a), 2);
+    cw_host_free(&a);
+    /* Expired rows go with the next keyed write; then only the newest
+     * key_entries stay. */
+    for (long long i = 0; i <= cfg->key_entries; i++) {
+        snprintf(h, sizeof h, "idempotency-key: k%lld\r\n", i);
+        CHECK_INT(patch_at(&a, t + (double)cfg->key_ms + 2, "win", h, "{\"b\":1}"), 200);
+        cw_host_free(&a);
+    }
+    {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", cfg->key_entries);
+        CHECK(query_is("win", "SELECT count(*) FROM cw_keys", want));
+    }
+    CHECK(query_is("win", "SELECT count(*) FROM cw_keys WHERE key IN ('old', 'k0')", "0"));
+    CHECK_INT(
+        patch_at(&a, t + (double)cfg->key_ms + 3, "win", "idempotency-key: k1\r\n", "{\"b\":1}"),
+        200);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    cw_host_free(&a);
+}
+
+/* Keys written before cw_keys (in the journal only) move in when the
+ * object starts, so their retries still replay. */
+static void journal_keys_move_into_the_key_table(void) {
+    cw_host_answer a;
+    sqlite3 *db = cw_host_db("oldkeys");
+    static const char before[] = "INSERT INTO cw_meta VALUES (0, 1, 1, 20, 1);"
+                                 "INSERT INTO cw_members VALUES ('a', '1', 1);"
+                                 "INSERT INTO cw_journal VALUES (1, 1700000000000, 'r', NULL, "
+                                 "'ok-1', '{\"a\":1}', 20);"
+                                 "DELETE FROM cw_keys;";
+    int rc = sqlite3_exec(db, before, NULL, NULL, NULL);
+    CHECK_INT(rc, SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, cw_store_schema(), NULL, NULL, NULL), SQLITE_OK);
+    CHECK(query_is("oldkeys",
+                   "SELECT key || ',' || ifnull(hash, 'null') || ',' || version FROM cw_keys",
+                   "ok-1,null,1"));
+    CHECK_INT(patch(&a, "oldkeys", "idempotency-key: ok-1\r\n", "{\"a\": 1}"), 200);
+    CHECK(has(&a, "idempotent-replayed: true"));
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "oldkeys", "idempotency-key: ok-1\r\n", "{\"a\":2}"), 422);
+    cw_host_free(&a);
+    CHECK(query_is("oldkeys", "SELECT version FROM cw_meta", "1"));
+}
+
 static void writes_against_a_base(void) {
     cw_host_answer a;
     char code[64];
@@ -504,6 +621,9 @@ const cw_test cw_tests[] = {
     {"delete_erases_and_the_version_goes_on", delete_erases_and_the_version_goes_on},
     {"two_isolates_over_one_object_agree", two_isolates_over_one_object_agree},
     {"idempotent_writes_apply_once", idempotent_writes_apply_once},
+    {"exactly_once_outlives_delete_and_retention", exactly_once_outlives_delete_and_retention},
+    {"keys_leave_their_window", keys_leave_their_window},
+    {"journal_keys_move_into_the_key_table", journal_keys_move_into_the_key_table},
     {"writes_against_a_base", writes_against_a_base},
     {"prefer_minimal_and_since", prefer_minimal_and_since},
     {"limits_are_413_and_commit_nothing", limits_are_413_and_commit_nothing},

@@ -105,7 +105,7 @@ export async function liveSteps({ step, base, consumer, restart }) {
   await step("live_every_frame_type_over_real_sockets", async () => {
     const a = await joined(base(), id);
     expect(a.first.type === "snapshot" && a.first.version === 0 && same(a.first.state, {}), `snapshot: ${JSON.stringify(a.first)}`);
-    expect(same(a.peers, { type: "peers", peers: [] }), `peers: ${JSON.stringify(a.peers)}`);
+    expect(same(a.peers, { type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } }), `peers: ${JSON.stringify(a.peers)}`);
     a.s.send({ type: "presence", data: { name: "a" } });
     const b = await joined(base(), id);
     expect(b.peers.peers.length === 1 && same(b.peers.peers[0].data, { name: "a" }), `b's peers: ${JSON.stringify(b.peers)}`);

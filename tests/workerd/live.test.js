@@ -107,7 +107,7 @@ describe("frames", () => {
     await patch(id, { a: 1, n: { b: [1, 2] } });
     const { s, first, peers } = await join(id);
     expect(first).toEqual({ type: "snapshot", id, version: 1, state: { a: 1, n: { b: [1, 2] } } });
-    expect(peers).toEqual({ type: "peers", peers: [] });
+    expect(peers).toEqual({ type: "peers", peers: [], keys: { ms: 86400000, writes: 64 } });
     const other = await join(id);
     expect(other.peers.peers).toHaveLength(1);
     expect(other.peers.peers[0]).toEqual({ peer: expect.stringMatching(/^p[0-9a-f]{16}$/), data: null });
@@ -187,6 +187,19 @@ describe("frames", () => {
     expect((await api.getState(id)).version).toBe(1);
     a.s.ws.close(1000);
     b.s.ws.close(1000);
+  });
+
+  it("a mid resent after a DELETE (its ack lost) is acked with its version, and the state stays empty", async () => {
+    const id = freshId("idemdel");
+    const a = await join(id);
+    a.s.send({ type: "patch", mid: "lost", patch: { n: 1 } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "lost", version: 1 });
+    expect((await SELF.fetch(`${BASE}/state/${id}`, { method: "DELETE" })).status).toBe(200);
+    expect(await a.s.next()).toEqual({ type: "reset", version: 2 });
+    a.s.send({ type: "patch", mid: "lost", patch: { n: 1 } });
+    expect(await a.s.next()).toEqual({ type: "ack", mid: "lost", version: 1 });
+    expect(await api.getState(id)).toMatchObject({ version: 2, state: {} });
+    a.s.ws.close(1000);
   });
 
   it("hello with since: the changes after it; with history gone (8 entries here) or none, a snapshot", async () => {

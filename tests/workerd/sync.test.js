@@ -111,6 +111,27 @@ describe("idempotent writes", () => {
     expect(r2).toMatchObject({ ok: true, version: 2, replayed: true });
     expect((await api.getState(id)).version).toBe(2);
   });
+
+  it("exactly once outlives DELETE and journal retention: a lost ack's retry is replayed, never applied again", async () => {
+    const id = freshId("once");
+    // The ack is lost; the document is deleted; the client retries.
+    expect((await patch(id, { gone: 1 }, { "idempotency-key": "lost-1" })).status).toBe(200);
+    expect((await del(id)).status).toBe(200);
+    const retry = await patch(id, { gone: 1 }, { "idempotency-key": "lost-1" });
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.json()).toEqual({ id, version: 1 });
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 2, state: {} });
+    // Applied, then twice the journal's entry retention (8 here) of later writes.
+    expect((await patch(id, { n: 0 }, { "idempotency-key": "lost-2" })).status).toBe(200);
+    for (let i = 1; i <= 16; i++) expect((await patch(id, { n: i }, { "idempotency-key": `later-${i}` })).status).toBe(200);
+    expect((await tables(id)).journal.some((j) => j.key === "lost-2")).toBe(false);
+    const late = await patch(id, { n: 0 }, { "idempotency-key": "lost-2" });
+    expect(late.headers.get("idempotent-replayed")).toBe("true");
+    expect(await late.json()).toEqual({ id, version: 3 });
+    expect((await (await get(`/state/${id}`)).json()).state).toEqual({ n: 16 });
+    // The same for RPC's idempotencyKey.
+    expect(await api.syncState(id, { n: 0 }, { idempotencyKey: "lost-2" })).toMatchObject({ ok: true, version: 3, replayed: true });
+  });
 });
 
 describe("writes against a base", () => {
