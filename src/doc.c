@@ -143,7 +143,20 @@ void cw_doc_change_free(cw_doc_change *c) {
     c->set = NULL;
 }
 
-static size_t text_len(const json_t *s) { return s ? json_string_length(s) : 0; }
+/* A member's text (doc.c's own strings: JSON texts, never a number held
+ * as text), and its length. */
+static const char *text_of(const json_t *s, size_t *n) {
+    const char *p = cw_json_string(s, n);
+    if (!p)
+        *n = 0;
+    return p;
+}
+
+static size_t text_len(const json_t *s) {
+    size_t n;
+    text_of(s, &n);
+    return n;
+}
 
 /* The new text of member key: value merged into the stored text old (NULL
  * when absent), serialized into out. Returns 0 or -1 with err set. */
@@ -152,7 +165,9 @@ static int merge_member(const char *key, const json_t *old, json_t *value, cw_bu
     json_t *target = NULL, *merged;
     int rc;
     if (json_is_object(value) && old) {
-        target = cw_json_load(json_string_value(old), json_string_length(old));
+        size_t n;
+        const char *p = text_of(old, &n);
+        target = cw_json_load(p, n);
         if (!target)
             return cw_error_set2(err, CW_E_INTERNAL, "a stored member is unreadable: ", key);
     }
@@ -225,8 +240,10 @@ fail:
 /* A member value's text never ends in '{' or '[', so cw_buf_key puts the
  * commas right. */
 static void put_member(cw_buf *out, const char *key, const json_t *text) {
+    size_t n;
+    const char *p = text_of(text, &n);
     cw_buf_key(out, key);
-    cw_buf_append(out, json_string_value(text), json_string_length(text));
+    cw_buf_append(out, p, n);
 }
 
 int cw_doc_render(const cw_doc *d, const cw_doc_change *change, cw_buf *out) {

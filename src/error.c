@@ -46,7 +46,7 @@ static const struct {
         {"unsupported_media_type", 415,
          "use Content-Type application/merge-patch+json or application/json, in UTF-8"},
     [CW_E_FIELD_TOO_LARGE] = {"header_too_large", 431, "a header value is over 16384 bytes"},
-    [CW_E_INVALID_PATCH] = {"invalid_patch", 422, "state must remain a JSON object"},
+    [CW_E_INVALID_PATCH] = {"invalid_patch", 400, "state must remain a JSON object"},
     [CW_E_INTERNAL] = {"internal", 500, "internal error"},
     [CW_E_TIMEOUT] = {"state_timeout", 504,
                       "the state owner did not answer in time; the write may still commit: "
@@ -54,6 +54,9 @@ static const struct {
     [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
     [CW_E_PLUGIN_FAILED] = {"plugin_failed", 500, "a plugin failed"},
     [CW_E_PLUGIN_UNAVAILABLE] = {"plugin_unavailable", 503, "a plugin is unavailable"},
+    [CW_E_VERSION_LIMIT] = {"version_limit", 409,
+                            "the version would pass 2^53 - 1, the largest integer every JSON "
+                            "client holds exactly"},
 };
 
 /* Appends src, truncated to fit. Messages can quote request bytes (Jansson's

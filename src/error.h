@@ -30,7 +30,7 @@ typedef enum {
     CW_E_MEDIA_TYPE,            /* 415 PATCH body content type not accepted */
     CW_E_FIELD_TOO_LARGE,       /* 431 a header value (or RPC string) is too long */
     CW_E_UPGRADE_REQUIRED,      /* 426 the live route without Upgrade: websocket */
-    CW_E_INVALID_PATCH,         /* 422 patch would leave the state a non-object */
+    CW_E_INVALID_PATCH,         /* 400 patch is not an object, or holds a value JSON cannot carry */
     CW_E_KEY_REUSED,            /* 422 an Idempotency-Key came back with another patch */
     CW_E_INTERNAL,              /* 500 a bug or an allocation failure */
     CW_E_STORAGE,               /* 500 the Durable Object could not read or commit */
@@ -40,6 +40,7 @@ typedef enum {
     CW_E_AUTH_UNCONFIGURED,     /* 503 tokens are required and STATE_KEYS is unset or refused */
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
     CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */
+    CW_E_VERSION_LIMIT,         /* 409 the version would pass 2^53 - 1 */
     CW_E_COUNT
 } cw_errcode;
 

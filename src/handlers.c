@@ -117,6 +117,12 @@ static int warmup_touch(cw_ctx *ctx, int status, const char *head, size_t head_l
              ? cw_error_oom(&ctx->err)
              : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish);
     cw_buf_free(&ids);
+    /* Each object is touched with a GET under a read grant, no actor. */
+    ctx->read_only = 1;
+    if (rc == 0 && cw_grant(ctx, (cw_slice){NULL, 0}) == 0) {
+        ctx->res.input = ctx->grant.p;
+        ctx->res.input_len = (uint32_t)ctx->grant.len;
+    }
     return rc;
 }
 
@@ -209,8 +215,11 @@ static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t h
     return cw_call(ctx, "route", plugin_done);
 }
 
-/* The caller may read the document: the owner answers with its view. */
+/* The caller may read the document: the owner answers with its view,
+ * under the caller's grant. */
 static int plugin_forward(cw_ctx *ctx) {
+    if (cw_sync_grant(ctx) < 0)
+        return -1;
     ctx->on_resume = plugin_with_state; /* before the forward: it needs the body */
     return cw_forward(ctx);
 }

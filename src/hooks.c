@@ -59,8 +59,8 @@ int cw_hooks_check(cw_ctx *ctx, const char *view, size_t n, cw_hooks_then then) 
 
 int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
     json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
-    const char *code = json_string_value(json_object_get(err, "code"));
-    const char *msg = json_string_value(json_object_get(err, "message"));
+    const char *code = cw_json_string(json_object_get(err, "code"), NULL);
+    const char *msg = cw_json_string(json_object_get(err, "message"), NULL);
     char part[121];
     cw_buf out = CW_BUF_INIT;
     int ok = json_is_object(doc);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "json.h"
+
 /* Appends key to the pointer in b, escaped per RFC 6901. */
 static void put_segment(cw_buf *b, const char *key) {
     cw_buf_append(b, "/", 1);
@@ -57,8 +59,10 @@ int cw_journal_cover(json_t *others, json_t **seen, json_t **above) {
     if (!*seen || !*above)
         return -1;
     json_array_foreach(others, i, p) {
-        const char *s = json_string_value(p);
-        size_t n = json_string_length(p);
+        size_t n;
+        const char *s = cw_json_string(p, &n);
+        if (!s)
+            return -1;
         if (json_object_setn_nocheck(*seen, s, n, json_true()) < 0)
             return -1;
         /* Every proper prefix at a segment boundary: "/a/b" gives "/a". */
@@ -75,8 +79,8 @@ json_t *cw_journal_conflicts(json_t *mine, json_t *seen, json_t *above) {
     if (!out)
         return NULL;
     json_array_foreach(mine, i, p) {
-        const char *s = json_string_value(p);
-        size_t n = json_string_length(p);
+        size_t n;
+        const char *s = cw_json_string(p, &n);
         /* Equal, or a path of theirs above mine, or mine above one of theirs. */
         int hit = json_object_getn(seen, s, n) || json_object_getn(above, s, n);
         for (size_t k = n; !hit && k-- > 1;)

@@ -343,6 +343,11 @@ static json_t *checked(const char *p, size_t n, int max_depth, long max_containe
     return run(p, n, max_depth, max_containers, 1, NULL, err);
 }
 
+static int is_number_text(const json_t *v) {
+    return json_is_string(v) && json_string_length(v) &&
+           json_string_value(v)[0] == CW_JSON_NUMBER_MARK;
+}
+
 /* Compact JSON text, in the objects' insertion order. Values held here are
  * at most CW_JSON_MAX_DEPTH deep (they were checked), so recursion is
  * bounded. */
@@ -369,7 +374,7 @@ static void dump(const json_t *v, cw_buf *out) {
         cw_buf_append(out, "]", 1);
         break;
     case JSON_STRING:
-        if (json_string_length(v) && json_string_value(v)[0] == CW_JSON_NUMBER_MARK)
+        if (is_number_text(v))
             cw_buf_append(out, json_string_value(v) + 1, json_string_length(v) - 1);
         else
             cw_buf_putjs(out, json_string_value(v), json_string_length(v));
@@ -387,6 +392,16 @@ static void dump(const json_t *v, cw_buf *out) {
         cw_buf_puts(out, json_is_true(v) ? "true" : json_is_false(v) ? "false" : "null");
     }
 }
+
+const char *cw_json_string(const json_t *v, size_t *n) {
+    if (!json_is_string(v) || is_number_text(v))
+        return NULL;
+    if (n)
+        *n = json_string_length(v);
+    return json_string_value(v);
+}
+
+int cw_json_is_number(const json_t *v) { return json_is_integer(v) || is_number_text(v); }
 
 int cw_json_dump(const json_t *v, cw_buf *out) {
     dump(v, out);

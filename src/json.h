@@ -24,7 +24,14 @@
  * decoded JSON string holds (they are UTF-8, and 0xFF never is). The
  * writer (cw_json_dump) writes it back as the number it is. So the module
  * never converts decimal to binary floating point, and holds no Jansson
- * reals. */
+ * reals.
+ *
+ * Such a number is a Jansson string underneath, so no module but this one
+ * reads Jansson strings directly: cw_json_string() answers for JSON
+ * strings only, and cw_json_is_number() for numbers of either form (a
+ * test, tests/structure.mjs, keeps json_string_value and json_is_string
+ * out of every other module). A claim {"sub": 1.5} is then a number, never
+ * the string "\xff1.5". */
 #ifndef CW_JSON_H
 #define CW_JSON_H
 
@@ -53,6 +60,14 @@ typedef struct {
  * message naming the first problem and its byte offset. */
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err);
+
+/* The bytes of v when it is a JSON string, with *n (may be NULL) set to
+ * their length; NULL for anything else, a number held as text included.
+ * Borrowed from v. */
+const char *cw_json_string(const json_t *v, size_t *n);
+
+/* 1 when v is a JSON number: a Jansson integer or a number held as text. */
+int cw_json_is_number(const json_t *v);
 
 /* Appends v's compact JSON text to out: objects in insertion order, strings
  * escaped as Jansson writes them, numbers held as text written as they

@@ -42,7 +42,7 @@ static long long member_int(json_t *o, const char *key) {
 
 /* The string member key of o, or "". */
 static const char *member_str(json_t *o, const char *key) {
-    const char *s = json_string_value(json_object_get(o, key));
+    const char *s = cw_json_string(json_object_get(o, key), NULL);
     return s ? s : "";
 }
 
@@ -128,7 +128,9 @@ int cw_live_open(cw_ctx *ctx) {
     if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
-        return cw_suspend(ctx, CW_ACTION_PEERS, "", 0, counted);
+        return ctx->granted ? cw_suspend(ctx, CW_ACTION_PEERS, "", 0, counted)
+                            : cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                                           "the upgrade carries no grant from the edge");
     if (!cw_slice_ieq(cw_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
         return cw_error_set(&ctx->err, CW_E_UPGRADE_REQUIRED, NULL);
     if (subprotocol(ctx, cw_http_header(ctx->req, "sec-websocket-protocol"), &echo) < 0)
@@ -204,7 +206,7 @@ static int hello_peers(cw_ctx *ctx, int status, const char *head, size_t hn, con
     ctx->stash.len = 0;
     cw_buf_puts(&ctx->stash, "{\"type\":\"peers\",\"peers\":[");
     json_array_foreach(json_object_get(v, "peers"), i, a) {
-        const char *peer = json_string_value(json_object_get(a, "peer"));
+        const char *peer = cw_json_string(json_object_get(a, "peer"), NULL);
         if (!peer)
             continue;
         cw_buf_puts(&ctx->stash, ctx->stash.p[ctx->stash.len - 1] == '[' ? "{" : ",{");
@@ -241,13 +243,16 @@ static void patch_done(cw_ctx *ctx) {
     send(ctx, CW_FRAME_SENDER, &f);
 }
 
-/* A non-negative integer member, or -1 when absent; -2 when it is another
- * value. */
+/* A version member (0 to CW_VERSION_MAX), or -1 when absent; -2 when it is
+ * another value. */
 static long long optional_uint(json_t *f, const char *key) {
     json_t *v = json_object_get(f, key);
     if (!v || json_is_null(v))
         return -1;
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -2;
+    return json_is_integer(v) && json_integer_value(v) >= 0 &&
+                   json_integer_value(v) <= CW_VERSION_MAX
+               ? json_integer_value(v)
+               : -2;
 }
 
 static int on_patch(cw_ctx *ctx, json_t *f) {
@@ -256,10 +261,10 @@ static int on_patch(cw_ctx *ctx, json_t *f) {
     ctx->finish = patch_done;
     if (if_match == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_IF_MATCH,
-                            "ifMatch must be a non-negative integer");
+                            "ifMatch must be an integer from 0 to 2^53 - 1");
     if (base == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
-                            "base must be a non-negative integer");
+                            "base must be an integer from 0 to 2^53 - 1");
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
@@ -307,13 +312,13 @@ static int on_message(cw_ctx *ctx, json_t *att) {
         return bad(ctx, att, "frames are JSON text");
     if (!(f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", &err)))
         return bad(ctx, att, err.message);
-    type = json_string_value(json_object_get(f, "type"));
-    mid = json_string_value(json_object_get(f, "mid"));
+    type = cw_json_string(json_object_get(f, "type"), NULL);
+    mid = cw_json_string(json_object_get(f, "mid"), NULL);
     if (!json_is_object(f) || !type) {
         rc = bad(ctx, att, "a frame is a JSON object with a type");
     } else if (strcmp(type, "hello") == 0) {
         long long since = optional_uint(f, "since");
-        rc = since == -2 ? bad(ctx, att, "since must be a non-negative integer")
+        rc = since == -2 ? bad(ctx, att, "since must be an integer from 0 to 2^53 - 1")
              : cw_buf_append(&ctx->stash, (const char *)&since, sizeof since) < 0
                  ? oom(ctx)
                  : cw_suspend(ctx, CW_ACTION_PEERS, "", 0, hello_peers);
@@ -340,8 +345,8 @@ int cw_live_frame(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_OWNER)
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, NULL);
     att = attachment(ctx);
-    id = json_string_value(json_object_get(att, "id"));
-    actor = json_string_value(json_object_get(att, "actor"));
+    id = cw_json_string(json_object_get(att, "id"), NULL);
+    actor = cw_json_string(json_object_get(att, "actor"), NULL);
     if (!id || cw_id_parse((cw_slice){id, strlen(id)}, ctx->id, &ctx->id_len, &ctx->err) < 0 ||
         (actor && strlen(actor) > CW_ACTOR_MAX)) {
         json_decref(att);

@@ -401,7 +401,9 @@ static void dispatch(cw_ctx *ctx) {
 }
 
 /* The grant an OWNER request runs under: "<scope> <actor>", scope "w"
- * (read and write) or "r" (read only); empty: write, no actor. */
+ * (read and write) or "r" (read only); without an actor the space may be
+ * gone. Anything else, the empty grant included, grants nothing
+ * (ctx->granted 0): fail closed. */
 int cw_grant(cw_ctx *ctx, cw_slice actor) {
     ctx->grant.len = 0;
     cw_buf_append(&ctx->grant, ctx->read_only ? "r " : "w ", 2);
@@ -410,7 +412,9 @@ int cw_grant(cw_ctx *ctx, cw_slice actor) {
 
 /* The grant cw_grant wrote, read back in the owner. */
 static void take_grant(cw_ctx *ctx, const char *g, size_t n) {
-    ctx->read_only = n >= 1 && g[0] == 'r';
+    /* An HTTP header (the upgrade's x-cw-grant) loses the trailing space. */
+    ctx->granted = n >= 1 && (g[0] == 'r' || g[0] == 'w') && (n == 1 || g[1] == ' ');
+    ctx->read_only = !ctx->granted || g[0] == 'r';
     copy_cstr(ctx->actor, sizeof ctx->actor,
               n > 2 ? (cw_slice){g + 2, n - 2} : (cw_slice){NULL, 0});
 }

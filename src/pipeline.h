@@ -40,8 +40,8 @@ enum {
                               for id `ask`, handing it `input` (the grant: what the
                               edge decided about the caller, for the owner) */
     CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `ask` (one id a
-                              line), then resume with a JSON array of
-                              {"id","ok","ms"} as the body */
+                              line) with a GET under grant `input`, then resume
+                              with a JSON array of {"id","ok","ms"} as the body */
     CW_ACTION_PLUGINS = 3, /* registry operation `ask`: "list", "load" (every
                               plugin in the manifest) or "unload <name>"; resume
                               with 200 and a JSON array of registry entries */
@@ -206,6 +206,8 @@ struct cw_ctx {
     char kid[65];                 /* the key id of the token checked, for the log line */
     const char *challenge;        /* a 401's WWW-Authenticate (static); NULL: Bearer */
     int read_only;                /* the grant allows reads only */
+    int granted;                  /* OWNER: the edge's grant was explicit ("r " or "w ");
+                                     without one the owner allows nothing */
     char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128];         /* the Origin header, copied for the after hooks */
@@ -257,7 +259,8 @@ int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char
 
 /* EDGE: writes the grant a forward hands the owner into ctx->grant: "r "
  * or "w " (ctx->read_only), then actor; the owner reads it back into
- * ctx->read_only and ctx->actor. Returns 0, or -1 with ctx->err set. */
+ * ctx->granted, ctx->read_only and ctx->actor. Returns 0, or -1 with
+ * ctx->err set. */
 int cw_grant(cw_ctx *ctx, cw_slice actor);
 
 /* Suspends the EDGE stage: the Durable Object for ctx->id must run this

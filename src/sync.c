@@ -324,7 +324,8 @@ static int convert(cw_ctx *ctx, const char *blob, size_t n) {
     const char *key;
     long long version;
     cw_doc *d;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || !json_is_object(s)) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > CW_VERSION_MAX || !json_is_object(s)) {
         json_decref(root);
         return storage_failed(ctx, MALFORMED);
     }
@@ -373,7 +374,8 @@ static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const ch
             return storage_failed(ctx, MALFORMED);
         if (r.rows == 1) {
             if (int_at(&r, &o->meta.version) < 0 || int_at(&r, &o->meta.jcount) < 0 ||
-                int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0)
+                int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0 ||
+                o->meta.version < 0 || o->meta.version > CW_VERSION_MAX)
                 return storage_failed(ctx, MALFORMED);
             had_meta = 1;
         } else {
@@ -497,6 +499,8 @@ static int step_delete(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
     if (conditions(ctx, o->meta.version) < 0)
         return -1;
+    if (o->meta.version >= CW_VERSION_MAX)
+        return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
     cw_store_add(&o->ops, CW_OP_CLEAR, "");
     if (o->legacy)
         cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "");
@@ -594,6 +598,8 @@ static int step_patch(cw_ctx *ctx) {
 
     if (ctx->read_only)
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
+    if (o->meta.version >= CW_VERSION_MAX)
+        return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
     /* What the journal must tell before the write is decided, in one read:
      * checks come after it, so a retry is recognized first (a retried
      * If-Match write would otherwise fail its precondition). */
@@ -822,11 +828,13 @@ static int patch_commit(cw_ctx *ctx) {
 
     ctx->res.status = 200; /* a sync hook's call had suspended it */
     json_object_foreach(o->change.set, key, text) {
-        if (json_is_null(text))
+        if (json_is_null(text)) {
             cw_store_add(&o->ops, CW_OP_DEL_MEMBER, "s", key);
-        else
-            cw_store_add(&o->ops, CW_OP_PUT_MEMBER, "sti", key, json_string_value(text),
-                         json_string_length(text), next);
+        } else {
+            size_t n;
+            const char *p = cw_json_string(text, &n);
+            cw_store_add(&o->ops, CW_OP_PUT_MEMBER, "sti", key, p, n, next);
+        }
     }
     cw_store_add(&o->ops, CW_OP_APPEND, "iitzzti", next, (long long)ctx->t0_ms, ctx->rid,
                  strlen(ctx->rid), ctx->actor, strlen(ctx->actor), o->key, strlen(o->key),
@@ -963,6 +971,13 @@ static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
     if (ctx->stage == CW_STAGE_EDGE) {
         json_decref(patch);
         return cw_access_check(ctx, kind == K_PATCH || kind == K_DELETE, forward);
+    }
+    /* Only an explicit grant from the edge permits anything here (a socket's
+     * frame carries its grant in its attachment, set at the upgrade). */
+    if (!ctx->granted && !(ctx->flags & CW_FLAG_SOCKET)) {
+        json_decref(patch);
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                            "the request carries no grant from the edge");
     }
     if ((what = load(ctx, kind)) < 0) {
         json_decref(patch);

@@ -28,6 +28,12 @@
 
 #include "pipeline.h"
 
+/* The largest version: 2^53 - 1, the largest integer a JSON client (a
+ * double) holds exactly. A stored version above it is refused as malformed,
+ * a write that would pass it is 409 version_limit, and any version a client
+ * names (since, base, If-Match in a frame) is at most this. */
+#define CW_VERSION_MAX 9007199254740991LL
+
 int cw_sync_get(cw_ctx *ctx);
 int cw_sync_patch(cw_ctx *ctx);
 int cw_sync_delete(cw_ctx *ctx);

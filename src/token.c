@@ -7,7 +7,7 @@
 #include "auth.h"
 #include "json.h"
 
-static json_t *keys; /* {"<kid>": the secret's bytes as a string}, or NULL */
+static json_t *keys; /* STATE_KEYS as given: {"<kid>": "<base64url secret>"}, or NULL */
 static int keys_state;
 
 long cw_base64url_decode(const char *s, size_t n, unsigned char *out) {
@@ -49,13 +49,11 @@ const char *cw_token_configure(const char *text, size_t n) {
         return "STATE_KEYS is not a JSON object of keys";
     json_object_foreach(keys, kid, v) {
         unsigned char raw[256];
-        long len = json_string_length(v) <= 340
-                       ? cw_base64url_decode(json_string_value(v), json_string_length(v), raw)
-                       : -1;
-        if (!json_is_string(v) || strlen(kid) > 64 || len < 32)
+        size_t vn = 0;
+        const char *vs = cw_json_string(v, &vn);
+        long len = vs && vn <= 340 ? cw_base64url_decode(vs, vn, raw) : -1;
+        if (strlen(kid) > 64 || len < 32)
             return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 characters";
-        json_object_set_new_nocheck(keys, kid,
-                                    json_stringn_nocheck((const char *)raw, (size_t)len));
     }
     keys_state = 1;
     return NULL;
@@ -105,28 +103,32 @@ int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         refuse(err, "a segment is not base64url JSON");
         goto out;
     }
-    s = json_string_value(json_object_get(head, "alg"));
+    s = cw_json_string(json_object_get(head, "alg"), NULL);
     if (!s || strcmp(s, "HS256") != 0) {
         refuse(err, "alg must be HS256");
         goto out;
     }
     v = json_object_get(head, "typ");
-    if ((v && (!json_is_string(v) || strcmp(json_string_value(v), "JWT") != 0)) ||
+    if ((v && (!cw_json_string(v, NULL) || strcmp(cw_json_string(v, NULL), "JWT") != 0)) ||
         json_object_get(head, "crit")) {
         refuse(err, "bad typ, or crit");
         goto out;
     }
-    s = json_string_value(json_object_get(head, "kid"));
+    s = cw_json_string(json_object_get(head, "kid"), NULL);
     sn = s ? strlen(s) : 0;
     if (sn < 1 || sn > 64 || !(v = json_object_get(keys, s))) {
         refuse(err, "kid names no key");
         goto out;
     }
     memcpy(tok->kid, s, sn + 1);
-    tok->key = (const unsigned char *)json_string_value(v);
-    tok->key_len = json_string_length(v);
-    /* The claims, with their types. */
-    s = json_string_value(json_object_get(claims, "sub"));
+    {
+        size_t kn;
+        const char *k = cw_json_string(v, &kn); /* checked by cw_token_configure */
+        tok->key_len = (size_t)cw_base64url_decode(k, kn, tok->key);
+    }
+    /* The claims, with their types: a string claim is a JSON string (a
+     * number is never one), an integer claim a JSON integer. */
+    s = cw_json_string(json_object_get(claims, "sub"), NULL);
     sn = s ? strlen(s) : 0;
     for (i = 0; i < sn && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f; i++)
         ;
@@ -135,10 +137,10 @@ int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         goto out;
     }
     memcpy(tok->sub, s, sn + 1);
-    s = json_string_value(json_object_get(claims, "scope"));
+    s = cw_json_string(json_object_get(claims, "scope"), NULL);
     tok->write = s && strcmp(s, "write") == 0;
     tok->docs = json_incref(json_object_get(claims, "docs"));
-    json_array_foreach(tok->docs, i, v) if (!json_is_string(v)) break;
+    json_array_foreach(tok->docs, i, v) if (!cw_json_string(v, NULL)) break;
     if (!s || (!tok->write && strcmp(s, "read") != 0) || !json_is_array(tok->docs) ||
         i < json_array_size(tok->docs)) {
         refuse(err, "bad scope or docs");
@@ -169,14 +171,16 @@ int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, lo
                     long long leeway, cw_error *err) {
     size_t i;
     json_t *v;
-    if (now_s > tok->exp + leeway)
+    /* Written so nothing overflows: exp, nbf and iat may be any int64,
+     * now_s and leeway are small. */
+    if (now_s - leeway > tok->exp)
         return refuse(err, "expired");
     if ((tok->nbf >= 0 && now_s + leeway < tok->nbf) ||
         (tok->iat >= 0 && now_s + leeway < tok->iat))
         return refuse(err, "not valid yet");
     json_array_foreach(tok->docs, i, v) {
-        const char *d = json_string_value(v);
-        size_t dn = json_string_length(v);
+        size_t dn;
+        const char *d = cw_json_string(v, &dn);
         int prefix = dn && d[dn - 1] == '*';
         if (prefix ? dn - 1 <= n && memcmp(d, id, dn - 1) == 0 : dn == n && memcmp(d, id, n) == 0)
             break;

@@ -37,7 +37,7 @@ typedef struct {
     json_t *docs;                    /* owned: the ids and prefixes */
     size_t signed_len;               /* the token's first bytes that are signed */
     unsigned char mac[CW_TOKEN_MAC]; /* the signature */
-    const unsigned char *key;        /* the secret for kid (borrowed from the table) */
+    unsigned char key[255];          /* the secret for kid, key_len bytes */
     size_t key_len;
 } cw_token;
 

@@ -82,12 +82,13 @@ export async function plugins(env, method, ask, input) {
 
 async function touch(env, result) {
   const ids = result.ask.split("\n").filter(Boolean);
+  const grant = text.decode(result.input);
   const report = await Promise.all(
     ids.map(async (id) => {
       const t = performance.now();
       let ok = false;
       try {
-        ok = (await stub(env, id).handle(touchRequest(id), "", result.requestId)).status === 200;
+        ok = (await stub(env, id).handle(touchRequest(id), grant, result.requestId)).status === 200;
       } catch {}
       return { id, ok, ms: Math.round((performance.now() - t) * 1000) / 1000 };
     }),

@@ -14,7 +14,7 @@ static void every_code_has_name_and_4xx_or_5xx(void) {
             CHECK(strcmp(cw_error_name((cw_errcode)c), cw_error_name((cw_errcode)d)) != 0);
     }
     CHECK_INT(cw_error_status(CW_E_PRECONDITION), 412);
-    CHECK_INT(cw_error_status(CW_E_INVALID_PATCH), 422);
+    CHECK_INT(cw_error_status(CW_E_INVALID_PATCH), 400);
     CHECK_INT(cw_error_status((cw_errcode)999), 500);
     CHECK_STR(cw_error_name((cw_errcode)-3), "internal");
 }

@@ -190,6 +190,39 @@ static void error_body_carries_owner_request_id(void) {
     cw_pipeline_free(owner);
 }
 
+/* The owner allows only what an explicit grant from the edge allows: an
+ * empty or malformed grant reads and writes nothing (it meant "write"). */
+static void the_owner_fails_closed_without_a_grant(void) {
+    static const char *const grants[] = {"", "x", "wr", "rw alice", "W alice", " w"};
+    static const char *const reqs[] = {
+        "GET /state/nogrant\r\n\r\n",
+        "PATCH /state/nogrant\r\ncontent-type: application/json\r\n\r\n{\"a\":1}",
+        "DELETE /state/nogrant\r\n\r\n",
+        "GET /state/nogrant/changes?since=0\r\n\r\n",
+        "GET /state/nogrant/live\r\nupgrade: websocket\r\n\r\n",
+    };
+    for (size_t g = 0; g < sizeof grants / sizeof grants[0]; g++) {
+        for (size_t r = 0; r < sizeof reqs / sizeof reqs[0]; r++) {
+            cw_ctx *ctx = cw_test_pipeline(CW_STAGE_OWNER);
+            cw_run in = {reqs[r], strlen(reqs[r]), grants[g], strlen(grants[g]), NULL, 0,
+                         1000.0,  1000.0,          0};
+            json_t *hold;
+            cw_pipeline_run(ctx, &in);
+            cw_host_settle(ctx, "nogrant");
+            CHECK_INT(ctx->res.status, 403);
+            CHECK_STR(error_code(ctx, &hold), "forbidden");
+            json_decref(hold);
+            cw_pipeline_free(ctx);
+        }
+    }
+    /* Nothing was written. */
+    {
+        char *v = cw_host_query("nogrant", "SELECT count(*) FROM cw_meta WHERE version > 0");
+        CHECK_STR(v, "0");
+        free(v);
+    }
+}
+
 static void request_ids_are_unique(void) {
     cw_ctx *a = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
     cw_ctx *b = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
@@ -344,6 +377,7 @@ const cw_test cw_tests[] = {
     {"owner_failure_is_503_with_request_id", owner_failure_is_503_with_request_id},
     {"error_body_carries_owner_request_id", error_body_carries_owner_request_id},
     {"request_ids_are_unique", request_ids_are_unique},
+    {"the_owner_fails_closed_without_a_grant", the_owner_fails_closed_without_a_grant},
     {"allow_header_on_405", allow_header_on_405},
     {"body_limit_is_413", body_limit_is_413},
     {"late_errors_keep_no_success_headers", late_errors_keep_no_success_headers},

@@ -561,6 +561,39 @@ static void the_legacy_blob_converts_on_first_touch(void) {
                    "3,1,3"));
 }
 
+/* Versions stop at 2^53 - 1, the largest integer a JSON client holds
+ * exactly: a write past it is 409, a stored version past it is refused as
+ * malformed (never rounded), and so is a legacy blob's. */
+static void versions_stop_at_2_to_the_53_less_1(void) {
+    cw_host_answer a;
+    char code[64];
+    sqlite3_exec(cw_host_db("vmax"), "INSERT INTO cw_meta VALUES (0, 9007199254740990, 0, 0, 1)",
+                 NULL, NULL, NULL);
+    CHECK_INT(patch(&a, "vmax", "", "{\"a\":1}"), 200);
+    CHECK_STR(a.body, "{\"id\":\"vmax\",\"version\":9007199254740991,\"state\":{\"a\":1}}");
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "vmax", "", "{\"a\":2}"), 409);
+    CHECK_STR(code_of(&a, code), "version_limit");
+    cw_host_free(&a);
+    CHECK_INT(run(&a, "DELETE /state/vmax\r\n\r\n"), 409);
+    cw_host_free(&a);
+    CHECK(query_is("vmax", "SELECT version FROM cw_meta", "9007199254740991"));
+    CHECK_INT(run(&a, "GET /state/vmax\r\n\r\n"), 200);
+    cw_host_free(&a);
+    sqlite3_exec(cw_host_db("vover"), "INSERT INTO cw_meta VALUES (0, 9007199254740992, 0, 0, 1)",
+                 NULL, NULL, NULL);
+    CHECK_INT(run(&a, "GET /state/vover\r\n\r\n"), 500);
+    CHECK_STR(code_of(&a, code), "storage_failed");
+    cw_host_free(&a);
+    sqlite3_exec(cw_host_db("vlegacy"),
+                 "CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL);"
+                 "INSERT INTO state VALUES (0, '{\"v\":9007199254740992,\"s\":{}}')",
+                 NULL, NULL, NULL);
+    CHECK_INT(run(&a, "GET /state/vlegacy\r\n\r\n"), 500);
+    cw_host_free(&a);
+    CHECK(query_is("vlegacy", "SELECT count(*) FROM sqlite_master WHERE name = 'state'", "1"));
+}
+
 static void a_failed_commit_changes_nothing(void) {
     cw_host_answer a;
     char code[64];
@@ -628,6 +661,7 @@ const cw_test cw_tests[] = {
     {"prefer_minimal_and_since", prefer_minimal_and_since},
     {"limits_are_413_and_commit_nothing", limits_are_413_and_commit_nothing},
     {"the_legacy_blob_converts_on_first_touch", the_legacy_blob_converts_on_first_touch},
+    {"versions_stop_at_2_to_the_53_less_1", versions_stop_at_2_to_the_53_less_1},
     {"a_failed_commit_changes_nothing", a_failed_commit_changes_nothing},
     {"rpc_callers_name_the_actor", rpc_callers_name_the_actor},
     {"a_read_only_grant_cannot_write", a_read_only_grant_cannot_write},

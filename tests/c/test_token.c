@@ -89,7 +89,7 @@ static void hostile_tokens(void) {
         char *token;
         int status;
         const char *code;
-    } cases[40];
+    } cases[56];
     int n = 0;
 #define CASE(nm, tok, st, cd) cases[n++] = (struct tcase){nm, tok, st, cd}
     CASE("valid", mint(HS, claims("[\"d1\"]", "write", 600, ""), key1), 200, NULL);
@@ -142,6 +142,49 @@ static void hostile_tokens(void) {
          "unauthorized");
     CASE("sub a number",
          mint(HS, "{\"sub\":5,\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9999999999}", key1),
+         401, "unauthorized");
+    /* Numbers are never strings: 1.5 is held as its text inside the module,
+     * and must not pass for a sub, a scope, a kid, an alg or a document. */
+    CASE("sub a fraction",
+         mint(HS, "{\"sub\":1.5,\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9999999999}", key1),
+         401, "unauthorized");
+    CASE("sub an exponent",
+         mint(HS, "{\"sub\":1e3,\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9999999999}", key1),
+         401, "unauthorized");
+    CASE("sub a huge integer",
+         mint(HS,
+              "{\"sub\":123456789012345678901234567890,\"docs\":[\"d1\"],\"scope\":\"write\","
+              "\"exp\":9999999999}",
+              key1),
+         401, "unauthorized");
+    CASE("docs a fraction", mint(HS, claims("[1.5]", "write", 600, ""), key1), 401, "unauthorized");
+    CASE("scope a fraction",
+         mint(HS, "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":0.5,\"exp\":9999999999}", key1), 401,
+         "unauthorized");
+    CASE("kid a fraction",
+         mint("{\"alg\":\"HS256\",\"kid\":1.5}", claims("[\"d1\"]", "write", 600, ""), key1), 401,
+         "unauthorized");
+    CASE("typ a fraction",
+         mint("{\"alg\":\"HS256\",\"typ\":2.5,\"kid\":\"k1\"}",
+              claims("[\"d1\"]", "write", 600, ""), key1),
+         401, "unauthorized");
+    /* exp, nbf and iat at the ends of int64: no overflow (UBSan would stop
+     * the run), and the answers follow the clock. */
+    CASE("exp at int64 max",
+         mint(HS,
+              "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9223372036854775807}",
+              key1),
+         200, NULL);
+    CASE("nbf at int64 max",
+         mint(HS,
+              "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9223372036854775807,"
+              "\"nbf\":9223372036854775807}",
+              key1),
+         401, "unauthorized");
+    CASE("exp past int64",
+         mint(HS,
+              "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":9223372036854775808}",
+              key1),
          401, "unauthorized");
     CASE("missing segment", strdup("eyJhbGciOiJIUzI1NiJ9.e30"), 401, "unauthorized");
     CASE("four segments", strdup("a.b.c.d"), 401, "unauthorized");

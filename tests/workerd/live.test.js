@@ -161,6 +161,11 @@ describe("frames", () => {
     expect(await s.next()).toMatchObject({ type: "reject", mid: "e", error: { code: "invalid_patch" } });
     s.send({ type: "patch", mid: "f", patch: {}, ifMatch: "1" });
     expect(await s.next()).toMatchObject({ type: "reject", mid: "f", error: { code: "invalid_if_match" } });
+    // Versions are at most 2^53 - 1: a larger one is refused, never rounded.
+    s.send('{"type":"patch","mid":"f2","patch":{},"ifMatch":9007199254740992}');
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "f2", error: { code: "invalid_if_match" } });
+    s.send('{"type":"hello","since":9007199254740993}');
+    expect(await s.next()).toMatchObject({ type: "error", error: { code: "bad_frame", message: "since must be an integer from 0 to 2^53 - 1" } });
     s.ws.close(1000);
     // A namespace with a schema ("s." in the test config).
     const sid = freshId("s.live");

@@ -55,8 +55,8 @@ describe("state", () => {
     await patch(id, { keep: true });
     const cases = [
       [patch(id, "{", {}), 400, "invalid_json"],
-      [patch(id, "[1,2]"), 422, "invalid_patch"],
-      [patch(id, "null"), 422, "invalid_patch"],
+      [patch(id, "[1,2]"), 400, "invalid_patch"],
+      [patch(id, "null"), 400, "invalid_patch"],
       [patch(id, '{"a":1}', { "content-type": "text/plain" }), 415, "unsupported_media_type"],
       [get("/state/a%2Fb"), 400, "invalid_id"],
       [get(`/state/${"x".repeat(129)}`), 400, "invalid_id"],
@@ -85,6 +85,25 @@ describe("state", () => {
     const big = await patch(freshId("many"), many);
     expect(big.status).toBe(200);
     expect(Object.keys((await big.json()).state)).toHaveLength(20001);
+  });
+
+  it("the Durable Object allows nothing without an explicit grant from the edge", async () => {
+    const id = freshId("grant");
+    expect((await patch(id, { a: 1 })).status).toBe(200);
+    const stub = env.STATE.get(env.STATE.idFromName(id));
+    const bytes = (s) => new TextEncoder().encode(s);
+    for (const grant of ["", "x", "rw"]) {
+      for (const req of [`GET /state/${id}\r\n\r\n`, `PATCH /state/${id}\r\ncontent-type: application/json\r\n\r\n{"a":2}`, `DELETE /state/${id}\r\n\r\n`]) {
+        const r = await stub.handle(bytes(req), grant, "0123456789abcdef0123456789abcdef");
+        expect(r.status).toBe(403);
+        expect(JSON.parse(new TextDecoder().decode(r.body)).error.code).toBe("forbidden");
+      }
+    }
+    // The upgrade without x-cw-grant (the object's fetch, reached other than
+    // through the edge).
+    const up = await stub.fetch(`http://cw.test/state/${id}/live`, { headers: { upgrade: "websocket" } });
+    expect(up.status).toBe(403);
+    expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 1, state: { a: 1 } });
   });
 
   it("keeps state across Durable Object eviction, one row per member", async () => {
