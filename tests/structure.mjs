@@ -50,6 +50,19 @@ step("src_includes_only_lower_layers", () => {
   return problems;
 });
 
+// A number held as text is a Jansson string underneath (src/json.h): only
+// json.c reads Jansson strings, and every other module goes through
+// cw_json_string / cw_json_is_number, so no caller takes a number for a
+// string (a token's {"sub":1.5} once passed as a sub).
+step("only_json_c_reads_jansson_strings", () => {
+  const problems = [];
+  for (const file of readdirSync(path.join(root, "src")).filter((f) => /\.[ch]$/.test(f) && f !== "json.c")) {
+    const text = readFileSync(path.join(root, "src", file), "utf8");
+    for (const [fn] of text.matchAll(/\bjson_(?:string_value|string_length|is_string)\s*\(/g)) problems.push(`${file} calls ${fn.replace(/\s*\($/, "")}; use cw_json_string (json.h)`);
+  }
+  return problems;
+});
+
 step("only_layout_js_reads_results_from_wasm_memory", () => {
   const problems = [];
   const walk = (dir) =>
