@@ -19,8 +19,8 @@ static const char *const warm_ids[] = {"warmup", NULL};
  * - call_memory covers a worst-case body (65,536 containers at ~200 bytes
  *   each, strings copied) and a cache miss on the largest state (its rows,
  *   then the member texts).
- * - state_limit: 8 MiB, with cache_bytes 24 MiB, keeps wasm memory (which
- *   never shrinks) near 40 MiB at worst, far from the 128 MB isolate; the
+ * - state_limit: 4 MiB, with cache_bytes 16 MiB, keeps wasm memory (which
+ *   never shrinks) near 45 MiB at worst, far from the 128 MB isolate; the
  *   cache holds a state at about 1.1 times its size (README, Storage).
  * - member_limit stays under SQLite's 2 MB for a row. */
 #define COMMON                                                                                     \
@@ -33,23 +33,24 @@ static const cw_config rows[] = {
     {COMMON, .name = "local", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 1000, .journal_bytes = 4 * MiB, .key_ms = DAY, .key_entries = 10000,
-     .live_sockets = 256},
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 256},
     {COMMON, .name = "staging", .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
-     .live_sockets = 1000},
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 1000},
     {COMMON, .name = "production", .log_level = CW_LOG_INFO, .cors_origins = production_origins,
      .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .cache_bytes = 16 * MiB,
      .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
-     .live_sockets = 1000},
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 1000},
 #ifdef CW_TEST_ROUTES
     /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,
      * with limits small enough for tests to reach: the deadline, a journal
-     * of 8 entries or 8 KiB, a cache of 512 KiB, 4 sockets an object. */
+     * of 8 entries or 8 KiB, 64 idempotency keys, a base check of 4 writes
+     * or 1 KiB, a cache of 512 KiB, 4 sockets an object. */
     {COMMON, .name = "test", .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
      .tokens_required = 0, .call_memory = 16 * MiB, .deadline_ms = 400, .cache_bytes = 512 * 1024,
      .journal_entries = 8, .journal_bytes = 8192, .key_ms = DAY, .key_entries = 64,
-     .live_sockets = 4},
+     .base_entries = 4, .base_bytes = 1024, .live_sockets = 4},
 #endif
 };
 

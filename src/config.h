@@ -22,6 +22,8 @@ typedef struct {
     size_t cache_bytes;          /* memory the owners' document cache may hold, bytes */
     long long journal_entries;   /* retention: most journal entries kept */
     long long journal_bytes;     /* retention: most journal bytes kept */
+    long long base_entries;      /* a ?base= write checks at most this many later writes... */
+    long long base_bytes;        /* ... of at most this many bytes; past either it is 410 */
     long long key_ms;            /* idempotency keys are kept this long, ms ... */
     long long key_entries;       /* ... and at most this many, newest first */
     int changes_limit;           /* most changes one page returns (and its default) */

@@ -31,6 +31,13 @@ static const char *const sql[CW_STMT_COUNT] = {
     [CW_Q_LEGACY_BLOB] = "SELECT blob FROM state WHERE k = 0",
     [CW_Q_JOURNAL_SINCE] = "SELECT version, at, request_id, actor, patch FROM cw_journal "
                            "WHERE version > ? ORDER BY version LIMIT ?",
+    /* The sizes are summed from the small columns; a patch past the bound is
+     * never read. */
+    [CW_Q_JOURNAL_BASE] =
+        "SELECT j.version, j.patch FROM cw_journal j JOIN (SELECT version, "
+        "sum(size) OVER (ORDER BY version) AS run FROM cw_journal WHERE version > "
+        "?1 ORDER BY version LIMIT ?2) w ON j.version = w.version WHERE w.run <= "
+        "?3 ORDER BY j.version",
     [CW_Q_KEY] = "SELECT k.hash, k.version, k.at, j.patch FROM cw_keys k LEFT JOIN cw_journal j "
                  "ON k.hash IS NULL AND j.version = k.version WHERE k.key = ?",
     [CW_Q_JOURNAL_OLDEST] = "SELECT version, size FROM cw_journal ORDER BY version LIMIT ?",

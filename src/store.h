@@ -44,6 +44,8 @@ typedef enum {
     CW_Q_LEGACY,         /* () -> the count of legacy tables (0 or 1) */
     CW_Q_LEGACY_BLOB,    /* () -> blob of the legacy row */
     CW_Q_JOURNAL_SINCE,  /* (since, limit) -> version, at, request_id, actor, patch */
+    CW_Q_JOURNAL_BASE,   /* (base, limit, bytes) -> version, patch of the entries after
+                            base, oldest first, while their sizes sum to at most bytes */
     CW_Q_KEY,            /* (key) -> hash, version, at of that idempotency key, and the
                             journal's patch for a key kept without a hash */
     CW_Q_JOURNAL_OLDEST, /* (limit) -> version, size, oldest first */

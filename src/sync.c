@@ -581,6 +581,7 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
                          size_t n);
 static int patch_apply(cw_ctx *ctx);
 static int patch_checks(cw_ctx *ctx);
+static int base_too_old(cw_ctx *ctx);
 static int patch_commit(cw_ctx *ctx);
 static int change_frame(cw_ctx *ctx, long long version);
 
@@ -607,8 +608,10 @@ static int step_patch(cw_ctx *ctx) {
         cw_store_add(&b, CW_Q_KEY, "s", o->key);
         want |= J_KEY;
     }
-    if (o->has_base && o->base < o->meta.version && o->base >= o->meta.jfirst - 1) {
-        cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->base, o->meta.version - o->base);
+    if (o->has_base && o->base < o->meta.version && o->base >= o->meta.jfirst - 1 &&
+        o->meta.version - o->base <= cfg->base_entries) {
+        cw_store_add(&b, CW_Q_JOURNAL_BASE, "iii", o->base, o->meta.version - o->base,
+                     cfg->base_bytes);
         want |= J_BASE;
     }
     if (o->has_since && o->since < o->meta.version && o->since >= o->meta.jfirst - 1) {
@@ -669,14 +672,14 @@ static int overlap(cw_ctx *ctx, cw_rows *r) {
     if (!theirs || !mine)
         goto out;
     for (uint32_t i = 0; i < r->rows; i++) {
-        cw_value v[5];
+        cw_value v[2];
         json_t *p, *paths;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 2; k++)
             if (cw_rows_value(r, &v[k]) < 0) {
                 rc = storage_failed(ctx, MALFORMED);
                 goto out;
             }
-        p = cw_json_load(v[4].s, v[4].n);
+        p = cw_json_load(v[1].s, v[1].n);
         paths = json_is_object(p) ? cw_journal_paths(p) : NULL;
         json_decref(p);
         if (!paths || json_array_extend(theirs, paths) < 0) {
@@ -749,8 +752,11 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
     if (patch_checks(ctx) < 0)
         return -1;
     if (o->asked & J_BASE) {
-        if (next_result(&r, 5) < 0)
+        if (next_result(&r, 2) < 0)
             return storage_failed(ctx, MALFORMED);
+        /* The read stopped at the byte bound: more to check than allowed. */
+        if ((long long)r.rows < o->meta.version - o->base)
+            return base_too_old(ctx);
         if (overlap(ctx, &r) < 0)
             return -1;
     }
@@ -769,6 +775,16 @@ static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, c
     return patch_apply(ctx);
 }
 
+/* 410 for a base too far behind for the overlap check: its work is
+ * bounded by the environment's base_entries and base_bytes. */
+static int base_too_old(cw_ctx *ctx) {
+    const cw_config *cfg = cw_runtime_config();
+    return cw_error_setf(&ctx->err, CW_E_HISTORY_GONE,
+                         "the base is too far behind to check for overlap (at most %d writes or "
+                         "%d bytes after it); get the state and write against its version",
+                         cfg->base_entries, cfg->base_bytes);
+}
+
 /* The preconditions, and the history that base and since need. */
 static int patch_checks(cw_ctx *ctx) {
     own_t *o = ctx->state;
@@ -776,6 +792,8 @@ static int patch_checks(cw_ctx *ctx) {
         return o->has_if_match ? cw_error_set(&ctx->err, CW_E_PRECONDITION, NULL) : -1;
     if (o->has_base && history(ctx, o->base) < 0)
         return -1;
+    if (o->has_base && o->meta.version - o->base > cw_runtime_config()->base_entries)
+        return base_too_old(ctx);
     return o->has_since ? history(ctx, o->since) : 0;
 }
 

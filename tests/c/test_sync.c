@@ -478,6 +478,48 @@ static void writes_against_a_base(void) {
     cw_host_free(&a);
 }
 
+/* The overlap check's work is bounded (the test row: 4 writes, 1 KiB): a
+ * base further behind is 410 and nothing is read past the bound. */
+static void the_base_check_is_bounded(void) {
+    cw_host_answer a;
+    char code[64], big[700];
+    for (int i = 1; i <= 5; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "{\"k%d\":%d}", i, i);
+        CHECK_INT(patch(&a, "bound", "", body), 200);
+        cw_host_free(&a);
+    }
+    CHECK_INT(
+        run(&a, "PATCH /state/bound?base=0\r\ncontent-type: application/json\r\n\r\n{\"z\":1}"),
+        410);
+    CHECK_STR(code_of(&a, code), "history_gone");
+    CHECK(strstr(a.body, "too far behind to check for overlap (at most 4 writes or 1024 bytes") !=
+          NULL);
+    cw_host_free(&a);
+    CHECK_INT(
+        run(&a, "PATCH /state/bound?base=1\r\ncontent-type: application/json\r\n\r\n{\"z\":1}"),
+        200);
+    cw_host_free(&a);
+    /* Two writes after the base, but over 1 KiB between them. */
+    snprintf(big, sizeof big, "{\"big\":\"%0600d\"}", 7);
+    CHECK_INT(patch(&a, "bound", "", big), 200);
+    cw_host_free(&a);
+    big[10] = '8';
+    CHECK_INT(patch(&a, "bound", "", big), 200);
+    CHECK_INT(version_of(&a), 8);
+    cw_host_free(&a);
+    CHECK_INT(
+        run(&a, "PATCH /state/bound?base=6\r\ncontent-type: application/json\r\n\r\n{\"z\":2}"),
+        410);
+    CHECK_STR(code_of(&a, code), "history_gone");
+    cw_host_free(&a);
+    CHECK_INT(
+        run(&a, "PATCH /state/bound?base=7\r\ncontent-type: application/json\r\n\r\n{\"z\":2}"),
+        200);
+    cw_host_free(&a);
+    CHECK(query_is("bound", "SELECT version FROM cw_meta", "9"));
+}
+
 static void prefer_minimal_and_since(void) {
     cw_host_answer a;
     json_t *j;
@@ -658,6 +700,7 @@ const cw_test cw_tests[] = {
     {"keys_leave_their_window", keys_leave_their_window},
     {"journal_keys_move_into_the_key_table", journal_keys_move_into_the_key_table},
     {"writes_against_a_base", writes_against_a_base},
+    {"the_base_check_is_bounded", the_base_check_is_bounded},
     {"prefer_minimal_and_since", prefer_minimal_and_since},
     {"limits_are_413_and_commit_nothing", limits_are_413_and_commit_nothing},
     {"the_legacy_blob_converts_on_first_touch", the_legacy_blob_converts_on_first_touch},
