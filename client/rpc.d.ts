@@ -33,6 +33,21 @@ export interface SyncOptions {
   return?: "minimal" | "representation";
   /** who writes, recorded in the journal */
   actor?: string;
+  /** "text": the answer as the JSON text the C worker wrote (TextResult) */
+  as?: "json" | "text";
+}
+
+/** The answer as the JSON text the C worker wrote, byte for byte what
+ * HTTP answers: every number as written (the parsed form holds them as JS
+ * numbers, which round past 2^53 and lose -0.0 and 1E400's form). */
+export interface TextResult {
+  ok: boolean;
+  status: number;
+  /** the version the answer names (from its ETag), when it names one */
+  version?: number;
+  replayed?: true;
+  /** the body: {"id","version","state"...} or {"error":{...}} */
+  text: string;
 }
 
 export interface ErrorBody {
@@ -65,10 +80,22 @@ export type SyncResult =
 export type ChangesResult = { ok: true; status: 200; id: string; version: number; changes: Change[] } | Failed;
 export type DeleteResult = { ok: true; status: 200; id: string; version: number } | Failed;
 
+type AsText = { as: "text" };
+type AsJson = { as?: "json" };
+export interface DeleteOptions {
+  ifMatch?: Precondition;
+  ifNoneMatch?: Precondition;
+  actor?: string;
+}
+
 /** The C worker's entrypoint, as a service binding sees it. */
 export interface StateSync {
-  syncState(id: string, patch: Patch, options?: SyncOptions): Promise<SyncResult>;
-  getState(id: string): Promise<StateResult>;
-  getChanges(id: string, since: number | string, options?: { limit?: number | string }): Promise<ChangesResult>;
-  deleteState(id: string, options?: { ifMatch?: Precondition; ifNoneMatch?: Precondition; actor?: string }): Promise<DeleteResult>;
+  syncState(id: string, patch: Patch, options: SyncOptions & AsText): Promise<TextResult>;
+  syncState(id: string, patch: Patch, options?: SyncOptions & AsJson): Promise<SyncResult>;
+  getState(id: string, options: AsText): Promise<TextResult>;
+  getState(id: string, options?: AsJson): Promise<StateResult>;
+  getChanges(id: string, since: number | string, options: { limit?: number | string } & AsText): Promise<TextResult>;
+  getChanges(id: string, since: number | string, options?: { limit?: number | string } & AsJson): Promise<ChangesResult>;
+  deleteState(id: string, options: DeleteOptions & AsText): Promise<TextResult>;
+  deleteState(id: string, options?: DeleteOptions & AsJson): Promise<DeleteResult>;
 }

@@ -13,9 +13,11 @@ typedef struct {
     int max_depth, depth, build;
     long max_containers;
     cw_json_stats *stats;
-    int failed;                         /* an error is recorded (else NULL means no memory) */
-    cw_buf scratch;                     /* a string's decoded bytes */
-    cw_buf keys[CW_JSON_MAX_DEPTH + 1]; /* each level's current key */
+    int failed;                               /* an error is recorded (else NULL means no memory) */
+    cw_buf scratch;                           /* a string's decoded bytes */
+    cw_buf keys[CW_JSON_MAX_DEPTH + 1];       /* each level's current key */
+    long index[CW_JSON_MAX_DEPTH + 1];        /* each array level's current index */
+    unsigned char obj[CW_JSON_MAX_DEPTH + 1]; /* 1: that level is an object */
 } scan;
 
 static json_t *fail(scan *s, const char *what) {
@@ -201,10 +203,63 @@ static json_t *number(scan *s) {
     return json_stringn_nocheck(s->scratch.p, s->scratch.len);
 }
 
+/* The JSON Pointer (RFC 6901) of the value being read, into out (at most
+ * cap - 1 bytes, NUL-terminated); "" at the top. Known only while building
+ * (the keys are kept then). */
+static void pointer(const scan *s, char *out, size_t cap) {
+    size_t n = 0;
+    for (int d = 1; d <= s->depth && n + 1 < cap; d++) {
+        out[n++] = '/';
+        if (!s->obj[d]) {
+            char digits[24];
+            size_t k = 0;
+            unsigned long v = (unsigned long)s->index[d];
+            do
+                digits[k++] = (char)('0' + v % 10);
+            while ((v /= 10) && k < sizeof digits);
+            while (k && n + 1 < cap)
+                out[n++] = digits[--k];
+            continue;
+        }
+        for (size_t i = 0; i < s->keys[d].len && n + 2 < cap; i++) {
+            char c = s->keys[d].p[i];
+            if (c == '~' || c == '/') {
+                out[n++] = '~';
+                out[n++] = c == '~' ? '0' : '1';
+            } else {
+                out[n++] = c;
+            }
+        }
+    }
+    out[n < cap ? n : cap - 1] = '\0';
+}
+
+/* The words a JavaScript value that JSON cannot carry is written as (the
+ * RPC glue writes them so, worker/envelope.js patchBytes): never JSON, so
+ * refused, but named with where they are. */
+static json_t *unjson(scan *s) {
+    static const char *const words[] = {"NaN",    "Infinity", "-Infinity", "undefined",
+                                        "bigint", "function", "symbol"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t k = strlen(words[w]);
+        if (s->n - s->i >= k && memcmp(s->p + s->i, words[w], k) == 0) {
+            char where[96];
+            pointer(s, where, sizeof where);
+            cw_error_setf(s->err, CW_E_INVALID_JSON,
+                          "%s at \"%s\" is not a JSON value: JSON cannot carry it", words[w],
+                          where);
+            s->stats->unjson = 1;
+            s->failed = 1;
+            return NULL;
+        }
+    }
+    return number(s);
+}
+
 static json_t *literal(scan *s, const char *word, json_t *v) {
     size_t k = strlen(word);
     if (s->n - s->i < k || memcmp(s->p + s->i, word, k) != 0)
-        return fail(s, "expected a value");
+        return s->build ? unjson(s) : fail(s, "expected a value"); /* "function" */
     s->i += k;
     return v;
 }
@@ -228,6 +283,8 @@ static json_t *container(scan *s, int object) {
     }
     if (++s->depth > s->stats->depth)
         s->stats->depth = s->depth;
+    s->obj[s->depth] = (unsigned char)object;
+    s->index[s->depth] = 0;
     c = !s->build ? json_null() : object ? json_object() : json_array();
     s->i++;
     ws(s);
@@ -263,6 +320,7 @@ static json_t *container(scan *s, int object) {
         if (s->build && (object ? json_object_setn_new_nocheck(c, key->p, key->len, v)
                                 : json_array_append_new(c, v)) < 0)
             break;
+        s->index[s->depth]++;
         ws(s);
         if (at(s) == close) {
             s->i++;
@@ -298,7 +356,7 @@ static json_t *value(scan *s) {
     case -1:
         return fail(s, "expected a value; the text ends");
     default:
-        return number(s);
+        return s->build ? unjson(s) : number(s);
     }
 }
 
@@ -319,6 +377,7 @@ static json_t *run(const char *p, size_t n, int max_depth, long max_containers, 
     s.stats = stats ? stats : &local;
     s.stats->depth = 0;
     s.stats->containers = 0;
+    s.stats->unjson = 0;
     ws(&s);
     v = value(&s);
     ws(&s);
@@ -339,8 +398,9 @@ int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, c
     return run(p, n, max_depth, max_containers, 0, stats, err) ? 0 : -1;
 }
 
-static json_t *checked(const char *p, size_t n, int max_depth, long max_containers, cw_error *err) {
-    return run(p, n, max_depth, max_containers, 1, NULL, err);
+static json_t *checked(const char *p, size_t n, int max_depth, long max_containers,
+                       cw_json_stats *stats, cw_error *err) {
+    return run(p, n, max_depth, max_containers, 1, stats, err);
 }
 
 static int is_number_text(const json_t *v) {
@@ -410,11 +470,13 @@ int cw_json_dump(const json_t *v, cw_buf *out) {
 
 json_t *cw_json_load(const char *p, size_t n) {
     cw_error err;
-    return p ? checked(p, n, CW_JSON_MAX_DEPTH, 1L << 30, &err) : NULL;
+    return p ? checked(p, n, CW_JSON_MAX_DEPTH, 1L << 30, NULL, &err) : NULL;
 }
 
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
-                      cw_error *err) {
+                      cw_json_stats *stats, cw_error *err) {
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     if (text.n >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0) {
         text.p += 3;
         text.n -= 3;
@@ -423,5 +485,5 @@ json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const c
         cw_error_set2(err, CW_E_INVALID_JSON, what, " is empty; send a JSON text");
         return NULL;
     }
-    return checked(text.p, text.n, max_depth, max_containers, err);
+    return checked(text.p, text.n, max_depth, max_containers, stats, err);
 }

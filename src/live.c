@@ -310,7 +310,7 @@ static int on_message(cw_ctx *ctx, json_t *att) {
     }
     if (cw_http_header(ctx->req, "x-cw-binary").p)
         return bad(ctx, att, "frames are JSON text");
-    if (!(f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", &err)))
+    if (!(f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", NULL, &err)))
         return bad(ctx, att, err.message);
     type = cw_json_string(json_object_get(f, "type"), NULL);
     mid = cw_json_string(json_object_get(f, "mid"), NULL);

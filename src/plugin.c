@@ -19,7 +19,8 @@ const char *cw_plugin_configure(const char *text, size_t n) {
     cw_error_clear(&hooks_error);
     if (!n)
         return NULL;
-    hooks = cw_json_parse((cw_slice){text, n}, CW_JSON_MAX_DEPTH, 1L << 30, "SYNC_HOOKS", &jerr);
+    hooks =
+        cw_json_parse((cw_slice){text, n}, CW_JSON_MAX_DEPTH, 1L << 30, "SYNC_HOOKS", NULL, &jerr);
     if (!json_is_object(hooks)) {
         cw_error_set2(&hooks_error, CW_E_UNAVAILABLE,
                       "SYNC_HOOKS is not a JSON object: ", hooks ? NULL : jerr.message);

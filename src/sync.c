@@ -132,6 +132,9 @@ int cw_sync_key_ok(const char *p, size_t n) {
 static int read_params(cw_ctx *ctx, own_t *o, int kind) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice key = cw_http_header(ctx->req, "idempotency-key");
+    cw_slice as = cw_http_header(ctx->req, "x-cw-as"); /* RPC's as option */
+    if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_slice_eq(as, "json") && !cw_slice_eq(as, "text"))
+        return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER, "as must be \"json\" or \"text\"");
     if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
         return -1;
     if (kind == K_CHANGES) {
@@ -161,11 +164,18 @@ static int read_params(cw_ctx *ctx, own_t *o, int kind) {
 }
 
 /* The patch: strict JSON within the limits (json.h), and an object, since
- * the state must stay one. A new reference, or NULL with ctx->err set. */
+ * the state must stay one. An RPC caller's value that JSON cannot carry
+ * (NaN, Infinity, undefined in an array, a BigInt, a function, a symbol:
+ * the glue writes them as such words) is invalid_patch, naming where it
+ * is; JSON.stringify would have made it null, which deletes. A new
+ * reference, or NULL with ctx->err set. */
 static json_t *parse_patch(cw_ctx *ctx) {
     const cw_config *cfg = cw_runtime_config();
-    json_t *patch =
-        cw_json_parse(ctx->req->body, cfg->depth_limit, cfg->container_limit, "body", &ctx->err);
+    cw_json_stats stats;
+    json_t *patch = cw_json_parse(ctx->req->body, cfg->depth_limit, cfg->container_limit, "body",
+                                  &stats, &ctx->err);
+    if (!patch && stats.unjson && (ctx->flags & CW_FLAG_RPC))
+        ctx->err.code = CW_E_INVALID_PATCH;
     if (patch && !json_is_object(patch)) {
         json_decref(patch);
         cw_error_set(&ctx->err, CW_E_INVALID_PATCH,

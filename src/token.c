@@ -44,7 +44,7 @@ const char *cw_token_configure(const char *text, size_t n) {
     if (!n)
         return NULL;
     keys_state = -1;
-    keys = cw_json_parse((cw_slice){text, n}, 4, 1, "STATE_KEYS", &err);
+    keys = cw_json_parse((cw_slice){text, n}, 4, 1, "STATE_KEYS", NULL, &err);
     if (!json_is_object(keys) || !json_object_size(keys))
         return "STATE_KEYS is not a JSON object of keys";
     json_object_foreach(keys, kid, v) {

@@ -56,17 +56,34 @@ const clip = (v, max) => (v.length > max ? v.slice(0, max + 1) : v);
 
 // A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
 // or ArrayBuffer) are passed as they are and parsed by C like an HTTP body,
-// so numbers keep every digit; anything else is serialized with
-// JSON.stringify. A value that cannot be serialized becomes an empty body,
-// which C refuses.
+// so numbers keep every digit; anything else is written as JSON text. A
+// value JSON cannot carry (NaN, Infinity, -Infinity, undefined inside an
+// array, a BigInt, a function, a symbol) is written as the bare word
+// naming it, where JSON.stringify would write null (a delete) or throw:
+// C refuses the words, naming where they are (src/json.h). Undefined
+// object members are left out, as JSON.stringify does. A value that cannot
+// be written at all (a cycle) becomes an empty body, which C refuses.
 function patchBytes(patch) {
   if (patch instanceof ArrayBuffer) return new Uint8Array(patch);
   if (ArrayBuffer.isView(patch)) return new Uint8Array(patch.buffer, patch.byteOffset, patch.byteLength);
+  const words = [];
+  const mark = `\u0000${Math.random().toString(36).slice(2)}:`;
   let json;
   try {
-    json = JSON.stringify(patch);
+    json = JSON.stringify(patch, function (key, v) {
+      const t = typeof v;
+      const word =
+        t === "number" ? (Number.isFinite(v) ? null : String(v)) : t === "bigint" || t === "function" || t === "symbol" ? t : v === undefined && Array.isArray(this) ? "undefined" : null;
+      if (word === null) return v;
+      words.push(word);
+      return mark + (words.length - 1);
+    });
   } catch {
     json = undefined;
+  }
+  if (json !== undefined && words.length) {
+    const quoted = JSON.stringify(mark).slice(1, -1);
+    json = json.replaceAll(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}(\\d+)"`, "g"), (_, i) => words[i]);
   }
   return utf8.encode(json ?? "");
 }
@@ -153,7 +170,18 @@ export function toResponse(result) {
 // replayed when C answered an idempotent retry).
 //   { ok: true,  status: 200, id, version, state?, changes? }
 //   { ok: false, status, error: { code, message, request_id } }
-export function toValue(result) {
+// With as "text" the body stays the JSON text C wrote, byte for byte (no
+// number is rounded through a JS double): { ok, status, version?, replayed?,
+// text }, version from the answer's ETag.
+export function toValue(result, as) {
+  if (as === "text") {
+    const value = { ok: result.status === 200, status: result.status };
+    const tag = /^etag: "(\d+)"$/im.exec(result.head);
+    if (tag) value.version = Number(tag[1]);
+    if (/^idempotent-replayed: true$/im.test(result.head)) value.replayed = true;
+    value.text = text.decode(result.body);
+    return value;
+  }
   let body;
   try {
     body = JSON.parse(text.decode(result.body));

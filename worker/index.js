@@ -11,8 +11,8 @@ export { StateObject } from "./state_object.js";
 // An RPC call through the same C path as HTTP, under the RPC flag (the
 // caller is a worker the owner bound, and may name an actor). A function,
 // not a method: every method of the entrypoint is callable over RPC.
-async function rpc(env, call) {
-  return toValue(await handle(env, fromRpc(call, limits(env)), FLAG.rpc));
+async function rpc(env, call, as) {
+  return toValue(await handle(env, fromRpc({ ...call, headers: { ...call.headers, "x-cw-as": as } }, limits(env)), FLAG.rpc), as);
 }
 
 export default class StateSync extends WorkerEntrypoint {
@@ -35,13 +35,16 @@ export default class StateSync extends WorkerEntrypoint {
 
   // Applies an RFC 7386 merge patch to state `id`. patch: a JSON value, or
   // its raw JSON text as bytes (Uint8Array / ArrayBuffer), parsed by C like
-  // an HTTP body, so large integers stay exact. options (all optional):
+  // an HTTP body, so large integers stay exact. A value JSON cannot carry
+  // (NaN, Infinity, a BigInt, ...) is 400 invalid_patch naming its path.
+  // options (all optional):
   //   ifMatch, ifNoneMatch: a version number, or the header value
   //   base:  apply unless a write after this version touched the same paths
   //   since: also return the changes after this version, this one included
   //   idempotencyKey: 1-64 printable ASCII; a retry applies once
   //   return: "minimal" for { id, version } without the state
   //   actor: who writes, recorded in the journal
+  //   as: "text" for the answer as the JSON text C wrote (see toValue)
   // Resolves to { ok, status, id, version, state?, changes?, replayed? } or
   // { ok: false, status, error }.
   async syncState(id, patch, options = {}) {
@@ -57,29 +60,30 @@ export default class StateSync extends WorkerEntrypoint {
         prefer: options.return === undefined ? undefined : `return=${options.return}`,
         "x-cw-actor": options.actor,
       },
-    });
+    }, options.as);
   }
 
-  // Resolves to { ok, status, id, version, state } or { ok: false, status, error }.
-  async getState(id) {
-    return rpc(this.env, { method: "GET", id });
+  // Resolves to { ok, status, id, version, state } or { ok: false, status,
+  // error }. options: as ("text").
+  async getState(id, options = {}) {
+    return rpc(this.env, { method: "GET", id }, options.as);
   }
 
   // The journal after `since`, oldest first, at most options.limit entries.
   // Resolves to { ok, status, id, version, changes: [{ version, at,
   // request_id, actor, patch }] }; 410 history_gone when it no longer
-  // reaches back to `since`.
+  // reaches back to `since`. options: limit, as ("text").
   async getChanges(id, since, options = {}) {
-    return rpc(this.env, { method: "GET", id, path: "/changes", query: { since, limit: options.limit } });
+    return rpc(this.env, { method: "GET", id, path: "/changes", query: { since, limit: options.limit } }, options.as);
   }
 
   // Erases state and journal; the version goes on by one. options: ifMatch,
-  // ifNoneMatch. Resolves to { ok, status, id, version }.
+  // ifNoneMatch, actor, as ("text"). Resolves to { ok, status, id, version }.
   async deleteState(id, options = {}) {
     return rpc(this.env, {
       method: "DELETE",
       id,
       headers: { "if-match": etag(options.ifMatch), "if-none-match": etag(options.ifNoneMatch), "x-cw-actor": options.actor },
-    });
+    }, options.as);
   }
 }

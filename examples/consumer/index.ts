@@ -4,7 +4,10 @@
 //   GET    /state/{id}
 //   DELETE /state/{id}             header: If-Match
 //   GET    /changes/{id}?since=N   [&limit=K]
-// and answers with the RPC value as JSON, with the C worker's status.
+// and answers with the C worker's own answer: its status and the JSON text
+// it wrote, byte for byte what HTTP on the C worker answers ({ as: "text" }:
+// a number past 2^53, -0.0 or 1E400 comes back as written), with its ETag
+// and Idempotent-Replayed.
 //
 // The body goes to syncState as raw bytes, parsed by the C worker exactly
 // like an HTTP body: parsing it here first (request.json()) would round
@@ -13,14 +16,14 @@
 //
 // TypeScript: the binding is typed by client/rpc.d.ts (checked with
 // tsc --noEmit by make test).
-import type { ChangesResult, DeleteResult, StateResult, StateSync, SyncResult } from "../../client/rpc";
+import type { StateSync, TextResult } from "../../client/rpc";
 
 interface Env {
   STATE_SYNC: StateSync;
 }
 
-const json = (status: number, code: string, message: string) =>
-  Response.json({ ok: false, status, error: { code, message } }, { status });
+// The consumer's own errors, in the C worker's error shape.
+const json = (status: number, code: string, message: string) => Response.json({ error: { code, message } }, { status });
 const opt = (v: string | null) => (v === null ? undefined : v);
 
 export default {
@@ -35,7 +38,7 @@ export default {
       return json(400, "invalid_id", "the id has a malformed percent-escape");
     }
     const q = url.searchParams;
-    let result: SyncResult | StateResult | DeleteResult | ChangesResult;
+    let result: TextResult;
     if (m[1] === "sync" && request.method === "POST") {
       const body = new Uint8Array(await request.arrayBuffer());
       result = await env.STATE_SYNC.syncState(id, body, {
@@ -43,16 +46,20 @@ export default {
         idempotencyKey: opt(request.headers.get("idempotency-key")),
         base: opt(q.get("base")),
         since: opt(q.get("since")),
+        as: "text",
       });
     } else if (m[1] === "state" && request.method === "GET") {
-      result = await env.STATE_SYNC.getState(id);
+      result = await env.STATE_SYNC.getState(id, { as: "text" });
     } else if (m[1] === "state" && request.method === "DELETE") {
-      result = await env.STATE_SYNC.deleteState(id, { ifMatch: opt(request.headers.get("if-match")) });
+      result = await env.STATE_SYNC.deleteState(id, { ifMatch: opt(request.headers.get("if-match")), as: "text" });
     } else if (m[1] === "changes" && request.method === "GET") {
-      result = await env.STATE_SYNC.getChanges(id, opt(q.get("since")) ?? 0, { limit: opt(q.get("limit")) });
+      result = await env.STATE_SYNC.getChanges(id, opt(q.get("since")) ?? 0, { limit: opt(q.get("limit")), as: "text" });
     } else {
       return json(405, "method_not_allowed", "see the routes at the top of examples/consumer/index.ts");
     }
-    return Response.json(result, { status: result.status });
+    const headers = new Headers({ "content-type": "application/json" });
+    if (result.version !== undefined) headers.set("etag", `"${result.version}"`);
+    if (result.replayed) headers.set("idempotent-replayed", "true");
+    return new Response(result.text, { status: result.status, headers });
   },
 };

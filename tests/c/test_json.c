@@ -13,7 +13,7 @@
 /* The product's verdict on text: 1 accepted, 0 refused as invalid JSON,
  * 2 refused by a documented limit. */
 static int product(const char *p, size_t n, cw_error *err) {
-    json_t *v = cw_json_parse((cw_slice){p, n}, 64, 65536, "body", err);
+    json_t *v = cw_json_parse((cw_slice){p, n}, 64, 65536, "body", NULL, err);
     json_decref(v);
     if (v)
         return 1;
@@ -182,10 +182,48 @@ static void limits_and_stats(void) {
     CHECK_STR(err.message, "invalid JSON at byte 1: unexpected bytes after the JSON value");
 }
 
+/* The words JavaScript writes for values JSON cannot carry are refused, and
+ * the message names the JSON Pointer of where they stand (RFC 6901
+ * escaping), so an RPC caller learns which member was NaN. */
+static void javascript_words_are_named_by_pointer(void) {
+    static const char *const cases[][2] = {
+        {"NaN", "NaN at \"\" is"},
+        {"{\"n\":NaN}", "NaN at \"/n\" is"},
+        {"{\"a\":[1,{\"b/c\":Infinity}]}", "Infinity at \"/a/1/b~1c\" is"},
+        {"{\"~\":[-Infinity]}", "-Infinity at \"/~0/0\" is"},
+        {"[0,[1,2,undefined]]", "undefined at \"/1/2\" is"},
+        {"{\"x\":{\"y\":bigint}}", "bigint at \"/x/y\" is"},
+        {"{\"f\":function}", "function at \"/f\" is"},
+        {"{\"s\":symbol}", "symbol at \"/s\" is"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cw_error err = {0};
+        cw_json_stats st;
+        json_t *v = cw_json_parse((cw_slice){cases[i][0], strlen(cases[i][0])}, 64, 65536, "body",
+                                  &st, &err);
+        CHECK(v == NULL);
+        CHECK_INT(err.code, CW_E_INVALID_JSON);
+        CHECK_INT(st.unjson, 1);
+        if (!strstr(err.message, cases[i][1]))
+            fprintf(stderr, "    %s: %s\n", cases[i][0], err.message);
+        CHECK(strstr(err.message, cases[i][1]) != NULL);
+    }
+    /* Other bad words are plain invalid JSON, not one of these. */
+    {
+        cw_error err = {0};
+        cw_json_stats st;
+        CHECK(cw_json_parse((cw_slice){"{\"a\":nope}", 10}, 64, 65536, "body", &st, &err) == NULL);
+        CHECK_INT(st.unjson, 0);
+        CHECK(cw_json_parse((cw_slice){"{\"a\":fals}", 10}, 64, 65536, "body", &st, &err) == NULL);
+        CHECK_INT(st.unjson, 0);
+    }
+}
+
 const cw_test cw_tests[] = {
     {"cases_from_the_grammar", cases_from_the_grammar},
     {"corpora_agree_with_the_recognizer", corpora_agree_with_the_recognizer},
     {"the_writer_agrees_with_jansson", the_writer_agrees_with_jansson},
     {"limits_and_stats", limits_and_stats},
+    {"javascript_words_are_named_by_pointer", javascript_words_are_named_by_pointer},
     {NULL, NULL},
 };

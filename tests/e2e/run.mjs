@@ -199,7 +199,7 @@ async function main() {
       await new Promise((res) => setTimeout(res, 500));
     }
     const b = await json(r);
-    expect(r.status === 200 && b.ok === true && b.version === 3 && b.state.fromConsumer === true, `sync: ${r.status} ${JSON.stringify(b)}`);
+    expect(r.status === 200 && b.version === 3 && b.state.fromConsumer === true, `sync: ${r.status} ${JSON.stringify(b)}`);
     const g = await json(await fetch(`${main.base}/state/${id}`));
     expect(g.version === 3 && g.state.fromConsumer === true, `main sees it: ${JSON.stringify(g)}`);
   });
@@ -216,7 +216,7 @@ async function main() {
     expect(bad.status === 422 && b.error.code === "schema_violation" && b.error.reasons.length === 3, `HTTP: ${JSON.stringify(b)}`);
     const r = await fetch(`${consumer.base}/sync/${pid}`, { method: "POST", body: JSON.stringify({ name: "" }) });
     const rb = await json(r);
-    expect(r.status === 422 && rb.ok === false && rb.error.reasons[0].path === "/name", `RPC: ${JSON.stringify(rb)}`);
+    expect(r.status === 422 && rb.error.reasons[0].path === "/name", `RPC: ${JSON.stringify(rb)}`);
     const g = await json(await fetch(`${main.base}/state/${pid}`));
     expect(g.version === 0, `nothing committed: ${JSON.stringify(g)}`);
     const ok = await patch(main.base, pid, { name: "Ann", role: "admin", tags: ["a"] });
@@ -232,11 +232,11 @@ async function main() {
   await step("consumer_gets_typed_errors", async () => {
     const r = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": '"1"' }, body: "{}" });
     const b = await json(r);
-    expect(r.status === 412 && b.ok === false && b.error.code === "precondition_failed", `stale: ${JSON.stringify(b)}`);
+    expect(r.status === 412 && b.error.code === "precondition_failed", `stale: ${JSON.stringify(b)}`);
     const bad = await fetch(`${consumer.base}/sync/${id}`, { method: "POST", headers: { "if-match": "1" }, body: "{}" });
     expect(bad.status === 400 && (await json(bad)).error.code === "invalid_if_match", `unquoted If-Match: ${bad.status}`);
     const g = await json(await fetch(`${consumer.base}/state/${id}`));
-    expect(g.ok === true && g.version === 3, `getState: ${JSON.stringify(g)}`);
+    expect(g.version === 3, `getState: ${JSON.stringify(g)}`);
   });
 
   await step("consumer_forwards_raw_bytes_and_if_match_lists", async () => {
@@ -269,15 +269,34 @@ async function main() {
     expect(ch.changes.map((c) => c.version).join() === "1,2,3", `changes: ${JSON.stringify(ch)}`);
     // The consumer's RPC: changes, a keyed retry, delete.
     const viaRpc = await json(await fetch(`${consumer.base}/changes/${sid}?since=1`));
-    expect(viaRpc.ok && viaRpc.changes.length === 2, `getChanges: ${JSON.stringify(viaRpc)}`);
+    expect(viaRpc.changes.length === 2, `getChanges: ${JSON.stringify(viaRpc)}`);
     const k1 = await json(await fetch(`${consumer.base}/sync/${sid}`, { method: "POST", headers: { "idempotency-key": "c-1" }, body: '{"c":1}' }));
-    const k2 = await json(await fetch(`${consumer.base}/sync/${sid}`, { method: "POST", headers: { "idempotency-key": "c-1" }, body: '{"c":1}' }));
-    expect(k1.version === 4 && k2.version === 4 && k2.replayed === true, `keyed retry: ${JSON.stringify(k2)}`);
+    const r2 = await fetch(`${consumer.base}/sync/${sid}`, { method: "POST", headers: { "idempotency-key": "c-1" }, body: '{"c":1}' });
+    const k2 = await json(r2);
+    expect(k1.version === 4 && k2.version === 4 && r2.headers.get("idempotent-replayed") === "true", `keyed retry: ${JSON.stringify(k2)}`);
     const gone = await json(await fetch(`${consumer.base}/state/${sid}`, { method: "DELETE", headers: { "if-match": '"4"' } }));
-    expect(gone.ok && gone.version === 5, `deleteState: ${JSON.stringify(gone)}`);
+    expect(gone.version === 5, `deleteState: ${JSON.stringify(gone)}`);
     expect((await fetch(`${main.base}/state/${sid}/changes?since=1`)).status === 410, "history is gone after delete");
     const head = await fetch(`${main.base}/state/${sid}`, { method: "HEAD" });
     expect(head.status === 200 && head.headers.get("etag") === '"5"' && (await head.text()) === "", "HEAD");
+  });
+
+  await step("consumer_answers_byte_for_byte_what_http_on_the_worker_answers", async () => {
+    // A public merge-patch case with numbers a JS double cannot hold: they
+    // go in as raw bytes and come back as written, from either face.
+    const cid = `${id}-exact`;
+    const w = await fetch(`${consumer.base}/sync/${cid}`, { method: "POST", body: '{"i": 9007199254740993, "f": -0.0, "e": 1E400}' });
+    const wt = await w.text();
+    expect(w.status === 200 && wt === `{"id":"${cid}","version":1,"state":{"i":9007199254740993,"f":-0.0,"e":1E400}}`, `write: ${wt}`);
+    expect(w.headers.get("etag") === '"1"', `etag ${w.headers.get("etag")}`);
+    for (const p of [`/state/${cid}`, `/changes/${cid}?since=0`]) {
+      const viaConsumer = await fetch(`${consumer.base}${p}`);
+      const direct = await fetch(`${main.base}${p.replace(/^\/changes\/([^?]+)/, "/state/$1/changes")}`);
+      const [a, b] = [await viaConsumer.text(), await direct.text()];
+      expect(viaConsumer.status === direct.status && a === b, `${p}: ${a} vs ${b}`);
+    }
+    const err = await fetch(`${consumer.base}/sync/${cid}`, { method: "POST", headers: { "if-match": '"0"' }, body: "{}" });
+    expect(err.status === 412 && (await json(err)).error.code === "precondition_failed", `error: ${err.status}`);
   });
 
   await step("consumer_bad_percent_escape_is_400_json", async () => {

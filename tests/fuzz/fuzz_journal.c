@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             }
             if (op == 3 && changes && (status == 200 || status == 409)) {
                 cw_error e;
-                json_t *patch = cw_json_parse((cw_slice){body, bn}, 64, 65536, "body", &e);
+                json_t *patch = cw_json_parse((cw_slice){body, bn}, 64, 65536, "body", NULL, &e);
                 REQUIRE(json_is_object(patch));
                 REQUIRE((status == 409) == overlaps(patch, json_object_get(changes, "changes")));
                 json_decref(patch);

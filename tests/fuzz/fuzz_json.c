@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     size_t off = size >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     int ref = rfc8259_recognize(p + off, size - off, 1000);
     cw_error err = {0};
-    json_t *v = cw_json_parse((cw_slice){p, size}, 64, 65536, "body", &err);
+    json_t *v = cw_json_parse((cw_slice){p, size}, 64, 65536, "body", NULL, &err);
 
     if (!v) {
         REQUIRE(err.code == CW_E_INVALID_JSON);
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         REQUIRE(!j || (back && json_equal(j, back)));
         json_decref(j);
         json_decref(back);
-        back = cw_json_parse((cw_slice){ours.p, ours.len}, 64, 65536, "body", &err);
+        back = cw_json_parse((cw_slice){ours.p, ours.len}, 64, 65536, "body", NULL, &err);
         REQUIRE(back != NULL && json_equal(v, back) && cw_json_dump(back, &again) == 0);
         REQUIRE(again.len == ours.len && memcmp(again.p, ours.p, ours.len) == 0);
         json_decref(back);

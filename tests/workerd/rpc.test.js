@@ -1,5 +1,6 @@
 // The RPC entrypoint that other workers reach through a service binding.
 // exports.default is a loopback stub of the worker's default export.
+import { SELF } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { freshId, get } from "./helpers.js";
@@ -45,6 +46,61 @@ describe("rpc", () => {
     expect((await api.getState("\uD800")).error.code).toBe("invalid_id"); // not URI-encodable
     expect((await api.syncState(id, {}, { ifMatch: "3\r\nx-evil: 1" })).error.code).toBe("invalid_if_match");
     expect((await api.getState(id)).version).toBe(1);
+  });
+
+  it("a value JSON cannot carry is 400 invalid_patch naming its path, never a silent null (a delete)", async () => {
+    const id = freshId("rpcnan");
+    await api.syncState(id, { n: 1, keep: { l: [1, 2] } });
+    const cases = [
+      [{ n: NaN }, 'NaN at "/n"'],
+      [{ n: Infinity }, 'Infinity at "/n"'],
+      [{ keep: { deep: { x: -Infinity } } }, '-Infinity at "/keep/deep/x"'],
+      [{ keep: { l: [1, undefined, 3] } }, 'undefined at "/keep/l/1"'],
+      [{ big: 10n }, 'bigint at "/big"'],
+      [{ "a/b": { "~c": [0, NaN] } }, 'NaN at "/a~1b/~0c/1"'],
+      [{ fn: () => 1 }, 'at "/fn"'],
+    ];
+    for (const [patch, where] of cases) {
+      const r = await api.syncState(id, patch);
+      expect(r.status, where).toBe(400);
+      expect(r.error.code).toBe("invalid_patch");
+      expect(r.error.message).toContain(where);
+    }
+    // A symbol cannot even cross Workers RPC: the call itself is refused.
+    const sym = await api.syncState(id, { s: Symbol("x") }).then(
+      (v) => v,
+      (e) => e,
+    );
+    expect(sym instanceof Error || sym.ok === false).toBe(true);
+    // Undefined object members are left out, as JSON.stringify does.
+    expect((await api.syncState(id, { gone: undefined, n: 2 })).state).toEqual({ n: 2, keep: { l: [1, 2] } });
+    expect((await api.getState(id)).version).toBe(2);
+    // Over HTTP the same words are plain invalid JSON.
+    const http = await SELF.fetch(`http://cw.test/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"n":NaN}' });
+    expect(http.status).toBe(400);
+    expect((await http.json()).error.code).toBe("invalid_json");
+  });
+
+  it('{ as: "text" } answers with the JSON text C wrote: numbers exact, byte for byte what HTTP answers', async () => {
+    const id = freshId("rpctext");
+    const raw = utf8.encode('{"i": 9007199254740993, "f": -0.0, "e": 1E400}');
+    const w = await api.syncState(id, raw, { as: "text", idempotencyKey: "t1" });
+    expect(w).toEqual({ ok: true, status: 200, version: 1, text: `{"id":"${id}","version":1,"state":{"i":9007199254740993,"f":-0.0,"e":1E400}}` });
+    expect(await api.syncState(id, raw, { as: "text", idempotencyKey: "t1" })).toEqual({ ok: true, status: 200, version: 1, replayed: true, text: `{"id":"${id}","version":1}` });
+    const g = await api.getState(id, { as: "text" });
+    expect(g.text).toBe(await (await get(`/state/${id}`)).text());
+    const c = await api.getChanges(id, 0, { as: "text" });
+    expect(c.text).toBe(await (await get(`/state/${id}/changes?since=0`)).text());
+    expect(c.text).toContain('"patch":{"i":9007199254740993,"f":-0.0,"e":1E400}');
+    // The parsed form rounds (a JS number), which is why the text form exists.
+    expect((await api.getState(id)).state.i).toBe(9007199254740992);
+    const e = await api.syncState(id, { a: 1 }, { as: "text", ifMatch: 0 });
+    expect(e.ok).toBe(false);
+    expect(e.status).toBe(412);
+    expect(JSON.parse(e.text).error.code).toBe("precondition_failed");
+    const d = await api.deleteState(id, { as: "text" });
+    expect(d).toEqual({ ok: true, status: 200, version: 2, text: `{"id":"${id}","version":2}` });
+    expect((await api.getState(id, { as: "xml" })).error).toMatchObject({ code: "invalid_parameter", message: 'as must be "json" or "text"' });
   });
 
   it("accepts an If-Match string as well as a number", async () => {
