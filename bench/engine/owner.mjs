@@ -1,16 +1,15 @@
 // Owner-side cost in-engine, per variant: microseconds per request through
-// the variant's edge and owner with SQLite storage and no HTTP, for states
+// the variant's Durable Object with SQLite storage and no HTTP, for states
 // of 1 KB, 64 KB and 1 MB made of 100-byte members, and a 100-byte patch.
-//   this:   the C module's edge and owner stages (tests/host/module.mjs,
-//           node:sqlite in place of the Durable Object's storage)
-//   js:     logic.js's edge and owner (createOwner) on node:sqlite
+//   this:   the Durable Object as shipped (worker/state_object.js over the
+//           module), in tests/host/workers.mjs with node:sqlite storage
+//   js:     the plain-JS baseline's Durable Object in the same host
 //   agents: the upload's fetch into its Agent (bench/engine/host.mjs:
 //           node:sqlite, direct calls in place of RPC)
 // Usage: node --experimental-vm-modules owner.mjs this|js|agents
 // Prints one JSON line: { "<size>": { get_us, patch_us, patch_full_us, members } }.
 // patch_us asks for Prefer: return=minimal (what a sync client uses);
 // patch_full_us returns the whole state, which costs what the state costs.
-import { DatabaseSync } from "node:sqlite";
 import path from "node:path";
 
 const variant = process.argv[2];
@@ -19,47 +18,36 @@ const JSON_TYPE = "application/merge-patch+json";
 
 // request(method, id, body, minimal) -> Promise<status> or status, per variant.
 let request;
+const utf8 = new TextEncoder();
 if (variant === "this") {
-  const { load } = await import("../../tests/host/module.mjs");
-  const m = load(new URL("../../build/cw.wasm", import.meta.url));
-  request = (method, id, body, minimal) =>
-    m.request(`${method} /state/${id}\r\n${body ? `content-type: ${JSON_TYPE}\r\n` : ""}${minimal ? "prefer: return=minimal\r\n" : ""}\r\n${body ?? ""}`, { raw: true }).status;
-} else if (variant === "js") {
-  const { createOwner, edge, rid, SCHEMA } = await import("../baselines/js/logic.js");
-  const owners = new Map();
-  const owner = (id) => {
-    let o = owners.get(id);
-    if (!o) {
-      const db = new DatabaseSync(":memory:");
-      for (const s of SCHEMA) db.exec(s);
-      const cache = new Map();
-      const sql = (q, ...p) => {
-        let st = cache.get(q);
-        if (!st) cache.set(q, (st = db.prepare(q)));
-        st.setReturnArrays(true);
-        return st.all(...p);
-      };
-      const tx = (fn) => {
-        db.exec("BEGIN");
-        try {
-          fn();
-          db.exec("COMMIT");
-        } catch (e) {
-          db.exec("ROLLBACK");
-          throw e;
-        }
-      };
-      owners.set(id, (o = createOwner(sql, tx)));
+  // The Durable Object as shipped (worker/state_object.js, bridge.js and
+  // the module) in tests/host/workers.mjs, called as the edge calls it:
+  // handle(envelope, grant, request id). The envelope is what the edge
+  // hands over; it is built once per request shape, off the clock.
+  const { host } = await import("../../tests/host/workers.mjs");
+  const h = await host();
+  console.log = () => {};
+  const shapes = new Map();
+  const rid = "0123456789abcdef0123456789abcdef";
+  request = async (method, id, body, minimal) => {
+    const key = `${method} ${id} ${minimal} ${body ?? ""}`;
+    let bytes = shapes.get(key);
+    if (!bytes) {
+      bytes = utf8.encode(`${method} /state/${id}\r\n${body ? `content-type: ${JSON_TYPE}\r\n` : ""}${minimal ? "prefer: return=minimal\r\n" : ""}\r\n${body ?? ""}`);
+      if (shapes.size < 10000) shapes.set(key, bytes);
     }
-    return o;
+    return (await h.object(id).handle(bytes, "w ", rid)).status;
   };
-  request = (method, id, body, minimal) => {
-    const headers = new Map(body ? [["content-type", JSON_TYPE]] : []);
-    if (minimal) headers.set("prefer", "return=minimal");
-    const requestId = rid();
-    const e = edge(method, `/state/${id}`, headers, body ?? "", requestId);
-    if (!e.forward) return e.status;
-    return method === "GET" ? owner(id).get(id).status : owner(id).patch(id, headers, body, requestId).status;
+} else if (variant === "js") {
+  // The plain-JS baseline's Durable Object (bench/baselines/js/worker.js)
+  // in the same host, called as its edge calls it.
+  const { host } = await import("../../tests/host/workers.mjs");
+  const h = await host({ main: "bench/baselines/js/worker.js" });
+  console.log = () => {};
+  const { rid } = await import("../baselines/js/logic.js");
+  request = async (method, id, body, minimal) => {
+    const headers = minimal ? [["prefer", "return=minimal"]] : [];
+    return (await h.object(id).handle(method, id, headers, body ?? "", rid())).status;
   };
 } else if (variant === "agents") {
   const { evaluate, readUpload, worker } = await import("./host.mjs");
