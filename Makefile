@@ -46,14 +46,19 @@ CW_CORE_SRCS := $(filter-out src/exports.c,$(CW_SRCS))
 
 # Jansson uses our formatter and integer parser instead of libc's printf
 # core and scanf core (see src/fmt.h); same on wasm and host.
-JANSSON_DEFS := -Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll
+JANSSON_DEFS := -DCW_HASH_BYTEWISE -Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll
 
-WASM_CFLAGS := --target=wasm32-wasi -Oz -flto -mbulk-memory \
+# Post-MVP features every engine that runs Workers has: they give shorter
+# code (sign-ext: one opcode for what was two shifts).
+WASM_FEATURES := -mbulk-memory -msign-ext -mmutable-globals -mnontrapping-fptoint
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext \
+	--enable-mutable-globals --enable-nontrapping-float-to-int
+WASM_CFLAGS := --target=wasm32-wasi -Oz -flto $(WASM_FEATURES) \
 	-ffunction-sections -fdata-sections -fno-exceptions \
 	-Isrc -I$(JANSSON) -DHAVE_CONFIG_H -DNDEBUG
 # -inline-threshold=-15: LTO inlines only what shrinks the code (measured:
 # -300 B gzip against the -Oz default; a few more calls at run time).
-WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memory \
+WASM_LDFLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto $(WASM_FEATURES) \
 	-Wl,-mllvm,-inline-threshold=-15 \
 	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=131072 -Wl,--stack-first \
 	-Wl,--Map=$(BUILD)/cw.map -Wl,--why-extract=$(BUILD)/cw.why
@@ -68,7 +73,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
+.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-host test-client test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
 
 all: build
 
@@ -99,7 +104,7 @@ $(BUILD)/wasm/cw/buildinfo.o: src/buildinfo.c $(BUILD)/gen/buildinfo.h
 	@echo "  CC wasm32 $<"
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(CW_WARN) -include $(BUILD)/gen/buildinfo.h -c $< -o $@
 
-$(BUILD)/wasm/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+$(BUILD)/wasm/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h src/jansson_private_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC wasm32 $<"
 	@$(WASM_CC) $(WASM_SYSROOT) $(WASM_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
@@ -118,7 +123,7 @@ $(BUILD)/cw.linked.wasm: $(WASM_OBJS)
 
 $(WASM): $(BUILD)/cw.linked.wasm
 	@echo "  WASM-OPT $@"
-	@wasm-opt -Oz --converge --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+	@wasm-opt -Oz --converge $(WASM_OPT_FEATURES) --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
 # --- plugins ------------------------------------------------------------------
@@ -153,9 +158,11 @@ $(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manif
 # The live page, served as static assets ([assets] in wrangler.toml): the
 # page and the client library beside it.
 PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(BUILD)/public/sync.js
+# The client as served: minified (esbuild, wrangler's own), the source
+# stays readable in client/.
 $(BUILD)/public/sync.js: client/sync.js
 	@mkdir -p $(@D)
-	@cp $< $@
+	@esbuild --minify --format=esm --log-level=warning $< --outfile=$@
 $(BUILD)/public/%: public/%
 	@mkdir -p $(@D)
 	@cp $< $@
@@ -182,7 +189,7 @@ $(BUILD)/test/contract.linked.wasm: $(BUILD)/test/contract/exports.o $(CONTRACT_
 
 $(CONTRACT_WASM) $(TEST_CONTRACT_WASM): %.wasm: %.linked.wasm
 	@echo "  WASM-OPT $@"
-	@wasm-opt -Oz --converge --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+	@wasm-opt -Oz --converge $(WASM_OPT_FEATURES) --strip-debug --strip-producers $< -o $@
 
 .SECONDEXPANSION:
 $(BUILD)/plugins/%.plugin.linked.wasm: $$(wildcard plugins/$$*/*.c plugins/$$*/*.h) $(PLUGIN_SDK)
@@ -196,7 +203,7 @@ $(BUILD)/test/plugins/%.plugin.linked.wasm: $$(wildcard tests/plugins/$$*/*.c) $
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(PLUGIN_FLAGS) $(CW_WARN) $(filter %.c,$^) -o $@
 
 %.plugin.wasm: %.plugin.linked.wasm
-	@wasm-opt -Oz --converge --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+	@wasm-opt -Oz --converge $(WASM_OPT_FEATURES) --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
 # make plugin NAME=x: a new plugin from the template, registered in the
@@ -230,7 +237,7 @@ $(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/w
 
 $(TEST_WASM): $(BUILD)/test/cw.linked.wasm
 	@echo "  WASM-OPT $@"
-	@wasm-opt -Oz --converge --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers $< -o $@
+	@wasm-opt -Oz --converge $(WASM_OPT_FEATURES) --strip-debug --strip-producers $< -o $@
 
 size: build
 	@node scripts/size-report.mjs
@@ -248,7 +255,7 @@ $(BUILD)/host/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@echo "  CC host $<"
 	@$(HOST_CC) $(HOST_CFLAGS) -I$(BUILD)/test/gen $(CW_WARN) -c $< -o $@
 
-$(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+$(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h src/jansson_private_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC host $<"
 	@$(HOST_CC) $(HOST_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
@@ -277,7 +284,7 @@ $(BUILD)/fuzz/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
 	@echo "  CC fuzz $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(BUILD)/gen $(CW_WARN) -c $< -o $@
 
-$(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h | $(JANSSON)/jansson.h
+$(BUILD)/fuzz/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h src/jansson_private_config.h | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@echo "  CC fuzz $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
@@ -312,6 +319,8 @@ test: setup
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
+	$(MAKE) --no-print-directory test-host || status=1; \
+	$(MAKE) --no-print-directory test-client || status=1; \
 	$(MAKE) --no-print-directory test-deploy || status=1; \
 	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory test-workerd || status=1; \
@@ -338,6 +347,14 @@ test-budget: $(WASM) $(TEST_BUILD)
 
 test-memory: $(WASM)
 	@node tests/memory.mjs $(BUILD)/test-results
+
+# The live client as served (build/public/sync.js), against a scripted server.
+test-client: $(PUBLIC)
+	@node tests/client.mjs $(BUILD)/test-results
+
+# worker/ as shipped in the Node host, where a platform call is made to fail.
+test-host: $(WASM)
+	@node tests/host.mjs $(BUILD)/test-results
 
 # The module layers (tests/layers.txt) and the one reader of the boundary.
 test-structure:

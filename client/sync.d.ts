@@ -7,9 +7,12 @@ export type State = { [key: string]: Json };
 /** An RFC 7386 merge patch: null removes a member. */
 export type MergePatch = { [key: string]: Json };
 
-/** The error a rejected patch carries (as over HTTP). */
+/** The error a rejected patch carries: the server's (as over HTTP), or the
+ * client's own: "invalid_patch" (a value JSON cannot carry, refused before
+ * sending) and "expired" (a write sent before, older than the server's
+ * idempotency window, not sent again). */
 export interface SyncError extends Error {
-  code: string;
+  code: "invalid_patch" | "expired" | (string & {});
   message: string;
   request_id?: string;
   /** conflict: this patch's paths a write after the base touched */
@@ -38,8 +41,11 @@ export interface ChangeInfo {
 }
 
 export interface ConnectOptions {
-  /** a token (JWT) for the document; sent as the bearer.<token> subprotocol */
-  token?: string;
+  /** a token (JWT) for the document, sent as the bearer.<token>
+   * subprotocol; or a function returning one (or a promise of one), called
+   * on every connect, so a socket closed when its token ended (4001
+   * token_expired, 4002 key_revoked) reconnects at once with a fresh one */
+  token?: string | (() => string | Promise<string>);
   /** first reconnect delay bound, ms (default 250); doubles up to maxDelay */
   minDelay?: number;
   /** longest reconnect delay bound, ms (default 10000) */
@@ -61,7 +67,9 @@ export interface SyncDocument {
   on(event: "change", fn: (state: State, info: ChangeInfo) => void): () => void;
   on(event: "status", fn: (status: Status) => void): () => void;
   on(event: "presence", fn: (peers: { [peer: string]: Json }) => void): () => void;
-  on(event: "error", fn: (error: { code: string; message: string }) => void): () => void;
+  /** a server error frame (bad_frame, rate_limited with retry_after_ms,
+   * invalid_token, ...), or code "token" when the token function failed */
+  on(event: "error", fn: (error: { code: string; message: string; retry_after_ms?: number }) => void): () => void;
   /** Applies patch locally at once; resolves with the version the server
    * gave it, or rejects with a SyncError (the state is then rebuilt from
    * the server's plus what is still pending). Survives reconnects. */

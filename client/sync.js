@@ -8,32 +8,67 @@
 //
 // Patches are RFC 7386 merge patches. Each has a mutation id; until it is
 // acked it is pending, and after a reconnect it is sent again with the same
-// id, so the server applies it exactly once.
+// id, so the server applies it exactly once (within its idempotency window).
 
-// RFC 7386: the patch applied to a copy of target.
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
+// Sets o[k] as an own member, even for "__proto__".
+function put(o, k, v) {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+// RFC 7386: the patch applied to a copy of target. Own members only; a
+// "__proto__" member is a member, never a prototype.
 export function merge(target, patch) {
   if (!isObject(patch)) return patch;
-  const out = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = merge(out[k], v);
+  const out = {};
+  if (isObject(target)) for (const k of Object.keys(target)) put(out, k, target[k]);
+  for (const k of Object.keys(patch)) {
+    if (patch[k] === null) delete out[k];
+    else put(out, k, merge(own(out, k) ? out[k] : undefined, patch[k]));
   }
   return out;
 }
 
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-
-// The merge patch that turns a into b (both objects).
+// The merge patch that turns a into b (both objects), own members only.
 export function diff(a, b) {
   const p = {};
-  for (const k of Object.keys(a)) if (!(k in b)) p[k] = null;
-  for (const [k, v] of Object.entries(b)) {
-    if (isObject(v) && isObject(a[k])) {
-      const d = diff(a[k], v);
-      if (Object.keys(d).length) p[k] = d;
-    } else if (JSON.stringify(v) !== JSON.stringify(a[k])) p[k] = v;
+  for (const k of Object.keys(a)) if (!own(b, k)) put(p, k, null);
+  for (const k of Object.keys(b)) {
+    const v = b[k];
+    const was = own(a, k) ? a[k] : undefined;
+    if (isObject(v) && isObject(was)) {
+      const d = diff(was, v);
+      if (Object.keys(d).length) put(p, k, d);
+    } else if (JSON.stringify(v) !== JSON.stringify(was)) put(p, k, v);
   }
   return p;
+}
+
+// The patch as the wire carries it (what the server applies), or throws a
+// SyncError naming the first value JSON cannot carry: NaN, Infinity,
+// undefined in an array, a BigInt, a function or a symbol (JSON.stringify
+// would send null, a delete, or throw).
+function wire(patch) {
+  const bad = (path, what) => Object.assign(new Error(`${what} at "${path}" is not a JSON value: JSON cannot carry it`), { code: "invalid_patch" });
+  const walk = (v, path) => {
+    const t = typeof v;
+    if (t === "number" && !Number.isFinite(v)) throw bad(path, String(v));
+    if (t === "bigint" || t === "function" || t === "symbol") throw bad(path, t);
+    if (!v || t !== "object" || typeof v.toJSON === "function") return;
+    const list = Array.isArray(v);
+    // An array's holes and undefineds would go as null; an object's
+    // undefined members are left out, as JSON.stringify does.
+    for (const k of list ? v.keys() : Object.keys(v)) {
+      const at = `${path}/${String(k).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (v[k] !== undefined) walk(v[k], at);
+      else if (list) throw bad(at, "undefined");
+    }
+  };
+  walk(patch, "");
+  if (!isObject(patch)) throw Object.assign(new Error("patch must be a JSON object; the state must remain an object"), { code: "invalid_patch" });
+  return JSON.parse(JSON.stringify(patch));
 }
 
 export function connect(url, options = {}) {
@@ -41,14 +76,17 @@ export function connect(url, options = {}) {
   const min = options.minDelay ?? 250;
   const max = options.maxDelay ?? 10000;
   const handlers = { change: [], status: [], presence: [], error: [] };
-  const pending = []; // { mid, frame, resolve, reject }, in the order sent
+  // { mid, frame, resolve, reject, at, since, sent }, in the order made
+  const pending = [];
   let server = {}; // the state at `version`, as the server has it
   let ws = null;
   let attempt = 0;
   let timer = null;
   let joined = false;
+  let asking = false; // a hello is out and unanswered
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
+  let window = null; // the server's idempotency window: { ms, writes }
   const tag = Math.random().toString(36).slice(2, 10);
 
   const doc = {
@@ -61,15 +99,16 @@ export function connect(url, options = {}) {
       return () => handlers[event].splice(handlers[event].indexOf(fn) >>> 0, 1);
     },
     // Resolves with the version the patch made (or had made, if it was a
-    // retry); rejects with the server's error ({ code, message, ... }).
+    // retry); rejects with the server's error ({ code, message, ... }), or
+    // at once with invalid_patch for a value JSON cannot carry.
     patch(p, { ifMatch, base } = {}) {
       return new Promise((resolve, reject) => {
-        const frame = { type: "patch", mid: `${tag}-${++seq}`, patch: p };
+        const frame = { type: "patch", mid: `${tag}-${++seq}`, patch: wire(p) };
         if (ifMatch !== undefined) frame.ifMatch = ifMatch;
         if (base !== undefined) frame.base = base;
-        pending.push({ mid: frame.mid, frame, resolve, reject });
-        rebuild({ local: true, patch: p });
-        if (joined) send(frame);
+        pending.push({ mid: frame.mid, frame, resolve, reject, at: Date.now(), since: doc.version, sent: false });
+        rebuild({ local: true, patch: frame.patch });
+        if (joined) transmit(pending[pending.length - 1]);
       });
     },
     presence(data) {
@@ -84,7 +123,9 @@ export function connect(url, options = {}) {
   };
 
   const emit = (event, ...args) => handlers[event].forEach((fn) => fn(...args));
-  const send = (f) => ws?.readyState === 1 && ws.send(JSON.stringify(f));
+  // True when the frame went (a WebSocket's send() itself returns nothing).
+  const send = (f) => ws?.readyState === 1 && (ws.send(JSON.stringify(f)), true);
+  const transmit = (p) => send(p.frame) && (p.sent = true);
   function setStatus(s) {
     if (doc.status !== s) emit("status", (doc.status = s));
   }
@@ -114,31 +155,55 @@ export function connect(url, options = {}) {
     return i < 0 ? undefined : pending.splice(i, 1)[0];
   }
 
+  // Says hello, one at a time: a second waits for the first's answer.
+  function hello(since) {
+    if (asking) return;
+    asking = true;
+    send(since >= 0 ? { type: "hello", since } : { type: "hello" });
+  }
+
   // A gap in the versions: start over with a snapshot.
   function resync() {
     doc.version = -1;
-    send({ type: "hello" });
+    hello(-1);
+  }
+
+  // A write sent before that may be past the server's idempotency window:
+  // the server could no longer tell its retry from a new write, so it is
+  // not sent blind. (One never sent is safe to send at any age.)
+  function expired(p) {
+    const margin = 60000; // clock skew between this client and the server
+    return p.sent && window && (Date.now() - p.at > window.ms - margin || (p.since >= 0 && doc.version - p.since >= window.writes));
   }
 
   function onFrame(f) {
     switch (f.type) {
       case "snapshot":
+        asking = false;
         server = f.state;
         doc.version = f.version;
         rebuild({ snapshot: true });
         break;
       case "changes":
+        asking = false;
         if (doc.version >= 0 && f.changes.length && f.changes[0].version > doc.version + 1) return resync();
         for (const c of f.changes) advance(c.version, c.patch, { actor: c.actor });
         break;
       case "peers":
         doc.peers = Object.fromEntries(f.peers.map((p) => [p.peer, p.data]));
+        window = f.keys ?? window;
         emit("presence", doc.peers);
         if (!joined) {
           joined = true;
           attempt = 0;
           setStatus("open");
-          pending.forEach((p) => send(p.frame)); // again, with the same mids
+          for (const p of [...pending])
+            if (!expired(p)) transmit(p); // again, with the same mids
+            else {
+              take(p.mid);
+              p.reject(Object.assign(new Error("this write was sent before and is older than the server's idempotency window: it is not sent again, since a retry could apply it twice; the state shown is the server's"), { code: "expired" }));
+              rebuild({ reject: p.mid });
+            }
           if (me !== null) send({ type: "presence", data: me });
         }
         break;
@@ -159,6 +224,10 @@ export function connect(url, options = {}) {
         break;
       }
       case "reject": {
+        // The socket's token ended: nothing was applied, and the server
+        // closes the socket; the write stays pending and goes again, with
+        // its mid, once a fresh token has reconnected.
+        if (f.error?.code === "invalid_token") break;
         const p = take(f.mid);
         if (!p) break;
         rebuild({ reject: f.mid }); // the server's state, and what is still pending
@@ -175,33 +244,56 @@ export function connect(url, options = {}) {
         emit("presence", doc.peers);
         break;
       case "error":
+        if (f.error?.code === "rate_limited") {
+          // Later, not never: the frame it names again, or the hello.
+          const p = f.mid && pending.find((q) => q.mid === f.mid);
+          const again = p ? () => transmit(p) : asking ? () => ((asking = false), hello(doc.version)) : null;
+          if (again) setTimeout(again, f.error.retry_after_ms ?? 1000);
+        } else if (asking && !joined) asking = false;
         emit("error", f.error);
     }
   }
 
-  function open() {
+  async function open() {
     joined = false;
+    asking = false;
     const u = url.replace(/^http/, "ws");
-    const sock = (ws = options.token ? new WS(u, ["sync.v1", `bearer.${options.token}`]) : new WS(u));
+    let token;
+    try {
+      token = typeof options.token === "function" ? await options.token() : options.token;
+    } catch (e) {
+      emit("error", { code: "token", message: String(e?.message ?? e) });
+      return retry();
+    }
+    if (doc.status === "closed") return;
+    const sock = (ws = token ? new WS(u, ["sync.v1", `bearer.${token}`]) : new WS(u));
     // The protocol's keepalive: answered without waking the server's object.
     const ping = setInterval(() => sock.readyState === 1 && sock.send("ping"), options.ping ?? 30000);
-    sock.onopen = () => send(doc.version >= 0 ? { type: "hello", since: doc.version } : { type: "hello" });
+    sock.onopen = () => hello(doc.version);
     sock.onmessage = (e) => {
       if (e.data !== "pong") onFrame(JSON.parse(e.data));
     };
     // Once per socket: some clients (Node 22's) report a failed connection
     // with an error and no close.
     let over = false;
-    sock.onerror = sock.onclose = () => {
+    sock.onerror = sock.onclose = (e) => {
       clearInterval(ping);
       if (over || doc.status === "closed") return;
       over = true;
       setStatus("reconnecting");
-      // Exponential backoff with full jitter.
-      timer = setTimeout(open, Math.random() * Math.min(max, min * 2 ** attempt++));
+      // The token ended (4001 token_expired, 4002 key_revoked): a new one
+      // at once; else exponential backoff with full jitter.
+      if (e?.code === 4001 || e?.code === 4002) timer = setTimeout(open, 0);
+      else retry();
     };
   }
 
-  open();
+  function retry() {
+    timer = setTimeout(open, Math.random() * Math.min(max, min * 2 ** attempt++));
+  }
+
+  // After the caller's synchronous code: handlers registered right after
+  // connect() hear everything, even a token function's error.
+  queueMicrotask(open);
   return doc;
 }

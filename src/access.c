@@ -12,13 +12,11 @@ typedef struct {
     cw_token tok;
     int how;
     int (*then)(cw_ctx *ctx);
-    cw_buf input; /* the HMAC's key and message (CW_ACTION_HMAC) */
 } pending_t;
 
 static void pending_free(void *p) {
     pending_t *w = p;
     cw_token_free(&w->tok);
-    cw_buf_free(&w->input);
     cw_free(w);
 }
 
@@ -26,7 +24,7 @@ static void pending_free(void *p) {
 static int unauthorized(cw_ctx *ctx, const char *why) {
     if (why)
         cw_error_set(&ctx->err, CW_E_UNAUTHORIZED, why);
-    ctx->challenge = "Bearer error=\"invalid_token\"";
+    ctx->who.challenge = "Bearer error=\"invalid_token\"";
     return -1;
 }
 
@@ -44,22 +42,23 @@ static cw_slice subprotocol(cw_slice list) {
     return (cw_slice){NULL, 0};
 }
 
-static int verified(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                    size_t n) {
-    pending_t *w = ctx->state;
+static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t hn,
+                    const char *body, size_t n) {
+    pending_t *w = arg;
     (void)head;
     (void)hn;
     if (status != 200 || n != CW_TOKEN_MAC)
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host could not compute the MAC");
     if (!cw_token_mac_ok(&w->tok, (const unsigned char *)body))
         return unauthorized(ctx, "invalid token: bad signature");
-    if (cw_token_allows(&w->tok, ctx->id, ctx->id_len, w->how & CW_ACCESS_WRITE,
+    if (cw_token_allows(&w->tok, ctx->who.id, ctx->who.id_len, w->how & CW_ACCESS_WRITE,
                         (long long)(ctx->wall_ms / 1000), cw_runtime_config()->token_leeway,
                         &ctx->err) < 0)
         return ctx->err.code == CW_E_UNAUTHORIZED ? unauthorized(ctx, NULL) : -1;
-    memcpy(ctx->actor, w->tok.sub, sizeof w->tok.sub);
-    memcpy(ctx->kid, w->tok.kid, sizeof w->tok.kid);
-    ctx->read_only = !w->tok.write;
+    memcpy(ctx->who.actor, w->tok.sub, sizeof w->tok.sub);
+    memcpy(ctx->who.kid, w->tok.kid, sizeof w->tok.kid);
+    ctx->who.exp = w->tok.exp;
+    ctx->who.read_only = !w->tok.write;
     return w->then(ctx);
 }
 
@@ -86,20 +85,19 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     if (!(w = cw_malloc(sizeof *w)))
         return cw_error_oom(&ctx->err);
     memset(w, 0, sizeof *w);
-    ctx->state = w;
-    ctx->state_free = pending_free;
+    if (!cw_own(ctx, w, pending_free))
+        return cw_error_oom(&ctx->err);
     if (cw_token_parse(t.p, t.n, &w->tok, &ctx->err) < 0)
         return unauthorized(ctx, NULL);
     w->how = how;
     w->then = then;
     /* The host computes HMAC-SHA256 over the signed bytes: the key's length
      * (u32, little-endian), the key, then the message. */
-    cw_buf_put32(&w->input, (uint32_t)w->tok.key_len);
-    cw_buf_append(&w->input, (const char *)w->tok.key, w->tok.key_len);
-    if (cw_buf_append(&w->input, t.p, w->tok.signed_len) < 0 ||
-        cw_suspend(ctx, CW_ACTION_HMAC, "", 0, verified) < 0)
+    ctx->input.len = 0;
+    cw_buf_put32(&ctx->input, (uint32_t)w->tok.key_len);
+    cw_buf_append(&ctx->input, (const char *)w->tok.key, w->tok.key_len);
+    if (cw_buf_append(&ctx->input, t.p, w->tok.signed_len) < 0 ||
+        cw_suspend(ctx, CW_ACTION_HMAC, "", 0, verified, w) < 0)
         return cw_error_oom(&ctx->err);
-    ctx->res.input = w->input.p;
-    ctx->res.input_len = (uint32_t)w->input.len;
     return 0;
 }

@@ -21,9 +21,9 @@ enum {
     CW_ACCESS_SOCKET = 2 /* also take a bearer.<token> subprotocol (the live upgrade) */
 };
 
-/* EDGE, ctx->id set: checks the caller may read or write (how) the
- * document; when it may, sets ctx->actor and ctx->read_only from the token
- * and runs then(ctx), at once or after the host has computed the MAC
+/* EDGE, ctx->who.id set: checks the caller may read or write (how) the
+ * document; when it may, sets ctx->who (actor, kid, exp, read_only) from
+ * the token and runs then(ctx), at once or after the host has computed the MAC
  * (CW_ACTION_HMAC). Returns what then returns, 0 while suspended, or -1
  * with ctx->err set: 401 unauthorized (with WWW-Authenticate: Bearer
  * error="invalid_token"), 403 forbidden, 400 for a token in the query,

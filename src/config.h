@@ -31,6 +31,11 @@ typedef struct {
     size_t frame_limit;          /* largest frame a socket may send, bytes */
     size_t presence_limit;       /* largest presence data, bytes (JSON text) */
     int bad_frames;              /* bad frames a socket may send before it is closed */
+    long long patch_rate, patch_burst;       /* a socket's patch frames: a second, at once */
+    long long presence_rate, presence_burst; /* its presence frames */
+    long long hello_rate, hello_burst;       /* its hello frames */
+    long long snapshot_ms;       /* a socket gets a snapshot at most once per this, ms */
+    long long rate_strikes;      /* frames over their rate in a row before the socket closes */
     long long token_leeway;      /* seconds of clock skew allowed around exp, nbf, iat */
     size_t call_memory;          /* most one call into the module may allocate, bytes */
     size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */

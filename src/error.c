@@ -54,6 +54,9 @@ static const struct {
     [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
     [CW_E_PLUGIN_FAILED] = {"plugin_failed", 500, "a plugin failed"},
     [CW_E_PLUGIN_UNAVAILABLE] = {"plugin_unavailable", 503, "a plugin is unavailable"},
+    [CW_E_RATE_LIMITED] = {"rate_limited", 429, "too many frames of this type; wait retry_after_ms"},
+    [CW_E_INVALID_TOKEN] = {"invalid_token", 401,
+                            "the socket's token no longer holds; connect again with a new token"},
     [CW_E_VERSION_LIMIT] = {"version_limit", 409,
                             "the version would pass 2^53 - 1, the largest integer every JSON "
                             "client holds exactly"},

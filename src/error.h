@@ -41,6 +41,8 @@ typedef enum {
     CW_E_PLUGIN_FAILED,         /* 500 a plugin trapped or gave no usable answer */
     CW_E_PLUGIN_UNAVAILABLE,    /* 503 a plugin is refused by its contract or cannot load */
     CW_E_VERSION_LIMIT,         /* 409 the version would pass 2^53 - 1 */
+    CW_E_RATE_LIMITED,          /* 429 a socket's frames of a type come too fast */
+    CW_E_INVALID_TOKEN,         /* 401 a socket's token no longer holds (expired, key gone) */
     CW_E_COUNT
 } cw_errcode;
 

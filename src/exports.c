@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "port.h"
 #include "runtime.h"
 #include "store.h"
 #include "token.h"
@@ -28,6 +29,7 @@
 
 #ifdef __wasm__
 #define CW_EXPORT(name) __attribute__((export_name(#name)))
+#define CW_IMPORT(name) __attribute__((import_module("cw"), import_name(#name)))
 #else
 #define CW_EXPORT(name)
 #endif
@@ -53,9 +55,20 @@ const char *cw_plugin_check(const char *name, size_t name_len, const char *self,
     return cw_contract_check(&f);
 }
 #else
-/* Seeds the instance from >= 16 bytes of crypto.getRandomValues output.
- * Returns 0, or -1 for too few bytes. Idempotent. */
+#ifdef __wasm__
+/* The module's one import: the host port (port.h), worker/bridge.js's
+ * host(). Synchronous; inside the Durable Object it runs storage
+ * statements and socket operations for the request being handled. */
+CW_IMPORT(host) int cw_host(int op, const cw_cell *in, int n, cw_port_out *out);
+#endif
+
+/* Seeds the instance from >= 16 bytes of crypto.getRandomValues output,
+ * and installs the host port. Returns 0, or -1 for too few bytes.
+ * Idempotent. */
 CW_EXPORT(cw_init) int cw_init(const unsigned char *seed, size_t n) {
+#ifdef __wasm__
+    cw_port_install(cw_host);
+#endif
     return cw_runtime_init(seed, n);
 }
 
@@ -132,6 +145,8 @@ CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
                        : 0;
 }
 
+#define n_of(s) (sizeof(s) - 1)
+
 static cw_result *run(int stage, const cw_run *in) {
     size_t n;
     const cw_route *routes = cw_handlers_routes(&n);
@@ -153,22 +168,26 @@ static cw_result *run(int stage, const cw_run *in) {
 CW_EXPORT(cw_handle)
 cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
                      double wall_ms, int flags) {
-    cw_run in = {
-        req, n, NULL, 0, rid, rid_len, now_ms, wall_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC)};
+    cw_run in = {req,    n,       NULL, 0, rid, rid_len, now_ms, wall_ms,
+                 flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC), -1};
     return run(CW_STAGE_EDGE, &in);
 }
 
 /* OWNER stage, inside the Durable Object: handles the same envelope under
  * the edge's grant and request id, at wall time now_ms (epoch), with
- * CW_FLAG_* flags (2: the test-only wait is done). The result suspends to
- * read storage, call sync hooks and commit (CW_ACTION_READ, _CALL,
- * _COMMIT; cw_resume), or, in test builds, asks to be run again after a
+ * CW_FLAG_* flags (2: the test-only wait is done, 8: a socket's event),
+ * holding the body tagged held (-1: none; see cw_result.hold). It reads
+ * and writes storage through the host port as it goes, inside the
+ * transaction the host opened for the call; the result is final, or
+ * suspended for a sync hook's call (CW_ACTION_CALL; cw_resume, in a
+ * transaction again), or, in test builds, asks to be run again after a
  * wait (CW_ACTION_WAIT). Free with cw_result_free. NULL when out of memory
  * or not initialized. */
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
-                    size_t rid_len, double now_ms, int flags) {
-    cw_run in = {req, n, grant, grant_len, rid, rid_len, now_ms, now_ms, flags & CW_FLAG_WAITED};
+                    size_t rid_len, double now_ms, int flags, double held) {
+    cw_run in = {req,    n,      grant,  grant_len, rid, rid_len,
+                 now_ms, now_ms, flags & (CW_FLAG_WAITED | CW_FLAG_SOCKET), held};
     return run(CW_STAGE_OWNER, &in);
 }
 
@@ -191,6 +210,24 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
     return cw_pipeline_resume((cw_ctx *)r, status, head, head_len, body, body_len, now_ms);
 }
 
-/* Frees a result from cw_handle or cw_owner. NULL is a no-op. */
-CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }
+/* Frees a result from cw_handle or cw_owner, saying whether the host
+ * committed the owner's transaction (1) or not (0; ignored at the edge):
+ * what the module keeps of storage follows. NULL is a no-op. */
+CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r, int committed) {
+    cw_pipeline_free((cw_ctx *)r, committed);
+}
+
+/* The answer for a request the module could not finish (a trap discarded
+ * the instance that ran it; this is a new one): 500 internal with request
+ * id rid[0..rid_len) when it is one (else a new one), the log line at the
+ * edge (stage 1) or owner (2), and, in the owner, a rollback; flags as the
+ * request's (4: an RPC call, which gets its value's members). Free with
+ * cw_result_free. NULL when out of memory or not initialized. */
+CW_EXPORT(cw_failed)
+cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, int flags) {
+    static const char req[] = "GET /\r\n\r\n";
+    cw_run in = {req,    n_of(req), "", 0, rid, rid_len, now_ms, now_ms,
+                 CW_FLAG_FAILED | (flags & CW_FLAG_RPC), -1};
+    return run(stage == CW_STAGE_OWNER ? CW_STAGE_OWNER : CW_STAGE_EDGE, &in);
+}
 #endif

@@ -20,8 +20,10 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin.h"
+#include "rpc.h"
 #include "runtime.h"
 #include "sync.h"
+#include "token.h"
 
 static int h_health(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
@@ -54,6 +56,34 @@ static int h_metrics(cw_ctx *ctx) {
     return cw_respond_buf(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 
+/* A warmup's or a plugin route's own state, across its suspensions. */
+typedef struct {
+    char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a route runs */
+    cw_buf kept;                         /* the registry's report (warmup); the
+                                            plugin's request line (plugin routes) */
+} hstate;
+
+static void hstate_free(void *p) {
+    hstate *h = p;
+    cw_buf_free(&h->kept);
+    cw_free(h);
+}
+
+/* The handler's state, made on first use. NULL with ctx->err set. */
+static hstate *state_of(cw_ctx *ctx) {
+    hstate *h = ctx->state;
+    if (h)
+        return h;
+    if (!(h = cw_malloc(sizeof *h))) {
+        cw_error_oom(&ctx->err);
+        return NULL;
+    }
+    memset(h, 0, sizeof *h);
+    ctx->state = h;
+    ctx->state_free = hstate_free;
+    return h;
+}
+
 /* A member "key": milliseconds to the microsecond, e.g. 1.250. */
 static void put_ms(cw_buf *out, const char *key, double ms) {
     long long us = ms > 0 ? (long long)(ms * 1000 + 0.5) : 0;
@@ -73,9 +103,10 @@ static void put_report(cw_buf *out, const char *p, size_t n) {
 
 /* Finishes a warmup with the host's report of the Durable Objects it
  * touched: a JSON array of {"id","ok","ms"}, one per id asked for. */
-static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
+static int warmup_finish(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
                          const char *body, size_t body_len) {
     const cw_config *cfg = cw_runtime_config();
+    hstate *h = arg;
     cw_buf out = CW_BUF_INIT;
 
     (void)head;
@@ -90,7 +121,7 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
     put_report(&out, status == 200 ? body : "", body_len);
     /* The registry's entries after loading every plugin in the manifest. */
     cw_buf_puts(&out, ",\"plugins\":");
-    put_report(&out, ctx->stash.p, ctx->stash.len);
+    put_report(&out, h->kept.p, h->kept.len);
     cw_buf_puts(&out, "}");
     cw_buf_kstr(&out, "trigger", ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http");
     put_ms(&out, "total_ms", ctx->t1_ms - ctx->t0_ms);
@@ -100,29 +131,26 @@ static int warmup_finish(cw_ctx *ctx, int status, const char *head, size_t head_
 
 /* Plugins are loaded: keep the registry's report, then touch the Durable
  * Objects the environment lists. */
-static int warmup_touch(cw_ctx *ctx, int status, const char *head, size_t head_len,
+static int warmup_touch(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
                         const char *body, size_t body_len) {
+    hstate *h = arg;
     cw_buf ids = CW_BUF_INIT;
     int rc;
     (void)head;
     (void)head_len;
     if (status == 200)
-        cw_buf_append(&ctx->stash, body, body_len);
+        cw_buf_append(&h->kept, body, body_len);
     for (const char *const *w = cw_runtime_config()->warm_ids; *w; w++) {
         if (ids.len)
             cw_buf_append(&ids, "\n", 1);
         cw_buf_puts(&ids, *w);
     }
-    rc = ids.broken || ctx->stash.broken
-             ? cw_error_oom(&ctx->err)
-             : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish);
-    cw_buf_free(&ids);
     /* Each object is touched with a GET under a read grant, no actor. */
-    ctx->read_only = 1;
-    if (rc == 0 && cw_grant(ctx, (cw_slice){NULL, 0}) == 0) {
-        ctx->res.input = ctx->grant.p;
-        ctx->res.input_len = (uint32_t)ctx->grant.len;
-    }
+    ctx->who.read_only = 1;
+    rc = ids.broken || h->kept.broken || cw_grant(ctx, (cw_slice){NULL, 0}) < 0
+             ? cw_error_oom(&ctx->err)
+             : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish, h);
+    cw_buf_free(&ids);
     return rc;
 }
 
@@ -137,15 +165,17 @@ static int h_warmup(cw_ctx *ctx) {
                        &ctx->err) < 0)
         return -1;
     cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
-    return cw_suspend(ctx, CW_ACTION_PLUGINS, "load", 4, warmup_touch);
+    hstate *h = state_of(ctx);
+    return h ? cw_suspend(ctx, CW_ACTION_PLUGINS, "load", 4, warmup_touch, h) : -1;
 }
 
 /* --- plugins --------------------------------------------------------------- */
 
 /* Wraps the registry's report (a JSON array from the host) as the answer. */
-static int plugins_finish(cw_ctx *ctx, int status, const char *head, size_t head_len,
+static int plugins_finish(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
                           const char *body, size_t body_len) {
     cw_buf out = CW_BUF_INIT;
+    (void)arg;
     (void)head;
     (void)head_len;
     if (status != 200 || !body_len || body[0] != '[')
@@ -162,48 +192,63 @@ static int h_plugins(cw_ctx *ctx) {
     if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
                        !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
-    return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish);
+    return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish, NULL);
 }
 
-/* The plugin named by the route's {name}, with roles: sets ctx->plugin.
- * Returns 0, or -1 with ctx->err set (404) when there is no such plugin. */
-static int plugin_param(cw_ctx *ctx, int roles) {
+/* The plugin named by the route's {name}, with roles: its name into the
+ * handler's state. Returns the state, or NULL with ctx->err set (404 when
+ * there is no such plugin). */
+static hstate *plugin_param(cw_ctx *ctx, int roles) {
     cw_slice name = cw_param(ctx, "name");
+    hstate *h;
     if (!cw_manifest_find(name.p, name.n, roles))
-        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin");
-    memcpy(ctx->plugin, name.p, name.n);
-    ctx->plugin[name.n] = '\0';
-    return 0;
+        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin"), NULL;
+    if (!(h = state_of(ctx)))
+        return NULL;
+    memcpy(h->plugin, name.p, name.n);
+    h->plugin[name.n] = '\0';
+    return h;
 }
 
 /* POST /internal/plugins/{name}/unload: drops the plugin's instance in this
  * isolate; its next use instantiates it again. Needs the warmup token. */
 static int h_plugin_unload(cw_ctx *ctx) {
     cw_buf what = CW_BUF_INIT;
+    hstate *h;
     int rc;
     if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
                        &ctx->err) < 0 ||
-        plugin_param(ctx, 0) < 0)
+        !(h = plugin_param(ctx, 0)))
         return -1;
     cw_buf_puts(&what, "unload ");
-    cw_buf_puts(&what, ctx->plugin);
+    cw_buf_puts(&what, h->plugin);
     rc = what.broken ? cw_error_oom(&ctx->err)
-                     : cw_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish);
+                     : cw_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish, NULL);
     cw_buf_free(&what);
     return rc;
 }
 
-static int plugin_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
-                       size_t body_len) {
+static int plugin_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
+                       const char *body, size_t body_len) {
+    hstate *h = arg;
     (void)head;
     (void)head_len;
-    return cw_hooks_answer(ctx, status, body, body_len, 1) < 0 ? -1 : 0;
+    return cw_hooks_answer(ctx, h->plugin, status, body, body_len, 1) < 0 ? -1 : 0;
+}
+
+/* Calls the plugin's route entry with its request line (and what follows). */
+static int plugin_call(cw_ctx *ctx, hstate *h) {
+    ctx->input.len = 0;
+    if (cw_buf_append(&ctx->input, h->kept.p, h->kept.len) < 0)
+        return cw_error_oom(&ctx->err);
+    return cw_call(ctx, h->plugin, "route", plugin_done, h);
 }
 
 /* The owner's state view arrived: hand it to the plugin after its request
  * line; an owner error is the answer as it is. */
-static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                             const char *body, size_t body_len) {
+static int plugin_with_state(cw_ctx *ctx, void *arg, int status, const char *head,
+                             size_t head_len, const char *body, size_t body_len) {
+    hstate *h = arg;
     if (status != 200) {
         if (status < 100 || status > 599)
             return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, NULL);
@@ -211,17 +256,16 @@ static int plugin_with_state(cw_ctx *ctx, int status, const char *head, size_t h
         cw_buf_append(&ctx->head, head, head_len);
         return cw_buf_append(&ctx->body, body, body_len);
     }
-    cw_buf_append(&ctx->input, body, body_len);
-    return cw_call(ctx, "route", plugin_done);
+    cw_buf_append(&h->kept, body, body_len);
+    return plugin_call(ctx, h);
 }
 
 /* The caller may read the document: the owner answers with its view,
- * under the caller's grant. */
+ * under the caller's grant; the plugin then needs the view itself. */
 static int plugin_forward(cw_ctx *ctx) {
     if (cw_sync_grant(ctx) < 0)
         return -1;
-    ctx->on_resume = plugin_with_state; /* before the forward: it needs the body */
-    return cw_forward(ctx);
+    return cw_forward(ctx, plugin_with_state, ctx->state);
 }
 
 /* GET /plugins/{name}/...: a request plugin. Under /state/{id} the plugin
@@ -230,23 +274,29 @@ static int plugin_forward(cw_ctx *ctx) {
 static int h_plugin_route(cw_ctx *ctx) {
     cw_slice rest = cw_param(ctx, "path");
     int state = rest.n > 6 && memcmp(rest.p, "state/", 6) == 0;
+    hstate *h;
 
-    if (plugin_param(ctx, CW_PLUGIN_ROUTE) < 0)
+    if (!(h = plugin_param(ctx, CW_PLUGIN_ROUTE)))
         return -1;
-    if (state &&
-        cw_id_parse((cw_slice){rest.p + 6, rest.n - 6}, ctx->id, &ctx->id_len, &ctx->err) < 0)
+    if (state && cw_id_parse((cw_slice){rest.p + 6, rest.n - 6}, ctx->who.id, &ctx->who.id_len,
+                             &ctx->err) < 0)
         return -1;
-    if (ctx->stage == CW_STAGE_OWNER)
+    if (ctx->stage == CW_STAGE_OWNER) {
+        /* The owner only answers with the view: its state is sync's. */
+        hstate_free(ctx->state);
+        ctx->state = NULL;
         return cw_sync_view(ctx);
-    cw_buf_append(&ctx->input, "GET /", 5);
-    cw_buf_append(&ctx->input, rest.p, rest.n);
-    if (ctx->req->query.n) {
-        cw_buf_append(&ctx->input, "?", 1);
-        cw_buf_append(&ctx->input, ctx->req->query.p, ctx->req->query.n);
     }
-    cw_buf_append(&ctx->input, "\n", 1);
+    cw_buf_append(&h->kept, "GET /", 5);
+    cw_buf_append(&h->kept, rest.p, rest.n);
+    if (ctx->req->query.n) {
+        cw_buf_append(&h->kept, "?", 1);
+        cw_buf_append(&h->kept, ctx->req->query.p, ctx->req->query.n);
+    }
+    if (cw_buf_append(&h->kept, "\n", 1) < 0)
+        return cw_error_oom(&ctx->err);
     if (!state)
-        return cw_call(ctx, "route", plugin_done);
+        return plugin_call(ctx, h);
     return cw_access_check(ctx, CW_ACCESS_READ, plugin_forward);
 }
 
@@ -271,9 +321,11 @@ static int h_test_trap(cw_ctx *ctx) {
     if (kind.n > 6 && memcmp(kind.p, "owner:", 6) == 0) {
         if (ctx->stage == CW_STAGE_OWNER)
             __builtin_trap();
-        if (cw_id_parse((cw_slice){kind.p + 6, kind.n - 6}, ctx->id, &ctx->id_len, &ctx->err) < 0)
+        if (cw_id_parse((cw_slice){kind.p + 6, kind.n - 6}, ctx->who.id, &ctx->who.id_len,
+                        &ctx->err) < 0)
             return -1;
-        return cw_forward(ctx);
+        ctx->who.read_only = 1;
+        return cw_grant(ctx, (cw_slice){NULL, 0}) < 0 ? -1 : cw_forward(ctx, NULL, NULL);
     }
     if (cw_slice_eq(kind, "unreachable"))
         __builtin_trap();
@@ -298,24 +350,38 @@ static int h_test_trap(cw_ctx *ctx) {
     }
     return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such trap kind");
 }
+
+/* Test builds only: POST /__test/keys replaces STATE_KEYS with the body, in
+ * this instance (the worker's and its Durable Objects' in workerd), as a
+ * rotation that removes a key does on a new deployment. */
+static int h_test_keys(cw_ctx *ctx) {
+    const char *why = cw_token_configure(ctx->req->body.p, ctx->req->body.n);
+    cw_buf out = CW_BUF_INIT;
+    if (why)
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, why);
+    cw_buf_puts(&out, "{}");
+    return cw_respond_buf(ctx, 200, "application/json", &out);
+}
 #endif
 
 static const cw_route routes[] = {
-    {"GET", "/health", "health", h_health},
-    {"GET", "/version", "version", h_version},
-    {"GET", "/state/{id}", "state.get", cw_sync_get},
-    {"PATCH", "/state/{id}", "state.patch", cw_sync_patch},
-    {"DELETE", "/state/{id}", "state.delete", cw_sync_delete},
-    {"GET", "/state/{id}/changes", "state.changes", cw_sync_changes},
-    {"GET", "/state/{id}/live", "state.live", cw_live_open},
-    {"WS", "/live", "live.frame", cw_live_frame},
-    {"GET", "/metrics", "metrics", h_metrics},
-    {"POST", "/internal/warmup", "internal.warmup", h_warmup},
-    {"GET", "/plugins", "plugins", h_plugins},
-    {"GET", "/plugins/{name}/{path...}", "plugins.route", h_plugin_route},
-    {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h_plugin_unload},
+    {"GET", "/health", "health", h_health, 0},
+    {"GET", "/version", "version", h_version, 0},
+    {"GET", "/state/{id}", "state.get", cw_sync_get, 0},
+    {"PATCH", "/state/{id}", "state.patch", cw_sync_patch, 0},
+    {"DELETE", "/state/{id}", "state.delete", cw_sync_delete, 0},
+    {"GET", "/state/{id}/changes", "state.changes", cw_sync_changes, 0},
+    {"GET", "/state/{id}/live", "state.live", cw_live_open, 0},
+    {"WS", "/live", "live.frame", cw_live_frame, 1},
+    {"RPC", "/rpc/{method}", "rpc", cw_rpc_call, 1},
+    {"GET", "/metrics", "metrics", h_metrics, 0},
+    {"POST", "/internal/warmup", "internal.warmup", h_warmup, 0},
+    {"GET", "/plugins", "plugins", h_plugins, 0},
+    {"GET", "/plugins/{name}/{path...}", "plugins.route", h_plugin_route, 0},
+    {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h_plugin_unload, 0},
 #ifdef CW_TEST_ROUTES
-    {"POST", "/__test/trap/{kind}", "test.trap", h_test_trap},
+    {"POST", "/__test/trap/{kind}", "test.trap", h_test_trap, 0},
+    {"POST", "/__test/keys", "test.keys", h_test_keys, 0},
 #endif
 };
 

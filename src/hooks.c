@@ -9,24 +9,21 @@
 #include "json.h"
 #include "plugin.h"
 
-static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
-                     size_t body_len);
+static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
+                     const char *body, size_t body_len);
 
-/* Calls the next hook for ctx->id after ctx->hook, or, when none is left,
- * the continuation. The view waits in ctx->stash between calls. */
-static int next_hook(cw_ctx *ctx) {
+/* Calls the next hook for ctx->who.id after h->next, or, when none is
+ * left, the continuation. */
+static int next_hook(cw_ctx *ctx, cw_hooks *h) {
     const char *ns, *name;
     json_t *config;
     size_t k;
-    if (!(name = cw_plugin_hook(ctx->id, ctx->id_len, &ctx->hook, &ns, &config))) {
-        cw_hooks_then then = ctx->hooks_then;
-        ctx->hooks_then = NULL;
-        return then(ctx);
-    }
+    if (!(name = cw_plugin_hook(ctx->who.id, ctx->who.id_len, &h->next, &ns, &config)))
+        return h->then(ctx, h->arg);
     k = strlen(name);
     k = k < CW_PLUGIN_NAME_MAX ? k : CW_PLUGIN_NAME_MAX;
-    memcpy(ctx->plugin, name, k);
-    ctx->plugin[k] = '\0';
+    memcpy(h->plugin, name, k);
+    h->plugin[k] = '\0';
     /* {"namespace","config","target"} */
     ctx->input.len = 0;
     cw_buf_puts(&ctx->input, "{");
@@ -34,30 +31,43 @@ static int next_hook(cw_ctx *ctx) {
     cw_buf_key(&ctx->input, "config");
     cw_json_dump(config, &ctx->input);
     cw_buf_key(&ctx->input, "target");
-    cw_buf_append(&ctx->input, ctx->stash.p, ctx->stash.len);
+    cw_buf_append(&ctx->input, h->view.p, h->view.len);
     if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
         return cw_error_oom(&ctx->err);
-    return cw_call(ctx, "sync", hook_done);
+    return cw_call(ctx, h->plugin, "sync", hook_done, h);
 }
 
-static int hook_done(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
-                     size_t body_len) {
-    int r = cw_hooks_answer(ctx, status, body, body_len, 0);
+static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
+                     const char *body, size_t body_len) {
+    cw_hooks *h = arg;
+    int r = cw_hooks_answer(ctx, h->plugin, status, body, body_len, 0);
     (void)head;
     (void)head_len;
-    return r == 1 ? next_hook(ctx) : r;
+    return r == 1 ? next_hook(ctx, h) : r;
 }
 
-int cw_hooks_check(cw_ctx *ctx, const char *view, size_t n, cw_hooks_then then) {
-    ctx->hook = 0;
-    ctx->hooks_then = then;
-    ctx->stash.len = 0;
-    if (cw_buf_append(&ctx->stash, view, n) < 0)
+int cw_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_hooks_then then,
+                   void *arg) {
+    h->next = 0;
+    h->then = then;
+    h->arg = arg;
+    h->view.len = 0;
+    if (cw_buf_append(&h->view, view, n) < 0)
         return cw_error_oom(&ctx->err);
-    return next_hook(ctx);
+    return next_hook(ctx, h);
 }
 
-int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int respond) {
+int cw_hooks_apply(const cw_ctx *ctx) {
+    int i = 0;
+    const char *ns;
+    json_t *config;
+    return cw_plugin_hook(ctx->who.id, ctx->who.id_len, &i, &ns, &config) != NULL;
+}
+
+void cw_hooks_free(cw_hooks *h) { cw_buf_free(&h->view); }
+
+int cw_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
+                    int respond) {
     json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
     const char *code = cw_json_string(json_object_get(err, "code"), NULL);
     const char *msg = cw_json_string(json_object_get(err, "message"), NULL);
@@ -81,9 +91,9 @@ int cw_hooks_answer(cw_ctx *ctx, int status, const char *body, size_t n, int res
     part[n] = '\0';
     if (status == 0 || status == 1)
         cw_error_setf(&ctx->err, status ? CW_E_PLUGIN_UNAVAILABLE : CW_E_PLUGIN_FAILED,
-                      "plugin %s %s: %s", ctx->plugin, status ? "is unavailable" : "failed", part);
+                      "plugin %s %s: %s", plugin, status ? "is unavailable" : "failed", part);
     else
-        cw_error_setf(&ctx->err, CW_E_PLUGIN_FAILED, "plugin %s answered %d: %s: %s", ctx->plugin,
+        cw_error_setf(&ctx->err, CW_E_PLUGIN_FAILED, "plugin %s answered %d: %s: %s", plugin,
                       (long long)status, code ? code : "no error code",
                       msg ? msg : "no JSON error body");
     json_decref(doc); /* code and msg point into it */

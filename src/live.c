@@ -1,100 +1,176 @@
 /* live.c - live sync (see live.h). A socket's events arrive one at a time
  * (the host runs an object's requests in turn), each as its own owner
- * request; what a frame needs of the document is sync.h's. */
+ * request; what a frame needs of the document is sync.h's, who else is
+ * told is roster.h's. */
 #include "live.h"
 
 #include <string.h>
 
 #include "access.h"
+#include "alloc.h"
 #include "json.h"
+#include "port.h"
+#include "rate.h"
+#include "roster.h"
 #include "runtime.h"
 #include "sync.h"
 
+enum { B_PATCH, B_PRESENCE, B_HELLO, B_COUNT };
+
+/* A socket event in progress. */
+typedef struct {
+    json_t *att;         /* the attachment, parsed: what is stored back */
+    cw_roster_head head; /* its head */
+    char mid[65];        /* a patch frame's mutation id */
+    cw_sync_op *op;      /* the document operation a frame ran */
+    size_t mark;         /* the frames before the frame's own */
+} live_t;
+
+static void live_free(void *p) {
+    live_t *l = p;
+    json_decref(l->att);
+    cw_sync_op_free(l->op);
+    cw_free(l);
+}
+
 static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
-
-/* Hands b (emptied) to the host as a socket operation. */
-static int send(cw_ctx *ctx, int op, cw_buf *b) {
-    int rc = cw_frame_buf(ctx, op, b);
-    cw_buf_free(b);
-    return rc;
-}
-
-/* The socket's attachment, parsed (a new reference), or NULL. */
-static json_t *attachment(cw_ctx *ctx) {
-    cw_slice a = cw_http_header(ctx->req, "x-cw-socket");
-    json_t *att = a.p ? cw_json_load(a.p, a.n) : NULL;
-    if (json_is_object(att))
-        return att;
-    json_decref(att);
-    return NULL;
-}
-
-/* Keeps att as the socket's attachment (op: ATTACH or JOIN). */
-static int attach(cw_ctx *ctx, int op, json_t *att) {
-    cw_buf b = CW_BUF_INIT;
-    cw_json_dump(att, &b);
-    return send(ctx, op, &b);
-}
 
 static long long member_int(json_t *o, const char *key) {
     return json_integer_value(json_object_get(o, key));
 }
 
-/* The string member key of o, or "". */
-static const char *member_str(json_t *o, const char *key) {
-    const char *s = cw_json_string(json_object_get(o, key), NULL);
-    return s ? s : "";
+/* Hands b (emptied) to the sender. */
+static int reply(cw_ctx *ctx, cw_buf *b) {
+    int rc = cw_frame_reply(ctx, b);
+    cw_buf_free(b);
+    return rc;
+}
+
+/* The attachment text: the roster's head, then the rest of att. */
+static int attachment_text(const live_t *l, cw_buf *out) {
+    const char *key;
+    json_t *v;
+    cw_roster_write_head(out, &l->head);
+    json_object_foreach(l->att, key, v) {
+        if (key[0] && !key[1] && strchr("vjek", key[0]))
+            continue; /* the head's */
+        cw_buf_key(out, key);
+        cw_json_dump(v, out);
+    }
+    return cw_buf_append(out, "}", 1);
+}
+
+/* Stores l's attachment as the sender's (CW_PORT_ATTACH), within its
+ * bound. Returns 0, or -1 with ctx->err set. */
+static int store(cw_ctx *ctx, live_t *l) {
+    cw_buf b = CW_BUF_INIT;
+    cw_port_out out;
+    cw_cell text;
+    int rc = 0;
+    if (attachment_text(l, &b) < 0)
+        rc = oom(ctx);
+    else if (b.len > CW_LIVE_ATTACHMENT_MAX)
+        rc = cw_error_setf(&ctx->err, CW_E_TOO_LARGE, "the socket's state would be over %d bytes",
+                           (long long)CW_LIVE_ATTACHMENT_MAX);
+    else {
+        text = cw_port_text(b.p, b.len);
+        if (cw_port_call(CW_PORT_ATTACH, &text, 1, &out) < 0)
+            rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "the socket's state could not be stored");
+        else
+            cw_port_release(&out);
+    }
+    cw_buf_free(&b);
+    return rc;
+}
+
+/* The current error as a frame of the type given ("error", or "reject"
+ * naming the patch's mid): {"type",["mid",]"error":{...}}, from the error
+ * answer (a plugin's reasons and all), or from the error itself when it
+ * came after a success was made (storing the attachment once a hello was
+ * served). */
+static void error_frame(cw_ctx *ctx, const char *type, const char *mid) {
+    cw_buf f = CW_BUF_INIT, e = CW_BUF_INIT;
+    cw_buf_puts(&f, "{");
+    cw_buf_kstr(&f, "type", type);
+    if (mid)
+        cw_buf_kstr(&f, "mid", mid);
+    if (ctx->res.status != 200 && ctx->body.len > 1) {
+        cw_buf_append(&f, ",", 1);
+        cw_buf_append(&f, ctx->body.p + 1, ctx->body.len - 1);
+    } else {
+        if (ctx->err.code == CW_E_NONE)
+            cw_error_set(&ctx->err, CW_E_INTERNAL, NULL);
+        cw_error_json(ctx, &e);
+        if (e.len > 1) {
+            cw_buf_append(&f, ",", 1);
+            cw_buf_append(&f, e.p + 1, e.len - 1);
+        } else
+            cw_buf_puts(&f, "}"); /* no memory for the error: the type alone */
+    }
+    cw_buf_free(&e);
+    reply(ctx, &f);
 }
 
 /* --- the upgrade ----------------------------------------------------------- */
 
-static int accepted(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                    size_t n) {
-    (void)head;
-    (void)hn;
-    (void)body;
-    (void)n;
-    if (status != 200)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "the socket could not be accepted");
-    ctx->res.status = 101;
+/* EDGE: the caller may: the owner opens the socket. */
+static int upgrade(cw_ctx *ctx) {
+    if (cw_sync_grant(ctx) < 0 || cw_forward(ctx, NULL, NULL) < 0)
+        return -1;
+    ctx->res.action = CW_ACTION_UPGRADE;
     return 0;
 }
 
-/* The object's sockets are counted: accept one more, with its attachment. */
-static int counted(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                   size_t n) {
-    json_t *v = status == 200 ? cw_json_load(body, n) : NULL;
-    long long open = member_int(v, "n");
+/* OWNER: counts the object's sockets, then accepts one more with its
+ * attachment. */
+static int accept_socket(cw_ctx *ctx) {
+    const cw_config *cfg = cw_runtime_config();
+    live_t l;
     char peer[18] = "p";
-    cw_buf att = CW_BUF_INIT;
+    uint32_t open;
     int rc;
-    (void)head;
-    (void)hn;
-    json_decref(v);
-    if (!v)
-        return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host gave no socket count");
-    if (open >= cw_runtime_config()->live_sockets)
+    if (!ctx->who.granted)
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "the upgrade carries no grant from the edge");
+    if (cw_roster_count(ctx, &open) < 0)
+        return -1;
+    if (open >= (uint32_t)cfg->live_sockets)
         return cw_error_set(&ctx->err, CW_E_TOO_MANY_SOCKETS, NULL);
     cw_runtime_hex16(peer + 1);
     peer[17] = '\0';
-    cw_buf_puts(&att, "{\"v\":1");
-    cw_buf_kstr(&att, "id", ctx->id);
-    cw_buf_kstr(&att, "peer", peer);
-    cw_buf_kint(&att, "ro", ctx->read_only);
-    cw_buf_kstr(&att, "actor", ctx->actor[0] ? ctx->actor : NULL);
-    cw_buf_puts(&att, ",\"j\":0,\"bad\":0,\"data\":null}");
-    rc = att.broken ? oom(ctx) : cw_suspend(ctx, CW_ACTION_ACCEPT, att.p, att.len, accepted);
-    cw_buf_free(&att);
+    memset(&l, 0, sizeof l);
+    l.head.deadline = ctx->who.exp > 0 && ctx->who.exp < CW_ROSTER_NEVER / 1000 - cfg->token_leeway
+                          ? (ctx->who.exp + cfg->token_leeway) * 1000
+                          : CW_ROSTER_NEVER;
+    memcpy(l.head.kid, ctx->who.kid, sizeof l.head.kid);
+    if (!(l.att = json_object()) ||
+        json_object_set_new_nocheck(l.att, "id", json_string_nocheck(ctx->who.id)) < 0 ||
+        json_object_set_new_nocheck(l.att, "peer", json_string_nocheck(peer)) < 0 ||
+        json_object_set_new_nocheck(l.att, "ro", json_integer(ctx->who.read_only)) < 0 ||
+        json_object_set_new_nocheck(l.att, "actor", ctx->who.actor[0]
+                                                        ? json_string_nocheck(ctx->who.actor)
+                                                        : json_null()) < 0 ||
+        json_object_set_new_nocheck(l.att, "bad", json_integer(0)) < 0 ||
+        json_object_set_new_nocheck(l.att, "data", json_null()) < 0) {
+        json_decref(l.att);
+        return oom(ctx);
+    }
+    /* The same text goes to the host, which accepts the socket with it. */
+    {
+        cw_buf b = CW_BUF_INIT;
+        cw_port_out out;
+        cw_cell text;
+        rc = attachment_text(&l, &b) < 0 ? oom(ctx) : 0;
+        text = cw_port_text(b.p, b.len);
+        if (rc == 0 && cw_port_call(CW_PORT_ACCEPT, &text, 1, &out) < 0)
+            rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "the socket could not be accepted");
+        else if (rc == 0)
+            cw_port_release(&out);
+        cw_buf_free(&b);
+    }
+    json_decref(l.att);
+    if (rc == 0)
+        ctx->res.status = 101;
     return rc;
-}
-
-/* EDGE: the caller may: the owner opens the socket. */
-static int upgrade(cw_ctx *ctx) {
-    if (cw_sync_grant(ctx) < 0)
-        return -1;
-    cw_forward(ctx);
-    ctx->res.action = CW_ACTION_UPGRADE;
-    return 0;
 }
 
 /* The entry of a Sec-WebSocket-Protocol list the 101 echoes: sync.v1 when
@@ -125,12 +201,10 @@ static int subprotocol(cw_ctx *ctx, cw_slice list, cw_slice *echo) {
 
 int cw_live_open(cw_ctx *ctx) {
     cw_slice echo;
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
-        return ctx->granted ? cw_suspend(ctx, CW_ACTION_PEERS, "", 0, counted)
-                            : cw_error_set(&ctx->err, CW_E_FORBIDDEN,
-                                           "the upgrade carries no grant from the edge");
+        return accept_socket(ctx);
     if (!cw_slice_ieq(cw_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
         return cw_error_set(&ctx->err, CW_E_UPGRADE_REQUIRED, NULL);
     if (subprotocol(ctx, cw_http_header(ctx->req, "sec-websocket-protocol"), &echo) < 0)
@@ -147,100 +221,39 @@ int cw_live_open(cw_ctx *ctx) {
 
 /* A frame the protocol does not allow: an error frame, nothing changed; the
  * socket is closed (1008) at the environment's limit of bad frames. */
-static int bad(cw_ctx *ctx, json_t *att, const char *why) {
+static int bad(cw_ctx *ctx, live_t *l, const char *why) {
     cw_buf f = CW_BUF_INIT;
-    long long n = member_int(att, "bad") + 1;
+    long long n = member_int(l->att, "bad") + 1;
     cw_buf_puts(&f, "{\"type\":\"error\",\"error\":{\"code\":\"bad_frame\"");
     cw_buf_kstr(&f, "message", why);
     cw_buf_puts(&f, "}}");
-    if (send(ctx, CW_FRAME_SENDER, &f) < 0)
+    if (reply(ctx, &f) < 0)
         return -1;
-    if (n >= cw_runtime_config()->bad_frames) {
-        cw_buf_puts(&f, "1008 too many bad frames");
-        return send(ctx, CW_FRAME_CLOSE, &f);
-    }
-    json_object_set_new_nocheck(att, "bad", json_integer(n));
-    return attach(ctx, CW_FRAME_ATTACH, att);
+    if (n >= cw_runtime_config()->bad_frames)
+        return cw_frame_close(ctx, CW_FRAME_SENDER, 1008, "too many bad frames");
+    json_object_set_new_nocheck(l->att, "bad", json_integer(n));
+    if (store(ctx, l) < 0)
+        cw_error_clear(&ctx->err); /* the error frame went; the count is best effort */
+    return 0;
 }
 
-/* An error answer as a frame: prefix, then the answer's {"error":{...}}
- * without its opening brace. */
-static void error_frame(cw_ctx *ctx, const char *prefix, const char *mid) {
+/* The grant has ended (code): the frame gets 401 invalid_token, as a
+ * reject when it is a patch with a mid, and the socket is closed. */
+static int ended(cw_ctx *ctx, const char *mid, int code) {
     cw_buf f = CW_BUF_INIT;
-    cw_buf_puts(&f, prefix);
-    if (mid) {
+    cw_buf_puts(&f, mid ? "{\"type\":\"reject\"" : "{\"type\":\"error\"");
+    if (mid)
         cw_buf_kstr(&f, "mid", mid);
-        cw_buf_append(&f, ",", 1);
-    }
-    if (ctx->body.len)
-        cw_buf_append(&f, ctx->body.p + 1, ctx->body.len - 1);
-    else
-        cw_buf_puts(&f, "\"error\":{\"code\":\"internal\"}}");
-    send(ctx, CW_FRAME_SENDER, &f);
-}
-
-/* After a hello: the peers frame waiting in ctx->stash, and the socket
- * joins; or the error. */
-static void hello_done(cw_ctx *ctx) {
-    json_t *att = attachment(ctx);
-    if (ctx->res.status != 200 || !att) {
-        error_frame(ctx, "{\"type\":\"error\",", NULL);
-    } else {
-        cw_frame(ctx, CW_FRAME_SENDER, ctx->stash.p, ctx->stash.len);
-        json_object_set_new_nocheck(att, "j", json_integer(1));
-        attach(ctx, CW_FRAME_JOIN, att);
-    }
-    json_decref(att);
-}
-
-/* The other joined sockets' attachments arrived: the peers frame waits in
- * ctx->stash (after the since it held) while the document answers. */
-static int hello_peers(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                       size_t n) {
-    json_t *v = status == 200 ? cw_json_load(body, n) : NULL, *a;
-    long long since;
-    size_t i;
-    (void)head;
-    (void)hn;
-    memcpy(&since, ctx->stash.p, sizeof since);
-    ctx->stash.len = 0;
-    cw_buf_puts(&ctx->stash, "{\"type\":\"peers\",\"peers\":[");
-    json_array_foreach(json_object_get(v, "peers"), i, a) {
-        const char *peer = cw_json_string(json_object_get(a, "peer"), NULL);
-        if (!peer)
-            continue;
-        cw_buf_puts(&ctx->stash, ctx->stash.p[ctx->stash.len - 1] == '[' ? "{" : ",{");
-        cw_buf_kstr(&ctx->stash, "peer", peer);
-        cw_buf_key(&ctx->stash, "data");
-        cw_json_dump(json_object_get(a, "data") ? json_object_get(a, "data") : json_null(),
-                     &ctx->stash);
-        cw_buf_puts(&ctx->stash, "}");
-    }
-    json_decref(v);
-    /* The idempotency window: a client drops a write it sent before it
-     * rather than resend one the server may no longer recognize. */
-    cw_buf_puts(&ctx->stash, "],\"keys\":{");
-    cw_buf_kint(&ctx->stash, "ms", cw_runtime_config()->key_ms);
-    cw_buf_kint(&ctx->stash, "writes", cw_runtime_config()->key_entries);
-    if (cw_buf_puts(&ctx->stash, "}}") < 0)
-        return oom(ctx);
-    ctx->finish = hello_done;
-    return cw_sync_hello(ctx, since);
-}
-
-/* After a patch: ack with the version it has (a retry's, too), or reject
- * with the error. */
-static void patch_done(cw_ctx *ctx) {
-    cw_buf f = CW_BUF_INIT;
-    if (ctx->res.status != 200) {
-        error_frame(ctx, "{\"type\":\"reject\"", ctx->mid);
-        return;
-    }
-    cw_buf_puts(&f, "{\"type\":\"ack\"");
-    cw_buf_kstr(&f, "mid", ctx->mid);
-    cw_buf_kint(&f, "version", ctx->version);
-    cw_buf_puts(&f, "}");
-    send(ctx, CW_FRAME_SENDER, &f);
+    cw_buf_puts(&f, ",\"error\":{\"code\":\"invalid_token\"");
+    cw_buf_kstr(&f, "message",
+                code == CW_CLOSE_REVOKED
+                    ? "the token's key is no longer configured; connect again with a new token"
+                    : "the token has expired; connect again with a new token");
+    cw_buf_kstr(&f, "request_id", ctx->rid);
+    cw_buf_puts(&f, "}}");
+    if (reply(ctx, &f) < 0)
+        return -1;
+    return cw_frame_close(ctx, CW_FRAME_SENDER, code, cw_roster_reason(code));
 }
 
 /* A version member (0 to CW_VERSION_MAX), or -1 when absent; -2 when it is
@@ -255,10 +268,25 @@ static long long optional_uint(json_t *f, const char *key) {
                : -2;
 }
 
-static int on_patch(cw_ctx *ctx, json_t *f) {
+/* After a patch: ack with the version it has (a retry's, too), or reject
+ * with the error. */
+static void patch_done(cw_ctx *ctx) {
+    live_t *l = ctx->state;
+    cw_buf f = CW_BUF_INIT;
+    if (ctx->res.status != 200) {
+        error_frame(ctx, "reject", l->mid);
+        return;
+    }
+    cw_buf_puts(&f, "{\"type\":\"ack\"");
+    cw_buf_kstr(&f, "mid", l->mid);
+    cw_buf_kint(&f, "version", cw_sync_version(l->op));
+    cw_buf_puts(&f, "}");
+    reply(ctx, &f);
+}
+
+static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     json_t *patch = json_object_get(f, "patch");
     long long if_match = optional_uint(f, "ifMatch"), base = optional_uint(f, "base");
-    ctx->finish = patch_done;
     if (if_match == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_IF_MATCH,
                             "ifMatch must be an integer from 0 to 2^53 - 1");
@@ -268,107 +296,251 @@ static int on_patch(cw_ctx *ctx, json_t *f) {
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
-    return cw_sync_write(ctx, json_incref(patch), if_match, base);
+    return cw_sync_write(ctx, &l->op, json_incref(patch), l->mid, if_match, base);
+}
+
+/* One peer of the peers frame: {"peer","data"} from its attachment. */
+static void peer_entry(cw_buf *out, const char *a, size_t n) {
+    json_t *v = cw_json_load(a, n), *data = json_object_get(v, "data");
+    cw_buf_puts(out, "{");
+    cw_buf_kstr(out, "peer", cw_json_string(json_object_get(v, "peer"), NULL));
+    cw_buf_key(out, "data");
+    cw_json_dump(data ? data : json_null(), out);
+    cw_buf_puts(out, "}");
+    json_decref(v);
+}
+
+/* After a hello: the peers frame, and the socket joins; or the error. */
+static void hello_done(cw_ctx *ctx) {
+    live_t *l = ctx->state;
+    const cw_config *cfg = cw_runtime_config();
+    cw_buf f = CW_BUF_INIT;
+    if (ctx->res.status != 200) {
+        error_frame(ctx, "error", NULL);
+        return;
+    }
+    /* The others' presence; the idempotency window, so a client drops a
+     * write it sent before rather than resend one the server may no longer
+     * recognize. */
+    cw_buf_puts(&f, "{\"type\":\"peers\",\"peers\":[");
+    if (cw_roster_each(ctx, &f, peer_entry) == 0) {
+        cw_buf_puts(&f, "],\"keys\":{");
+        cw_buf_kint(&f, "ms", cfg->key_ms);
+        cw_buf_kint(&f, "writes", cfg->key_entries);
+        cw_buf_puts(&f, "}}");
+        l->head.joined = 1;
+        if (reply(ctx, &f) == 0 && store(ctx, l) == 0)
+            return;
+    }
+    cw_buf_free(&f);
+    /* Not joined after all: the snapshot and peers are not sent either. */
+    ctx->frames.len = l->mark;
+    error_frame(ctx, "error", NULL);
+}
+
+/* After a frame with no answer of its own: the error, if it failed. */
+static void frame_done(cw_ctx *ctx) {
+    if (ctx->res.status != 200)
+        error_frame(ctx, "error", NULL);
+}
+
+static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
+    const cw_config *cfg = cw_runtime_config();
+    long long since = optional_uint(f, "since");
+    long long last = member_int(l->att, "snap"), wait = 0;
+    if (since == -2)
+        return bad(ctx, l, "since must be an integer from 0 to 2^53 - 1");
+    /* A snapshot at most once per interval per socket. */
+    if (last && (long long)ctx->wall_ms - last < cfg->snapshot_ms)
+        wait = cfg->snapshot_ms - ((long long)ctx->wall_ms - last);
+    ctx->finish = hello_done;
+    if (cw_sync_hello(ctx, &l->op, since, wait) < 0)
+        return -1;
+    if (cw_sync_snapshot(l->op))
+        json_object_set_new_nocheck(l->att, "snap", json_integer((json_int_t)ctx->wall_ms));
+    return 0;
 }
 
 /* presence: kept in the attachment, told to the other joined sockets. */
-static int on_presence(cw_ctx *ctx, json_t *att, json_t *f) {
+static int on_presence(cw_ctx *ctx, live_t *l, json_t *f) {
     json_t *data = json_object_get(f, "data");
     cw_buf d = CW_BUF_INIT, out = CW_BUF_INIT;
+    int rc;
     if (!json_is_object(data) && !json_is_null(data))
-        return bad(ctx, att, "presence data must be an object or null");
+        return bad(ctx, l, "presence data must be an object or null");
     cw_json_dump(data, &d);
     if (d.len > cw_runtime_config()->presence_limit) {
         cw_buf_free(&d);
-        return bad(ctx, att, "presence data is over the presence limit");
+        return bad(ctx, l, "presence data is over the presence limit");
+    }
+    json_object_set_nocheck(l->att, "data", data);
+    /* Stored first: what the others are told is what a later peers frame
+     * shows. */
+    if (store(ctx, l) < 0) {
+        cw_buf_free(&d);
+        return -1;
     }
     cw_buf_puts(&out, "{\"type\":\"presence\"");
-    cw_buf_kstr(&out, "peer", member_str(att, "peer"));
+    cw_buf_kstr(&out, "peer", cw_json_string(json_object_get(l->att, "peer"), NULL));
     cw_buf_key(&out, "data");
     cw_buf_append(&out, d.p, d.len);
     cw_buf_puts(&out, "}");
     cw_buf_free(&d);
-    json_object_set_nocheck(att, "data", data);
-    return send(ctx, CW_FRAME_OTHERS, &out) < 0 ? -1 : attach(ctx, CW_FRAME_ATTACH, att);
+    rc = cw_roster_tell(ctx, &out, 1);
+    cw_buf_free(&out);
+    return rc;
 }
 
-static int on_message(cw_ctx *ctx, json_t *att) {
+/* The frame types: the bucket each takes from, and its handler. */
+static const struct {
+    const char *type;
+    int bucket;
+    int (*fn)(cw_ctx *ctx, live_t *l, json_t *f);
+} types[] = {
+    {"hello", B_HELLO, on_hello},
+    {"patch", B_PATCH, on_patch},
+    {"presence", B_PRESENCE, on_presence},
+};
+
+/* Takes a token from the frame's bucket (kept in the attachment's "rl").
+ * Returns 0, or the ms until one is there. */
+static long long take(cw_ctx *ctx, live_t *l, int bucket) {
+    static const char *const names[B_COUNT] = {"patch", "presence", "hello"};
+    const cw_config *cfg = cw_runtime_config();
+    const long long rate[B_COUNT] = {cfg->patch_rate, cfg->presence_rate, cfg->hello_rate};
+    const long long burst[B_COUNT] = {cfg->patch_burst, cfg->presence_burst, cfg->hello_burst};
+    json_t *rl = json_object_get(l->att, "rl"), *b = json_object_get(rl, names[bucket]);
+    cw_bucket k = {json_integer_value(json_array_get(b, 0)), json_integer_value(json_array_get(b, 1))};
+    long long wait = cw_rate_take(&k, (long long)ctx->wall_ms, rate[bucket], burst[bucket]);
+    if (!json_is_object(rl) && json_object_set_new_nocheck(l->att, "rl", rl = json_object()) < 0)
+        return 0;
+    b = json_array();
+    json_array_append_new(b, json_integer(k.milli));
+    json_array_append_new(b, json_integer(k.at));
+    json_object_set_new_nocheck(rl, names[bucket], b);
+    return wait;
+}
+
+/* Over the frame's rate: an error frame saying when to come back (naming a
+ * patch's mid, so the client sends it again then); a run of them closes
+ * the socket (1008). */
+static int limited(cw_ctx *ctx, live_t *l, const char *mid, long long wait) {
+    cw_buf f = CW_BUF_INIT;
+    long long strikes = member_int(l->att, "strikes") + 1;
+    cw_buf_puts(&f, "{\"type\":\"error\"");
+    if (mid)
+        cw_buf_kstr(&f, "mid", mid);
+    cw_buf_puts(&f, ",\"error\":{\"code\":\"rate_limited\"");
+    cw_buf_kstr(&f, "message", "too many frames of this type; wait retry_after_ms");
+    cw_buf_kint(&f, "retry_after_ms", wait);
+    cw_buf_puts(&f, "}}");
+    if (reply(ctx, &f) < 0)
+        return -1;
+    if (strikes >= cw_runtime_config()->rate_strikes)
+        return cw_frame_close(ctx, CW_FRAME_SENDER, 1008, "rate limit exceeded");
+    json_object_set_new_nocheck(l->att, "strikes", json_integer(strikes));
+    if (store(ctx, l) < 0)
+        cw_error_clear(&ctx->err);
+    return 0;
+}
+
+static int on_message(cw_ctx *ctx, live_t *l) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice body = ctx->req->body;
-    long long declared = 0;
+    long long declared = 0, wait;
     json_t *f;
     const char *type, *mid;
     cw_error err;
-    int rc;
+    size_t t, n;
+    int rc, end;
     /* The host hands over no more than the body limit allows, and states
      * the size of a larger frame in content-length. */
     cw_http_uint(cw_http_header(ctx->req, "content-length"), &declared);
-    if ((unsigned long long)declared > cfg->frame_limit || body.n > cfg->frame_limit) {
-        cw_buf c = CW_BUF_INIT;
-        cw_buf_puts(&c, "1009 the frame is over the size limit");
-        return send(ctx, CW_FRAME_CLOSE, &c);
-    }
-    if (cw_http_header(ctx->req, "x-cw-binary").p)
-        return bad(ctx, att, "frames are JSON text");
-    if (!(f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", NULL, &err)))
-        return bad(ctx, att, err.message);
+    if ((unsigned long long)declared > cfg->frame_limit || body.n > cfg->frame_limit)
+        return cw_frame_close(ctx, CW_FRAME_SENDER, 1009, "the frame is over the size limit");
+    /* Text or binary alike: strict JSON, UTF-8 checked (a text frame's
+     * invalid bytes were replaced by the runtime before they got here). */
+    f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", NULL, &err);
     type = cw_json_string(json_object_get(f, "type"), NULL);
-    mid = cw_json_string(json_object_get(f, "mid"), NULL);
-    if (!json_is_object(f) || !type) {
-        rc = bad(ctx, att, "a frame is a JSON object with a type");
-    } else if (strcmp(type, "hello") == 0) {
-        long long since = optional_uint(f, "since");
-        rc = since == -2 ? bad(ctx, att, "since must be an integer from 0 to 2^53 - 1")
-             : cw_buf_append(&ctx->stash, (const char *)&since, sizeof since) < 0
-                 ? oom(ctx)
-                 : cw_suspend(ctx, CW_ACTION_PEERS, "", 0, hello_peers);
-    } else if (strcmp(type, "patch") == 0) {
-        size_t n = mid ? strlen(mid) : 0;
-        int ok = cw_sync_key_ok(mid, n);
-        if (ok)
-            memcpy(ctx->mid, mid, n + 1);
-        rc = ok ? on_patch(ctx, f) : bad(ctx, att, "mid must be 1-64 printable ASCII characters");
-    } else if (strcmp(type, "presence") == 0) {
-        rc = on_presence(ctx, att, f);
-    } else {
-        rc = bad(ctx, att, "unknown frame type");
+    mid = cw_json_string(json_object_get(f, "mid"), &n);
+    if (mid && !cw_sync_key_ok(mid, n))
+        mid = NULL;
+    /* The grant as it is now, before anything else. */
+    if ((end = cw_roster_ended(&l->head, ctx->wall_ms))) {
+        rc = ended(ctx, type && strcmp(type, "patch") == 0 ? mid : NULL, end);
+        json_decref(f);
+        return rc;
     }
+    if (!f)
+        return bad(ctx, l, err.message);
+    for (t = 0; type && t < sizeof types / sizeof types[0] && strcmp(type, types[t].type); t++)
+        ;
+    if (!json_is_object(f) || !type || t == sizeof types / sizeof types[0]) {
+        json_decref(f);
+        return bad(ctx, l, type ? "unknown frame type" : "a frame is a JSON object with a type");
+    }
+    if ((wait = take(ctx, l, types[t].bucket)) > 0) {
+        rc = limited(ctx, l, types[t].bucket == B_PATCH ? mid : NULL, wait);
+        json_decref(f);
+        return rc;
+    }
+    json_object_set_new_nocheck(l->att, "strikes", json_integer(0));
+    if (types[t].bucket == B_PATCH && !mid) {
+        json_decref(f);
+        return bad(ctx, l, "mid must be 1-64 printable ASCII characters");
+    }
+    /* Whatever fails from here is answered to the sender (a patch's as a
+     * reject naming its mid); the handlers may answer more. */
+    ctx->finish = types[t].bucket == B_PATCH ? patch_done : frame_done;
+    if (types[t].bucket == B_PATCH) {
+        memcpy(l->mid, mid, n + 1);
+        /* Stored before the write, so its bucket holds whatever follows. */
+        if (store(ctx, l) < 0) {
+            json_decref(f);
+            return -1;
+        }
+    }
+    l->mark = ctx->frames.len;
+    rc = types[t].fn(ctx, l, f);
     json_decref(f);
     return rc;
 }
 
 int cw_live_frame(cw_ctx *ctx) {
-    json_t *att;
+    cw_slice a = cw_http_header(ctx->req, "x-cw-socket");
+    live_t *l;
     const char *id, *actor;
-    cw_slice event;
-    int rc;
     if (ctx->stage != CW_STAGE_OWNER)
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, NULL);
-    att = attachment(ctx);
-    id = cw_json_string(json_object_get(att, "id"), NULL);
-    actor = cw_json_string(json_object_get(att, "actor"), NULL);
-    if (!id || cw_id_parse((cw_slice){id, strlen(id)}, ctx->id, &ctx->id_len, &ctx->err) < 0 ||
-        (actor && strlen(actor) > CW_ACTOR_MAX)) {
-        json_decref(att);
+    if (!(l = cw_malloc(sizeof *l)))
+        return oom(ctx);
+    memset(l, 0, sizeof *l);
+    ctx->state = l;
+    ctx->state_free = live_free;
+    l->att = a.p ? cw_json_load(a.p, a.n) : NULL;
+    id = cw_json_string(json_object_get(l->att, "id"), NULL);
+    actor = cw_json_string(json_object_get(l->att, "actor"), NULL);
+    if (!json_is_object(l->att) || cw_roster_read_head(a.p, a.n, &l->head) < 0 || !id ||
+        cw_id_parse((cw_slice){id, strlen(id)}, ctx->who.id, &ctx->who.id_len, &ctx->err) < 0 ||
+        (actor && strlen(actor) > CW_ACTOR_MAX))
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "the socket's attachment is unreadable");
-    }
-    memcpy(ctx->actor, actor ? actor : "", actor ? strlen(actor) + 1 : 1);
-    ctx->read_only = member_int(att, "ro") != 0;
+    memcpy(ctx->who.actor, actor ? actor : "", actor ? strlen(actor) + 1 : 1);
+    memcpy(ctx->who.kid, l->head.kid, sizeof ctx->who.kid);
+    ctx->who.read_only = member_int(l->att, "ro") != 0;
+    ctx->who.granted = 1;
     ctx->flags |= CW_FLAG_SOCKET;
     ctx->res.status = 200;
-    event = cw_http_header(ctx->req, "x-cw-event");
-    if (cw_slice_eq(event, "close")) {
+    if (cw_slice_eq(cw_http_header(ctx->req, "x-cw-event"), "close")) {
         cw_buf f = CW_BUF_INIT;
-        rc = 0;
-        if (member_int(att, "j")) {
-            cw_buf_puts(&f, "{\"type\":\"leave\"");
-            cw_buf_kstr(&f, "peer", member_str(att, "peer"));
-            cw_buf_puts(&f, "}");
-            rc = send(ctx, CW_FRAME_OTHERS, &f);
-        }
-    } else {
-        rc = on_message(ctx, att);
+        int rc;
+        if (!l->head.joined)
+            return 0;
+        cw_buf_puts(&f, "{\"type\":\"leave\"");
+        cw_buf_kstr(&f, "peer", cw_json_string(json_object_get(l->att, "peer"), NULL));
+        cw_buf_puts(&f, "}");
+        rc = cw_roster_tell(ctx, &f, 1);
+        cw_buf_free(&f);
+        return rc;
     }
-    json_decref(att);
-    return rc;
+    return on_message(ctx, l);
 }

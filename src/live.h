@@ -11,20 +11,35 @@
  *                         x-cw-event ("message" or "close"), x-cw-binary
  *                         for a binary frame, the frame as the body.
  *
- * Client frames (JSON text): hello {"since"?}, patch {"mid","patch",
- * "ifMatch"?,"base"?}, presence {"data"}. Server frames: snapshot or
- * changes and then peers (to a hello), ack or reject (to a patch), change,
- * reset, presence, leave and error. Everything a socket is (its document,
- * peer id, grant, whether it has joined, its bad frames and its presence)
- * is C's JSON in its attachment, kept by the host, so it survives
- * hibernation:
- *   {"v":1,"id","peer","ro":0|1,"actor":..|null,"j":0|1,"bad":N,"data":..|null}
- * A frame's answer is frames only (CW_FRAME_*): the HTTP-shaped result is
- * for the log line. */
+ * Client frames (JSON, as text or binary): hello {"since"?}, patch {"mid",
+ * "patch","ifMatch"?,"base"?}, presence {"data"}. Server frames: snapshot
+ * or changes and then peers (to a hello), ack or reject (to a patch),
+ * change, reset, presence, leave and error. Each type is a row of a table:
+ * its bucket and its handler.
+ *
+ * Everything a socket is (its document, peer id, grant and its end, its
+ * key, whether it has joined, its rate buckets, its bad frames and its
+ * presence) is C's JSON in its attachment, kept by the host so it survives
+ * hibernation; it starts with the roster's head (roster.h):
+ *   {"v":2,"j","e","k","id","peer","ro","actor","bad","rl":[...],
+ *    "snap","strikes","data"}
+ * and is stored through the host port (CW_PORT_ATTACH) before anything is
+ * told, at most CW_LIVE_ATTACHMENT_MAX bytes of UTF-8: workerd serializes
+ * an attachment in at most 16,384 bytes, a string that holds any character
+ * past U+00FF as UTF-16, so twice its UTF-8 bytes at worst, less the
+ * wrapping. A frame's answer is frames only (CW_FRAME_*): the HTTP-shaped
+ * result is for the log line.
+ *
+ * Every frame is judged against the socket's grant as it is now: past its
+ * deadline or with its key gone, a patch is rejected 401 invalid_token
+ * (any other frame gets an error frame), nothing is applied, and the
+ * socket is closed with 4001 token_expired or 4002 key_revoked. */
 #ifndef CW_LIVE_H
 #define CW_LIVE_H
 
 #include "pipeline.h"
+
+#define CW_LIVE_ATTACHMENT_MAX 8000
 
 /* GET /state/{id}/live: at the edge, checks and suspends with
  * CW_ACTION_UPGRADE; in the owner, counts the sockets and accepts. */

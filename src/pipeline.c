@@ -172,11 +172,11 @@ static void log_after(cw_ctx *ctx) {
     cw_buf_kint(line, "duration_us", dur > 0 ? (long long)(dur * 1000) : 0);
     if (ctx->flags & CW_FLAG_SCHEDULED)
         cw_buf_kstr(line, "trigger", "cron");
-    if (ctx->id_len)
-        cw_buf_kstr(line, "id", ctx->id);
-    if (ctx->kid[0]) { /* of a token, only its key id and subject */
-        cw_buf_kstr(line, "kid", ctx->kid);
-        cw_buf_kstr(line, "sub", ctx->actor);
+    if (ctx->who.id_len)
+        cw_buf_kstr(line, "id", ctx->who.id);
+    if (ctx->who.kid[0]) { /* of a token, only its key id and subject */
+        cw_buf_kstr(line, "kid", ctx->who.kid);
+        cw_buf_kstr(line, "sub", ctx->who.actor);
     }
     if (ctx->err.code != CW_E_NONE)
         cw_buf_kstr(line, "error", cw_error_name(ctx->err.code));
@@ -196,6 +196,33 @@ static void metrics_after(cw_ctx *ctx) {
     if (ctx->cold)
         cw_metrics_phase(CW_PHASE_FIRST_REQUEST, ctx->t1_ms - ctx->t0_ms);
     cw_metrics_request(ctx->route ? ctx->route->name : "unmatched", (int)ctx->res.status);
+}
+
+/* --- middleware: the RPC value ----------------------------------------- */
+
+/* The value an RPC call resolves to is the body's object with the call's
+ * own members: {"ok","status"[,"version"][,"replayed"]}, version from the
+ * answer's ETag, replayed when it answered an idempotent retry. The host
+ * merges them (or sets the body beside them as text). */
+static void rpc_after(cw_ctx *ctx) {
+    cw_buf *v = &ctx->rpc;
+    const char *h = ctx->head.p, *end = h + ctx->head.len;
+    if (ctx->stage != CW_STAGE_EDGE || !(ctx->flags & CW_FLAG_RPC))
+        return;
+    cw_buf_puts(v, ctx->res.status == 200 ? "{\"ok\":true" : "{\"ok\":false");
+    cw_buf_kint(v, "status", ctx->res.status);
+    for (const char *line = h; line && line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t n = (size_t)((eol ? eol : end) - line);
+        if (n > 8 && memcmp(line, "etag: \"", 7) == 0) {
+            cw_buf_key(v, "version");
+            cw_buf_append(v, line + 7, n - 9); /* the digits between the quotes */
+        }
+        if (n == 26 && memcmp(line, "idempotent-replayed: true\r", 26) == 0)
+            cw_buf_puts(v, ",\"replayed\":true");
+        line = eol ? eol + 1 : NULL;
+    }
+    cw_buf_puts(v, "}");
 }
 
 /* --- middleware: error mapping ---------------------------------------- */
@@ -219,24 +246,35 @@ static void errors_after(cw_ctx *ctx) {
     if (ctx->err.code == CW_E_METHOD && ctx->allow[0])
         cw_header_add(ctx, "allow", ctx->allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
-        cw_header_add(ctx, "www-authenticate", ctx->challenge ? ctx->challenge : "Bearer");
+        cw_header_add(ctx, "www-authenticate",
+                      ctx->who.challenge ? ctx->who.challenge : "Bearer");
     if (ctx->err.code == CW_E_TIMEOUT || ctx->err.code == CW_E_TOO_MANY_SOCKETS)
         cw_header_add(ctx, "retry-after", "1");
     if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
         cw_header_add(ctx, "upgrade", "websocket");
     ctx->frames.len = 0; /* they went with the answer the error replaced */
-    /* {"error":{"code","message","request_id"[,extra]}}: fixed shape; the
-     * message is printable ASCII (error.h) and extra is JSON members. */
-    cw_buf_puts(&b, "{\"error\":{\"code\":\"");
-    cw_buf_puts(&b, cw_error_name(ctx->err.code));
-    cw_buf_puts(&b, "\",\"message\":");
-    cw_buf_putjs(&b, ctx->err.message, strlen(ctx->err.message));
-    cw_buf_puts(&b, ",\"request_id\":\"");
-    cw_buf_puts(&b, ctx->rid);
-    cw_buf_puts(&b, "\"");
-    cw_buf_append(&b, ctx->err_extra.p, ctx->err_extra.len);
-    cw_buf_puts(&b, "}}");
+    ctx->res.flags &= ~(uint32_t)CW_RESULT_HELD;
+    ctx->res.hold = -1;
+    /* An error answer stands for nothing written: whatever the request
+     * wrote before it failed is rolled back. */
+    if (ctx->stage == CW_STAGE_OWNER)
+        cw_rollback(ctx);
+    cw_error_json(ctx, &b);
     cw_respond_buf(ctx, (int)ctx->res.status, "application/json", &b);
+}
+
+/* {"error":{"code","message","request_id"[,extra]}}: fixed shape; the
+ * message is printable ASCII (error.h) and extra is JSON members. */
+void cw_error_json(const cw_ctx *ctx, cw_buf *b) {
+    cw_buf_puts(b, "{\"error\":{\"code\":\"");
+    cw_buf_puts(b, cw_error_name(ctx->err.code));
+    cw_buf_puts(b, "\",\"message\":");
+    cw_buf_putjs(b, ctx->err.message, strlen(ctx->err.message));
+    cw_buf_puts(b, ",\"request_id\":\"");
+    cw_buf_puts(b, ctx->rid);
+    cw_buf_puts(b, "\"");
+    cw_buf_append(b, ctx->err_extra.p, ctx->err_extra.len);
+    cw_buf_puts(b, "}}");
 }
 
 #ifdef CW_TEST_ROUTES
@@ -251,7 +289,7 @@ static int test_delay_before(cw_ctx *ctx) {
     ms = cw_http_header(ctx->req, "x-cw-test-delay");
     if (!ms.p)
         return NEXT;
-    return cw_suspend(ctx, CW_ACTION_WAIT, ms.p, ms.n, NULL) < 0 ? STOP : ANSWERED;
+    return cw_suspend(ctx, CW_ACTION_WAIT, ms.p, ms.n, NULL, NULL) < 0 ? STOP : ANSWERED;
 }
 #endif
 
@@ -262,7 +300,8 @@ static const cw_middleware chain[] = {
     {"test_delay", test_delay_before, NULL},
 #endif
     {"timing", NULL, timing_after},          {"log", NULL, log_after},
-    {"metrics", NULL, metrics_after},        {"errors", NULL, errors_after},
+    {"metrics", NULL, metrics_after},        {"rpc", NULL, rpc_after},
+    {"errors", NULL, errors_after},
 };
 #define CHAIN_LEN (sizeof(chain) / sizeof(chain[0]))
 
@@ -291,6 +330,7 @@ static void strip_head(cw_ctx *ctx) {
     n[cw_utoa(n, ctx->keeping    ? ctx->kept
                  : ctx->body_ref ? ctx->body_ref_len
                                  : ctx->body.len)] = '\0';
+    /* (the owner answers HEAD as GET: a held body's length is the edge's kept) */
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
     ctx->body_ref = NULL;
@@ -322,26 +362,32 @@ cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
     ctx->stage = stage;
     ctx->routes = routes;
     ctx->nroutes = n;
+    ctx->held = -1;
+    ctx->res.hold = -1;
     return ctx;
 }
 
 cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->match, name); }
 
-void cw_pipeline_free(cw_ctx *ctx) {
+void cw_pipeline_free(cw_ctx *ctx, int committed) {
     if (!ctx)
         return;
+    if (ctx->on_commit && ctx->stage == CW_STAGE_OWNER)
+        ctx->on_commit(ctx->commit_arg, committed && !(ctx->res.flags & CW_RESULT_ROLLBACK));
     if (ctx->state && ctx->state_free)
         ctx->state_free(ctx->state);
+    for (size_t i = 0; i < sizeof ctx->owned / sizeof ctx->owned[0]; i++)
+        if (ctx->owned[i].p)
+            ctx->owned[i].free(ctx->owned[i].p);
     cw_buf_free(&ctx->envelope);
     cw_buf_free(&ctx->err_extra);
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
     cw_buf_free(&ctx->log);
+    cw_buf_free(&ctx->rpc);
     cw_buf_free(&ctx->frames);
     cw_buf_free(&ctx->ask);
     cw_buf_free(&ctx->input);
-    cw_buf_free(&ctx->stash);
-    cw_buf_free(&ctx->grant);
     cw_free(ctx);
 }
 
@@ -358,6 +404,8 @@ static void take_result(cw_ctx *ctx) {
         r->body_len = 0;
         ctx->keeping = 0;
         ctx->frames.len = 0;
+        r->flags = (r->flags & CW_RESULT_ROLLBACK) | (ctx->stage == CW_STAGE_OWNER ? CW_RESULT_ROLLBACK : 0);
+        r->hold = -1;
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
         r->head_len = (uint32_t)ctx->head.len;
@@ -372,6 +420,8 @@ static void take_result(cw_ctx *ctx) {
     r->log_len = (uint32_t)ctx->log.len;
     r->frames = ctx->frames.p ? ctx->frames.p : "";
     r->frames_len = (uint32_t)ctx->frames.len;
+    r->rpc = ctx->rpc.p ? ctx->rpc.p : "";
+    r->rpc_len = (uint32_t)ctx->rpc.len;
 }
 
 static void clear_action(cw_ctx *ctx) {
@@ -400,23 +450,61 @@ static void dispatch(cw_ctx *ctx) {
     ctx->route->handler(ctx);
 }
 
-/* The grant an OWNER request runs under: "<scope> <actor>", scope "w"
- * (read and write) or "r" (read only); without an actor the space may be
- * gone. Anything else, the empty grant included, grants nothing
- * (ctx->granted 0): fail closed. */
+int cw_reroute(cw_ctx *ctx) {
+    if (ctx->envelope.broken)
+        return cw_error_oom(&ctx->err);
+    if (cw_http_parse(ctx->envelope.p, ctx->envelope.len, &ctx->owned_req, &ctx->err) < 0)
+        return -1;
+    ctx->req = &ctx->owned_req;
+    copy_cstr(ctx->method, sizeof ctx->method, ctx->req->method);
+    ctx->route = NULL;
+    dispatch(ctx);
+    return ctx->err.code == CW_E_NONE ? 0 : -1;
+}
+
+/* The grant an OWNER request runs under: "<scope> <exp> <kid> <actor>",
+ * scope "w" (read and write) or "r" (read only), exp the token's expiry in
+ * seconds (0: none), kid its key ("" when none). A header (the upgrade's
+ * x-cw-grant) loses trailing spaces, so the parts after the scope may be
+ * cut short. Anything else, the empty grant included, grants nothing
+ * (who.granted 0): fail closed. */
 int cw_grant(cw_ctx *ctx, cw_slice actor) {
-    ctx->grant.len = 0;
-    cw_buf_append(&ctx->grant, ctx->read_only ? "r " : "w ", 2);
-    return cw_buf_append(&ctx->grant, actor.p, actor.n) < 0 ? cw_error_oom(&ctx->err) : 0;
+    char num[24];
+    ctx->input.len = 0;
+    cw_buf_append(&ctx->input, ctx->who.read_only ? "r " : "w ", 2);
+    /* An exp past 2^53 - 1 s is as good as never: it stays a JS number. */
+    cw_buf_append(&ctx->input, num,
+                  cw_utoa(num, (unsigned long long)(ctx->who.exp <= 0 ? 0
+                                                    : ctx->who.exp < 9007199254740991LL
+                                                        ? ctx->who.exp
+                                                        : 9007199254740991LL)));
+    cw_buf_append(&ctx->input, " ", 1);
+    cw_buf_puts(&ctx->input, ctx->who.kid);
+    cw_buf_append(&ctx->input, " ", 1);
+    return cw_buf_append(&ctx->input, actor.p, actor.n) < 0 ? cw_error_oom(&ctx->err) : 0;
+}
+
+/* Splits off the part of g up to the next space (or its end). */
+static cw_slice part(cw_slice *g) {
+    cw_slice p = {g->p, 0};
+    while (p.n < g->n && g->p[p.n] != ' ')
+        p.n++;
+    g->p += p.n + (p.n < g->n);
+    g->n -= p.n + (p.n < g->n);
+    return p;
 }
 
 /* The grant cw_grant wrote, read back in the owner. */
-static void take_grant(cw_ctx *ctx, const char *g, size_t n) {
-    /* An HTTP header (the upgrade's x-cw-grant) loses the trailing space. */
-    ctx->granted = n >= 1 && (g[0] == 'r' || g[0] == 'w') && (n == 1 || g[1] == ' ');
-    ctx->read_only = !ctx->granted || g[0] == 'r';
-    copy_cstr(ctx->actor, sizeof ctx->actor,
-              n > 2 ? (cw_slice){g + 2, n - 2} : (cw_slice){NULL, 0});
+static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
+    cw_slice g = {p, p ? n : 0}, scope = part(&g), exp = part(&g), kid = part(&g);
+    long long e = 0;
+    ctx->who.granted = scope.n == 1 && (scope.p[0] == 'r' || scope.p[0] == 'w');
+    ctx->who.read_only = !ctx->who.granted || scope.p[0] == 'r';
+    if (exp.n && cw_http_uint(exp, &e) < 0)
+        ctx->who.granted = 0, ctx->who.read_only = 1;
+    ctx->who.exp = e;
+    copy_cstr(ctx->who.kid, sizeof ctx->who.kid, kid);
+    copy_cstr(ctx->who.actor, sizeof ctx->who.actor, g);
 }
 
 void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
@@ -428,6 +516,7 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
     ctx->t0_ms = run->now_ms;
     ctx->wall_ms = run->wall_ms;
     ctx->flags = run->flags;
+    ctx->held = run->held;
     if (valid_rid(run->rid, run->rid_len))
         set_rid(ctx, run->rid, run->rid_len);
     if (ctx->stage == CW_STAGE_OWNER) {
@@ -448,7 +537,9 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
      * request id and the after hooks. */
     for (size_t i = 0; i < CHAIN_LEN && !answered; i++)
         answered = chain[i].before ? chain[i].before(ctx) != NEXT : 0;
-    if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
+    if (ctx->flags & CW_FLAG_FAILED)
+        cw_error_set(&ctx->err, CW_E_INTERNAL, "internal error; the module was reset");
+    else if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
     if (ctx->stage == CW_STAGE_EDGE) {
         ctx->req = NULL;
@@ -466,15 +557,19 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms) {
     cw_resume_fn fn = ctx->on_resume;
+    void *arg = ctx->resume_arg;
     int keep = (int)ctx->res.keep;
     if (ctx->final || ctx->res.action == CW_ACTION_NONE)
         return -1;
     begin_call();
+    if (ctx->res.action == CW_ACTION_FORWARD || ctx->res.action == CW_ACTION_UPGRADE)
+        ctx->body.len = 0; /* the envelope it handed over is not the answer */
     clear_action(ctx);
     ctx->on_resume = NULL;
+    ctx->resume_arg = NULL;
     ctx->t1_ms = now_ms;
     if (fn) {
-        fn(ctx, status, head, head_len, body, body_len);
+        fn(ctx, arg, status, head, head_len, body, body_len);
         if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
             end_call(ctx);
             take_result(ctx); /* suspended again */
@@ -524,17 +619,33 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     return cw_header_add(ctx, "content-type", "application/json");
 }
 
-int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n) {
-    unsigned char o = (unsigned char)op;
-    cw_buf_append(&ctx->frames, (const char *)&o, 1);
+static int frame(cw_ctx *ctx, uint32_t op, uint32_t target, uint32_t code, const char *p,
+                 size_t n) {
+    static const char pad[3] = {0};
+    cw_buf_put32(&ctx->frames, op);
+    cw_buf_put32(&ctx->frames, target);
+    cw_buf_put32(&ctx->frames, code);
     cw_buf_put32(&ctx->frames, (uint32_t)n);
-    return cw_buf_append(&ctx->frames, text, n);
-}
-
-int cw_frame_buf(cw_ctx *ctx, int op, const cw_buf *b) {
-    if (b->broken || cw_frame(ctx, op, b->p, b->len) < 0)
+    cw_buf_append(&ctx->frames, p, n);
+    if (cw_buf_append(&ctx->frames, pad, (4 - n % 4) % 4) < 0)
         return cw_error_oom(&ctx->err);
     return 0;
+}
+
+int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
+    return frame(ctx, CW_FRAME_TEXT, 0, 0, text, n);
+}
+
+int cw_frame_to(cw_ctx *ctx, uint32_t target) { return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0); }
+
+int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
+    return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));
+}
+
+int cw_frame_reply(cw_ctx *ctx, const cw_buf *b) {
+    if (b->broken || cw_frame_text(ctx, b->p, b->len) < 0)
+        return cw_error_oom(&ctx->err);
+    return cw_frame_to(ctx, CW_FRAME_SENDER);
 }
 
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {
@@ -543,6 +654,30 @@ int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char
     ctx->body_ref_len = n;
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", content_type);
+}
+
+int cw_respond_held(cw_ctx *ctx, int status, const char *content_type) {
+    ctx->body.len = 0;
+    ctx->body_ref = NULL;
+    ctx->res.flags |= CW_RESULT_HELD;
+    ctx->res.status = (uint32_t)status;
+    return cw_header_add(ctx, "content-type", content_type);
+}
+
+void cw_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
+
+void cw_rollback(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_ROLLBACK; }
+
+void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
+    for (size_t i = 0; p && i < sizeof ctx->owned / sizeof ctx->owned[0]; i++)
+        if (!ctx->owned[i].p) {
+            ctx->owned[i].p = p;
+            ctx->owned[i].free = free_fn;
+            return p;
+        }
+    if (p)
+        free_fn(p);
+    return NULL;
 }
 
 int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
@@ -558,20 +693,25 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
     return cw_header_add(ctx, "content-type", content_type);
 }
 
-int cw_forward(cw_ctx *ctx) {
+int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
     ctx->res.status = 0;
     ctx->res.action = CW_ACTION_FORWARD;
-    ctx->res.ask = ctx->id;
-    ctx->res.ask_len = (uint32_t)ctx->id_len;
-    ctx->res.input = ctx->grant.p ? ctx->grant.p : "";
-    ctx->res.input_len = (uint32_t)ctx->grant.len;
+    ctx->res.ask = ctx->who.id;
+    ctx->res.ask_len = (uint32_t)ctx->who.id_len;
+    ctx->res.input = ctx->input.p ? ctx->input.p : "";
+    ctx->res.input_len = (uint32_t)ctx->input.len;
+    /* An envelope the module built (an RPC call's) goes as the body. */
+    ctx->body.len = 0;
+    cw_buf_append(&ctx->body, ctx->envelope.p, ctx->envelope.len);
+    ctx->on_resume = fn;
+    ctx->resume_arg = arg;
     /* Without a resume hook the owner's answer is the response as it is:
      * its body need not cross back into the module. */
-    ctx->res.keep = ctx->on_resume == NULL;
-    return 0;
+    ctx->res.keep = fn == NULL;
+    return ctx->body.broken ? cw_error_oom(&ctx->err) : 0;
 }
 
-int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn) {
+int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg) {
     ctx->ask.len = 0;
     if (cw_buf_append(&ctx->ask, what, n) < 0)
         return cw_error_oom(&ctx->err);
@@ -579,41 +719,26 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
     ctx->res.action = (uint32_t)action;
     ctx->res.ask = ctx->ask.p ? ctx->ask.p : "";
     ctx->res.ask_len = (uint32_t)ctx->ask.len;
-    ctx->on_resume = fn;
-    return 0;
-}
-
-int cw_store(cw_ctx *ctx, int action, cw_store_batch *batch, cw_resume_fn fn) {
-    uint32_t prepared = ctx->res.status;
-    size_t n;
-    int ok = cw_store_bytes(batch, &n) != NULL;
-    cw_buf_free(&ctx->input);
-    ctx->input = batch->b;
-    batch->b = (cw_buf)CW_BUF_INIT;
-    batch->count = 0;
-    if (!ok || cw_suspend(ctx, action, "", 0, fn) < 0)
-        return cw_error_oom(&ctx->err);
-    if (action == CW_ACTION_COMMIT)
-        ctx->res.status = prepared;
-    ctx->res.input = ctx->input.p;
+    ctx->res.input = ctx->input.p ? ctx->input.p : "";
     ctx->res.input_len = (uint32_t)ctx->input.len;
+    ctx->on_resume = fn;
+    ctx->resume_arg = arg;
     return 0;
 }
 
-int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn) {
+int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn, void *arg) {
     cw_buf what = CW_BUF_INIT;
     int rc;
     /* The host copies the input into the plugin's memory: bound it first. */
     if (ctx->input.len > cw_runtime_config()->plugin_input_limit)
         return cw_error_set(&ctx->err, CW_E_TOO_LARGE,
                             "the input for the plugin is over its limit");
-    cw_buf_puts(&what, ctx->plugin);
+    cw_buf_puts(&what, plugin);
     cw_buf_append(&what, " ", 1);
     cw_buf_puts(&what, entry);
-    rc = ctx->input.broken || what.broken ? cw_error_oom(&ctx->err)
-                                          : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn);
+    rc = ctx->input.broken || what.broken
+             ? cw_error_oom(&ctx->err)
+             : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn, arg);
     cw_buf_free(&what);
-    ctx->res.input = ctx->input.p ? ctx->input.p : "";
-    ctx->res.input_len = (uint32_t)ctx->input.len;
     return rc;
 }

@@ -5,15 +5,22 @@
  *         end by forwarding to the Durable Object that owns the id, and the
  *         context is suspended until cw_pipeline_resume hands back its answer.
  *   OWNER (inside that Durable Object): the same handler runs against the
- *         stored state. It reads storage and commits to it through the host
- *         (CW_ACTION_READ, CW_ACTION_COMMIT), so it may suspend several times;
- *         it keeps its own copy of the request, so ctx->req stays valid.
+ *         stored state, reading and writing it synchronously through the
+ *         host port (port.h) inside the request's one transaction. It
+ *         suspends only where something really yields: a plugin call (and
+ *         the test builds' wait). It keeps its own copy of the request, so
+ *         ctx->req stays valid across such a suspension.
  * Middleware (request id, CORS, body limit, Server-Timing, log line,
  * metrics, error mapping) wraps every handler; its "after" hooks run once,
  * when the response is final.
  *
  * Handlers share one signature: int handler(cw_ctx *ctx). They return 0
- * after responding or suspending, or -1 after setting ctx->err. */
+ * after responding or suspending, or -1 after setting ctx->err.
+ *
+ * State: the context holds what every stage and middleware needs (the
+ * request, the answer being built, who the caller is, the clocks); a
+ * route's handler keeps its own in ctx->state (freed with state_free), and
+ * a suspension carries its continuation's argument with it. */
 #ifndef CW_PIPELINE_H
 #define CW_PIPELINE_H
 
@@ -26,19 +33,20 @@
 #include "error.h"
 #include "http.h"
 #include "id.h"
-#include "manifest.h"
 #include "router.h"
-#include "store.h"
 
 enum { CW_STAGE_EDGE = 1, CW_STAGE_OWNER = 2 };
 
 /* What a suspended result asks of the host (cw_result.action); `ask` is
- * cw_result.ask, `input` cw_result.input. */
+ * cw_result.ask, `input` cw_result.input. The host does it, then resumes
+ * the same context (cw_resume) with its answer. */
 enum {
     CW_ACTION_NONE = 0,    /* final: answer with status, head, body */
-    CW_ACTION_FORWARD = 1, /* EDGE: run this request as owner in the Durable Object
-                              for id `ask`, handing it `input` (the grant: what the
-                              edge decided about the caller, for the owner) */
+    CW_ACTION_FORWARD = 1, /* EDGE: run the request as owner in the Durable Object
+                              for id `ask`, handing it the grant `input` (what the
+                              edge decided about the caller) and the envelope:
+                              `body` when it is not empty (one the module built: an
+                              RPC call), else the request's own bytes */
     CW_ACTION_TOUCH = 2,   /* touch each Durable Object named in `ask` (one id a
                               line) with a GET under grant `input`, then resume
                               with a JSON array of {"id","ok","ms"} as the body */
@@ -53,40 +61,27 @@ enum {
     CW_ACTION_WAIT = 5,    /* OWNER, test builds only: wait `ask` ms, then
                               run the request again from the start with
                               CW_FLAG_WAITED (never resumed) */
-    CW_ACTION_READ = 6,    /* OWNER: run the read batch `input` (store.h) and
-                              resume with 200 and the rows, or 0 when storage
-                              failed */
-    CW_ACTION_COMMIT = 7,  /* OWNER: run the commit batch `input` (store.h) in
-                              one transaction, then resume with 200, or 0 when
-                              it failed (rolled back). The answer is already
-                              prepared (status, head, body) with its frames: it
-                              stands even if the resume cannot run */
-    CW_ACTION_UPGRADE = 8, /* EDGE: open a WebSocket at the Durable Object for id
+    CW_ACTION_UPGRADE = 6, /* EDGE: open a WebSocket at the Durable Object for id
                               `ask`, handing it `input` (the grant) and the
                               request; resume as for a forward (101, or its
                               error). A 101's socket stays with the host, which
                               answers the client with it */
-    CW_ACTION_ACCEPT = 9,  /* OWNER: accept the WebSocket (hibernatable) with
-                              `ask` as its attachment; resume with 200 */
-    CW_ACTION_PEERS = 10,  /* OWNER: resume with 200 and {"n":N,"peers":[...]}:
-                              the object's open sockets, and the attachments of
-                              the joined ones but the request's own */
-    CW_ACTION_HMAC = 11    /* EDGE: resume with 200 and HMAC-SHA256 of `input`:
+    CW_ACTION_HMAC = 7     /* EDGE: resume with 200 and HMAC-SHA256 of `input`:
                               a u32 (little-endian) key length, the key, then
                               the message; status 0 when it could not */
 };
 
-/* What a result's frames ask of the host's sockets: records of a u8 op, a
- * u32 length and that many bytes (worker/layout.js readFrames). */
+/* A result's frames: what the host does with the object's sockets once the
+ * answer stands (committed). Records of four little-endian u32 (op, target,
+ * code, length) and that many bytes, padded to a multiple of 4
+ * (worker/layout.js readFrames). target: an index into the socket list the
+ * host gave this call (port.h CW_PORT_SOCKETS), or CW_FRAME_SENDER. */
 enum {
-    CW_FRAME_SENDER = 0, /* send the text to the socket the frame came from */
-    CW_FRAME_OTHERS = 1, /* send the text to every other joined socket */
-    CW_FRAME_ALL = 2,    /* send the text to every joined socket */
-    CW_FRAME_ATTACH = 3, /* make the text the sender's attachment */
-    CW_FRAME_CLOSE = 4,  /* close the sender: "<code> <reason>" */
-    CW_FRAME_JOIN = 5    /* ATTACH, and the sender is joined from now on: OTHERS
-                            and ALL reach it (a socket joins with its hello) */
+    CW_FRAME_TEXT = 1, /* the text the next TO records send */
+    CW_FRAME_TO = 2,   /* send the current text to target */
+    CW_FRAME_CLOSE = 3 /* close target with code and the bytes as reason */
 };
+#define CW_FRAME_SENDER 0xffffffffu
 
 /* The status a host resumes a forward with when the owner gave no answer. */
 enum {
@@ -98,23 +93,31 @@ enum {
 enum {
     CW_FLAG_SCHEDULED = 1, /* EDGE: the request comes from the cron trigger, not HTTP */
     CW_FLAG_WAITED = 2,    /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
-    CW_FLAG_RPC = 4,       /* EDGE: the request is an RPC call from a bound worker,
-                              which may name an actor (x-cw-actor) */
-    CW_FLAG_SOCKET = 8     /* OWNER, set by live.c: the request is a socket's frame */
+    CW_FLAG_RPC = 4,       /* EDGE: the request is an RPC call from a bound worker */
+    CW_FLAG_SOCKET = 8,    /* OWNER: the request is a socket's event (set by the host) */
+    CW_FLAG_FAILED = 16    /* the answer to a request a trap ended (exports.c cw_failed) */
 };
+
+/* cw_result.flags */
+enum {
+    CW_RESULT_ROLLBACK = 1, /* OWNER: roll the transaction back; nothing it wrote stands */
+    CW_RESULT_HELD = 2      /* OWNER: the body is the one the host holds under the tag
+                               it passed in (cw_run.held): answer with those bytes */
+};
+
 #define CW_RID_LEN 32    /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64    /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
 #define CW_ACTOR_MAX 128 /* longest actor (a token's sub, an RPC caller's actor) */
 
-/* What the host reads back. On wasm32 every field is 4 bytes, at the offsets
- * asserted below and read by worker/layout.js (the one JS reader); all
- * pointers are owned by the context and die with cw_pipeline_free. Unused
- * slices have length 0. */
+/* What the host reads back. On wasm32 every field is 4 bytes but hold, at
+ * the offsets asserted below and read by worker/layout.js (the one JS
+ * reader); all pointers are owned by the context and die with
+ * cw_pipeline_free. Unused slices have length 0. */
 typedef struct {
-    uint32_t status;  /* HTTP status; 0 while suspended, but for a COMMIT */
+    uint32_t status;  /* HTTP status; 0 while suspended */
     const char *head; /* "name: value\r\n" lines */
     uint32_t head_len;
-    const char *body; /* response body */
+    const char *body; /* response body (a FORWARD: the envelope to hand over) */
     uint32_t body_len;
     uint32_t action; /* CW_ACTION_*: what a suspended result asks for */
     const char *ask; /* the action's subject (see CW_ACTION_*) */
@@ -128,8 +131,14 @@ typedef struct {
     uint32_t keep;      /* FORWARD: resume with the owner's body length only, and keep
                            its bytes; final: 1 when the body is those kept bytes */
     const char *frames; /* OWNER: what to do with the object's sockets (CW_FRAME_*),
-                           once the answer stands (after its commit) */
+                           once the answer stands */
     uint32_t frames_len;
+    uint32_t flags;   /* CW_RESULT_* */
+    const char *rpc;  /* EDGE, an RPC call: the value's own members, a JSON object
+                         ({"ok","status"[,"version"][,"replayed"]}) the host
+                         merges with the body's (or, as text, sets beside it) */
+    uint32_t rpc_len;
+    double hold; /* OWNER: when >= 0, hold the body under this tag (cw_run.held) */
 } cw_result;
 
 #ifdef __wasm__
@@ -144,7 +153,10 @@ _Static_assert(offsetof(cw_result, request_id) == 40, "cw_result layout");
 _Static_assert(offsetof(cw_result, log) == 48, "cw_result layout");
 _Static_assert(offsetof(cw_result, keep) == 56, "cw_result layout");
 _Static_assert(offsetof(cw_result, frames) == 60, "cw_result layout");
-_Static_assert(sizeof(cw_result) == 68, "cw_result layout");
+_Static_assert(offsetof(cw_result, flags) == 68, "cw_result layout");
+_Static_assert(offsetof(cw_result, rpc) == 72, "cw_result layout");
+_Static_assert(offsetof(cw_result, hold) == 80, "cw_result layout");
+_Static_assert(sizeof(cw_result) == 88, "cw_result layout");
 #endif
 
 /* One run of a request: everything borrowed for the duration of the call. */
@@ -160,54 +172,68 @@ typedef struct {
     double now_ms;  /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
     double wall_ms; /* wall time (epoch) */
     int flags;      /* CW_FLAG_* */
+    double held;    /* OWNER: the tag of the body the host holds, or -1 */
 } cw_run;
+
+/* Who the request is from and about: set by the access check (EDGE) or
+ * the grant (OWNER), read by the handlers and the log line. */
+typedef struct {
+    char id[CW_ID_MAX + 1]; /* decoded state id, for state routes */
+    size_t id_len;
+    char actor[CW_ACTOR_MAX + 1]; /* who is writing: "" when unknown */
+    char kid[65];                 /* the key id of the token checked, "" when none */
+    long long exp;                /* the token's exp (seconds), or 0 when none */
+    int read_only;                /* the grant allows reads only */
+    int granted;                  /* OWNER: the edge's grant was explicit; without one
+                                     the owner allows nothing */
+    const char *challenge;        /* a 401's WWW-Authenticate (static); NULL: Bearer */
+} cw_caller;
 
 typedef struct cw_ctx cw_ctx;
 
-/* Finishes a suspended request with the host's answer (borrowed); ctx->t1_ms
- * is the resume time. Returns 0 after responding, or -1 with ctx->err set. */
-typedef int (*cw_resume_fn)(cw_ctx *ctx, int status, const char *head, size_t head_len,
-                            const char *body, size_t body_len);
+/* Finishes a suspended request with the host's answer (borrowed); arg is
+ * the suspension's; ctx->t1_ms is the resume time. Returns 0 after
+ * responding or suspending again, or -1 with ctx->err set. */
+typedef int (*cw_resume_fn)(cw_ctx *ctx, void *arg, int status, const char *head,
+                            size_t head_len, const char *body, size_t body_len);
 
 struct cw_ctx {
     cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
     int stage;
     int flags;              /* CW_FLAG_* */
     cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
+    void *resume_arg;       /* on_resume's argument */
     const cw_request *req;  /* EDGE: valid only inside cw_pipeline_run; OWNER: always */
     const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
     size_t nroutes;
     const cw_route *route; /* the matched route */
     cw_match match;        /* its parameters, borrowed like req */
     cw_request owned_req;  /* OWNER: the request parsed from envelope */
-    cw_buf envelope;       /* OWNER: a copy of the request's bytes */
+    cw_buf envelope;       /* OWNER: a copy of the request's bytes; EDGE: one the
+                              module built (an RPC call's), forwarded as it is */
+    cw_caller who;
     cw_error err;
     cw_buf err_extra; /* members added to the error object: ,"paths":[...] */
-    cw_buf head, body, log;
-    cw_buf frames;               /* socket operations (CW_FRAME_*), see cw_frame */
+    cw_buf head, body, log, rpc;
+    cw_buf frames;               /* socket operations (CW_FRAME_*) */
     void (*finish)(cw_ctx *ctx); /* runs on the final answer, after the errors are
                                     mapped (a socket's frame: answer to frames) */
+    void (*on_commit)(void *arg, int committed); /* OWNER: when the host has
+                                    committed (1) or rolled back (0) the request's
+                                    transaction: what the module keeps of storage
+                                    follows what storage kept */
+    void *commit_arg;
     const char *body_ref;        /* a borrowed body (cw_respond_ref), used instead of body */
     size_t body_ref_len;
-    cw_buf ask;                          /* what a suspension asks for (res.ask) */
-    cw_buf input;                        /* a suspension's payload (res.input) */
-    cw_buf stash;                        /* a handler's data kept across suspensions */
-    cw_buf grant;                        /* EDGE: the grant a forward hands the owner */
-    char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the plugin a request runs */
-    int hook;                            /* next sync hook to consider */
-    int (*hooks_then)(cw_ctx *ctx);      /* hooks.h: what runs after the sync hooks */
-    void *state;                         /* a handler's own state, freed with... */
-    void (*state_free)(void *state);     /* ...this, when the context is freed */
-    char id[CW_ID_MAX + 1];              /* decoded state id, for state routes */
-    size_t id_len;
-    char actor[CW_ACTOR_MAX + 1]; /* who is writing: "" when unknown */
-    char mid[65];                 /* live.c: a socket's patch frame's mutation id */
-    long long version;            /* sync.c: the version a state answer names */
-    char kid[65];                 /* the key id of the token checked, for the log line */
-    const char *challenge;        /* a 401's WWW-Authenticate (static); NULL: Bearer */
-    int read_only;                /* the grant allows reads only */
-    int granted;                  /* OWNER: the edge's grant was explicit ("r " or "w ");
-                                     without one the owner allows nothing */
+    cw_buf ask;                      /* what a suspension asks for (res.ask) */
+    cw_buf input;                    /* a suspension's payload (res.input) */
+    void *state;                     /* the route handler's own state, freed with... */
+    void (*state_free)(void *state); /* ...this, when the context is freed */
+    struct {
+        void *p;
+        void (*free)(void *p);
+    } owned[4]; /* other modules' state for the request (cw_own) */
+    double held;                     /* OWNER: the tag of the host's held body, or -1 */
     char rid[CW_RID_MAX + 1];
     char method[16];
     char origin[128];         /* the Origin header, copied for the after hooks */
@@ -236,13 +262,19 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run);
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms);
 
-/* Releases ctx and everything its result points to. NULL is a no-op. */
-void cw_pipeline_free(cw_ctx *ctx);
+/* Releases ctx and everything its result points to, after telling the
+ * route (on_commit) whether the host committed its transaction (OWNER;
+ * ignored at the edge). NULL is a no-op. */
+void cw_pipeline_free(cw_ctx *ctx, int committed);
 
 /* Handler API. */
 
 /* Appends a response header. Returns 0 or -1 (no memory, recorded later). */
 int cw_header_add(cw_ctx *ctx, const char *name, const char *value);
+
+/* Appends the error body for ctx->err to b: {"error":{"code","message",
+ * "request_id"[,extra members]}}, the shape of every error answer. */
+void cw_error_json(const cw_ctx *ctx, cw_buf *b);
 
 /* Sets status and a JSON body (stolen). Returns 0, or -1 with ctx->err set. */
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
@@ -257,41 +289,62 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
  * may run other requests' code). Returns 0 or -1 as cw_header_add. */
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n);
 
-/* EDGE: writes the grant a forward hands the owner into ctx->grant: "r "
- * or "w " (ctx->read_only), then actor; the owner reads it back into
- * ctx->granted, ctx->read_only and ctx->actor. Returns 0, or -1 with
- * ctx->err set. */
+/* OWNER: answers status with the body the host holds under ctx->held (the
+ * caller checked the tag), and the content type. Returns 0 or -1 as
+ * cw_header_add. */
+int cw_respond_held(cw_ctx *ctx, int status, const char *content_type);
+
+/* OWNER: the host is to hold this answer's body under tag (>= 0) from now
+ * on, for a later cw_respond_held. */
+void cw_hold(cw_ctx *ctx, double tag);
+
+/* EDGE: writes the grant a forward hands the owner into ctx->input:
+ * "<r|w> <exp> <kid> <actor>" from ctx->who; the owner reads it back into
+ * ctx->who. Returns 0, or -1 with ctx->err set. */
 int cw_grant(cw_ctx *ctx, cw_slice actor);
 
-/* Suspends the EDGE stage: the Durable Object for ctx->id must run this
- * request in the OWNER stage, with ctx->grant. Returns 0. */
-int cw_forward(cw_ctx *ctx);
+/* Suspends the EDGE stage: the Durable Object for ctx->who.id must run
+ * this request in the OWNER stage, with the grant in ctx->input; fn(ctx,
+ * arg, ...) takes its answer, or, with fn NULL, the answer is the response
+ * as it is (its body need not cross back). Returns 0. */
+int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg);
 
 /* Suspends the request: the host does what action and what[0..n) (copied)
- * ask, and resumes; fn then builds the response, or suspends again.
- * Returns 0, or -1 with ctx->err set when out of memory. */
-int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn);
+ * ask, with ctx->input as the payload, and resumes; fn(ctx, arg, ...) then
+ * builds the response, or suspends again. Returns 0, or -1 with ctx->err
+ * set when out of memory. */
+int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg);
 
-/* Suspends an OWNER request to run a storage batch (store.h): a read
- * (CW_ACTION_READ) or a commit (CW_ACTION_COMMIT). The batch's bytes move
- * into the input, not copied; batch is left empty either way. A commit
- * keeps the prepared answer. Returns 0, or -1 with ctx->err set when out of
- * memory (a broken batch too). */
-int cw_store(cw_ctx *ctx, int action, cw_store_batch *batch, cw_resume_fn fn);
+/* EDGE: parses ctx->envelope, a request the handler built, and runs its
+ * route as the request's from then on (its body goes to the owner as
+ * built: cw_forward). Returns 0, or -1 with ctx->err set. */
+int cw_reroute(cw_ctx *ctx);
 
-/* Suspends the request to call entry ("route" or "sync") of plugin
- * ctx->plugin with ctx->input; fn gets the plugin's answer. Returns 0, or -1
+/* Makes p (with free_fn) the request's: freed when the context is; for a
+ * module's state that a continuation reaches through its argument.
+ * Returns p, or NULL (p freed) when the context holds too many. */
+void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p));
+
+/* Marks the OWNER request's transaction for rollback: nothing it wrote
+ * stands, whatever the answer. */
+void cw_rollback(cw_ctx *ctx);
+
+/* Suspends the request to call entry ("route" or "sync") of plugin with
+ * ctx->input; fn(ctx, arg, ...) gets the plugin's answer. Returns 0, or -1
  * with ctx->err set (CW_E_TOO_LARGE when the input is over the
  * environment's plugin_input_limit). Works in both stages. */
-int cw_call(cw_ctx *ctx, const char *entry, cw_resume_fn fn);
+int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn, void *arg);
 
-/* Appends a socket operation (CW_FRAME_*) with text[0..n) to the result.
- * Returns 0 or -1 (no memory, recorded: the answer becomes a bare 500). */
-int cw_frame(cw_ctx *ctx, int op, const char *text, size_t n);
+/* Frames (CW_FRAME_*): sets the text later TO records send (text[0..n),
+ * copied), sends it to target, closes target. Return 0, or -1 with
+ * ctx->err set when memory runs out. */
+int cw_frame_text(cw_ctx *ctx, const char *text, size_t n);
+int cw_frame_to(cw_ctx *ctx, uint32_t target);
+int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason);
 
-/* cw_frame with b's text (borrowed): 0, or -1 with ctx->err set when b is
- * broken or memory runs out. */
-int cw_frame_buf(cw_ctx *ctx, int op, const cw_buf *b);
+/* cw_frame_text and a TO the sender, with b's text (borrowed): 0, or -1
+ * with ctx->err set when b is broken or memory runs out. */
+int cw_frame_reply(cw_ctx *ctx, const cw_buf *b);
 
 /* The raw value of route parameter name ({name} in the pattern), borrowed
  * like ctx->req; {NULL, 0} when the route has none. */

@@ -22,6 +22,8 @@ typedef struct {
     const char *pattern; /* "/state/{id}/changes" (see above) */
     const char *name;    /* stable route name for logs and metrics */
     cw_handler handler;
+    int internal; /* 1: reached only from the host (a socket's event, an RPC
+                     call): never listed in Allow, so another method is 404 */
 } cw_route;
 
 #define CW_ALLOW_MAX 64

@@ -62,105 +62,57 @@ const char *cw_store_schema(void) { return schema; }
 
 const char *cw_store_sql(int s) { return s >= 0 && s < CW_STMT_COUNT ? sql[s] : NULL; }
 
-static void put_text(cw_buf *b, const char *s, size_t n) {
-    cw_buf_append(b, "\x02", 1);
-    cw_buf_put32(b, (uint32_t)n);
-    cw_buf_append(b, s, n);
-}
-
-int cw_store_add(cw_store_batch *batch, cw_stmt s, const char *types, ...) {
-    cw_buf *b = &batch->b;
+int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
+    cw_cell in[8];
+    cw_rows none;
+    int n = 0, rc;
     va_list ap;
-    if (b->len == 0)
-        cw_buf_put32(b, 0); /* the count, written in place below */
-    cw_buf_put32(b, (uint32_t)s);
-    cw_buf_put32(b, (uint32_t)strlen(types));
     va_start(ap, types);
-    for (const char *t = types; *t; t++) {
+    for (const char *t = types; *t && n < 8; t++, n++) {
         if (*t == 'i') {
-            unsigned long long v = (unsigned long long)va_arg(ap, long long);
-            unsigned char le[9] = {1};
-            for (int k = 0; k < 8; k++)
-                le[1 + k] = (unsigned char)(v >> (8 * k));
-            cw_buf_append(b, (const char *)le, 9);
+            in[n] = cw_port_int(va_arg(ap, long long));
         } else if (*t == 's') {
             const char *str = va_arg(ap, const char *);
-            put_text(b, str, strlen(str));
-        } else if (*t == 't' || *t == 'z') {
+            in[n] = cw_port_text(str, strlen(str));
+        } else if (*t == 't' || *t == 'z' || *t == 'b') {
             const char *str = va_arg(ap, const char *);
-            size_t n = va_arg(ap, size_t);
-            if (*t == 'z' && (!str || !n))
-                cw_buf_append(b, "\x00", 1);
-            else
-                put_text(b, str, n);
+            size_t len = va_arg(ap, size_t);
+            in[n] = cw_port_text(str, len);
+            if (*t == 'b')
+                in[n].type = CW_VAL_BLOB;
+            else if (*t == 'z' && (!str || !len))
+                in[n] = (cw_cell){CW_VAL_NULL, 0, 0};
         } else {
-            cw_buf_append(b, "\x00", 1);
+            in[n] = (cw_cell){CW_VAL_NULL, 0, 0};
         }
     }
     va_end(ap);
-    if (b->broken)
-        return -1;
-    batch->count++;
-    for (int k = 0; k < 4; k++)
-        b->p[k] = (char)(unsigned char)(batch->count >> (8 * k));
-    return 0;
+    if (!r)
+        r = &none;
+    memset(r, 0, sizeof *r);
+    rc = cw_port_call((int)s, in, n, &r->out);
+    r->rows = r->out.rows;
+    r->cols = r->out.cols;
+    if (r == &none)
+        cw_rows_done(r);
+    return rc;
 }
-
-const char *cw_store_bytes(cw_store_batch *batch, size_t *n) {
-    if (batch->b.broken)
-        return NULL;
-    if (batch->b.len == 0)
-        cw_buf_put32(&batch->b, 0);
-    *n = batch->b.len;
-    return batch->b.broken ? NULL : batch->b.p;
-}
-
-void cw_store_free(cw_store_batch *batch) {
-    cw_buf_free(&batch->b);
-    batch->count = 0;
-}
-
-static int get32(cw_rows *r, uint32_t *v) {
-    if (r->end - r->p < 4)
-        return -1;
-    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-         (uint32_t)r->p[3] << 24;
-    r->p += 4;
-    return 0;
-}
-
-void cw_rows_open(cw_rows *r, const char *p, size_t n) {
-    r->p = (const unsigned char *)p;
-    r->end = r->p + (p ? n : 0);
-    r->rows = r->cols = 0;
-}
-
-int cw_rows_next(cw_rows *r) { return get32(r, &r->rows) < 0 || get32(r, &r->cols) < 0 ? -1 : 0; }
 
 int cw_rows_value(cw_rows *r, cw_value *v) {
-    uint32_t n;
-    if (r->p >= r->end)
+    const cw_cell *c;
+    if (r->at >= r->rows * r->cols)
         return -1;
-    v->type = *r->p++;
-    v->i = 0;
-    v->s = NULL;
-    v->n = 0;
-    if (v->type == CW_VAL_NULL)
-        return 0;
-    if (v->type == CW_VAL_INT) {
-        unsigned long long u = 0;
-        if (r->end - r->p < 8)
-            return -1;
-        for (int k = 7; k >= 0; k--)
-            u = (u << 8) | r->p[k];
-        r->p += 8;
-        v->i = (long long)u;
-        return 0;
-    }
-    if (v->type != CW_VAL_TEXT || get32(r, &n) < 0 || (size_t)(r->end - r->p) < n)
-        return -1;
-    v->s = (const char *)r->p;
-    v->n = n;
-    r->p += n;
+    c = &r->out.cells[r->at++];
+    v->type = (int)c->type;
+    v->i = c->type == CW_VAL_INT ? (long long)c->value : 0;
+    v->s = c->type == CW_VAL_TEXT || c->type == CW_VAL_BLOB ? (const char *)(uintptr_t)c->value : NULL;
+    v->n = v->s ? c->len : 0;
+    if (v->type == CW_VAL_BLOB)
+        v->type = CW_VAL_TEXT; /* bytes either way */
     return 0;
+}
+
+void cw_rows_done(cw_rows *r) {
+    cw_port_release(&r->out);
+    memset(r, 0, sizeof *r);
 }

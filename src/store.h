@@ -1,23 +1,17 @@
 /* store.h - what the owner asks of its Durable Object's SQLite storage.
  *
- * Every statement the glue ever runs is here: the schema (DDL, run when the
+ * Every statement the host ever runs is here: the schema (DDL, run when the
  * object starts) and a fixed table of statements, each with a number. The
- * owner stage asks for storage work in batches of (statement, parameters),
- * and the glue runs them without deciding anything:
- *   - a read batch (CW_ACTION_READ): each statement's rows come back;
- *   - a commit batch (CW_ACTION_COMMIT): every statement runs in one
- *     transactionSync, all or nothing. Its statements are the typed
- *     storage operations: put member, delete member, append journal entry,
- *     prune journal, clear, set meta, drop the legacy table, remember and
- *     expire idempotency keys.
+ * owner runs them one at a time, synchronously, through the host port
+ * (port.h), inside the request's one transaction: reads come back as rows,
+ * writes are the typed storage operations (put member, delete member,
+ * append journal entry, prune journal, clear, set meta, drop the legacy
+ * table, remember and expire idempotency keys). The host decides nothing:
+ * it runs statement s with the parameters given.
  *
- * Wire form, little-endian, written by cw_store_add and read by
- * worker/layout.js (readBatch):
- *     u32 count, then count records of: u32 statement, u32 nparams, values
- * and the rows the host answers a read batch with (layout.js writeRows):
- *     for each statement: u32 nrows, u32 ncols, then nrows * ncols values
- * A value is a u8 type, then: 0 NULL, nothing; 1 INT, 8 bytes (i64);
- * 2 TEXT, a u32 length and that many bytes of UTF-8.
+ * Member values and journal patches are written as BLOBs (their UTF-8 JSON
+ * text): the host hands bytes to SQLite and back without transcoding.
+ * Rows written as TEXT by earlier versions read the same way.
  *
  * Tables (all prefixed cw_; "state" is the legacy one-blob table):
  *   cw_meta    one row: version, journal count / bytes / first version
@@ -35,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "port.h"
 
 typedef enum {
     /* reads */
@@ -63,8 +57,6 @@ typedef enum {
     CW_STMT_COUNT
 } cw_stmt;
 
-enum { CW_VAL_NULL = 0, CW_VAL_INT = 1, CW_VAL_TEXT = 2 };
-
 /* The schema: DDL statements separated by ";", idempotent (IF NOT EXISTS),
  * for the glue to run when the object starts. Static. */
 const char *cw_store_schema(void);
@@ -72,51 +64,33 @@ const char *cw_store_schema(void);
 /* The SQL of statement s, or NULL for an out-of-range s. Static. */
 const char *cw_store_sql(int s);
 
-/* A batch under construction: the buffer and its record count. */
+/* The rows a read answered, read a value at a time. */
 typedef struct {
-    cw_buf b;
-    uint32_t count;
-} cw_store_batch;
-
-#define CW_STORE_BATCH_INIT                                                                        \
-    { CW_BUF_INIT, 0 }
-
-/* Appends statement s with parameters described by types, one letter each:
- * 'i' an int64 (long long), 't' a text (const char *, size_t), 's' a
- * NUL-terminated text, 'n' a NULL, 'z' a text that is NULL when its pointer
- * is NULL or its length 0 (const char *, size_t). Returns 0, or -1 when the
- * batch is broken (out of memory; later adds are no-ops). */
-int cw_store_add(cw_store_batch *batch, cw_stmt s, const char *types, ...);
-
-/* The batch's bytes, count included (borrowed; valid until the next add or
- * cw_store_free); NULL when broken. */
-const char *cw_store_bytes(cw_store_batch *batch, size_t *n);
-
-/* Frees the batch and resets it to empty. */
-void cw_store_free(cw_store_batch *batch);
-
-/* A reader over the rows the host answered a read batch with. */
-typedef struct {
-    const unsigned char *p, *end;
-    uint32_t rows, cols; /* of the current statement's result */
+    cw_port_out out;
+    uint32_t rows, cols; /* of the result */
+    uint32_t at;         /* the next cell */
 } cw_rows;
 
 typedef struct {
-    int type;      /* CW_VAL_* */
+    int type;      /* CW_VAL_* (port.h); TEXT and BLOB alike are bytes */
     long long i;   /* INT */
-    const char *s; /* TEXT, borrowed from the answer */
+    const char *s; /* TEXT, BLOB: borrowed from the rows */
     size_t n;
 } cw_value;
 
-/* Starts reading answer p[0..n) (borrowed). */
-void cw_rows_open(cw_rows *r, const char *p, size_t n);
+/* Runs statement s with parameters described by types, one letter each:
+ * 'i' an int64 (long long), 't' a text (const char *, size_t), 's' a
+ * NUL-terminated text, 'b' bytes written as a BLOB (const char *, size_t),
+ * 'z' a text that is NULL when its pointer is NULL or its length 0, 'n' a
+ * NULL. At most 8. Its rows go to r when r is not NULL (cw_rows_done them;
+ * a statement without rows gives none). Returns 0, or -1 when the host
+ * failed (r is then empty). */
+int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...);
 
-/* Moves to the next statement's result, setting r->rows and r->cols.
- * Returns 0, or -1 when the answer is malformed or exhausted. */
-int cw_rows_next(cw_rows *r);
-
-/* Reads the next value of the current result. Returns 0, or -1 when the
- * answer is malformed. */
+/* Reads the next value. Returns 0, or -1 past the last. */
 int cw_rows_value(cw_rows *r, cw_value *v);
+
+/* Frees the rows. Safe on a zeroed or finished reader. */
+void cw_rows_done(cw_rows *r);
 
 #endif

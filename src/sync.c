@@ -1,12 +1,13 @@
 /* sync.c - the state routes (see sync.h).
  *
- * An owner request runs as a chain of steps, each ending in an answer or a
- * suspension (a storage read, a sync hook, the commit):
- *   load  -> [legacy conversion] -> [members] -> the route's step
- *   PATCH: conditions -> journal reads (idempotency key, base, since,
- *          retention) -> prepare the change -> sync hooks -> commit
- * Everything a step needs from the request is in ctx->req (the owner keeps
- * it) or in the owner state (ctx->state). */
+ * At the edge a route checks what it can and forwards. In the owner an
+ * operation is straight-line code: open the document (the meta row, and
+ * its members when the cache does not hold that version), then the
+ * route's step, reading and writing through the host port (store.h) inside
+ * the request's one transaction. Writes come last, after every check and
+ * with the answer prepared; what the module caches of a write is applied
+ * only once the host has committed it (on_commit). The one suspension is a
+ * sync hook's plugin call, between the checks and the writes. */
 #include "sync.h"
 
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "journal.h"
 #include "json.h"
 #include "plugin.h"
+#include "roster.h"
 #include "runtime.h"
 #include "store.h"
 
@@ -30,63 +32,68 @@ typedef struct {
     long long version, jcount, jbytes, jfirst;
 } meta_t;
 
-/* An owner request's own state, kept across its suspensions. */
-typedef struct {
+/* What a committed operation leaves in the cache. */
+enum { KEEP_NOTHING, KEEP_CHANGE, KEEP_EMPTY };
+
+/* One owner operation on a document, alive for its request. */
+struct cw_sync_op {
     int kind;
+    char id[CW_ID_MAX + 1]; /* the document, for the cache after the commit */
     meta_t meta;
+    int had_meta;      /* a meta row was there (else: never written, or legacy) */
+    meta_t written;    /* the meta row the writes set: what the cache takes */
+    int keep;          /* KEEP_*: applied when the host commits */
     int legacy;        /* the one-blob table is still there */
-    int migrating;     /* this request's commit converts it (ops hold that) */
-    int asked;         /* what the pending read asked for (ASK_* bits) */
+    int migrating;     /* this request's writes convert it */
     json_t *patch;     /* PATCH: the parsed patch */
     cw_buf patch_text; /* PATCH: the patch as applied, compact: the journal's */
+    long long hash;    /* with a key: cw_journal_hash of patch_text */
     long long since, base, limit, if_match;
     int has_since, has_base, minimal, has_if_match;
-    int page_full;  /* PATCH with since: more changes than one page holds */
-    char key[65];   /* the Idempotency-Key, "" when none */
-    long long hash; /* with a key: cw_journal_hash of patch_text */
-    size_t cut;     /* journal entries the write drops (retention) */
+    int page_full; /* PATCH with since: more changes than one page holds */
+    char key[65];  /* the Idempotency-Key, "" when none */
+    size_t cut;    /* journal entries the write drops (retention) */
+    long long version; /* the version the answer names */
+    long long snapshot_wait; /* a hello: > 0, no snapshot for that many ms */
+    int snapshot;      /* a hello answered with a snapshot */
     cw_doc_change change;
-    cw_store_batch ops; /* the commit batch */
-    meta_t written;     /* the meta row ops write (put_meta): what the cache takes
-                           once the commit stands, never a version computed apart */
-    cw_buf view;        /* the state's JSON text for the answer, when built */
-    cw_buf changes;     /* the entries of a changes list, comma-separated */
-} own_t;
+    cw_buf view;    /* the state's JSON text for the answer, when built */
+    cw_buf changes; /* the entries of a changes list, comma-separated */
+    cw_hooks hooks;
+};
 
-enum { ASK_META = 1, ASK_LEGACY = 2, ASK_MEMBERS = 4, ASK_BLOB = 8 };
-enum { J_KEY = 1, J_BASE = 2, J_SINCE = 4, J_OLDEST = 8 };
-
-static void own_free(void *p) {
-    own_t *o = p;
+void cw_sync_op_free(cw_sync_op *o) {
+    if (!o)
+        return;
     json_decref(o->patch);
     cw_buf_free(&o->patch_text);
     cw_doc_change_free(&o->change);
-    cw_store_free(&o->ops);
     cw_buf_free(&o->view);
     cw_buf_free(&o->changes);
+    cw_hooks_free(&o->hooks);
     cw_free(o);
 }
 
+long long cw_sync_version(const cw_sync_op *o) { return o ? o->version : 0; }
+
+int cw_sync_snapshot(const cw_sync_op *o) { return o && o->snapshot; }
+
+static void op_free(void *p) { cw_sync_op_free(p); }
+
 /* Why storage failed, as the 500's message says (the log has the cause). */
 #define MALFORMED "the rows read are malformed"
-#define UNCOMMITTED "the commit failed"
+#define UNWRITTEN "a write failed"
 
 static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
 
 static int storage_failed(cw_ctx *ctx, const char *what) {
-    cw_doc_drop(ctx->id); /* whatever it held is no longer known to match */
+    cw_doc_drop(ctx->who.id); /* whatever it held is no longer known to match */
     return cw_error_set2(&ctx->err, CW_E_STORAGE, "storage failed: ", what);
 }
 
-/* Adds the meta row m to the commit batch and records it as what the
- * commit writes: after a commit, the cache takes its version from here. */
-static int put_meta(cw_ctx *ctx, meta_t m) {
-    own_t *o = ctx->state;
-    o->written = m;
-    return cw_store_add(&o->ops, CW_OP_META, "iiii", m.version, m.jcount, m.jbytes, m.jfirst) < 0
-               ? oom(ctx)
-               : 0;
-}
+/* Runs a write; a failure is the request's (its transaction rolls back). */
+#define WRITE(ctx, ...)                                                                            \
+    (cw_store_run(__VA_ARGS__) < 0 ? storage_failed(ctx, UNWRITTEN) : 0)
 
 /* --- the request: checked at the edge, read again by the owner ----------- */
 
@@ -129,13 +136,13 @@ int cw_sync_key_ok(const char *p, size_t n) {
 }
 
 /* Reads and checks the parameters of a route into o (both stages). */
-static int read_params(cw_ctx *ctx, own_t *o, int kind) {
+static int read_params(cw_ctx *ctx, cw_sync_op *o, int kind) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice key = cw_http_header(ctx->req, "idempotency-key");
     cw_slice as = cw_http_header(ctx->req, "x-cw-as"); /* RPC's as option */
     if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_slice_eq(as, "json") && !cw_slice_eq(as, "text"))
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER, "as must be \"json\" or \"text\"");
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->id, &ctx->id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
         return -1;
     if (kind == K_CHANGES) {
         o->limit = cfg->changes_limit < 100 ? cfg->changes_limit : 100;
@@ -165,15 +172,15 @@ static int read_params(cw_ctx *ctx, own_t *o, int kind) {
 
 /* The patch: strict JSON within the limits (json.h), and an object, since
  * the state must stay one. An RPC caller's value that JSON cannot carry
- * (NaN, Infinity, undefined in an array, a BigInt, a function, a symbol:
- * the glue writes them as such words) is invalid_patch, naming where it
- * is; JSON.stringify would have made it null, which deletes. A new
- * reference, or NULL with ctx->err set. */
-static json_t *parse_patch(cw_ctx *ctx) {
+ * (NaN, Infinity, undefined in an array, a BigInt, a function: the glue
+ * writes them as such words) is invalid_patch, naming where it is;
+ * JSON.stringify would have made it null, which deletes. A new reference,
+ * or NULL with ctx->err set. */
+static json_t *parse_patch(cw_ctx *ctx, cw_slice body) {
     const cw_config *cfg = cw_runtime_config();
     cw_json_stats stats;
-    json_t *patch = cw_json_parse(ctx->req->body, cfg->depth_limit, cfg->container_limit, "body",
-                                  &stats, &ctx->err);
+    json_t *patch =
+        cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "body", &stats, &ctx->err);
     if (!patch && stats.unjson && (ctx->flags & CW_FLAG_RPC))
         ctx->err.code = CW_E_INVALID_PATCH;
     if (patch && !json_is_object(patch)) {
@@ -187,9 +194,9 @@ static json_t *parse_patch(cw_ctx *ctx) {
 
 int cw_sync_grant(cw_ctx *ctx) {
     cw_slice actor;
-    /* A token's sub (ctx->actor) was checked by token.c to the same rule. */
+    /* A token's sub (ctx->who.actor) was checked by token.c to the same rule. */
     if (!(ctx->flags & CW_FLAG_RPC))
-        return cw_grant(ctx, (cw_slice){ctx->actor, strlen(ctx->actor)});
+        return cw_grant(ctx, (cw_slice){ctx->who.actor, strlen(ctx->who.actor)});
     actor = cw_http_header(ctx->req, "x-cw-actor");
     if (actor.n > CW_ACTOR_MAX)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
@@ -201,7 +208,9 @@ int cw_sync_grant(cw_ctx *ctx) {
 }
 
 /* EDGE: the caller may: forward under its grant. */
-static int forward(cw_ctx *ctx) { return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx); }
+static int forward(cw_ctx *ctx) {
+    return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx, NULL, NULL);
+}
 
 /* --- answers --------------------------------------------------------------- */
 
@@ -216,14 +225,15 @@ static int etag(cw_ctx *ctx, long long version) {
 /* {"id","version"[,"state"][,"changes"]} with the ETag: view, when given,
  * is the whole {"id","version","state"} text (see view_of); changes are the
  * entries of a changes list, when given. */
-static int answer(cw_ctx *ctx, long long version, const cw_buf *view, const cw_buf *changes) {
+static int answer(cw_ctx *ctx, cw_sync_op *o, long long version, const cw_buf *view,
+                  const cw_buf *changes) {
     cw_buf b = CW_BUF_INIT;
-    ctx->version = version;
+    o->version = version;
     if (view) {
         cw_buf_append(&b, view->p, view->len - 1); /* its closing brace follows the changes */
     } else {
         cw_buf_puts(&b, "{\"id\":\"");
-        cw_buf_puts(&b, ctx->id); /* the id grammar needs no escaping */
+        cw_buf_puts(&b, ctx->who.id); /* the id grammar needs no escaping */
         cw_buf_puts(&b, "\",\"version\":");
         cw_buf_putu(&b, (unsigned long long)version);
     }
@@ -240,14 +250,14 @@ static int answer(cw_ctx *ctx, long long version, const cw_buf *view, const cw_b
 
 /* The answer {"id","version","state"} for d at version, with change (may be
  * NULL) applied, into out: one allocation sized for it. It is also what a
- * GET of that version answers, so the cache keeps it (doc.h). */
+ * GET of that version answers, so the cache and the host keep it. */
 static int view_of(cw_ctx *ctx, const cw_doc *d, const cw_doc_change *change, long long version,
                    cw_buf *out) {
     size_t size = (change ? change->size : d->size) + 64 + 8 * json_object_size(d->members);
     out->len = 0;
     cw_buf_reserve(out, size + (change ? 8 * json_object_size(change->set) : 0));
     cw_buf_puts(out, "{\"id\":\"");
-    cw_buf_puts(out, ctx->id); /* the id grammar needs no escaping */
+    cw_buf_puts(out, ctx->who.id); /* the id grammar needs no escaping */
     cw_buf_puts(out, "\",\"version\":");
     cw_buf_putu(out, (unsigned long long)version);
     cw_buf_puts(out, ",\"state\":");
@@ -255,50 +265,7 @@ static int view_of(cw_ctx *ctx, const cw_doc *d, const cw_doc_change *change, lo
     return cw_buf_append(out, "}", 1) < 0 ? oom(ctx) : 0;
 }
 
-/* --- owner: loading -------------------------------------------------------- */
-
-static int step(cw_ctx *ctx);
-static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body, size_t n);
-
-static int needs_members(int kind) { return kind != K_DELETE && kind != K_CHANGES; }
-
-/* Sends a read batch of the statements in ask (ASK_* bits, in order). */
-static int ask(cw_ctx *ctx, int what) {
-    own_t *o = ctx->state;
-    cw_store_batch b = CW_STORE_BATCH_INIT;
-    if (what & ASK_META)
-        cw_store_add(&b, CW_Q_META, "");
-    if (what & ASK_LEGACY)
-        cw_store_add(&b, CW_Q_LEGACY, "");
-    if (what & ASK_MEMBERS)
-        cw_store_add(&b, CW_Q_MEMBERS, "");
-    if (what & ASK_BLOB)
-        cw_store_add(&b, CW_Q_LEGACY_BLOB, "");
-    o->asked = what;
-    return cw_store(ctx, CW_ACTION_READ, &b, loaded);
-}
-
-/* Starts an owner request: the meta row, and, the first time this isolate
- * sees the id, whether a legacy table is there and the members. */
-static int load(cw_ctx *ctx, int kind) {
-    own_t *o = cw_malloc(sizeof *o);
-    int what = ASK_META;
-    if (!o)
-        return oom(ctx);
-    memset(o, 0, sizeof *o);
-    o->kind = kind;
-    ctx->state = o;
-    ctx->state_free = own_free;
-    if (!cw_doc_find(ctx->id))
-        what |= ASK_LEGACY | (needs_members(kind) ? ASK_MEMBERS : 0);
-    return what;
-}
-
-/* Moves r to the next statement's result, which must have cols columns
- * (an empty result has none). Returns 0 or -1. */
-static int next_result(cw_rows *r, uint32_t cols) {
-    return cw_rows_next(r) < 0 || (r->rows && r->cols != cols) ? -1 : 0;
-}
+/* --- owner: opening the document ------------------------------------------- */
 
 static int int_at(cw_rows *r, long long *out) {
     cw_value v;
@@ -308,147 +275,188 @@ static int int_at(cw_rows *r, long long *out) {
     return 0;
 }
 
-/* Builds the entry for ctx->id at version from member rows (key, value). */
-static int build(cw_ctx *ctx, cw_rows *r, long long version) {
-    cw_doc *d = cw_doc_new(ctx->id, version);
-    if (!d)
-        return oom(ctx);
-    for (uint32_t i = 0; i < r->rows; i++) {
-        cw_value k, v;
-        if (cw_rows_value(r, &k) < 0 || cw_rows_value(r, &v) < 0 || k.type != CW_VAL_TEXT ||
-            v.type != CW_VAL_TEXT)
-            return storage_failed(ctx, MALFORMED);
-        if (cw_doc_load_member(d, k.s, k.n, v.s, v.n, &ctx->err) < 0)
-            return -1;
+/* The meta row into o->meta ({0, 0, 0, 1} when never written). */
+static int read_meta(cw_ctx *ctx, cw_sync_op *o) {
+    cw_rows r;
+    int rc = 0;
+    if (cw_store_run(CW_Q_META, &r, "") < 0)
+        return storage_failed(ctx, "a read failed");
+    o->meta = (meta_t){0, 0, 0, 1};
+    o->had_meta = r.rows == 1;
+    if (r.rows > 1 ||
+        (r.rows == 1 &&
+         (r.cols != 4 || int_at(&r, &o->meta.version) < 0 || int_at(&r, &o->meta.jcount) < 0 ||
+          int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0 ||
+          o->meta.version < 0 || o->meta.version > CW_VERSION_MAX)))
+        rc = storage_failed(ctx, MALFORMED);
+    cw_rows_done(&r);
+    return rc;
+}
+
+/* Writes meta row m and records it as what the writes set: after the
+ * commit, the cache takes its version from here. */
+static int put_meta(cw_ctx *ctx, cw_sync_op *o, meta_t m) {
+    o->written = m;
+    return WRITE(ctx, CW_OP_META, NULL, "iiii", m.version, m.jcount, m.jbytes, m.jfirst);
+}
+
+/* Builds the cache entry for the id at version from its member rows. */
+static int load_members(cw_ctx *ctx, long long version) {
+    cw_rows r;
+    cw_doc *d;
+    int rc = 0;
+    if (cw_store_run(CW_Q_MEMBERS, &r, "") < 0)
+        return storage_failed(ctx, "a read failed");
+    if (r.rows && r.cols != 2) {
+        cw_rows_done(&r);
+        return storage_failed(ctx, MALFORMED);
     }
-    cw_doc_settle(d, cw_runtime_config()->cache_bytes);
-    return 0;
+    if (!(d = cw_doc_new(ctx->who.id, version))) {
+        cw_rows_done(&r);
+        return oom(ctx);
+    }
+    for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
+        cw_value k, v;
+        if (cw_rows_value(&r, &k) < 0 || cw_rows_value(&r, &v) < 0 || k.type != CW_VAL_TEXT ||
+            v.type != CW_VAL_TEXT)
+            rc = storage_failed(ctx, MALFORMED);
+        else
+            rc = cw_doc_load_member(d, k.s, k.n, v.s, v.n, &ctx->err);
+    }
+    cw_rows_done(&r);
+    if (rc == 0)
+        cw_doc_settle(d, cw_runtime_config()->cache_bytes);
+    return rc;
 }
 
 /* Converts the legacy blob {"v":N,"s":{...}}: the entry at version N, and
- * the operations that store it as rows, in this request's commit. */
-static int convert(cw_ctx *ctx, const char *blob, size_t n) {
-    own_t *o = ctx->state;
+ * the writes that store it as rows, in this request's transaction. */
+static int convert(cw_ctx *ctx, cw_sync_op *o, const char *blob, size_t n) {
     json_t *root = cw_json_load(blob, n), *v = json_object_get(root, "v");
     json_t *s = json_object_get(root, "s"), *value;
     const char *key;
     long long version;
     cw_doc *d;
+    int rc = 0;
     if (!json_is_integer(v) || json_integer_value(v) < 0 ||
         json_integer_value(v) > CW_VERSION_MAX || !json_is_object(s)) {
         json_decref(root);
         return storage_failed(ctx, MALFORMED);
     }
     version = json_integer_value(v);
-    if (!(d = cw_doc_new(ctx->id, version))) {
+    if (!(d = cw_doc_new(ctx->who.id, version))) {
         json_decref(root);
         return oom(ctx);
     }
     json_object_foreach(s, key, value) {
         cw_buf text = CW_BUF_INIT;
         size_t kn = strlen(key);
-        int rc = cw_json_dump(value, &text);
-        if (rc < 0 || text.broken ||
-            cw_doc_load_member(d, key, kn, text.p, text.len, &ctx->err) < 0 ||
-            cw_store_add(&o->ops, CW_OP_PUT_MEMBER, "tti", key, kn, text.p, text.len, version) <
-                0) {
-            cw_buf_free(&text);
-            json_decref(root);
-            cw_doc_drop(ctx->id);
-            return oom(ctx);
-        }
+        if (cw_json_dump(value, &text) < 0 || text.broken ||
+            cw_doc_load_member(d, key, kn, text.p, text.len, &ctx->err) < 0)
+            rc = oom(ctx);
+        else
+            rc = WRITE(ctx, CW_OP_PUT_MEMBER, NULL, "tbi", key, kn, text.p, text.len, version);
         cw_buf_free(&text);
+        if (rc < 0)
+            break;
     }
     json_decref(root);
+    if (rc < 0) {
+        cw_doc_drop(ctx->who.id);
+        return -1;
+    }
     cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     o->meta = (meta_t){version, 0, 0, version + 1};
     o->migrating = 1;
-    if (put_meta(ctx, o->meta) < 0)
+    if (put_meta(ctx, o, o->meta) < 0)
         return -1;
-    return cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "") < 0 ? oom(ctx) : 0;
+    return WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "");
 }
 
-static int loaded(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                  size_t n) {
-    own_t *o = ctx->state;
-    int asked = o->asked, had_meta = 0;
+/* The legacy table, read the first time this isolate sees the id: an
+ * object written by the one-blob layout converts now. */
+static int open_legacy(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     cw_rows r;
-    cw_doc *d;
-    (void)head;
-    (void)hn;
-    if (status != 200)
+    long long count = 0;
+    cw_value blob;
+    int rc;
+    if (cw_store_run(CW_Q_LEGACY, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
-    cw_rows_open(&r, body, n);
-    if (asked & ASK_META) {
-        if (cw_rows_next(&r) < 0 || r.rows > 1)
-            return storage_failed(ctx, MALFORMED);
-        if (r.rows == 1) {
-            if (int_at(&r, &o->meta.version) < 0 || int_at(&r, &o->meta.jcount) < 0 ||
-                int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0 ||
-                o->meta.version < 0 || o->meta.version > CW_VERSION_MAX)
-                return storage_failed(ctx, MALFORMED);
-            had_meta = 1;
-        } else {
-            o->meta = (meta_t){0, 0, 0, 1}; /* never written */
-        }
+    rc = r.rows == 1 && int_at(&r, &count) == 0 ? 0 : -1;
+    cw_rows_done(&r);
+    if (rc < 0)
+        return storage_failed(ctx, MALFORMED);
+    o->legacy = count > 0;
+    if (!o->legacy || had_meta)
+        return 0;
+    if (cw_store_run(CW_Q_LEGACY_BLOB, &r, "") < 0)
+        return storage_failed(ctx, "a read failed");
+    if (r.rows == 1 && cw_rows_value(&r, &blob) == 0 && blob.type == CW_VAL_TEXT) {
+        rc = convert(ctx, o, blob.s, blob.n);
+    } else if (r.rows == 0) {
+        /* An empty legacy table: nothing to convert, the table goes. */
+        rc = cw_doc_new(ctx->who.id, 0) ? WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") : oom(ctx);
+        o->migrating = rc == 0;
+    } else {
+        rc = storage_failed(ctx, MALFORMED);
     }
-    if (asked & ASK_LEGACY) {
-        long long count;
-        if (cw_rows_next(&r) < 0 || r.rows != 1 || int_at(&r, &count) < 0)
-            return storage_failed(ctx, MALFORMED);
-        o->legacy = count > 0;
-        if (o->legacy && !had_meta)
-            return ask(ctx, ASK_BLOB);
+    cw_rows_done(&r);
+    return rc;
+}
+
+/* Opens the document: the meta row, and the legacy table when the cache
+ * has never held the id. */
+static int open_doc(cw_ctx *ctx, cw_sync_op *o) {
+    int known = cw_doc_find(ctx->who.id) != NULL;
+    if (read_meta(ctx, o) < 0)
+        return -1;
+    return known ? 0 : open_legacy(ctx, o, o->had_meta);
+}
+
+/* The cache entry at the stored version, loaded from the member rows when
+ * the cache holds another (or none). */
+static int members(cw_ctx *ctx, cw_sync_op *o) {
+    cw_doc *d = cw_doc_find(ctx->who.id);
+    return d && d->version == o->meta.version ? 0 : load_members(ctx, o->meta.version);
+}
+
+/* --- owner: what a commit leaves in the cache -------------------------------- */
+
+/* The host committed (or rolled back) the request's writes: the cache
+ * follows storage, at the version the writes recorded. */
+static void committed(void *arg, int ok) {
+    cw_sync_op *o = arg;
+    cw_doc *d;
+    if (!ok && (o->keep != KEEP_NOTHING || o->migrating)) {
+        cw_doc_drop(o->id); /* the cache may hold what was not kept */
+        return;
     }
-    if (asked & ASK_BLOB) {
-        cw_value blob;
-        if (cw_rows_next(&r) < 0)
-            return storage_failed(ctx, MALFORMED);
-        if (r.rows == 1) {
-            if (cw_rows_value(&r, &blob) < 0 || blob.type != CW_VAL_TEXT)
-                return storage_failed(ctx, MALFORMED);
-            if (convert(ctx, blob.s, blob.n) < 0)
-                return -1;
-        } else if (!cw_doc_new(ctx->id, 0) || cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "") < 0) {
-            return oom(ctx); /* an empty legacy table: nothing to convert */
-        } else {
-            o->migrating = 1;
-        }
-        return step(ctx);
+    if (o->keep == KEEP_NOTHING)
+        return;
+    if (o->keep == KEEP_EMPTY) {
+        cw_doc_new(o->id, o->written.version); /* an empty state; without memory, none */
+        return;
     }
-    if (asked & ASK_MEMBERS) {
-        if (next_result(&r, 2) < 0)
-            return storage_failed(ctx, MALFORMED);
-        d = cw_doc_find(ctx->id);
-        if ((!d || d->version != o->meta.version) && build(ctx, &r, o->meta.version) < 0)
-            return -1;
+    if ((d = cw_doc_find(o->id))) {
+        if (o->minimal)
+            o->view.len = 0;
+        cw_doc_apply(d, &o->change, o->written.version, &o->view);
+        if ((d = cw_doc_find(o->id)))
+            cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     }
-    d = cw_doc_find(ctx->id);
-    if (needs_members(o->kind) && (!d || d->version != o->meta.version))
-        return ask(ctx, ASK_MEMBERS);
-    return step(ctx);
 }
 
 /* --- owner: the routes' steps ---------------------------------------------- */
 
-static int commit(cw_ctx *ctx, cw_resume_fn done);
-
-static int migrated(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                    size_t n) {
-    (void)head;
-    (void)hn;
-    (void)body;
-    (void)n;
-    return status == 200 ? 0 : storage_failed(ctx, UNCOMMITTED);
-}
-
 /* The cached {"id","version","state"} of the document at its version: the
  * one kept, or one built now and kept. NULL with ctx->err set. */
-static cw_doc *cached_view(cw_ctx *ctx) {
-    cw_doc *d = cw_doc_find(ctx->id);
+static cw_doc *cached_view(cw_ctx *ctx, cw_sync_op *o) {
+    cw_doc *d = cw_doc_find(ctx->who.id);
+    if (!d)
+        return storage_failed(ctx, "the document left the cache during the request"), NULL;
     if (!d->view.len) {
         cw_buf view = CW_BUF_INIT;
-        if (view_of(ctx, d, NULL, ((own_t *)ctx->state)->meta.version, &view) < 0) {
+        if (view_of(ctx, d, NULL, o->meta.version, &view) < 0) {
             cw_buf_free(&view);
             return NULL;
         }
@@ -457,188 +465,146 @@ static cw_doc *cached_view(cw_ctx *ctx) {
     return d;
 }
 
-/* GET and plugin views: the cached serialization. */
-static int step_get(cw_ctx *ctx, int conditional) {
-    own_t *o = ctx->state;
-    cw_doc *d;
+/* GET (conditional) and plugin views: the bytes the host holds for this
+ * version, else the cached serialization, which the host then holds. */
+static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     int rc = conditional ? conditions(ctx, o->meta.version) : 0;
+    cw_doc *d;
     if (rc < 0)
         return -1;
     if (rc == CW_COND_NOT_MODIFIED) {
         ctx->res.status = 304;
-        rc = etag(ctx, o->meta.version);
-    } else {
-        if (!(d = cached_view(ctx)))
-            return -1;
-        /* A legacy object converts on the first read too: that suspends, so
-         * its answer is a copy; any other answers by reference to the cache. */
-        if (o->migrating) {
-            cw_buf copy = CW_BUF_INIT;
-            cw_buf_append(&copy, d->view.p, d->view.len);
-            rc = cw_respond_buf(ctx, 200, "application/json", &copy);
-        } else {
-            rc = cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len);
-        }
-        rc = rc < 0 ? -1 : etag(ctx, o->meta.version);
+        return etag(ctx, o->meta.version);
     }
-    return rc == 0 && o->migrating ? commit(ctx, migrated) : rc;
+    if (ctx->held == (double)o->meta.version && !o->migrating)
+        rc = cw_respond_held(ctx, 200, "application/json");
+    else if (members(ctx, o) < 0 || !(d = cached_view(ctx, o)))
+        return -1;
+    else {
+        rc = cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len);
+        cw_hold(ctx, (double)o->meta.version);
+    }
+    o->version = o->meta.version;
+    return rc < 0 ? -1 : etag(ctx, o->meta.version);
 }
 
-/* Sends the commit batch; the answer is prepared (see CW_ACTION_COMMIT). */
-static int commit(cw_ctx *ctx, cw_resume_fn done) {
-    return cw_store(ctx, CW_ACTION_COMMIT, &((own_t *)ctx->state)->ops, done);
-}
-
-static int deleted(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                   size_t n) {
-    own_t *o = ctx->state;
-    (void)head;
-    (void)hn;
-    (void)body;
-    (void)n;
-    if (status != 200)
-        return storage_failed(ctx, UNCOMMITTED);
-    cw_doc_new(ctx->id, o->written.version); /* an empty state; without memory, none */
-    return 0;
-}
-
-static int step_delete(cw_ctx *ctx) {
-    own_t *o = ctx->state;
+static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
     long long next = o->meta.version + 1;
-    if (ctx->read_only)
+    cw_buf f = CW_BUF_INIT;
+    if (ctx->who.read_only)
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
     if (conditions(ctx, o->meta.version) < 0)
         return -1;
     if (o->meta.version >= CW_VERSION_MAX)
         return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
-    cw_store_add(&o->ops, CW_OP_CLEAR, "");
-    if (o->legacy)
-        cw_store_add(&o->ops, CW_OP_DROP_LEGACY, "");
-    if (put_meta(ctx, (meta_t){next, 0, 0, next + 1}) < 0)
+    if (answer(ctx, o, next, NULL, NULL) < 0)
         return -1;
     /* Every socket starts over from the empty state. */
-    cw_buf_puts(&o->changes, "{\"type\":\"reset\"");
-    cw_buf_kint(&o->changes, "version", next);
-    cw_buf_puts(&o->changes, "}");
-    if (cw_frame_buf(ctx, CW_FRAME_ALL, &o->changes) < 0)
+    cw_buf_puts(&f, "{\"type\":\"reset\"");
+    cw_buf_kint(&f, "version", next);
+    cw_buf_puts(&f, "}");
+    if (cw_roster_tell(ctx, &f, 0) < 0) {
+        cw_buf_free(&f);
         return -1;
-    if (answer(ctx, next, NULL, NULL) < 0)
+    }
+    cw_buf_free(&f);
+    if (WRITE(ctx, CW_OP_CLEAR, NULL, "") < 0 ||
+        (o->legacy && WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") < 0) ||
+        put_meta(ctx, o, (meta_t){next, 0, 0, next + 1}) < 0)
         return -1;
-    return commit(ctx, deleted);
+    o->keep = KEEP_EMPTY;
+    return 0;
 }
 
 /* 410 unless the journal holds every write after since: [since+1, version]. */
-static int history(cw_ctx *ctx, long long since) {
-    own_t *o = ctx->state;
+static int history(cw_ctx *ctx, cw_sync_op *o, long long since) {
     if (since > o->meta.version || since < o->meta.jfirst - 1)
         return cw_error_set(&ctx->err, CW_E_HISTORY_GONE, NULL);
     return 0;
 }
 
-/* Appends the journal rows in r (version, at, request_id, actor, patch) to
- * o->changes as entries. */
-static int entries(cw_ctx *ctx, cw_rows *r) {
-    own_t *o = ctx->state;
-    for (uint32_t i = 0; i < r->rows; i++) {
+/* Appends the journal entries after since (at most limit) to o->changes.
+ * Returns how many, or -1 with ctx->err set. */
+static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long long limit) {
+    cw_rows r;
+    long long n = 0;
+    if (cw_store_run(CW_Q_JOURNAL_SINCE, &r, "ii", since, limit) < 0)
+        return storage_failed(ctx, "a read failed");
+    if (r.rows && r.cols != 5) {
+        cw_rows_done(&r);
+        return storage_failed(ctx, MALFORMED);
+    }
+    for (; n < r.rows; n++) {
         cw_value v[5];
-        for (int k = 0; k < 5; k++)
-            if (cw_rows_value(r, &v[k]) < 0)
-                return storage_failed(ctx, MALFORMED);
-        if (v[0].type != CW_VAL_INT || v[1].type != CW_VAL_INT || v[2].type != CW_VAL_TEXT ||
-            v[4].type != CW_VAL_TEXT)
+        int k;
+        for (k = 0; k < 5 && cw_rows_value(&r, &v[k]) == 0; k++)
+            ;
+        if (k < 5 || v[0].type != CW_VAL_INT || v[1].type != CW_VAL_INT ||
+            v[2].type != CW_VAL_TEXT || v[4].type != CW_VAL_TEXT) {
+            cw_rows_done(&r);
             return storage_failed(ctx, MALFORMED);
+        }
         if (o->changes.len)
             cw_buf_append(&o->changes, ",", 1);
         cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
                          v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n, v[4].s, v[4].n);
     }
-    return o->changes.broken ? oom(ctx) : 0;
+    cw_rows_done(&r);
+    return o->changes.broken ? oom(ctx) : n;
 }
 
-/* The journal entries a read batch answered, into the owner's changes
- * list: the one read both the changes route and a hello's catch-up make. */
-static int read_entries(cw_ctx *ctx, int status, const char *body, size_t n) {
-    cw_rows r;
-    if (status != 200)
-        return storage_failed(ctx, "a read failed");
-    cw_rows_open(&r, body, n);
-    if (next_result(&r, 5) < 0 || entries(ctx, &r) < 0)
-        return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
-    return 0;
-}
-
-static int changes_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                        size_t n) {
-    own_t *o = ctx->state;
-    (void)head;
-    (void)hn;
-    return read_entries(ctx, status, body, n) < 0 ? -1
-                                                  : answer(ctx, o->meta.version, NULL, &o->changes);
-}
-
-static int step_changes(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    cw_store_batch b = CW_STORE_BATCH_INIT;
-    if (history(ctx, o->since) < 0)
+static int step_changes(cw_ctx *ctx, cw_sync_op *o) {
+    if (history(ctx, o, o->since) < 0 || read_entries(ctx, o, o->since, o->limit) < 0)
         return -1;
-    cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, o->limit);
-    return cw_store(ctx, CW_ACTION_READ, &b, changes_read);
+    return answer(ctx, o, o->meta.version, NULL, &o->changes);
+}
+
+/* {"type":"changes","version","changes":[entries]}, to the socket. */
+static int hello_frame(cw_ctx *ctx, cw_sync_op *o) {
+    cw_buf f = CW_BUF_INIT;
+    int rc;
+    cw_buf_puts(&f, "{\"type\":\"changes\"");
+    cw_buf_kint(&f, "version", o->meta.version);
+    cw_buf_puts(&f, ",\"changes\":[");
+    cw_buf_append(&f, o->changes.p, o->changes.len);
+    cw_buf_puts(&f, "]}");
+    rc = cw_frame_reply(ctx, &f);
+    cw_buf_free(&f);
+    return rc;
+}
+
+/* The changes after since when the journal holds them all and one page
+ * does, else the whole state. */
+static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
+    long long v = o->meta.version;
+    cw_doc *d;
+    ctx->res.status = 200;
+    o->version = v;
+    if (o->has_since && o->since <= v && o->since >= o->meta.jfirst - 1 &&
+        v - o->since <= cw_runtime_config()->changes_limit)
+        return read_entries(ctx, o, o->since, v - o->since) < 0 ? -1 : hello_frame(ctx, o);
+    if (o->snapshot_wait > 0) {
+        cw_buf_puts(&ctx->err_extra, ",\"retry_after_ms\":");
+        cw_buf_putu(&ctx->err_extra, (unsigned long long)o->snapshot_wait);
+        return cw_error_set(&ctx->err, CW_E_RATE_LIMITED,
+                            "a socket gets a snapshot at most once per interval; wait retry_after_ms");
+    }
+    if (members(ctx, o) < 0 || !(d = cached_view(ctx, o)))
+        return -1;
+    o->snapshot = 1;
+    /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
+    o->changes.len = 0;
+    cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
+    cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
+    return cw_frame_reply(ctx, &o->changes);
 }
 
 /* --- owner: PATCH ---------------------------------------------------------- */
 
-static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                         size_t n);
-static int patch_apply(cw_ctx *ctx);
-static int patch_checks(cw_ctx *ctx);
-static int base_too_old(cw_ctx *ctx);
-static int patch_commit(cw_ctx *ctx);
-static int change_frame(cw_ctx *ctx, long long version);
-
 /* The size a journal entry counts against the byte retention. */
-static long long entry_size(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    return (long long)(o->patch_text.len + strlen(ctx->rid) + strlen(ctx->actor) + strlen(o->key));
-}
-
-static int step_patch(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    const cw_config *cfg = cw_runtime_config();
-    cw_store_batch b = CW_STORE_BATCH_INIT;
-    int want = 0;
-
-    if (ctx->read_only)
-        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
-    if (o->meta.version >= CW_VERSION_MAX)
-        return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
-    /* What the journal must tell before the write is decided, in one read:
-     * checks come after it, so a retry is recognized first (a retried
-     * If-Match write would otherwise fail its precondition). */
-    if (o->key[0]) {
-        cw_store_add(&b, CW_Q_KEY, "s", o->key);
-        want |= J_KEY;
-    }
-    if (o->has_base && o->base < o->meta.version && o->base >= o->meta.jfirst - 1 &&
-        o->meta.version - o->base <= cfg->base_entries) {
-        cw_store_add(&b, CW_Q_JOURNAL_BASE, "iii", o->base, o->meta.version - o->base,
-                     cfg->base_bytes);
-        want |= J_BASE;
-    }
-    if (o->has_since && o->since < o->meta.version && o->since >= o->meta.jfirst - 1) {
-        cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, o->limit);
-        want |= J_SINCE;
-    }
-    if (cw_journal_over(o->meta.jcount + 1, o->meta.jbytes + entry_size(ctx), cfg->journal_entries,
-                        cfg->journal_bytes)) {
-        cw_store_add(&b, CW_Q_JOURNAL_OLDEST, "i", o->meta.jcount);
-        want |= J_OLDEST;
-    }
-    if (!want) {
-        cw_store_free(&b);
-        return patch_checks(ctx) < 0 ? -1 : patch_apply(ctx);
-    }
-    o->asked = want;
-    return cw_store(ctx, CW_ACTION_READ, &b, patch_journal);
+static long long entry_size(cw_ctx *ctx, cw_sync_op *o) {
+    return (long long)(o->patch_text.len + strlen(ctx->rid) + strlen(ctx->who.actor) +
+                       strlen(o->key));
 }
 
 /* The idempotency key's row: the same patch (the same text as the module
@@ -646,18 +612,22 @@ static int step_patch(cw_ctx *ctx) {
  * with the original version and nothing applied; another patch is 422. A
  * row older than the environment's key window is a key seen for the first
  * time. Returns 1 when answered, 0 to go on, -1 with ctx->err set. */
-static int replay(cw_ctx *ctx, cw_rows *r) {
-    own_t *o = ctx->state;
+static int replay(cw_ctx *ctx, cw_sync_op *o) {
+    cw_rows r;
     cw_value hash, version, at, text;
-    int same;
-    if (r->rows == 0)
-        return 0;
-    if (cw_rows_value(r, &hash) < 0 || cw_rows_value(r, &version) < 0 ||
-        cw_rows_value(r, &at) < 0 || cw_rows_value(r, &text) < 0 || version.type != CW_VAL_INT ||
-        at.type != CW_VAL_INT)
-        return storage_failed(ctx, MALFORMED);
+    int rc = 0, same;
+    if (cw_store_run(CW_Q_KEY, &r, "s", o->key) < 0)
+        return storage_failed(ctx, "a read failed");
+    if (r.rows == 0)
+        goto out;
+    if (cw_rows_value(&r, &hash) < 0 || cw_rows_value(&r, &version) < 0 ||
+        cw_rows_value(&r, &at) < 0 || cw_rows_value(&r, &text) < 0 ||
+        version.type != CW_VAL_INT || at.type != CW_VAL_INT) {
+        rc = storage_failed(ctx, MALFORMED);
+        goto out;
+    }
     if (at.i < (long long)ctx->t0_ms - cw_runtime_config()->key_ms)
-        return 0;
+        goto out;
     /* A key kept before cw_keys had hashes: its journal entry's text, or,
      * once that is pruned, nothing left to compare: a replay. */
     same = hash.type == CW_VAL_INT ? hash.i == o->hash
@@ -665,124 +635,15 @@ static int replay(cw_ctx *ctx, cw_rows *r) {
                ? text.n == o->patch_text.len && memcmp(text.s, o->patch_text.p, text.n) == 0
                : 1;
     if (!same)
-        return cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
-    if (answer(ctx, version.i, NULL, NULL) < 0 ||
-        cw_header_add(ctx, "idempotent-replayed", "true") < 0)
-        return -1;
-    return 1;
-}
-
-/* The writes after the base: 409 when one touched a path overlapping one of
- * this patch's, with error.paths naming this patch's paths in conflict. */
-static int overlap(cw_ctx *ctx, cw_rows *r) {
-    own_t *o = ctx->state;
-    json_t *theirs = json_array(), *mine = cw_journal_paths(o->patch), *seen = NULL, *above = NULL;
-    json_t *hits = NULL;
-    int rc = -1;
-    if (!theirs || !mine)
-        goto out;
-    for (uint32_t i = 0; i < r->rows; i++) {
-        cw_value v[2];
-        json_t *p, *paths;
-        for (int k = 0; k < 2; k++)
-            if (cw_rows_value(r, &v[k]) < 0) {
-                rc = storage_failed(ctx, MALFORMED);
-                goto out;
-            }
-        p = cw_json_load(v[1].s, v[1].n);
-        paths = json_is_object(p) ? cw_journal_paths(p) : NULL;
-        json_decref(p);
-        if (!paths || json_array_extend(theirs, paths) < 0) {
-            json_decref(paths);
-            goto out;
-        }
-        json_decref(paths);
-    }
-    if (cw_journal_cover(theirs, &seen, &above) < 0 ||
-        !(hits = cw_journal_conflicts(mine, seen, above)))
-        goto out;
-    rc = 0;
-    if (json_array_size(hits)) {
-        cw_buf_puts(&ctx->err_extra, ",\"paths\":");
-        if (cw_json_dump(hits, &ctx->err_extra) < 0)
-            ctx->err_extra.len = 0;
-        rc = cw_error_set(&ctx->err, CW_E_CONFLICT, "a write after the base touched these paths");
-    }
+        rc = cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
+    else if (answer(ctx, o, version.i, NULL, NULL) < 0 ||
+             cw_header_add(ctx, "idempotent-replayed", "true") < 0)
+        rc = -1;
+    else
+        rc = 1;
 out:
-    if (rc < 0 && ctx->err.code == CW_E_NONE)
-        oom(ctx);
-    json_decref(theirs);
-    json_decref(mine);
-    json_decref(seen);
-    json_decref(above);
-    json_decref(hits);
+    cw_rows_done(&r);
     return rc;
-}
-
-/* Retention: how many of the oldest entries this write drops. */
-static int retention(cw_ctx *ctx, cw_rows *r) {
-    own_t *o = ctx->state;
-    const cw_config *cfg = cw_runtime_config();
-    long long *sizes = cw_malloc((r->rows ? r->rows : 1) * sizeof *sizes);
-    if (!sizes)
-        return oom(ctx);
-    for (uint32_t i = 0; i < r->rows; i++) {
-        long long v;
-        if (int_at(r, &v) < 0 || int_at(r, &sizes[i]) < 0) {
-            cw_free(sizes);
-            return storage_failed(ctx, MALFORMED);
-        }
-    }
-    o->cut = cw_journal_cut(o->meta.jcount + 1, o->meta.jbytes + entry_size(ctx),
-                            cfg->journal_entries, cfg->journal_bytes, sizes, r->rows);
-    for (size_t i = 0; i < o->cut; i++)
-        o->meta.jbytes -= sizes[i];
-    o->meta.jcount -= (long long)o->cut;
-    o->meta.jfirst += (long long)o->cut;
-    cw_free(sizes);
-    return 0;
-}
-
-static int patch_journal(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                         size_t n) {
-    own_t *o = ctx->state;
-    cw_rows r;
-    int rc;
-    (void)head;
-    (void)hn;
-    if (status != 200)
-        return storage_failed(ctx, "a read failed");
-    cw_rows_open(&r, body, n);
-    if (o->asked & J_KEY) {
-        if (cw_rows_next(&r) < 0 || (rc = replay(ctx, &r)) < 0)
-            return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
-        if (rc == 1)
-            return 0;
-    }
-    if (patch_checks(ctx) < 0)
-        return -1;
-    if (o->asked & J_BASE) {
-        if (next_result(&r, 2) < 0)
-            return storage_failed(ctx, MALFORMED);
-        /* The read stopped at the byte bound: more to check than allowed. */
-        if ((long long)r.rows < o->meta.version - o->base)
-            return base_too_old(ctx);
-        if (overlap(ctx, &r) < 0)
-            return -1;
-    }
-    if (o->asked & J_SINCE) {
-        if (next_result(&r, 5) < 0)
-            return storage_failed(ctx, MALFORMED);
-        /* This write's own entry follows only a complete page. */
-        o->page_full = (long long)r.rows < o->meta.version - o->since;
-        if (entries(ctx, &r) < 0)
-            return -1;
-    }
-    if (o->asked & J_OLDEST) {
-        if (next_result(&r, 2) < 0 || retention(ctx, &r) < 0)
-            return ctx->err.code ? -1 : storage_failed(ctx, MALFORMED);
-    }
-    return patch_apply(ctx);
 }
 
 /* 410 for a base too far behind for the overlap check: its work is
@@ -795,291 +656,352 @@ static int base_too_old(cw_ctx *ctx) {
                          cfg->base_entries, cfg->base_bytes);
 }
 
-/* The preconditions, and the history that base and since need. */
-static int patch_checks(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    if (o->has_if_match ? o->if_match != o->meta.version : conditions(ctx, o->meta.version) < 0)
-        return o->has_if_match ? cw_error_set(&ctx->err, CW_E_PRECONDITION, NULL) : -1;
-    if (o->has_base && history(ctx, o->base) < 0)
-        return -1;
-    if (o->has_base && o->meta.version - o->base > cw_runtime_config()->base_entries)
-        return base_too_old(ctx);
-    return o->has_since ? history(ctx, o->since) : 0;
-}
-
-static int patch_apply(cw_ctx *ctx) {
-    own_t *o = ctx->state;
+/* The writes after the base: 409 when one touched a path overlapping one of
+ * this patch's, with error.paths naming this patch's paths in conflict. The
+ * read stops at the environment's bounds (base_too_old past them). */
+static int overlap(cw_ctx *ctx, cw_sync_op *o) {
     const cw_config *cfg = cw_runtime_config();
-    cw_doc_limits lim = {cfg->member_limit, cfg->state_limit, cfg->depth_limit,
-                         cfg->container_limit};
-    cw_doc *d = cw_doc_find(ctx->id);
-    int hooks = cw_plugin_hook(ctx->id, ctx->id_len, &(int){0}, &(const char *){NULL},
-                               &(json_t *){NULL}) != NULL;
-    if (!d)
-        return storage_failed(ctx, "the document left the cache during the request");
-    if (cw_doc_prepare(d, o->patch, &lim, &o->change, &ctx->err) < 0)
-        return -1;
-    /* The whole state is serialized only when the answer or a hook needs
-     * it; the hooks' target is the same {"id","version","state"}. */
-    if ((!o->minimal || hooks) && view_of(ctx, d, &o->change, o->meta.version + 1, &o->view) < 0)
-        return -1;
-    return hooks ? cw_hooks_check(ctx, o->view.p, o->view.len, patch_commit) : patch_commit(ctx);
-}
-
-static int patched(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                   size_t n) {
-    own_t *o = ctx->state;
-    cw_doc *d = cw_doc_find(ctx->id);
-    (void)head;
-    (void)hn;
-    (void)body;
-    (void)n;
-    if (status != 200)
-        return storage_failed(ctx, UNCOMMITTED);
-    /* Committed: the entry moves to the new version (or, without memory
-     * for that, is dropped and loads again next time). */
-    if (d) {
-        if (o->minimal)
-            o->view.len = 0;
-        cw_doc_apply(d, &o->change, o->written.version, &o->view);
-        if ((d = cw_doc_find(ctx->id)))
-            cw_doc_settle(d, cw_runtime_config()->cache_bytes);
-    }
-    return 0;
-}
-
-static int patch_commit(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    long long next = o->meta.version + 1, size = entry_size(ctx);
-    const char *key;
-    json_t *text;
-
-    ctx->res.status = 200; /* a sync hook's call had suspended it */
-    json_object_foreach(o->change.set, key, text) {
-        if (json_is_null(text)) {
-            cw_store_add(&o->ops, CW_OP_DEL_MEMBER, "s", key);
-        } else {
-            size_t n;
-            const char *p = cw_json_string(text, &n);
-            cw_store_add(&o->ops, CW_OP_PUT_MEMBER, "sti", key, p, n, next);
+    json_t *theirs = json_array(), *mine = cw_journal_paths(o->patch), *seen = NULL, *above = NULL;
+    json_t *hits = NULL;
+    cw_rows r;
+    int rc = -1;
+    if (o->meta.version - o->base > cfg->base_entries)
+        rc = base_too_old(ctx);
+    else if (cw_store_run(CW_Q_JOURNAL_BASE, &r, "iii", o->base, o->meta.version - o->base,
+                          cfg->base_bytes) < 0)
+        rc = storage_failed(ctx, "a read failed");
+    else if ((long long)r.rows < o->meta.version - o->base)
+        rc = base_too_old(ctx), cw_rows_done(&r);
+    else {
+        for (uint32_t i = 0; i < r.rows && theirs; i++) {
+            cw_value v[2];
+            json_t *p = NULL, *paths = NULL;
+            if (cw_rows_value(&r, &v[0]) < 0 || cw_rows_value(&r, &v[1]) < 0 ||
+                v[1].type != CW_VAL_TEXT) {
+                rc = storage_failed(ctx, MALFORMED);
+                break;
+            }
+            p = cw_json_load(v[1].s, v[1].n);
+            paths = json_is_object(p) ? cw_journal_paths(p) : NULL;
+            json_decref(p);
+            if (!paths || json_array_extend(theirs, paths) < 0) {
+                json_decref(theirs);
+                theirs = NULL;
+            }
+            json_decref(paths);
+        }
+        cw_rows_done(&r);
+        if (ctx->err.code == CW_E_NONE && theirs && mine &&
+            cw_journal_cover(theirs, &seen, &above) == 0 &&
+            (hits = cw_journal_conflicts(mine, seen, above))) {
+            rc = 0;
+            if (json_array_size(hits)) {
+                cw_buf_puts(&ctx->err_extra, ",\"paths\":");
+                if (cw_json_dump(hits, &ctx->err_extra) < 0)
+                    ctx->err_extra.len = 0;
+                rc = cw_error_set(&ctx->err, CW_E_CONFLICT,
+                                  "a write after the base touched these paths");
+            }
         }
     }
-    cw_store_add(&o->ops, CW_OP_APPEND, "iitzzti", next, (long long)ctx->t0_ms, ctx->rid,
-                 strlen(ctx->rid), ctx->actor, strlen(ctx->actor), o->key, strlen(o->key),
-                 o->patch_text.p, o->patch_text.len, size);
-    if (o->cut)
-        cw_store_add(&o->ops, CW_OP_PRUNE, "i", o->meta.jfirst);
-    if (o->key[0]) {
-        const cw_config *cfg = cw_runtime_config();
-        cw_store_add(&o->ops, CW_OP_KEY, "siii", o->key, o->hash, next, (long long)ctx->t0_ms);
-        cw_store_add(&o->ops, CW_OP_KEYS_EXPIRE, "i", (long long)ctx->t0_ms - cfg->key_ms);
-        cw_store_add(&o->ops, CW_OP_KEYS_TRIM, "i", cfg->key_entries);
-    }
-    if (o->meta.jcount == 0)
-        o->meta.jfirst = next;
-    if (put_meta(ctx, (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) <
-        0)
-        return -1;
-    /* Every socket but the writer's is told, once the commit stands. */
-    if (change_frame(ctx, next) < 0)
-        return -1;
-    /* The answer is prepared before the commit: it stands even if the host
-     * cannot hand back the commit's outcome. */
-    if (o->has_since && !o->page_full) {
-        if (o->changes.len)
-            cw_buf_append(&o->changes, ",", 1);
-        cw_journal_entry(&o->changes, next, (long long)ctx->t0_ms, ctx->rid, strlen(ctx->rid),
-                         ctx->actor[0] ? ctx->actor : NULL, strlen(ctx->actor), o->patch_text.p,
-                         o->patch_text.len);
-    }
-    ctx->head.len = 0;
-    if (o->minimal || o->has_since) {
-        if (answer(ctx, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) <
-                0 ||
-            (o->minimal && cw_header_add(ctx, "preference-applied", "return=minimal") < 0))
-            return -1;
-    } else if (cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len) < 0 ||
-               etag(ctx, next) < 0) {
-        return -1; /* the view is the answer: it stays valid, o's or the cache's */
-    }
-    return commit(ctx, patched);
+    if (rc < 0 && ctx->err.code == CW_E_NONE)
+        oom(ctx);
+    json_decref(theirs);
+    json_decref(mine);
+    json_decref(seen);
+    json_decref(above);
+    json_decref(hits);
+    return rc;
 }
 
-/* {"type":"change","version","patch","actor"}: for every socket of the
- * object, but the writer's when a socket wrote. */
-static int change_frame(cw_ctx *ctx, long long version) {
-    own_t *o = ctx->state;
+/* Retention: how many of the oldest entries this write drops. */
+static int retention(cw_ctx *ctx, cw_sync_op *o) {
+    const cw_config *cfg = cw_runtime_config();
+    long long *sizes;
+    cw_rows r;
+    int rc = 0;
+    if (!cw_journal_over(o->meta.jcount + 1, o->meta.jbytes + entry_size(ctx, o),
+                         cfg->journal_entries, cfg->journal_bytes))
+        return 0;
+    if (cw_store_run(CW_Q_JOURNAL_OLDEST, &r, "i", o->meta.jcount) < 0)
+        return storage_failed(ctx, "a read failed");
+    if (!(sizes = cw_malloc((r.rows ? r.rows : 1) * sizeof *sizes))) {
+        cw_rows_done(&r);
+        return oom(ctx);
+    }
+    for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
+        long long v;
+        if (int_at(&r, &v) < 0 || int_at(&r, &sizes[i]) < 0)
+            rc = storage_failed(ctx, MALFORMED);
+    }
+    if (rc == 0) {
+        o->cut = cw_journal_cut(o->meta.jcount + 1, o->meta.jbytes + entry_size(ctx, o),
+                                cfg->journal_entries, cfg->journal_bytes, sizes, r.rows);
+        for (size_t i = 0; i < o->cut; i++)
+            o->meta.jbytes -= sizes[i];
+        o->meta.jcount -= (long long)o->cut;
+        o->meta.jfirst += (long long)o->cut;
+    }
+    cw_free(sizes);
+    cw_rows_done(&r);
+    return rc;
+}
+
+/* {"type":"change","version","patch","actor"}: for every joined socket of
+ * the object, but the writer's when a socket wrote. */
+static int change_frame(cw_ctx *ctx, cw_sync_op *o, long long version) {
     cw_buf f = CW_BUF_INIT;
     int rc;
     cw_buf_puts(&f, "{\"type\":\"change\"");
     cw_buf_kint(&f, "version", version);
     cw_buf_key(&f, "patch");
     cw_buf_append(&f, o->patch_text.p, o->patch_text.len);
-    cw_buf_kstr(&f, "actor", ctx->actor[0] ? ctx->actor : NULL);
+    cw_buf_kstr(&f, "actor", ctx->who.actor[0] ? ctx->who.actor : NULL);
     cw_buf_puts(&f, "}");
-    rc = cw_frame_buf(ctx, ctx->flags & CW_FLAG_SOCKET ? CW_FRAME_OTHERS : CW_FRAME_ALL, &f);
+    rc = cw_roster_tell(ctx, &f, (ctx->flags & CW_FLAG_SOCKET) != 0);
     cw_buf_free(&f);
     return rc;
 }
 
-/* --- owner: a socket's hello ----------------------------------------------- */
+/* The writes of a prepared change, the frames and the answer. */
+static int patch_commit(cw_ctx *ctx, void *arg) {
+    cw_sync_op *o = arg;
+    const cw_config *cfg = cw_runtime_config();
+    long long next = o->meta.version + 1, size = entry_size(ctx, o), at = (long long)ctx->t0_ms;
+    const char *key;
+    json_t *text;
 
-/* {"type":"changes","version","changes":[entries]}, to the socket. */
-static int hello_frame(cw_ctx *ctx, long long version, const cw_buf *entries) {
-    cw_buf f = CW_BUF_INIT;
-    int rc;
-    cw_buf_puts(&f, "{\"type\":\"changes\"");
-    cw_buf_kint(&f, "version", version);
-    cw_buf_puts(&f, ",\"changes\":[");
-    cw_buf_append(&f, entries->p, entries->len);
-    cw_buf_puts(&f, "]}");
-    rc = cw_frame_buf(ctx, CW_FRAME_SENDER, &f);
-    cw_buf_free(&f);
-    ctx->res.status = 200;
-    return rc;
-}
-
-static int hello_read(cw_ctx *ctx, int status, const char *head, size_t hn, const char *body,
-                      size_t n) {
-    own_t *o = ctx->state;
-    (void)head;
-    (void)hn;
-    return read_entries(ctx, status, body, n) < 0 ? -1
-                                                  : hello_frame(ctx, o->meta.version, &o->changes);
-}
-
-/* The changes after since when the journal holds them all and one page
- * does, else the whole state. */
-static int step_hello(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    long long v = o->meta.version;
-    cw_store_batch b = CW_STORE_BATCH_INIT;
-    cw_doc *d;
-    if (o->has_since && o->since <= v && o->since >= o->meta.jfirst - 1 &&
-        v - o->since <= cw_runtime_config()->changes_limit) {
-        if (o->since == v)
-            return hello_frame(ctx, v, &o->changes); /* up to date */
-        cw_store_add(&b, CW_Q_JOURNAL_SINCE, "ii", o->since, v - o->since);
-        return cw_store(ctx, CW_ACTION_READ, &b, hello_read);
+    ctx->res.status = 200; /* a sync hook's call had suspended it */
+    /* The answer first: it stands once the writes do. */
+    if (o->has_since && !o->page_full) {
+        if (o->changes.len)
+            cw_buf_append(&o->changes, ",", 1);
+        cw_journal_entry(&o->changes, next, at, ctx->rid, strlen(ctx->rid),
+                         ctx->who.actor[0] ? ctx->who.actor : NULL, strlen(ctx->who.actor),
+                         o->patch_text.p, o->patch_text.len);
     }
-    if (!(d = cached_view(ctx)))
+    ctx->head.len = 0;
+    if (o->minimal || o->has_since) {
+        if (answer(ctx, o, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) <
+                0 ||
+            (o->minimal && cw_header_add(ctx, "preference-applied", "return=minimal") < 0))
+            return -1;
+    } else {
+        /* The view is the answer, and what a GET of this version answers. */
+        if (cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len) < 0 ||
+            etag(ctx, next) < 0)
+            return -1;
+        o->version = next;
+        cw_hold(ctx, (double)next);
+    }
+    /* Every socket but the writer's is told, once the commit stands. */
+    if (change_frame(ctx, o, next) < 0)
         return -1;
-    /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
-    cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
-    cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
-    ctx->res.status = 200;
-    return cw_frame_buf(ctx, CW_FRAME_SENDER, &o->changes);
+    json_object_foreach(o->change.set, key, text) {
+        size_t n;
+        const char *p = cw_json_string(text, &n);
+        if (json_is_null(text) ? WRITE(ctx, CW_OP_DEL_MEMBER, NULL, "s", key)
+                               : WRITE(ctx, CW_OP_PUT_MEMBER, NULL, "sbi", key, p, n, next))
+            return -1;
+    }
+    if (WRITE(ctx, CW_OP_APPEND, NULL, "iitzzbi", next, at, ctx->rid, strlen(ctx->rid),
+              ctx->who.actor, strlen(ctx->who.actor), o->key, strlen(o->key), o->patch_text.p,
+              o->patch_text.len, size) < 0)
+        return -1;
+    if (o->cut && WRITE(ctx, CW_OP_PRUNE, NULL, "i", o->meta.jfirst) < 0)
+        return -1;
+    if (o->key[0] &&
+        (WRITE(ctx, CW_OP_KEY, NULL, "siii", o->key, o->hash, next, at) < 0 ||
+         WRITE(ctx, CW_OP_KEYS_EXPIRE, NULL, "i", at - cfg->key_ms) < 0 ||
+         WRITE(ctx, CW_OP_KEYS_TRIM, NULL, "i", cfg->key_entries) < 0))
+        return -1;
+    if (o->meta.jcount == 0)
+        o->meta.jfirst = next;
+    if (put_meta(ctx, o, (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) <
+        0)
+        return -1;
+    o->keep = KEEP_CHANGE;
+    return 0;
 }
 
-static int step(cw_ctx *ctx) {
-    own_t *o = ctx->state;
-    switch (o->kind) {
-    case K_GET:
-        return step_get(ctx, 1);
-    case K_VIEW:
-        return step_get(ctx, 0);
-    case K_PATCH:
-        return step_patch(ctx);
-    case K_DELETE:
-        return step_delete(ctx);
-    case K_HELLO:
-        return step_hello(ctx);
-    default:
-        return step_changes(ctx);
+static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
+    const cw_config *cfg = cw_runtime_config();
+    cw_doc_limits lim = {cfg->member_limit, cfg->state_limit, cfg->depth_limit,
+                         cfg->container_limit};
+    int hooks, rc;
+    cw_doc *d;
+
+    if (ctx->who.read_only)
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
+    if (o->meta.version >= CW_VERSION_MAX)
+        return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
+    /* A retry is recognized first (a retried If-Match write would otherwise
+     * fail its precondition). */
+    if (o->key[0] && (rc = replay(ctx, o)) != 0)
+        return rc < 0 ? -1 : 0;
+    if (o->has_if_match ? o->if_match != o->meta.version : conditions(ctx, o->meta.version) < 0)
+        return o->has_if_match ? cw_error_set(&ctx->err, CW_E_PRECONDITION, NULL) : -1;
+    if ((o->has_base && history(ctx, o, o->base) < 0) ||
+        (o->has_since && history(ctx, o, o->since) < 0))
+        return -1;
+    if (o->has_base && o->base < o->meta.version && overlap(ctx, o) < 0)
+        return -1;
+    if (o->has_since && o->since < o->meta.version) {
+        long long n = read_entries(ctx, o, o->since, o->limit);
+        if (n < 0)
+            return -1;
+        /* This write's own entry follows only a complete page. */
+        o->page_full = n < o->meta.version - o->since;
     }
+    if (retention(ctx, o) < 0 || members(ctx, o) < 0)
+        return -1;
+    if (!(d = cw_doc_find(ctx->who.id)))
+        return storage_failed(ctx, "the document left the cache during the request");
+    if (cw_doc_prepare(d, o->patch, &lim, &o->change, &ctx->err) < 0)
+        return -1;
+    /* The whole state is serialized only when the answer or a hook needs
+     * it; the hooks' target is the same {"id","version","state"}. */
+    hooks = cw_hooks_apply(ctx);
+    if ((!o->minimal || hooks) && view_of(ctx, d, &o->change, o->meta.version + 1, &o->view) < 0)
+        return -1;
+    return hooks ? cw_hooks_check(ctx, &o->hooks, o->view.p, o->view.len, patch_commit, o)
+                 : patch_commit(ctx, o);
 }
 
 /* --- the handlers ------------------------------------------------------------ */
 
-/* Checks the request (both stages); the edge forwards, the owner loads and
- * runs the route's steps. patch is the parsed patch (PATCH only; stolen). */
-static int route(cw_ctx *ctx, int kind, own_t *checked, json_t *patch) {
-    own_t *o;
-    int what;
-    if (ctx->stage == CW_STAGE_EDGE) {
-        json_decref(patch);
-        return cw_access_check(ctx, kind == K_PATCH || kind == K_DELETE, forward);
-    }
+/* Runs an owner operation: the grant, the document, the route's step. */
+static int run_op(cw_ctx *ctx, cw_sync_op *o) {
     /* Only an explicit grant from the edge permits anything here (a socket's
      * frame carries its grant in its attachment, set at the upgrade). */
-    if (!ctx->granted && !(ctx->flags & CW_FLAG_SOCKET)) {
-        json_decref(patch);
-        return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
-                            "the request carries no grant from the edge");
-    }
-    if ((what = load(ctx, kind)) < 0) {
-        json_decref(patch);
+    if (!ctx->who.granted && !(ctx->flags & CW_FLAG_SOCKET))
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "the request carries no grant from the edge");
+    memcpy(o->id, ctx->who.id, sizeof o->id);
+    ctx->on_commit = committed;
+    ctx->commit_arg = o;
+    if (open_doc(ctx, o) < 0)
         return -1;
+    switch (o->kind) {
+    case K_GET:
+    case K_VIEW:
+        return step_get(ctx, o, o->kind == K_GET);
+    case K_PATCH:
+        return step_patch(ctx, o);
+    case K_DELETE:
+        return step_delete(ctx, o);
+    case K_HELLO:
+        return step_hello(ctx, o);
+    default:
+        return step_changes(ctx, o);
     }
-    o = ctx->state;
-    o->since = checked->since;
-    o->has_since = checked->has_since;
-    o->base = checked->base;
-    o->has_base = checked->has_base;
-    o->limit = checked->limit;
-    o->minimal = checked->minimal;
-    o->if_match = checked->if_match;
-    o->has_if_match = checked->has_if_match;
-    memcpy(o->key, checked->key, sizeof o->key);
-    o->patch = patch;
-    if (patch && cw_json_dump(patch, &o->patch_text) < 0)
-        return oom(ctx);
+}
+
+/* A new operation of kind for ctx->who.id, with checked's parameters (a
+ * copy; checked's patch is stolen). NULL with ctx->err set. */
+static cw_sync_op *op_new(cw_ctx *ctx, int kind, cw_sync_op *checked) {
+    cw_sync_op *o = cw_malloc(sizeof *o);
+    if (!o) {
+        json_decref(checked->patch);
+        oom(ctx);
+        return NULL;
+    }
+    *o = *checked;
+    o->kind = kind;
+    o->written.version = -1;
+    if (o->patch && cw_json_dump(o->patch, &o->patch_text) < 0) {
+        cw_sync_op_free(o);
+        oom(ctx);
+        return NULL;
+    }
     o->hash = cw_journal_hash(o->patch_text.p, o->patch_text.len);
-    return ask(ctx, what);
+    return o;
+}
+
+/* Checks the request (both stages); the edge forwards, the owner runs the
+ * operation, owned by the context. */
+static int route(cw_ctx *ctx, int kind, cw_sync_op *checked) {
+    cw_sync_op *o;
+    if (ctx->stage == CW_STAGE_EDGE) {
+        json_decref(checked->patch);
+        return cw_access_check(ctx, kind == K_PATCH || kind == K_DELETE, forward);
+    }
+    if (!(o = op_new(ctx, kind, checked)))
+        return -1;
+    ctx->state = o;
+    ctx->state_free = op_free;
+    return run_op(ctx, o);
 }
 
 /* A route without a body: its parameters read and, when conditional, its
  * If-Match / If-None-Match checked, then routed. */
 static int bodiless(cw_ctx *ctx, int kind, int conditional) {
-    own_t checked = {0};
+    cw_sync_op checked;
+    memset(&checked, 0, sizeof checked);
     if (read_params(ctx, &checked, kind) < 0 || (conditional && conditions(ctx, -1) < 0))
         return -1;
-    return route(ctx, kind, &checked, NULL);
+    return route(ctx, kind, &checked);
 }
 
 int cw_sync_get(cw_ctx *ctx) { return bodiless(ctx, K_GET, 1); }
 
 int cw_sync_view(cw_ctx *ctx) {
-    own_t checked = {0};
-    return route(ctx, K_VIEW, &checked, NULL);
+    cw_sync_op checked;
+    memset(&checked, 0, sizeof checked);
+    return route(ctx, K_VIEW, &checked);
 }
 
 int cw_sync_delete(cw_ctx *ctx) { return bodiless(ctx, K_DELETE, 1); }
 
 int cw_sync_changes(cw_ctx *ctx) { return bodiless(ctx, K_CHANGES, 0); }
 
-int cw_sync_hello(cw_ctx *ctx, long long since) {
-    own_t checked = {0};
-    checked.since = since;
-    checked.has_since = since >= 0;
-    return route(ctx, K_HELLO, &checked, NULL);
-}
-
-int cw_sync_write(cw_ctx *ctx, json_t *patch, long long if_match, long long base) {
-    own_t checked = {0};
-    if (cw_plugin_config_error()) {
-        json_decref(patch);
-        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
-    }
-    memcpy(checked.key, ctx->mid, sizeof checked.key);
-    checked.if_match = if_match;
-    checked.has_if_match = if_match >= 0;
-    checked.base = base;
-    checked.has_base = base >= 0;
-    checked.minimal = 1;
-    return route(ctx, K_PATCH, &checked, patch);
-}
-
 int cw_sync_patch(cw_ctx *ctx) {
-    own_t checked = {0};
-    json_t *patch;
+    cw_sync_op checked;
+    memset(&checked, 0, sizeof checked);
     if (read_params(ctx, &checked, K_PATCH) < 0)
         return -1;
     if (cw_plugin_config_error())
         return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
-    if (conditions(ctx, -1) < 0 || !(patch = parse_patch(ctx)))
+    if (conditions(ctx, -1) < 0 || !(checked.patch = parse_patch(ctx, ctx->req->body)))
         return -1;
-    return route(ctx, K_PATCH, &checked, patch);
+    return route(ctx, K_PATCH, &checked);
+}
+
+/* --- for live sockets (live.h) ------------------------------------------------ */
+
+/* Runs an operation the caller owns (*out), for a socket. */
+static int socket_op(cw_ctx *ctx, cw_sync_op **out, int kind, cw_sync_op *checked) {
+    if (!(*out = op_new(ctx, kind, checked)))
+        return -1;
+    return run_op(ctx, *out);
+}
+
+int cw_sync_hello(cw_ctx *ctx, cw_sync_op **out, long long since, long long snapshot_wait) {
+    cw_sync_op checked;
+    memset(&checked, 0, sizeof checked);
+    checked.since = since;
+    checked.has_since = since >= 0;
+    checked.snapshot_wait = snapshot_wait;
+    return socket_op(ctx, out, K_HELLO, &checked);
+}
+
+int cw_sync_write(cw_ctx *ctx, cw_sync_op **out, json_t *patch, const char *key,
+                  long long if_match, long long base) {
+    cw_sync_op checked;
+    memset(&checked, 0, sizeof checked);
+    *out = NULL;
+    checked.patch = patch;
+    if (cw_plugin_config_error()) {
+        json_decref(patch);
+        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
+    }
+    memcpy(checked.key, key, strlen(key) + 1);
+    checked.if_match = if_match;
+    checked.has_if_match = if_match >= 0;
+    checked.base = base;
+    checked.has_base = base >= 0;
+    checked.minimal = 1;
+    checked.limit = cw_runtime_config()->changes_limit;
+    return socket_op(ctx, out, K_PATCH, &checked);
 }

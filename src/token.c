@@ -34,6 +34,15 @@ long cw_base64url_decode(const char *s, size_t n, unsigned char *out) {
     return acc & ((1ul << bits) - 1) ? -1 : len;
 }
 
+/* A kid as the socket roster can carry it: 1-64 printable ASCII, no '"' or '\\'. */
+static int kid_ok(const char *k) {
+    size_t n = strlen(k);
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x20 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\')
+            return 0;
+    return n >= 1 && n <= 64;
+}
+
 const char *cw_token_configure(const char *text, size_t n) {
     cw_error err;
     const char *kid;
@@ -52,14 +61,18 @@ const char *cw_token_configure(const char *text, size_t n) {
         size_t vn = 0;
         const char *vs = cw_json_string(v, &vn);
         long len = vs && vn <= 340 ? cw_base64url_decode(vs, vn, raw) : -1;
-        if (strlen(kid) > 64 || len < 32)
-            return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 characters";
+        if (!kid_ok(kid) || len < 32)
+            return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 printable ASCII "
+                   "characters but quote and backslash";
     }
     keys_state = 1;
     return NULL;
 }
 
 int cw_token_keys(void) { return keys_state; }
+
+int cw_token_kid_known(const char *kid) { return keys_state == 1 && json_object_get(keys, kid); }
+
 
 static int refuse(cw_error *err, const char *why) {
     return cw_error_set2(err, CW_E_UNAUTHORIZED, "invalid token: ", why);

@@ -16,7 +16,8 @@
  *
  * Global state: the key table, from STATE_KEYS (a JSON object
  * {"<kid>":"<base64url secret>"}, each secret at least 32 bytes, as RFC 7518
- * section 3.2 requires for HS256), set by cw_token_configure. */
+ * section 3.2 requires for HS256, each kid 1-64 printable ASCII characters
+ * but '"' and '\\'), set by cw_token_configure. */
 #ifndef CW_TOKEN_H
 #define CW_TOKEN_H
 
@@ -48,6 +49,10 @@ const char *cw_token_configure(const char *keys, size_t n);
 
 /* 1 when keys are configured, 0 when none, -1 when STATE_KEYS was refused. */
 int cw_token_keys(void);
+
+/* 1 when kid (NUL-terminated) names a configured key: a socket's token
+ * stays good only while its key does (live.h). */
+int cw_token_kid_known(const char *kid);
 
 /* Parses t[0..n) (borrowed) into tok (cw_token_free it): the form, the
  * header, the claims and their types, and the key for kid. The MAC is not

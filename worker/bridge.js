@@ -4,20 +4,20 @@
 // - One instance per isolate, created on first use (once-guard): instantiate,
 //   _initialize + cw_init (seeded from crypto.getRandomValues), then
 //   cw_configure (WORKER_ENV, the operator tokens, SYNC_HOOKS, STATE_KEYS and
-//   CORS_ORIGINS). Each phase is timed
-//   and handed to C, which reports it in Server-Timing and /metrics.
+//   CORS_ORIGINS). Each phase is timed and handed to C, which reports it in
+//   Server-Timing and /metrics.
 // - Bytes cross as (pointer, length). What JS allocates with cw_alloc it
 //   frees with cw_dealloc in a finally; results are freed with cw_result_free.
 // - Views of memory are re-made after every call, since calls may grow it.
+// - The module's one import, cw.host, is the host port (src/port.h): while
+//   an owner call runs, it runs that call's storage statements and socket
+//   operations on the object that made the call (owner()'s target).
 // - Any failure inside a call (a trap, a stack overflow, an allocation the
 //   module could not make) discards the instance; the next call instantiates
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
-import { copyIn, cstring, LIMIT, readResult, utf8 } from "./layout.js";
-
-// The module's imports, exactly: none. It needs no clock, no files and no
-// randomness beyond the seed handed to cw_init.
-export const imports = {};
+import { logError } from "./envelope.js";
+import { copyIn, cstring, LIMIT, PORT, readCells, readResult, utf8, writeRows } from "./layout.js";
 
 let live = null; // the instance's exports, or null until first use / after a trap
 let instances = 0; // instances this isolate has created
@@ -25,6 +25,29 @@ let instances = 0; // instances this isolate has created
 // the same clock as the requests' (performance.now() in a request; in
 // global scope workerd's clocks read 0, so the start is taken here).
 let isolateStart = null;
+
+// The object whose owner call is running: { sql(op, params) -> rows,
+// sockets() -> rows, attach(text), accept(text) }; null otherwise.
+let target = null;
+
+// The host port: op with n cells of input at inp; rows into the
+// cw_port_out at out. 0, or -1 when it could not (the module answers).
+function host(op, inp, n, out) {
+  const x = live;
+  if (!target || !x) return -1;
+  try {
+    const params = readCells(x.memory, inp, n);
+    const rows = op < PORT.sockets ? target.sql(op, params) : op === PORT.sockets ? target.sockets() : (target[op === PORT.attach ? "attach" : "accept"](params[0]), []);
+    writeRows(x.memory, x.cw_alloc, rows, out);
+    return 0;
+  } catch (e) {
+    target.failed?.(e);
+    return -1;
+  }
+}
+
+// The module's imports, exactly: the host port.
+export const imports = { cw: { host } };
 
 function putString(x, s) {
   const bytes = utf8.encode(s ?? "");
@@ -46,7 +69,8 @@ function instance(env) {
     x.cw_dealloc(p);
   }
   const t2 = performance.now();
-  // SYNC_HOOKS and STATE_KEYS may be JSON strings or (TOML tables) objects.
+  // SYNC_HOOKS, STATE_KEYS and CORS_ORIGINS may be JSON strings or (TOML
+  // tables and arrays) objects.
   const json = (v) => (typeof v === "object" ? JSON.stringify(v) : v);
   const args = [env?.WORKER_ENV, env?.METRICS_TOKEN, env?.WARMUP_TOKEN, json(env?.SYNC_HOOKS), json(env?.STATE_KEYS), json(env?.CORS_ORIGINS)].map((v) => putString(x, v));
   try {
@@ -88,14 +112,19 @@ export class Replaced extends Error {
   }
 }
 
-// Runs fn(x) against the live instance; any failure discards it.
-function call(x, fn) {
+// Runs fn(x) against the live instance, with the host port aimed at port
+// (an object's target, or null); any failure discards the instance.
+function call(x, fn, port = null) {
   if (x !== live) throw new Replaced();
+  const before = target;
+  target = port;
   try {
     return fn(x);
   } catch (e) {
     if (live === x) live = null;
     throw e;
+  } finally {
+    target = before;
   }
 }
 
@@ -108,30 +137,35 @@ function read(x, r) {
   return readResult(x.memory, r);
 }
 
-// A started request: { result, resume(status, head, body, now), free() }.
+// A started request: { result, resume(status, head, body, now), free(committed) }.
 // A suspended result (action != 0) is completed, or suspended again, by
 // resume() on the same request context.
-function started(x, r) {
+function started(x, r, port) {
   return {
     result: read(x, r),
     // body: the bytes, or (when the result asked to keep them) a length.
     resume(status, head, body, at) {
-      return call(x, () => {
-        const headBytes = utf8.encode(head);
-        const kept = typeof body === "number";
-        const h = put(x, headBytes);
-        const b = kept ? 0 : put(x, body);
-        try {
-          x.cw_resume(r, status, h, headBytes.length, b, kept ? body : body.length, at);
-        } finally {
-          x.cw_dealloc(h);
-          x.cw_dealloc(b);
-        }
-        return read(x, r);
-      });
+      return call(
+        x,
+        () => {
+          const headBytes = utf8.encode(head);
+          const kept = typeof body === "number";
+          const h = put(x, headBytes);
+          const b = kept ? 0 : put(x, body);
+          try {
+            x.cw_resume(r, status, h, headBytes.length, b, kept ? body : body.length, at);
+          } finally {
+            x.cw_dealloc(h);
+            x.cw_dealloc(b);
+          }
+          return read(x, r);
+        },
+        port,
+      );
     },
-    free() {
-      if (r && x === live) x.cw_result_free(r);
+    // committed: whether the owner's transaction was committed.
+    free(committed = true) {
+      if (r && x === live) x.cw_result_free(r, committed ? 1 : 0);
       r = 0;
     },
   };
@@ -146,7 +180,7 @@ export function edge(env, bytes, rid, now, flags = 0) {
   return call(x, () => {
     const ps = [put(x, bytes), put(x, ridBytes)];
     try {
-      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, wall, flags));
+      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, wall, flags), null);
     } finally {
       ps.forEach((p) => x.cw_dealloc(p));
     }
@@ -154,19 +188,51 @@ export function edge(env, bytes, rid, now, flags = 0) {
 }
 
 // Owner stage, inside the Durable Object: runs the request under the edge's
-// grant and request id, at wall time now; see started().
-export function owner(env, bytes, grant, requestId, now, flags = 0) {
+// grant and request id, at wall time now, holding the body tagged held (-1:
+// none), with port the object's storage and sockets; see started().
+export function owner(env, bytes, grant, requestId, now, flags, held, port) {
   const x = instance(env);
   const grantBytes = utf8.encode(grant);
   const ridBytes = utf8.encode(requestId);
-  return call(x, () => {
-    const ps = [put(x, bytes), put(x, grantBytes), put(x, ridBytes)];
-    try {
-      return started(x, x.cw_owner(ps[0], bytes.length, ps[1], grantBytes.length, ps[2], ridBytes.length, now, flags));
-    } finally {
-      ps.forEach((p) => x.cw_dealloc(p));
-    }
-  });
+  return call(
+    x,
+    () => {
+      const ps = [put(x, bytes), put(x, grantBytes), put(x, ridBytes)];
+      try {
+        return started(x, x.cw_owner(ps[0], bytes.length, ps[1], grantBytes.length, ps[2], ridBytes.length, now, flags, held), port);
+      } finally {
+        ps.forEach((p) => x.cw_dealloc(p));
+      }
+    },
+    port,
+  );
+}
+
+// The answer C gives for a request that failed in the module (a trap: the
+// instance is gone, so a new one answers): 500 with the request id, and
+// the log line. stage: STAGE.edge or STAGE.owner; flags: the request's.
+// When even that cannot run, a bare 500: the one answer C cannot give.
+export function failed(env, stage, requestId, cause, flags = 0) {
+  let result;
+  try {
+    const x = instance(env);
+    const ridBytes = utf8.encode(requestId ?? "");
+    result = call(x, () => {
+      const p = put(x, ridBytes);
+      let r = 0;
+      try {
+        r = x.cw_failed(stage, p, ridBytes.length, performance.now(), flags);
+        return read(x, r);
+      } finally {
+        x.cw_dealloc(p);
+        if (r) x.cw_result_free(r, 0);
+      }
+    });
+  } catch {
+    result = { status: 500, head: "", body: new Uint8Array(0), requestId: requestId ?? "", frames: new Uint8Array(0), flags: 0, rpc: "", hold: -1, log: "" };
+  }
+  logError("wasm failure", result.requestId, cause);
+  return result;
 }
 
 // The storage schema and statements C decides (src/store.h): the DDL to

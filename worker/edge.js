@@ -15,9 +15,9 @@
 // request runs again on the new instance with the same request id, and
 // every answer the host already has (the owner's above all: it may have
 // committed) is handed over again instead of being asked for again.
-import { edge, limits, Replaced, RUNS } from "./bridge.js";
-import { internalError, logError, touchRequest } from "./envelope.js";
-import { ACTION, EMPTY, OWNER, text, utf8 } from "./layout.js";
+import { edge, failed, limits, Replaced, RUNS } from "./bridge.js";
+import { logError, touchRequest } from "./envelope.js";
+import { ACTION, EMPTY, OWNER, STAGE, text, utf8 } from "./layout.js";
 
 function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
@@ -36,7 +36,7 @@ async function within(env, promise, late) {
   }
 }
 
-function failed(result, e) {
+function unreachable(result, e) {
   logError("state owner failed", result.requestId, e);
   return { status: OWNER.failed, body: EMPTY };
 }
@@ -54,16 +54,19 @@ async function upgrade(env, request, result) {
     for (const [k, v] of res.headers) head += `${k}: ${v}\r\n`;
     return { status: res.status, head, body: new Uint8Array(await res.arrayBuffer()), socket: res.webSocket };
   } catch (e) {
-    return failed(result, e);
+    return unreachable(result, e);
   }
 }
 
+// The envelope is the request's own bytes, or, when the module built one
+// (an RPC call's), that.
 async function forward(env, bytes, result) {
   try {
     const grant = text.decode(result.input);
-    return await within(env, stub(env, result.ask).handle(bytes, grant, result.requestId), { status: OWNER.timeout, body: EMPTY });
+    const envelope = result.body.length ? result.body : bytes;
+    return await within(env, stub(env, result.ask).handle(envelope, grant, result.requestId), { status: OWNER.timeout, body: EMPTY });
   } catch (e) {
-    return failed(result, e);
+    return unreachable(result, e);
   }
 }
 
@@ -135,7 +138,7 @@ export async function handle(env, bytes, flags = 0, request = null) {
     try {
       call = edge(env, bytes, rid, performance.now(), flags);
     } catch (e) {
-      return internalError(rid, e);
+      return ended(env, rid, e, flags);
     }
     rid = call.result.requestId;
     try {
@@ -156,10 +159,18 @@ export async function handle(env, bytes, flags = 0, request = null) {
       if (result.log) console.log(result.log);
       return result;
     } catch (e) {
-      if (!(e instanceof Replaced)) return internalError(rid, e);
+      if (!(e instanceof Replaced)) return ended(env, rid, e, flags);
     } finally {
       call.free();
     }
   }
-  return internalError(rid, new Error("the wasm instance was replaced on every run"));
+  return ended(env, rid, new Error("the wasm instance was replaced on every run"), flags);
+}
+
+// The answer for a request the module could not finish: C's 500 (a new
+// instance gives it), with its log line.
+export function ended(env, rid, cause, flags = 0) {
+  const result = failed(env, STAGE.edge, rid, cause, flags);
+  if (result.log) console.log(result.log);
+  return result;
 }

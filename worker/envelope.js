@@ -50,10 +50,6 @@ export async function fromRequest(request, limit) {
   return encode(request.method, target(request.url), b.headers, b.body);
 }
 
-// At most max + 1 characters of a string: C sees that it is over its limit
-// and refuses it, and nothing larger is ever encoded or copied.
-const clip = (v, max) => (v.length > max ? v.slice(0, max + 1) : v);
-
 // A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
 // or ArrayBuffer) are passed as they are and parsed by C like an HTTP body,
 // so numbers keep every digit; anything else is written as JSON text. A
@@ -88,33 +84,19 @@ function patchBytes(patch) {
   return utf8.encode(json ?? "");
 }
 
-// An RPC call as the envelope of the equivalent HTTP request, so RPC and
-// HTTP share one code path and one set of answers. call: { method, id,
-// path ("" or "/changes"), patch, query: {name: value}, headers: {name:
-// value} }. Values that cannot be expressed (a non-string id, an
-// unserializable patch) become input that C refuses with the matching error
-// code; strings are clipped to the field limit, and a body over the body
-// limit is never copied. limits: see bridge.js limits().
-export function fromRpc(call, limits) {
-  let target = "/state/";
-  try {
-    if (typeof call.id === "string") target += encodeURIComponent(clip(call.id, limits.field));
-  } catch {
-    target += "%"; // not encodable (a lone surrogate): C refuses it as invalid_id
-  }
-  target += call.path ?? "";
-  const query = Object.entries(call.query ?? {}).filter(([, v]) => v !== undefined && v !== null);
-  if (query.length) target += "?" + query.map(([k, v]) => `${k}=${encodeURIComponent(clip(String(v), limits.field))}`).join("&");
-  const headers = Object.entries(call.headers ?? {})
-    .filter(([, v]) => v !== undefined && v !== null)
-    .map(([k, v]) => [k, clip(String(v), limits.field).replace(/[\r\n]/g, " ")]);
-  let body = new Uint8Array(0);
-  if (call.method === "PATCH") {
-    headers.push(["content-type", "application/merge-patch+json"]);
-    body = patchBytes(call.patch);
-  }
-  const b = bounded(headers, body, body.length, limits.body);
-  return encode(call.method, target, b.headers, b.body);
+// An RPC call as the envelope C makes into the request it stands for
+// (src/rpc.h): RPC /rpc/<method>, its id and options as JSON in x-cw-args,
+// the patch as the body. Every value goes as the caller gave it; strings
+// are cut to the field limit + 1 (C refuses what is longer without it ever
+// being copied whole) and made well-formed, as UTF-8 needs; a BigInt goes
+// as its digits in a string. A body over the body limit is never copied.
+export function fromRpc(method, id, patch, options, limits) {
+  const args = JSON.stringify({ id, options }, (k, v) =>
+    typeof v === "string" ? (v.length > limits.field ? v.slice(0, limits.field + 1) : v).toWellFormed() : typeof v === "bigint" ? String(v) : v,
+  );
+  const body = patchBytes(patch); // none but syncState's: an empty body
+  const b = bounded([["x-cw-args", args]], body, body.length, limits.body);
+  return encode("RPC", `/rpc/${method}`, b.headers, b.body);
 }
 
 // A socket event as the envelope of C's WS /live route (src/live.h): the
@@ -132,10 +114,6 @@ export function socketEvent(attachment, event, message, limit) {
   const b = bounded(headers, body, body.length, limit);
   return encode("WS", "/live", b.headers, b.body);
 }
-
-// If-Match / If-None-Match from an RPC option: a version number becomes
-// its quoted ETag; a string is the header value as it is.
-export const etag = (v) => (typeof v === "number" ? `"${v}"` : v);
 
 // The request a warmup touch sends to the Durable Object of id (one of the
 // ids C listed): a GET of its state.
@@ -166,46 +144,17 @@ export function toResponse(result) {
   return new Response(result.body, { status: result.status, headers });
 }
 
-// The RPC value: the C response body, tagged with ok and status (and
-// replayed when C answered an idempotent retry).
-//   { ok: true,  status: 200, id, version, state?, changes? }
+// The RPC value: the body's object with the members C gave the call
+// ({ ok, status, version?, replayed? }: cw_result.rpc).
+//   { ok: true,  status: 200, id, version, state?, changes?, replayed? }
 //   { ok: false, status, error: { code, message, request_id } }
 // With as "text" the body stays the JSON text C wrote, byte for byte (no
-// number is rounded through a JS double): { ok, status, version?, replayed?,
-// text }, version from the answer's ETag.
+// number is rounded through a JS double): { ok, status, version?,
+// replayed?, text }. Only a bare 500 (the module could not run at all)
+// has no body to merge.
 export function toValue(result, as) {
-  if (as === "text") {
-    const value = { ok: result.status === 200, status: result.status };
-    const tag = /^etag: "(\d+)"$/im.exec(result.head);
-    if (tag) value.version = Number(tag[1]);
-    if (/^idempotent-replayed: true$/im.test(result.head)) value.replayed = true;
-    value.text = text.decode(result.body);
-    return value;
-  }
-  let body;
-  try {
-    body = JSON.parse(text.decode(result.body));
-  } catch {
-    // Only a bare out-of-memory 500 has no JSON body.
-    body = { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } };
-  }
-  const value = { ok: result.status === 200, status: result.status, ...body };
-  if (/^idempotent-replayed: true$/im.test(result.head)) value.replayed = true;
-  return value;
-}
-
-// The one answer C cannot give: the module trapped or could not be run (or,
-// in the Durable Object, storage failed). This is the owner-stage form: the
-// edge's C context completes its head, x-request-id included.
-export function failure(requestId, cause) {
-  const rid = requestId || crypto.randomUUID().replaceAll("-", "");
-  logError("wasm failure", rid, cause);
-  const body = { error: { code: "internal", message: "internal error; the module was reset", request_id: rid } };
-  return { status: 500, head: "content-type: application/json\r\n", body: utf8.encode(JSON.stringify(body)), requestId: rid };
-}
-
-// The same as a final edge answer, which carries its own x-request-id.
-export function internalError(requestId, cause) {
-  const f = failure(requestId, cause);
-  return { ...f, head: `${f.head}x-request-id: ${f.requestId}\r\n` };
+  const value = result.rpc ? JSON.parse(result.rpc) : { ok: false, status: result.status };
+  const body = text.decode(result.body);
+  if (as === "text") return { ...value, text: body };
+  return { ...value, ...(body ? JSON.parse(body) : { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } }) };
 }

@@ -1,9 +1,11 @@
 // Worker entry: HTTP (fetch) and the RPC API other workers call through a
-// service binding. Both build a request envelope and take the same C path.
+// service binding. Both build a request envelope and take the same C path:
+// an RPC call goes to C as the method, the id and the options as given
+// (src/rpc.h), and C makes it the HTTP request it stands for.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { limits } from "./bridge.js";
-import { handle } from "./edge.js";
-import { etag, fromRequest, fromRpc, internalError, toResponse, toValue, warmupRequest } from "./envelope.js";
+import { ended, handle } from "./edge.js";
+import { fromRequest, fromRpc, toResponse, toValue, warmupRequest } from "./envelope.js";
 import { FLAG } from "./layout.js";
 
 export { StateObject } from "./state_object.js";
@@ -11,8 +13,8 @@ export { StateObject } from "./state_object.js";
 // An RPC call through the same C path as HTTP, under the RPC flag (the
 // caller is a worker the owner bound, and may name an actor). A function,
 // not a method: every method of the entrypoint is callable over RPC.
-async function rpc(env, call, as) {
-  return toValue(await handle(env, fromRpc({ ...call, headers: { ...call.headers, "x-cw-as": as } }, limits(env)), FLAG.rpc), as);
+async function rpc(env, method, id, patch, options) {
+  return toValue(await handle(env, fromRpc(method, id, patch, options ?? {}, limits(env)), FLAG.rpc), options?.as);
 }
 
 export default class StateSync extends WorkerEntrypoint {
@@ -21,7 +23,7 @@ export default class StateSync extends WorkerEntrypoint {
     try {
       bytes = await fromRequest(request, limits(this.env).body);
     } catch (e) {
-      return toResponse(internalError("", e));
+      return toResponse(ended(this.env, "", e)); // the body could not be read
     }
     return toResponse(await handle(this.env, bytes, 0, request));
   }
@@ -47,43 +49,27 @@ export default class StateSync extends WorkerEntrypoint {
   //   as: "text" for the answer as the JSON text C wrote (see toValue)
   // Resolves to { ok, status, id, version, state?, changes?, replayed? } or
   // { ok: false, status, error }.
-  async syncState(id, patch, options = {}) {
-    return rpc(this.env, {
-      method: "PATCH",
-      id,
-      patch,
-      query: { base: options.base, since: options.since },
-      headers: {
-        "if-match": etag(options.ifMatch),
-        "if-none-match": etag(options.ifNoneMatch),
-        "idempotency-key": options.idempotencyKey,
-        prefer: options.return === undefined ? undefined : `return=${options.return}`,
-        "x-cw-actor": options.actor,
-      },
-    }, options.as);
+  async syncState(id, patch, options) {
+    return rpc(this.env, "syncState", id, patch, options);
   }
 
   // Resolves to { ok, status, id, version, state } or { ok: false, status,
   // error }. options: as ("text").
-  async getState(id, options = {}) {
-    return rpc(this.env, { method: "GET", id }, options.as);
+  async getState(id, options) {
+    return rpc(this.env, "getState", id, undefined, options);
   }
 
   // The journal after `since`, oldest first, at most options.limit entries.
   // Resolves to { ok, status, id, version, changes: [{ version, at,
   // request_id, actor, patch }] }; 410 history_gone when it no longer
   // reaches back to `since`. options: limit, as ("text").
-  async getChanges(id, since, options = {}) {
-    return rpc(this.env, { method: "GET", id, path: "/changes", query: { since, limit: options.limit } }, options.as);
+  async getChanges(id, since, options) {
+    return rpc(this.env, "getChanges", id, undefined, { ...options, since });
   }
 
   // Erases state and journal; the version goes on by one. options: ifMatch,
   // ifNoneMatch, actor, as ("text"). Resolves to { ok, status, id, version }.
-  async deleteState(id, options = {}) {
-    return rpc(this.env, {
-      method: "DELETE",
-      id,
-      headers: { "if-match": etag(options.ifMatch), "if-none-match": etag(options.ifNoneMatch), "x-cw-actor": options.actor },
-    }, options.as);
+  async deleteState(id, options) {
+    return rpc(this.env, "deleteState", id, undefined, options);
   }
 }

@@ -1,12 +1,27 @@
 // The byte layouts that cross the C/JS boundary, written once on the JS side.
 // C asserts the same offsets with _Static_assert (src/pipeline.h for
-// cw_result, plugins/sdk/cwp.h for cwp_out). The glue, the tests and the
-// bench all read results through this module and nothing else.
+// cw_result, src/port.h for cw_cell and cw_port_out, plugins/sdk/cwp.h for
+// cwp_out). The glue, the tests and the bench all read them through this
+// module and nothing else.
 // The one encoder and decoder of the glue.
 export const text = new TextDecoder();
 export const utf8 = new TextEncoder();
 
-// cw_result: little-endian u32 fields; a slice is a (pointer, length) pair.
+// Views of a memory's buffer, made again only when it has grown (which
+// detaches the old buffer).
+let viewed = null;
+let u8, u32, f64;
+export function views(memory) {
+  if (viewed !== memory.buffer) {
+    viewed = memory.buffer;
+    u8 = new Uint8Array(viewed);
+    u32 = new Uint32Array(viewed);
+    f64 = new Float64Array(viewed);
+  }
+  return { u8, u32, f64 };
+}
+
+// cw_result: u32 fields (a slice is a pointer and a length), hold a double.
 export const RESULT = {
   status: 0,
   head: 4,
@@ -18,107 +33,129 @@ export const RESULT = {
   log: 48,
   keep: 56,
   frames: 60,
+  flags: 68,
+  rpc: 72,
+  hold: 80,
 };
 
 // Reads the cw_result at r in memory (a WebAssembly.Memory). Strings are
 // decoded, byte slices copied: nothing returned points into wasm memory.
 export function readResult(memory, r) {
-  const v = new DataView(memory.buffer);
-  const u32 = (o) => v.getUint32(r + o, true);
-  const bytes = (o) => new Uint8Array(memory.buffer, u32(o), u32(o + 4)).slice();
-  const str = (o) => (u32(o + 4) ? text.decode(new Uint8Array(memory.buffer, u32(o), u32(o + 4))) : "");
+  const { u8, u32, f64 } = views(memory);
+  const w = r >>> 2;
+  const str = (o) => (u32[w + o / 4 + 1] ? text.decode(u8.subarray(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1])) : "");
+  const bytes = (o) => u8.slice(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1]);
   return {
-    status: u32(RESULT.status),
+    status: u32[w],
     head: str(RESULT.head),
     body: bytes(RESULT.body),
-    action: u32(RESULT.action),
+    action: u32[w + RESULT.action / 4],
     ask: str(RESULT.ask),
     input: bytes(RESULT.input),
     requestId: str(RESULT.request_id),
     log: str(RESULT.log),
-    keep: u32(RESULT.keep),
+    keep: u32[w + RESULT.keep / 4],
     frames: bytes(RESULT.frames),
+    flags: u32[w + RESULT.flags / 4],
+    rpc: str(RESULT.rpc),
+    hold: f64[(r + RESULT.hold) >>> 3],
   };
 }
 
-// A result's socket operations (src/pipeline.h CW_FRAME_*): records of a u8
-// op, a u32 length and that many bytes of text. Returns [{ op, text }].
-export function readFrames(bytes) {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = [];
-  for (let at = 0; at + 5 <= bytes.length; ) {
-    const n = v.getUint32(at + 1, true);
-    out.push({ op: bytes[at], text: text.decode(bytes.subarray(at + 5, at + 5 + n)) });
-    at += 5 + n;
+// cw_cell: a u32 type, a u32 byte length, a double (an integer, or the
+// address of the bytes). A value: null, a number, a string (TEXT) or an
+// ArrayBuffer (BLOB).
+export const CELL = { size: 16, type: 0, len: 4, value: 8 };
+export const VAL = { null: 0, int: 1, text: 2, blob: 3 };
+// cw_port_out: u32 rows, u32 cols, u32 the cells' address.
+export const PORT_OUT = { rows: 0, cols: 4, cells: 8 };
+
+// The n cells at p as values.
+export function readCells(memory, p, n) {
+  const { u8, u32, f64 } = views(memory);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++, p += CELL.size) {
+    const type = u32[p >>> 2];
+    const v = f64[(p + CELL.value) >>> 3];
+    if (type === VAL.int) out[i] = v;
+    else if (type === VAL.text) out[i] = text.decode(u8.subarray(v, v + u32[(p >>> 2) + 1]));
+    else if (type === VAL.blob) out[i] = u8.slice(v, v + u32[(p >>> 2) + 1]).buffer;
+    else out[i] = null;
   }
   return out;
 }
 
-// A storage batch (src/store.h): u32 count, then records of u32 statement,
-// u32 nparams and the values; a value is a u8 type (0 NULL, 1 INT as i64,
-// 2 TEXT as u32 length + UTF-8). Returns [{ stmt, params }].
-export function readBatch(bytes) {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  const u32 = () => ((at += 4), v.getUint32(at - 4, true));
-  const out = [];
-  for (let count = u32(); count > 0; count--) {
-    const stmt = u32();
-    const params = [];
-    for (let n = u32(); n > 0; n--) {
-      const type = v.getUint8(at++);
-      if (type === 1) {
-        params.push(Number(v.getBigInt64(at, true)));
-        at += 8;
-      } else if (type === 2) {
-        const len = u32();
-        params.push(text.decode(bytes.subarray(at, at + len)));
-        at += len;
+// Writes rows (arrays of values, each row as long as the first) into a
+// block from alloc(n) and their shape into the cw_port_out at out. Strings
+// are written as TEXT, ArrayBuffers and views as BLOB, numbers as INT.
+export function writeRows(memory, alloc, rows, out) {
+  const cols = rows.length ? rows[0].length : 0;
+  const cells = rows.length * cols;
+  let data = 0;
+  const enc = new Array(cells);
+  for (let r = 0, i = 0; r < rows.length; r++)
+    for (let c = 0; c < cols; c++, i++) {
+      const v = rows[r][c];
+      if (typeof v === "string") data += (enc[i] = utf8.encode(v)).length;
+      else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) data += (enc[i] = new Uint8Array(v.buffer ?? v, v.byteOffset ?? 0, v.byteLength)).length;
+    }
+  const block = cells ? alloc(cells * CELL.size + data) : 0;
+  if (cells && !block) throw new Error("no memory for the rows");
+  const { u8, u32, f64 } = views(memory);
+  let at = block + cells * CELL.size;
+  for (let r = 0, i = 0, p = block; r < rows.length; r++)
+    for (let c = 0; c < cols; c++, i++, p += CELL.size) {
+      const v = rows[r][c];
+      const e = enc[i];
+      if (e) {
+        u32[p >>> 2] = typeof v === "string" ? VAL.text : VAL.blob;
+        u32[(p >>> 2) + 1] = e.length;
+        f64[(p + CELL.value) >>> 3] = at;
+        u8.set(e, at);
+        at += e.length;
+      } else if (typeof v === "number" || typeof v === "bigint") {
+        u32[p >>> 2] = VAL.int;
+        f64[(p + CELL.value) >>> 3] = Number(v);
       } else {
-        params.push(null);
+        u32[p >>> 2] = VAL.null;
       }
     }
-    out.push({ stmt, params });
+  u32[(out + PORT_OUT.rows) >>> 2] = rows.length;
+  u32[(out + PORT_OUT.cols) >>> 2] = cols;
+  u32[(out + PORT_OUT.cells) >>> 2] = block;
+}
+
+// A result's frames (src/pipeline.h CW_FRAME_*): records of four u32
+// (op, target, code, length) and the bytes, padded to 4. Returns
+// [{ op, target, code, bytes }].
+export function readFrames(bytes) {
+  const out = [];
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
+  for (let at = 0; at + 16 <= bytes.length; ) {
+    const k = at >>> 2;
+    const n = w[k + 3];
+    out.push({ op: w[k], target: w[k + 1], code: w[k + 2], bytes: bytes.subarray(at + 16, at + 16 + n) });
+    at += 16 + ((n + 3) & ~3);
   }
   return out;
 }
 
-// The rows of each statement of a read batch, as C reads them: for each,
-// u32 nrows, u32 ncols, then the values row by row. results: an array of
-// raw row arrays (cursor.raw()); numbers are integers, strings are text.
-export function writeRows(results) {
-  // Typed arrays are in the platform's byte order: little-endian wherever
-  // Workers run, as C reads them.
-  const parts = [];
-  const u32 = (x) => parts.push(new Uint8Array(Uint32Array.of(x).buffer));
-  for (const rows of results) {
-    u32(rows.length);
-    u32(rows[0]?.length ?? 0);
-    for (const row of rows)
-      for (const cell of row) {
-        if (cell == null) parts.push([0]);
-        else if (typeof cell === "string") {
-          const t = utf8.encode(cell);
-          parts.push([2]);
-          u32(t.length);
-          parts.push(t);
-        } else parts.push([1], new Uint8Array(BigInt64Array.of(BigInt(cell)).buffer));
-      }
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
-// The numbers of the boundary (src/pipeline.h, src/exports.c).
+// The numbers of the boundary (src/pipeline.h, src/port.h, src/exports.c).
 // What a suspended result asks the host for (cw_result.action).
-export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, read: 6, commit: 7, upgrade: 8, accept: 9, peers: 10, hmac: 11 };
-// What a frame record asks of the object's sockets (cw_result.frames).
-export const FRAME = { sender: 0, others: 1, all: 2, attach: 3, close: 4, join: 5 };
+export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, upgrade: 6, hmac: 7 };
+// What a frame record asks of the object's sockets.
+export const FRAME = { text: 1, to: 2, close: 3, sender: 0xffffffff };
+// cw_result.flags
+export const RESULT_FLAG = { rollback: 1, held: 2 };
+// The host port's operations past the storage statements, and the flags of
+// a listed socket.
+export const PORT = { sockets: 100, attach: 101, accept: 102 };
+export const SOCKET = { open: 1, sender: 2 };
 // The status a forward is resumed with when the owner gave no answer.
 export const OWNER = { failed: 0, timeout: 2 };
-// cw_handle / cw_owner flags.
-export const FLAG = { scheduled: 1, waited: 2, rpc: 4 };
+// cw_handle / cw_owner flags, and the stages of cw_failed.
+export const FLAG = { scheduled: 1, waited: 2, rpc: 4, socket: 8 };
+export const STAGE = { edge: 1, owner: 2 };
 // The kinds of cw_limit(kind).
 export const LIMIT = { body: 0, field: 1, deadline: 2 };
 

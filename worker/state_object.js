@@ -1,25 +1,37 @@
-// One Durable Object per state id. It runs the C owner stage and does what
-// C asks: the schema when it starts, read batches, commit batches in one
-// transactionSync (all or nothing), and, for live sync, accepting sockets
-// (hibernatable) and sending the frames C decided on to the sockets C named.
-// It decides nothing: the statements, their parameters, what the answer is
-// and who is told all come from C.
+// One Durable Object per state id. It runs the C owner stage in one call
+// per request, inside one transactionSync, and is the module's host port
+// (src/port.h) while that call runs: the storage statements C names, the
+// socket list, a socket's attachment, accepting a socket. Then it does
+// what the answer says: commit (or roll back, when C asks), hold the
+// answer's body for the next GET of its version, send the frames C decided
+// on to the sockets C named. It decides nothing: the statements, their
+// parameters, the answer, who is told and who is closed all come from C.
 //
-// Requests and socket events to one object never interleave: each waits for
-// the one before it to finish, since a sync hook's call to the plugins
-// worker (and the test build's wait) yields; and the output gate holds each
-// answer until its writes are durable.
+// A request that needs nothing that yields runs to its end without an
+// await, so no other request or socket event interleaves with it. One that
+// does yield (a sync hook's call to the plugins worker; the test build's
+// wait) makes every later one wait for it, in order; the output gate
+// holds each answer until its writes are durable.
 import { DurableObject } from "cloudflare:workers";
-import { limits, owner, Replaced, RUNS, schema } from "./bridge.js";
-import { failure, fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
-import { ACTION, EMPTY, FLAG, FRAME, readBatch, readFrames, utf8, writeRows } from "./layout.js";
+import { failed, limits, owner, Replaced, RUNS, schema } from "./bridge.js";
 import { plugins } from "./edge.js";
+import { fromRequest, socketEvent, toResponse } from "./envelope.js";
+import { ACTION, FLAG, FRAME, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
+const ROLLBACK = Symbol("rollback"); // thrown out of transactionSync to undo it
+
+// A socket's attachment: the module's text (an older glue wrapped it).
+const attachmentOf = (ws) => {
+  const a = ws.deserializeAttachment();
+  return typeof a === "string" ? a : (a?.a ?? "");
+};
 
 export class StateObject extends DurableObject {
-  #turn = Promise.resolve(); // settles when the request before the next one has finished
+  #yielding = null; // settles when a request that yielded is done
+  #held = null; // { tag, body }: a GET answer C asked to hold
+  #sockets = []; // the socket list C saw in the running call
 
   constructor(ctx, env) {
     super(ctx, env);
@@ -32,34 +44,29 @@ export class StateObject extends DurableObject {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
-  #read(batch) {
-    return writeRows(readBatch(batch).map(({ stmt, params }) => [...this.sql.exec(this.statements[stmt], ...params).raw()]));
-  }
-
-  #commit(batch) {
-    const ops = readBatch(batch);
-    this.ctx.storage.transactionSync(() => {
-      for (const { stmt, params } of ops) this.sql.exec(this.statements[stmt], ...params);
-    });
-  }
-
-  // Runs fn after every request and socket event before it.
-  #inTurn(fn) {
-    const turn = this.#turn.then(fn);
-    this.#turn = turn.catch(() => {});
-    return turn;
+  // The host port for a call made for sender (a socket, or null).
+  #port(sender, out) {
+    return {
+      sql: (op, params) => [...this.sql.exec(this.statements[op], ...params).raw()],
+      sockets: () => {
+        this.#sockets = this.ctx.getWebSockets();
+        return this.#sockets.map((ws) => [(ws.readyState === OPEN ? SOCKET.open : 0) | (ws === sender ? SOCKET.sender : 0), attachmentOf(ws)]);
+      },
+      attach: (a) => sender.serializeAttachment(a),
+      accept: (a) => {
+        const [client, server] = Object.values(new WebSocketPair());
+        this.ctx.acceptWebSocket(server);
+        server.serializeAttachment(a);
+        out.socket = client;
+      },
+      failed: (e) => (out.cause = e),
+    };
   }
 
   // RPC from the edge: bytes is the request envelope, grant what the edge
-  // decided about the caller, requestId the edge's. A failure in the module
-  // (the bridge has discarded the instance) answers 500 with the request
-  // id; a commit is all or nothing, so nothing is half-written. A committed
-  // write keeps its prepared answer whatever happens after. When the
-  // instance was replaced by another request's trap before anything was
-  // stored, the request simply runs again.
-  async handle(bytes, grant, requestId) {
-    const { status, head, body } = await this.#inTurn(() => this.#run(bytes, grant, requestId, null));
-    return { status, head, body };
+  // decided about the caller, requestId the edge's.
+  handle(bytes, grant, requestId) {
+    return this.#serve(() => bytes, grant, requestId, null, 0);
   }
 
   // The live upgrade, from the edge (worker/edge.js), with the edge's grant
@@ -67,15 +74,13 @@ export class StateObject extends DurableObject {
   async fetch(request) {
     const bytes = await fromRequest(request, 0);
     const h = request.headers;
-    const result = await this.#inTurn(() => this.#run(bytes, h.get("x-cw-grant") ?? "", h.get("x-cw-request-id") ?? "", null));
-    return toResponse(result);
+    return toResponse(await this.#serve(() => bytes, h.get("x-cw-grant") ?? "", h.get("x-cw-request-id") ?? "", null, 0));
   }
 
-  // Socket events (the hibernation API): each is a request of its own to C,
-  // with the attachment C gave the socket.
+  // Socket events (the hibernation API): each is a request of its own to
+  // C, with the socket's attachment as it is when the request runs.
   #socket(ws, event, message) {
-    const bytes = socketEvent(ws.deserializeAttachment()?.a, event, message, limits(this.env).body);
-    return this.#inTurn(() => this.#run(bytes, "", "", ws));
+    return this.#serve(() => socketEvent(attachmentOf(ws), event, message, limits(this.env).body), "", "", ws, FLAG.socket);
   }
   webSocketMessage(ws, message) {
     return this.#socket(ws, "message", message);
@@ -87,101 +92,94 @@ export class StateObject extends DurableObject {
     return this.#socket(ws, "close");
   }
 
-  // The open sockets that have joined (C marked them), but except.
-  #joined(except) {
-    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === OPEN && ws.deserializeAttachment()?.j);
+  // Runs a request now, or after the one that yielded.
+  #serve(make, grant, requestId, sender, flags) {
+    if (this.#yielding) return this.#yielding.then(() => this.#serve(make, grant, requestId, sender, flags));
+    const answer = this.#run(make(), grant, requestId, sender, flags);
+    if (!(answer instanceof Promise)) return answer;
+    const done = (this.#yielding = answer.finally(() => {
+      if (this.#yielding === done) this.#yielding = null;
+    }));
+    return done;
   }
 
-  // {"n", "peers"}: the open sockets, and the attachments of the joined
-  // ones but sender.
-  #peers(sender) {
-    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === OPEN).length;
-    return `{"n":${open},"peers":[${this.#joined(sender).map((ws) => ws.deserializeAttachment().a).join(",")}]}`;
-  }
-
-  // Does what a result's frames ask, once its answer stands.
-  #apply(frames, sender) {
-    for (const { op, text } of readFrames(frames)) {
-      try {
-        if (op === FRAME.attach || op === FRAME.join) {
-          sender.serializeAttachment({ j: op === FRAME.join || !!sender.deserializeAttachment()?.j, a: text });
-        } else if (op === FRAME.close) {
-          const at = text.indexOf(" ");
-          sender.close(Number(text.slice(0, at)), text.slice(at + 1));
-        } else if (op === FRAME.sender) {
-          sender?.send(text);
-        } else {
-          for (const ws of this.#joined(op === FRAME.all ? null : sender))
-            try {
-              ws.send(text);
-            } catch {} // closing meanwhile: its close event comes
-        }
-      } catch {} // the sender is gone: nothing to tell it
+  // Runs fn in a transaction; false when it was rolled back (C asked, or
+  // the call failed: then the error is rethrown).
+  #transaction(fn) {
+    try {
+      this.ctx.storage.transactionSync(() => {
+        if (fn().flags & RESULT_FLAG.rollback) throw ROLLBACK;
+      });
+      return true;
+    } catch (e) {
+      if (e !== ROLLBACK) throw e;
+      return false;
     }
   }
 
-  async #run(bytes, grant, requestId, sender) {
-    let flags = 0;
-    for (let runs = 0; ; runs++) {
-      let result, run, committed, socket, server;
-      try {
-        run = owner(this.env, bytes, grant, requestId, Date.now(), flags);
-        result = run.result;
-        while (result.action) {
-          let answer = { status: 200, body: EMPTY };
-          if (result.action === ACTION.read) {
-            try {
-              answer.body = this.#read(result.input);
-            } catch (e) {
-              logError("storage read failed", requestId, e);
-              answer.status = 0;
-            }
-          } else if (result.action === ACTION.commit) {
-            try {
-              this.#commit(result.input);
-              committed = result;
-            } catch (e) {
-              logError("storage commit failed", requestId, e);
-              answer.status = 0;
-            }
-          } else if (result.action === ACTION.call) {
-            answer = await plugins(this.env, "call", result.ask, result.input);
-          } else if (result.action === ACTION.peers) {
-            answer.body = utf8.encode(this.#peers(sender));
-          } else if (result.action === ACTION.accept) {
-            const [client, end] = Object.values(new WebSocketPair());
-            server = end;
-            this.ctx.acceptWebSocket(server);
-            server.serializeAttachment({ j: false, a: result.ask });
-            socket = client;
-          } else if (result.action === ACTION.wait) {
-            // Test builds only: hold the request, then run it again.
-            run.free();
-            run = null;
-            await sleep(Number(result.ask));
-            flags |= FLAG.waited;
-            break;
-          } else {
-            throw new Error(`unexpected action ${result.action} in the owner stage`);
-          }
-          try {
-            result = run.resume(answer.status, "", answer.body, Date.now());
-          } catch (e) {
-            if (!committed) throw e;
-            result = committed; // stored: the prepared answer stands
-            break;
-          }
+  // One request: synchronous until the module asks for something that
+  // yields; then the rest is a promise.
+  #run(bytes, grant, requestId, sender, flags, runs = 0) {
+    const out = { socket: null, cause: null };
+    const port = this.#port(sender, out);
+    let run = null;
+    let result;
+    let committed = false;
+    try {
+      committed = this.#transaction(() => (result = (run = owner(this.env, bytes, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, port)).result));
+    } catch (e) {
+      run?.free(false);
+      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e), null, false, sender, out);
+    }
+    if (result.action) return this.#yield(run, result, bytes, grant, requestId, sender, flags, out, runs);
+    return this.#finish(result, run, committed, sender, out);
+  }
+
+  // The rest of a request that asked for something that yields.
+  async #yield(run, result, bytes, grant, requestId, sender, flags, out, runs) {
+    let committed = false;
+    try {
+      while (result.action) {
+        if (result.action === ACTION.wait) {
+          // Test builds only: hold the request, then run it again.
+          run.free(true);
+          await sleep(Number(result.ask));
+          return this.#run(bytes, grant, requestId, sender, flags | FLAG.waited, runs);
         }
-        if (!run) continue;
-      } catch (e) {
-        if (e instanceof Replaced && runs < RUNS - 1 && !committed) continue;
-        result = committed ?? failure(requestId, e);
-      } finally {
-        run?.free();
+        if (result.action !== ACTION.call) throw new Error(`unexpected action ${result.action} in the owner stage`);
+        const answer = await plugins(this.env, "call", result.ask, result.input);
+        committed = this.#transaction(() => (result = run.resume(answer.status, "", answer.body, Date.now())));
       }
-      if (result.frames?.length) this.#apply(result.frames, sender);
-      if (server && result.status !== 101) server.close(1011, "the upgrade failed");
-      return { ...result, socket };
+    } catch (e) {
+      run.free(false);
+      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e), null, false, sender, out);
+    }
+    return this.#finish(result, run, committed, sender, out);
+  }
+
+  // The answer stands: keep what C asked to hold (once committed), send its
+  // frames, free it.
+  #finish(result, run, committed, sender, out) {
+    let body = result.body;
+    if (result.flags & RESULT_FLAG.held) body = this.#held.body;
+    else if (committed && result.hold >= 0) this.#held = { tag: result.hold, body };
+    run?.free(committed);
+    if (result.frames.length) this.#send(result.frames, sender);
+    return { status: result.status, head: result.head, body, socket: out.socket };
+  }
+
+  // Does what a result's frames say, with the socket list C saw.
+  #send(frames, sender) {
+    let message = "";
+    for (const { op, target, code, bytes } of readFrames(frames)) {
+      const ws = target === FRAME.sender ? sender : this.#sockets[target];
+      try {
+        if (op === FRAME.text) message = text.decode(bytes);
+        else if (op === FRAME.to) ws?.send(message);
+        else if (op === FRAME.close) ws?.close(code, text.decode(bytes));
+      } catch {} // closing meanwhile: its close event comes
     }
   }
 }

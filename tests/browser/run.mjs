@@ -8,9 +8,11 @@
 //   - an edit made while disconnected is applied exactly once;
 // and a third page with a read token cannot edit; a page of another origin
 // (CORS_ORIGINS) makes an idempotent, minimal write and reads the answer's
-// headers, where an origin not listed gets nothing.
+// headers, where an origin not listed gets nothing; and a page whose token
+// function returns tokens that end every few seconds keeps every edit.
 // Appends "browser <passed> <failed>" to argv[2].
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -50,11 +52,32 @@ async function originServer() {
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
+// An app's own auth endpoint, as the README's token pattern has it: GET
+// /token?doc=<id> answers a write token that ends in about three seconds
+// (exp 57 s ago, within the local row's 60 s leeway). Counts its tokens.
+async function authServer() {
+  const port = await freePort();
+  const minted = { count: 0 };
+  const server = createServer((req, res) => {
+    const doc = new URL(req.url, "http://x").searchParams.get("doc");
+    const now = Math.floor(Date.now() / 1000);
+    const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const signed = `${enc({ alg: "HS256", typ: "JWT", kid: "b1" })}.${enc({ sub: "short", docs: [doc], scope: "write", iat: now - 57, exp: now - 57 })}`;
+    const mac = createHmac("sha256", Buffer.from(KEY)).update(signed).digest("base64url");
+    minted.count += 1;
+    res.writeHead(200, { "content-type": "text/plain", "access-control-allow-origin": "*" });
+    res.end(`${signed}.${mac}`);
+  });
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  return { server, url: `http://127.0.0.1:${port}/token`, minted };
+}
+
 async function run() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const allowed = await originServer();
   const other = await originServer();
+  const auth = await authServer();
   writeFileSync(devVars, `STATE_KEYS={"b1":"${Buffer.from(KEY).toString("base64url")}"}\nCORS_ORIGINS=${allowed.origin}\n`);
   expect(existsSync(CHROMIUM), `no ${CHROMIUM}: make setup installs Debian's chromium as root`);
   const port = await freePort();
@@ -167,6 +190,40 @@ async function run() {
       expect(got.protocol === `bearer.${t}` && got.first === "snapshot", `got ${JSON.stringify(got)}`);
     });
 
+    await step("a_page_whose_token_function_returns_short_lived_tokens_keeps_editing_across_two_expiries", async () => {
+      const doc = `short-${id}`;
+      const page = await browser.newPage();
+      await page.goto(`${server.base}/sync.js`);
+      const out = await page.evaluate(
+        async (url, auth) => {
+          const { connect } = await import("/sync.js");
+          const closes = [];
+          const live = connect(url, { token: async () => (await fetch(auth)).text() });
+          live.on("error", (e) => e.code === "invalid_token" && closes.push(e.code));
+          live.on("status", (st) => st === "reconnecting" && closes.push(st));
+          await new Promise((r) => live.on("status", (st) => st === "open" && r()));
+          // An edit every 400 ms for 8 s: the tokens end about every 3 s.
+          const writes = [];
+          for (let i = 0; i < 20; i++) {
+            writes.push(live.patch({ [`e${i}`]: i }).then((v) => ({ v }), (e) => ({ error: e.code })));
+            await new Promise((r) => setTimeout(r, 400));
+          }
+          const results = await Promise.all(writes);
+          live.close();
+          return { results, closes, state: live.state };
+        },
+        `${server.base.replace("http", "ws")}/state/${doc}/live`,
+        `${auth.url}?doc=${doc}`,
+      );
+      const lost = out.results.filter((r) => !("v" in r));
+      expect(lost.length === 0, `edits lost: ${JSON.stringify(lost)}`);
+      expect(out.closes.filter((c) => c === "reconnecting").length >= 2, `reconnects: ${JSON.stringify(out.closes)}`);
+      expect(auth.minted.count >= 3, `tokens minted: ${auth.minted.count}`);
+      const now = await (await fetch(`${server.base}/state/${doc}`, { headers: { authorization: `Bearer ${token(doc, "read", "t")}` } })).json();
+      expect(now.version === 20 && Object.keys(now.state).length === 20, `server state ${JSON.stringify(now)}`);
+      await page.close();
+    });
+
     await step("another_origin_writes_idempotently_and_minimally_and_reads_the_headers", async () => {
       const page = await browser.newPage();
       await page.goto(allowed.origin);
@@ -229,6 +286,7 @@ async function run() {
     await stop(server);
     allowed.server.close();
     other.server.close();
+    auth.server.close();
   }
 }
 

@@ -8,9 +8,11 @@
 
 #include <openssl/hmac.h>
 
+#include "alloc.h"
 #include "doc.h"
 #include "handlers.h"
 #include "pipeline.h"
+#include "port.h"
 #include "store.h"
 
 #define MAX_DBS 4096
@@ -20,19 +22,20 @@ static struct {
     sqlite3 *dbs[MAX_DBS];
     int n;
     cw_host_plugin plugin;
-    int fail_commit;
+    int fail_write;  /* the next write statement fails, once */
     const char *dir; /* databases as files here; NULL: in memory */
+    sqlite3 *db;     /* the database of the owner call running, or NULL */
 } host;
 
 void cw_host_set_plugin(cw_host_plugin fn) { host.plugin = fn; }
-void cw_host_fail_next_commit(void) { host.fail_commit = 1; }
+void cw_host_fail_next_commit(void) { host.fail_write = 1; }
 
 sqlite3 *cw_host_db(const char *id) {
     sqlite3 *db;
+    char file[512];
     for (int i = 0; i < host.n; i++)
         if (strcmp(host.ids[i], id) == 0)
             return host.dbs[i];
-    char file[512];
     snprintf(file, sizeof file, "%s/%s.db", host.dir ? host.dir : "", id);
     if (host.n == MAX_DBS || sqlite3_open(host.dir ? file : ":memory:", &db) != SQLITE_OK)
         abort();
@@ -69,148 +72,113 @@ char *cw_host_query(const char *id, const char *sql) {
     return out ? out : strdup("");
 }
 
-/* --- the batch wire form (store.h), read and written independently ------ */
+/* --- the port (port.h), over SQLite, as worker/state_object.js is --------- */
 
 typedef struct {
-    const unsigned char *p, *end;
-} rd;
+    int type;
+    size_t len;
+    const void *p;
+    long long i;
+} cell_t;
 
-static uint32_t u32(rd *r) {
-    uint32_t v;
-    if (r->end - r->p < 4)
-        abort();
-    v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-        (uint32_t)r->p[3] << 24;
-    r->p += 4;
-    return v;
-}
-
-/* Prepares one record's statement and binds its values. */
-static sqlite3_stmt *bind_record(sqlite3 *db, rd *r, uint32_t *stmt_no, int *multi) {
-    uint32_t s = u32(r), n = u32(r);
-    const char *sql = cw_store_sql((int)s), *tail;
-    sqlite3_stmt *st = NULL;
-    if (!sql)
-        abort();
-    *stmt_no = s;
-    *multi = n == 0 && strchr(sql, ';') != NULL;
-    if (*multi)
-        return NULL; /* run with sqlite3_exec */
-    if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK)
-        abort();
-    for (uint32_t i = 1; i <= n; i++) {
-        int type = *r->p++;
-        if (type == CW_VAL_INT) {
-            uint64_t v = 0;
-            for (int k = 7; k >= 0; k--)
-                v = (v << 8) | r->p[k];
-            r->p += 8;
-            sqlite3_bind_int64(st, (int)i, (sqlite3_int64)v);
-        } else if (type == CW_VAL_TEXT) {
-            uint32_t len = u32(r);
-            sqlite3_bind_text(st, (int)i, (const char *)r->p, (int)len, SQLITE_TRANSIENT);
-            r->p += len;
-        } else {
-            sqlite3_bind_null(st, (int)i);
+/* The rows of st into a block of cells (cw_malloc), as the JS host writes
+ * them: cells first, their bytes after. */
+static int rows_of(sqlite3_stmt *st, cw_port_out *out) {
+    int cols = sqlite3_column_count(st), rc;
+    size_t nrows = 0, cap = 0, data = 0;
+    cell_t *cells = NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((nrows + 1) * (size_t)cols > cap) {
+            cap = (nrows + 1) * (size_t)cols * 2;
+            cells = realloc(cells, cap * sizeof *cells);
         }
+        for (int c = 0; c < cols; c++) {
+            cell_t *x = &cells[nrows * (size_t)cols + (size_t)c];
+            int t = sqlite3_column_type(st, c);
+            x->type = t == SQLITE_INTEGER ? CW_VAL_INT
+                      : t == SQLITE_NULL  ? CW_VAL_NULL
+                      : t == SQLITE_BLOB  ? CW_VAL_BLOB
+                                          : CW_VAL_TEXT;
+            x->i = sqlite3_column_int64(st, c);
+            x->len = x->type == CW_VAL_TEXT || x->type == CW_VAL_BLOB
+                         ? (size_t)sqlite3_column_bytes(st, c)
+                         : 0;
+            /* Copied now: the next step invalidates the column's bytes. */
+            x->p = x->len ? memcpy(malloc(x->len), sqlite3_column_blob(st, c), x->len) : "";
+            data += x->len;
+        }
+        nrows++;
     }
-    return st;
-}
-
-typedef struct {
-    unsigned char *p;
-    size_t len, cap;
-} out_t;
-
-static void put(out_t *o, const void *s, size_t n) {
-    if (!n)
-        return;
-    if (o->len + n > o->cap) {
-        o->cap = (o->len + n) * 2 + 64;
-        o->p = realloc(o->p, o->cap);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "host: read failed: %s\n", sqlite3_errmsg(sqlite3_db_handle(st)));
+        for (size_t i = 0; i < nrows * (size_t)cols; i++)
+            if (cells[i].len)
+                free((void *)cells[i].p);
+        free(cells);
+        return -1;
     }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-static void put32(out_t *o, uint32_t v) {
-    unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                           (unsigned char)(v >> 24)};
-    put(o, le, 4);
-}
-
-/* Runs a read batch; the rows go to out in the answer's wire form. */
-static int run_read(sqlite3 *db, const char *batch, size_t n, out_t *out) {
-    rd r = {(const unsigned char *)batch, (const unsigned char *)batch + n};
-    for (uint32_t count = u32(&r); count > 0; count--) {
-        uint32_t s;
-        int multi, cols, rc;
-        sqlite3_stmt *st = bind_record(db, &r, &s, &multi);
-        out_t rows = {0};
-        uint32_t nrows = 0;
-        if (!st)
-            abort();
-        cols = sqlite3_column_count(st);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            nrows++;
-            for (int c = 0; c < cols; c++) {
-                int t = sqlite3_column_type(st, c);
-                if (t == SQLITE_INTEGER) {
-                    unsigned char le[9] = {CW_VAL_INT};
-                    uint64_t v = (uint64_t)sqlite3_column_int64(st, c);
-                    for (int k = 0; k < 8; k++)
-                        le[1 + k] = (unsigned char)(v >> (8 * k));
-                    put(&rows, le, 9);
-                } else if (t == SQLITE_NULL) {
-                    unsigned char z = CW_VAL_NULL;
-                    put(&rows, &z, 1);
-                } else {
-                    unsigned char two = CW_VAL_TEXT;
-                    int len = sqlite3_column_bytes(st, c);
-                    put(&rows, &two, 1);
-                    put32(&rows, (uint32_t)len);
-                    put(&rows, sqlite3_column_text(st, c), (size_t)len);
-                }
+    if (nrows) {
+        size_t n = nrows * (size_t)cols;
+        cw_cell *block = cw_malloc(n * sizeof(cw_cell) + data);
+        char *at = (char *)(block + n);
+        for (size_t i = 0; i < n; i++) {
+            block[i].type = (uint32_t)cells[i].type;
+            block[i].len = (uint32_t)cells[i].len;
+            block[i].value = (double)cells[i].i;
+            if (cells[i].type == CW_VAL_TEXT || cells[i].type == CW_VAL_BLOB) {
+                memcpy(at, cells[i].p, cells[i].len);
+                block[i].value = (double)(uintptr_t)at;
+                at += cells[i].len;
+                if (cells[i].len)
+                    free((void *)cells[i].p);
             }
         }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) {
-            free(rows.p);
-            return -1;
-        }
-        put32(out, nrows);
-        put32(out, nrows ? (uint32_t)cols : 0);
-        if (rows.len)
-            put(out, rows.p, rows.len);
-        free(rows.p);
+        out->rows = (uint32_t)nrows;
+        out->cols = (uint32_t)cols;
+        out->cells = block;
     }
+    free(cells);
     return 0;
 }
 
-/* Runs a commit batch in one transaction. */
-static int run_commit(sqlite3 *db, const char *batch, size_t n) {
-    rd r = {(const unsigned char *)batch, (const unsigned char *)batch + n};
-    int ok = 1;
-    if (host.fail_commit) {
-        host.fail_commit = 0;
+static int run_sql(int op, const cw_cell *in, int n, cw_port_out *out) {
+    const char *sql = cw_store_sql(op);
+    sqlite3_stmt *st;
+    int rc;
+    if (!sql || !host.db)
+        return -1;
+    if (n == 0 && strchr(sql, ';')) /* a script: each statement in turn */
+        return sqlite3_exec(host.db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    if (host.fail_write && strncmp(sql, "SELECT", 6) != 0) {
+        host.fail_write = 0;
         return -1;
     }
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    for (uint32_t count = u32(&r); ok && count > 0; count--) {
-        uint32_t s;
-        int multi;
-        sqlite3_stmt *st = bind_record(db, &r, &s, &multi);
-        if (multi)
-            ok = sqlite3_exec(db, cw_store_sql((int)s), NULL, NULL, NULL) == SQLITE_OK;
-        else {
-            ok = sqlite3_step(st) == SQLITE_DONE;
-            if (!ok)
-                fprintf(stderr, "host: statement %u failed: %s\n", s, sqlite3_errmsg(db));
-            sqlite3_finalize(st);
-        }
+    if (sqlite3_prepare_v2(host.db, sql, -1, &st, NULL) != SQLITE_OK)
+        abort();
+    for (int i = 0; i < n; i++) {
+        const void *p = (const void *)(uintptr_t)in[i].value;
+        if (in[i].type == CW_VAL_INT)
+            sqlite3_bind_int64(st, i + 1, (sqlite3_int64)in[i].value);
+        else if (in[i].type == CW_VAL_TEXT)
+            sqlite3_bind_text(st, i + 1, p, (int)in[i].len, SQLITE_TRANSIENT);
+        else if (in[i].type == CW_VAL_BLOB)
+            sqlite3_bind_blob(st, i + 1, p, (int)in[i].len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, i + 1);
     }
-    sqlite3_exec(db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    return ok ? 0 : -1;
+    rc = rows_of(st, out);
+    if (rc < 0)
+        fprintf(stderr, "host: statement %d failed\n", op);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Sockets: this host has none; an attachment or an accept goes nowhere
+ * but succeeds. */
+static int port(int op, const cw_cell *in, int n, cw_port_out *out) {
+    if (op < CW_PORT_SOCKETS)
+        return run_sql(op, in, n, out);
+    return op <= CW_PORT_ACCEPT ? 0 : -1;
 }
 
 /* --- runs ------------------------------------------------------------------ */
@@ -219,6 +187,7 @@ static cw_ctx *start(int stage, const cw_run *in) {
     size_t n;
     const cw_route *routes = cw_handlers_routes(&n);
     cw_ctx *ctx = cw_pipeline_new(stage, routes, n);
+    cw_port_install(port);
     if (ctx)
         cw_pipeline_run(ctx, in);
     return ctx;
@@ -229,23 +198,25 @@ static void resume(cw_ctx *ctx, int status, const char *body, size_t n) {
         abort();
 }
 
+/* Ends the transaction around an owner call: commit unless the result
+ * asks for a rollback. Returns 1 when committed. */
+static int end_tx(cw_ctx *ctx) {
+    int ok = !(ctx->res.flags & CW_RESULT_ROLLBACK);
+    sqlite3_exec(host.db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    host.db = NULL;
+    return ok;
+}
+
 /* Settles a context's suspensions other than a forward (and, with
- * stop_at_call, a plugin call). */
-static void settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
+ * stop_at_call, a plugin call); an owner's resumes run in a transaction
+ * on db, as the host's do. Returns whether the last one committed. */
+static int settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
+    int committed = 1;
     while (ctx->res.action != CW_ACTION_NONE && ctx->res.action != CW_ACTION_FORWARD &&
            ctx->res.action != CW_ACTION_UPGRADE &&
            !(stop_at_call && ctx->res.action == CW_ACTION_CALL)) {
         int status = 200;
-        if (ctx->res.action == CW_ACTION_READ) {
-            out_t rows = {0};
-            if (run_read(db, ctx->res.input, ctx->res.input_len, &rows) < 0)
-                resume(ctx, 0, "", 0);
-            else
-                resume(ctx, 200, rows.p ? (const char *)rows.p : "", rows.len);
-            free(rows.p);
-        } else if (ctx->res.action == CW_ACTION_COMMIT) {
-            resume(ctx, run_commit(db, ctx->res.input, ctx->res.input_len) == 0 ? 200 : 0, "", 0);
-        } else if (ctx->res.action == CW_ACTION_HMAC) {
+        if (ctx->res.action == CW_ACTION_HMAC) {
             /* WebCrypto's part, by OpenSSL: key length, key, message. */
             const unsigned char *in = (const unsigned char *)ctx->res.input;
             uint32_t kn = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 |
@@ -261,14 +232,60 @@ static void settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
             snprintf(what, sizeof what, "%.*s", (int)ctx->res.ask_len, ctx->res.ask);
             body = host.plugin ? host.plugin(what, ctx->res.input, ctx->res.input_len, &status)
                                : (status = 1, "no plugin");
+            if (db) {
+                host.db = db;
+                sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+            }
             resume(ctx, status, body, strlen(body));
+            if (db)
+                committed = end_tx(ctx);
         } else {
             resume(ctx, 200, "[]", 2);
         }
     }
+    return committed;
 }
 
-static void settle(cw_ctx *ctx, sqlite3 *db) { settle_until(ctx, db, 0); }
+/* Runs an owner request on id's database in a transaction, as the
+ * Durable Object does, to its end (or, with stop_at_call, a plugin call).
+ * Returns the context; *committed tells the last transaction's fate. */
+static cw_ctx *run_owner(const cw_run *in, const char *id, int stop_at_call, int *committed) {
+    sqlite3 *db = cw_host_db(id);
+    cw_ctx *ctx;
+    host.db = db;
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    ctx = start(CW_STAGE_OWNER, in);
+    if (!ctx)
+        abort();
+    *committed = end_tx(ctx);
+    if (ctx->res.action != CW_ACTION_NONE)
+        *committed = settle_until(ctx, db, stop_at_call);
+    return ctx;
+}
+
+void cw_host_settle(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_db(id), 0); }
+
+void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_db(id), 1); }
+
+cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid,
+                      const char *id, int stop_at_call) {
+    int committed;
+    cw_run o = {req,    n,      grant, strlen(grant), rid, rid ? strlen(rid) : 0,
+                1.7e12, 1.7e12, 0,     -1};
+    return run_owner(&o, id, stop_at_call, &committed);
+}
+
+void cw_host_owner_done(cw_ctx *owner, int committed) { cw_pipeline_free(owner, committed); }
+
+int cw_host_resume(cw_ctx *owner, const char *id, int status, const char *body, size_t n) {
+    int rc;
+    host.db = cw_host_db(id);
+    sqlite3_exec(host.db, "BEGIN", NULL, NULL, NULL);
+    rc = cw_pipeline_resume(owner, status, "", 0, body, n, 2.0);
+    end_tx(owner);
+    settle_until(owner, cw_host_db(id), 1);
+    return rc;
+}
 
 static void take(cw_host_answer *out, const cw_result *r, const char *body, size_t n) {
     out->status = (int)r->status;
@@ -276,42 +293,42 @@ static void take(cw_host_answer *out, const cw_result *r, const char *body, size
     out->head = strndup(r->head, r->head_len);
     out->body = strndup(body, n);
     out->body_len = n;
+    out->rpc = strndup(r->rpc, r->rpc_len);
 }
 
-void cw_host_settle(cw_ctx *owner, const char *id) { settle(owner, cw_host_db(id)); }
-
-void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_db(id), 1); }
-
 int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host_answer *out) {
-    cw_run in = {req, n, NULL, 0, NULL, 0, 0, now_ms, flags};
+    cw_run in = {req, n, NULL, 0, NULL, 0, 0, now_ms, flags, -1};
     cw_ctx *edge = start(CW_STAGE_EDGE, &in), *owner;
-    char id[CW_ID_MAX + 1], grant[CW_ACTOR_MAX + 8], rid[CW_RID_MAX + 1];
+    char id[CW_ID_MAX + 1], grant[CW_ACTOR_MAX + 128], rid[CW_RID_MAX + 1];
     memset(out, 0, sizeof *out);
     if (!edge)
         return -1;
-    settle(edge, NULL);
+    settle_until(edge, NULL, 0);
     if (edge->res.action == CW_ACTION_FORWARD || edge->res.action == CW_ACTION_UPGRADE) {
-        int keep = (int)edge->res.keep;
+        int keep = (int)edge->res.keep, committed;
+        /* The envelope the edge built (an RPC call's), else the request's. */
+        const char *env = edge->res.body_len ? edge->res.body : req;
+        size_t env_n = edge->res.body_len ? edge->res.body_len : n;
+        char *copy = malloc(env_n + 1);
         cw_run o;
+        memcpy(copy, env, env_n);
         snprintf(id, sizeof id, "%.*s", (int)edge->res.ask_len, edge->res.ask);
         snprintf(grant, sizeof grant, "%.*s", (int)edge->res.input_len, edge->res.input);
         snprintf(rid, sizeof rid, "%s", edge->rid);
-        o = (cw_run){req, n, grant, strlen(grant), rid, strlen(rid), now_ms, now_ms, 0};
-        owner = start(CW_STAGE_OWNER, &o);
-        if (!owner)
-            abort();
-        settle(owner, cw_host_db(id));
+        o = (cw_run){copy, env_n, grant, strlen(grant), rid, strlen(rid), now_ms, now_ms, 0, -1};
+        owner = run_owner(&o, id, 0, &committed);
         if (cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
                                owner->res.body, owner->res.body_len, 0) != 0)
             abort();
-        settle(edge, NULL);
+        settle_until(edge, NULL, 0);
         take(out, &edge->res, keep && edge->res.keep ? owner->res.body : edge->res.body,
              keep && edge->res.keep ? owner->res.body_len : edge->res.body_len);
-        cw_pipeline_free(owner);
+        cw_pipeline_free(owner, committed);
+        free(copy);
     } else {
         take(out, &edge->res, edge->res.body, edge->res.body_len);
     }
-    cw_pipeline_free(edge);
+    cw_pipeline_free(edge, 1);
     return 0;
 }
 
@@ -323,5 +340,6 @@ void cw_host_free(cw_host_answer *a) {
     free(a->head);
     free(a->body);
     free(a->log);
-    a->head = a->body = a->log = NULL;
+    free(a->rpc);
+    a->head = a->body = a->log = a->rpc = NULL;
 }

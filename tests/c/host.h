@@ -2,12 +2,13 @@
  *
  * It does what the glue does, natively: runs a request at the edge and,
  * when the edge forwards (or hands over a live upgrade), in the owner
- * stage, executing the owner's storage
- * batches (src/store.h) against an in-memory SQLite database per id, reads
- * as reads and commits in one transaction, exactly as
- * worker/state_object.js does; a token's MAC by OpenSSL, as WebCrypto does
- * for the glue. Sync-hook calls are answered by a function the test sets.
- * Test code: it shares no code with the glue. */
+ * stage inside one SQLite transaction on an in-memory database per id,
+ * serving the host port (src/port.h) as worker/state_object.js does:
+ * the statements C names, committed unless C asks for a rollback (and,
+ * with cw_host_fail_next_commit, a write that fails). It has no sockets.
+ * A token's MAC comes from OpenSSL, as WebCrypto's does for the glue.
+ * Sync-hook calls are answered by a function the test sets. Test code: it
+ * shares no code with the glue. */
 #ifndef CW_TEST_HOST_H
 #define CW_TEST_HOST_H
 
@@ -21,6 +22,7 @@ typedef struct {
     char *body; /* NUL-terminated */
     size_t body_len;
     char *log; /* the edge's log line, NUL-terminated */
+    char *rpc; /* an RPC call's members (cw_result.rpc), NUL-terminated */
 } cw_host_answer;
 
 /* Answers a plugin call ("<name> <entry>", input): sets *status and returns
@@ -30,16 +32,33 @@ typedef const char *(*cw_host_plugin)(const char *what, const char *input, size_
 /* Sets the plugin answerer (NULL: every call answers status 1, "no plugin"). */
 void cw_host_set_plugin(cw_host_plugin fn);
 
-/* When set, the next commit batch of any object fails (rolled back), once. */
+/* When set, the next write statement of any object fails, once (and the
+ * request's transaction then rolls back). */
 void cw_host_fail_next_commit(void);
 
 struct cw_ctx;
-/* Answers an OWNER context's storage reads, commits and plugin calls
- * against id's database until it is final. */
+/* Answers an OWNER context's suspensions (plugin calls, each resumed in a
+ * transaction on id's database) until it is final. */
 void cw_host_settle(struct cw_ctx *owner, const char *id);
 
 /* The same, but stops at a plugin call, for the test to answer. */
 void cw_host_step(struct cw_ctx *owner, const char *id);
+
+/* Runs envelope req[0..n) in the OWNER stage under grant and request id
+ * rid (NUL-terminated; rid may be NULL) on id's database, in a
+ * transaction, to its end or (stop_at_call) its first plugin call. Free
+ * with cw_host_owner_done. */
+struct cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid,
+                             const char *id, int stop_at_call);
+
+/* Resumes a suspended OWNER context with a plugin's answer (status and
+ * body[0..n)), in a transaction on id's database, as the host does, then
+ * goes on to its end or its next plugin call. Returns what
+ * cw_pipeline_resume returns. */
+int cw_host_resume(struct cw_ctx *owner, const char *id, int status, const char *body, size_t n);
+
+/* Frees an owner context, telling it whether its writes were committed. */
+void cw_host_owner_done(struct cw_ctx *owner, int committed);
 
 /* Runs req[0..n) with CW_FLAG_* flags at wall time now_ms to its final
  * answer. Returns 0, or -1 when the module gave no result at all. */

@@ -57,7 +57,7 @@ static void a_request_over_its_memory_is_413(void) {
     }
     memcpy(req + at, "]}", 2);
     at += 2;
-    cw_run in = {req, at, NULL, 0, NULL, 0, 0, 0, 0};
+    cw_run in = {req, at, NULL, 0, NULL, 0, 0, 0, 0, -1};
     cw_pipeline_run(ctx, &in);
     if (ctx->res.status != 413)
         fprintf(stderr, "    %.*s\n", (int)ctx->res.body_len, ctx->res.body);
@@ -66,7 +66,7 @@ static void a_request_over_its_memory_is_413(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")),
                  "more than the 16 MiB") != NULL);
     json_decref(body);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     free(req);
     /* The ceiling is lifted after every call. */
     CHECK(!cw_alloc_ceiling_hit());

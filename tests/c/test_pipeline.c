@@ -15,11 +15,12 @@
 /* Runs req in stage; an OWNER run is settled against the storage of id
  * "x" (host.h) and has the grant to write. */
 static cw_ctx *run_n(int stage, const char *req, size_t n, const char *rid) {
-    cw_ctx *ctx = cw_test_pipeline(stage);
-    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 1000.0, 0};
-    cw_pipeline_run(ctx, &in);
+    cw_ctx *ctx;
+    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 1000.0, 0, -1};
     if (stage == CW_STAGE_OWNER)
-        cw_host_settle(ctx, "x");
+        return cw_host_owner(req, n, "w ", rid, "x", 0);
+    ctx = cw_test_pipeline(stage);
+    cw_pipeline_run(ctx, &in);
     return ctx;
 }
 
@@ -78,7 +79,7 @@ static void one_request(char **f) {
             check_answer(f[1], (int)ctx->res.status, atoi(f[3]), ctx->res.head, ctx->res.body,
                          ctx->res.body_len, f[4]);
         }
-        cw_pipeline_free(ctx);
+        cw_pipeline_free(ctx, 1);
     } else {
         cw_host_answer a;
         char *v;
@@ -160,8 +161,8 @@ static void edge_owner_resume_round_trip(void) {
     CHECK_INT(cw_pipeline_resume(edge, 200, "", 0, "", 0, 0), -1);
     json_decref(body);
     json_decref(log);
-    cw_pipeline_free(owner);
-    cw_pipeline_free(edge);
+    cw_pipeline_free(owner, 1);
+    cw_pipeline_free(edge, 1);
 }
 
 static void owner_failure_is_503_with_request_id(void) {
@@ -174,7 +175,7 @@ static void owner_failure_is_503_with_request_id(void) {
     CHECK_INT(strlen(json_string_value(json_object_get(body, "request_id"))), CW_RID_LEN);
     CHECK(edge->res.log_len > 0);
     json_decref(hold);
-    cw_pipeline_free(edge);
+    cw_pipeline_free(edge, 1);
 }
 
 static void error_body_carries_owner_request_id(void) {
@@ -187,7 +188,7 @@ static void error_body_carries_owner_request_id(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(body, "error"), "request_id")),
               rid);
     json_decref(body);
-    cw_pipeline_free(owner);
+    cw_pipeline_free(owner, 1);
 }
 
 /* The owner allows only what an explicit grant from the edge allows: an
@@ -203,16 +204,12 @@ static void the_owner_fails_closed_without_a_grant(void) {
     };
     for (size_t g = 0; g < sizeof grants / sizeof grants[0]; g++) {
         for (size_t r = 0; r < sizeof reqs / sizeof reqs[0]; r++) {
-            cw_ctx *ctx = cw_test_pipeline(CW_STAGE_OWNER);
-            cw_run in = {reqs[r], strlen(reqs[r]), grants[g], strlen(grants[g]), NULL, 0,
-                         1000.0,  1000.0,          0};
+            cw_ctx *ctx = cw_host_owner(reqs[r], strlen(reqs[r]), grants[g], NULL, "nogrant", 0);
             json_t *hold;
-            cw_pipeline_run(ctx, &in);
-            cw_host_settle(ctx, "nogrant");
             CHECK_INT(ctx->res.status, 403);
             CHECK_STR(error_code(ctx, &hold), "forbidden");
             json_decref(hold);
-            cw_pipeline_free(ctx);
+            cw_pipeline_free(ctx, 1);
         }
     }
     /* Nothing was written. */
@@ -227,15 +224,15 @@ static void request_ids_are_unique(void) {
     cw_ctx *a = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
     cw_ctx *b = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
     CHECK(strcmp(a->rid, b->rid) != 0);
-    cw_pipeline_free(a);
-    cw_pipeline_free(b);
+    cw_pipeline_free(a, 1);
+    cw_pipeline_free(b, 1);
 }
 
 static void allow_header_on_405(void) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, "PUT /state/x\r\n\r\n", NULL);
     CHECK_INT(ctx->res.status, 405);
     CHECK(has_header(ctx, "allow: GET, HEAD, PATCH, DELETE\r\n"));
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
 }
 
 /* The number of header lines named name in ctx's head. */
@@ -259,7 +256,7 @@ static void late_errors_keep_no_success_headers(void) {
     CHECK_INT(count_header(ctx, "content-type"), 1);
     CHECK_INT(count_header(ctx, "x-request-id"), 1);
     json_decref(hold);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
 }
 
 /* An oversized body is never handed over: the host sends its size in
@@ -276,7 +273,7 @@ static void declared_size_over_the_limit_is_413(void) {
         CHECK_INT(ctx->res.status, 413);
         CHECK_STR(error_code(ctx, &hold), "payload_too_large");
         json_decref(hold);
-        cw_pipeline_free(ctx);
+        cw_pipeline_free(ctx, 1);
     }
 }
 
@@ -289,7 +286,7 @@ static void body_limit_is_413(void) {
     req[n] = '\0';
     ctx = run(CW_STAGE_EDGE, req, NULL);
     CHECK_INT(ctx->res.status, 413);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     free(req);
 }
 
@@ -309,7 +306,7 @@ static void client_request_id_only_when_valid(void) {
         snprintf(req, sizeof req, "GET /health\r\nx-request-id: %s\r\n\r\n", good[i]);
         ctx = run(CW_STAGE_EDGE, req, NULL);
         CHECK_STR(ctx->rid, good[i]);
-        cw_pipeline_free(ctx);
+        cw_pipeline_free(ctx, 1);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cw_ctx *ctx;
@@ -317,7 +314,7 @@ static void client_request_id_only_when_valid(void) {
         ctx = run(CW_STAGE_EDGE, req, NULL);
         CHECK(strcmp(ctx->rid, bad[i]) != 0);
         CHECK_INT(strlen(ctx->rid), CW_RID_LEN); /* replaced by a generated one */
-        cw_pipeline_free(ctx);
+        cw_pipeline_free(ctx, 1);
     }
 }
 

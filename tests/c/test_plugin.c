@@ -25,9 +25,9 @@ static char current[64]; /* the id an OWNER run works on */
  * NULL or "", and is stepped through its storage work up to a plugin call
  * or its end (host.h). */
 static cw_ctx *run(int stage, const char *req, const char *legacy) {
-    cw_ctx *ctx = cw_test_pipeline(stage);
+    cw_ctx *ctx;
     int owner = stage == CW_STAGE_OWNER;
-    cw_run in = {req, strlen(req), "w ", 2, owner ? RID : NULL, owner ? 32 : 0, 1.0, 1.0, 0};
+    cw_run in = {req, strlen(req), "w ", 2, owner ? RID : NULL, owner ? 32 : 0, 1.0, 1.0, 0, -1};
     if (owner) {
         const char *p = strstr(req, "/state/") + 7;
         snprintf(current, sizeof current, "%.*s", (int)strcspn(p, "?\r "), p);
@@ -41,9 +41,10 @@ static cw_ctx *run(int stage, const char *req, const char *legacy) {
             sqlite3_exec(cw_host_db(current), sql, NULL, NULL, NULL);
         }
     }
-    cw_pipeline_run(ctx, &in);
     if (owner)
-        cw_host_step(ctx, current);
+        return cw_host_owner(req, strlen(req), "w ", RID, current, 1);
+    ctx = cw_test_pipeline(stage);
+    cw_pipeline_run(ctx, &in);
     return ctx;
 }
 
@@ -59,15 +60,14 @@ static int stored_version(void) {
 static int edge_status(const char *req) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, req, NULL);
     int status = ctx->res.action ? -1 : (int)ctx->res.status;
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     return status;
 }
 
 static int resume(cw_ctx *ctx, int status, const char *body) {
-    int rc = cw_pipeline_resume(ctx, status, "", 0, body, strlen(body), 2.0);
     if (ctx->stage == CW_STAGE_OWNER)
-        cw_host_step(ctx, current);
-    return rc;
+        return cw_host_resume(ctx, current, status, body, strlen(body));
+    return cw_pipeline_resume(ctx, status, "", 0, body, strlen(body), 2.0);
 }
 
 static json_t *body_json(const cw_ctx *ctx) {
@@ -171,7 +171,7 @@ static void refused_hooks_refuse_writes(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")),
                  "SYNC_HOOKS") != NULL);
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     sync_hooks_config();
 }
 
@@ -182,8 +182,8 @@ static void sync_hook_accepts(void) {
     json_t *in;
     CHECK_INT(ctx->res.action, CW_ACTION_CALL);
     CHECK_INT(ctx->res.status, 0);
-    CHECK_INT(stored_version(), 0); /* nothing committed while a hook runs, not even
-                                       the conversion, which commits with the write */
+    CHECK_INT(stored_version(), 4); /* while a hook runs, only the conversion is
+                                       committed: the same state, the same version */
     CHECK(slice_is(ctx->res.ask, ctx->res.ask_len, "schema sync"));
     in = json_loadb(ctx->res.input, ctx->res.input_len, 0, NULL);
     CHECK_STR(json_string_value(json_object_get(in, "namespace")), "s.");
@@ -198,7 +198,7 @@ static void sync_hook_accepts(void) {
     CHECK_INT(ctx->res.status, 200);
     CHECK_INT(stored_version(), 5);
     CHECK(strstr(ctx->res.head, "etag: \"5\"") != NULL);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
 }
 
 static void sync_hook_refuses(void) {
@@ -215,7 +215,7 @@ static void sync_hook_refuses(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(b, "error"), "request_id")), RID);
     CHECK_INT(json_array_size(json_object_get(json_object_get(b, "error"), "reasons")), 1);
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
 }
 
 /* Failures: a trap (0), an unavailable plugin (1), a 5xx, a non-JSON body
@@ -242,7 +242,7 @@ static void sync_hook_failures(void) {
         b = body_json(ctx);
         CHECK_STR(code_of(b), cases[i].code);
         json_decref(b);
-        cw_pipeline_free(ctx);
+        cw_pipeline_free(ctx, 1);
     }
 }
 
@@ -265,11 +265,11 @@ static void sync_hooks_chain_and_namespaces(void) {
     CHECK_INT(resume(ctx, 200, "{}"), 0);
     CHECK_INT(ctx->res.status, 200);
     CHECK_INT(stored_version(), 1);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     ctx = run(CW_STAGE_OWNER, "PATCH /state/other\r\ncontent-type: application/json\r\n\r\n{}", "");
     CHECK_INT(ctx->res.action, CW_ACTION_NONE);
     CHECK_INT(stored_version(), 1);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     sync_hooks_config();
 }
 
@@ -293,8 +293,8 @@ static void request_plugin_over_state(void) {
     CHECK_INT(edge->res.status, 200);
     CHECK(slice_is(edge->res.body, edge->res.body_len, "{\"id\":\"abc\",\"state\":{}}"));
     CHECK(strstr(edge->res.head, "x-request-id: ") != NULL);
-    cw_pipeline_free(edge);
-    cw_pipeline_free(owner);
+    cw_pipeline_free(edge, 1);
+    cw_pipeline_free(owner, 1);
 }
 
 /* The host copies a plugin's input into the plugin's memory: C refuses an
@@ -312,7 +312,7 @@ static void plugin_input_is_bounded(void) {
     b = body_json(ctx);
     CHECK_STR(code_of(b), "payload_too_large");
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     free(view);
 }
 
@@ -327,7 +327,7 @@ static void request_plugin_errors(void) {
     CHECK_STR(code_of(b), "not_found");
     CHECK(json_is_string(json_object_get(json_object_get(b, "error"), "request_id")));
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     /* An owner error is the answer, as it is; the plugin is not called. */
     ctx = run(CW_STAGE_EDGE, "GET /plugins/select/state/abc\r\n\r\n", NULL);
     CHECK_INT(cw_pipeline_resume(ctx, 503, "content-type: application/json\r\n", 32,
@@ -335,7 +335,7 @@ static void request_plugin_errors(void) {
               0);
     CHECK_INT(ctx->res.action, CW_ACTION_NONE);
     CHECK_INT(ctx->res.status, 503);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     /* Unknown plugins, a sync-only plugin, a bad id, another method. */
     CHECK_INT(edge_status("GET /plugins/nosuch/x\r\n\r\n"), 404);
     CHECK_INT(edge_status("GET /plugins/schema/x\r\n\r\n"), 404);
@@ -350,7 +350,7 @@ static void request_plugin_errors(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")),
                  "plugin trap failed: trap in route") != NULL);
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
 }
 
 static void registry_routes(void) {
@@ -365,14 +365,14 @@ static void registry_routes(void) {
                   json_object_get(json_array_get(json_object_get(b, "plugins"), 0), "state")),
               "unloaded");
     json_decref(b);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     CHECK_INT(edge_status("GET /plugins\r\n\r\n"), 401);
     ctx = run(CW_STAGE_EDGE,
               "POST /internal/plugins/select/unload\r\nauthorization: Bearer w\r\n\r\n", NULL);
     CHECK(slice_is(ctx->res.ask, ctx->res.ask_len, "unload select"));
     CHECK_INT(resume(ctx, 200, "not a report"), 0);
     CHECK_INT(ctx->res.status, 500);
-    cw_pipeline_free(ctx);
+    cw_pipeline_free(ctx, 1);
     CHECK_INT(edge_status("POST /internal/plugins/select/unload\r\n\r\n"), 401);
     CHECK_INT(
         edge_status("POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n"),

@@ -10,13 +10,14 @@ static int h(struct cw_ctx *ctx) {
 }
 
 static const cw_route table[] = {
-    {"GET", "/health", "health", h},
-    {"GET", "/state/{id}", "state.get", h},
-    {"PATCH", "/state/{id}", "state.patch", h},
-    {"DELETE", "/state/{id}", "state.delete", h},
-    {"GET", "/state/{id}/changes", "state.changes", h},
-    {"GET", "/plugins/{name}/{path...}", "plugins.route", h},
-    {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h},
+    {"GET", "/health", "health", h, 0},
+    {"GET", "/state/{id}", "state.get", h, 0},
+    {"PATCH", "/state/{id}", "state.patch", h, 0},
+    {"DELETE", "/state/{id}", "state.delete", h, 0},
+    {"GET", "/state/{id}/changes", "state.changes", h, 0},
+    {"GET", "/plugins/{name}/{path...}", "plugins.route", h, 0},
+    {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h, 0},
+    {"WS", "/live", "live.frame", h, 1},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -105,10 +106,22 @@ static void method_not_allowed_lists_allow(void) {
     CHECK_STR(allow, "");
 }
 
+/* A host-internal route is matched by its own method only, and is never
+ * listed in Allow: another method on its path is 404. */
+static void internal_routes_stay_out_of_allow(void) {
+    cw_match m;
+    cw_error err;
+    CHECK_INT(match("WS", "/live", &m, &err), 0);
+    CHECK_INT(match("GET", "/live", &m, &err), -1);
+    CHECK_INT(err.code, CW_E_NOT_FOUND);
+    CHECK_STR(m.allow, "");
+}
+
 const cw_test cw_tests[] = {
     {"literal_and_named_segments", literal_and_named_segments},
     {"rest_parameters", rest_parameters},
     {"not_found", not_found},
     {"method_not_allowed_lists_allow", method_not_allowed_lists_allow},
+    {"internal_routes_stay_out_of_allow", internal_routes_stay_out_of_allow},
     {NULL, NULL},
 };

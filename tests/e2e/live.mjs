@@ -2,9 +2,14 @@
 // dev, the client library (client/sync.js) as a user runs it, and a restart
 // of wrangler dev in the middle of a session. Called by run.mjs with its
 // running server.
+import { readFileSync } from "node:fs";
 import net from "node:net";
-import { connect } from "../../client/sync.js";
+import path from "node:path";
+// The client as served (make builds it from client/sync.js).
+import { connect } from "../../build/public/sync.js";
 import { expect } from "../lib/dev.mjs";
+
+const root = path.resolve(import.meta.dirname, "../..");
 
 const wsUrl = (base, id) => `${base.replace(/^http/, "ws")}/state/${id}/live`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +82,52 @@ function rawUpgrade(base, path) {
   });
 }
 
+// A WebSocket client by hand, to send what no WebSocket API sends: a text
+// frame whose bytes are not UTF-8. frame(opcode, bytes) sends one masked
+// frame; next() gives the next text frame the server sent, parsed.
+function byHand(base, path) {
+  const { hostname, port } = new URL(base);
+  const s = net.connect(Number(port), hostname);
+  let buf = Buffer.alloc(0);
+  let upgraded = false;
+  const frames = [];
+  s.on("data", (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (!upgraded) {
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      upgraded = /^HTTP\/1\.1 101/.test(buf.subarray(0, end).toString());
+      buf = buf.subarray(end + 4);
+    }
+    while (buf.length >= 2) {
+      let n = buf[1] & 127;
+      let at = 2;
+      if (n === 126) (n = buf.readUInt16BE(2)), (at = 4);
+      if (buf.length < at + n) break;
+      if ((buf[0] & 15) === 1) frames.push(JSON.parse(buf.subarray(at, at + n).toString()));
+      buf = buf.subarray(at + n);
+    }
+  });
+  s.write(
+    `GET ${path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+      "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n",
+  );
+  return {
+    frame(opcode, bytes) {
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const head = bytes.length < 126 ? Buffer.from([0x80 | opcode, 0x80 | bytes.length]) : Buffer.from([0x80 | opcode, 0x80 | 126, bytes.length >> 8, bytes.length & 255]);
+      s.write(Buffer.concat([head, mask, Buffer.from(bytes.map((b, i) => b ^ mask[i % 4]))]));
+    },
+    async next(ms = 5000) {
+      const end = Date.now() + ms;
+      while (!frames.length && Date.now() < end) await sleep(20);
+      if (!frames.length) throw new Error("no frame");
+      return frames.shift();
+    },
+    close: () => s.destroy(),
+  };
+}
+
 export async function liveSteps({ step, base, consumer, restart }) {
   const id = `live-${Date.now().toString(36)}`;
 
@@ -87,7 +138,9 @@ export async function liveSteps({ step, base, consumer, restart }) {
     const html = await page.text();
     expect(page.status === 200 && /^text\/html/.test(page.headers.get("content-type")) && html.includes('src="./app.js"'), `page: ${page.status}`);
     const client = await fetch(`${base()}/sync.js`);
-    expect(/javascript/.test(client.headers.get("content-type")) && (await client.text()).includes("export function connect("), "client");
+    // The client as make built it (minified), with its connect export.
+    const text = await client.text();
+    expect(/javascript/.test(client.headers.get("content-type")) && text === readFileSync(path.join(root, "build/public/sync.js"), "utf8") && /\bas connect\b|export function connect\(/.test(text), "client");
     expect((await fetch(`${base()}/health`)).status === 200, "the worker's routes");
   });
 
@@ -126,7 +179,7 @@ export async function liveSteps({ step, base, consumer, restart }) {
     a.s.send("{");
     expect((await a.s.next()).error?.code === "bad_frame", "bad frame");
     a.s.ws.send(new Uint8Array([123, 125]));
-    expect((await a.s.next()).error?.message === "frames are JSON text", "binary frame");
+    expect((await a.s.next()).error?.message === "a frame is a JSON object with a type", "binary frame");
     a.s.send({ type: "patch", mid: "w2", patch: { t: "y" }, ifMatch: 1 });
     expect((await a.s.next()).error?.code === "precondition_failed", "reject");
     // DELETE resets every socket; a close is a leave for the other.
@@ -138,6 +191,30 @@ export async function liveSteps({ step, base, consumer, restart }) {
     // A frame over the body limit closes with 1009.
     b.s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
     expect((await b.s.closed()).code === 1009, "no 1009");
+  });
+
+  await step("live_text_frames_with_invalid_utf8_arrive_replaced_and_binary_ones_are_refused", async () => {
+    // workerd decodes a text frame itself and replaces bytes that are not
+    // UTF-8 with U+FFFD before the worker sees them; a binary frame reaches
+    // C as it is, which refuses them as it refuses them in a body.
+    const uid = `${id}-utf8`;
+    const h = byHand(base(), `/state/${uid}/live`);
+    h.frame(1, [...Buffer.from('{"type":"hello"}')]);
+    expect((await h.next()).type === "snapshot", "snapshot");
+    expect((await h.next()).type === "peers", "peers");
+    const cases = [[0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]];
+    for (const [i, bad] of cases.entries()) {
+      const frame = [...Buffer.from(`{"type":"patch","mid":"t${i}","patch":{"s${i}":"`), ...bad, ...Buffer.from('"}}')];
+      h.frame(1, frame);
+      const ack = await h.next();
+      expect(ack.type === "ack" && ack.mid === `t${i}`, `text frame ${bad}: ${JSON.stringify(ack)}`);
+      h.frame(2, frame);
+      const e = await h.next();
+      expect(e.type === "error" && e.error.code === "bad_frame" && /UTF-8/.test(e.error.message), `binary frame ${bad}: ${JSON.stringify(e)}`);
+    }
+    const got = await (await fetch(`${base()}/state/${uid}`)).json();
+    expect(got.version === 4 && [0, 1, 2, 3].every((i) => got.state[`s${i}`].includes("\ufffd")), `stored: ${JSON.stringify(got)}`);
+    h.close();
   });
 
   await step("live_catch_up_with_since_and_versions_only_go_up", async () => {

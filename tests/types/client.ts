@@ -18,3 +18,13 @@ const p = diff({ a: 1 }, { b: 2 });
 merge(doc.state, p);
 off();
 doc.close();
+
+// A token function: a fresh token from the app's own auth endpoint on every
+// connect (README, client library: "Tokens that end").
+const live = connect("https://example.test/state/notes/live", {
+  token: async () => (await (await fetch("/my-auth/token?doc=notes")).json()).token as string,
+});
+live.on("error", (e) => (e.code === "rate_limited" ? e.retry_after_ms : undefined));
+live.patch({ n: 1 }).catch((e: SyncError) => (e.code === "expired" || e.code === "invalid_patch" ? e.message : e.code));
+connect("https://example.test/state/notes/live", { token: () => "sync-token" }).close();
+live.close();

@@ -301,17 +301,164 @@ describe("bad frames", () => {
     expect(await s.closed()).toEqual({ code: 1008, reason: "too many bad frames" });
   });
 
-  it("a binary frame and presence over 1 KiB are errors; a frame over the body limit closes with 1009", async () => {
+  it("a binary frame is UTF-8 JSON checked as strictly as a body; presence over 1 KiB is an error; a frame over the body limit closes with 1009", async () => {
     const id = freshId("big");
     const { s } = await join(id);
-    s.ws.send(new TextEncoder().encode('{"type":"hello"}'));
-    expect((await s.next()).error.message).toBe("frames are JSON text");
+    s.ws.send(new TextEncoder().encode('{"type":"hello","since":0}'));
+    expect(await s.next()).toEqual({ type: "changes", version: 0, changes: [] });
+    expect((await s.next()).type).toBe("peers");
+    for (const bytes of [[0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]]) {
+      s.ws.send(new Uint8Array([...new TextEncoder().encode('{"type":"patch","mid":"u","patch":{"s":"'), ...bytes, 0x22, 0x7d, 0x7d]));
+      const e = await s.next();
+      expect(e.error.code).toBe("bad_frame");
+      expect(e.error.message).toMatch(/UTF-8/);
+    }
     s.send({ type: "presence", data: { x: "y".repeat(1100) } });
     expect((await s.next()).error.message).toMatch(/presence/);
     s.send({ type: "presence", data: { x: "y".repeat(900) } }); // under the limit: fine
     s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
     expect(await s.closed()).toEqual({ code: 1009, reason: "the frame is over the size limit" });
     expect((await api.getState(id)).version).toBe(0);
+  });
+});
+
+describe("rate limits (the test row: presence 5/s burst 5, hello 1/s burst 3, patch 50/s burst 20, a snapshot per 500 ms, 16 strikes)", () => {
+  const limited = (f) => f.type === "error" && f.error.code === "rate_limited";
+
+  it("a flood of presence frames and hellos: the flooder gets rate_limited with retry_after_ms, the others are served and told at most the burst", async () => {
+    const id = freshId("flood");
+    const flooder = await join(id);
+    const other = await join(id);
+    const start = Date.now();
+    for (let i = 0; i < 10; i++) flooder.s.send({ type: "presence", data: { i } });
+    for (let i = 0; i < 5; i++) flooder.s.send({ type: "hello", since: 0 });
+    // The other socket is served while the flood is in the object's queue.
+    other.s.send({ type: "patch", mid: "served", patch: { ok: 1 } });
+    expect(await other.s.next(type("ack"), 3000)).toEqual({ type: "ack", mid: "served", version: 1 });
+    const elapsed = (Date.now() - start) / 1000;
+    await settle(300);
+    const errors = flooder.s.seen.filter(limited);
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    for (const e of errors) {
+      expect(e.error.retry_after_ms).toBeGreaterThan(0);
+      expect(e.error.message).toMatch(/wait retry_after_ms/);
+    }
+    // What the others were told is bounded by the bucket, not by the flood.
+    const told = other.s.seen.filter((f) => f.type === "presence").length;
+    expect(told).toBeGreaterThanOrEqual(5);
+    expect(told).toBeLessThanOrEqual(5 + Math.ceil(elapsed * 5) + 1);
+    // The flooder is not closed for this: fewer than 16 strikes in a row.
+    expect(await flooder.s.closed(200)).toBeNull();
+    flooder.s.ws.close(1000);
+    other.s.ws.close(1000);
+  });
+
+  it("a snapshot at most once per interval: a second hello without since within 500 ms is rate_limited, after it a snapshot", async () => {
+    const id = freshId("snap");
+    const { s, first } = await join(id);
+    expect(first.type).toBe("snapshot");
+    s.send({ type: "hello" });
+    const e = await s.next();
+    expect(limited(e)).toBe(true);
+    expect(e.error.retry_after_ms).toBeGreaterThan(0);
+    expect(e.error.retry_after_ms).toBeLessThanOrEqual(500);
+    await settle(e.error.retry_after_ms + 50);
+    s.send({ type: "hello" });
+    expect((await s.next()).type).toBe("snapshot");
+    s.ws.close(1000);
+  });
+
+  it("a patch over its rate is rate_limited naming its mid and is not applied", async () => {
+    const id = freshId("patchrate");
+    const { s } = await join(id);
+    for (let i = 0; i < 60; i++) s.send({ type: "patch", mid: `m${i}`, patch: { [`k${i}`]: i } });
+    const answered = async () => {
+      for (let t = 0; t < 100; t++) {
+        if (s.seen.filter((f) => f.type === "ack" || limited(f)).length === 60) return;
+        await settle(50);
+      }
+    };
+    await answered();
+    const acks = s.seen.filter((f) => f.type === "ack");
+    const errors = s.seen.filter(limited);
+    expect(acks.length + errors.length).toBe(60);
+    expect(acks.length).toBeGreaterThanOrEqual(20);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e.mid).toMatch(/^m\d+$/);
+    // Exactly the acked patches were applied, none of the limited ones.
+    const state = await api.getState(id);
+    expect(state.version).toBe(acks.length);
+    expect(Object.keys(state.state).sort()).toEqual(acks.map((a) => `k${a.mid.slice(1)}`).sort());
+    s.ws.close(1000);
+  }, 15000);
+
+  it("16 limited frames in a row close the socket with 1008; a frame in between that passes resets the count", async () => {
+    const id = freshId("strikes");
+    const { s } = await join(id);
+    const presence = (n) => { for (let i = 0; i < n; i++) s.send({ type: "presence", data: { i } }); };
+    presence(10); // 5 pass (the burst), 5 are limited
+    await settle(300); // a token comes back (5/s)
+    presence(31); // the first passes and starts the count again; 16 limited in a row then close
+    expect(await s.closed(5000)).toEqual({ code: 1008, reason: "rate limit exceeded" });
+    // Without the reset the close would have come at the 16th limited frame.
+    expect(s.seen.filter(limited).length).toBeGreaterThanOrEqual(21);
+  }, 15000);
+});
+
+describe("the attachment's bound (C keeps it under 8,000 UTF-8 bytes; workerd's serialized limit is 16 KiB)", () => {
+  it("the largest presence, in multi-byte characters, is stored: a peer that joins after an eviction sees it", async () => {
+    const id = freshId("attbig");
+    const a = await join(id);
+    // 1,024 bytes of JSON in UTF-8 (the presence limit), every character of
+    // the string outside Latin-1 (two bytes each when workerd serializes it).
+    const data = { x: "\u20ac".repeat(200) + "\u{1F600}".repeat(104) };
+    expect(new TextEncoder().encode(JSON.stringify(data)).length).toBeLessThanOrEqual(1024);
+    a.s.send({ type: "presence", data });
+    await settle();
+    expect(a.s.pending().filter((f) => f.type === "error")).toEqual([]);
+    await evictDurableObject(env.STATE.get(env.STATE.idFromName(id)));
+    const b = await join(id);
+    expect(b.peers.peers.map((p) => p.data)).toContainEqual(data);
+    a.s.ws.close(1000);
+    b.s.ws.close(1000);
+  });
+});
+
+describe("the attachment is read inside the object's turn", () => {
+  // A PATCH with x-cw-test-delay (test builds) holds the object's turn
+  // while it waits; frames that arrive meanwhile queue behind it. Each must
+  // see the attachment the frame before it wrote, not the one it had when
+  // it arrived.
+  it("bad frames queued behind a held turn still count: the 8th closes with 1008", async () => {
+    const id = freshId("turnbad");
+    const { s } = await join(id);
+    const held = patch(id, { a: 1 }, { "x-cw-test-delay": "300" });
+    await settle(50);
+    for (let i = 0; i < 8; i++) s.send("{");
+    expect((await held).status).toBe(200);
+    expect(await s.closed(3000)).toEqual({ code: 1008, reason: "too many bad frames" });
+    expect(s.seen.filter((f) => f.type === "error").length).toBe(8);
+  });
+
+  it("a presence frame queued behind a hello keeps the join: the others see it, and its leave", async () => {
+    const id = freshId("turnjoin");
+    const b = await join(id);
+    const a = await open(id);
+    const held = patch(id, { a: 1 }, { "x-cw-test-delay": "300" });
+    await settle(50);
+    a.send({ type: "hello" });
+    a.send({ type: "presence", data: { me: "a" } });
+    expect((await held).status).toBe(200);
+    const p = await b.s.next(type("presence"));
+    expect(p.data).toEqual({ me: "a" });
+    // A third socket's peers frame lists a as joined with its data.
+    const c = await join(id);
+    expect(c.peers.peers).toContainEqual({ peer: p.peer, data: { me: "a" } });
+    a.ws.close(1000);
+    expect(await b.s.next(type("leave"))).toEqual({ type: "leave", peer: p.peer });
+    expect(await c.s.next(type("leave"))).toEqual({ type: "leave", peer: p.peer });
+    b.s.ws.close(1000);
+    c.s.ws.close(1000);
   });
 });
 

@@ -113,7 +113,7 @@ describe("state", () => {
     const stub = env.STATE.get(env.STATE.idFromName(id));
     await evictDurableObject(stub);
     expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 2, state: { n: 1, m: { x: 2 } } });
-    const rows = await runInDurableObject(stub, (_obj, state) => state.storage.sql.exec("SELECT key, value, version FROM cw_members ORDER BY rowid").toArray());
+    const rows = await runInDurableObject(stub, (_obj, state) => state.storage.sql.exec("SELECT key, CAST(value AS TEXT) AS value, version FROM cw_members ORDER BY rowid").toArray());
     expect(rows).toEqual([
       { key: "n", value: "1", version: 1 },
       { key: "m", value: '{"x":2}', version: 2 },

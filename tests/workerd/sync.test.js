@@ -11,8 +11,8 @@ const api = exports.default;
 const del = (id, headers = {}) => SELF.fetch(`${BASE}/state/${id}`, { method: "DELETE", headers });
 const tables = (id) =>
   runInDurableObject(env.STATE.get(env.STATE.idFromName(id)), (_o, state) => ({
-    members: state.storage.sql.exec("SELECT key, value, version FROM cw_members ORDER BY rowid").toArray(),
-    journal: state.storage.sql.exec("SELECT version, request_id, actor, key, patch FROM cw_journal ORDER BY version").toArray(),
+    members: state.storage.sql.exec("SELECT key, CAST(value AS TEXT) AS value, version FROM cw_members ORDER BY rowid").toArray(),
+    journal: state.storage.sql.exec("SELECT version, request_id, actor, key, CAST(patch AS TEXT) AS patch FROM cw_journal ORDER BY version").toArray(),
     meta: state.storage.sql.exec("SELECT version, jcount, jfirst FROM cw_meta").toArray(),
   }));
 

@@ -138,7 +138,7 @@ describe("live sockets", () => {
     const ws = res.webSocket;
     ws.accept();
     const frames = [];
-    ws.addEventListener("message", (e) => frames.push(JSON.parse(e.data)));
+    ws.addEventListener("message", (e) => { frames.push(JSON.parse(e.data)); });
     const next = async () => {
       for (let i = 0; i < 100 && !frames.length; i++) await new Promise((r2) => setTimeout(r2, 20));
       return frames.shift();
@@ -153,5 +153,92 @@ describe("live sockets", () => {
     expect((await next()).type).toBe("changes"); // presence answered nothing to the sender
     ws.close(1000);
     expect((await api.getState(id)).version).toBe(0);
+  });
+});
+
+describe("a socket's grant is judged at every frame, not only at the upgrade", () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  async function live(id, token) {
+    const res = await SELF.fetch(`${BASE}/state/${id}/live`, { headers: { upgrade: "websocket", "sec-websocket-protocol": `sync.v1, bearer.${token}` } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket;
+    ws.accept();
+    const frames = [];
+    let close = null;
+    ws.addEventListener("message", (e) => { frames.push(JSON.parse(e.data)); });
+    ws.addEventListener("close", (e) => (close = { code: e.code, reason: e.reason }));
+    const until = async (fn) => {
+      for (let i = 0; i < 200; i++) {
+        const v = fn();
+        if (v) return v;
+        await sleep(20);
+      }
+      throw new Error(`timed out; frames ${JSON.stringify(frames)}, close ${JSON.stringify(close)}`);
+    };
+    return {
+      send: (f) => ws.send(JSON.stringify(f)),
+      next: () => until(() => frames.shift()),
+      // The next frame that is not another member coming or going.
+      nextOwn: () => until(() => { while (frames.length && ["join", "leave"].includes(frames[0].type)) frames.shift(); return frames.shift(); }),
+      closed: () => until(() => close),
+      frames,
+    };
+  }
+  // A token that ends in about two seconds: exp is past, within the 60 s leeway.
+  const shortLived = (id) => mint({ docs: [id], scope: "write", exp: Math.floor(Date.now() / 1000) - 60 + 2 });
+
+  it("a patch past exp plus the leeway is rejected 401 invalid_token, nothing is applied, and the socket closes 4001 token_expired", async () => {
+    const id = freshId("exp");
+    const s = await live(id, await shortLived(id));
+    s.send({ type: "hello" });
+    expect((await s.next()).type).toBe("snapshot");
+    expect((await s.next()).type).toBe("peers");
+    s.send({ type: "patch", mid: "m1", patch: { a: 1 } });
+    expect(await s.next()).toEqual({ type: "ack", mid: "m1", version: 1 });
+    await sleep(2600);
+    s.send({ type: "patch", mid: "m2", patch: { a: 2 } });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "m2", error: { code: "invalid_token" } });
+    expect(await s.closed()).toEqual({ code: 4001, reason: "token_expired" });
+    expect(await api.getState(id)).toMatchObject({ version: 1, state: { a: 1 } });
+  });
+
+  it("an idle socket whose token ended hears nothing more: the next change closes it instead", async () => {
+    const id = freshId("idle");
+    const idle = await live(id, await shortLived(id));
+    const other = await live(id, await mint({ docs: [id], scope: "write" }));
+    for (const s of [idle, other]) {
+      s.send({ type: "hello" });
+      await s.next();
+      await s.next();
+    }
+    await sleep(2600);
+    other.send({ type: "patch", mid: "w", patch: { b: 1 } });
+    expect(await other.next()).toEqual({ type: "ack", mid: "w", version: 1 });
+    expect(await idle.closed()).toEqual({ code: 4001, reason: "token_expired" });
+    expect(idle.frames.filter((f) => f.type === "change")).toEqual([]);
+  });
+
+  it("a key removed from the configuration revokes the sockets whose token it signed: 401 invalid_token, then 4002 key_revoked", async () => {
+    const id = freshId("rev");
+    const s = await live(id, await mint({ docs: [id], scope: "write" }, { kid: "k1" }));
+    const k2 = await live(id, await mint({ docs: [id], scope: "write" }, { kid: "k2", key: "fedcba9876543210fedcba9876543210" }));
+    for (const x of [s, k2]) {
+      x.send({ type: "hello" });
+      await x.next();
+      await x.next();
+    }
+    const only = (keys) => SELF.fetch(`${BASE}/__test/keys`, { method: "POST", body: JSON.stringify(keys) });
+    expect((await only({ k2: "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA" })).status).toBe(200);
+    try {
+      s.send({ type: "patch", mid: "r1", patch: { c: 1 } });
+      expect(await s.nextOwn()).toMatchObject({ type: "reject", mid: "r1", error: { code: "invalid_token" } });
+      expect(await s.closed()).toEqual({ code: 4002, reason: "key_revoked" });
+      // The socket signed by the key still configured goes on.
+      k2.send({ type: "patch", mid: "r2", patch: { c: 2 } });
+      expect(await k2.nextOwn()).toEqual({ type: "ack", mid: "r2", version: 1 });
+    } finally {
+      await only({ k1: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY", k2: "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA" });
+    }
+    expect(await api.getState(id)).toMatchObject({ version: 1, state: { c: 2 } });
   });
 });

@@ -1,0 +1,156 @@
+/* rpc.c - RPC calls as requests (see rpc.h). */
+#include "rpc.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "runtime.h"
+
+/* The methods: the request each stands for. */
+static const struct {
+    const char *name, *method, *suffix;
+} methods[] = {
+    {"syncState", "PATCH", ""},
+    {"getState", "GET", ""},
+    {"getChanges", "GET", "/changes"},
+    {"deleteState", "DELETE", ""},
+};
+
+enum { AS_TEXT, AS_ETAG, AS_PREFER };
+
+/* The options: where each goes, how its value is written, and the error
+ * of a value it cannot be. */
+static const struct {
+    const char *option;
+    const char *header; /* NULL: a query parameter named as the option */
+    int form;           /* AS_* */
+    cw_errcode code;
+} options[] = {
+    {"ifMatch", "if-match", AS_ETAG, CW_E_INVALID_IF_MATCH},
+    {"ifNoneMatch", "if-none-match", AS_ETAG, CW_E_INVALID_IF_NONE_MATCH},
+    {"idempotencyKey", "idempotency-key", AS_TEXT, CW_E_INVALID_KEY},
+    {"return", "prefer", AS_PREFER, CW_E_INVALID_PARAMETER},
+    {"actor", "x-cw-actor", AS_TEXT, CW_E_BAD_REQUEST},
+    {"as", "x-cw-as", AS_TEXT, CW_E_INVALID_PARAMETER},
+    {"base", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    {"since", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    {"limit", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+};
+
+/* Appends s[0..n) percent-encoded but for the id grammar's bytes. */
+static void put_encoded(cw_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            cw_buf_append(b, s + i, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            cw_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* Option k's value v as text into out: a string as it is (no control
+ * characters), an integer as its digits (ETag-quoted for preconditions).
+ * Returns 0, or -1 with ctx->err set to the option's code. */
+static int value_of(cw_ctx *ctx, size_t k, json_t *v, cw_buf *out) {
+    size_t n = 0;
+    const char *s = cw_json_string(v, &n);
+    if (s) {
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                return cw_error_setf(&ctx->err, options[k].code, "%s holds a control character",
+                                     options[k].option);
+        if (options[k].form == AS_PREFER)
+            cw_buf_puts(out, "return=");
+        cw_buf_append(out, s, n);
+    } else if (json_is_integer(v) && options[k].form != AS_PREFER) {
+        if (options[k].form == AS_ETAG)
+            cw_buf_append(out, "\"", 1);
+        cw_json_dump(v, out);
+        if (options[k].form == AS_ETAG)
+            cw_buf_append(out, "\"", 1);
+    } else {
+        return cw_error_setf(&ctx->err, options[k].code, "%s must be %s", options[k].option,
+                             options[k].form == AS_ETAG     ? "a version or an If-Match value"
+                             : options[k].form == AS_PREFER ? "a string"
+                                                            : "a string or an integer");
+    }
+    return out->broken ? cw_error_oom(&ctx->err) : 0;
+}
+
+/* The request line's target and the headers, from the call's arguments,
+ * into ctx->envelope, then the body. */
+static int build(cw_ctx *ctx, size_t m, json_t *args) {
+    cw_buf *e = &ctx->envelope, query = CW_BUF_INIT, headers = CW_BUF_INIT, v = CW_BUF_INIT;
+    json_t *id = json_object_get(args, "id"), *opts = json_object_get(args, "options");
+    size_t n = 0;
+    const char *s = cw_json_string(id, &n);
+    int rc = 0;
+    e->len = 0;
+    cw_buf_puts(e, methods[m].method);
+    cw_buf_puts(e, " /state/");
+    if (s)
+        put_encoded(e, s, n);
+    else
+        cw_buf_puts(e, "%"); /* not a string: the id grammar refuses it (invalid_id) */
+    cw_buf_puts(e, methods[m].suffix);
+    for (size_t k = 0; k < sizeof options / sizeof options[0] && rc == 0; k++) {
+        json_t *o = json_object_get(opts, options[k].option);
+        if (!o || json_is_null(o))
+            continue;
+        v.len = 0;
+        if ((rc = value_of(ctx, k, o, &v)) < 0)
+            break;
+        if (options[k].header) {
+            cw_buf_puts(&headers, options[k].header);
+            cw_buf_puts(&headers, ": ");
+            cw_buf_append(&headers, v.p, v.len);
+            cw_buf_puts(&headers, "\r\n");
+        } else {
+            cw_buf_append(&query, query.len ? "&" : "?", 1);
+            cw_buf_puts(&query, options[k].option);
+            cw_buf_append(&query, "=", 1);
+            put_encoded(&query, v.p, v.len);
+        }
+    }
+    if (rc == 0) {
+        cw_buf_append(e, query.p, query.len);
+        cw_buf_puts(e, "\r\n");
+        cw_buf_append(e, headers.p, headers.len);
+        if (m == 0)
+            cw_buf_puts(e, "content-type: application/merge-patch+json\r\n");
+        cw_buf_puts(e, "\r\n");
+        cw_buf_append(e, ctx->req->body.p, ctx->req->body.n);
+        if (e->broken)
+            rc = cw_error_oom(&ctx->err);
+    }
+    cw_buf_free(&query);
+    cw_buf_free(&headers);
+    cw_buf_free(&v);
+    return rc;
+}
+
+int cw_rpc_call(cw_ctx *ctx) {
+    cw_slice name = cw_param(ctx, "method");
+    json_t *args;
+    size_t m;
+    int rc;
+    if (!(ctx->flags & CW_FLAG_RPC) || ctx->stage != CW_STAGE_EDGE)
+        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, NULL);
+    for (m = 0; m < sizeof methods / sizeof methods[0] && !cw_slice_eq(name, methods[m].name); m++)
+        ;
+    if (m == sizeof methods / sizeof methods[0])
+        return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such RPC method");
+    args = cw_json_parse(cw_http_header(ctx->req, "x-cw-args"), 16, 256, "the call's arguments",
+                         NULL, &ctx->err);
+    if (!args) {
+        ctx->err.code = CW_E_BAD_REQUEST;
+        return -1;
+    }
+    rc = build(ctx, m, args);
+    json_decref(args);
+    return rc < 0 ? -1 : cw_reroute(ctx);
+}

@@ -1,0 +1,25 @@
+/* rpc.h - the RPC entrypoint's calls (syncState, getState, getChanges,
+ * deleteState), made into the HTTP requests they stand for, so RPC and
+ * HTTP share one path and one set of answers.
+ *
+ *   RPC /{method}   (EDGE, from a bound worker only: CW_FLAG_RPC)
+ *                   x-cw-args: {"id":<id>,"options":{...}} as JSON.stringify
+ *                   wrote it from the caller's values; the body is the
+ *                   patch (syncState) as bytes.
+ *
+ * Each option is a row of a table: the header or query parameter it
+ * becomes, how its value is written (a number as itself or, for
+ * preconditions, as its ETag "<n>"; a string as it is) and the error code
+ * of a value it cannot be (another type, a control character, a number
+ * that is not an integer). The id is percent-encoded into the path. The
+ * request built this way is then routed like any other (pipeline.h
+ * cw_reroute) and forwarded as built. */
+#ifndef CW_RPC_H
+#define CW_RPC_H
+
+#include "pipeline.h"
+
+/* RPC /{method}: builds the request and routes it. */
+int cw_rpc_call(cw_ctx *ctx);
+
+#endif

@@ -1,0 +1,268 @@
+// Unit tests of the live client as served (build/public/sync.js, the
+// minified build of client/sync.js), in Node, against a scripted server:
+// a WebSocket class whose frames the test writes and reads. Appends
+// "client <passed> <failed>" to the file in argv[2].
+import { appendFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const served = path.resolve(import.meta.dirname, "../build/public/sync.js");
+const { connect, merge, diff } = await import(pathToFileURL(served).href);
+
+const say = (line) => process.stdout.write(`${line}\n`);
+let passed = 0;
+let failed = 0;
+async function test(name, fn) {
+  let timer;
+  try {
+    await Promise.race([fn(), new Promise((_, no) => (timer = setTimeout(() => no(new Error("timed out after 5 s")), 5000)))]);
+    passed += 1;
+    say(`  ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    say(`  FAIL ${name}\n${e.stack}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+// A scripted server: every socket the client opens, what it sent, and a
+// way to answer. sockets[i].frames() are the JSON frames it sent.
+function server() {
+  const sockets = [];
+  class FakeSocket {
+    constructor(url, protocols) {
+      this.url = url;
+      this.protocols = protocols;
+      this.readyState = 0;
+      this.sent = [];
+      sockets.push(this);
+      setTimeout(() => {
+        this.readyState = 1;
+        this.onopen?.();
+      }, 0);
+    }
+    send(text) {
+      this.sent.push(text);
+    }
+    close(code = 1000, reason = "") {
+      if (this.readyState === 3) return;
+      this.readyState = 3;
+      this.onclose?.({ code, reason });
+    }
+    // The server's side:
+    frame(f) {
+      this.onmessage?.({ data: JSON.stringify(f) });
+    }
+    frames() {
+      return this.sent.filter((t) => t !== "ping").map((t) => JSON.parse(t));
+    }
+  }
+  return { WebSocket: FakeSocket, sockets, last: () => sockets[sockets.length - 1] };
+}
+
+// Connects and answers the first hello: snapshot of state at version, then
+// peers with the idempotency window.
+async function opened(options = {}, { state = {}, version = 0, keys = { ms: 86400000, writes: 10000 } } = {}) {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, ...options });
+  await tick(5);
+  const ws = s.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello" }]);
+  ws.frame({ type: "snapshot", id: "d", version, state });
+  ws.frame({ type: "peers", peers: [], keys });
+  assert.equal(doc.status, "open");
+  return { s, doc, ws };
+}
+
+await test("merge: a __proto__ member is an own member, never the prototype; null deletes; nested objects merge", () => {
+  const out = merge({ a: 1, n: { x: 1, y: 2 } }, JSON.parse('{"__proto__":{"polluted":true},"a":null,"n":{"y":null,"z":3}}'));
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.equal({}.polluted, undefined);
+  assert.deepEqual(Object.keys(out), ["n", "__proto__"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(out, "__proto__").value, { polluted: true });
+  assert.deepEqual(out.n, { x: 1, z: 3 });
+  // An inherited name in the target is not a member to merge into.
+  assert.deepEqual(merge({}, { toString: { a: 1 } }).toString, { a: 1 });
+});
+
+await test("diff: own keys only, so deleting or adding a member named constructor or toString is kept", () => {
+  assert.deepEqual(diff({ constructor: 1, keep: 2 }, { keep: 2 }), { constructor: null });
+  assert.deepEqual(diff({}, { constructor: 1 }), { constructor: 1 });
+  assert.deepEqual(diff({ toString: "x" }, {}), { toString: null });
+  assert.deepEqual(diff({ a: { b: 1, c: 2 } }, { a: { b: 1 } }), { a: { c: null } });
+  const p = diff({}, JSON.parse('{"__proto__":{"x":1}}'));
+  assert.deepEqual(Object.getOwnPropertyDescriptor(p, "__proto__").value, { x: 1 });
+});
+
+await test("patch() rejects a value JSON cannot carry with invalid_patch naming its JSON Pointer; nothing is sent or shown", async () => {
+  const { doc, ws } = await opened();
+  const cases = [
+    [{ n: NaN }, '"NaN" at "/n"'],
+    [{ a: { b: Infinity } }, '"Infinity" at "/a/b"'],
+    [{ c: -Infinity }, '"-Infinity" at "/c"'],
+    [{ list: [1, undefined] }, '"undefined" at "/list/1"'],
+    [{ big: 1n }, '"bigint" at "/big"'],
+    [{ f() {} }, '"function" at "/f"'],
+    [{ s: Symbol("x") }, '"symbol" at "/s"'],
+    [{ "a/b": { "~": NaN } }, '"NaN" at "/a~1b/~0"'],
+  ];
+  for (const [patch, where] of cases) {
+    await assert.rejects(doc.patch(patch), (e) => {
+      assert.equal(e.code, "invalid_patch");
+      assert.ok(e.message.includes(where.replace(/^"(.*)" at /, "$1 at ")), `${e.message} names ${where}`);
+      return true;
+    });
+  }
+  await assert.rejects(doc.patch([1]), { code: "invalid_patch" });
+  assert.deepEqual(ws.frames().filter((f) => f.type === "patch"), []);
+  assert.deepEqual(doc.state, {});
+});
+
+await test("the optimistic state is the wire form, what the server will apply: a Date as its JSON text, undefined members left out", async () => {
+  const { doc, ws } = await opened({}, { state: { keep: 1, gone: 2 } });
+  doc.patch({ when: new Date(0), gone: undefined, z: -0, nested: { toJSON: () => "T" } });
+  const sent = ws.frames().find((f) => f.type === "patch");
+  assert.deepEqual(sent.patch, { when: "1970-01-01T00:00:00.000Z", z: 0, nested: "T" });
+  assert.deepEqual(doc.state, { keep: 1, gone: 2, when: "1970-01-01T00:00:00.000Z", z: 0, nested: "T" });
+});
+
+await test("token: a function is called on every connect, may return a promise; after 4001 a new one at once, pending writes resent with their mids", async () => {
+  let calls = 0;
+  const token = async () => `t${++calls}`;
+  const { s, doc, ws } = await opened({ token });
+  assert.deepEqual(ws.protocols, ["sync.v1", "bearer.t1"]);
+  const p = doc.patch({ a: 1 });
+  const mid = ws.frames().find((f) => f.type === "patch").mid;
+  ws.close(4001, "token_expired");
+  await tick(5);
+  const ws2 = s.last();
+  assert.notEqual(ws2, ws);
+  assert.deepEqual(ws2.protocols, ["sync.v1", "bearer.t2"]);
+  assert.deepEqual(ws2.frames(), [{ type: "hello", since: 0 }]);
+  ws2.frame({ type: "changes", version: 0, changes: [] });
+  ws2.frame({ type: "peers", peers: [] });
+  const resent = ws2.frames().filter((f) => f.type === "patch");
+  assert.deepEqual(resent.map((f) => f.mid), [mid]);
+  ws2.frame({ type: "ack", mid, version: 1 });
+  assert.equal(await p, 1);
+  assert.deepEqual(doc.state, { a: 1 });
+  // A string token is used as it is; 4002 also reconnects at once.
+  ws2.close(4002, "key_revoked");
+  await tick(5);
+  assert.equal(s.sockets.length, 3);
+  assert.equal(calls, 3);
+  doc.close();
+});
+
+await test("a patch rejected invalid_token (the token ended) stays pending and is applied after the reconnect, not lost", async () => {
+  let calls = 0;
+  const { s, doc, ws } = await opened({ token: () => `t${++calls}` });
+  let settled = null;
+  const p = doc.patch({ kept: 1 });
+  p.then((v) => (settled = v), (e) => (settled = e));
+  const mid = ws.frames().find((f) => f.type === "patch").mid;
+  ws.frame({ type: "reject", mid, error: { code: "invalid_token", message: "the token has expired; connect again with a new token" } });
+  ws.close(4001, "token_expired");
+  await tick(5);
+  assert.equal(settled, null);
+  assert.deepEqual(doc.state, { kept: 1 });
+  const ws2 = s.last();
+  ws2.frame({ type: "changes", version: 0, changes: [] });
+  ws2.frame({ type: "peers", peers: [] });
+  assert.deepEqual(ws2.frames().filter((f) => f.type === "patch").map((f) => f.mid), [mid]);
+  ws2.frame({ type: "ack", mid, version: 1 });
+  assert.equal(await p, 1);
+  assert.equal(calls, 2);
+  doc.close();
+});
+
+await test("a token function that throws: an error event, then a retry with backoff", async () => {
+  let calls = 0;
+  const s = server();
+  const errors = [];
+  const doc = connect("https://host/state/d/live", {
+    WebSocket: s.WebSocket,
+    minDelay: 1,
+    maxDelay: 2,
+    token: () => {
+      if (++calls === 1) throw new Error("auth endpoint down");
+      return "ok";
+    },
+  });
+  doc.on("error", (e) => errors.push(e));
+  await tick(20);
+  assert.deepEqual(errors[0], { code: "token", message: "auth endpoint down" });
+  assert.equal(s.sockets.length, 1);
+  assert.deepEqual(s.last().protocols, ["sync.v1", "bearer.ok"]);
+  doc.close();
+});
+
+await test("a write sent before and older than the server's idempotency window (by count) is rejected with code expired, not resent", async () => {
+  const { s, doc, ws } = await opened({}, { keys: { ms: 86400000, writes: 2 } });
+  const lost = doc.patch({ mine: 1 });
+  const mid = ws.frames().find((f) => f.type === "patch").mid;
+  ws.close(1006);
+  await tick(20);
+  const ws2 = s.last();
+  // Three writes by others since: past the window of 2.
+  ws2.frame({ type: "changes", version: 3, changes: [1, 2, 3].map((v) => ({ version: v, patch: { [`o${v}`]: v }, actor: null })) });
+  ws2.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  await assert.rejects(lost, (e) => e.code === "expired" && /idempotency window/.test(e.message));
+  assert.deepEqual(ws2.frames().filter((f) => f.type === "patch" && f.mid === mid), []);
+  assert.deepEqual(doc.state, { o1: 1, o2: 2, o3: 3 });
+  doc.close();
+});
+
+await test("a write sent before and older than the window (by time, less a minute for clock skew) is rejected expired; one never sent goes at any age", async () => {
+  const { s, doc, ws } = await opened({}, { keys: { ms: 60001, writes: 10000 } });
+  const lost = doc.patch({ sent: 1 });
+  ws.close(1006);
+  const unsent = doc.patch({ unsent: 1 }); // made while no socket is open
+  await tick(20);
+  const ws2 = s.last();
+  ws2.frame({ type: "changes", version: 0, changes: [] });
+  ws2.frame({ type: "peers", peers: [], keys: { ms: 60001, writes: 10000 } });
+  await assert.rejects(lost, { code: "expired" });
+  const patches = ws2.frames().filter((f) => f.type === "patch");
+  assert.deepEqual(patches.map((f) => f.patch), [{ unsent: 1 }]);
+  ws2.frame({ type: "ack", mid: patches[0].mid, version: 1 });
+  assert.equal(await unsent, 1);
+  doc.close();
+});
+
+await test("one hello at a time: gaps while a hello is unanswered send no second one", async () => {
+  const { doc, ws } = await opened({}, { version: 5 });
+  ws.frame({ type: "change", version: 9, patch: { a: 1 }, actor: null }); // a gap: resync
+  ws.frame({ type: "change", version: 10, patch: { b: 1 }, actor: null });
+  ws.frame({ type: "change", version: 11, patch: { c: 1 }, actor: null });
+  assert.deepEqual(ws.frames().filter((f) => f.type === "hello"), [{ type: "hello" }, { type: "hello" }]);
+  ws.frame({ type: "snapshot", id: "d", version: 11, state: { a: 1, b: 1, c: 1 } });
+  ws.frame({ type: "change", version: 13, patch: { d: 1 }, actor: null }); // a new gap: a new hello
+  assert.equal(ws.frames().filter((f) => f.type === "hello").length, 3);
+  doc.close();
+});
+
+await test("rate_limited: a limited patch is sent again with its mid after retry_after_ms; a limited hello is asked again", async () => {
+  const { doc, ws } = await opened();
+  const p = doc.patch({ a: 1 });
+  const mid = ws.frames().find((f) => f.type === "patch").mid;
+  ws.frame({ type: "error", mid, error: { code: "rate_limited", message: "too many frames of this type; wait retry_after_ms", retry_after_ms: 10 } });
+  await tick(30);
+  assert.deepEqual(ws.frames().filter((f) => f.type === "patch").map((f) => f.mid), [mid, mid]);
+  ws.frame({ type: "ack", mid, version: 1 });
+  assert.equal(await p, 1);
+  ws.frame({ type: "change", version: 3, patch: { x: 1 }, actor: null }); // gap: hello
+  ws.frame({ type: "error", error: { code: "rate_limited", message: "a socket gets a snapshot at most once per interval; wait retry_after_ms", retry_after_ms: 10 } });
+  const hellos = () => ws.frames().filter((f) => f.type === "hello").length;
+  assert.equal(hellos(), 2);
+  await tick(30);
+  assert.equal(hellos(), 3);
+  doc.close();
+});
+
+say(`client: ${passed} passed, ${failed} failed`);
+if (process.argv[2]) appendFileSync(process.argv[2], `client ${passed} ${failed}\n`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,80 @@
+// Host tests: worker/ as shipped, with the production module, in the Node
+// host (tests/host/workers.mjs), for what workerd cannot be made to do on
+// demand: a platform call that fails. Appends "host <passed> <failed>" to
+// the file in argv[2].
+import { appendFileSync } from "node:fs";
+import assert from "node:assert/strict";
+import { host } from "./host/workers.mjs";
+
+const h = await host();
+console.log = () => {}; // the worker's request log lines
+const say = (line) => process.stdout.write(`${line}\n`);
+let passed = 0;
+let failed = 0;
+async function test(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    say(`  ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    say(`  FAIL ${name}\n${e.stack}`);
+  }
+}
+
+async function joined(id) {
+  const s = await h.socket(id);
+  assert.equal(s.res.status, 101);
+  await s.send(JSON.stringify({ type: "hello" }));
+  assert.deepEqual(s.frames().map((f) => f.type), ["snapshot", "peers"]);
+  return s;
+}
+const last = (s) => s.frames().at(-1);
+
+await test("a presence whose attachment the platform refuses to store: the sender gets an error, the others are told nothing", async () => {
+  const a = await joined("att1");
+  const b = await joined("att1");
+  const told = b.frames().length;
+  a.server.serializeAttachment = () => {
+    throw new Error("serialized attachment is over the limit");
+  };
+  await a.send(JSON.stringify({ type: "presence", data: { me: "a" } }));
+  assert.deepEqual(last(a), { type: "error", error: { code: "internal", message: "the socket's state could not be stored", request_id: last(a).error.request_id } });
+  assert.equal(b.frames().length, told, "nothing was broadcast");
+  // The refused presence is in no peers list.
+  const c = await joined("att1");
+  assert.deepEqual(c.frames()[1].peers.map((p) => p.data), [null, null]);
+});
+
+await test("a hello whose attachment cannot be stored does not join: an error, no snapshot, no peers", async () => {
+  const s = await h.socket("att2");
+  s.server.serializeAttachment = () => {
+    throw new Error("out of space");
+  };
+  await s.send(JSON.stringify({ type: "hello" }));
+  assert.deepEqual(s.frames().map((f) => f.type), ["error"]);
+  assert.equal(s.frames()[0].error.message, "the socket's state could not be stored");
+  // Not joined: its close tells no one it left.
+  const other = await joined("att2");
+  const before = other.frames().length;
+  await s.close();
+  assert.equal(other.frames().length, before);
+});
+
+await test("a patch whose attachment cannot be stored is not applied: its mid is answered with the error", async () => {
+  const s = await joined("att3");
+  s.server.serializeAttachment = () => {
+    throw new Error("out of space");
+  };
+  await s.send(JSON.stringify({ type: "patch", mid: "m1", patch: { a: 1 } }));
+  assert.equal(last(s).type, "reject");
+  assert.equal(last(s).mid, "m1");
+  assert.equal(last(s).error.code, "internal");
+  assert.equal(last(s).error.message, "the socket's state could not be stored");
+  const res = await h.fetch(new Request("http://host/state/att3"));
+  assert.equal((await res.json()).version, 0);
+});
+
+say(`host: ${passed} passed, ${failed} failed`);
+if (process.argv[2]) appendFileSync(process.argv[2], `host ${passed} ${failed}\n`);
+process.exit(failed ? 1 : 0);
