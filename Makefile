@@ -38,15 +38,18 @@ WASM_AR      = $(shell scripts/toolchain.sh ar)
 WASM_SYSROOT = $(shell scripts/toolchain.sh sysroot)
 HOST_CC     ?= cc
 
-# Jansson files we compile. strconv.c and hashtable_seed.c are replaced by
-# src/jansson_glue.c; pack_unpack.c and version.c are not used.
-JANSSON_SRCS := dump.c error.c hashtable.c load.c memory.c strbuffer.c utf.c value.c
+# Jansson files we compile. The module needs its values only (it parses and
+# prints JSON itself, src/json.c); the native tests also use Jansson's
+# parser and printer, with its own number conversions (strconv.c).
+# hashtable_seed.c is replaced by src/jansson_glue.c; pack_unpack.c and
+# version.c are not used.
+JANSSON_SRCS := hashtable.c memory.c utf.c value.c
+JANSSON_HOST_SRCS := $(JANSSON_SRCS) dump.c error.c load.c strbuffer.c strconv.c
 CW_SRCS      := $(sort $(wildcard src/*.c))
 CW_CORE_SRCS := $(filter-out src/exports.c,$(CW_SRCS))
 
-# Jansson uses our formatter and integer parser instead of libc's printf
-# core and scanf core (see src/fmt.h); same on wasm and host.
-JANSSON_DEFS := -DCW_HASH_BYTEWISE -Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll
+# hashlittle() with its byte-at-a-time path only (src/jansson_private_config.h).
+JANSSON_DEFS := -DCW_HASH_BYTEWISE
 
 # Post-MVP features every engine that runs Workers has: they give shorter
 # code (sign-ext: one opcode for what was two shifts).
@@ -260,7 +263,7 @@ $(BUILD)/host/jansson/%.o: $(JANSSON)/%.c src/jansson_config.h src/jansson_priva
 	@echo "  CC host $<"
 	@$(HOST_CC) $(HOST_CFLAGS) $(JANSSON_DEFS) -w -c $< -o $@
 
-HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/host/jansson/%.o)
+HOST_OBJS := $(CW_SRCS:src/%.c=$(BUILD)/host/cw/%.o) $(JANSSON_HOST_SRCS:%.c=$(BUILD)/host/jansson/%.o)
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/host/tests/%,$(wildcard tests/c/test_*.c))
 
 # The tests' own support: the harness, an independent JSON recognizer, and a
@@ -276,7 +279,7 @@ FUZZ_CC     = $(shell scripts/toolchain.sh cc)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZERS     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_OBJS   := $(CW_SRCS:src/%.c=$(BUILD)/fuzz/cw/%.o) $(JANSSON_SRCS:%.c=$(BUILD)/fuzz/jansson/%.o)
+FUZZ_OBJS   := $(CW_SRCS:src/%.c=$(BUILD)/fuzz/cw/%.o) $(JANSSON_HOST_SRCS:%.c=$(BUILD)/fuzz/jansson/%.o)
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz/cw/%.o: src/%.c $(wildcard src/*.h) | $(JANSSON)/jansson.h
@@ -424,7 +427,7 @@ wrangler:
 	wrangler $(ARGS)
 
 format:
-	clang-format -i src/*.c src/*.h plugins/*/*.c plugins/*/*.h tests/plugins/*/*.c tests/c/*.c tests/c/*.h tests/fuzz/*.c tests/fuzz/*.h bench/json/*.c
+	clang-format -i src/*.c src/*.h plugins/*/*.c plugins/*/*.h tests/plugins/*/*.c tests/c/*.c tests/c/*.h tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	rm -rf $(BUILD)/wasm $(BUILD)/host $(BUILD)/gen $(BUILD)/*.wasm $(BUILD)/test-results \

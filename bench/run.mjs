@@ -247,10 +247,6 @@ for (const n of NAMES) {
   results.memory[n] = m;
 }
 
-// --- 8. JSON: the module's parser and writer (with the bridge) vs V8 ---------------------------
-log("json: parse and serialize throughput");
-results.json = JSON.parse(execFileSync(process.execPath, [path.join(root, "bench/json/run.mjs")], { encoding: "utf8" }));
-
 // --- targets -----------------------------------------------------------------------------------
 const s = results.sweep;
 const f64 = results.fanout;
@@ -337,11 +333,6 @@ function renderMarkdown(r) {
     "| --- | ---: | ---: |",
     ...LV.map((n) => `| ${n} | ${ms(r.wake[n].woken_ms)} | ${ms(r.wake[n].hot_ms)} |`),
   ];
-  const json = [
-    "| document | C parse: src/json.c into Jansson values (MB/s) | V8 JSON.parse (MB/s) | ratio | C serialize: src/json.c's writer (MB/s) | V8 JSON.stringify (MB/s) | ratio |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...r.json.map((j) => `| ${j.size} | ${j.jansson_parse_mb_s} | ${j.v8_parse_mb_s} | ${j.parse_ratio} | ${j.jansson_serialize_mb_s} | ${j.v8_stringify_mb_s} | ${j.serialize_ratio} |`),
-  ];
   const targets = r.targets.map((t) => `| ${t.name} | ${t.value}${t.spread ? ` (p25–p75 ${t.spread.p25}–${t.spread.p75})` : ""} | ${t.pass ? "PASS" : "MISS"} |`);
   const cf = cs.wasm_functions_compiled;
   return [
@@ -368,8 +359,6 @@ function renderMarkdown(r) {
     ...wakeRows,
     "",
     `Bridge cost per call, in-engine: empty export ${r.warm.bridge_us.empty_call_us} µs; GET /health through the C edge with marshalling ${r.warm.bridge_us.health_round_trip_us} µs, against the plain-JS handler ${r.warm.bridge_us.js_health_us} µs.`,
-    "",
-    ...json,
     "",
     "| target | measured | |",
     "| --- | --- | --- |",

@@ -10,26 +10,28 @@ CC=$(scripts/toolchain.sh cc)
 SYSROOT=$(scripts/toolchain.sh sysroot)
 J=build/third_party/jansson-2.14/src
 OUT=build/steps
-JDEFS="-Dsnprintf=cw_snprintf -Dvsnprintf=cw_vsnprintf -Dstrtoll=cw_strtoll"
+JDEFS="-DCW_HASH_BYTEWISE"
+FEATURES="-mbulk-memory -msign-ext -mmutable-globals -mnontrapping-fptoint" # as the Makefile's
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 compile() { # flavour flags...
     dir="$OUT/$1"; shift
     mkdir -p "$dir"
     for f in src/*.c; do
-        $CC $SYSROOT --target=wasm32-wasi -mbulk-memory "$@" -Isrc -I$J -DHAVE_CONFIG_H -DNDEBUG \
-            -c "$f" -o "$dir/$(basename "$f" .c).o"
+        $CC $SYSROOT --target=wasm32-wasi $FEATURES "$@" -Isrc -I$J -Ibuild/gen -DHAVE_CONFIG_H \
+            -DNDEBUG -c "$f" -o "$dir/$(basename "$f" .c).o"
     done
-    for f in dump error hashtable load memory strbuffer utf value; do
-        $CC $SYSROOT --target=wasm32-wasi -mbulk-memory "$@" -Isrc -I$J -DHAVE_CONFIG_H -DNDEBUG \
+    for f in hashtable memory utf value; do
+        $CC $SYSROOT --target=wasm32-wasi $FEATURES "$@" -Isrc -I$J -DHAVE_CONFIG_H -DNDEBUG \
             $JDEFS -w -c "$J/$f.c" -o "$dir/j_$f.o"
     done
 }
 
 link() { # flavour output flags...
     dir="$OUT/$1"; out="$OUT/$2"; shift 2
-    PATH=/usr/bin:/bin $CC $SYSROOT --target=wasm32-wasi -mexec-model=reactor -mbulk-memory \
-        -Wl,-z,stack-size=131072 "$@" "$dir"/*.o -o "$out"
+    PATH=/usr/bin:/bin $CC $SYSROOT --target=wasm32-wasi -mexec-model=reactor $FEATURES \
+        -Wl,-mllvm,-inline-threshold=-15 -Wl,-z,stack-size=131072 -Wl,--stack-first "$@" \
+        "$dir"/*.o -o "$out"
 }
 
 compile o2 -O2
@@ -40,7 +42,8 @@ link oz 2.wasm -Oz -Wl,--no-gc-sections
 link lto 3.wasm -Oz -flto -Wl,--no-gc-sections
 link lto 4.wasm -Oz -flto -Wl,--gc-sections
 link lto 5.wasm -Oz -flto -Wl,--gc-sections -Wl,--strip-all
-wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --strip-debug --strip-producers \
+wasm-opt -Oz --converge --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext \
+    --enable-mutable-globals --enable-nontrapping-float-to-int --strip-debug --strip-producers \
     "$OUT/5.wasm" -o "$OUT/6.wasm"
 
 {
