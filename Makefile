@@ -173,10 +173,10 @@ $(BUILD)/public/%: public/%
 # What the plugins worker (plugins/wrangler.toml) bundles.
 PLUGINS_WORKER = $(PLUGIN_WASMS) $(PLUGIN_INDEX) $(CONTRACT_WASM)
 
-# The contract module of the plugins worker (worker/plugins.js): the plugin
-# contract check and what it needs, with exports.c's CW_CONTRACT_MODULE
-# part. The test build's checks against the test manifest.
-CONTRACT_MODS := contract manifest semver error fmt alloc
+# The contract module of the plugins worker (worker/plugins.js): the
+# registry (each plugin's lifecycle) and the contract check, with what they
+# need and exports.c's CW_CONTRACT_MODULE part. The test build's checks against the test manifest.
+CONTRACT_MODS := registry contract manifest semver error buf fmt alloc
 CONTRACT_WASM := $(BUILD)/contract.wasm
 TEST_CONTRACT_WASM := $(BUILD)/test/contract.wasm
 $(BUILD)/wasm/contract/exports.o $(BUILD)/test/contract/exports.o: src/exports.c $(wildcard src/*.h)

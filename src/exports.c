@@ -13,7 +13,7 @@
 
 #include "alloc.h"
 #ifdef CW_CONTRACT_MODULE
-#include "contract.h"
+#include "registry.h"
 #else
 #include "buf.h"
 #include "handlers.h"
@@ -41,19 +41,55 @@ CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 
 #ifdef CW_CONTRACT_MODULE
-/* Checks a plugin's contract before its first use (see contract.h): the
- * manifest name it is loaded as, its own name and version (all borrowed),
- * its ABI and capabilities (-1: unreadable) and its exports as a bit per
- * CW_PLUGIN_EXPORTS name. Returns NULL when accepted, else why it is
- * refused (C owns it; valid until the next call). */
+/* The plugins worker's registry (registry.h): each call says what the host
+ * does with a plugin; names and texts are borrowed, pointers returned are
+ * C's and valid until the next call. After each call the host prints
+ * cw_plugin_log()'s lines. */
+
+/* How the host may use plugin name now: 0 the instance it holds, 1 load
+ * it (instantiate, read its contract, cw_plugin_check), 2 not at all
+ * (cw_plugin_why says why). */
+CW_EXPORT(cw_plugin_use) int cw_plugin_use(const char *name, size_t n) {
+    return cw_registry_use(name, n);
+}
+
+/* Why the last cw_plugin_use answered 2. */
+CW_EXPORT(cw_plugin_why) const char *cw_plugin_why(void) { return cw_registry_why(); }
+
+/* Checks a plugin's contract after instantiating it, before its first use
+ * (see contract.h): the manifest name it is loaded as, its own name and
+ * version, its ABI and capabilities (-1: unreadable) and its exports as a
+ * bit per CW_PLUGIN_EXPORTS name. Returns NULL when accepted (it is
+ * loaded), else why it is refused (it stays refused). */
 CW_EXPORT(cw_plugin_check)
 const char *cw_plugin_check(const char *name, size_t name_len, const char *self, size_t self_len,
                             const char *version, size_t version_len, int abi, int caps,
                             unsigned exports) {
     cw_contract_facts f = {name,        self, version, name_len, self_len,
                            version_len, abi,  caps,    exports};
-    return cw_contract_check(&f);
+    return cw_registry_check(&f);
 }
+
+/* The plugin could not be instantiated, its contract not read, or its
+ * instance trapped: it is failed, with cause; the host drops the instance. */
+CW_EXPORT(cw_plugin_failed)
+void cw_plugin_failed(const char *name, size_t n, const char *cause, size_t cause_len) {
+    cw_registry_failed(name, n, cause, cause_len);
+}
+
+/* Unloads a plugin: 1 when the host drops its instance. */
+CW_EXPORT(cw_plugin_unload) int cw_plugin_unload(const char *name, size_t n) {
+    return cw_registry_unload(name, n);
+}
+
+/* The registry as a JSON array (every plugin, or only name when n > 0);
+ * NULL when out of memory. */
+CW_EXPORT(cw_plugin_report) const char *cw_plugin_report(const char *name, size_t n) {
+    return cw_registry_report(name, n);
+}
+
+/* The log lines of the transitions since the last call, or "". */
+CW_EXPORT(cw_plugin_log) const char *cw_plugin_log(void) { return cw_registry_log(); }
 #else
 #ifdef __wasm__
 /* The module's one import: the host port (port.h), worker/bridge.js's
@@ -221,13 +257,14 @@ CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r, int committed) {
  * the instance that ran it; this is a new one): 500 internal with request
  * id rid[0..rid_len) when it is one (else a new one), the log line at the
  * edge (stage 1) or owner (2), and, in the owner, a rollback; flags as the
- * request's (4: an RPC call, which gets its value's members). Free with
+ * request's (4: an RPC call, which gets its value's members), and 32 when
+ * a socket was accepted for it (the answer then closes it, 1011). Free with
  * cw_result_free. NULL when out of memory or not initialized. */
 CW_EXPORT(cw_failed)
 cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, int flags) {
     static const char req[] = "GET /\r\n\r\n";
     cw_run in = {req,    n_of(req), "", 0, rid, rid_len, now_ms, now_ms,
-                 CW_FLAG_FAILED | (flags & CW_FLAG_RPC), -1};
+                 CW_FLAG_FAILED | (flags & (CW_FLAG_RPC | CW_FLAG_ACCEPTED)), -1};
     return run(stage == CW_STAGE_OWNER ? CW_STAGE_OWNER : CW_STAGE_EDGE, &in);
 }
 #endif

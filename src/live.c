@@ -161,6 +161,10 @@ static int accept_socket(cw_ctx *ctx) {
         cw_cell text;
         rc = attachment_text(&l, &b) < 0 ? oom(ctx) : 0;
         text = cw_port_text(b.p, b.len);
+        /* Accepted, or partly (a host may fail after accepting): unless
+         * the answer is a 101, the socket is closed (pipeline.h). */
+        if (rc == 0)
+            cw_accepted(ctx);
         if (rc == 0 && cw_port_call(CW_PORT_ACCEPT, &text, 1, &out) < 0)
             rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "the socket could not be accepted");
         else if (rc == 0)

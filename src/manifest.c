@@ -13,3 +13,7 @@ const cw_manifest_entry *cw_manifest_find(const char *name, size_t n, int roles)
             return e;
     return NULL;
 }
+
+const cw_manifest_entry *cw_manifest_at(size_t i) {
+    return i < sizeof manifest / sizeof manifest[0] - 1 ? &manifest[i] : NULL;
+}

@@ -25,4 +25,7 @@ typedef struct {
  * NULL. */
 const cw_manifest_entry *cw_manifest_find(const char *name, size_t n, int roles);
 
+/* The i-th entry, or NULL past the last. */
+const cw_manifest_entry *cw_manifest_at(size_t i);
+
 #endif

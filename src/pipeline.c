@@ -348,6 +348,10 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
     strip_head(ctx);
     if (ctx->finish)
         ctx->finish(ctx);
+    /* An upgrade that ends in anything but a 101 leaves no socket open: the
+     * one accepted for it is closed, whatever failed after the accept. */
+    if (ctx->upgraded && ctx->res.status != 101)
+        cw_frame_close(ctx, CW_FRAME_ACCEPTED, 1011, "the upgrade failed");
     ctx->final = 1;
     take_result(ctx);
 }
@@ -537,8 +541,10 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
      * request id and the after hooks. */
     for (size_t i = 0; i < CHAIN_LEN && !answered; i++)
         answered = chain[i].before ? chain[i].before(ctx) != NEXT : 0;
-    if (ctx->flags & CW_FLAG_FAILED)
+    if (ctx->flags & CW_FLAG_FAILED) {
         cw_error_set(&ctx->err, CW_E_INTERNAL, "internal error; the module was reset");
+        ctx->upgraded = (ctx->flags & CW_FLAG_ACCEPTED) != 0;
+    }
     else if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
     if (ctx->stage == CW_STAGE_EDGE) {
@@ -584,6 +590,7 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
         /* The owner's answer is the response. Its body stays with the host
          * (only its length crossed) unless the host was not asked to keep it. */
         ctx->res.status = (uint32_t)status;
+        ctx->upgraded = status == 101;
         cw_buf_append(&ctx->head, head, head_len);
         if (keep) {
             ctx->keeping = 1;
@@ -637,6 +644,8 @@ int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
 }
 
 int cw_frame_to(cw_ctx *ctx, uint32_t target) { return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0); }
+
+void cw_accepted(cw_ctx *ctx) { ctx->upgraded = 1; }
 
 int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
     return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));

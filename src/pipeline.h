@@ -75,13 +75,16 @@ enum {
  * answer stands (committed). Records of four little-endian u32 (op, target,
  * code, length) and that many bytes, padded to a multiple of 4
  * (worker/layout.js readFrames). target: an index into the socket list the
- * host gave this call (port.h CW_PORT_SOCKETS), or CW_FRAME_SENDER. */
+ * host gave this call (port.h CW_PORT_SOCKETS), CW_FRAME_SENDER, or
+ * CW_FRAME_ACCEPTED: the socket accepted for this call's upgrade (at the
+ * edge, the end the owner handed back). */
 enum {
     CW_FRAME_TEXT = 1, /* the text the next TO records send */
     CW_FRAME_TO = 2,   /* send the current text to target */
     CW_FRAME_CLOSE = 3 /* close target with code and the bytes as reason */
 };
 #define CW_FRAME_SENDER 0xffffffffu
+#define CW_FRAME_ACCEPTED 0xfffffffeu
 
 /* The status a host resumes a forward with when the owner gave no answer. */
 enum {
@@ -95,7 +98,8 @@ enum {
     CW_FLAG_WAITED = 2,    /* OWNER: the test-only wait (CW_ACTION_WAIT) is done */
     CW_FLAG_RPC = 4,       /* EDGE: the request is an RPC call from a bound worker */
     CW_FLAG_SOCKET = 8,    /* OWNER: the request is a socket's event (set by the host) */
-    CW_FLAG_FAILED = 16    /* the answer to a request a trap ended (exports.c cw_failed) */
+    CW_FLAG_FAILED = 16,   /* the answer to a request a trap ended (exports.c cw_failed) */
+    CW_FLAG_ACCEPTED = 32  /* with FAILED: a socket was accepted for the failed call */
 };
 
 /* cw_result.flags */
@@ -245,6 +249,9 @@ struct cw_ctx {
     int keeping;              /* EDGE: the answer's body is the host's kept bytes */
     int cold;                 /* 1: the first final edge response of this instance */
     int final;                /* 1 once the after hooks have run */
+    int upgraded;             /* a socket was accepted for this call (OWNER), or the
+                                 owner answered 101 (EDGE): unless the answer is a
+                                 101, it is closed (1011) */
 };
 
 /* A new context for stage, routing over routes[0..n) (borrowed; static):
@@ -341,6 +348,9 @@ int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn,
 int cw_frame_text(cw_ctx *ctx, const char *text, size_t n);
 int cw_frame_to(cw_ctx *ctx, uint32_t target);
 int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason);
+
+/* OWNER: a socket was accepted for this call (see cw_ctx.upgraded). */
+void cw_accepted(cw_ctx *ctx);
 
 /* cw_frame_text and a TO the sender, with b's text (borrowed): 0, or -1
  * with ctx->err set when b is broken or memory runs out. */

@@ -75,6 +75,26 @@ await test("a patch whose attachment cannot be stored is not applied: its mid is
   assert.equal((await res.json()).version, 0);
 });
 
+await test("an upgrade whose socket cannot be stored once accepted: 500, and the accepted socket is closed 1011, no ghost left", async () => {
+  const proto = Object.getPrototypeOf(new WebSocketPair()[0]);
+  const keep = proto.serializeAttachment;
+  proto.serializeAttachment = () => {
+    throw new Error("out of space");
+  };
+  let s;
+  try {
+    s = await h.socket("att4");
+  } finally {
+    proto.serializeAttachment = keep;
+  }
+  assert.equal(s.res.status, 500);
+  assert.equal((await s.res.json()).error.message, "the socket could not be accepted");
+  const o = h.object("att4");
+  const ghosts = [...o.host.sockets].filter((ws) => ws.readyState === 1);
+  assert.deepEqual(ghosts, []);
+  assert.deepEqual([...o.host.sockets].map((ws) => ws.closed), [{ code: 1011, reason: "the upgrade failed" }]);
+});
+
 say(`host: ${passed} passed, ${failed} failed`);
 if (process.argv[2]) appendFileSync(process.argv[2], `host ${passed} ${failed}\n`);
 process.exit(failed ? 1 : 0);

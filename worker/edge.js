@@ -17,7 +17,7 @@
 // committed) is handed over again instead of being asked for again.
 import { edge, failed, limits, Replaced, RUNS } from "./bridge.js";
 import { logError, touchRequest } from "./envelope.js";
-import { ACTION, EMPTY, OWNER, STAGE, text, utf8 } from "./layout.js";
+import { ACTION, EMPTY, FLAG, FRAME, OWNER, readFrames, STAGE, text, utf8 } from "./layout.js";
 
 function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
@@ -133,18 +133,18 @@ function perform(env, bytes, result, request) {
 export async function handle(env, bytes, flags = 0, request = null) {
   const answers = []; // { action, ask, answer } for each suspension so far
   let rid = "";
+  let socket = null; // the client end of a socket the owner accepted
   for (let run = 0; run < RUNS; run++) {
     let call;
     try {
       call = edge(env, bytes, rid, performance.now(), flags);
     } catch (e) {
-      return ended(env, rid, e, flags);
+      return ended(env, rid, e, flags, socket);
     }
     rid = call.result.requestId;
     try {
       let result = call.result;
       let kept = null; // an owner's body C asked the host to keep
-      let socket = null; // a socket the owner accepted
       for (let i = 0; result.action; i++) {
         const known = answers[i];
         const same = known && known.action === result.action && known.ask === result.ask;
@@ -155,22 +155,28 @@ export async function handle(env, bytes, flags = 0, request = null) {
         result = call.resume(answer.status, answer.head ?? "", result.keep ? answer.body.length : answer.body, performance.now());
       }
       if (result.keep) result.body = kept;
-      result.socket = socket;
-      if (result.log) console.log(result.log);
-      return result;
+      return settle(result, socket);
     } catch (e) {
-      if (!(e instanceof Replaced)) return ended(env, rid, e, flags);
+      if (!(e instanceof Replaced)) return ended(env, rid, e, flags, socket);
     } finally {
       call.free();
     }
   }
-  return ended(env, rid, new Error("the wasm instance was replaced on every run"), flags);
+  return ended(env, rid, new Error("the wasm instance was replaced on every run"), flags, socket);
+}
+
+// The final answer: its log line, and the socket C left open (a 101's) or
+// closed (its frames: an upgrade that did not end in a 101).
+function settle(result, socket) {
+  if (result.log) console.log(result.log);
+  for (const { op, target, code, bytes } of readFrames(result.frames))
+    if (op === FRAME.close && target === FRAME.accepted) socket?.close(code, text.decode(bytes));
+  result.socket = result.status === 101 ? socket : null;
+  return result;
 }
 
 // The answer for a request the module could not finish: C's 500 (a new
 // instance gives it), with its log line.
-export function ended(env, rid, cause, flags = 0) {
-  const result = failed(env, STAGE.edge, rid, cause, flags);
-  if (result.log) console.log(result.log);
-  return result;
+export function ended(env, rid, cause, flags = 0, socket = null) {
+  return settle(failed(env, STAGE.edge, rid, cause, flags | (socket ? FLAG.accepted : 0)), socket);
 }

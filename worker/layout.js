@@ -144,7 +144,7 @@ export function readFrames(bytes) {
 // What a suspended result asks the host for (cw_result.action).
 export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, upgrade: 6, hmac: 7 };
 // What a frame record asks of the object's sockets.
-export const FRAME = { text: 1, to: 2, close: 3, sender: 0xffffffff };
+export const FRAME = { text: 1, to: 2, close: 3, sender: 0xffffffff, accepted: 0xfffffffe };
 // cw_result.flags
 export const RESULT_FLAG = { rollback: 1, held: 2 };
 // The host port's operations past the storage statements, and the flags of
@@ -154,7 +154,7 @@ export const SOCKET = { open: 1, sender: 2 };
 // The status a forward is resumed with when the owner gave no answer.
 export const OWNER = { failed: 0, timeout: 2 };
 // cw_handle / cw_owner flags, and the stages of cw_failed.
-export const FLAG = { scheduled: 1, waited: 2, rpc: 4, socket: 8 };
+export const FLAG = { scheduled: 1, waited: 2, rpc: 4, socket: 8, accepted: 32 };
 export const STAGE = { edge: 1, owner: 2 };
 // The kinds of cw_limit(kind).
 export const LIMIT = { body: 0, field: 1, deadline: 2 };

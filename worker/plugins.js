@@ -5,30 +5,29 @@
 // pluginsWorker() this build's plugin modules and the contract module.
 //
 // This file is the JS half of the plugin ABI (plugins/sdk/cwp.h) and of the
-// contract module (exports.c, CW_CONTRACT_MODULE). Every plugin in the
-// manifest has a registry entry; none is instantiated until first use, and
-// then one instance per isolate is kept until it is unloaded or traps.
-// Decisions are C's: before first use the plugin's exports are read and
-// handed to cw_plugin_check (src/contract.c), and a refused plugin is
-// dropped whole, never half-loaded.
-//   state: unloaded | loaded | refused (contract) | failed (instantiation
-//   failed, or its instance trapped and was dropped; the next use retries)
+// contract module (exports.c, CW_CONTRACT_MODULE). It instantiates plugin
+// modules, reads their contract exports and calls them; everything else is
+// C's (src/registry.h): whether a plugin may be used or must be loaded
+// first, the contract check, each plugin's state (unloaded, loaded,
+// refused, failed), what is logged and what the registry reports. One
+// instance per plugin and isolate is kept until it is unloaded or traps.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { copyIn, cstring, readPluginOut, utf8 } from "./layout.js";
 
 // Plugin ABI 1 exports, in the bit order of src/contract.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
+// cw_plugin_use's answers (src/registry.h CW_USE_*).
+const USE = { live: 0, load: 1, no: 2 };
 
 export function pluginsWorker(modules, contractModule) {
-  const registry = new Map(
-    Object.keys(modules).map((name) => [name, { name, version: null, abi: null, state: "unloaded", loads: 0, last_error: null }]),
-  );
   const live = new Map(); // name -> the instance's exports
   let contract = null; // the contract module's exports, once instantiated
 
-  // cw_plugin_check: null when accepted, else why the plugin is refused. A
-  // failure inside the contract module discards its instance.
-  function check(...args) {
+  // Calls export fn of the contract module with args (strings go in as
+  // pointer and length); returns its result, and prints the log lines of
+  // what it decided. A failure inside the contract module discards its
+  // instance.
+  function registry(fn, ...args) {
     const ptrs = [];
     let x;
     try {
@@ -45,8 +44,10 @@ export function pluginsWorker(modules, contractModule) {
         ptrs.push(p);
         return [p, bytes.length];
       });
-      const why = x.cw_plugin_check(...flat);
-      return why ? cstring(x.memory, why) : null;
+      const out = x[fn](...flat);
+      const lines = cstring(x.memory, x.cw_plugin_log());
+      if (lines) for (const line of lines.split("\n")) console.log(line);
+      return out;
     } catch (e) {
       contract = null;
       throw e;
@@ -54,32 +55,27 @@ export function pluginsWorker(modules, contractModule) {
       if (contract) ptrs.forEach((p) => x.cw_dealloc(p));
     }
   }
+  const text = (ptr) => (ptr ? cstring(contract.memory, ptr) : null);
 
-  function set(e, state, error) {
-    live.delete(e.name);
-    e.state = state;
-    e.last_error = error;
-    const level = state === "unloaded" ? "info" : "error";
-    console[level](JSON.stringify({ level, msg: `plugin ${state}`, plugin: e.name, state, cause: error }));
-  }
-
-  // The live instance of e, instantiating and checking it on first use.
-  // Throws (and leaves nothing behind) when the plugin cannot be used.
-  function load(e) {
-    let x = live.get(e.name);
-    if (x) return x;
-    if (e.state === "refused") throw new Error(e.last_error);
-    const module = modules[e.name];
+  // The live instance of plugin name, instantiating and checking it when
+  // C says so. Throws (and keeps nothing) when it cannot be used.
+  function load(name) {
+    const use = registry("cw_plugin_use", name);
+    if (use === USE.no) throw new Error(text(contract.cw_plugin_why()));
+    if (use === USE.live && live.has(name)) return live.get(name);
+    live.delete(name);
+    const module = modules[name];
     // An export counts only with the right kind: memory, else a function.
     const kinds = new Map(WebAssembly.Module.exports(module).map((d) => [d.name, d.kind]));
     const mask = EXPORTS.reduce((m, n, i) => (kinds.get(n) === (i ? "function" : "memory") ? m | (1 << i) : m), 0);
+    let x;
+    let why;
     try {
       x = new WebAssembly.Instance(module, {}).exports;
     } catch (err) {
-      set(e, "failed", `instantiate: ${err.message}`);
+      registry("cw_plugin_failed", name, `instantiate: ${err.message}`);
       throw err;
     }
-    let why;
     try {
       // Contract values: an i32 (anything else reads as -1) and strings.
       const has = (n) => typeof x[n] === "function" && x.memory instanceof WebAssembly.Memory;
@@ -88,22 +84,14 @@ export function pluginsWorker(modules, contractModule) {
         return typeof v === "number" && Number.isInteger(v) ? v : -1;
       };
       const str = (n) => (has(n) ? cstring(x.memory, x[n]() >>> 0) : "");
-      const abi = int("cwp_abi");
-      e.abi = abi < 0 ? null : abi; // shown in GET /plugins even when refused
-      e.version = str("cwp_version").slice(0, 64) || null;
-      why = check(e.name, str("cwp_name").slice(0, 64), e.version ?? "", abi, int("cwp_caps"), mask);
+      why = text(registry("cw_plugin_check", name, str("cwp_name").slice(0, 64), str("cwp_version").slice(0, 64), int("cwp_abi"), int("cwp_caps"), mask));
       if (!why) x._initialize?.();
     } catch (err) {
-      set(e, "failed", `contract exports: ${err.message}`);
+      registry("cw_plugin_failed", name, `contract exports: ${err.message}`);
       throw err;
     }
-    if (why) {
-      set(e, "refused", why);
-      throw new Error(why);
-    }
-    live.set(e.name, x);
-    e.state = "loaded";
-    e.loads += 1;
+    if (why) throw new Error(why);
+    live.set(name, x);
     return x;
   }
 
@@ -111,16 +99,16 @@ export function pluginsWorker(modules, contractModule) {
     // CW_ACTION_PLUGINS: "list", "load" (every plugin) or "unload <name>".
     // Answers with the registry entries, as a JSON array.
     registry(op) {
-      const [verb, name] = String(op).split(" ");
+      const [verb, name = ""] = String(op).split(" ");
       if (verb === "load")
-        for (const e of registry.values())
+        for (const n of Object.keys(modules))
           try {
-            load(e);
-          } catch {} // recorded in the entry
-      const e = registry.get(name);
-      if (verb === "unload" && e && e.state !== "unloaded") set(e, "unloaded", e.last_error);
-      const entries = verb === "unload" ? [e].filter(Boolean) : [...registry.values()];
-      return { status: 200, body: utf8.encode(JSON.stringify(entries)) };
+            load(n);
+          } catch {} // recorded in the registry
+      if (verb === "unload" && registry("cw_plugin_unload", name)) live.delete(name);
+      const report = text(registry("cw_plugin_report", verb === "unload" ? name : ""));
+      if (report === null) return { status: 500, body: utf8.encode("the registry is out of memory") };
+      return { status: 200, body: utf8.encode(verb === "unload" && !name ? "[]" : report) };
     }
 
     // CW_ACTION_CALL: runs entry point "<name> <route|sync>" on input. Answers
@@ -128,11 +116,10 @@ export function pluginsWorker(modules, contractModule) {
     // it trapped (only its instance is dropped), with the reason as body.
     call(what, input) {
       const [name, entry] = String(what).split(" ");
-      const e = registry.get(name);
       let x;
       try {
-        if (!e || (entry !== "route" && entry !== "sync")) throw new Error("not in this build");
-        x = load(e);
+        if (!Object.hasOwn(modules, name) || (entry !== "route" && entry !== "sync")) throw new Error("not in this build");
+        x = load(name);
       } catch (err) {
         return { status: 1, body: utf8.encode(err.message) };
       }
@@ -141,8 +128,10 @@ export function pluginsWorker(modules, contractModule) {
         const out = readPluginOut(x.memory, x[`cwp_${entry}`](p, input.length));
         return { status: out.status < 2 ? 2 : out.status, body: out.body };
       } catch (err) {
-        set(e, "failed", `trap in ${entry}: ${err.message}`);
-        return { status: 0, body: utf8.encode(e.last_error) };
+        const cause = `trap in ${entry}: ${err.message}`;
+        live.delete(name);
+        registry("cw_plugin_failed", name, cause);
+        return { status: 0, body: utf8.encode(cause) };
       }
     }
   };

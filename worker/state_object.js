@@ -56,8 +56,9 @@ export class StateObject extends DurableObject {
       accept: (a) => {
         const [client, server] = Object.values(new WebSocketPair());
         this.ctx.acceptWebSocket(server);
-        server.serializeAttachment(a);
         out.socket = client;
+        out.accepted = server; // closed by C's answer unless it is a 101
+        server.serializeAttachment(a);
       },
       failed: (e) => (out.cause = e),
     };
@@ -120,7 +121,7 @@ export class StateObject extends DurableObject {
   // One request: synchronous until the module asks for something that
   // yields; then the rest is a promise.
   #run(bytes, grant, requestId, sender, flags, runs = 0) {
-    const out = { socket: null, cause: null };
+    const out = { socket: null, accepted: null, cause: null };
     const port = this.#port(sender, out);
     let run = null;
     let result;
@@ -130,7 +131,7 @@ export class StateObject extends DurableObject {
     } catch (e) {
       run?.free(false);
       if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
-      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e), null, false, sender, out);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, false, sender, out);
     }
     if (result.action) return this.#yield(run, result, bytes, grant, requestId, sender, flags, out, runs);
     return this.#finish(result, run, committed, sender, out);
@@ -154,7 +155,7 @@ export class StateObject extends DurableObject {
     } catch (e) {
       run.free(false);
       if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
-      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e), null, false, sender, out);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, false, sender, out);
     }
     return this.#finish(result, run, committed, sender, out);
   }
@@ -166,15 +167,15 @@ export class StateObject extends DurableObject {
     if (result.flags & RESULT_FLAG.held) body = this.#held.body;
     else if (committed && result.hold >= 0) this.#held = { tag: result.hold, body };
     run?.free(committed);
-    if (result.frames.length) this.#send(result.frames, sender);
-    return { status: result.status, head: result.head, body, socket: out.socket };
+    if (result.frames.length) this.#send(result.frames, sender, out.accepted);
+    return { status: result.status, head: result.head, body, socket: result.status === 101 ? out.socket : null };
   }
 
   // Does what a result's frames say, with the socket list C saw.
-  #send(frames, sender) {
+  #send(frames, sender, accepted) {
     let message = "";
     for (const { op, target, code, bytes } of readFrames(frames)) {
-      const ws = target === FRAME.sender ? sender : this.#sockets[target];
+      const ws = target === FRAME.sender ? sender : target === FRAME.accepted ? accepted : this.#sockets[target];
       try {
         if (op === FRAME.text) message = text.decode(bytes);
         else if (op === FRAME.to) ws?.send(message);

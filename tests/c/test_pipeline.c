@@ -365,7 +365,52 @@ static void merged_state_limits_are_413_without_commit(void) {
  * (production would refuse them, 503 auth_unconfigured). */
 static void configure_local(void) { CHECK_INT(cw_runtime_configure("local", 5, "", 0, "", 0), 0); }
 
+/* The frames of r as (op, target, code, text) records: the count found;
+ * the first record's fields in the out parameters. */
+static int first_frame(const cw_result *r, uint32_t *op, uint32_t *target, uint32_t *code,
+                       char *text, size_t cap) {
+    const unsigned char *p = (const unsigned char *)r->frames;
+    int n = 0;
+    for (size_t at = 0; at + 16 <= r->frames_len; n++) {
+        uint32_t w[4];
+        memcpy(w, p + at, sizeof w);
+        if (n == 0) {
+            *op = w[0];
+            *target = w[1];
+            *code = w[2];
+            snprintf(text, cap, "%.*s", (int)w[3], (const char *)p + at + 16);
+        }
+        at += 16 + ((w[3] + 3) & ~3u);
+    }
+    return n;
+}
+
+cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, int flags);
+void cw_result_free(cw_result *r, int committed);
+
+/* A call that failed after accepting a socket for an upgrade: the 500
+ * closes that socket (1011), at the owner and at the edge; without a
+ * socket there is nothing to close. */
+static void a_failed_upgrade_closes_its_socket(void) {
+    for (int stage = CW_STAGE_EDGE; stage <= CW_STAGE_OWNER; stage++) {
+        uint32_t op = 0, target = 0, code = 0;
+        char reason[64] = "";
+        cw_result *r = cw_failed(stage, "", 0, 1000.0, CW_FLAG_ACCEPTED);
+        CHECK_INT(r->status, 500);
+        CHECK_INT(first_frame(r, &op, &target, &code, reason, sizeof reason), 1);
+        CHECK_INT(op, CW_FRAME_CLOSE);
+        CHECK(target == CW_FRAME_ACCEPTED);
+        CHECK_INT(code, 1011);
+        CHECK_STR(reason, "the upgrade failed");
+        cw_result_free(r, 0);
+        r = cw_failed(stage, "", 0, 1000.0, 0);
+        CHECK_INT(r->frames_len, 0);
+        cw_result_free(r, 0);
+    }
+}
+
 const cw_test cw_tests[] = {
+    {"a_failed_upgrade_closes_its_socket", a_failed_upgrade_closes_its_socket},
     {"configure_local", configure_local},
     {"merged_state_limits_are_413_without_commit", merged_state_limits_are_413_without_commit},
     {"client_request_id_only_when_valid", client_request_id_only_when_valid},
