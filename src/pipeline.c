@@ -80,10 +80,10 @@ static int cors_before(cw_ctx *ctx) {
         return NEXT;
     /* A preflight from an allowed origin; cors_after adds the origin. The
      * methods are the path's, from the route table. */
-    if (!cw_router_allow(ctx->routes, ctx->nroutes, ctx->req->path, ctx->allow))
+    if (!cw_router_allow(ctx->own.routes, ctx->own.nroutes, ctx->req->path, ctx->own.allow))
         return NEXT;
     ctx->res.status = 204;
-    cw_header_add(ctx, "access-control-allow-methods", ctx->allow);
+    cw_header_add(ctx, "access-control-allow-methods", ctx->own.allow);
     cw_header_add(ctx, "access-control-allow-headers",
                   "authorization, content-type, if-match, if-none-match, idempotency-key, prefer, "
                   "x-request-id");
@@ -95,8 +95,8 @@ static void cors_after(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_EDGE)
         return;
     /* The origin was copied at the start: req is gone after a suspension. */
-    if (ctx->origin[0] && cw_runtime_origin_allowed(ctx->origin, strlen(ctx->origin))) {
-        cw_header_add(ctx, "access-control-allow-origin", ctx->origin);
+    if (ctx->own.origin[0] && cw_runtime_origin_allowed(ctx->own.origin, strlen(ctx->own.origin))) {
+        cw_header_add(ctx, "access-control-allow-origin", ctx->own.origin);
         cw_header_add(ctx, "access-control-expose-headers",
                       "etag, x-request-id, server-timing, idempotent-replayed, "
                       "preference-applied, retry-after");
@@ -132,7 +132,7 @@ static void timing_after(cw_ctx *ctx) {
     cw_buf v = CW_BUF_INIT;
     if (ctx->stage != CW_STAGE_EDGE)
         return;
-    if (!ctx->cold) {
+    if (!ctx->own.cold) {
         cw_header_add(ctx, "server-timing", "warm");
         return;
     }
@@ -151,7 +151,7 @@ static void timing_after(cw_ctx *ctx) {
 /* --- middleware: one structured log line per request ------------------ */
 
 static void log_after(cw_ctx *ctx) {
-    cw_buf *line = &ctx->log;
+    cw_buf *line = &ctx->own.log;
     int status = (int)ctx->res.status;
     double dur = ctx->t1_ms - ctx->t0_ms;
     cw_log_level level = status >= 500 ? CW_LOG_ERROR : status >= 400 ? CW_LOG_WARN : CW_LOG_INFO;
@@ -165,10 +165,10 @@ static void log_after(cw_ctx *ctx) {
                                        : "info");
     cw_buf_kstr(line, "msg", "request");
     cw_buf_kstr(line, "request_id", ctx->rid);
-    cw_buf_kstr(line, "method", ctx->method);
-    cw_buf_kstr(line, "route", ctx->route ? ctx->route->name : "unmatched");
+    cw_buf_kstr(line, "method", ctx->own.method);
+    cw_buf_kstr(line, "route", ctx->own.route ? ctx->own.route->name : "unmatched");
     cw_buf_kint(line, "status", status);
-    cw_buf_kstr(line, "start", ctx->cold ? "cold" : "warm");
+    cw_buf_kstr(line, "start", ctx->own.cold ? "cold" : "warm");
     cw_buf_kint(line, "duration_us", dur > 0 ? (long long)(dur * 1000) : 0);
     if (ctx->flags & CW_FLAG_SCHEDULED)
         cw_buf_kstr(line, "trigger", "cron");
@@ -192,10 +192,10 @@ static void log_after(cw_ctx *ctx) {
 static void metrics_after(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_EDGE)
         return;
-    ctx->cold = cw_metrics_claim_cold();
-    if (ctx->cold)
+    ctx->own.cold = cw_metrics_claim_cold();
+    if (ctx->own.cold)
         cw_metrics_phase(CW_PHASE_FIRST_REQUEST, ctx->t1_ms - ctx->t0_ms);
-    cw_metrics_request(ctx->route ? ctx->route->name : "unmatched", (int)ctx->res.status);
+    cw_metrics_request(ctx->own.route ? ctx->own.route->name : "unmatched", (int)ctx->res.status);
 }
 
 /* --- middleware: the RPC value ----------------------------------------- */
@@ -205,7 +205,7 @@ static void metrics_after(cw_ctx *ctx) {
  * answer's ETag, replayed when it answered an idempotent retry. The host
  * merges them (or sets the body beside them as text). */
 static void rpc_after(cw_ctx *ctx) {
-    cw_buf *v = &ctx->rpc;
+    cw_buf *v = &ctx->own.rpc;
     const char *h = ctx->head.p, *end = h + ctx->head.len;
     if (ctx->stage != CW_STAGE_EDGE || !(ctx->flags & CW_FLAG_RPC))
         return;
@@ -239,12 +239,12 @@ static void errors_after(cw_ctx *ctx) {
      * middleware's own headers are added after this hook. */
     ctx->res.status = (uint32_t)cw_error_status(ctx->err.code);
     ctx->body.len = 0;
-    ctx->body_ref = NULL;
+    ctx->own.body_ref = NULL;
     ctx->head.len = 0;
     ctx->head.broken = 0;
-    ctx->keeping = 0;
-    if (ctx->err.code == CW_E_METHOD && ctx->allow[0])
-        cw_header_add(ctx, "allow", ctx->allow);
+    ctx->own.keeping = 0;
+    if (ctx->err.code == CW_E_METHOD && ctx->own.allow[0])
+        cw_header_add(ctx, "allow", ctx->own.allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
         cw_header_add(ctx, "www-authenticate",
                       ctx->who.challenge ? ctx->who.challenge : "Bearer");
@@ -325,16 +325,16 @@ static void end_call(cw_ctx *ctx) {
  * this: the owner answers HEAD as GET, and the edge strips the result. */
 static void strip_head(cw_ctx *ctx) {
     char n[24];
-    if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->method, "HEAD") != 0)
+    if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->own.method, "HEAD") != 0)
         return;
-    n[cw_utoa(n, ctx->keeping    ? ctx->kept
-                 : ctx->body_ref ? ctx->body_ref_len
+    n[cw_utoa(n, ctx->own.keeping    ? ctx->own.kept
+                 : ctx->own.body_ref ? ctx->own.body_ref_len
                                  : ctx->body.len)] = '\0';
     /* (the owner answers HEAD as GET: a held body's length is the edge's kept) */
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
-    ctx->body_ref = NULL;
-    ctx->keeping = 0;
+    ctx->own.body_ref = NULL;
+    ctx->own.keeping = 0;
 }
 
 /* Every after hook runs, in reverse order, once, without the call's memory
@@ -350,9 +350,9 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
         ctx->finish(ctx);
     /* An upgrade that ends in anything but a 101 leaves no socket open: the
      * one accepted for it is closed, whatever failed after the accept. */
-    if (ctx->upgraded && ctx->res.status != 101)
+    if (ctx->own.upgraded && ctx->res.status != 101)
         cw_frame_close(ctx, CW_FRAME_ACCEPTED, 1011, "the upgrade failed");
-    ctx->final = 1;
+    ctx->own.final = 1;
     take_result(ctx);
 }
 
@@ -364,14 +364,14 @@ cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
         return NULL;
     memset(ctx, 0, sizeof(*ctx));
     ctx->stage = stage;
-    ctx->routes = routes;
-    ctx->nroutes = n;
+    ctx->own.routes = routes;
+    ctx->own.nroutes = n;
     ctx->held = -1;
     ctx->res.hold = -1;
     return ctx;
 }
 
-cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->match, name); }
+cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->own.match, name); }
 
 void cw_pipeline_free(cw_ctx *ctx, int committed) {
     if (!ctx)
@@ -380,17 +380,17 @@ void cw_pipeline_free(cw_ctx *ctx, int committed) {
         ctx->on_commit(ctx->commit_arg, committed && !(ctx->res.flags & CW_RESULT_ROLLBACK));
     if (ctx->state && ctx->state_free)
         ctx->state_free(ctx->state);
-    for (size_t i = 0; i < sizeof ctx->owned / sizeof ctx->owned[0]; i++)
-        if (ctx->owned[i].p)
-            ctx->owned[i].free(ctx->owned[i].p);
+    for (size_t i = 0; i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
+        if (ctx->own.owned[i].p)
+            ctx->own.owned[i].free(ctx->own.owned[i].p);
     cw_buf_free(&ctx->envelope);
     cw_buf_free(&ctx->err_extra);
     cw_buf_free(&ctx->head);
     cw_buf_free(&ctx->body);
-    cw_buf_free(&ctx->log);
-    cw_buf_free(&ctx->rpc);
+    cw_buf_free(&ctx->own.log);
+    cw_buf_free(&ctx->own.rpc);
     cw_buf_free(&ctx->frames);
-    cw_buf_free(&ctx->ask);
+    cw_buf_free(&ctx->own.ask);
     cw_buf_free(&ctx->input);
     cw_free(ctx);
 }
@@ -406,26 +406,26 @@ static void take_result(cw_ctx *ctx) {
         r->head_len = 0;
         r->body = "";
         r->body_len = 0;
-        ctx->keeping = 0;
+        ctx->own.keeping = 0;
         ctx->frames.len = 0;
         r->flags = (r->flags & CW_RESULT_ROLLBACK) | (ctx->stage == CW_STAGE_OWNER ? CW_RESULT_ROLLBACK : 0);
         r->hold = -1;
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
         r->head_len = (uint32_t)ctx->head.len;
-        r->body = ctx->body_ref ? ctx->body_ref : ctx->body.p ? ctx->body.p : "";
-        r->body_len = (uint32_t)(ctx->body_ref ? ctx->body_ref_len : ctx->body.len);
+        r->body = ctx->own.body_ref ? ctx->own.body_ref : ctx->body.p ? ctx->body.p : "";
+        r->body_len = (uint32_t)(ctx->own.body_ref ? ctx->own.body_ref_len : ctx->body.len);
     }
     if (r->action == CW_ACTION_NONE)
-        r->keep = (uint32_t)ctx->keeping;
+        r->keep = (uint32_t)ctx->own.keeping;
     r->request_id = ctx->rid;
     r->request_id_len = (uint32_t)strlen(ctx->rid);
-    r->log = ctx->log.p ? ctx->log.p : "";
-    r->log_len = (uint32_t)ctx->log.len;
+    r->log = ctx->own.log.p ? ctx->own.log.p : "";
+    r->log_len = (uint32_t)ctx->own.log.len;
     r->frames = ctx->frames.p ? ctx->frames.p : "";
     r->frames_len = (uint32_t)ctx->frames.len;
-    r->rpc = ctx->rpc.p ? ctx->rpc.p : "";
-    r->rpc_len = (uint32_t)ctx->rpc.len;
+    r->rpc = ctx->own.rpc.p ? ctx->own.rpc.p : "";
+    r->rpc_len = (uint32_t)ctx->own.rpc.len;
 }
 
 static void clear_action(cw_ctx *ctx) {
@@ -444,24 +444,24 @@ static void copy_cstr(char *dst, size_t cap, cw_slice s) {
 
 static void dispatch(cw_ctx *ctx) {
     const cw_request *req = ctx->req;
-    if (cw_router_match(ctx->routes, ctx->nroutes, req->method, req->path, &ctx->match, &ctx->err) <
+    if (cw_router_match(ctx->own.routes, ctx->own.nroutes, req->method, req->path, &ctx->own.match, &ctx->err) <
         0) {
         if (ctx->err.code == CW_E_METHOD)
-            memcpy(ctx->allow, ctx->match.allow, sizeof ctx->allow);
+            memcpy(ctx->own.allow, ctx->own.match.allow, sizeof ctx->own.allow);
         return;
     }
-    ctx->route = ctx->match.route;
-    ctx->route->handler(ctx);
+    ctx->own.route = ctx->own.match.route;
+    ctx->own.route->handler(ctx);
 }
 
 int cw_reroute(cw_ctx *ctx) {
     if (ctx->envelope.broken)
         return cw_error_oom(&ctx->err);
-    if (cw_http_parse(ctx->envelope.p, ctx->envelope.len, &ctx->owned_req, &ctx->err) < 0)
+    if (cw_http_parse(ctx->envelope.p, ctx->envelope.len, &ctx->own.owned_req, &ctx->err) < 0)
         return -1;
-    ctx->req = &ctx->owned_req;
-    copy_cstr(ctx->method, sizeof ctx->method, ctx->req->method);
-    ctx->route = NULL;
+    ctx->req = &ctx->own.owned_req;
+    copy_cstr(ctx->own.method, sizeof ctx->own.method, ctx->req->method);
+    ctx->own.route = NULL;
     dispatch(ctx);
     return ctx->err.code == CW_E_NONE ? 0 : -1;
 }
@@ -531,11 +531,11 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
         bytes = ctx->envelope.p;
     }
     /* The owner parses into its own request, kept; the edge onto the stack. */
-    parsed = ctx->stage == CW_STAGE_OWNER ? &ctx->owned_req : &req;
+    parsed = ctx->stage == CW_STAGE_OWNER ? &ctx->own.owned_req : &req;
     if (ctx->err.code == CW_E_NONE && cw_http_parse(bytes, run->n, parsed, &ctx->err) == 0) {
         ctx->req = parsed;
-        copy_cstr(ctx->method, sizeof ctx->method, parsed->method);
-        copy_cstr(ctx->origin, sizeof ctx->origin, cw_http_header(parsed, "origin"));
+        copy_cstr(ctx->own.method, sizeof ctx->own.method, parsed->method);
+        copy_cstr(ctx->own.origin, sizeof ctx->own.origin, cw_http_header(parsed, "origin"));
     }
     /* Even an unparsable envelope (its error already recorded) gets a
      * request id and the after hooks. */
@@ -543,13 +543,13 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
         answered = chain[i].before ? chain[i].before(ctx) != NEXT : 0;
     if (ctx->flags & CW_FLAG_FAILED) {
         cw_error_set(&ctx->err, CW_E_INTERNAL, "internal error; the module was reset");
-        ctx->upgraded = (ctx->flags & CW_FLAG_ACCEPTED) != 0;
+        ctx->own.upgraded = (ctx->flags & CW_FLAG_ACCEPTED) != 0;
     }
     else if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
     if (ctx->stage == CW_STAGE_EDGE) {
         ctx->req = NULL;
-        ctx->match.nparams = 0;
+        ctx->own.match.nparams = 0;
     }
     if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
         end_call(ctx);
@@ -562,17 +562,17 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
 
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms) {
-    cw_resume_fn fn = ctx->on_resume;
-    void *arg = ctx->resume_arg;
+    cw_resume_fn fn = ctx->own.on_resume;
+    void *arg = ctx->own.resume_arg;
     int keep = (int)ctx->res.keep;
-    if (ctx->final || ctx->res.action == CW_ACTION_NONE)
+    if (ctx->own.final || ctx->res.action == CW_ACTION_NONE)
         return -1;
     begin_call();
     if (ctx->res.action == CW_ACTION_FORWARD || ctx->res.action == CW_ACTION_UPGRADE)
         ctx->body.len = 0; /* the envelope it handed over is not the answer */
     clear_action(ctx);
-    ctx->on_resume = NULL;
-    ctx->resume_arg = NULL;
+    ctx->own.on_resume = NULL;
+    ctx->own.resume_arg = NULL;
     ctx->t1_ms = now_ms;
     if (fn) {
         fn(ctx, arg, status, head, head_len, body, body_len);
@@ -590,11 +590,11 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
         /* The owner's answer is the response. Its body stays with the host
          * (only its length crossed) unless the host was not asked to keep it. */
         ctx->res.status = (uint32_t)status;
-        ctx->upgraded = status == 101;
+        ctx->own.upgraded = status == 101;
         cw_buf_append(&ctx->head, head, head_len);
         if (keep) {
-            ctx->keeping = 1;
-            ctx->kept = body_len;
+            ctx->own.keeping = 1;
+            ctx->own.kept = body_len;
         } else {
             cw_buf_append(&ctx->body, body, body_len);
         }
@@ -615,7 +615,7 @@ int cw_header_add(cw_ctx *ctx, const char *name, const char *value) {
 int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
     int rc;
     ctx->body.len = 0;
-    ctx->body_ref = NULL;
+    ctx->own.body_ref = NULL;
     rc = cw_json_dump(body, &ctx->body);
     json_decref(body);
     if (rc < 0 || ctx->body.broken) {
@@ -645,7 +645,7 @@ int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
 
 int cw_frame_to(cw_ctx *ctx, uint32_t target) { return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0); }
 
-void cw_accepted(cw_ctx *ctx) { ctx->upgraded = 1; }
+void cw_accepted(cw_ctx *ctx) { ctx->own.upgraded = 1; }
 
 int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
     return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));
@@ -659,15 +659,15 @@ int cw_frame_reply(cw_ctx *ctx, const cw_buf *b) {
 
 int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {
     ctx->body.len = 0;
-    ctx->body_ref = p;
-    ctx->body_ref_len = n;
+    ctx->own.body_ref = p;
+    ctx->own.body_ref_len = n;
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", content_type);
 }
 
 int cw_respond_held(cw_ctx *ctx, int status, const char *content_type) {
     ctx->body.len = 0;
-    ctx->body_ref = NULL;
+    ctx->own.body_ref = NULL;
     ctx->res.flags |= CW_RESULT_HELD;
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", content_type);
@@ -678,10 +678,10 @@ void cw_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
 void cw_rollback(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_ROLLBACK; }
 
 void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
-    for (size_t i = 0; p && i < sizeof ctx->owned / sizeof ctx->owned[0]; i++)
-        if (!ctx->owned[i].p) {
-            ctx->owned[i].p = p;
-            ctx->owned[i].free = free_fn;
+    for (size_t i = 0; p && i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
+        if (!ctx->own.owned[i].p) {
+            ctx->own.owned[i].p = p;
+            ctx->own.owned[i].free = free_fn;
             return p;
         }
     if (p)
@@ -696,7 +696,7 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
     }
     cw_buf_free(&ctx->body);
     ctx->body = *b;
-    ctx->body_ref = NULL;
+    ctx->own.body_ref = NULL;
     *b = (cw_buf)CW_BUF_INIT;
     ctx->res.status = (uint32_t)status;
     return cw_header_add(ctx, "content-type", content_type);
@@ -712,8 +712,8 @@ int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
     /* An envelope the module built (an RPC call's) goes as the body. */
     ctx->body.len = 0;
     cw_buf_append(&ctx->body, ctx->envelope.p, ctx->envelope.len);
-    ctx->on_resume = fn;
-    ctx->resume_arg = arg;
+    ctx->own.on_resume = fn;
+    ctx->own.resume_arg = arg;
     /* Without a resume hook the owner's answer is the response as it is:
      * its body need not cross back into the module. */
     ctx->res.keep = fn == NULL;
@@ -721,17 +721,17 @@ int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
 }
 
 int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg) {
-    ctx->ask.len = 0;
-    if (cw_buf_append(&ctx->ask, what, n) < 0)
+    ctx->own.ask.len = 0;
+    if (cw_buf_append(&ctx->own.ask, what, n) < 0)
         return cw_error_oom(&ctx->err);
     ctx->res.status = 0;
     ctx->res.action = (uint32_t)action;
-    ctx->res.ask = ctx->ask.p ? ctx->ask.p : "";
-    ctx->res.ask_len = (uint32_t)ctx->ask.len;
+    ctx->res.ask = ctx->own.ask.p ? ctx->own.ask.p : "";
+    ctx->res.ask_len = (uint32_t)ctx->own.ask.len;
     ctx->res.input = ctx->input.p ? ctx->input.p : "";
     ctx->res.input_len = (uint32_t)ctx->input.len;
-    ctx->on_resume = fn;
-    ctx->resume_arg = arg;
+    ctx->own.on_resume = fn;
+    ctx->own.resume_arg = arg;
     return 0;
 }
 

@@ -201,25 +201,33 @@ typedef struct cw_ctx cw_ctx;
 typedef int (*cw_resume_fn)(cw_ctx *ctx, void *arg, int status, const char *head,
                             size_t head_len, const char *body, size_t body_len);
 
+/* A request's context. The fields above own are the handler API: what a
+ * route handler, a middleware hook or a stage's module reads and writes.
+ * own is the pipeline's bookkeeping, read and written by pipeline.c alone.
+ * A module's own state for the request hangs off state (the route's) or
+ * owned (cw_own), never off a field of its own here. */
 struct cw_ctx {
     cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
     int stage;
-    int flags;              /* CW_FLAG_* */
-    cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
-    void *resume_arg;       /* on_resume's argument */
-    const cw_request *req;  /* EDGE: valid only inside cw_pipeline_run; OWNER: always */
-    const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
-    size_t nroutes;
-    const cw_route *route; /* the matched route */
-    cw_match match;        /* its parameters, borrowed like req */
-    cw_request owned_req;  /* OWNER: the request parsed from envelope */
+    int flags;             /* CW_FLAG_* */
+    const cw_request *req; /* EDGE: valid only inside cw_pipeline_run; OWNER: always */
     cw_buf envelope;       /* OWNER: a copy of the request's bytes; EDGE: one the
                               module built (an RPC call's), forwarded as it is */
     cw_caller who;
+    char rid[CW_RID_MAX + 1];
+    double wall_ms; /* wall time when it arrived, ms since the epoch */
+    double t0_ms;   /* host clock when the request arrived, milliseconds */
+    double t1_ms;   /* host clock when the response became final */
+    double held;    /* OWNER: the tag of the host's held body, or -1 */
+
+    /* The answer being built. */
     cw_error err;
     cw_buf err_extra; /* members added to the error object: ,"paths":[...] */
-    cw_buf head, body, log, rpc;
-    cw_buf frames;               /* socket operations (CW_FRAME_*) */
+    cw_buf head, body;
+    cw_buf frames; /* socket operations (CW_FRAME_*) */
+    cw_buf input;  /* a suspension's payload (res.input) */
+
+    /* Hooks a handler sets. */
     void (*finish)(cw_ctx *ctx); /* runs on the final answer, after the errors are
                                     mapped (a socket's frame: answer to frames) */
     void (*on_commit)(void *arg, int committed); /* OWNER: when the host has
@@ -227,31 +235,36 @@ struct cw_ctx {
                                     transaction: what the module keeps of storage
                                     follows what storage kept */
     void *commit_arg;
-    const char *body_ref;        /* a borrowed body (cw_respond_ref), used instead of body */
-    size_t body_ref_len;
-    cw_buf ask;                      /* what a suspension asks for (res.ask) */
-    cw_buf input;                    /* a suspension's payload (res.input) */
     void *state;                     /* the route handler's own state, freed with... */
     void (*state_free)(void *state); /* ...this, when the context is freed */
+
     struct {
-        void *p;
-        void (*free)(void *p);
-    } owned[4]; /* other modules' state for the request (cw_own) */
-    double held;                     /* OWNER: the tag of the host's held body, or -1 */
-    char rid[CW_RID_MAX + 1];
-    char method[16];
-    char origin[128];         /* the Origin header, copied for the after hooks */
-    char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
-    double t0_ms;             /* host clock when the request arrived, milliseconds */
-    double wall_ms;           /* wall time when it arrived, ms since the epoch */
-    double t1_ms;             /* host clock when the response became final */
-    size_t kept;              /* EDGE: length of the owner's body the host keeps */
-    int keeping;              /* EDGE: the answer's body is the host's kept bytes */
-    int cold;                 /* 1: the first final edge response of this instance */
-    int final;                /* 1 once the after hooks have run */
-    int upgraded;             /* a socket was accepted for this call (OWNER), or the
-                                 owner answered 101 (EDGE): unless the answer is a
-                                 101, it is closed (1011) */
+        const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
+        size_t nroutes;
+        const cw_route *route; /* the matched route */
+        cw_match match;        /* its parameters, borrowed like req */
+        cw_request owned_req;  /* OWNER: the request parsed from envelope */
+        cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
+        void *resume_arg;       /* on_resume's argument */
+        cw_buf ask;             /* what a suspension asks for (res.ask) */
+        cw_buf log, rpc;        /* the log line; an RPC call's value members */
+        const char *body_ref;   /* a borrowed body (cw_respond_ref), used instead of body */
+        size_t body_ref_len;
+        struct {
+            void *p;
+            void (*free)(void *p);
+        } owned[4]; /* other modules' state for the request (cw_own) */
+        char method[16];
+        char origin[128];         /* the Origin header, copied for the after hooks */
+        char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
+        size_t kept;              /* EDGE: length of the owner's body the host keeps */
+        int keeping;              /* EDGE: the answer's body is the host's kept bytes */
+        int cold;                 /* 1: the first final edge response of this instance */
+        int final;                /* 1 once the after hooks have run */
+        int upgraded;             /* a socket was accepted for this call (OWNER), or the
+                                     owner answered 101 (EDGE): unless the answer is a
+                                     101, it is closed (1011) */
+    } own;
 };
 
 /* A new context for stage, routing over routes[0..n) (borrowed; static):
