@@ -191,7 +191,8 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
         return cw_error_oom(err);
     json_object_foreach(patch, key, value) {
         const json_t *old = json_object_get(d->members, key);
-        size_t kn = strlen(key), was = old ? kn + text_len(old) : 0;
+        size_t kn = strlen(key), was = old ? kn + text_len(old) : 0, kn_old;
+        const char *stored;
         cw_buf text = CW_BUF_INIT;
         json_t *entry;
         if (json_is_null(value)) {
@@ -209,8 +210,12 @@ int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_
             cw_buf_free(&text);
             goto fail;
         }
-        if (cw_json_check(text.p, text.len, lim->depth_limit, lim->container_limit, NULL, NULL) <
-            0) {
+        /* Only an object merged into a stored object can pass the limits
+         * the patch was parsed under: anything else is part of the patch. */
+        if (json_is_object(value) && old && (stored = text_of(old, &kn_old)) && kn_old &&
+            stored[0] == '{' &&
+            cw_json_check(text.p, text.len, lim->depth_limit, lim->container_limit, NULL, NULL) <
+                0) {
             cw_error_setf(err, CW_E_TOO_LARGE,
                           "member \"%.40s\" would hold more than %d arrays and objects", key,
                           (long long)lim->container_limit);

@@ -40,6 +40,25 @@ CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
 /* Frees what cw_alloc returned. NULL is a no-op. */
 CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
 
+#ifndef CW_CONTRACT_MODULE
+/* The input area (global state, runtime.h): one buffer the host writes a
+ * call's inputs into, reused from call to call, so a request's bytes cross
+ * without an allocation of their own. */
+static cw_buf input_area = CW_BUF_INIT;
+
+/* At least n bytes for the host to write the next call's inputs into (the
+ * envelope, the grant, the request id, a resume's head and body); valid
+ * until the next cw_in. The call borrows them and copies what it keeps.
+ * NULL on no memory. */
+CW_EXPORT(cw_in) char *cw_in(size_t n) {
+    input_area.len = 0;
+    input_area.broken = 0;
+    if (cw_buf_reserve(&input_area, n) < 0)
+        return NULL;
+    return input_area.p;
+}
+#endif
+
 #ifdef CW_CONTRACT_MODULE
 /* The plugins worker's registry (registry.h): each call says what the host
  * does with a plugin; names and texts are borrowed, pointers returned are
@@ -213,11 +232,10 @@ cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len,
  * the edge's grant and request id, at wall time now_ms (epoch), with
  * CW_FLAG_* flags (2: the test-only wait is done, 8: a socket's event),
  * holding the body tagged held (-1: none; see cw_result.hold). It reads
- * and writes storage through the host port as it goes, inside the
- * transaction the host opened for the call; the result is final, or
- * suspended for a sync hook's call (CW_ACTION_CALL; cw_resume, in a
- * transaction again), or, in test builds, asks to be run again after a
- * wait (CW_ACTION_WAIT). Free with cw_result_free. NULL when out of memory
+ * storage through the host port as it goes and commits its writes there
+ * in one batch (store.h); the result is final, or suspended for a sync
+ * hook's call (CW_ACTION_CALL; cw_resume), or, in test builds, asks to be
+ * run again after a wait (CW_ACTION_WAIT). Free with cw_result_free. NULL when out of memory
  * or not initialized. */
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
@@ -246,12 +264,8 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
     return cw_pipeline_resume((cw_ctx *)r, status, head, head_len, body, body_len, now_ms);
 }
 
-/* Frees a result from cw_handle or cw_owner, saying whether the host
- * committed the owner's transaction (1) or not (0; ignored at the edge):
- * what the module keeps of storage follows. NULL is a no-op. */
-CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r, int committed) {
-    cw_pipeline_free((cw_ctx *)r, committed);
-}
+/* Frees a result from cw_handle, cw_owner or cw_failed. NULL is a no-op. */
+CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }
 
 /* The answer for a request the module could not finish (a trap discarded
  * the instance that ran it; this is a new one): 500 internal with request

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "store.h"
 
 enum { NEXT = 0, ANSWERED = 1, STOP = -1 };
 
@@ -255,10 +256,10 @@ static void errors_after(cw_ctx *ctx) {
     ctx->frames.len = 0; /* they went with the answer the error replaced */
     ctx->res.flags &= ~(uint32_t)CW_RESULT_HELD;
     ctx->res.hold = -1;
-    /* An error answer stands for nothing written: whatever the request
-     * wrote before it failed is rolled back. */
+    /* An error answer stands for nothing written: writes the request queued
+     * before it failed are dropped, never committed. */
     if (ctx->stage == CW_STAGE_OWNER)
-        cw_rollback(ctx);
+        cw_store_discard();
     cw_error_json(ctx, &b);
     cw_respond_buf(ctx, (int)ctx->res.status, "application/json", &b);
 }
@@ -373,11 +374,11 @@ cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
 
 cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->own.match, name); }
 
-void cw_pipeline_free(cw_ctx *ctx, int committed) {
+void cw_pipeline_free(cw_ctx *ctx) {
     if (!ctx)
         return;
-    if (ctx->on_commit && ctx->stage == CW_STAGE_OWNER)
-        ctx->on_commit(ctx->commit_arg, committed && !(ctx->res.flags & CW_RESULT_ROLLBACK));
+    if (ctx->stage == CW_STAGE_OWNER)
+        cw_store_discard(); /* a batch never outlives its request */
     if (ctx->state && ctx->state_free)
         ctx->state_free(ctx->state);
     for (size_t i = 0; i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
@@ -408,7 +409,7 @@ static void take_result(cw_ctx *ctx) {
         r->body_len = 0;
         ctx->own.keeping = 0;
         ctx->frames.len = 0;
-        r->flags = (r->flags & CW_RESULT_ROLLBACK) | (ctx->stage == CW_STAGE_OWNER ? CW_RESULT_ROLLBACK : 0);
+        r->flags = 0;
         r->hold = -1;
     } else {
         r->head = ctx->head.p ? ctx->head.p : "";
@@ -675,7 +676,6 @@ int cw_respond_held(cw_ctx *ctx, int status, const char *content_type) {
 
 void cw_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
 
-void cw_rollback(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_ROLLBACK; }
 
 void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
     for (size_t i = 0; p && i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
@@ -721,6 +721,10 @@ int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
 }
 
 int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg) {
+    /* Other requests run while this one waits: a write it queued would go
+     * in their batch. */
+    if (cw_store_pending())
+        return cw_error_set(&ctx->err, CW_E_INTERNAL, "writes queued across a suspension");
     ctx->own.ask.len = 0;
     if (cw_buf_append(&ctx->own.ask, what, n) < 0)
         return cw_error_oom(&ctx->err);

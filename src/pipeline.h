@@ -104,9 +104,8 @@ enum {
 
 /* cw_result.flags */
 enum {
-    CW_RESULT_ROLLBACK = 1, /* OWNER: roll the transaction back; nothing it wrote stands */
-    CW_RESULT_HELD = 2      /* OWNER: the body is the one the host holds under the tag
-                               it passed in (cw_run.held): answer with those bytes */
+    CW_RESULT_HELD = 2 /* OWNER: the body is the one the host holds under the tag
+                          it passed in (cw_run.held): answer with those bytes */
 };
 
 #define CW_RID_LEN 32    /* generated ids: 32 lowercase hex digits */
@@ -230,11 +229,6 @@ struct cw_ctx {
     /* Hooks a handler sets. */
     void (*finish)(cw_ctx *ctx); /* runs on the final answer, after the errors are
                                     mapped (a socket's frame: answer to frames) */
-    void (*on_commit)(void *arg, int committed); /* OWNER: when the host has
-                                    committed (1) or rolled back (0) the request's
-                                    transaction: what the module keeps of storage
-                                    follows what storage kept */
-    void *commit_arg;
     void *state;                     /* the route handler's own state, freed with... */
     void (*state_free)(void *state); /* ...this, when the context is freed */
 
@@ -282,10 +276,9 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run);
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms);
 
-/* Releases ctx and everything its result points to, after telling the
- * route (on_commit) whether the host committed its transaction (OWNER;
- * ignored at the edge). NULL is a no-op. */
-void cw_pipeline_free(cw_ctx *ctx, int committed);
+/* Releases ctx and everything its result points to, and drops writes it
+ * left queued (store.h). NULL is a no-op. */
+void cw_pipeline_free(cw_ctx *ctx);
 
 /* Handler API. */
 
@@ -344,10 +337,6 @@ int cw_reroute(cw_ctx *ctx);
  * module's state that a continuation reaches through its argument.
  * Returns p, or NULL (p freed) when the context holds too many. */
 void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p));
-
-/* Marks the OWNER request's transaction for rollback: nothing it wrote
- * stands, whatever the answer. */
-void cw_rollback(cw_ctx *ctx);
 
 /* Suspends the request to call entry ("route" or "sync") of plugin with
  * ctx->input; fn(ctx, arg, ...) gets the plugin's answer. Returns 0, or -1

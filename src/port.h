@@ -16,11 +16,14 @@
  *   CW_PORT_ACCEPT         accept a new hibernatable socket with in[0] TEXT
  *                          as its attachment; its client end answers the
  *                          upgrade
+ *   CW_PORT_COMMIT         run a batch of write statements in one
+ *                          transaction: in is, per statement, an INT (the
+ *                          statement), an INT (its parameter count n), then
+ *                          its n parameters; all are written, or none
  *
  * It returns 0, or -1 when the host could not (a failed statement, a
- * refused attachment, no host at all: the edge stage has none). A call
- * runs inside the request's transaction; the host commits it when the
- * call into the module returns without asking for a rollback.
+ * refused attachment, no host at all: the edge stage has none). Reads and
+ * socket operations run as they come, outside any transaction.
  *
  * Values cross as cells, the one layout of a parameter or a result value
  * (worker/layout.js reads it): 16 bytes, the type, a byte length, and a
@@ -41,7 +44,7 @@
 
 enum { CW_VAL_NULL = 0, CW_VAL_INT = 1, CW_VAL_TEXT = 2, CW_VAL_BLOB = 3 };
 
-enum { CW_PORT_SOCKETS = 100, CW_PORT_ATTACH = 101, CW_PORT_ACCEPT = 102 };
+enum { CW_PORT_SOCKETS = 100, CW_PORT_ATTACH = 101, CW_PORT_ACCEPT = 102, CW_PORT_COMMIT = 103 };
 
 /* CW_PORT_SOCKETS flags. */
 enum { CW_SOCKET_OPEN = 1, CW_SOCKET_SENDER = 2 };

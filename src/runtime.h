@@ -13,9 +13,16 @@
  *   - token.c keys, keys_state: STATE_KEYS, read by cw_token_configure.
  *   - contract.c refusal: the last contract check's message (the contract
  *              module only).
+ *   - registry.c table, log_lines, report, why: the plugins worker's
+ *              registry (the contract module only).
  *   - metrics.c m:         startup phases and request counters.
  *   - alloc.c heap:        free lists and bump region (wasm32 only);
  *              acct:       live bytes and the per-call ceiling.
+ *   - doc.c cache:         the owners' documents, under one byte budget.
+ *   - port.c host:         the host's function, installed by cw_init.
+ *   - exports.c input_area: where the host writes a call's inputs (cw_in).
+ *   - store.c queued_cells, queued_bytes: the writes queued for the next
+ *              commit; empty between calls into the module.
  *   - jansson_glue.c hashtable_seed: Jansson's hash seed (below).
  * Jansson's own hashtable seed is set from the same bytes at init, so its
  * hash-flooding protection never falls back to time or pid.

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "buf.h"
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS cw_meta (k INTEGER PRIMARY KEY CHECK (k = 0), version INTEGER NOT "
     "NULL, jcount INTEGER NOT NULL, jbytes INTEGER NOT NULL, jfirst INTEGER NOT NULL);"
@@ -62,6 +64,54 @@ const char *cw_store_schema(void) { return schema; }
 
 const char *cw_store_sql(int s) { return s >= 0 && s < CW_STMT_COUNT ? sql[s] : NULL; }
 
+/* The queued writes (global state, runtime.h): their cells, per statement
+ * an INT statement, an INT count and the parameters, where a TEXT or BLOB
+ * value is an offset into queued_bytes until the commit makes it an
+ * address (the bytes may move while the queue grows). */
+static cw_buf queued_cells = CW_BUF_INIT, queued_bytes = CW_BUF_INIT;
+
+static int queue(cw_stmt s, const cw_cell *in, int n) {
+    cw_cell head[2] = {cw_port_int(s), cw_port_int(n)};
+    cw_buf_append(&queued_cells, (const char *)head, sizeof head);
+    for (int i = 0; i < n; i++) {
+        cw_cell c = in[i];
+        if (c.type == CW_VAL_TEXT || c.type == CW_VAL_BLOB) {
+            c.value = (double)queued_bytes.len;
+            cw_buf_append(&queued_bytes, (const char *)(uintptr_t)in[i].value, c.len);
+        }
+        cw_buf_append(&queued_cells, (const char *)&c, sizeof c);
+    }
+    if (queued_cells.broken || queued_bytes.broken) {
+        cw_store_discard(); /* a batch with a write missing is no batch */
+        return -1;
+    }
+    return 0;
+}
+
+int cw_store_pending(void) { return queued_cells.len > 0; }
+
+void cw_store_discard(void) {
+    cw_buf_free(&queued_cells);
+    cw_buf_free(&queued_bytes);
+}
+
+int cw_store_commit(void) {
+    cw_cell *c = (cw_cell *)(void *)queued_cells.p;
+    size_t n = queued_cells.len / sizeof *c;
+    cw_port_out out;
+    int rc;
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].type == CW_VAL_TEXT || c[i].type == CW_VAL_BLOB)
+            c[i].value = (double)(uintptr_t)(queued_bytes.p + (size_t)c[i].value);
+    rc = cw_port_call(CW_PORT_COMMIT, c, (int)n, &out);
+    if (rc == 0)
+        cw_port_release(&out);
+    cw_store_discard();
+    return rc;
+}
+
 int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
     cw_cell in[8];
     cw_rows none;
@@ -90,6 +140,8 @@ int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
     if (!r)
         r = &none;
     memset(r, 0, sizeof *r);
+    if (s >= CW_OP_META)
+        return queue(s, in, n);
     rc = cw_port_call((int)s, in, n, &r->out);
     r->rows = r->out.rows;
     r->cols = r->out.cols;

@@ -2,12 +2,19 @@
  *
  * Every statement the host ever runs is here: the schema (DDL, run when the
  * object starts) and a fixed table of statements, each with a number. The
- * owner runs them one at a time, synchronously, through the host port
- * (port.h), inside the request's one transaction: reads come back as rows,
- * writes are the typed storage operations (put member, delete member,
- * append journal entry, prune journal, clear, set meta, drop the legacy
- * table, remember and expire idempotency keys). The host decides nothing:
- * it runs statement s with the parameters given.
+ * host decides nothing: it runs statement s with the parameters given.
+ *
+ * Reads run at once, synchronously, through the host port (port.h), and
+ * come back as rows. Writes, the typed storage operations (put member,
+ * delete member, append journal entry, prune journal, clear, set meta, drop
+ * the legacy table, remember and expire idempotency keys), are queued with
+ * copies of their bytes, and cw_store_commit hands the whole batch to the
+ * host in one call, which runs it in one transaction: all of it is
+ * written, or none. So a request that only reads opens no transaction,
+ * and a write crosses into the host once. A read sees what the last
+ * commit wrote, never a queued write; a batch never outlives the call into
+ * the module that made it (the pipeline refuses to suspend with writes
+ * queued, and discards what an error left).
  *
  * Member values and journal patches are written as BLOBs (their UTF-8 JSON
  * text): the host hands bytes to SQLite and back without transcoding.
@@ -78,14 +85,25 @@ typedef struct {
     size_t n;
 } cw_value;
 
-/* Runs statement s with parameters described by types, one letter each:
- * 'i' an int64 (long long), 't' a text (const char *, size_t), 's' a
- * NUL-terminated text, 'b' bytes written as a BLOB (const char *, size_t),
- * 'z' a text that is NULL when its pointer is NULL or its length 0, 'n' a
- * NULL. At most 8. Its rows go to r when r is not NULL (cw_rows_done them;
- * a statement without rows gives none). Returns 0, or -1 when the host
- * failed (r is then empty). */
+/* Runs read s, or queues write s, with parameters described by types, one
+ * letter each: 'i' an int64 (long long), 't' a text (const char *,
+ * size_t), 's' a NUL-terminated text, 'b' bytes written as a BLOB (const
+ * char *, size_t), 'z' a text that is NULL when its pointer is NULL or its
+ * length 0, 'n' a NULL. At most 8. A read's rows go to r when r is not
+ * NULL (cw_rows_done them). Returns 0, or -1 when the host failed the read
+ * (r is then empty) or the write could not be queued (no memory). */
 int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...);
+
+/* Hands the queued writes to the host, to run in one transaction
+ * (CW_PORT_COMMIT), and empties the queue. Returns 0 (also when nothing
+ * was queued), or -1 when the host failed: nothing was written. */
+int cw_store_commit(void);
+
+/* Drops the queued writes, unwritten. */
+void cw_store_discard(void);
+
+/* 1 when writes are queued. */
+int cw_store_pending(void);
 
 /* Reads the next value. Returns 0, or -1 past the last. */
 int cw_rows_value(cw_rows *r, cw_value *v);

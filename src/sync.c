@@ -3,11 +3,11 @@
  * At the edge a route checks what it can and forwards. In the owner an
  * operation is straight-line code: open the document (the meta row, and
  * its members when the cache does not hold that version), then the
- * route's step, reading and writing through the host port (store.h) inside
- * the request's one transaction. Writes come last, after every check and
- * with the answer prepared; what the module caches of a write is applied
- * only once the host has committed it (on_commit). The one suspension is a
- * sync hook's plugin call, between the checks and the writes. */
+ * route's step, reading through the host port (store.h) as it goes. Writes
+ * come last, after every check and with the answer prepared: they are
+ * queued and committed in one transaction, and what the module caches of
+ * them is applied only once the commit stood. The one suspension is a sync
+ * hook's plugin call, between the checks and the writes. */
 #include "sync.h"
 
 #include <string.h>
@@ -42,7 +42,7 @@ struct cw_sync_op {
     meta_t meta;
     int had_meta;      /* a meta row was there (else: never written, or legacy) */
     meta_t written;    /* the meta row the writes set: what the cache takes */
-    int keep;          /* KEEP_*: applied when the host commits */
+    int keep;          /* KEEP_*: applied once the commit stood */
     int legacy;        /* the one-blob table is still there */
     int migrating;     /* this request's writes convert it */
     json_t *patch;     /* PATCH: the parsed patch */
@@ -91,7 +91,8 @@ static int storage_failed(cw_ctx *ctx, const char *what) {
     return cw_error_set2(&ctx->err, CW_E_STORAGE, "storage failed: ", what);
 }
 
-/* Runs a write; a failure is the request's (its transaction rolls back). */
+/* Queues a write for the commit; a failure is the request's (nothing of the
+ * batch is written). */
 #define WRITE(ctx, ...)                                                                            \
     (cw_store_run(__VA_ARGS__) < 0 ? storage_failed(ctx, UNWRITTEN) : 0)
 
@@ -368,9 +369,11 @@ static int convert(cw_ctx *ctx, cw_sync_op *o, const char *blob, size_t n) {
     cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     o->meta = (meta_t){version, 0, 0, version + 1};
     o->migrating = 1;
-    if (put_meta(ctx, o, o->meta) < 0)
+    if (put_meta(ctx, o, o->meta) < 0 || WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") < 0)
         return -1;
-    return WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "");
+    /* Committed on its own, before the request goes on: the rows hold the
+     * same state the blob held, whatever the request then does. */
+    return cw_store_commit() < 0 ? storage_failed(ctx, UNWRITTEN) : 0;
 }
 
 /* The legacy table, read the first time this isolate sees the id: an
@@ -396,6 +399,8 @@ static int open_legacy(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     } else if (r.rows == 0) {
         /* An empty legacy table: nothing to convert, the table goes. */
         rc = cw_doc_new(ctx->who.id, 0) ? WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") : oom(ctx);
+        if (rc == 0 && cw_store_commit() < 0)
+            rc = storage_failed(ctx, UNWRITTEN);
         o->migrating = rc == 0;
     } else {
         rc = storage_failed(ctx, MALFORMED);
@@ -422,20 +427,19 @@ static int members(cw_ctx *ctx, cw_sync_op *o) {
 
 /* --- owner: what a commit leaves in the cache -------------------------------- */
 
-/* The host committed (or rolled back) the request's writes: the cache
- * follows storage, at the version the writes recorded. */
-static void committed(void *arg, int ok) {
-    cw_sync_op *o = arg;
+/* Commits the queued writes. Once the commit stood, the cache follows
+ * storage, at the version the writes recorded; when it did not, nothing
+ * was written and the cache forgets the document (storage_failed). The
+ * answer may point into o->view: the cache takes that buffer whole. */
+static int commit(cw_ctx *ctx, cw_sync_op *o) {
     cw_doc *d;
-    if (!ok && (o->keep != KEEP_NOTHING || o->migrating)) {
-        cw_doc_drop(o->id); /* the cache may hold what was not kept */
-        return;
-    }
+    if (cw_store_commit() < 0)
+        return storage_failed(ctx, UNWRITTEN);
     if (o->keep == KEEP_NOTHING)
-        return;
+        return 0;
     if (o->keep == KEEP_EMPTY) {
         cw_doc_new(o->id, o->written.version); /* an empty state; without memory, none */
-        return;
+        return 0;
     }
     if ((d = cw_doc_find(o->id))) {
         if (o->minimal)
@@ -444,6 +448,7 @@ static void committed(void *arg, int ok) {
         if ((d = cw_doc_find(o->id)))
             cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     }
+    return 0;
 }
 
 /* --- owner: the routes' steps ---------------------------------------------- */
@@ -513,7 +518,7 @@ static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
         put_meta(ctx, o, (meta_t){next, 0, 0, next + 1}) < 0)
         return -1;
     o->keep = KEEP_EMPTY;
-    return 0;
+    return commit(ctx, o);
 }
 
 /* 410 unless the journal holds every write after since: [since+1, version]. */
@@ -821,7 +826,7 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
         0)
         return -1;
     o->keep = KEEP_CHANGE;
-    return 0;
+    return commit(ctx, o);
 }
 
 static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
@@ -877,8 +882,6 @@ static int run_op(cw_ctx *ctx, cw_sync_op *o) {
     if (!ctx->who.granted && !(ctx->flags & CW_FLAG_SOCKET))
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "the request carries no grant from the edge");
     memcpy(o->id, ctx->who.id, sizeof o->id);
-    ctx->on_commit = committed;
-    ctx->commit_arg = o;
     if (open_doc(ctx, o) < 0)
         return -1;
     switch (o->kind) {

@@ -17,7 +17,7 @@
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
 import { logError } from "./envelope.js";
-import { copyIn, cstring, LIMIT, PORT, readCells, readResult, utf8, writeRows } from "./layout.js";
+import { batchStatements, copyIn, cstring, EMPTY, inputBound, LIMIT, PORT, readCells, readResult, utf8, writeInputs, writeRows } from "./layout.js";
 
 let live = null; // the instance's exports, or null until first use / after a trap
 let instances = 0; // instances this isolate has created
@@ -27,7 +27,8 @@ let instances = 0; // instances this isolate has created
 let isolateStart = null;
 
 // The object whose owner call is running: { sql(op, params) -> rows,
-// sockets() -> rows, attach(text), accept(text) }; null otherwise.
+// commit(statements), sockets() -> rows, attach(text), accept(text) };
+// null otherwise.
 let target = null;
 
 // The host port: op with n cells of input at inp; rows into the
@@ -37,7 +38,11 @@ function host(op, inp, n, out) {
   if (!target || !x) return -1;
   try {
     const params = readCells(x.memory, inp, n);
-    const rows = op < PORT.sockets ? target.sql(op, params) : op === PORT.sockets ? target.sockets() : (target[op === PORT.attach ? "attach" : "accept"](params[0]), []);
+    let rows = [];
+    if (op < PORT.sockets) rows = target.sql(op, params);
+    else if (op === PORT.commit) target.commit(batchStatements(params));
+    else if (op === PORT.sockets) rows = target.sockets();
+    else target[op === PORT.attach ? "attach" : "accept"](params[0]);
     writeRows(x.memory, x.cw_alloc, rows, out);
     return 0;
   } catch (e) {
@@ -132,80 +137,79 @@ function put(x, bytes) {
   return copyIn(x.memory, x.cw_alloc, bytes, "wasm allocation failed");
 }
 
+// A call's inputs (Uint8Arrays and strings) in the module's input area
+// (cw_in): [pointer, length] of each, flattened, for the call's arguments.
+function inputs(x, parts) {
+  const base = x.cw_in(inputBound(parts));
+  if (!base) throw new Error("wasm allocation failed");
+  return writeInputs(x.memory, base, parts);
+}
+
 function read(x, r) {
   if (!r) throw new Error("no request context");
   return readResult(x.memory, r);
 }
 
-// A started request: { result, resume(status, head, body, now), free(committed) }.
-// A suspended result (action != 0) is completed, or suspended again, by
-// resume() on the same request context.
-function started(x, r, port) {
-  return {
-    result: read(x, r),
-    // body: the bytes, or (when the result asked to keep them) a length.
-    resume(status, head, body, at) {
-      return call(
-        x,
-        () => {
-          const headBytes = utf8.encode(head);
-          const kept = typeof body === "number";
-          const h = put(x, headBytes);
-          const b = kept ? 0 : put(x, body);
-          try {
-            x.cw_resume(r, status, h, headBytes.length, b, kept ? body : body.length, at);
-          } finally {
-            x.cw_dealloc(h);
-            x.cw_dealloc(b);
-          }
-          return read(x, r);
-        },
-        port,
-      );
-    },
-    // committed: whether the owner's transaction was committed.
-    free(committed = true) {
-      if (r && x === live) x.cw_result_free(r, committed ? 1 : 0);
-      r = 0;
-    },
-  };
+// A started request: its result, resume(status, head, body, now) and
+// free(). A suspended result (action != 0) is completed, or suspended
+// again, by resume() on the same request context.
+class Started {
+  constructor(x, r, port) {
+    this.x = x;
+    this.r = r;
+    this.port = port;
+    this.result = read(x, r);
+  }
+  // body: the bytes, or (when the result asked to keep them) a length.
+  resume(status, head, body, at) {
+    const { x, r } = this;
+    return call(
+      x,
+      () => {
+        const kept = typeof body === "number";
+        const [h, hn, b, bn] = inputs(x, [head, kept ? EMPTY : body]);
+        x.cw_resume(r, status, h, hn, kept ? 0 : b, kept ? body : bn, at);
+        return read(x, r);
+      },
+      this.port,
+    );
+  }
+  free() {
+    if (this.r && this.x === live) this.x.cw_result_free(this.r);
+    this.r = 0;
+  }
 }
 
-// Edge stage: see started(). rid: "" or the request id of an earlier run of
+// Starts a request with export fn and its arguments on the live instance,
+// the host port aimed at port (as call() does, without a closure: this is
+// every request's path).
+function start(x, port, fn, parts, ...rest) {
+  if (x !== live) throw new Replaced();
+  const before = target;
+  target = port;
+  try {
+    const w = inputs(x, parts);
+    return new Started(x, fn === 0 ? x.cw_handle(w[0], w[1], w[2], w[3], ...rest) : x.cw_owner(w[0], w[1], w[2], w[3], w[4], w[5], ...rest), port);
+  } catch (e) {
+    if (live === x) live = null;
+    throw e;
+  } finally {
+    target = before;
+  }
+}
+
+// Edge stage: see Started. rid: "" or the request id of an earlier run of
 // the same request; flags: FLAG.scheduled for the cron trigger.
 export function edge(env, bytes, rid, now, flags = 0) {
   const wall = Date.now();
-  const x = instance(env);
-  const ridBytes = utf8.encode(rid);
-  return call(x, () => {
-    const ps = [put(x, bytes), put(x, ridBytes)];
-    try {
-      return started(x, x.cw_handle(ps[0], bytes.length, ps[1], ridBytes.length, now, wall, flags), null);
-    } finally {
-      ps.forEach((p) => x.cw_dealloc(p));
-    }
-  });
+  return start(instance(env), null, 0, [bytes, rid], now, wall, flags);
 }
 
 // Owner stage, inside the Durable Object: runs the request under the edge's
 // grant and request id, at wall time now, holding the body tagged held (-1:
-// none), with port the object's storage and sockets; see started().
+// none), with port the object's storage and sockets; see Started.
 export function owner(env, bytes, grant, requestId, now, flags, held, port) {
-  const x = instance(env);
-  const grantBytes = utf8.encode(grant);
-  const ridBytes = utf8.encode(requestId);
-  return call(
-    x,
-    () => {
-      const ps = [put(x, bytes), put(x, grantBytes), put(x, ridBytes)];
-      try {
-        return started(x, x.cw_owner(ps[0], bytes.length, ps[1], grantBytes.length, ps[2], ridBytes.length, now, flags, held), port);
-      } finally {
-        ps.forEach((p) => x.cw_dealloc(p));
-      }
-    },
-    port,
-  );
+  return start(instance(env), port, 1, [bytes, grant, requestId], now, flags, held);
 }
 
 // The answer C gives for a request that failed in the module (a trap: the
@@ -216,16 +220,13 @@ export function failed(env, stage, requestId, cause, flags = 0) {
   let result;
   try {
     const x = instance(env);
-    const ridBytes = utf8.encode(requestId ?? "");
     result = call(x, () => {
-      const p = put(x, ridBytes);
       let r = 0;
       try {
-        r = x.cw_failed(stage, p, ridBytes.length, performance.now(), flags);
+        r = x.cw_failed(stage, ...inputs(x, [requestId ?? ""]), performance.now(), flags);
         return read(x, r);
       } finally {
-        x.cw_dealloc(p);
-        if (r) x.cw_result_free(r, 0);
+        if (r) x.cw_result_free(r);
       }
     });
   } catch {

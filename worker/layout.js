@@ -21,6 +21,9 @@ export function views(memory) {
   return { u8, u32, f64 };
 }
 
+// An empty byte slice, for answers without a body.
+export const EMPTY = new Uint8Array(0);
+
 // cw_result: u32 fields (a slice is a pointer and a length), hold a double.
 export const RESULT = {
   status: 0,
@@ -44,7 +47,7 @@ export function readResult(memory, r) {
   const { u8, u32, f64 } = views(memory);
   const w = r >>> 2;
   const str = (o) => (u32[w + o / 4 + 1] ? text.decode(u8.subarray(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1])) : "");
-  const bytes = (o) => u8.slice(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1]);
+  const bytes = (o) => (u32[w + o / 4 + 1] ? u8.slice(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1]) : EMPTY);
   return {
     status: u32[w],
     head: str(RESULT.head),
@@ -64,13 +67,15 @@ export function readResult(memory, r) {
 
 // cw_cell: a u32 type, a u32 byte length, a double (an integer, or the
 // address of the bytes). A value: null, a number, a string (TEXT) or an
-// ArrayBuffer (BLOB).
+// Uint8Array (BLOB).
 export const CELL = { size: 16, type: 0, len: 4, value: 8 };
 export const VAL = { null: 0, int: 1, text: 2, blob: 3 };
 // cw_port_out: u32 rows, u32 cols, u32 the cells' address.
 export const PORT_OUT = { rows: 0, cols: 4, cells: 8 };
 
-// The n cells at p as values.
+// The n cells at p as values. A BLOB is a view of the module's memory,
+// valid only until the module runs again (the host hands it to SQLite at
+// once, which copies it).
 export function readCells(memory, p, n) {
   const { u8, u32, f64 } = views(memory);
   const out = new Array(n);
@@ -79,7 +84,7 @@ export function readCells(memory, p, n) {
     const v = f64[(p + CELL.value) >>> 3];
     if (type === VAL.int) out[i] = v;
     else if (type === VAL.text) out[i] = text.decode(u8.subarray(v, v + u32[(p >>> 2) + 1]));
-    else if (type === VAL.blob) out[i] = u8.slice(v, v + u32[(p >>> 2) + 1]).buffer;
+    else if (type === VAL.blob) out[i] = u8.subarray(v, v + u32[(p >>> 2) + 1]);
     else out[i] = null;
   }
   return out;
@@ -146,10 +151,23 @@ export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait
 // What a frame record asks of the object's sockets.
 export const FRAME = { text: 1, to: 2, close: 3, sender: 0xffffffff, accepted: 0xfffffffe };
 // cw_result.flags
-export const RESULT_FLAG = { rollback: 1, held: 2 };
+export const RESULT_FLAG = { held: 2 };
 // The host port's operations past the storage statements, and the flags of
 // a listed socket.
-export const PORT = { sockets: 100, attach: 101, accept: 102 };
+export const PORT = { sockets: 100, attach: 101, accept: 102, commit: 103 };
+
+// A PORT.commit batch, as values (readCells): per statement its number,
+// its parameter count n and its n parameters. Returns [[statement,
+// params]].
+export function batchStatements(cells) {
+  const out = [];
+  for (let i = 0; i < cells.length; ) {
+    const n = cells[i + 1];
+    out.push([cells[i], cells.slice(i + 2, i + 2 + n)]);
+    i += 2 + n;
+  }
+  return out;
+}
 export const SOCKET = { open: 1, sender: 2 };
 // The status a forward is resumed with when the owner gave no answer.
 export const OWNER = { failed: 0, timeout: 2 };
@@ -179,8 +197,28 @@ export function copyIn(memory, alloc, bytes, why) {
   return p;
 }
 
-// An empty byte slice, for answers without a body.
-export const EMPTY = new Uint8Array(0);
+// The most bytes parts (Uint8Arrays and strings) can take in UTF-8.
+export function inputBound(parts) {
+  let n = 0;
+  for (const p of parts) n += typeof p === "string" ? p.length * 3 : p.length;
+  return n;
+}
+
+// Writes parts one after the other at base (a block of at least
+// inputBound(parts) bytes in memory), strings as UTF-8 with encodeInto (no
+// copy of their own). Returns [pointer, length] of each, flattened.
+export function writeInputs(memory, base, parts) {
+  const { u8 } = views(memory);
+  const out = [];
+  let at = base;
+  for (const p of parts) {
+    const n = typeof p === "string" ? utf8.encodeInto(p, u8.subarray(at, at + p.length * 3)).written : (u8.set(p, at), p.length);
+    out.push(at, n);
+    at += n;
+  }
+  return out;
+}
+
 
 // The NUL-terminated UTF-8 string at ptr (it may run to the end of memory).
 export function cstring(memory, ptr) {

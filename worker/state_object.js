@@ -1,11 +1,11 @@
 // One Durable Object per state id. It runs the C owner stage in one call
-// per request, inside one transactionSync, and is the module's host port
-// (src/port.h) while that call runs: the storage statements C names, the
-// socket list, a socket's attachment, accepting a socket. Then it does
-// what the answer says: commit (or roll back, when C asks), hold the
-// answer's body for the next GET of its version, send the frames C decided
-// on to the sockets C named. It decides nothing: the statements, their
-// parameters, the answer, who is told and who is closed all come from C.
+// per request, and is the module's host port (src/port.h) while that call
+// runs: the reads C names, the batch of writes C commits (one
+// transactionSync), the socket list, a socket's attachment, accepting a
+// socket. Then it does what the answer says: hold the answer's body for
+// the next GET of its version, send the frames C decided on to the
+// sockets C named. It decides nothing: the statements, their parameters,
+// the answer, who is told and who is closed all come from C.
 //
 // A request that needs nothing that yields runs to its end without an
 // await, so no other request or socket event interleaves with it. One that
@@ -20,7 +20,6 @@ import { ACTION, FLAG, FRAME, readFrames, RESULT_FLAG, SOCKET, STAGE, text } fro
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
-const ROLLBACK = Symbol("rollback"); // thrown out of transactionSync to undo it
 
 // A socket's attachment: the module's text (an older glue wrapped it).
 const attachmentOf = (ws) => {
@@ -32,6 +31,11 @@ export class StateObject extends DurableObject {
   #yielding = null; // settles when a request that yielded is done
   #held = null; // { tag, body }: a GET answer C asked to hold
   #sockets = []; // the socket list C saw in the running call
+  // The running call's sender (a socket, or null) and what the port left
+  // for it: { socket, accepted, cause }. One call runs at a time (#serve).
+  #sender = null;
+  #out = null;
+  #port = null; // the host port, made once
 
   constructor(ctx, env) {
     super(ctx, env);
@@ -42,25 +46,32 @@ export class StateObject extends DurableObject {
     // The protocol's keepalive, answered by the runtime without waking the
     // object, so sockets can hibernate.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.#port = this.#makePort();
   }
 
-  // The host port for a call made for sender (a socket, or null).
-  #port(sender, out) {
+  // The host port: what C asks of storage and the sockets for the running
+  // call (#sender, #out).
+  #makePort() {
     return {
       sql: (op, params) => [...this.sql.exec(this.statements[op], ...params).raw()],
+      // All of the batch, or none of it.
+      commit: (statements) =>
+        this.ctx.storage.transactionSync(() => {
+          for (const [op, params] of statements) this.sql.exec(this.statements[op], ...params);
+        }),
       sockets: () => {
         this.#sockets = this.ctx.getWebSockets();
-        return this.#sockets.map((ws) => [(ws.readyState === OPEN ? SOCKET.open : 0) | (ws === sender ? SOCKET.sender : 0), attachmentOf(ws)]);
+        return this.#sockets.map((ws) => [(ws.readyState === OPEN ? SOCKET.open : 0) | (ws === this.#sender ? SOCKET.sender : 0), attachmentOf(ws)]);
       },
-      attach: (a) => sender.serializeAttachment(a),
+      attach: (a) => this.#sender.serializeAttachment(a),
       accept: (a) => {
         const [client, server] = Object.values(new WebSocketPair());
         this.ctx.acceptWebSocket(server);
-        out.socket = client;
-        out.accepted = server; // closed by C's answer unless it is a 101
+        this.#out.socket = client;
+        this.#out.accepted = server; // closed by C's answer unless it is a 101
         server.serializeAttachment(a);
       },
-      failed: (e) => (out.cause = e),
+      failed: (e) => (this.#out.cause = e),
     };
   }
 
@@ -104,69 +115,54 @@ export class StateObject extends DurableObject {
     return done;
   }
 
-  // Runs fn in a transaction; false when it was rolled back (C asked, or
-  // the call failed: then the error is rethrown).
-  #transaction(fn) {
-    try {
-      this.ctx.storage.transactionSync(() => {
-        if (fn().flags & RESULT_FLAG.rollback) throw ROLLBACK;
-      });
-      return true;
-    } catch (e) {
-      if (e !== ROLLBACK) throw e;
-      return false;
-    }
-  }
-
   // One request: synchronous until the module asks for something that
   // yields; then the rest is a promise.
   #run(bytes, grant, requestId, sender, flags, runs = 0) {
     const out = { socket: null, accepted: null, cause: null };
-    const port = this.#port(sender, out);
+    this.#sender = sender;
+    this.#out = out;
     let run = null;
     let result;
-    let committed = false;
     try {
-      committed = this.#transaction(() => (result = (run = owner(this.env, bytes, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, port)).result));
+      run = owner(this.env, bytes, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, this.#port);
+      result = run.result;
     } catch (e) {
-      run?.free(false);
+      run?.free();
       if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
-      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, false, sender, out);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, sender, out);
     }
     if (result.action) return this.#yield(run, result, bytes, grant, requestId, sender, flags, out, runs);
-    return this.#finish(result, run, committed, sender, out);
+    return this.#finish(result, run, sender, out);
   }
 
   // The rest of a request that asked for something that yields.
   async #yield(run, result, bytes, grant, requestId, sender, flags, out, runs) {
-    let committed = false;
     try {
       while (result.action) {
         if (result.action === ACTION.wait) {
           // Test builds only: hold the request, then run it again.
-          run.free(true);
+          run.free();
           await sleep(Number(result.ask));
           return this.#run(bytes, grant, requestId, sender, flags | FLAG.waited, runs);
         }
         if (result.action !== ACTION.call) throw new Error(`unexpected action ${result.action} in the owner stage`);
         const answer = await plugins(this.env, "call", result.ask, result.input);
-        committed = this.#transaction(() => (result = run.resume(answer.status, "", answer.body, Date.now())));
+        result = run.resume(answer.status, "", answer.body, Date.now());
       }
     } catch (e) {
-      run.free(false);
+      run.free();
       if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
-      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, false, sender, out);
+      return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, sender, out);
     }
-    return this.#finish(result, run, committed, sender, out);
+    return this.#finish(result, run, sender, out);
   }
 
-  // The answer stands: keep what C asked to hold (once committed), send its
-  // frames, free it.
-  #finish(result, run, committed, sender, out) {
+  // The answer stands: keep what C asked to hold, send its frames, free it.
+  #finish(result, run, sender, out) {
     let body = result.body;
     if (result.flags & RESULT_FLAG.held) body = this.#held.body;
-    else if (committed && result.hold >= 0) this.#held = { tag: result.hold, body };
-    run?.free(committed);
+    else if (result.hold >= 0) this.#held = { tag: result.hold, body };
+    run?.free();
     if (result.frames.length) this.#send(result.frames, sender, out.accepted);
     return { status: result.status, head: result.head, body, socket: result.status === 101 ? out.socket : null };
   }

@@ -6,6 +6,10 @@
 //           SDK (agents pinned in its package.json; bench/setup.sh installs it)
 //   go:     bench/baselines/go, the first version's logic in Go (js/wasm,
 //           -ldflags="-s -w"): size and cold start only
+//   floor:  bench/baselines/floor, the plain-JS baseline plus the smallest
+//           wasm module the project's toolchain builds, instantiated once
+//           per isolate and called once per request at the edge and in the
+//           object: what wasm itself costs (size and cold start only)
 //
 // Each runs with the vars of its wrangler.toml's top level (the product's
 // local environment with its shipped SYNC_HOOKS), and each logs one line
@@ -16,12 +20,14 @@ import { dryRun } from "../../scripts/size-check.mjs";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 // object: the Durable Object binding and class; protocol: the live one
-// (bench/live/protocol.mjs), null without live sync.
+// (bench/live/protocol.mjs), null without live sync; coldOnly: measured
+// for size and cold start only.
 export const VARIANTS = {
   this: { config: "wrangler.toml", plugins: "plugins/wrangler.toml", object: ["STATE", "StateObject"], protocol: "sync" },
   js: { config: "bench/baselines/js/wrangler.toml", object: ["STATE", "StateObject"], protocol: "sync" },
   agents: { config: "bench/baselines/agents/wrangler.toml", object: ["StateAgent", "StateAgent"], flags: ["nodejs_compat"], protocol: "agents" },
   go: { config: "bench/baselines/go/wrangler.toml", object: ["STATE", "StateObject"], protocol: null },
+  floor: { config: "bench/baselines/floor/wrangler.toml", object: ["STATE", "StateObject"], protocol: null, coldOnly: true },
 };
 
 // The string vars of a wrangler.toml's top-level [vars] table (basic and

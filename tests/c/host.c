@@ -22,13 +22,13 @@ static struct {
     sqlite3 *dbs[MAX_DBS];
     int n;
     cw_host_plugin plugin;
-    int fail_write;  /* the next write statement fails, once */
+    int fail_write;  /* > 0: the fail_write-th write statement from now fails, once */
     const char *dir; /* databases as files here; NULL: in memory */
     sqlite3 *db;     /* the database of the owner call running, or NULL */
 } host;
 
 void cw_host_set_plugin(cw_host_plugin fn) { host.plugin = fn; }
-void cw_host_fail_next_commit(void) { host.fail_write = 1; }
+void cw_host_fail_write(int k) { host.fail_write = k; }
 
 sqlite3 *cw_host_db(const char *id) {
     sqlite3 *db;
@@ -149,10 +149,8 @@ static int run_sql(int op, const cw_cell *in, int n, cw_port_out *out) {
         return -1;
     if (n == 0 && strchr(sql, ';')) /* a script: each statement in turn */
         return sqlite3_exec(host.db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-    if (host.fail_write && strncmp(sql, "SELECT", 6) != 0) {
-        host.fail_write = 0;
+    if (host.fail_write && strncmp(sql, "SELECT", 6) != 0 && --host.fail_write == 0)
         return -1;
-    }
     if (sqlite3_prepare_v2(host.db, sql, -1, &st, NULL) != SQLITE_OK)
         abort();
     for (int i = 0; i < n; i++) {
@@ -173,11 +171,33 @@ static int run_sql(int op, const cw_cell *in, int n, cw_port_out *out) {
     return rc;
 }
 
+/* A batch of writes in one transaction, as the object's commit runs it:
+ * all of them, or (one failed) none. */
+static int commit(const cw_cell *in, int n) {
+    int rc = 0;
+    if (!host.db)
+        return -1;
+    sqlite3_exec(host.db, "BEGIN", NULL, NULL, NULL);
+    for (int at = 0; rc == 0 && at < n;) {
+        int op = (int)in[at].value, k = at + 1 < n ? (int)in[at + 1].value : -1;
+        cw_port_out out = {0, 0, NULL};
+        if (in[at].type != CW_VAL_INT || k < 0 || at + 2 + k > n)
+            rc = -1;
+        else if ((rc = run_sql(op, in + at + 2, k, &out)) == 0)
+            cw_port_release(&out);
+        at += 2 + (k < 0 ? 0 : k);
+    }
+    sqlite3_exec(host.db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* Sockets: this host has none; an attachment or an accept goes nowhere
  * but succeeds. */
 static int port(int op, const cw_cell *in, int n, cw_port_out *out) {
     if (op < CW_PORT_SOCKETS)
         return run_sql(op, in, n, out);
+    if (op == CW_PORT_COMMIT)
+        return commit(in, n);
     return op <= CW_PORT_ACCEPT ? 0 : -1;
 }
 
@@ -198,20 +218,10 @@ static void resume(cw_ctx *ctx, int status, const char *body, size_t n) {
         abort();
 }
 
-/* Ends the transaction around an owner call: commit unless the result
- * asks for a rollback. Returns 1 when committed. */
-static int end_tx(cw_ctx *ctx) {
-    int ok = !(ctx->res.flags & CW_RESULT_ROLLBACK);
-    sqlite3_exec(host.db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    host.db = NULL;
-    return ok;
-}
-
 /* Settles a context's suspensions other than a forward (and, with
- * stop_at_call, a plugin call); an owner's resumes run in a transaction
- * on db, as the host's do. Returns whether the last one committed. */
-static int settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
-    int committed = 1;
+ * stop_at_call, a plugin call); an owner's resumes run on db, as the
+ * host's do. */
+static void settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
     while (ctx->res.action != CW_ACTION_NONE && ctx->res.action != CW_ACTION_FORWARD &&
            ctx->res.action != CW_ACTION_UPGRADE &&
            !(stop_at_call && ctx->res.action == CW_ACTION_CALL)) {
@@ -232,34 +242,27 @@ static int settle_until(cw_ctx *ctx, sqlite3 *db, int stop_at_call) {
             snprintf(what, sizeof what, "%.*s", (int)ctx->res.ask_len, ctx->res.ask);
             body = host.plugin ? host.plugin(what, ctx->res.input, ctx->res.input_len, &status)
                                : (status = 1, "no plugin");
-            if (db) {
-                host.db = db;
-                sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-            }
+            host.db = db;
             resume(ctx, status, body, strlen(body));
-            if (db)
-                committed = end_tx(ctx);
+            host.db = NULL;
         } else {
             resume(ctx, 200, "[]", 2);
         }
     }
-    return committed;
 }
 
-/* Runs an owner request on id's database in a transaction, as the
- * Durable Object does, to its end (or, with stop_at_call, a plugin call).
- * Returns the context; *committed tells the last transaction's fate. */
-static cw_ctx *run_owner(const cw_run *in, const char *id, int stop_at_call, int *committed) {
+/* Runs an owner request on id's database, as the Durable Object does, to
+ * its end (or, with stop_at_call, a plugin call). */
+static cw_ctx *run_owner(const cw_run *in, const char *id, int stop_at_call) {
     sqlite3 *db = cw_host_db(id);
     cw_ctx *ctx;
     host.db = db;
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     ctx = start(CW_STAGE_OWNER, in);
+    host.db = NULL;
     if (!ctx)
         abort();
-    *committed = end_tx(ctx);
     if (ctx->res.action != CW_ACTION_NONE)
-        *committed = settle_until(ctx, db, stop_at_call);
+        settle_until(ctx, db, stop_at_call);
     return ctx;
 }
 
@@ -269,20 +272,18 @@ void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_d
 
 cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid,
                       const char *id, int stop_at_call) {
-    int committed;
     cw_run o = {req,    n,      grant, strlen(grant), rid, rid ? strlen(rid) : 0,
                 1.7e12, 1.7e12, 0,     -1};
-    return run_owner(&o, id, stop_at_call, &committed);
+    return run_owner(&o, id, stop_at_call);
 }
 
-void cw_host_owner_done(cw_ctx *owner, int committed) { cw_pipeline_free(owner, committed); }
+void cw_host_owner_done(cw_ctx *owner) { cw_pipeline_free(owner); }
 
 int cw_host_resume(cw_ctx *owner, const char *id, int status, const char *body, size_t n) {
     int rc;
     host.db = cw_host_db(id);
-    sqlite3_exec(host.db, "BEGIN", NULL, NULL, NULL);
     rc = cw_pipeline_resume(owner, status, "", 0, body, n, 2.0);
-    end_tx(owner);
+    host.db = NULL;
     settle_until(owner, cw_host_db(id), 1);
     return rc;
 }
@@ -305,7 +306,7 @@ int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host
         return -1;
     settle_until(edge, NULL, 0);
     if (edge->res.action == CW_ACTION_FORWARD || edge->res.action == CW_ACTION_UPGRADE) {
-        int keep = (int)edge->res.keep, committed;
+        int keep = (int)edge->res.keep;
         /* The envelope the edge built (an RPC call's), else the request's. */
         const char *env = edge->res.body_len ? edge->res.body : req;
         size_t env_n = edge->res.body_len ? edge->res.body_len : n;
@@ -316,19 +317,19 @@ int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host
         snprintf(grant, sizeof grant, "%.*s", (int)edge->res.input_len, edge->res.input);
         snprintf(rid, sizeof rid, "%s", edge->rid);
         o = (cw_run){copy, env_n, grant, strlen(grant), rid, strlen(rid), now_ms, now_ms, 0, -1};
-        owner = run_owner(&o, id, 0, &committed);
+        owner = run_owner(&o, id, 0);
         if (cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
                                owner->res.body, owner->res.body_len, 0) != 0)
             abort();
         settle_until(edge, NULL, 0);
         take(out, &edge->res, keep && edge->res.keep ? owner->res.body : edge->res.body,
              keep && edge->res.keep ? owner->res.body_len : edge->res.body_len);
-        cw_pipeline_free(owner, committed);
+        cw_pipeline_free(owner);
         free(copy);
     } else {
         take(out, &edge->res, edge->res.body, edge->res.body_len);
     }
-    cw_pipeline_free(edge, 1);
+    cw_pipeline_free(edge);
     return 0;
 }
 

@@ -2,10 +2,10 @@
  *
  * It does what the glue does, natively: runs a request at the edge and,
  * when the edge forwards (or hands over a live upgrade), in the owner
- * stage inside one SQLite transaction on an in-memory database per id,
- * serving the host port (src/port.h) as worker/state_object.js does:
- * the statements C names, committed unless C asks for a rollback (and,
- * with cw_host_fail_next_commit, a write that fails). It has no sockets.
+ * stage on an in-memory database per id, serving the host port
+ * (src/port.h) as worker/state_object.js does: the reads C names, and
+ * each batch of writes in one transaction (with cw_host_fail_write, a
+ * write that fails and takes its batch with it). It has no sockets.
  * A token's MAC comes from OpenSSL, as WebCrypto's does for the glue.
  * Sync-hook calls are answered by a function the test sets. Test code: it
  * shares no code with the glue. */
@@ -32,33 +32,32 @@ typedef const char *(*cw_host_plugin)(const char *what, const char *input, size_
 /* Sets the plugin answerer (NULL: every call answers status 1, "no plugin"). */
 void cw_host_set_plugin(cw_host_plugin fn);
 
-/* When set, the next write statement of any object fails, once (and the
- * request's transaction then rolls back). */
-void cw_host_fail_next_commit(void);
+/* The k-th write statement from now (k >= 1) of any object fails, once;
+ * the batch it is in then rolls back whole. 0: none. */
+void cw_host_fail_write(int k);
 
 struct cw_ctx;
-/* Answers an OWNER context's suspensions (plugin calls, each resumed in a
- * transaction on id's database) until it is final. */
+/* Answers an OWNER context's suspensions (plugin calls, each resumed on
+ * id's database) until it is final. */
 void cw_host_settle(struct cw_ctx *owner, const char *id);
 
 /* The same, but stops at a plugin call, for the test to answer. */
 void cw_host_step(struct cw_ctx *owner, const char *id);
 
 /* Runs envelope req[0..n) in the OWNER stage under grant and request id
- * rid (NUL-terminated; rid may be NULL) on id's database, in a
- * transaction, to its end or (stop_at_call) its first plugin call. Free
- * with cw_host_owner_done. */
+ * rid (NUL-terminated; rid may be NULL) on id's database, to its end or
+ * (stop_at_call) its first plugin call. Free with cw_host_owner_done. */
 struct cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid,
                              const char *id, int stop_at_call);
 
 /* Resumes a suspended OWNER context with a plugin's answer (status and
- * body[0..n)), in a transaction on id's database, as the host does, then
+ * body[0..n)), on id's database, as the host does, then
  * goes on to its end or its next plugin call. Returns what
  * cw_pipeline_resume returns. */
 int cw_host_resume(struct cw_ctx *owner, const char *id, int status, const char *body, size_t n);
 
-/* Frees an owner context, telling it whether its writes were committed. */
-void cw_host_owner_done(struct cw_ctx *owner, int committed);
+/* Frees an owner context. */
+void cw_host_owner_done(struct cw_ctx *owner);
 
 /* Runs req[0..n) with CW_FLAG_* flags at wall time now_ms to its final
  * answer. Returns 0, or -1 when the module gave no result at all. */

@@ -66,7 +66,7 @@ static void a_request_over_its_memory_is_413(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")),
                  "more than the 16 MiB") != NULL);
     json_decref(body);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     free(req);
     /* The ceiling is lifted after every call. */
     CHECK(!cw_alloc_ceiling_hit());

@@ -79,7 +79,7 @@ static void one_request(char **f) {
             check_answer(f[1], (int)ctx->res.status, atoi(f[3]), ctx->res.head, ctx->res.body,
                          ctx->res.body_len, f[4]);
         }
-        cw_pipeline_free(ctx, 1);
+        cw_pipeline_free(ctx);
     } else {
         cw_host_answer a;
         char *v;
@@ -161,8 +161,8 @@ static void edge_owner_resume_round_trip(void) {
     CHECK_INT(cw_pipeline_resume(edge, 200, "", 0, "", 0, 0), -1);
     json_decref(body);
     json_decref(log);
-    cw_pipeline_free(owner, 1);
-    cw_pipeline_free(edge, 1);
+    cw_pipeline_free(owner);
+    cw_pipeline_free(edge);
 }
 
 static void owner_failure_is_503_with_request_id(void) {
@@ -175,7 +175,7 @@ static void owner_failure_is_503_with_request_id(void) {
     CHECK_INT(strlen(json_string_value(json_object_get(body, "request_id"))), CW_RID_LEN);
     CHECK(edge->res.log_len > 0);
     json_decref(hold);
-    cw_pipeline_free(edge, 1);
+    cw_pipeline_free(edge);
 }
 
 static void error_body_carries_owner_request_id(void) {
@@ -188,7 +188,7 @@ static void error_body_carries_owner_request_id(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(body, "error"), "request_id")),
               rid);
     json_decref(body);
-    cw_pipeline_free(owner, 1);
+    cw_pipeline_free(owner);
 }
 
 /* The owner allows only what an explicit grant from the edge allows: an
@@ -209,7 +209,7 @@ static void the_owner_fails_closed_without_a_grant(void) {
             CHECK_INT(ctx->res.status, 403);
             CHECK_STR(error_code(ctx, &hold), "forbidden");
             json_decref(hold);
-            cw_pipeline_free(ctx, 1);
+            cw_pipeline_free(ctx);
         }
     }
     /* Nothing was written. */
@@ -224,15 +224,15 @@ static void request_ids_are_unique(void) {
     cw_ctx *a = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
     cw_ctx *b = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
     CHECK(strcmp(a->rid, b->rid) != 0);
-    cw_pipeline_free(a, 1);
-    cw_pipeline_free(b, 1);
+    cw_pipeline_free(a);
+    cw_pipeline_free(b);
 }
 
 static void allow_header_on_405(void) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, "PUT /state/x\r\n\r\n", NULL);
     CHECK_INT(ctx->res.status, 405);
     CHECK(has_header(ctx, "allow: GET, HEAD, PATCH, DELETE\r\n"));
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
 }
 
 /* The number of header lines named name in ctx's head. */
@@ -256,7 +256,7 @@ static void late_errors_keep_no_success_headers(void) {
     CHECK_INT(count_header(ctx, "content-type"), 1);
     CHECK_INT(count_header(ctx, "x-request-id"), 1);
     json_decref(hold);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
 }
 
 /* An oversized body is never handed over: the host sends its size in
@@ -273,7 +273,7 @@ static void declared_size_over_the_limit_is_413(void) {
         CHECK_INT(ctx->res.status, 413);
         CHECK_STR(error_code(ctx, &hold), "payload_too_large");
         json_decref(hold);
-        cw_pipeline_free(ctx, 1);
+        cw_pipeline_free(ctx);
     }
 }
 
@@ -286,7 +286,7 @@ static void body_limit_is_413(void) {
     req[n] = '\0';
     ctx = run(CW_STAGE_EDGE, req, NULL);
     CHECK_INT(ctx->res.status, 413);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     free(req);
 }
 
@@ -306,7 +306,7 @@ static void client_request_id_only_when_valid(void) {
         snprintf(req, sizeof req, "GET /health\r\nx-request-id: %s\r\n\r\n", good[i]);
         ctx = run(CW_STAGE_EDGE, req, NULL);
         CHECK_STR(ctx->rid, good[i]);
-        cw_pipeline_free(ctx, 1);
+        cw_pipeline_free(ctx);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cw_ctx *ctx;
@@ -314,7 +314,7 @@ static void client_request_id_only_when_valid(void) {
         ctx = run(CW_STAGE_EDGE, req, NULL);
         CHECK(strcmp(ctx->rid, bad[i]) != 0);
         CHECK_INT(strlen(ctx->rid), CW_RID_LEN); /* replaced by a generated one */
-        cw_pipeline_free(ctx, 1);
+        cw_pipeline_free(ctx);
     }
 }
 
@@ -386,7 +386,7 @@ static int first_frame(const cw_result *r, uint32_t *op, uint32_t *target, uint3
 }
 
 cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, int flags);
-void cw_result_free(cw_result *r, int committed);
+void cw_result_free(cw_result *r);
 
 /* A call that failed after accepting a socket for an upgrade: the 500
  * closes that socket (1011), at the owner and at the edge; without a
@@ -402,10 +402,10 @@ static void a_failed_upgrade_closes_its_socket(void) {
         CHECK(target == CW_FRAME_ACCEPTED);
         CHECK_INT(code, 1011);
         CHECK_STR(reason, "the upgrade failed");
-        cw_result_free(r, 0);
+        cw_result_free(r);
         r = cw_failed(stage, "", 0, 1000.0, 0);
         CHECK_INT(r->frames_len, 0);
-        cw_result_free(r, 0);
+        cw_result_free(r);
     }
 }
 

@@ -60,7 +60,7 @@ static int stored_version(void) {
 static int edge_status(const char *req) {
     cw_ctx *ctx = run(CW_STAGE_EDGE, req, NULL);
     int status = ctx->res.action ? -1 : (int)ctx->res.status;
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     return status;
 }
 
@@ -171,7 +171,7 @@ static void refused_hooks_refuse_writes(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")),
                  "SYNC_HOOKS") != NULL);
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     sync_hooks_config();
 }
 
@@ -198,7 +198,7 @@ static void sync_hook_accepts(void) {
     CHECK_INT(ctx->res.status, 200);
     CHECK_INT(stored_version(), 5);
     CHECK(strstr(ctx->res.head, "etag: \"5\"") != NULL);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
 }
 
 static void sync_hook_refuses(void) {
@@ -215,7 +215,7 @@ static void sync_hook_refuses(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(b, "error"), "request_id")), RID);
     CHECK_INT(json_array_size(json_object_get(json_object_get(b, "error"), "reasons")), 1);
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
 }
 
 /* Failures: a trap (0), an unavailable plugin (1), a 5xx, a non-JSON body
@@ -242,7 +242,7 @@ static void sync_hook_failures(void) {
         b = body_json(ctx);
         CHECK_STR(code_of(b), cases[i].code);
         json_decref(b);
-        cw_pipeline_free(ctx, 1);
+        cw_pipeline_free(ctx);
     }
 }
 
@@ -265,11 +265,11 @@ static void sync_hooks_chain_and_namespaces(void) {
     CHECK_INT(resume(ctx, 200, "{}"), 0);
     CHECK_INT(ctx->res.status, 200);
     CHECK_INT(stored_version(), 1);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     ctx = run(CW_STAGE_OWNER, "PATCH /state/other\r\ncontent-type: application/json\r\n\r\n{}", "");
     CHECK_INT(ctx->res.action, CW_ACTION_NONE);
     CHECK_INT(stored_version(), 1);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     sync_hooks_config();
 }
 
@@ -293,8 +293,8 @@ static void request_plugin_over_state(void) {
     CHECK_INT(edge->res.status, 200);
     CHECK(slice_is(edge->res.body, edge->res.body_len, "{\"id\":\"abc\",\"state\":{}}"));
     CHECK(strstr(edge->res.head, "x-request-id: ") != NULL);
-    cw_pipeline_free(edge, 1);
-    cw_pipeline_free(owner, 1);
+    cw_pipeline_free(edge);
+    cw_pipeline_free(owner);
 }
 
 /* The host copies a plugin's input into the plugin's memory: C refuses an
@@ -312,7 +312,7 @@ static void plugin_input_is_bounded(void) {
     b = body_json(ctx);
     CHECK_STR(code_of(b), "payload_too_large");
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     free(view);
 }
 
@@ -327,7 +327,7 @@ static void request_plugin_errors(void) {
     CHECK_STR(code_of(b), "not_found");
     CHECK(json_is_string(json_object_get(json_object_get(b, "error"), "request_id")));
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     /* An owner error is the answer, as it is; the plugin is not called. */
     ctx = run(CW_STAGE_EDGE, "GET /plugins/select/state/abc\r\n\r\n", NULL);
     CHECK_INT(cw_pipeline_resume(ctx, 503, "content-type: application/json\r\n", 32,
@@ -335,7 +335,7 @@ static void request_plugin_errors(void) {
               0);
     CHECK_INT(ctx->res.action, CW_ACTION_NONE);
     CHECK_INT(ctx->res.status, 503);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     /* Unknown plugins, a sync-only plugin, a bad id, another method. */
     CHECK_INT(edge_status("GET /plugins/nosuch/x\r\n\r\n"), 404);
     CHECK_INT(edge_status("GET /plugins/schema/x\r\n\r\n"), 404);
@@ -350,7 +350,7 @@ static void request_plugin_errors(void) {
     CHECK(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")),
                  "plugin trap failed: trap in route") != NULL);
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
 }
 
 static void registry_routes(void) {
@@ -365,14 +365,14 @@ static void registry_routes(void) {
                   json_object_get(json_array_get(json_object_get(b, "plugins"), 0), "state")),
               "unloaded");
     json_decref(b);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     CHECK_INT(edge_status("GET /plugins\r\n\r\n"), 401);
     ctx = run(CW_STAGE_EDGE,
               "POST /internal/plugins/select/unload\r\nauthorization: Bearer w\r\n\r\n", NULL);
     CHECK(slice_is(ctx->res.ask, ctx->res.ask_len, "unload select"));
     CHECK_INT(resume(ctx, 200, "not a report"), 0);
     CHECK_INT(ctx->res.status, 500);
-    cw_pipeline_free(ctx, 1);
+    cw_pipeline_free(ctx);
     CHECK_INT(edge_status("POST /internal/plugins/select/unload\r\n\r\n"), 401);
     CHECK_INT(
         edge_status("POST /internal/plugins/nosuch/unload\r\nauthorization: Bearer w\r\n\r\n"),

@@ -51,8 +51,8 @@ static void first_response_is_cold_then_warm(void) {
     CHECK_STR(header(b, "server-timing"), "warm");
     CHECK(strstr(a->res.log, "\"start\":\"cold\"") != NULL);
     CHECK(strstr(b->res.log, "\"start\":\"warm\"") != NULL);
-    cw_pipeline_free(a, 1);
-    cw_pipeline_free(b, 1);
+    cw_pipeline_free(a);
+    cw_pipeline_free(b);
 }
 
 static void metrics_needs_its_token(void) {
@@ -74,9 +74,9 @@ static void metrics_needs_its_token(void) {
     CHECK(strstr(text, "cw_build_info{version=\"") != NULL);
     CHECK(strstr(text, "cw_wasm_memory_bytes ") != NULL);
     free(text);
-    cw_pipeline_free(none, 1);
-    cw_pipeline_free(wrong, 1);
-    cw_pipeline_free(ok, 1);
+    cw_pipeline_free(none);
+    cw_pipeline_free(wrong);
+    cw_pipeline_free(ok);
 }
 
 static void warmup_needs_its_token_then_touches(void) {
@@ -120,16 +120,16 @@ static void warmup_needs_its_token_then_touches(void) {
     json_decref(out);
     free(text);
     /* A report that is not a JSON array is an empty one. */
-    cw_pipeline_free(ok, 1);
+    cw_pipeline_free(ok);
     ok = edge("POST /internal/warmup\r\nauthorization: Bearer wtok\r\n\r\n", 500, 0);
     cw_pipeline_resume(ok, 200, "", 0, "{}", 2, 501);
     cw_pipeline_resume(ok, 200, "", 0, "[{\"id\":", 7, 502);
     text = body(ok);
     CHECK(strstr(text, "\"durable_objects\":[],\"plugins\":[]}") != NULL);
     free(text);
-    cw_pipeline_free(none, 1);
-    cw_pipeline_free(wrong, 1);
-    cw_pipeline_free(ok, 1);
+    cw_pipeline_free(none);
+    cw_pipeline_free(wrong);
+    cw_pipeline_free(ok);
 }
 
 static void cron_warmup_needs_no_token_and_reports_failures(void) {
@@ -151,8 +151,8 @@ static void cron_warmup_needs_no_token_and_reports_failures(void) {
     CHECK(strstr(text, "cw_warmups_total{trigger=\"http\"} 2\n") != NULL);
     CHECK(strstr(text, "cw_warmups_total{trigger=\"cron\"} 1\n") != NULL);
     free(text);
-    cw_pipeline_free(m, 1);
-    cw_pipeline_free(cron, 1);
+    cw_pipeline_free(m);
+    cw_pipeline_free(cron);
 }
 
 static void cors_only_for_configured_origins(void) {
@@ -171,10 +171,10 @@ static void cors_only_for_configured_origins(void) {
     CHECK_STR(header(get, "access-control-allow-origin"), "http://127.0.0.1:8787");
     CHECK_STR(header(get_evil, "access-control-allow-origin"), "");
     CHECK_STR(header(get_evil, "vary"), "origin");
-    cw_pipeline_free(pre, 1);
-    cw_pipeline_free(evil, 1);
-    cw_pipeline_free(get, 1);
-    cw_pipeline_free(get_evil, 1);
+    cw_pipeline_free(pre);
+    cw_pipeline_free(evil);
+    cw_pipeline_free(get);
+    cw_pipeline_free(get_evil);
 }
 
 const cw_test cw_tests[] = {

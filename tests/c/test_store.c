@@ -1,6 +1,7 @@
-/* test_store.c - the storage calls through the host port: parameters as
- * cells of each type, rows read back as values, a failing host, and every
- * statement's SQL. A port of the test's own records what it is asked. */
+/* test_store.c - the storage calls through the host port: reads at once,
+ * writes queued and committed as one batch, parameters as cells of each
+ * type, rows read back as values, a failing host, and every statement's
+ * SQL. A port of the test's own records what it is asked. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,9 +11,9 @@
 #include "store.h"
 
 static struct {
-    int op, n, fail;
-    cw_cell in[8];
-    char text[8][64];
+    int op, n, fail, calls;
+    cw_cell in[32];
+    char text[32][64];
 } seen;
 
 /* Records the call, and answers two rows of (INT 7, TEXT "ab", NULL) for a
@@ -20,7 +21,8 @@ static struct {
 static int recorder(int op, const cw_cell *in, int n, cw_port_out *out) {
     seen.op = op;
     seen.n = n;
-    for (int i = 0; i < n && i < 8; i++) {
+    seen.calls++;
+    for (int i = 0; i < n && i < 32; i++) {
         seen.in[i] = in[i];
         if (in[i].type == CW_VAL_TEXT || in[i].type == CW_VAL_BLOB)
             snprintf(seen.text[i], sizeof seen.text[i], "%.*s", (int)in[i].len,
@@ -44,30 +46,52 @@ static int recorder(int op, const cw_cell *in, int n, cw_port_out *out) {
     return 0;
 }
 
-static void parameters_cross_as_typed_cells(void) {
+static void writes_are_queued_and_committed_as_one_batch(void) {
+    char key[] = "key";
+    int rc;
     cw_port_install(recorder);
-    int rc = cw_store_run(CW_OP_APPEND, NULL, "iitzzbi", 5LL, 1700000000000LL, "rid", (size_t)3,
-                          (const char *)NULL, (size_t)0, "key", (size_t)3, "{\"a\":1}", (size_t)7,
-                          99LL);
+    seen.calls = 0;
+    CHECK_INT(cw_store_pending(), 0);
+    rc = cw_store_run(CW_OP_APPEND, NULL, "iitzzbi", 5LL, 1700000000000LL, "rid", (size_t)3,
+                      (const char *)NULL, (size_t)0, key, (size_t)3, "{\"a\":1}", (size_t)7, 99LL);
     CHECK_INT(rc, 0);
-    CHECK_INT(seen.op, CW_OP_APPEND);
-    CHECK_INT(seen.n, 7);
-    CHECK_INT(seen.in[0].type, CW_VAL_INT);
-    CHECK(seen.in[0].value == 5);
-    CHECK(seen.in[1].value == 1700000000000.0);
-    CHECK_INT(seen.in[2].type, CW_VAL_TEXT);
-    CHECK_STR(seen.text[2], "rid");
-    CHECK_INT(seen.in[3].type, CW_VAL_NULL); /* 'z' with no text */
-    CHECK_INT(seen.in[4].type, CW_VAL_TEXT);
-    CHECK_INT(seen.in[5].type, CW_VAL_BLOB);
-    CHECK_STR(seen.text[5], "{\"a\":1}");
-    CHECK(seen.in[6].value == 99);
+    key[0] = 'X'; /* queued with a copy of its bytes */
     CHECK_INT(cw_store_run(CW_OP_DEL_MEMBER, NULL, "s", "k"), 0);
-    CHECK_INT(seen.in[0].type, CW_VAL_TEXT);
-    CHECK_STR(seen.text[0], "k");
     /* Integers to 2^53 - 1 cross exactly. */
     CHECK_INT(cw_store_run(CW_OP_META, NULL, "iiii", 9007199254740991LL, 0LL, 0LL, 1LL), 0);
-    CHECK((long long)seen.in[0].value == 9007199254740991LL);
+    CHECK_INT(seen.calls, 0); /* nothing crossed yet */
+    CHECK_INT(cw_store_pending(), 1);
+    CHECK_INT(cw_store_commit(), 0);
+    CHECK_INT(seen.calls, 1);
+    CHECK_INT(seen.op, CW_PORT_COMMIT);
+    CHECK_INT(seen.n, 18);
+    CHECK(seen.in[0].type == CW_VAL_INT && seen.in[0].value == CW_OP_APPEND);
+    CHECK(seen.in[1].type == CW_VAL_INT && seen.in[1].value == 7);
+    CHECK(seen.in[2].value == 5);
+    CHECK(seen.in[3].value == 1700000000000.0);
+    CHECK_INT(seen.in[4].type, CW_VAL_TEXT);
+    CHECK_STR(seen.text[4], "rid");
+    CHECK_INT(seen.in[5].type, CW_VAL_NULL); /* 'z' with no text */
+    CHECK_INT(seen.in[6].type, CW_VAL_TEXT);
+    CHECK_STR(seen.text[6], "key");
+    CHECK_INT(seen.in[7].type, CW_VAL_BLOB);
+    CHECK_STR(seen.text[7], "{\"a\":1}");
+    CHECK(seen.in[8].value == 99);
+    CHECK(seen.in[9].value == CW_OP_DEL_MEMBER && seen.in[10].value == 1);
+    CHECK_INT(seen.in[11].type, CW_VAL_TEXT);
+    CHECK_STR(seen.text[11], "k");
+    CHECK(seen.in[12].value == CW_OP_META && seen.in[13].value == 4);
+    CHECK((long long)seen.in[14].value == 9007199254740991LL);
+    CHECK_INT(cw_store_pending(), 0);
+    CHECK_INT(cw_store_commit(), 0); /* nothing queued: nothing crosses */
+    CHECK_INT(seen.calls, 1);
+    /* A read runs at once, queued writes or not. */
+    CHECK_INT(cw_store_run(CW_OP_CLEAR, NULL, ""), 0);
+    CHECK_INT(cw_store_run(CW_Q_META, NULL, ""), 0);
+    CHECK_INT(seen.calls, 2);
+    CHECK_INT(seen.op, CW_Q_META);
+    cw_store_discard();
+    CHECK_INT(cw_store_pending(), 0);
     cw_port_install(NULL);
 }
 
@@ -103,10 +127,15 @@ static void a_failing_or_missing_host_is_an_error(void) {
     CHECK_INT(r.rows, 0);
     CHECK_INT(cw_rows_value(&r, &v), -1);
     cw_rows_done(&r);
+    /* A commit the host fails: -1, and the queue is empty again. */
+    CHECK_INT(cw_store_run(CW_OP_CLEAR, NULL, ""), 0);
+    CHECK_INT(cw_store_commit(), -1);
+    CHECK_INT(cw_store_pending(), 0);
     seen.fail = 0;
     cw_port_install(NULL); /* the edge stage has no host */
     CHECK_INT(cw_store_run(CW_Q_META, &r, ""), -1);
-    CHECK_INT(cw_store_run(CW_OP_CLEAR, NULL, ""), -1);
+    CHECK_INT(cw_store_run(CW_OP_CLEAR, NULL, ""), 0);
+    CHECK_INT(cw_store_commit(), -1);
 }
 
 static void every_statement_has_sql(void) {
@@ -120,7 +149,7 @@ static void every_statement_has_sql(void) {
 }
 
 const cw_test cw_tests[] = {
-    {"parameters_cross_as_typed_cells", parameters_cross_as_typed_cells},
+    {"writes_are_queued_and_committed_as_one_batch", writes_are_queued_and_committed_as_one_batch},
     {"rows_read_back_as_values", rows_read_back_as_values},
     {"a_failing_or_missing_host_is_an_error", a_failing_or_missing_host_is_an_error},
     {"every_statement_has_sql", every_statement_has_sql},
