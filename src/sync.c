@@ -27,6 +27,11 @@
 
 enum { K_GET, K_VIEW, K_PATCH, K_DELETE, K_CHANGES, K_HELLO };
 
+/* Each route's step stays a function of its own: the engine compiles a
+ * wasm function on its first call, so a cold request compiles only the
+ * step it runs, not every route's inlined into one. */
+#define COLD_SPLIT __attribute__((noinline))
+
 /* The meta row: the version, and the journal's extent [jfirst, version]. */
 typedef struct {
     long long version, jcount, jbytes, jfirst;
@@ -472,7 +477,7 @@ static cw_doc *cached_view(cw_ctx *ctx, cw_sync_op *o) {
 
 /* GET (conditional) and plugin views: the bytes the host holds for this
  * version, else the cached serialization, which the host then holds. */
-static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
+COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     int rc = conditional ? conditions(ctx, o->meta.version) : 0;
     cw_doc *d;
     if (rc < 0)
@@ -493,7 +498,7 @@ static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     return rc < 0 ? -1 : etag(ctx, o->meta.version);
 }
 
-static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
+COLD_SPLIT static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
     long long next = o->meta.version + 1;
     cw_buf f = CW_BUF_INIT;
     if (ctx->who.read_only)
@@ -558,7 +563,7 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
     return o->changes.broken ? oom(ctx) : n;
 }
 
-static int step_changes(cw_ctx *ctx, cw_sync_op *o) {
+COLD_SPLIT static int step_changes(cw_ctx *ctx, cw_sync_op *o) {
     if (history(ctx, o, o->since) < 0 || read_entries(ctx, o, o->since, o->limit) < 0)
         return -1;
     return answer(ctx, o, o->meta.version, NULL, &o->changes);
@@ -580,7 +585,7 @@ static int hello_frame(cw_ctx *ctx, cw_sync_op *o) {
 
 /* The changes after since when the journal holds them all and one page
  * does, else the whole state. */
-static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
+COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
     long long v = o->meta.version;
     cw_doc *d;
     ctx->res.status = 200;
@@ -829,7 +834,7 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
     return commit(ctx, o);
 }
 
-static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
+COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
     const cw_config *cfg = cw_runtime_config();
     cw_doc_limits lim = {cfg->member_limit, cfg->state_limit, cfg->depth_limit,
                          cfg->container_limit};

@@ -137,12 +137,17 @@ function put(x, bytes) {
   return copyIn(x.memory, x.cw_alloc, bytes, "wasm allocation failed");
 }
 
-// A call's inputs (Uint8Arrays and strings) in the module's input area
-// (cw_in): [pointer, length] of each, flattened, for the call's arguments.
+// A call's inputs (strings, Uint8Arrays, null) in the module's input area
+// (cw_in), sized exactly for ASCII, else for the most UTF-8 can take:
+// [pointer, length] of each, flattened, for the call's arguments.
 function inputs(x, parts) {
-  const base = x.cw_in(inputBound(parts));
-  if (!base) throw new Error("wasm allocation failed");
-  return writeInputs(x.memory, base, parts);
+  for (const wide of [1, 3]) {
+    const size = inputBound(parts, wide);
+    const base = x.cw_in(size);
+    if (!base) throw new Error("wasm allocation failed");
+    const w = writeInputs(x.memory, base, size, parts);
+    if (w) return w;
+  }
 }
 
 function read(x, r) {
@@ -188,8 +193,9 @@ function start(x, port, fn, parts, ...rest) {
   const before = target;
   target = port;
   try {
+    // parts: the envelope's head and body (one run of bytes), then strings.
     const w = inputs(x, parts);
-    return new Started(x, fn === 0 ? x.cw_handle(w[0], w[1], w[2], w[3], ...rest) : x.cw_owner(w[0], w[1], w[2], w[3], w[4], w[5], ...rest), port);
+    return new Started(x, fn === 0 ? x.cw_handle(w[0], w[1] + w[3], w[4], w[5], ...rest) : x.cw_owner(w[0], w[1] + w[3], w[4], w[5], w[6], w[7], ...rest), port);
   } catch (e) {
     if (live === x) live = null;
     throw e;
@@ -198,18 +204,19 @@ function start(x, port, fn, parts, ...rest) {
   }
 }
 
-// Edge stage: see Started. rid: "" or the request id of an earlier run of
-// the same request; flags: FLAG.scheduled for the cron trigger.
-export function edge(env, bytes, rid, now, flags = 0) {
+// Edge stage: see Started. envelope: { head, body } (envelope.js); rid: ""
+// or the request id of an earlier run of the same request; flags:
+// FLAG.scheduled for the cron trigger.
+export function edge(env, envelope, rid, now, flags = 0) {
   const wall = Date.now();
-  return start(instance(env), null, 0, [bytes, rid], now, wall, flags);
+  return start(instance(env), null, 0, [envelope.head, envelope.body, rid], now, wall, flags);
 }
 
 // Owner stage, inside the Durable Object: runs the request under the edge's
 // grant and request id, at wall time now, holding the body tagged held (-1:
 // none), with port the object's storage and sockets; see Started.
-export function owner(env, bytes, grant, requestId, now, flags, held, port) {
-  return start(instance(env), port, 1, [bytes, grant, requestId], now, flags, held);
+export function owner(env, envelope, grant, requestId, now, flags, held, port) {
+  return start(instance(env), port, 1, [envelope.head, envelope.body, grant, requestId], now, flags, held);
 }
 
 // The answer C gives for a request that failed in the module (a trap: the
@@ -230,7 +237,7 @@ export function failed(env, stage, requestId, cause, flags = 0) {
       }
     });
   } catch {
-    result = { status: 500, head: "", body: new Uint8Array(0), requestId: requestId ?? "", frames: new Uint8Array(0), flags: 0, rpc: "", hold: -1, log: "" };
+    result = { status: 500, head: "", body: "", length: 0, requestId: requestId ?? "", frames: new Uint8Array(0), flags: 0, rpc: "", hold: -1, log: "" };
   }
   logError("wasm failure", result.requestId, cause);
   return result;

@@ -58,13 +58,13 @@ async function upgrade(env, request, result) {
   }
 }
 
-// The envelope is the request's own bytes, or, when the module built one
-// (an RPC call's), that.
-async function forward(env, bytes, result) {
+// The envelope is the request's own, or, when the module built one (an RPC
+// call's), that.
+async function forward(env, envelope, result) {
   try {
     const grant = text.decode(result.input);
-    const envelope = result.body.length ? result.body : bytes;
-    return await within(env, stub(env, result.ask).handle(envelope, grant, result.requestId), { status: OWNER.timeout, body: EMPTY });
+    const sent = result.body.length ? { head: "", body: result.body } : envelope;
+    return await within(env, stub(env, result.ask).handle(sent, grant, result.requestId), { status: OWNER.timeout, body: EMPTY });
   } catch (e) {
     return unreachable(result, e);
   }
@@ -99,8 +99,10 @@ async function touch(env, result) {
   return { status: 200, body: utf8.encode(JSON.stringify(report)) };
 }
 
-// input: a u32 (little-endian) key length, the key, the message.
-async function hmac(input) {
+// input: a u32 (little-endian) key length, the key, the message (a view
+// of the module's memory: copied before the first await).
+async function hmac(view) {
+  const input = view.slice();
   try {
     const n = new DataView(input.buffer, input.byteOffset).getUint32(0, true);
     const key = await crypto.subtle.importKey("raw", input.subarray(4, 4 + n), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -110,10 +112,10 @@ async function hmac(input) {
   }
 }
 
-function perform(env, bytes, result, request) {
+function perform(env, envelope, result, request) {
   switch (result.action) {
     case ACTION.forward:
-      return forward(env, bytes, result);
+      return forward(env, envelope, result);
     case ACTION.upgrade:
       return upgrade(env, request, result);
     case ACTION.hmac:
@@ -123,21 +125,21 @@ function perform(env, bytes, result, request) {
     case ACTION.plugins:
       return plugins(env, "registry", result.ask);
     case ACTION.call:
-      return plugins(env, "call", result.ask, result.input);
+      return plugins(env, "call", result.ask, result.input.slice());
     default:
       throw new Error(`unknown action ${result.action}`);
   }
 }
 
 // request: the HTTP request, for an upgrade (null for RPC and cron).
-export async function handle(env, bytes, flags = 0, request = null) {
+export async function handle(env, envelope, flags = 0, request = null) {
   const answers = []; // { action, ask, answer } for each suspension so far
   let rid = "";
   let socket = null; // the client end of a socket the owner accepted
   for (let run = 0; run < RUNS; run++) {
     let call;
     try {
-      call = edge(env, bytes, rid, performance.now(), flags);
+      call = edge(env, envelope, rid, performance.now(), flags);
     } catch (e) {
       return ended(env, rid, e, flags, socket);
     }
@@ -148,11 +150,13 @@ export async function handle(env, bytes, flags = 0, request = null) {
       for (let i = 0; result.action; i++) {
         const known = answers[i];
         const same = known && known.action === result.action && known.ask === result.ask;
-        const answer = same ? known.answer : await perform(env, bytes, result, request);
+        const answer = same ? known.answer : await perform(env, envelope, result, request);
         if (!same) answers[i] = { action: result.action, ask: result.ask, answer };
         if (result.keep) kept = answer.body;
         socket = answer.socket ?? socket;
-        result = call.resume(answer.status, answer.head ?? "", result.keep ? answer.body.length : answer.body, performance.now());
+        // A kept body stays here: only its length in bytes crosses.
+        const length = typeof answer.body === "string" ? answer.length : answer.body.length;
+        result = call.resume(answer.status, answer.head ?? "", result.keep ? length : answer.body, performance.now());
       }
       if (result.keep) result.body = kept;
       return settle(result, socket);

@@ -1,6 +1,12 @@
 // Converts between platform shapes and the request envelope / result that
 // cross into C (see src/http.h for the wire form). It only moves bytes: every
 // decision about them is made in C.
+//
+// An envelope is { head, body }: the request line and header lines as a
+// string, and the body's bytes (or null). It crosses into the module as
+// one run of bytes, the head written there directly (layout.js
+// writeInputs), and to a Durable Object as it is: no buffer of its own is
+// made for it on the way.
 import { text, utf8 } from "./layout.js";
 
 // One JSON error line; cause is a thrown value.
@@ -11,11 +17,7 @@ export function logError(msg, requestId, cause) {
 function encode(method, target, headers, body) {
   let head = `${method} ${target}\r\n`;
   for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
-  const h = utf8.encode(head + "\r\n");
-  const out = new Uint8Array(h.length + body.length);
-  out.set(h, 0);
-  out.set(body, h.length);
-  return out;
+  return { head: `${head}\r\n`, body: body && body.length ? body : null };
 }
 
 // The body as C gets it: all of it when it fits the limit, else none, with
@@ -41,13 +43,18 @@ function target(url) {
 // (chunked too, which the platform bounds) is read whole, and only copied
 // into the module when it fits.
 export async function fromRequest(request, limit) {
-  const headers = [...request.headers];
-  const declared = request.headers.get("content-length");
-  let bytes = new Uint8Array(0);
-  let size = /^\d+$/.test(declared) ? Number(declared) : 0;
-  if (size <= limit && request.body) size = (bytes = new Uint8Array(await request.arrayBuffer())).length;
-  const b = bounded(headers, bytes, size, limit);
-  return encode(request.method, target(request.url), b.headers, b.body);
+  let head = `${request.method} ${target(request.url)}\r\n`;
+  let declared = null;
+  for (const [name, value] of request.headers) {
+    head += `${name}: ${value}\r\n`;
+    if (name === "content-length") declared = value;
+  }
+  if (!request.body) return { head: `${head}\r\n`, body: null };
+  const size = /^\d+$/.test(declared) ? Number(declared) : 0;
+  if (size > limit) return encode(request.method, target(request.url), bounded([...request.headers], null, size, limit).headers, null);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.length <= limit) return { head: `${head}\r\n`, body: bytes };
+  return encode(request.method, target(request.url), bounded([...request.headers], null, bytes.length, limit).headers, null);
 }
 
 // A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
@@ -118,22 +125,33 @@ export function socketEvent(attachment, event, message, limit) {
 // The request a warmup touch sends to the Durable Object of id (one of the
 // ids C listed): a GET of its state.
 export function touchRequest(id) {
-  return encode("GET", `/state/${encodeURIComponent(id)}`, [], new Uint8Array(0));
+  return encode("GET", `/state/${encodeURIComponent(id)}`, [], null);
 }
 
 // The request the cron trigger runs: the same warmup as POST /internal/warmup.
 export function warmupRequest() {
-  return encode("POST", "/internal/warmup", [], new Uint8Array(0));
+  return encode("POST", "/internal/warmup", [], null);
 }
 
-// "name: value\r\n" lines as Headers.
+// "name: value\r\n" lines as a Response's headers: a plain object (the
+// cheapest form to hand over), or, when a name comes twice, Headers.
 export function headersOf(head) {
-  const h = new Headers();
+  const h = {};
+  let twice = false;
   for (const line of head.split("\r\n")) {
     const i = line.indexOf(": ");
-    if (i > 0) h.append(line.slice(0, i), line.slice(i + 2));
+    if (i <= 0) continue;
+    const name = line.slice(0, i);
+    if (name in h) twice = true;
+    h[name] = line.slice(i + 2);
   }
-  return h;
+  if (!twice) return h;
+  const all = new Headers();
+  for (const line of head.split("\r\n")) {
+    const i = line.indexOf(": ");
+    if (i > 0) all.append(line.slice(0, i), line.slice(i + 2));
+  }
+  return all;
 }
 
 // A final result as the HTTP response; a 101 carries the socket the
@@ -154,7 +172,7 @@ export function toResponse(result) {
 // has no body to merge.
 export function toValue(result, as) {
   const value = result.rpc ? JSON.parse(result.rpc) : { ok: false, status: result.status };
-  const body = text.decode(result.body);
+  const body = typeof result.body === "string" ? result.body : text.decode(result.body);
   if (as === "text") return { ...value, text: body };
   return { ...value, ...(body ? JSON.parse(body) : { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } }) };
 }

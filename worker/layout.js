@@ -3,8 +3,11 @@
 // cw_result, src/port.h for cw_cell and cw_port_out, plugins/sdk/cwp.h for
 // cwp_out). The glue, the tests and the bench all read them through this
 // module and nothing else.
-// The one encoder and decoder of the glue.
+// The one encoder and decoders of the glue. strict refuses what is not
+// UTF-8 (it throws): for text the module made, which is always UTF-8, so a
+// slip is a failure, never a silent change.
 export const text = new TextDecoder();
+export const strict = new TextDecoder("utf-8", { fatal: true });
 export const utf8 = new TextEncoder();
 
 // Views of a memory's buffer, made again only when it has grown (which
@@ -42,7 +45,10 @@ export const RESULT = {
 };
 
 // Reads the cw_result at r in memory (a WebAssembly.Memory). Strings are
-// decoded, byte slices copied: nothing returned points into wasm memory.
+// decoded, byte slices copied, but input: a view of wasm memory, valid only
+// until the module runs again (read it at once, or copy it). A final
+// answer's body is text (the module writes only UTF-8), as a string, with
+// its length in bytes; a suspended one's (an envelope it built) is bytes.
 export function readResult(memory, r) {
   const { u8, u32, f64 } = views(memory);
   const w = r >>> 2;
@@ -51,10 +57,11 @@ export function readResult(memory, r) {
   return {
     status: u32[w],
     head: str(RESULT.head),
-    body: bytes(RESULT.body),
+    body: u32[w + RESULT.action / 4] ? bytes(RESULT.body) : u32[w + RESULT.body / 4 + 1] ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + u32[w + RESULT.body / 4 + 1])) : "",
+    length: u32[w + RESULT.body / 4 + 1],
     action: u32[w + RESULT.action / 4],
     ask: str(RESULT.ask),
-    input: bytes(RESULT.input),
+    input: u8.subarray(u32[w + RESULT.input / 4], u32[w + RESULT.input / 4] + u32[w + RESULT.input / 4 + 1]),
     requestId: str(RESULT.request_id),
     log: str(RESULT.log),
     keep: u32[w + RESULT.keep / 4],
@@ -197,22 +204,34 @@ export function copyIn(memory, alloc, bytes, why) {
   return p;
 }
 
-// The most bytes parts (Uint8Arrays and strings) can take in UTF-8.
-export function inputBound(parts) {
+// The bytes parts (strings, Uint8Arrays, or null for none) take in UTF-8:
+// exactly when every string is ASCII (wide = 1), at most with wide = 3.
+export function inputBound(parts, wide) {
   let n = 0;
-  for (const p of parts) n += typeof p === "string" ? p.length * 3 : p.length;
+  for (const p of parts) n += typeof p === "string" ? p.length * wide : p ? p.length : 0;
   return n;
 }
 
-// Writes parts one after the other at base (a block of at least
-// inputBound(parts) bytes in memory), strings as UTF-8 with encodeInto (no
-// copy of their own). Returns [pointer, length] of each, flattened.
-export function writeInputs(memory, base, parts) {
+// Writes parts one after the other at base (a block of size bytes in
+// memory), strings as UTF-8 with encodeInto (no copy of their own).
+// Returns [pointer, length] of each, flattened, or null when they did not
+// fit (a string was not ASCII; ask for inputBound(parts, 3)).
+export function writeInputs(memory, base, size, parts) {
   const { u8 } = views(memory);
   const out = [];
+  const end = base + size;
   let at = base;
   for (const p of parts) {
-    const n = typeof p === "string" ? utf8.encodeInto(p, u8.subarray(at, at + p.length * 3)).written : (u8.set(p, at), p.length);
+    let n = 0;
+    if (typeof p === "string") {
+      const r = utf8.encodeInto(p, u8.subarray(at, end));
+      if (r.read < p.length) return null;
+      n = r.written;
+    } else if (p) {
+      if (at + p.length > end) return null;
+      u8.set(p, at);
+      n = p.length;
+    }
     out.push(at, n);
     at += n;
   }

@@ -53,7 +53,7 @@ export class StateObject extends DurableObject {
   // call (#sender, #out).
   #makePort() {
     return {
-      sql: (op, params) => [...this.sql.exec(this.statements[op], ...params).raw()],
+      sql: (op, params) => this.sql.exec(this.statements[op], ...params).raw().toArray(),
       // All of the batch, or none of it.
       commit: (statements) =>
         this.ctx.storage.transactionSync(() => {
@@ -75,10 +75,11 @@ export class StateObject extends DurableObject {
     };
   }
 
-  // RPC from the edge: bytes is the request envelope, grant what the edge
+  // RPC from the edge: envelope is the request's ({ head, body },
+  // envelope.js), grant what the edge
   // decided about the caller, requestId the edge's.
-  handle(bytes, grant, requestId) {
-    return this.#serve(() => bytes, grant, requestId, null, 0);
+  handle(envelope, grant, requestId) {
+    return this.#serve(() => envelope, grant, requestId, null, 0);
   }
 
   // The live upgrade, from the edge (worker/edge.js), with the edge's grant
@@ -117,41 +118,41 @@ export class StateObject extends DurableObject {
 
   // One request: synchronous until the module asks for something that
   // yields; then the rest is a promise.
-  #run(bytes, grant, requestId, sender, flags, runs = 0) {
+  #run(envelope, grant, requestId, sender, flags, runs = 0) {
     const out = { socket: null, accepted: null, cause: null };
     this.#sender = sender;
     this.#out = out;
     let run = null;
     let result;
     try {
-      run = owner(this.env, bytes, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, this.#port);
+      run = owner(this.env, envelope, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, this.#port);
       result = run.result;
     } catch (e) {
       run?.free();
-      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
+      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(envelope, grant, requestId, sender, flags, runs + 1);
       return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, sender, out);
     }
-    if (result.action) return this.#yield(run, result, bytes, grant, requestId, sender, flags, out, runs);
+    if (result.action) return this.#yield(run, result, envelope, grant, requestId, sender, flags, out, runs);
     return this.#finish(result, run, sender, out);
   }
 
   // The rest of a request that asked for something that yields.
-  async #yield(run, result, bytes, grant, requestId, sender, flags, out, runs) {
+  async #yield(run, result, envelope, grant, requestId, sender, flags, out, runs) {
     try {
       while (result.action) {
         if (result.action === ACTION.wait) {
           // Test builds only: hold the request, then run it again.
           run.free();
           await sleep(Number(result.ask));
-          return this.#run(bytes, grant, requestId, sender, flags | FLAG.waited, runs);
+          return this.#run(envelope, grant, requestId, sender, flags | FLAG.waited, runs);
         }
         if (result.action !== ACTION.call) throw new Error(`unexpected action ${result.action} in the owner stage`);
-        const answer = await plugins(this.env, "call", result.ask, result.input);
+        const answer = await plugins(this.env, "call", result.ask, result.input.slice());
         result = run.resume(answer.status, "", answer.body, Date.now());
       }
     } catch (e) {
       run.free();
-      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(bytes, grant, requestId, sender, flags, runs + 1);
+      if (e instanceof Replaced && runs < RUNS - 1) return this.#run(envelope, grant, requestId, sender, flags, runs + 1);
       return this.#finish(failed(this.env, STAGE.owner, requestId, out.cause ?? e, out.accepted ? FLAG.accepted : 0), null, sender, out);
     }
     return this.#finish(result, run, sender, out);
@@ -159,12 +160,12 @@ export class StateObject extends DurableObject {
 
   // The answer stands: keep what C asked to hold, send its frames, free it.
   #finish(result, run, sender, out) {
-    let body = result.body;
-    if (result.flags & RESULT_FLAG.held) body = this.#held.body;
-    else if (result.hold >= 0) this.#held = { tag: result.hold, body };
+    let { body, length } = result;
+    if (result.flags & RESULT_FLAG.held) ({ body, length } = this.#held);
+    else if (result.hold >= 0) this.#held = { tag: result.hold, body, length };
     run?.free();
     if (result.frames.length) this.#send(result.frames, sender, out.accepted);
-    return { status: result.status, head: result.head, body, socket: result.status === 101 ? out.socket : null };
+    return { status: result.status, head: result.head, body, length, socket: result.status === 101 ? out.socket : null };
   }
 
   // Does what a result's frames say, with the socket list C saw.

@@ -22,8 +22,9 @@ const utf8 = new TextEncoder();
 if (variant === "this") {
   // The Durable Object as shipped (worker/state_object.js, bridge.js and
   // the module) in tests/host/workers.mjs, called as the edge calls it:
-  // handle(envelope, grant, request id). The envelope is what the edge
-  // hands over; it is built once per request shape, off the clock.
+  // handle(envelope, grant, request id). The envelope ({ head, body },
+  // worker/envelope.js) is what the edge hands over; it is built once per
+  // request shape, off the clock.
   const { host } = await import("../../tests/host/workers.mjs");
   const h = await host();
   console.log = () => {};
@@ -31,12 +32,12 @@ if (variant === "this") {
   const rid = "0123456789abcdef0123456789abcdef";
   request = async (method, id, body, minimal) => {
     const key = `${method} ${id} ${minimal} ${body ?? ""}`;
-    let bytes = shapes.get(key);
-    if (!bytes) {
-      bytes = utf8.encode(`${method} /state/${id}\r\n${body ? `content-type: ${JSON_TYPE}\r\n` : ""}${minimal ? "prefer: return=minimal\r\n" : ""}\r\n${body ?? ""}`);
-      if (shapes.size < 10000) shapes.set(key, bytes);
+    let envelope = shapes.get(key);
+    if (!envelope) {
+      envelope = { head: `${method} /state/${id}\r\n${body ? `content-type: ${JSON_TYPE}\r\n` : ""}${minimal ? "prefer: return=minimal\r\n" : ""}\r\n`, body: body ? utf8.encode(body) : null };
+      if (shapes.size < 10000) shapes.set(key, envelope);
     }
-    return (await h.object(id).handle(bytes, "w ", rid)).status;
+    return (await h.object(id).handle(envelope, "w ", rid)).status;
   };
 } else if (variant === "js") {
   // The plain-JS baseline's Durable Object (bench/baselines/js/worker.js)

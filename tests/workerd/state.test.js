@@ -91,12 +91,14 @@ describe("state", () => {
     const id = freshId("grant");
     expect((await patch(id, { a: 1 })).status).toBe(200);
     const stub = env.STATE.get(env.STATE.idFromName(id));
-    const bytes = (s) => new TextEncoder().encode(s);
+    // Envelopes as the edge hands them over ({ head, body }, worker/envelope.js).
+    const envelope = (head, body = null) => ({ head, body: body && new TextEncoder().encode(body) });
     for (const grant of ["", "x", "rw"]) {
-      for (const req of [`GET /state/${id}\r\n\r\n`, `PATCH /state/${id}\r\ncontent-type: application/json\r\n\r\n{"a":2}`, `DELETE /state/${id}\r\n\r\n`]) {
-        const r = await stub.handle(bytes(req), grant, "0123456789abcdef0123456789abcdef");
+      for (const req of [envelope(`GET /state/${id}\r\n\r\n`), envelope(`PATCH /state/${id}\r\ncontent-type: application/json\r\n\r\n`, '{"a":2}'), envelope(`DELETE /state/${id}\r\n\r\n`)]) {
+        const r = await stub.handle(req, grant, "0123456789abcdef0123456789abcdef");
         expect(r.status).toBe(403);
-        expect(JSON.parse(new TextDecoder().decode(r.body)).error.code).toBe("forbidden");
+        const body = typeof r.body === "string" ? r.body : new TextDecoder().decode(r.body);
+        expect(JSON.parse(body).error.code).toBe("forbidden");
       }
     }
     // The upgrade without x-cw-grant (the object's fetch, reached other than
