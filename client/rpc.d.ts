@@ -73,7 +73,11 @@ export interface Change {
   patch: { [key: string]: Json };
 }
 
-export type StateResult = { ok: true; status: 200; id: string; version: number; state: State } | Failed;
+/** state: the whole state, or, with a path, the value at it (any JSON). */
+export type StateResult = { ok: true; status: 200; id: string; version: number; path?: string; state: Json } | Failed;
+/** The answer's JSON text (as TextResult's text) as a stream of bytes, read
+ * from the document's rows as it is read: for a state of any size. */
+export type StreamResult = { ok: true; status: 200; version: number; stream: ReadableStream<Uint8Array> } | Failed;
 export type SyncResult =
   | { ok: true; status: 200; id: string; version: number; state?: State; changes?: Change[]; replayed?: true }
   | Failed;
@@ -82,6 +86,11 @@ export type DeleteResult = { ok: true; status: 200; id: string; version: number 
 
 type AsText = { as: "text" };
 type AsJson = { as?: "json" };
+type AsStream = { as: "stream" };
+export interface ReadOptions {
+  /** a JSON Pointer (RFC 6901): the value there (404 no_such_path when none) */
+  path?: string;
+}
 export interface DeleteOptions {
   ifMatch?: Precondition;
   ifNoneMatch?: Precondition;
@@ -92,8 +101,10 @@ export interface DeleteOptions {
 export interface StateSync {
   syncState(id: string, patch: Patch, options: SyncOptions & AsText): Promise<TextResult>;
   syncState(id: string, patch: Patch, options?: SyncOptions & AsJson): Promise<SyncResult>;
-  getState(id: string, options: AsText): Promise<TextResult>;
-  getState(id: string, options?: AsJson): Promise<StateResult>;
+  getState(id: string, options: ReadOptions & AsText): Promise<TextResult>;
+  /** an answer over 4 MiB: 413 here; ask for it with as "stream" or a path */
+  getState(id: string, options?: ReadOptions & AsJson): Promise<StateResult>;
+  getState(id: string, options: ReadOptions & AsStream): Promise<StreamResult>;
   getChanges(id: string, since: number | string, options: { limit?: number | string } & AsText): Promise<TextResult>;
   getChanges(id: string, since: number | string, options?: { limit?: number | string } & AsJson): Promise<ChangesResult>;
   deleteState(id: string, options: DeleteOptions & AsText): Promise<TextResult>;

@@ -84,6 +84,7 @@ export function connect(url, options = {}) {
   let timer = null;
   let joined = false;
   let asking = false; // a hello is out and unanswered
+  let parts = null; // a snapshot arriving in parts: { version, text: [pieces] }
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
   let window = null; // the server's idempotency window: { ms, writes }
@@ -179,6 +180,19 @@ export function connect(url, options = {}) {
   function onFrame(f) {
     switch (f.type) {
       case "snapshot":
+        // A large one comes in parts: the pieces of its state's JSON text.
+        if (f.text !== undefined) {
+          if (f.part === 0) parts = { version: f.version, text: [] };
+          if (!parts || parts.version !== f.version || parts.text.length !== f.part) {
+            parts = null;
+            asking = false;
+            return resync();
+          }
+          parts.text.push(f.text);
+          if (f.more) break;
+          f = { ...f, state: JSON.parse(parts.text.join("")) };
+          parts = null;
+        }
         asking = false;
         server = f.state;
         doc.version = f.version;
@@ -250,6 +264,7 @@ export function connect(url, options = {}) {
           const again = p ? () => transmit(p) : asking ? () => ((asking = false), hello(doc.version)) : null;
           if (again) setTimeout(again, f.error.retry_after_ms ?? 1000);
         } else if (asking && !joined) asking = false;
+        parts = null; // a snapshot cut off: its parts are dropped
         emit("error", f.error);
     }
   }
@@ -257,6 +272,7 @@ export function connect(url, options = {}) {
   async function open() {
     joined = false;
     asking = false;
+    parts = null;
     const u = url.replace(/^http/, "ws");
     let token;
     try {

@@ -50,27 +50,41 @@ int cw_buf_append(cw_buf *b, const char *s, size_t n) {
     return 0;
 }
 
-int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
+size_t cw_buf_putjs_part(cw_buf *b, const char *s, size_t n, size_t room) {
     static const char hex[] = "0123456789ABCDEF"; /* as Jansson writes them */
-    size_t run = 0;
-    cw_buf_append(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0, used = 0, i = 0;
+    while (i < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
         /* pairs of a control byte and its short escape letter */
         const char *brief = c && c < 14 ? memchr("\bb\tt\nn\ff\rr", c, 10) : NULL;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        size_t w = c >= 0x20 && c != '"' && c != '\\' ? k : c == '"' || c == '\\' || brief ? 2 : 6;
+        if (used + w > room || (i + k > n && room != (size_t)-1))
+            break; /* no room, or a sequence the next part completes */
+        used += w;
+        if (w == k) {
+            i += k;
             continue;
+        }
         cw_buf_append(b, s + run, i - run);
-        if (c == '"' || c == '\\' || brief) {
+        if (w == 2) {
             esc[1] = brief ? brief[1] : (char)c;
             cw_buf_append(b, esc, 2);
         } else {
             cw_buf_append(b, esc, 6);
         }
-        run = i + 1;
+        run = ++i;
     }
-    cw_buf_append(b, s + run, n - run);
+    if (i > n)
+        i = n;
+    cw_buf_append(b, s + run, i - run);
+    return i;
+}
+
+int cw_buf_putjs(cw_buf *b, const char *s, size_t n) {
+    cw_buf_append(b, "\"", 1);
+    cw_buf_putjs_part(b, s, n, (size_t)-1);
     return cw_buf_append(b, "\"", 1);
 }
 

@@ -39,6 +39,11 @@ int cw_buf_putu(cw_buf *b, unsigned long long v);
  * cw_buf_append. */
 int cw_buf_putjs(cw_buf *b, const char *s, size_t n);
 
+/* Appends the escaped form (as cw_buf_putjs, without the quotes) of the
+ * longest start of s[0..n) that takes at most room bytes and does not end
+ * inside a UTF-8 sequence. Returns how many bytes of s it took. */
+size_t cw_buf_putjs_part(cw_buf *b, const char *s, size_t n, size_t room);
+
 /* Fixed-shape JSON, written straight into b: cw_buf_key appends "key": (a
  * comma first, unless b ends with '{' or '['); cw_buf_kstr and cw_buf_kint
  * append a member with a string (NUL-terminated, borrowed; NULL writes

@@ -17,8 +17,9 @@ typedef struct {
     size_t body_limit;               /* largest request body, bytes */
     int depth_limit;                 /* deepest JSON nesting accepted, <= 128 */
     long container_limit;            /* most arrays + objects in one document */
-    size_t state_limit;              /* largest state: every member's key + JSON text, bytes */
-    size_t member_limit;         /* largest member: key + JSON text, bytes (SQLite: 2 MB a row) */
+    size_t state_limit;              /* largest document: its stored size (tree.h), bytes */
+    size_t value_limit;          /* largest row: a key + one value's JSON text, bytes (SQLite:
+                                    2 MB a value) */
     size_t cache_bytes;          /* memory the owners' document cache may hold, bytes */
     long long journal_entries;   /* retention: most journal entries kept */
     long long journal_bytes;     /* retention: most journal bytes kept */
@@ -40,6 +41,9 @@ typedef struct {
     size_t call_memory;          /* most one call into the module may allocate, bytes */
     size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */
     unsigned deadline_ms;        /* longest a request waits for its Durable Object */
+    unsigned stream_ms;          /* longest a streamed answer holds its document's other
+                                    requests back, ms: past it the stream is cut off (and
+                                    past deadline_ms / 2 once a request waits for it) */
     int tokens_required;         /* 1: token routes refuse when no token is set */
     const char *const *warm_ids; /* Durable Objects the warmup touches; NULL-terminated */
 } cw_config;

@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "json.h"
-#include "merge.h"
 
 /* Global state: the entries, newest first, an index by id (id -> the
  * entry's address as an integer), and the bytes they hold. */
@@ -42,7 +40,7 @@ static void free_entry(cw_doc *d) {
     unlink_entry(d);
     json_object_del(cache.index, d->id);
     cache.bytes -= d->bytes + d->view.cap;
-    json_decref(d->members);
+    cw_tree_free(&d->tree);
     cw_buf_free(&d->view);
     cw_free(d);
 }
@@ -93,7 +91,7 @@ void cw_doc_drop_all(void) {
 
 size_t cw_doc_bytes(void) { return cache.bytes; }
 
-cw_doc *cw_doc_new(const char *id, long long version) {
+cw_doc *cw_doc_new(const char *id, long long version, int resident, long long size) {
     size_t before, k;
     cw_doc *d;
     cw_doc_drop(id);
@@ -108,10 +106,12 @@ cw_doc *cw_doc_new(const char *id, long long version) {
     memcpy(d->id, id, k);
     d->id[k] = '\0';
     d->version = version;
-    if (!(d->members = json_object()) ||
+    d->resident = resident;
+    d->size = resident ? 0 : size;
+    if ((resident && cw_tree_init(&d->tree) < 0) ||
         json_object_set_new_nocheck(cache.index, d->id, json_integer((json_int_t)(uintptr_t)d)) <
             0) {
-        json_decref(d->members);
+        cw_tree_free(&d->tree);
         cw_free(d);
         return NULL;
     }
@@ -120,15 +120,14 @@ cw_doc *cw_doc_new(const char *id, long long version) {
     return d;
 }
 
-int cw_doc_load_member(cw_doc *d, const char *key, size_t kn, const char *value, size_t vn,
-                       cw_error *err) {
+int cw_doc_load_row(cw_doc *d, const char *parent, size_t pn, const char *key, size_t kn,
+                    const char *text, size_t tn, long long size, cw_error *err) {
     size_t before = cw_alloc_live();
-    json_t *text = json_stringn_nocheck(value, vn);
-    if (!text || json_object_setn_new_nocheck(d->members, key, kn, text) < 0) {
+    if (cw_tree_load_row(&d->tree, parent, pn, key, kn, text, tn, size) < 0) {
         free_entry(d);
-        return cw_error_oom(err);
+        return cw_error_set(err, CW_E_STORAGE, "storage failed: the rows read are malformed");
     }
-    d->size += kn + vn;
+    d->size = d->tree.size;
     account(d, before);
     return 0;
 }
@@ -138,150 +137,33 @@ void cw_doc_settle(cw_doc *d, size_t budget) {
         free_entry(cache.oldest);
 }
 
-void cw_doc_change_free(cw_doc_change *c) {
-    json_decref(c->set);
-    c->set = NULL;
-}
+void cw_doc_source(cw_doc *d, cw_tree_source *src) { cw_tree_source_of(&d->tree, src); }
 
-/* A member's text (doc.c's own strings: JSON texts, never a number held
- * as text), and its length. */
-static const char *text_of(const json_t *s, size_t *n) {
-    const char *p = cw_json_string(s, n);
-    if (!p)
-        *n = 0;
-    return p;
-}
+int cw_doc_render(const cw_doc *d, cw_buf *out) { return cw_tree_render(&d->tree, out); }
 
-static size_t text_len(const json_t *s) {
-    size_t n;
-    text_of(s, &n);
-    return n;
-}
-
-/* The new text of member key: value merged into the stored text old (NULL
- * when absent), serialized into out. Returns 0 or -1 with err set. */
-static int merge_member(const char *key, const json_t *old, json_t *value, cw_buf *out,
-                        cw_error *err) {
-    json_t *target = NULL, *merged;
-    int rc;
-    if (json_is_object(value) && old) {
-        size_t n;
-        const char *p = text_of(old, &n);
-        target = cw_json_load(p, n);
-        if (!target)
-            return cw_error_set2(err, CW_E_INTERNAL, "a stored member is unreadable: ", key);
-    }
-    if (!(merged = cw_merge_patch(target, value)))
-        return cw_error_oom(err);
-    rc = cw_json_dump(merged, out);
-    json_decref(merged);
-    if (rc < 0 || out->broken)
-        return cw_error_oom(err);
-    return 0;
-}
-
-int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_doc_change *c,
-                   cw_error *err) {
-    const char *key;
-    json_t *value;
-    size_t size = d->size;
-
-    c->set = json_object();
-    if (!c->set)
-        return cw_error_oom(err);
-    json_object_foreach(patch, key, value) {
-        const json_t *old = json_object_get(d->members, key);
-        size_t kn = strlen(key), was = old ? kn + text_len(old) : 0, kn_old;
-        const char *stored;
-        cw_buf text = CW_BUF_INIT;
-        json_t *entry;
-        if (json_is_null(value)) {
-            if (old && json_object_set_new_nocheck(c->set, key, json_null()) < 0)
-                goto oom;
-            size -= was;
-            continue;
-        }
-        if (merge_member(key, old, value, &text, err) < 0)
-            goto fail;
-        if (kn + text.len > lim->member_limit) {
-            cw_error_setf(err, CW_E_TOO_LARGE,
-                          "member \"%.40s\" would be over the %d-byte member limit", key,
-                          (long long)lim->member_limit);
-            cw_buf_free(&text);
-            goto fail;
-        }
-        /* Only an object merged into a stored object can pass the limits
-         * the patch was parsed under: anything else is part of the patch. */
-        if (json_is_object(value) && old && (stored = text_of(old, &kn_old)) && kn_old &&
-            stored[0] == '{' &&
-            cw_json_check(text.p, text.len, lim->depth_limit, lim->container_limit, NULL, NULL) <
-                0) {
-            cw_error_setf(err, CW_E_TOO_LARGE,
-                          "member \"%.40s\" would hold more than %d arrays and objects", key,
-                          (long long)lim->container_limit);
-            cw_buf_free(&text);
-            goto fail;
-        }
-        entry = json_stringn_nocheck(text.p, text.len);
-        size = size - was + kn + text.len;
-        cw_buf_free(&text);
-        if (!entry || json_object_set_new_nocheck(c->set, key, entry) < 0)
-            goto oom;
-    }
-    c->size = size;
-    if (size > lim->state_limit) {
-        cw_error_setf(err, CW_E_TOO_LARGE, "the state would be over the %d-byte stored-state limit",
-                      (long long)lim->state_limit);
-        goto fail;
-    }
-    return 0;
-oom:
-    cw_error_oom(err);
-fail:
-    cw_doc_change_free(c);
-    return -1;
-}
-
-/* A member value's text never ends in '{' or '[', so cw_buf_key puts the
- * commas right. */
-static void put_member(cw_buf *out, const char *key, const json_t *text) {
-    size_t n;
-    const char *p = text_of(text, &n);
-    cw_buf_key(out, key);
-    cw_buf_append(out, p, n);
-}
-
-int cw_doc_render(const cw_doc *d, const cw_doc_change *change, cw_buf *out) {
-    const char *key;
-    json_t *text, *set = change ? change->set : NULL;
-    cw_buf_append(out, "{", 1);
-    json_object_foreach(d->members, key, text) {
-        json_t *now = json_object_get(set, key);
-        if (now)
-            text = now;
-        if (!json_is_null(text))
-            put_member(out, key, text);
-    }
-    json_object_foreach(set, key, text) {
-        if (!json_is_null(text) && !json_object_get(d->members, key))
-            put_member(out, key, text);
-    }
-    return cw_buf_append(out, "}", 1);
-}
-
-int cw_doc_apply(cw_doc *d, const cw_doc_change *change, long long version, cw_buf *view) {
+int cw_doc_stage(cw_doc *d, const cw_tree_change *change) {
     size_t before = cw_alloc_live();
-    const char *key;
-    json_t *text;
+    int rc = cw_tree_apply(&d->tree, change);
+    d->version = -1;
+    account(d, before);
+    if (rc < 0)
+        free_entry(d);
+    return rc;
+}
+
+int cw_doc_apply(cw_doc *d, const cw_tree_change *change, long long version, cw_buf *view) {
+    size_t before = cw_alloc_live();
     int rc = 0;
-    json_object_foreach(change->set, key, text) {
-        if (json_is_null(text))
-            json_object_del(d->members, key);
-        else if (json_object_set_nocheck(d->members, key, text) < 0)
-            rc = -1;
-    }
+    if (d->resident && d->version >= 0) /* else staged already */
+        rc = cw_tree_apply(&d->tree, change);
     d->version = version;
     d->size = change->size;
+    if (rc == 0 && d->resident && d->size > CW_DOC_RESIDENT) {
+        /* Grown past what is held whole: from now on, paged. */
+        cw_tree_free(&d->tree);
+        d->resident = 0;
+        view->len = 0;
+    }
     account(d, before);
     if (rc < 0) {
         free_entry(d); /* *view stays the caller's */

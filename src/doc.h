@@ -1,12 +1,12 @@
 /* doc.h - the owner's documents, kept in the module between requests.
  *
- * A document is the state of one id at one version, held the way SQLite
- * holds it: one JSON text per top-level member, in order. So a load from
- * storage parses nothing; a write parses, merges and serializes only the
- * members its patch touches (RFC 7386 below the top level), and the
- * serialization a GET serves is built by concatenation once per version and
- * kept. Keeping member texts rather than Jansson trees also keeps the
- * memory near the state's own size (Jansson spends several times that).
+ * A document up to CW_DOC_RESIDENT bytes is held whole ("resident"): its
+ * tree (tree.h), values as the texts storage holds, so a load parses
+ * nothing and a write parses only the values its patch reaches; and the
+ * serialization a GET serves, built once per version and kept. A larger
+ * document is "paged": the entry holds its version and size only, a write
+ * reads the rows its patch reaches, and a read streams from the rows. So
+ * the module's memory follows the documents in use, not their size.
  *
  * Entries are keyed by id and say which version they hold; the owner reads
  * the stored version (one indexed read) before trusting one. They share one
@@ -14,10 +14,9 @@
  * least recently used go first. Memory is counted exactly, from the
  * allocator's live bytes around every change.
  *
- * A write is prepared as a cw_doc_change (the members it puts or deletes,
- * with the texts already serialized and the limits checked), committed to
- * storage by the host, and only then applied to the entry: an entry never
- * holds a version that was not committed.
+ * A write is planned as a cw_tree_change, committed to storage, and only
+ * then applied to the entry: an entry never holds a version that was not
+ * committed.
  *
  * Global state (runtime.h lists it): the entries and their LRU list. */
 #ifndef CW_DOC_H
@@ -30,14 +29,19 @@
 #include "buf.h"
 #include "error.h"
 #include "id.h"
+#include "tree.h"
+
+#define CW_DOC_RESIDENT (4LL << 20) /* the largest document held whole */
 
 typedef struct cw_doc {
     char id[CW_ID_MAX + 1];
     long long version;
-    json_t *members; /* object: key -> string holding the member's JSON text, in order */
-    size_t size;     /* bytes of the state as stored: each key and value text */
-    cw_buf view;     /* the GET answer {"id","version","state"} at this version, or empty */
-    size_t bytes;    /* memory held by the entry but its view, from the allocator */
+    int resident;  /* 1: tree holds the whole document; 0: paged */
+    cw_tree tree;  /* resident: the document */
+    long long size; /* its stored size (tree.h) */
+    cw_buf view;   /* resident: the GET answer {"id","version","state"} at this version,
+                      or empty */
+    size_t bytes;  /* memory held by the entry but its view, from the allocator */
     struct cw_doc *newer, *older; /* the LRU list */
 } cw_doc;
 
@@ -45,15 +49,16 @@ typedef struct cw_doc {
  * when none is cached. */
 cw_doc *cw_doc_find(const char *id);
 
-/* Replaces any entry for id with a new empty one at version, the most
- * recently used. NULL when out of memory. */
-cw_doc *cw_doc_new(const char *id, long long version);
+/* Replaces any entry for id with a new one at version, the most recently
+ * used: resident and empty (rows are loaded into it with
+ * cw_doc_load_row), or paged, of stored size size. NULL when out of
+ * memory. */
+cw_doc *cw_doc_new(const char *id, long long version, int resident, long long size);
 
-/* Adds member key[0..kn) with JSON text value[0..vn) (both borrowed, the
- * text as stored) at the end of d, while loading. Returns 0, or -1 with
- * err set (out of memory: d is then dropped). */
-int cw_doc_load_member(cw_doc *d, const char *key, size_t kn, const char *value, size_t vn,
-                       cw_error *err);
+/* Adds a row to a resident d while loading (tree.h cw_tree_load_row).
+ * Returns 0, or -1 with err set (d is then dropped). */
+int cw_doc_load_row(cw_doc *d, const char *parent, size_t pn, const char *key, size_t kn,
+                    const char *text, size_t tn, long long size, cw_error *err);
 
 /* Finishes a load (or any change): recounts d's memory and evicts the least
  * recently used entries other than d while over budget bytes. */
@@ -72,41 +77,27 @@ void cw_doc_drop_all(void);
 /* Bytes held by all entries. */
 size_t cw_doc_bytes(void);
 
-/* Limits a change must keep. */
-typedef struct {
-    size_t member_limit;  /* largest key + value text of one member */
-    size_t state_limit;   /* largest state: every member's key + value text */
-    int depth_limit;      /* deepest nesting of a member's value */
-    long container_limit; /* most arrays + objects in a member's value */
-} cw_doc_limits;
+/* A source reading a resident d (tree.h). */
+void cw_doc_source(cw_doc *d, cw_tree_source *src);
 
-/* A prepared write: for each member the patch touches, its new JSON text,
- * or JSON null to delete it; in the patch's order. */
-typedef struct {
-    json_t *set; /* object: key -> string (new text) or null (delete) */
-    size_t size; /* the state's stored size after the change */
-} cw_doc_change;
+/* Appends a resident d's state, its JSON text, to out. Returns 0, or -1
+ * when out of memory. */
+int cw_doc_render(const cw_doc *d, cw_buf *out);
 
-/* Prepares the RFC 7386 merge of patch (borrowed, an object) into d:
- * parses, merges and serializes only the members the patch names. d is
- * not changed. Returns 0, or -1 with err set: CW_E_TOO_LARGE when a member
- * or the state would pass a limit (nothing is prepared), CW_E_INTERNAL
- * when a stored member is unreadable or memory runs out. */
-int cw_doc_prepare(const cw_doc *d, json_t *patch, const cw_doc_limits *lim, cw_doc_change *c,
-                   cw_error *err);
+/* Applies a planned change to a resident d before it is committed (so the
+ * state it makes can be rendered without a copy): d then holds no
+ * committed version (version -1, which no stored version matches, so the
+ * next request loads it again unless cw_doc_commit follows). Returns 0,
+ * or -1 when out of memory (d is then dropped). */
+int cw_doc_stage(cw_doc *d, const cw_tree_change *change);
 
-/* Releases a change. Safe on a zeroed one. */
-void cw_doc_change_free(cw_doc_change *c);
-
-/* Appends the state's JSON text to out: d's members, with change (may be
- * NULL) applied. Returns 0, or -1 when out of memory. */
-int cw_doc_render(const cw_doc *d, const cw_doc_change *change, cw_buf *out);
-
-/* Applies a committed change to d, now at version, keeping view (taken
- * from *view, which is emptied; an empty one clears d's): the whole GET
- * answer of that version. Returns 0, or -1 when out of memory, in which
- * case d is dropped (the next request loads it again) and *view is left as
- * it was. */
-int cw_doc_apply(cw_doc *d, const cw_doc_change *change, long long version, cw_buf *view);
+/* The change applied to d (staged, or applied now when d holds it
+ * committed) stood: d is at version, of the change's size, keeping view
+ * (taken from *view, which is emptied; an empty one clears d's): the whole
+ * GET answer of that version. A resident d that grows past
+ * CW_DOC_RESIDENT becomes paged. Returns 0, or -1 when out of memory, in
+ * which case d is dropped (the next request loads it again) and *view is
+ * left as it was. */
+int cw_doc_apply(cw_doc *d, const cw_tree_change *change, long long version, cw_buf *view);
 
 #endif

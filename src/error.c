@@ -38,6 +38,7 @@ static const struct {
     [CW_E_STORAGE] = {"storage_failed", 500, "storage failed; nothing was written"},
     [CW_E_UNAUTHORIZED] = {"unauthorized", 401, "a valid bearer token is required"},
     [CW_E_NOT_FOUND] = {"not_found", 404, "no such route"},
+    [CW_E_NO_SUCH_PATH] = {"no_such_path", 404, "the state has no value at this path"},
     [CW_E_METHOD] = {"method_not_allowed", 405, "method not allowed on this route"},
     [CW_E_PRECONDITION] = {"precondition_failed", 412,
                            "a precondition is false for the current version"},

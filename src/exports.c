@@ -191,12 +191,20 @@ void cw_startup(double instantiate_ms, double init_ms, double config_ms, double 
  *           being buffered whole.
  *   1 field: the largest header value or RPC string, likewise + 1.
  *   2 deadline: how long a request waits for its Durable Object, in ms.
+ *   3 stream: how long a streamed answer (CW_RESULT_STREAM) may hold its
+ *           object's other requests back, in ms; the host then ends it
+ *           with an error, cut off.
+ *   4 contended: how much longer it may go on once another request waits
+ *           for it, in ms: half the deadline, so the waiting one is served
+ *           in time.
  * Returns 0 for an unknown kind. */
 CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
     const cw_config *c = cw_runtime_config();
     return kind == 0   ? (uint32_t)c->body_limit
            : kind == 1 ? CW_HTTP_MAX_FIELD
            : kind == 2 ? c->deadline_ms
+           : kind == 3 ? c->stream_ms
+           : kind == 4 ? c->deadline_ms / 2
                        : 0;
 }
 
@@ -263,6 +271,11 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
               size_t body_len, double now_ms) {
     return cw_pipeline_resume((cw_ctx *)r, status, head, head_len, body, body_len, now_ms);
 }
+
+/* The next piece of a streamed answer (cw_result.flags CW_RESULT_STREAM)
+ * into r's body: 1 while more follows, 0 at the end, -1 when it failed
+ * (the host then ends the stream with an error). */
+CW_EXPORT(cw_next) int cw_next(cw_result *r) { return cw_pipeline_next((cw_ctx *)r); }
 
 /* Frees a result from cw_handle, cw_owner or cw_failed. NULL is a no-op. */
 CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }

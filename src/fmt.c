@@ -13,3 +13,13 @@ size_t cw_utoa(char *out, unsigned long long v) {
     memcpy(out, tmp + sizeof tmp - n, n);
     return n;
 }
+
+int cw_hex(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

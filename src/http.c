@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "fmt.h"
+
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 int cw_slice_eq(cw_slice s, const char *lit) {
@@ -163,6 +165,22 @@ cw_slice cw_http_query(const cw_request *req, const char *name) {
         p = amp ? amp + 1 : end;
     }
     return (cw_slice){NULL, 0};
+}
+
+int cw_http_unescape(cw_slice s, cw_buf *out) {
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (c == '%') {
+            int hi = i + 2 < s.n ? cw_hex((unsigned char)s.p[i + 1]) : -1;
+            int lo = hi >= 0 ? cw_hex((unsigned char)s.p[i + 2]) : -1;
+            if (lo < 0)
+                return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        cw_buf_append(out, &c, 1);
+    }
+    return out->broken ? -1 : 0;
 }
 
 int cw_http_uint(cw_slice s, long long *out) {

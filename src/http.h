@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "error.h"
 
 #define CW_HTTP_MAX_HEADERS 64
@@ -55,6 +56,10 @@ int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset);
  * '&'-separated query; "" for a bare "name"), or {NULL, 0} when absent.
  * Not decoded. */
 cw_slice cw_http_query(const cw_request *req, const char *name);
+
+/* Appends s percent-decoded to out ("+" stays "+"). Returns 0, or -1 on
+ * a malformed escape (or no memory). */
+int cw_http_unescape(cw_slice s, cw_buf *out);
 
 /* Reads s as a non-negative integer: 1-16 ASCII digits, at most 2^53 - 1
  * (exact in JS too). Returns 0 with *out set, or -1. */

@@ -1,15 +1,7 @@
 /* id.c - state id decoding and validation. */
 #include "id.h"
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "fmt.h"
 
 static int allowed(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -22,8 +14,8 @@ int cw_id_parse(cw_slice raw, char out[CW_ID_MAX + 1], size_t *len, cw_error *er
         int c = (unsigned char)raw.p[i];
         if (c == '%') {
             /* Both hex digits must be inside the slice: indices i+1, i+2. */
-            int hi = i + 2 < raw.n ? hexval((unsigned char)raw.p[i + 1]) : -1;
-            int lo = i + 2 < raw.n ? hexval((unsigned char)raw.p[i + 2]) : -1;
+            int hi = i + 2 < raw.n ? cw_hex((unsigned char)raw.p[i + 1]) : -1;
+            int lo = i + 2 < raw.n ? cw_hex((unsigned char)raw.p[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return cw_error_set(err, CW_E_INVALID_ID, "id has a malformed percent-escape");
             c = hi * 16 + lo;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "fmt.h"
+
 /* One pass over a text: checked against RFC 8259 and the limits and, when
  * building, made into Jansson values as it goes. Nesting is bounded by
  * max_depth (at most CW_JSON_MAX_DEPTH), so the recursion is too. */
@@ -34,21 +36,11 @@ static void ws(scan *s) {
 
 static int at(const scan *s) { return s->i < s->n ? s->p[s->i] : -1; }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits after "\u"; returns the code unit, or -1. */
 static long hex4(scan *s) {
     long v = 0;
     for (int k = 0; k < 4; k++) {
-        int d = hexval(at(s));
+        int d = cw_hex(at(s));
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -81,6 +73,22 @@ static int utf8(scan *s) {
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return fail(s, "byte is not UTF-8"), -1;
     return (int)need + 1;
+}
+
+int cw_json_utf8(const char *p, size_t n) {
+    cw_error err;
+    scan s;
+    memset(&s, 0, sizeof s);
+    s.p = (const unsigned char *)p;
+    s.n = n;
+    s.err = &err;
+    while (s.i < n) {
+        int k = s.p[s.i] < 0x80 ? 1 : utf8(&s);
+        if (k < 0)
+            return 0;
+        s.i += (size_t)k;
+    }
+    return 1;
 }
 
 static void put_utf8(cw_buf *o, unsigned long cp) {

@@ -64,6 +64,10 @@ typedef struct {
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err);
 
+/* 1 when p[0..n) is well-formed UTF-8 (as a JSON text's strings must be),
+ * else 0. */
+int cw_json_utf8(const char *p, size_t n);
+
 /* The bytes of v when it is a JSON string, with *n (may be NULL) set to
  * their length; NULL for anything else, a number held as text included.
  * Borrowed from v. */

@@ -254,7 +254,8 @@ static void errors_after(cw_ctx *ctx) {
     if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
         cw_header_add(ctx, "upgrade", "websocket");
     ctx->frames.len = 0; /* they went with the answer the error replaced */
-    ctx->res.flags &= ~(uint32_t)CW_RESULT_HELD;
+    ctx->res.flags &= ~(uint32_t)(CW_RESULT_HELD | CW_RESULT_STREAM | CW_RESULT_UNSIZED);
+    ctx->more = NULL;
     ctx->res.hold = -1;
     /* An error answer stands for nothing written: writes the request queued
      * before it failed are dropped, never committed. */
@@ -328,6 +329,11 @@ static void strip_head(cw_ctx *ctx) {
     char n[24];
     if (ctx->stage != CW_STAGE_EDGE || strcmp(ctx->own.method, "HEAD") != 0)
         return;
+    if (ctx->own.unsized) { /* no length to tell: none is told */
+        ctx->body.len = 0;
+        ctx->own.keeping = 0;
+        return;
+    }
     n[cw_utoa(n, ctx->own.keeping    ? ctx->own.kept
                  : ctx->own.body_ref ? ctx->own.body_ref_len
                                  : ctx->body.len)] = '\0';
@@ -468,7 +474,8 @@ int cw_reroute(cw_ctx *ctx) {
 }
 
 /* The grant an OWNER request runs under: "<scope> <exp> <kid> <actor>",
- * scope "w" (read and write) or "r" (read only), exp the token's expiry in
+ * scope "w" (read and write) or "r" (read only), in capitals for an RPC
+ * caller (the owner then runs the request as an RPC call's), exp the token's expiry in
  * seconds (0: none), kid its key ("" when none). A header (the upgrade's
  * x-cw-grant) loses trailing spaces, so the parts after the scope may be
  * cut short. Anything else, the empty grant included, grants nothing
@@ -476,7 +483,10 @@ int cw_reroute(cw_ctx *ctx) {
 int cw_grant(cw_ctx *ctx, cw_slice actor) {
     char num[24];
     ctx->input.len = 0;
-    cw_buf_append(&ctx->input, ctx->who.read_only ? "r " : "w ", 2);
+    cw_buf_append(&ctx->input,
+                  (ctx->flags & CW_FLAG_RPC) ? (ctx->who.read_only ? "R " : "W ")
+                                             : (ctx->who.read_only ? "r " : "w "),
+                  2);
     /* An exp past 2^53 - 1 s is as good as never: it stays a JS number. */
     cw_buf_append(&ctx->input, num,
                   cw_utoa(num, (unsigned long long)(ctx->who.exp <= 0 ? 0
@@ -503,8 +513,11 @@ static cw_slice part(cw_slice *g) {
 static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
     cw_slice g = {p, p ? n : 0}, scope = part(&g), exp = part(&g), kid = part(&g);
     long long e = 0;
-    ctx->who.granted = scope.n == 1 && (scope.p[0] == 'r' || scope.p[0] == 'w');
-    ctx->who.read_only = !ctx->who.granted || scope.p[0] == 'r';
+    char c = scope.n == 1 ? scope.p[0] : 0;
+    ctx->who.granted = c == 'r' || c == 'w' || c == 'R' || c == 'W';
+    ctx->who.read_only = !ctx->who.granted || c == 'r' || c == 'R';
+    if (c == 'R' || c == 'W')
+        ctx->flags |= CW_FLAG_RPC;
     if (exp.n && cw_http_uint(exp, &e) < 0)
         ctx->who.granted = 0, ctx->who.read_only = 1;
     ctx->who.exp = e;
@@ -595,7 +608,8 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
         cw_buf_append(&ctx->head, head, head_len);
         if (keep) {
             ctx->own.keeping = 1;
-            ctx->own.kept = body_len;
+            ctx->own.unsized = body_len == CW_KEPT_UNSIZED;
+            ctx->own.kept = ctx->own.unsized ? 0 : body_len;
         } else {
             cw_buf_append(&ctx->body, body, body_len);
         }
@@ -647,6 +661,51 @@ int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
 int cw_frame_to(cw_ctx *ctx, uint32_t target) { return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0); }
 
 void cw_accepted(cw_ctx *ctx) { ctx->own.upgraded = 1; }
+
+void cw_unsized(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_UNSIZED; }
+
+int cw_stream_answer(cw_ctx *ctx, int status, const char *content_type,
+                     int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg) {
+    int rc;
+    ctx->body.len = 0;
+    ctx->own.body_ref = NULL;
+    ctx->more = more;
+    ctx->more_arg = arg;
+    if ((rc = more(ctx, arg, &ctx->body)) < 0) {
+        ctx->more = NULL;
+        return -1;
+    }
+    if (rc == 0)
+        ctx->more = NULL; /* it all fit in one piece */
+    ctx->res.status = (uint32_t)status;
+    ctx->res.flags |= rc ? CW_RESULT_STREAM : 0;
+    if (!content_type)
+        return 0;
+    ctx->res.flags |= CW_RESULT_UNSIZED;
+    return cw_header_add(ctx, "content-type", content_type);
+}
+
+int cw_pipeline_next(cw_ctx *ctx) {
+    int rc;
+    if (!ctx->more || !(ctx->res.flags & CW_RESULT_STREAM))
+        return 0;
+    begin_call();
+    ctx->body.len = ctx->frames.len = 0;
+    ctx->body.broken = ctx->frames.broken = 0;
+    rc = ctx->more(ctx, ctx->more_arg, &ctx->body);
+    end_call(ctx);
+    if (rc < 0 || ctx->body.broken || ctx->frames.broken)
+        ctx->body.len = ctx->frames.len = 0, rc = -1;
+    if (rc <= 0) {
+        ctx->more = NULL;
+        ctx->res.flags &= ~(uint32_t)CW_RESULT_STREAM;
+    }
+    ctx->res.body = ctx->body.p ? ctx->body.p : "";
+    ctx->res.body_len = (uint32_t)ctx->body.len;
+    ctx->res.frames = ctx->frames.p ? ctx->frames.p : "";
+    ctx->res.frames_len = (uint32_t)ctx->frames.len;
+    return rc;
+}
 
 int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
     return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));

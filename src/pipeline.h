@@ -104,9 +104,18 @@ enum {
 
 /* cw_result.flags */
 enum {
-    CW_RESULT_HELD = 2 /* OWNER: the body is the one the host holds under the tag
-                          it passed in (cw_run.held): answer with those bytes */
+    CW_RESULT_HELD = 2,   /* OWNER: the body is the one the host holds under the tag
+                             it passed in (cw_run.held): answer with those bytes */
+    CW_RESULT_STREAM = 4, /* OWNER: the body (a socket's answer: the frames) is the first
+                             piece of a longer one: the host asks cw_next for each next
+                             piece (exports.c), in order, holding other requests back */
+    CW_RESULT_UNSIZED = 8 /* OWNER: the answer's length is not known (streamed, or a
+                             HEAD of what would be): no content-length is given */
 };
+
+/* The length a host resumes a forward with when the owner's answer it
+ * keeps has no known length (CW_RESULT_UNSIZED). */
+#define CW_KEPT_UNSIZED 0xffffffffu
 
 #define CW_RID_LEN 32    /* generated ids: 32 lowercase hex digits */
 #define CW_RID_MAX 64    /* client ids: 16-64 of [A-Za-z0-9-], else replaced */
@@ -229,6 +238,11 @@ struct cw_ctx {
     /* Hooks a handler sets. */
     void (*finish)(cw_ctx *ctx); /* runs on the final answer, after the errors are
                                     mapped (a socket's frame: answer to frames) */
+    int (*more)(cw_ctx *ctx, void *arg, cw_buf *out); /* a streamed answer's next piece
+                                    (arg: more_arg), appended to out: 1 while more
+                                    follows, 0 at its end, -1 with
+                                    ctx->err set (cw_stream_answer) */
+    void *more_arg;
     void *state;                     /* the route handler's own state, freed with... */
     void (*state_free)(void *state); /* ...this, when the context is freed */
 
@@ -255,6 +269,7 @@ struct cw_ctx {
         int keeping;              /* EDGE: the answer's body is the host's kept bytes */
         int cold;                 /* 1: the first final edge response of this instance */
         int final;                /* 1 once the after hooks have run */
+        int unsized;              /* EDGE: the owner's kept answer has no known length */
         int upgraded;             /* a socket was accepted for this call (OWNER), or the
                                      owner answered 101 (EDGE): unless the answer is a
                                      101, it is closed (1011) */
@@ -279,6 +294,12 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
 /* Releases ctx and everything its result points to, and drops writes it
  * left queued (store.h). NULL is a no-op. */
 void cw_pipeline_free(cw_ctx *ctx);
+
+/* The next piece of a streamed answer (CW_RESULT_STREAM) into the result's
+ * body and frames (both emptied first): 1 while more follows, 0 at the end (the flag is then cleared), -1
+ * when it failed (the piece is empty; the answer cannot change any more,
+ * so the host ends the stream with an error). */
+int cw_pipeline_next(cw_ctx *ctx);
 
 /* Handler API. */
 
@@ -306,6 +327,18 @@ int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char
  * caller checked the tag), and the content type. Returns 0 or -1 as
  * cw_header_add. */
 int cw_respond_held(cw_ctx *ctx, int status, const char *content_type);
+
+/* OWNER: answers status, content type and a body produced a piece at a
+ * time by more(ctx, arg, out) (see cw_ctx.more), with no known length; the first piece is
+ * made now. With content_type NULL (a socket's answer) the pieces are
+ * frames instead: more appends each next piece's frames (the body stays
+ * empty). Returns 0, or -1 with ctx->err set (nothing was answered yet, so
+ * the error is the answer). */
+int cw_stream_answer(cw_ctx *ctx, int status, const char *content_type,
+                     int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg);
+
+/* OWNER: the answer has no known length (a HEAD of what a GET streams). */
+void cw_unsized(cw_ctx *ctx);
 
 /* OWNER: the host is to hold this answer's body under tag (>= 0) from now
  * on, for a later cw_respond_held. */

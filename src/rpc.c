@@ -35,6 +35,7 @@ static const struct {
     {"base", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
     {"since", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
     {"limit", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    {"path", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
 };
 
 /* Appends s[0..n) percent-encoded but for the id grammar's bytes. */

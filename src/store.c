@@ -10,8 +10,12 @@
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS cw_meta (k INTEGER PRIMARY KEY CHECK (k = 0), version INTEGER NOT "
     "NULL, jcount INTEGER NOT NULL, jbytes INTEGER NOT NULL, jfirst INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS cw_members (key TEXT NOT NULL UNIQUE, value TEXT NOT NULL, "
-    "version INTEGER NOT NULL);"
+    /* The document by path (tree.h). Row order within a parent is member
+     * order: a row is updated in place, keeping its rowid. The index on
+     * parent alone keeps (parent, rowid) order, what reads walk. */
+    "CREATE TABLE IF NOT EXISTS cw_nodes (parent TEXT NOT NULL, key TEXT NOT NULL, value BLOB, "
+    "size INTEGER NOT NULL, version INTEGER NOT NULL, UNIQUE (parent, key));"
+    "CREATE INDEX IF NOT EXISTS cw_nodes_order ON cw_nodes (parent);"
     "CREATE TABLE IF NOT EXISTS cw_journal (version INTEGER PRIMARY KEY, at INTEGER NOT NULL, "
     "request_id TEXT NOT NULL, actor TEXT, key TEXT, patch TEXT NOT NULL, size INTEGER NOT NULL);"
     /* The journal records a write's key for the audit trail only: a key may
@@ -28,8 +32,21 @@ static const char schema[] =
 
 static const char *const sql[CW_STMT_COUNT] = {
     [CW_Q_META] = "SELECT version, jcount, jbytes, jfirst FROM cw_meta WHERE k = 0",
-    [CW_Q_MEMBERS] = "SELECT key, value FROM cw_members ORDER BY rowid",
-    [CW_Q_LEGACY] = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'state'",
+    [CW_Q_NODE] = "SELECT value, size FROM cw_nodes WHERE parent = ? AND key = ?",
+    [CW_Q_CHILDREN] = "SELECT key, value, size FROM cw_nodes WHERE parent = ? ORDER BY rowid",
+    /* A page of an object's members after rowid ?2, at most ?3 of them and,
+     * past the first, at most ?4 bytes: a stream reads a large document a
+     * bounded page at a time. Sizes are summed from the small column: a
+     * value past the bound is never read. */
+    [CW_Q_CHILDREN_PAGE] =
+        "SELECT n.rowid, n.key, n.value, n.size FROM cw_nodes n JOIN (SELECT r, sum(size) OVER w "
+        "AS run, row_number() OVER w AS k FROM (SELECT rowid AS r, size FROM cw_nodes WHERE "
+        "parent = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3) WINDOW w AS (ORDER BY r)) p ON "
+        "n.rowid = p.r WHERE p.run <= ?4 OR p.k = 1 ORDER BY n.rowid",
+    [CW_Q_ROOT_SIZE] = "SELECT coalesce(sum(size), 0) FROM cw_nodes WHERE parent = ''",
+    [CW_Q_NODES] = "SELECT parent, key, value, size FROM cw_nodes ORDER BY parent, rowid",
+    [CW_Q_OLD_LAYOUTS] = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                         "('state', 'cw_members') ORDER BY name",
     [CW_Q_LEGACY_BLOB] = "SELECT blob FROM state WHERE k = 0",
     [CW_Q_JOURNAL_SINCE] = "SELECT version, at, request_id, actor, patch FROM cw_journal "
                            "WHERE version > ? ORDER BY version LIMIT ?",
@@ -44,16 +61,27 @@ static const char *const sql[CW_STMT_COUNT] = {
                  "ON k.hash IS NULL AND j.version = k.version WHERE k.key = ?",
     [CW_Q_JOURNAL_OLDEST] = "SELECT version, size FROM cw_journal ORDER BY version LIMIT ?",
     /* Columns in table order (the DDL above). The meta row is one row: replaced
-     * whole. A member is updated in place, keeping its rowid, and so its
-     * place in the document. */
+     * whole. A row is updated in place, keeping its rowid, and so its place
+     * among its parent's members. */
     [CW_OP_META] = "REPLACE INTO cw_meta VALUES (0, ?, ?, ?, ?)",
-    [CW_OP_PUT_MEMBER] = "INSERT INTO cw_members VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
-                         "SET value = excluded.value, version = excluded.version",
-    [CW_OP_DEL_MEMBER] = "DELETE FROM cw_members WHERE key = ?",
+    [CW_OP_PUT_NODE] = "INSERT INTO cw_nodes VALUES (?, ?, ?, ?, ?) ON CONFLICT (parent, key) DO "
+                       "UPDATE SET value = excluded.value, size = excluded.size, version = "
+                       "excluded.version",
+    [CW_OP_DEL_NODE] = "DELETE FROM cw_nodes WHERE parent = ? AND key = ?",
+    /* Every row under the object at pointer ?1: its members, and theirs
+     * (pointers under it start with ?1 and "/", which sorts before "0"). */
+    [CW_OP_CLEAR_UNDER] = "DELETE FROM cw_nodes WHERE parent = ?1 OR (parent >= ?1 || '/' AND "
+                          "parent < ?1 || '0')",
     [CW_OP_APPEND] = "INSERT INTO cw_journal VALUES (?, ?, ?, ?, ?, ?, ?)",
     [CW_OP_PRUNE] = "DELETE FROM cw_journal WHERE version < ?",
-    [CW_OP_CLEAR] = "DELETE FROM cw_members; DELETE FROM cw_journal",
+    [CW_OP_CLEAR] = "DELETE FROM cw_nodes; DELETE FROM cw_journal",
     [CW_OP_DROP_LEGACY] = "DROP TABLE IF EXISTS state",
+    /* Members as rows (the layout before cw_nodes) become the root's rows,
+     * in their order, sizes counted in bytes. */
+    [CW_OP_CONVERT_MEMBERS] =
+        "INSERT INTO cw_nodes (parent, key, value, size, version) SELECT '', key, "
+        "CAST(value AS BLOB), length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)), version "
+        "FROM cw_members ORDER BY rowid; DROP TABLE cw_members",
     /* A key past its window may come back: it replaces its old row. */
     [CW_OP_KEY] = "INSERT OR REPLACE INTO cw_keys (key, hash, version, at) VALUES (?, ?, ?, ?)",
     [CW_OP_KEYS_EXPIRE] = "DELETE FROM cw_keys WHERE at < ?",
@@ -67,15 +95,19 @@ const char *cw_store_sql(int s) { return s >= 0 && s < CW_STMT_COUNT ? sql[s] : 
 /* The queued writes (global state, runtime.h): their cells, per statement
  * an INT statement, an INT count and the parameters, where a TEXT or BLOB
  * value is an offset into queued_bytes until the commit makes it an
- * address (the bytes may move while the queue grows). */
+ * address (the bytes may move while the queue grows), or, for borrowed
+ * bytes (type | BORROWED until the commit), their address already. */
 static cw_buf queued_cells = CW_BUF_INIT, queued_bytes = CW_BUF_INIT;
+#define BORROWED 0x100u
 
-static int queue(cw_stmt s, const cw_cell *in, int n) {
+static int queue(cw_stmt s, const cw_cell *in, int n, unsigned borrowed) {
     cw_cell head[2] = {cw_port_int(s), cw_port_int(n)};
     cw_buf_append(&queued_cells, (const char *)head, sizeof head);
     for (int i = 0; i < n; i++) {
         cw_cell c = in[i];
-        if (c.type == CW_VAL_TEXT || c.type == CW_VAL_BLOB) {
+        if (borrowed >> i & 1) {
+            c.type |= BORROWED;
+        } else if (c.type == CW_VAL_TEXT || c.type == CW_VAL_BLOB) {
             c.value = (double)queued_bytes.len;
             cw_buf_append(&queued_bytes, (const char *)(uintptr_t)in[i].value, c.len);
         }
@@ -103,7 +135,9 @@ int cw_store_commit(void) {
     if (!n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (c[i].type == CW_VAL_TEXT || c[i].type == CW_VAL_BLOB)
+        if (c[i].type & BORROWED)
+            c[i].type &= ~BORROWED;
+        else if (c[i].type == CW_VAL_TEXT || c[i].type == CW_VAL_BLOB)
             c[i].value = (double)(uintptr_t)(queued_bytes.p + (size_t)c[i].value);
     rc = cw_port_call(CW_PORT_COMMIT, c, (int)n, &out);
     if (rc == 0)
@@ -116,6 +150,7 @@ int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
     cw_cell in[8];
     cw_rows none;
     int n = 0, rc;
+    unsigned borrowed = 0;
     va_list ap;
     va_start(ap, types);
     for (const char *t = types; *t && n < 8; t++, n++) {
@@ -124,14 +159,16 @@ int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
         } else if (*t == 's') {
             const char *str = va_arg(ap, const char *);
             in[n] = cw_port_text(str, strlen(str));
-        } else if (*t == 't' || *t == 'z' || *t == 'b') {
+        } else if (*t == 't' || *t == 'z' || *t == 'b' || *t == 'B' || *t == 'T' || *t == 'N') {
             const char *str = va_arg(ap, const char *);
             size_t len = va_arg(ap, size_t);
             in[n] = cw_port_text(str, len);
-            if (*t == 'b')
+            if (*t == 'b' || *t == 'B' || *t == 'N')
                 in[n].type = CW_VAL_BLOB;
-            else if (*t == 'z' && (!str || !len))
+            if ((*t == 'z' && (!str || !len)) || ((*t == 'B' || *t == 'N') && !str))
                 in[n] = (cw_cell){CW_VAL_NULL, 0, 0};
+            else if (*t == 'T' || *t == 'N')
+                borrowed |= 1u << n;
         } else {
             in[n] = (cw_cell){CW_VAL_NULL, 0, 0};
         }
@@ -141,7 +178,7 @@ int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
         r = &none;
     memset(r, 0, sizeof *r);
     if (s >= CW_OP_META)
-        return queue(s, in, n);
+        return queue(s, in, n, borrowed);
     rc = cw_port_call((int)s, in, n, &r->out);
     r->rows = r->out.rows;
     r->cols = r->out.cols;

@@ -16,14 +16,16 @@
  * the module that made it (the pipeline refuses to suspend with writes
  * queued, and discards what an error left).
  *
- * Member values and journal patches are written as BLOBs (their UTF-8 JSON
- * text): the host hands bytes to SQLite and back without transcoding.
- * Rows written as TEXT by earlier versions read the same way.
+ * Values and journal patches are written as BLOBs (their UTF-8 JSON text):
+ * the host hands bytes to SQLite and back without transcoding. Rows
+ * written as TEXT by earlier versions read the same way.
  *
- * Tables (all prefixed cw_; "state" is the legacy one-blob table):
+ * Tables (all prefixed cw_; "state" and "cw_members" are older layouts'):
  *   cw_meta    one row: version, journal count / bytes / first version
- *   cw_members one row per top-level member: key, JSON value, the version
- *              that last changed it; rowid order is the members' order
+ *   cw_nodes   the document by path (tree.h): one row per member of a
+ *              spilled object, keyed by its pointer and name: the JSON
+ *              value (NULL for a spilled object), its stored size, the
+ *              version that last changed it; rowid order is member order
  *   cw_journal one row per accepted write: version, time, request id,
  *              actor, idempotency key, the patch as applied, its size
  *   cw_keys    one row per idempotency key within its window: the key, a
@@ -40,27 +42,36 @@
 
 typedef enum {
     /* reads */
-    CW_Q_META = 0,       /* () -> version, jcount, jbytes, jfirst (no row: never written) */
-    CW_Q_MEMBERS,        /* () -> key, value, in order */
-    CW_Q_LEGACY,         /* () -> the count of legacy tables (0 or 1) */
-    CW_Q_LEGACY_BLOB,    /* () -> blob of the legacy row */
-    CW_Q_JOURNAL_SINCE,  /* (since, limit) -> version, at, request_id, actor, patch */
-    CW_Q_JOURNAL_BASE,   /* (base, limit, bytes) -> version, patch of the entries after
-                            base, oldest first, while their sizes sum to at most bytes */
-    CW_Q_KEY,            /* (key) -> hash, version, at of that idempotency key, and the
-                            journal's patch for a key kept without a hash */
+    CW_Q_META = 0,      /* () -> version, jcount, jbytes, jfirst (no row: never written) */
+    CW_Q_NODE,          /* (parent, key) -> value (NULL: a spilled object), size */
+    CW_Q_CHILDREN,      /* (parent) -> key, value, size of each member, in order */
+    CW_Q_CHILDREN_PAGE, /* (parent, after rowid, rows, bytes) -> rowid, key, value, size:
+                           the next members, at most rows of them and, past the first,
+                           at most bytes */
+    CW_Q_ROOT_SIZE,     /* () -> the document's stored size */
+    CW_Q_NODES,         /* () -> parent, key, value, size of every row, parents first */
+    CW_Q_OLD_LAYOUTS,   /* () -> the names of the older layouts' tables still there
+                           ("cw_members", "state") */
+    CW_Q_LEGACY_BLOB,   /* () -> blob of the one-blob layout's row */
+    CW_Q_JOURNAL_SINCE, /* (since, limit) -> version, at, request_id, actor, patch */
+    CW_Q_JOURNAL_BASE,  /* (base, limit, bytes) -> version, patch of the entries after
+                           base, oldest first, while their sizes sum to at most bytes */
+    CW_Q_KEY,           /* (key) -> hash, version, at of that idempotency key, and the
+                           journal's patch for a key kept without a hash */
     CW_Q_JOURNAL_OLDEST, /* (limit) -> version, size, oldest first */
     /* writes: the typed operations of a commit */
-    CW_OP_META,        /* (version, jcount, jbytes, jfirst) */
-    CW_OP_PUT_MEMBER,  /* (key, value, version) */
-    CW_OP_DEL_MEMBER,  /* (key) */
-    CW_OP_APPEND,      /* (version, at, request_id, actor, key, patch, size) */
-    CW_OP_PRUNE,       /* (first kept version): drops older entries */
-    CW_OP_CLEAR,       /* (): every member and journal entry */
-    CW_OP_DROP_LEGACY, /* (): the legacy table, once migrated */
-    CW_OP_KEY,         /* (key, hash, version, at): remember an idempotency key */
-    CW_OP_KEYS_EXPIRE, /* (oldest kept at): keys past the time window go */
-    CW_OP_KEYS_TRIM,   /* (count): keys past the newest count go */
+    CW_OP_META,            /* (version, jcount, jbytes, jfirst) */
+    CW_OP_PUT_NODE,        /* (parent, key, value or NULL, size, version) */
+    CW_OP_DEL_NODE,        /* (parent, key) */
+    CW_OP_CLEAR_UNDER,     /* (pointer): every row under that object */
+    CW_OP_APPEND,          /* (version, at, request_id, actor, key, patch, size) */
+    CW_OP_PRUNE,           /* (first kept version): drops older entries */
+    CW_OP_CLEAR,           /* (): every row and journal entry */
+    CW_OP_DROP_LEGACY,     /* (): the one-blob layout's table, once converted */
+    CW_OP_CONVERT_MEMBERS, /* (): members as rows become the root's rows */
+    CW_OP_KEY,             /* (key, hash, version, at): remember an idempotency key */
+    CW_OP_KEYS_EXPIRE,     /* (oldest kept at): keys past the time window go */
+    CW_OP_KEYS_TRIM,       /* (count): keys past the newest count go */
     CW_STMT_COUNT
 } cw_stmt;
 
@@ -88,8 +99,11 @@ typedef struct {
 /* Runs read s, or queues write s, with parameters described by types, one
  * letter each: 'i' an int64 (long long), 't' a text (const char *,
  * size_t), 's' a NUL-terminated text, 'b' bytes written as a BLOB (const
- * char *, size_t), 'z' a text that is NULL when its pointer is NULL or its
- * length 0, 'n' a NULL. At most 8. A read's rows go to r when r is not
+ * char *, size_t), 'B' the same, NULL when its pointer is NULL, 'z' a text
+ * that is NULL when its pointer is NULL or its length 0, 'n' a NULL; for a
+ * write, 'T' and 'N' are 't' and 'B' borrowed: the caller keeps the bytes
+ * until the commit or discard, so they are not copied into the queue. At
+ * most 8. A read's rows go to r when r is not
  * NULL (cw_rows_done them). Returns 0, or -1 when the host failed the read
  * (r is then empty) or the write could not be queued (no memory). */
 int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...);

@@ -24,6 +24,7 @@
 #include "roster.h"
 #include "runtime.h"
 #include "store.h"
+#include "stream.h"
 
 enum { K_GET, K_VIEW, K_PATCH, K_DELETE, K_CHANGES, K_HELLO };
 
@@ -61,10 +62,12 @@ struct cw_sync_op {
     long long version; /* the version the answer names */
     long long snapshot_wait; /* a hello: > 0, no snapshot for that many ms */
     int snapshot;      /* a hello answered with a snapshot */
-    cw_doc_change change;
+    cw_tree_change change;
     cw_buf view;    /* the state's JSON text for the answer, when built */
     cw_buf changes; /* the entries of a changes list, comma-separated */
     cw_hooks hooks;
+    cw_stream *stream; /* a document read from its rows, a piece at a time */
+    long long part;    /* a snapshot in parts: the next part's number */
 };
 
 void cw_sync_op_free(cw_sync_op *o) {
@@ -72,10 +75,11 @@ void cw_sync_op_free(cw_sync_op *o) {
         return;
     json_decref(o->patch);
     cw_buf_free(&o->patch_text);
-    cw_doc_change_free(&o->change);
+    cw_tree_change_free(&o->change);
     cw_buf_free(&o->view);
     cw_buf_free(&o->changes);
     cw_hooks_free(&o->hooks);
+    cw_stream_free(o->stream);
     cw_free(o);
 }
 
@@ -96,10 +100,9 @@ static int storage_failed(cw_ctx *ctx, const char *what) {
     return cw_error_set2(&ctx->err, CW_E_STORAGE, "storage failed: ", what);
 }
 
-/* Queues a write for the commit; a failure is the request's (nothing of the
- * batch is written). */
-#define WRITE(ctx, ...)                                                                            \
-    (cw_store_run(__VA_ARGS__) < 0 ? storage_failed(ctx, UNWRITTEN) : 0)
+/* Queues a write for the commit; a failure (only memory can fail a write
+ * that is queued) is the request's, and nothing of the batch is written. */
+#define WRITE(ctx, ...) (cw_store_run(__VA_ARGS__) < 0 ? oom(ctx) : 0)
 
 /* --- the request: checked at the edge, read again by the owner ----------- */
 
@@ -146,8 +149,10 @@ static int read_params(cw_ctx *ctx, cw_sync_op *o, int kind) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice key = cw_http_header(ctx->req, "idempotency-key");
     cw_slice as = cw_http_header(ctx->req, "x-cw-as"); /* RPC's as option */
-    if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_slice_eq(as, "json") && !cw_slice_eq(as, "text"))
-        return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER, "as must be \"json\" or \"text\"");
+    if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_slice_eq(as, "json") &&
+        !cw_slice_eq(as, "text") && !cw_slice_eq(as, "stream"))
+        return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
+                            "as must be \"json\", \"text\" or \"stream\"");
     if (cw_id_parse(cw_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
         return -1;
     if (kind == K_CHANGES) {
@@ -254,20 +259,20 @@ static int answer(cw_ctx *ctx, cw_sync_op *o, long long version, const cw_buf *v
     return etag(ctx, version);
 }
 
-/* The answer {"id","version","state"} for d at version, with change (may be
- * NULL) applied, into out: one allocation sized for it. It is also what a
- * GET of that version answers, so the cache and the host keep it. */
-static int view_of(cw_ctx *ctx, const cw_doc *d, const cw_doc_change *change, long long version,
-                   cw_buf *out) {
-    size_t size = (change ? change->size : d->size) + 64 + 8 * json_object_size(d->members);
+/* The answer {"id","version","state"} for a resident d (its state as it
+ * stands, a staged change included) at version, into out: one allocation
+ * sized for it. It is also what a GET of that version answers, so the
+ * cache and the host keep it. */
+static int view_of(cw_ctx *ctx, const cw_doc *d, long long version, cw_buf *out) {
+    long long size = d->tree.size;
     out->len = 0;
-    cw_buf_reserve(out, size + (change ? 8 * json_object_size(change->set) : 0));
+    cw_buf_reserve(out, (size_t)size + (size_t)size / 8 + 64);
     cw_buf_puts(out, "{\"id\":\"");
     cw_buf_puts(out, ctx->who.id); /* the id grammar needs no escaping */
     cw_buf_puts(out, "\",\"version\":");
     cw_buf_putu(out, (unsigned long long)version);
     cw_buf_puts(out, ",\"state\":");
-    cw_doc_render(d, change, out);
+    cw_doc_render(d, out);
     return cw_buf_append(out, "}", 1) < 0 ? oom(ctx) : 0;
 }
 
@@ -306,28 +311,141 @@ static int put_meta(cw_ctx *ctx, cw_sync_op *o, meta_t m) {
     return WRITE(ctx, CW_OP_META, NULL, "iiii", m.version, m.jcount, m.jbytes, m.jfirst);
 }
 
-/* Builds the cache entry for the id at version from its member rows. */
-static int load_members(cw_ctx *ctx, long long version) {
+/* Queues the rows of a planned change (tree.h), each written at version;
+ * the change's bytes are borrowed by the queue (the change outlives the
+ * commit). */
+static int write_change(cw_ctx *ctx, const cw_tree_change *c, long long version) {
+    for (size_t i = 0; i < c->n; i++) {
+        const cw_tree_op *op = &c->ops[i];
+        int rc;
+        if (op->op == CW_TREE_PUT) {
+            rc = WRITE(ctx, CW_OP_PUT_NODE, NULL, "TTNii", op->parent, op->pn, op->key, op->kn,
+                       op->text, op->tn, op->size, version);
+        } else if (op->op == CW_TREE_DEL) {
+            rc = WRITE(ctx, CW_OP_DEL_NODE, NULL, "TT", op->parent, op->pn, op->key, op->kn);
+        } else {
+            cw_buf ptr = CW_BUF_INIT;
+            cw_buf_append(&ptr, op->parent, op->pn);
+            cw_tree_ptr_push(&ptr, op->key, op->kn);
+            rc = ptr.broken ? oom(ctx)
+                            : WRITE(ctx, CW_OP_CLEAR_UNDER, NULL, "t", ptr.p, ptr.len);
+            cw_buf_free(&ptr);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads nodes from storage, for a document not held whole: each read is
+ * one indexed lookup (a member) or one ordered scan (an object's members,
+ * to put a small one back inline). A node's text lives in the rows of the
+ * last read, released at the next. */
+typedef struct {
+    cw_tree_source src;
+    cw_ctx *ctx;
+    cw_rows rows;
+} stored_source;
+
+static int value_node(cw_value *v, cw_value *size, cw_node *out) {
+    if (size->type != CW_VAL_INT || (v->type != CW_VAL_TEXT && v->type != CW_VAL_NULL))
+        return -1;
+    out->kind = v->type == CW_VAL_NULL ? CW_NODE_OBJECT : CW_NODE_VALUE;
+    out->text = v->s;
+    out->len = v->n;
+    out->size = size->i;
+    return 0;
+}
+
+static int stored_get(cw_tree_source *s, const char *parent, size_t pn, const char *key, size_t kn,
+                      cw_node *out, cw_error *err) {
+    stored_source *ss = s->arg;
+    cw_value v, size;
+    (void)err;
+    memset(out, 0, sizeof *out);
+    cw_rows_done(&ss->rows);
+    if (cw_store_run(CW_Q_NODE, &ss->rows, "tt", parent, pn, key, kn) < 0)
+        return storage_failed(ss->ctx, "a read failed");
+    if (!ss->rows.rows)
+        return 0;
+    if (ss->rows.cols != 2 || cw_rows_value(&ss->rows, &v) < 0 ||
+        cw_rows_value(&ss->rows, &size) < 0 || value_node(&v, &size, out) < 0)
+        return storage_failed(ss->ctx, MALFORMED);
+    return 0;
+}
+
+static int stored_each(cw_tree_source *s, const char *ptr, size_t n, cw_tree_each_fn fn, void *arg,
+                       cw_error *err) {
+    stored_source *ss = s->arg;
+    cw_rows r;
+    int rc = 0;
+    (void)err;
+    if (cw_store_run(CW_Q_CHILDREN, &r, "t", ptr, n) < 0)
+        return storage_failed(ss->ctx, "a read failed");
+    for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
+        cw_value k, v, size;
+        cw_node node;
+        if (r.cols != 3 || cw_rows_value(&r, &k) < 0 || cw_rows_value(&r, &v) < 0 ||
+            cw_rows_value(&r, &size) < 0 || k.type != CW_VAL_TEXT ||
+            value_node(&v, &size, &node) < 0)
+            rc = storage_failed(ss->ctx, MALFORMED);
+        else
+            rc = fn(arg, k.s, k.n, &node);
+    }
+    cw_rows_done(&r);
+    return rc;
+}
+
+static void stored_source_init(stored_source *ss, cw_ctx *ctx) {
+    memset(ss, 0, sizeof *ss);
+    ss->src.get = stored_get;
+    ss->src.each = stored_each;
+    ss->src.arg = ss;
+    ss->ctx = ctx;
+}
+
+/* Builds the cache entry for the id at version from its rows: the whole
+ * document when it is small enough to hold, else its size only. */
+static int load_doc(cw_ctx *ctx, long long version) {
     cw_rows r;
     cw_doc *d;
+    long long size = 0;
     int rc = 0;
-    if (cw_store_run(CW_Q_MEMBERS, &r, "") < 0)
+    if (cw_store_run(CW_Q_ROOT_SIZE, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
-    if (r.rows && r.cols != 2) {
+    rc = r.rows == 1 && int_at(&r, &size) == 0 ? 0 : -1;
+    cw_rows_done(&r);
+    if (rc < 0)
+        return storage_failed(ctx, MALFORMED);
+    if (size > CW_DOC_RESIDENT) {
+        if (!(d = cw_doc_new(ctx->who.id, version, 0, size)))
+            return oom(ctx);
+        cw_doc_settle(d, cw_runtime_config()->cache_bytes);
+        return 0;
+    }
+    if (cw_store_run(CW_Q_NODES, &r, "") < 0)
+        return storage_failed(ctx, "a read failed");
+    if (r.rows && r.cols != 4) {
         cw_rows_done(&r);
         return storage_failed(ctx, MALFORMED);
     }
-    if (!(d = cw_doc_new(ctx->who.id, version))) {
+    if (!(d = cw_doc_new(ctx->who.id, version, 1, 0))) {
         cw_rows_done(&r);
         return oom(ctx);
     }
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
-        cw_value k, v;
-        if (cw_rows_value(&r, &k) < 0 || cw_rows_value(&r, &v) < 0 || k.type != CW_VAL_TEXT ||
-            v.type != CW_VAL_TEXT)
+        cw_value parent, k, v, sz;
+        if (cw_rows_value(&r, &parent) < 0 || cw_rows_value(&r, &k) < 0 ||
+            cw_rows_value(&r, &v) < 0 || cw_rows_value(&r, &sz) < 0 ||
+            parent.type != CW_VAL_TEXT || k.type != CW_VAL_TEXT || sz.type != CW_VAL_INT ||
+            (v.type != CW_VAL_TEXT && v.type != CW_VAL_NULL)) {
+            cw_doc_drop(ctx->who.id);
             rc = storage_failed(ctx, MALFORMED);
-        else
-            rc = cw_doc_load_member(d, k.s, k.n, v.s, v.n, &ctx->err);
+        } else {
+            rc = cw_doc_load_row(d, parent.s ? parent.s : "", parent.n, k.s ? k.s : "", k.n,
+                                 v.type == CW_VAL_NULL ? NULL : (v.s ? v.s : ""), v.n, sz.i,
+                                 &ctx->err);
+        }
     }
     cw_rows_done(&r);
     if (rc == 0)
@@ -335,75 +453,84 @@ static int load_members(cw_ctx *ctx, long long version) {
     return rc;
 }
 
-/* Converts the legacy blob {"v":N,"s":{...}}: the entry at version N, and
- * the writes that store it as rows, in this request's transaction. */
-static int convert(cw_ctx *ctx, cw_sync_op *o, const char *blob, size_t n) {
+static cw_tree_limits tree_limits(void) {
+    const cw_config *cfg = cw_runtime_config();
+    cw_tree_limits lim = {cfg->value_limit, (long long)cfg->state_limit, cfg->depth_limit,
+                          cfg->container_limit};
+    return lim;
+}
+
+/* Converts the one-blob layout {"v":N,"s":{...}}: its state planned into
+ * an empty document, written as rows with the meta row at version N, the
+ * old table dropped, all committed on its own before the request goes on
+ * (the rows hold the state the blob held, whatever the request then does). */
+static int convert_blob(cw_ctx *ctx, cw_sync_op *o, const char *blob, size_t n) {
     json_t *root = cw_json_load(blob, n), *v = json_object_get(root, "v");
-    json_t *s = json_object_get(root, "s"), *value;
-    const char *key;
+    json_t *s = json_object_get(root, "s");
+    cw_tree_limits lim = tree_limits();
+    cw_tree empty;
+    cw_tree_source src;
+    cw_tree_change c;
     long long version;
-    cw_doc *d;
-    int rc = 0;
+    int rc;
     if (!json_is_integer(v) || json_integer_value(v) < 0 ||
         json_integer_value(v) > CW_VERSION_MAX || !json_is_object(s)) {
         json_decref(root);
         return storage_failed(ctx, MALFORMED);
     }
     version = json_integer_value(v);
-    if (!(d = cw_doc_new(ctx->who.id, version))) {
+    if (cw_tree_init(&empty) < 0) {
         json_decref(root);
         return oom(ctx);
     }
-    json_object_foreach(s, key, value) {
-        cw_buf text = CW_BUF_INIT;
-        size_t kn = strlen(key);
-        if (cw_json_dump(value, &text) < 0 || text.broken ||
-            cw_doc_load_member(d, key, kn, text.p, text.len, &ctx->err) < 0)
-            rc = oom(ctx);
-        else
-            rc = WRITE(ctx, CW_OP_PUT_MEMBER, NULL, "tbi", key, kn, text.p, text.len, version);
-        cw_buf_free(&text);
-        if (rc < 0)
-            break;
-    }
+    cw_tree_source_of(&empty, &src);
+    rc = cw_tree_plan(&src, s, 0, &lim, &c, &ctx->err);
+    cw_tree_free(&empty);
     json_decref(root);
-    if (rc < 0) {
-        cw_doc_drop(ctx->who.id);
+    if (rc < 0)
         return -1;
-    }
-    cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     o->meta = (meta_t){version, 0, 0, version + 1};
     o->migrating = 1;
-    if (put_meta(ctx, o, o->meta) < 0 || WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") < 0)
-        return -1;
-    /* Committed on its own, before the request goes on: the rows hold the
-     * same state the blob held, whatever the request then does. */
-    return cw_store_commit() < 0 ? storage_failed(ctx, UNWRITTEN) : 0;
+    rc = write_change(ctx, &c, version) < 0 || put_meta(ctx, o, o->meta) < 0 ||
+                 WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") < 0
+             ? -1
+         : cw_store_commit() < 0 ? storage_failed(ctx, UNWRITTEN)
+                                 : 0;
+    cw_tree_change_free(&c);
+    return rc;
 }
 
-/* The legacy table, read the first time this isolate sees the id: an
- * object written by the one-blob layout converts now. */
-static int open_legacy(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
+/* The older layouts, looked for the first time this isolate sees the id:
+ * members as rows become the root's rows (in SQL, one transaction); an
+ * object written by the one-blob layout converts through the planner. */
+static int open_old(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     cw_rows r;
-    long long count = 0;
-    cw_value blob;
-    int rc;
-    if (cw_store_run(CW_Q_LEGACY, &r, "") < 0)
+    cw_value name, blob;
+    int members = 0, rc = 0;
+    if (cw_store_run(CW_Q_OLD_LAYOUTS, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
-    rc = r.rows == 1 && int_at(&r, &count) == 0 ? 0 : -1;
+    for (uint32_t i = 0; i < r.rows; i++)
+        if (cw_rows_value(&r, &name) == 0 && name.type == CW_VAL_TEXT) {
+            if (name.n == 10 && memcmp(name.s, "cw_members", 10) == 0)
+                members = 1;
+            else
+                o->legacy = 1;
+        }
     cw_rows_done(&r);
-    if (rc < 0)
-        return storage_failed(ctx, MALFORMED);
-    o->legacy = count > 0;
+    if (members) {
+        if (WRITE(ctx, CW_OP_CONVERT_MEMBERS, NULL, "") < 0 || cw_store_commit() < 0)
+            return storage_failed(ctx, UNWRITTEN);
+        o->migrating = 1;
+    }
     if (!o->legacy || had_meta)
         return 0;
     if (cw_store_run(CW_Q_LEGACY_BLOB, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
     if (r.rows == 1 && cw_rows_value(&r, &blob) == 0 && blob.type == CW_VAL_TEXT) {
-        rc = convert(ctx, o, blob.s, blob.n);
+        rc = convert_blob(ctx, o, blob.s, blob.n);
     } else if (r.rows == 0) {
         /* An empty legacy table: nothing to convert, the table goes. */
-        rc = cw_doc_new(ctx->who.id, 0) ? WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "") : oom(ctx);
+        rc = WRITE(ctx, CW_OP_DROP_LEGACY, NULL, "");
         if (rc == 0 && cw_store_commit() < 0)
             rc = storage_failed(ctx, UNWRITTEN);
         o->migrating = rc == 0;
@@ -414,20 +541,20 @@ static int open_legacy(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     return rc;
 }
 
-/* Opens the document: the meta row, and the legacy table when the cache
+/* Opens the document: the meta row, and the older layouts when the cache
  * has never held the id. */
 static int open_doc(cw_ctx *ctx, cw_sync_op *o) {
     int known = cw_doc_find(ctx->who.id) != NULL;
     if (read_meta(ctx, o) < 0)
         return -1;
-    return known ? 0 : open_legacy(ctx, o, o->had_meta);
+    return known ? 0 : open_old(ctx, o, o->had_meta);
 }
 
-/* The cache entry at the stored version, loaded from the member rows when
- * the cache holds another (or none). */
+/* The cache entry at the stored version, loaded from the rows when the
+ * cache holds another (or none). */
 static int members(cw_ctx *ctx, cw_sync_op *o) {
     cw_doc *d = cw_doc_find(ctx->who.id);
-    return d && d->version == o->meta.version ? 0 : load_members(ctx, o->meta.version);
+    return d && d->version == o->meta.version ? 0 : load_doc(ctx, o->meta.version);
 }
 
 /* --- owner: what a commit leaves in the cache -------------------------------- */
@@ -443,7 +570,7 @@ static int commit(cw_ctx *ctx, cw_sync_op *o) {
     if (o->keep == KEEP_NOTHING)
         return 0;
     if (o->keep == KEEP_EMPTY) {
-        cw_doc_new(o->id, o->written.version); /* an empty state; without memory, none */
+        cw_doc_new(o->id, o->written.version, 1, 0); /* an empty state; without memory, none */
         return 0;
     }
     if ((d = cw_doc_find(o->id))) {
@@ -466,7 +593,7 @@ static cw_doc *cached_view(cw_ctx *ctx, cw_sync_op *o) {
         return storage_failed(ctx, "the document left the cache during the request"), NULL;
     if (!d->view.len) {
         cw_buf view = CW_BUF_INIT;
-        if (view_of(ctx, d, NULL, o->meta.version, &view) < 0) {
+        if (view_of(ctx, d, o->meta.version, &view) < 0) {
             cw_buf_free(&view);
             return NULL;
         }
@@ -475,10 +602,110 @@ static cw_doc *cached_view(cw_ctx *ctx, cw_sync_op *o) {
     return d;
 }
 
+/* A piece of a streamed GET: about 64 KiB of the document's text. */
+#define STREAM_PIECE (256 << 10)
+
+static int more_of_doc(cw_ctx *ctx, void *arg, cw_buf *out) {
+    cw_sync_op *o = arg;
+    return cw_stream_next(o->stream, out, STREAM_PIECE, &ctx->err);
+}
+
+/* The start of a read's answer: {"id":...,"version":N,["path":...,]"state": */
+static void read_head(cw_ctx *ctx, cw_sync_op *o, const cw_buf *path, cw_buf *out) {
+    cw_buf_puts(out, "{\"id\":\"");
+    cw_buf_puts(out, ctx->who.id);
+    cw_buf_puts(out, "\",\"version\":");
+    cw_buf_putu(out, (unsigned long long)o->meta.version);
+    if (path) {
+        cw_buf_puts(out, ",\"path\":");
+        cw_buf_putjs(out, path->p ? path->p : "", path->len);
+    }
+    cw_buf_puts(out, ",\"state\":");
+}
+
+/* Answers the spilled object at ptr[0..pn) (of size stored bytes) from its
+ * rows, after head: whole when it is small enough to hold, else a piece at
+ * a time: a GET's body streams (a HEAD's has no known length); over RPC,
+ * only when the caller asked for a stream ({ as: "stream" }), since the
+ * other forms hold the whole answer at once. */
+static int from_rows(cw_ctx *ctx, cw_sync_op *o, const char *ptr, size_t pn, long long size,
+                     const cw_buf *head) {
+    cw_slice as = cw_http_header(ctx->req, "x-cw-as");
+    int big = size > CW_DOC_RESIDENT, rc;
+    if (big && cw_slice_eq(ctx->req->method, "HEAD")) {
+        cw_unsized(ctx);
+        ctx->res.status = 200;
+        return cw_header_add(ctx, "content-type", "application/json");
+    }
+    if (big && (ctx->flags & CW_FLAG_RPC) && !cw_slice_eq(as, "stream"))
+        return cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
+                             "the answer is over the %d bytes one holds whole: ask for it "
+                             "with { as: \"stream\" }, or for a part with { path }",
+                             (long long)CW_DOC_RESIDENT);
+    if (head->broken || !(o->stream = cw_stream_new(ptr, pn, head->p, head->len, "}", 1)))
+        return oom(ctx);
+    if (big)
+        return cw_stream_answer(ctx, 200, "application/json", more_of_doc, o);
+    o->view.len = 0;
+    while ((rc = cw_stream_next(o->stream, &o->view, STREAM_PIECE, &ctx->err)) == 1)
+        ;
+    if (rc < 0)
+        return -1;
+    return cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+}
+
+/* GET with ?path= (a percent-encoded JSON Pointer, RFC 6901): the value
+ * there, with the document's version; 404 no_such_path when there is none.
+ * Read from the cache when the document is held whole, else from its rows. */
+static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
+    cw_buf path = CW_BUF_INIT, head = CW_BUF_INIT;
+    cw_tree_found f;
+    cw_tree_source src;
+    stored_source stored;
+    cw_doc *d = cw_doc_find(ctx->who.id);
+    int rc;
+    memset(&f, 0, sizeof f);
+    if (!d)
+        return storage_failed(ctx, "the document left the cache during the request");
+    if (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len)) {
+        cw_buf_free(&path);
+        return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
+                            "path must be a JSON Pointer (RFC 6901) in percent-encoded UTF-8");
+    }
+    stored_source_init(&stored, ctx);
+    if (d->resident)
+        cw_doc_source(d, &src);
+    rc = cw_tree_find(d->resident ? &src : &stored.src, path.p ? path.p : "", path.len, &f,
+                      &ctx->err);
+    cw_rows_done(&stored.rows);
+    read_head(ctx, o, &path, &head);
+    if (rc < 0) {
+    } else if (f.kind == CW_NODE_NONE) {
+        rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);
+    } else if (f.kind == CW_NODE_VALUE) {
+        o->view.len = 0;
+        cw_buf_append(&o->view, head.p, head.len);
+        cw_buf_append(&o->view, f.text.p, f.text.len);
+        cw_buf_append(&o->view, "}", 1);
+        rc = o->view.broken ? oom(ctx)
+                            : cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+    } else {
+        rc = from_rows(ctx, o, f.ptr.p ? f.ptr.p : "", f.ptr.len, f.size < 0 ? d->size : f.size,
+                       &head);
+    }
+    cw_buf_free(&path);
+    cw_buf_free(&head);
+    cw_buf_free(&f.ptr);
+    cw_buf_free(&f.text);
+    return rc;
+}
+
 /* GET (conditional) and plugin views: the bytes the host holds for this
- * version, else the cached serialization, which the host then holds. */
+ * version, else the cached serialization, which the host then holds; a
+ * document too large to hold whole streams from its rows. */
 COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     int rc = conditional ? conditions(ctx, o->meta.version) : 0;
+    cw_slice path = o->kind == K_GET ? cw_http_query(ctx->req, "path") : (cw_slice){NULL, 0};
     cw_doc *d;
     if (rc < 0)
         return -1;
@@ -486,16 +713,35 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
         ctx->res.status = 304;
         return etag(ctx, o->meta.version);
     }
-    if (ctx->held == (double)o->meta.version && !o->migrating)
-        rc = cw_respond_held(ctx, 200, "application/json");
-    else if (members(ctx, o) < 0 || !(d = cached_view(ctx, o)))
+    if (path.p) {
+        if (members(ctx, o) < 0 || path_get(ctx, o, path) < 0)
+            return -1;
+    } else if (ctx->held == (double)o->meta.version && !o->migrating) {
+        if (cw_respond_held(ctx, 200, "application/json") < 0)
+            return -1;
+    } else if (members(ctx, o) < 0) {
         return -1;
-    else {
-        rc = cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len);
+    } else if ((d = cw_doc_find(ctx->who.id)) && !d->resident) {
+        cw_buf head = CW_BUF_INIT;
+        if (o->kind == K_VIEW)
+            return cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
+                                 "a plugin reads the whole state, and this one is over the %d "
+                                 "bytes its input may take",
+                                 (long long)CW_DOC_RESIDENT);
+        read_head(ctx, o, NULL, &head);
+        rc = from_rows(ctx, o, "", 0, d->size, &head);
+        cw_buf_free(&head);
+        if (rc < 0)
+            return -1;
+    } else if (!(d = cached_view(ctx, o))) {
+        return -1;
+    } else {
+        if (cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len) < 0)
+            return -1;
         cw_hold(ctx, (double)o->meta.version);
     }
     o->version = o->meta.version;
-    return rc < 0 ? -1 : etag(ctx, o->meta.version);
+    return etag(ctx, o->meta.version);
 }
 
 COLD_SPLIT static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
@@ -583,11 +829,79 @@ static int hello_frame(cw_ctx *ctx, cw_sync_op *o) {
     return rc;
 }
 
+/* A snapshot frame's most bytes: a larger snapshot goes in parts. */
+#define PART_MAX (1 << 20)
+
+/* Sends the state's text in o->view as snapshot parts, each a frame of at
+ * most PART_MAX bytes: {"type":"snapshot","id","version","part":n,
+ * "more":true|false,"text":"<the next piece of the state's JSON text>"}.
+ * Sends only full parts, keeping the rest in o->view, unless last. */
+static int snapshot_parts(cw_ctx *ctx, cw_sync_op *o, int last) {
+    cw_buf f = CW_BUF_INIT, t = CW_BUF_INIT;
+    size_t at = 0;
+    int rc = 0;
+    while (rc == 0 && at < o->view.len) {
+        size_t took, room;
+        f.len = t.len = 0;
+        cw_buf_puts(&f, "{\"type\":\"snapshot\"");
+        cw_buf_kstr(&f, "id", ctx->who.id);
+        cw_buf_kint(&f, "version", o->meta.version);
+        cw_buf_kint(&f, "part", o->part);
+        cw_buf_puts(&f, ",\"more\":");
+        room = PART_MAX - f.len - sizeof "false,\"text\":\"\"}";
+        took = cw_buf_putjs_part(&t, o->view.p + at, o->view.len - at, room);
+        if (!took || (!last && at + took == o->view.len))
+            break; /* the last part waits for the end of the text */
+        cw_buf_puts(&f, !last || at + took < o->view.len ? "true" : "false");
+        cw_buf_puts(&f, ",\"text\":\"");
+        cw_buf_append(&f, t.p, t.len);
+        cw_buf_puts(&f, "\"}");
+        rc = t.broken ? oom(ctx) : cw_frame_reply(ctx, &f);
+        at += took;
+        o->part++;
+    }
+    cw_buf_free(&f);
+    cw_buf_free(&t);
+    if (at) {
+        memmove(o->view.p, o->view.p + at, o->view.len - at);
+        o->view.len -= at;
+    }
+    return rc;
+}
+
+/* The next parts of the snapshot of a document read from its rows: text
+ * read until a part is full (or the text ends), then sent. A read that
+ * fails ends the parts with an error frame ({"type":"error","error":{...}}:
+ * the client drops the parts it has). */
+static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
+    cw_sync_op *o = arg;
+    cw_buf e = CW_BUF_INIT;
+    int rc = 1;
+    while (rc == 1 && o->view.len < PART_MAX)
+        rc = cw_stream_next(o->stream, &o->view, STREAM_PIECE, &ctx->err);
+    if (rc >= 0 && snapshot_parts(ctx, o, rc == 0) == 0)
+        return rc;
+    if (ctx->err.code == CW_E_NONE)
+        cw_error_set(&ctx->err, CW_E_INTERNAL, NULL);
+    cw_error_json(ctx, &e);
+    ctx->frames.len = o->view.len = 0;
+    cw_buf_puts(out, "{\"type\":\"error\",");
+    if (e.len > 1)
+        cw_buf_append(out, e.p + 1, e.len - 1);
+    cw_buf_free(&e);
+    rc = cw_frame_reply(ctx, out);
+    out->len = 0;
+    return rc < 0 ? -1 : 0;
+}
+
 /* The changes after since when the journal holds them all and one page
- * does, else the whole state. */
+ * does, else the whole state: one snapshot frame, or, past PART_MAX, its
+ * parts (from the rows, a part at a time, when the document is not held
+ * whole). */
 COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
     long long v = o->meta.version;
     cw_doc *d;
+    size_t head;
     ctx->res.status = 200;
     o->version = v;
     if (o->has_since && o->since <= v && o->since >= o->meta.jfirst - 1 &&
@@ -599,14 +913,30 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
         return cw_error_set(&ctx->err, CW_E_RATE_LIMITED,
                             "a socket gets a snapshot at most once per interval; wait retry_after_ms");
     }
-    if (members(ctx, o) < 0 || !(d = cached_view(ctx, o)))
+    if (members(ctx, o) < 0)
         return -1;
     o->snapshot = 1;
+    if ((d = cw_doc_find(ctx->who.id)) && !d->resident) {
+        if (!(o->stream = cw_stream_new("", 0, "", 0, "", 0)))
+            return oom(ctx);
+        return cw_stream_answer(ctx, 200, NULL, more_of_snapshot, o);
+    }
+    if (!(d = cached_view(ctx, o)))
+        return -1;
     /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
-    o->changes.len = 0;
-    cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
-    cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
-    return cw_frame_reply(ctx, &o->changes);
+    if (d->view.len < PART_MAX - 32) {
+        o->changes.len = 0;
+        cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
+        cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
+        return cw_frame_reply(ctx, &o->changes);
+    }
+    /* The state's text: the view without its head and closing brace. */
+    o->view.len = 0;
+    read_head(ctx, o, NULL, &o->view);
+    head = o->view.len;
+    o->view.len = 0;
+    cw_buf_append(&o->view, d->view.p + head, d->view.len - head - 1);
+    return o->view.broken ? oom(ctx) : snapshot_parts(ctx, o, 1);
 }
 
 /* --- owner: PATCH ---------------------------------------------------------- */
@@ -778,8 +1108,6 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
     cw_sync_op *o = arg;
     const cw_config *cfg = cw_runtime_config();
     long long next = o->meta.version + 1, size = entry_size(ctx, o), at = (long long)ctx->t0_ms;
-    const char *key;
-    json_t *text;
 
     ctx->res.status = 200; /* a sync hook's call had suspended it */
     /* The answer first: it stands once the writes do. */
@@ -807,13 +1135,8 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
     /* Every socket but the writer's is told, once the commit stands. */
     if (change_frame(ctx, o, next) < 0)
         return -1;
-    json_object_foreach(o->change.set, key, text) {
-        size_t n;
-        const char *p = cw_json_string(text, &n);
-        if (json_is_null(text) ? WRITE(ctx, CW_OP_DEL_MEMBER, NULL, "s", key)
-                               : WRITE(ctx, CW_OP_PUT_MEMBER, NULL, "sbi", key, p, n, next))
-            return -1;
-    }
+    if (write_change(ctx, &o->change, next) < 0)
+        return -1;
     if (WRITE(ctx, CW_OP_APPEND, NULL, "iitzzbi", next, at, ctx->rid, strlen(ctx->rid),
               ctx->who.actor, strlen(ctx->who.actor), o->key, strlen(o->key), o->patch_text.p,
               o->patch_text.len, size) < 0)
@@ -835,9 +1158,9 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
 }
 
 COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
-    const cw_config *cfg = cw_runtime_config();
-    cw_doc_limits lim = {cfg->member_limit, cfg->state_limit, cfg->depth_limit,
-                         cfg->container_limit};
+    cw_tree_limits lim = tree_limits();
+    cw_tree_source src;
+    stored_source stored;
     int hooks, rc;
     cw_doc *d;
 
@@ -867,12 +1190,39 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         return -1;
     if (!(d = cw_doc_find(ctx->who.id)))
         return storage_failed(ctx, "the document left the cache during the request");
-    if (cw_doc_prepare(d, o->patch, &lim, &o->change, &ctx->err) < 0)
+    /* The plan reads what the patch reaches: from the cache when the
+     * document is held whole, else from its rows. */
+    stored_source_init(&stored, ctx);
+    if (d->resident)
+        cw_doc_source(d, &src);
+    rc = cw_tree_plan(d->resident ? &src : &stored.src, o->patch, d->size, &lim, &o->change,
+                      &ctx->err);
+    cw_rows_done(&stored.rows);
+    /* The plan is all that is needed of the patch from here on (the journal
+     * has its text). */
+    json_decref(o->patch);
+    o->patch = NULL;
+    if (rc < 0)
         return -1;
-    /* The whole state is serialized only when the answer or a hook needs
-     * it; the hooks' target is the same {"id","version","state"}. */
     hooks = cw_hooks_apply(ctx);
-    if ((!o->minimal || hooks) && view_of(ctx, d, &o->change, o->meta.version + 1, &o->view) < 0)
+    if (!d->resident) {
+        /* The whole state is not held: a hook cannot be given it, and the
+         * answer is the minimal one. */
+        if (hooks)
+            return cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
+                                 "a sync hook checks the whole state, and this one is over the "
+                                 "%d bytes its input may take",
+                                 (long long)CW_DOC_RESIDENT);
+        o->minimal = 1;
+    }
+    /* The whole state is serialized only when the answer or a hook needs
+     * it; the hooks' target is the same {"id","version","state"}. It is
+     * rendered from the cached tree with the change staged on it: should
+     * the write not stand, the entry holds no committed version and is
+     * loaded again. */
+    if ((!o->minimal || hooks) &&
+        (cw_doc_stage(d, &o->change) < 0 ? oom(ctx)
+                                         : view_of(ctx, d, o->meta.version + 1, &o->view)) < 0)
         return -1;
     return hooks ? cw_hooks_check(ctx, &o->hooks, o->view.p, o->view.len, patch_commit, o)
                  : patch_commit(ctx, o);

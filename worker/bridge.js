@@ -17,7 +17,7 @@
 //   afresh, so no request is served from a possibly corrupted instance.
 import wasmModule from "../build/cw.wasm";
 import { logError } from "./envelope.js";
-import { batchStatements, copyIn, cstring, EMPTY, inputBound, LIMIT, PORT, readCells, readResult, utf8, writeInputs, writeRows } from "./layout.js";
+import { batchStatements, copyIn, cstring, EMPTY, inputBound, LIMIT, PORT, readCells, readPiece, readResult, utf8, writeInputs, writeRows } from "./layout.js";
 
 let live = null; // the instance's exports, or null until first use / after a trap
 let instances = 0; // instances this isolate has created
@@ -101,7 +101,7 @@ let chosen = null;
 export function limits(env) {
   if (chosen) return chosen;
   const x = instance(env);
-  chosen = call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline) }));
+  chosen = call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline), stream: x.cw_limit(LIMIT.stream), contended: x.cw_limit(LIMIT.contended) }));
   return chosen;
 }
 
@@ -155,9 +155,10 @@ function read(x, r) {
   return readResult(x.memory, r);
 }
 
-// A started request: its result, resume(status, head, body, now) and
-// free(). A suspended result (action != 0) is completed, or suspended
-// again, by resume() on the same request context.
+// A started request: its result, resume(status, head, body, now), next()
+// and free(). A suspended result (action != 0) is completed, or suspended
+// again, by resume() on the same request context; a streamed one
+// (RESULT_FLAG.stream) gives its next pieces through next().
 class Started {
   constructor(x, r, port) {
     this.x = x;
@@ -175,6 +176,20 @@ class Started {
         const [h, hn, b, bn] = inputs(x, [head, kept ? EMPTY : body]);
         x.cw_resume(r, status, h, hn, kept ? 0 : b, kept ? body : bn, at);
         return read(x, r);
+      },
+      this.port,
+    );
+  }
+  // A streamed answer's next piece: { more, piece, frames } (more: 1
+  // while more follows, 0 at the end, -1 when it failed and the answer is
+  // cut off; piece: its body bytes; frames: a socket's).
+  next() {
+    const { x, r } = this;
+    return call(
+      x,
+      () => {
+        const more = x.cw_next(r);
+        return { more, ...readPiece(x.memory, r) };
       },
       this.port,
     );

@@ -154,8 +154,9 @@ export async function handle(env, envelope, flags = 0, request = null) {
         if (!same) answers[i] = { action: result.action, ask: result.ask, answer };
         if (result.keep) kept = answer.body;
         socket = answer.socket ?? socket;
-        // A kept body stays here: only its length in bytes crosses.
-        const length = typeof answer.body === "string" ? answer.length : answer.body.length;
+        // A kept body stays here: only its length in bytes crosses (an
+        // owner's answer tells it: KEPT_UNSIZED for a stream).
+        const length = answer.length ?? answer.body.length;
         result = call.resume(answer.status, answer.head ?? "", result.keep ? length : answer.body, performance.now());
       }
       if (result.keep) result.body = kept;

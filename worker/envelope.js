@@ -168,11 +168,16 @@ export function toResponse(result) {
 //   { ok: false, status, error: { code, message, request_id } }
 // With as "text" the body stays the JSON text C wrote, byte for byte (no
 // number is rounded through a JS double): { ok, status, version?,
-// replayed?, text }. Only a bare 500 (the module could not run at all)
-// has no body to merge.
+// replayed?, text }. With as "stream" a successful answer's text is a
+// ReadableStream of its bytes instead: { ok, status, version?, stream }
+// (read from the document's rows as it is read, for one too large to
+// hold whole); a refusal is as with "json". Only a bare 500 (the module
+// could not run at all) has no body to merge.
 export function toValue(result, as) {
   const value = result.rpc ? JSON.parse(result.rpc) : { ok: false, status: result.status };
+  if (result.body instanceof ReadableStream) return { ...value, stream: result.body };
   const body = typeof result.body === "string" ? result.body : text.decode(result.body);
+  if (as === "stream" && value.ok) return { ...value, stream: new Blob([body]).stream() };
   if (as === "text") return { ...value, text: body };
   return { ...value, ...(body ? JSON.parse(body) : { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } }) };
 }

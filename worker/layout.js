@@ -48,7 +48,8 @@ export const RESULT = {
 // decoded, byte slices copied, but input: a view of wasm memory, valid only
 // until the module runs again (read it at once, or copy it). A final
 // answer's body is text (the module writes only UTF-8), as a string, with
-// its length in bytes; a suspended one's (an envelope it built) is bytes.
+// its length in bytes; a suspended one's (an envelope it built), or the
+// first piece of a streamed one, is bytes.
 export function readResult(memory, r) {
   const { u8, u32, f64 } = views(memory);
   const w = r >>> 2;
@@ -57,7 +58,12 @@ export function readResult(memory, r) {
   return {
     status: u32[w],
     head: str(RESULT.head),
-    body: u32[w + RESULT.action / 4] ? bytes(RESULT.body) : u32[w + RESULT.body / 4 + 1] ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + u32[w + RESULT.body / 4 + 1])) : "",
+    body:
+      u32[w + RESULT.action / 4] || u32[w + RESULT.flags / 4] & RESULT_FLAG.stream
+        ? bytes(RESULT.body)
+        : u32[w + RESULT.body / 4 + 1]
+          ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + u32[w + RESULT.body / 4 + 1]))
+          : "",
     length: u32[w + RESULT.body / 4 + 1],
     action: u32[w + RESULT.action / 4],
     ask: str(RESULT.ask),
@@ -70,6 +76,14 @@ export function readResult(memory, r) {
     rpc: str(RESULT.rpc),
     hold: f64[(r + RESULT.hold) >>> 3],
   };
+}
+
+// The body and frames of the cw_result at r as bytes (copies): a streamed
+// answer's next piece, { piece, frames }.
+export function readPiece(memory, r) {
+  const { u8, u32 } = views(memory);
+  const slice = (o) => u8.slice(u32[(r + o) >>> 2], u32[(r + o) >>> 2] + u32[(r + o + 4) >>> 2]);
+  return { piece: slice(RESULT.body), frames: slice(RESULT.frames) };
 }
 
 // cw_cell: a u32 type, a u32 byte length, a double (an integer, or the
@@ -157,8 +171,10 @@ export function readFrames(bytes) {
 export const ACTION = { none: 0, forward: 1, touch: 2, plugins: 3, call: 4, wait: 5, upgrade: 6, hmac: 7 };
 // What a frame record asks of the object's sockets.
 export const FRAME = { text: 1, to: 2, close: 3, sender: 0xffffffff, accepted: 0xfffffffe };
-// cw_result.flags
-export const RESULT_FLAG = { held: 2 };
+// cw_result.flags, and the length a kept answer of no known length is
+// resumed with.
+export const RESULT_FLAG = { held: 2, stream: 4, unsized: 8 };
+export const KEPT_UNSIZED = 0xffffffff;
 // The host port's operations past the storage statements, and the flags of
 // a listed socket.
 export const PORT = { sockets: 100, attach: 101, accept: 102, commit: 103 };
@@ -182,7 +198,7 @@ export const OWNER = { failed: 0, timeout: 2 };
 export const FLAG = { scheduled: 1, waited: 2, rpc: 4, socket: 8, accepted: 32 };
 export const STAGE = { edge: 1, owner: 2 };
 // The kinds of cw_limit(kind).
-export const LIMIT = { body: 0, field: 1, deadline: 2 };
+export const LIMIT = { body: 0, field: 1, deadline: 2, stream: 3, contended: 4 };
 
 // cwp_out, a plugin entry point's answer: status, then the body slice.
 export const PLUGIN_OUT = { status: 0, body: 4 };

@@ -11,12 +11,15 @@
 // await, so no other request or socket event interleaves with it. One that
 // does yield (a sync hook's call to the plugins worker; the test build's
 // wait) makes every later one wait for it, in order; the output gate
-// holds each answer until its writes are durable.
+// holds each answer until its writes are durable. A streamed answer (a
+// document too large to hold whole, read from its rows a piece at a time
+// as the reader pulls) holds the later ones back the same way until it
+// ends, at most C's stream limit: past it the stream is cut off.
 import { DurableObject } from "cloudflare:workers";
 import { failed, limits, owner, Replaced, RUNS, schema } from "./bridge.js";
 import { plugins } from "./edge.js";
-import { fromRequest, socketEvent, toResponse } from "./envelope.js";
-import { ACTION, FLAG, FRAME, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
+import { fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
+import { ACTION, FLAG, FRAME, KEPT_UNSIZED, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
@@ -29,6 +32,8 @@ const attachmentOf = (ws) => {
 
 export class StateObject extends DurableObject {
   #yielding = null; // settles when a request that yielded is done
+  #streaming = null; // settles when a streamed answer has ended
+  #hurry = null; // shortens the streamed answer's hold: another request waits
   #held = null; // { tag, body }: a GET answer C asked to hold
   #sockets = []; // the socket list C saw in the running call
   // The running call's sender (a socket, or null) and what the port left
@@ -107,7 +112,11 @@ export class StateObject extends DurableObject {
 
   // Runs a request now, or after the one that yielded.
   #serve(make, grant, requestId, sender, flags) {
-    if (this.#yielding) return this.#yielding.then(() => this.#serve(make, grant, requestId, sender, flags));
+    const wait = this.#yielding ?? this.#streaming;
+    if (wait) {
+      if (!this.#yielding) this.#hurry?.();
+      return wait.then(() => this.#serve(make, grant, requestId, sender, flags));
+    }
     const answer = this.#run(make(), grant, requestId, sender, flags);
     if (!(answer instanceof Promise)) return answer;
     const done = (this.#yielding = answer.finally(() => {
@@ -158,14 +167,100 @@ export class StateObject extends DurableObject {
     return this.#finish(result, run, sender, out);
   }
 
-  // The answer stands: keep what C asked to hold, send its frames, free it.
+  // The answer stands: keep what C asked to hold, send its frames, free it
+  // (a streamed one when its stream ends). An answer of no known length
+  // goes with length KEPT_UNSIZED.
   #finish(result, run, sender, out) {
     let { body, length } = result;
     if (result.flags & RESULT_FLAG.held) ({ body, length } = this.#held);
     else if (result.hold >= 0) this.#held = { tag: result.hold, body, length };
-    run?.free();
     if (result.frames.length) this.#send(result.frames, sender, out.accepted);
+    if (!(result.flags & RESULT_FLAG.stream)) run?.free();
+    else if (sender) this.#parts(run, sender, result.requestId);
+    else body = this.#stream(run, body, result.requestId);
+    if (result.flags & RESULT_FLAG.unsized) length = KEPT_UNSIZED;
     return { status: result.status, head: result.head, body, length, socket: result.status === 101 ? out.socket : null };
+  }
+
+  // Holds later requests back while a streamed answer goes on, so the rows
+  // it reads do not change under it, until stop(): at most C's stream
+  // limit, and its contended limit once another request waits (then it is
+  // cut off, cut(why) told). { next, stop }: next() is the run's next
+  // piece, null once stopped; stop(why) frees the run and lets the others
+  // go, true the first time.
+  #hold(run, requestId, cut) {
+    let release;
+    const held = (this.#streaming = new Promise((resolve) => (release = resolve)));
+    const { stream, contended } = limits(this.env);
+    let timer = setTimeout(() => stop(new Error(`the stream held its document past ${stream} ms`)), stream);
+    this.#hurry = () => {
+      this.#hurry = null;
+      clearTimeout(timer);
+      timer = setTimeout(() => stop(new Error(`the stream held its document ${contended} ms past another request's arrival`)), contended);
+    };
+    const stop = (why) => {
+      if (!run) return false;
+      clearTimeout(timer);
+      run.free();
+      run = null;
+      if (this.#streaming === held) {
+        this.#streaming = null;
+        this.#hurry = null;
+      }
+      release();
+      if (why) {
+        logError("stream cut off", requestId, why);
+        cut(why);
+      }
+      return true;
+    };
+    return { next: () => run?.next() ?? null, stop };
+  }
+
+  // A streamed body: first, then each piece C makes as the reader pulls.
+  #stream(run, first, requestId) {
+    let h;
+    return new ReadableStream({
+      type: "bytes",
+      start: (c) => {
+        h = this.#hold(run, requestId, (why) => {
+          try {
+            c.error(why);
+          } catch {}
+        });
+        if (first.length) c.enqueue(first);
+      },
+      pull: (c) => {
+        let step;
+        try {
+          step = h.next();
+        } catch (e) {
+          return void h.stop(e);
+        }
+        if (!step) return;
+        if (step.more < 0) return void h.stop(new Error("the module could not read the rest of the document"));
+        if (step.piece.length) c.enqueue(step.piece);
+        if (step.more === 0 && h.stop()) c.close();
+      },
+      cancel: () => void h.stop(),
+    });
+  }
+
+  // A socket's answer in parts (a large snapshot): each next piece's frames
+  // once the runtime has had a turn to send the last ones.
+  async #parts(run, sender, requestId) {
+    const h = this.#hold(run, requestId, () => {});
+    try {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const step = h.next();
+        if (!step) return;
+        if (step.frames.length) this.#send(step.frames, sender, null);
+        if (step.more <= 0) return void h.stop(step.more < 0 ? new Error("the module could not read the rest of the document") : null);
+      }
+    } catch (e) {
+      h.stop(e);
+    }
   }
 
   // Does what a result's frames say, with the socket list C saw.

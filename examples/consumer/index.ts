@@ -1,13 +1,15 @@
 // Example consumer worker. It exposes the C worker's RPC API over HTTP:
 //   POST   /sync/{id}              body: a JSON merge patch. Headers: If-Match,
 //                                  Idempotency-Key; query: base, since
-//   GET    /state/{id}
+//   GET    /state/{id}             [?path=/a/b: the value at that JSON Pointer]
 //   DELETE /state/{id}             header: If-Match
 //   GET    /changes/{id}?since=N   [&limit=K]
 // and answers with the C worker's own answer: its status and the JSON text
 // it wrote, byte for byte what HTTP on the C worker answers ({ as: "text" }:
 // a number past 2^53, -0.0 or 1E400 comes back as written), with its ETag
-// and Idempotent-Replayed.
+// and Idempotent-Replayed. A state is read as a stream ({ as: "stream" }),
+// so a document of any size (up to the C worker's 64 MiB) passes through
+// without being held here.
 //
 // The body goes to syncState as raw bytes, parsed by the C worker exactly
 // like an HTTP body: parsing it here first (request.json()) would round
@@ -16,7 +18,7 @@
 //
 // TypeScript: the binding is typed by client/rpc.d.ts (checked with
 // tsc --noEmit by make test).
-import type { StateSync, TextResult } from "../../client/rpc";
+import type { StateSync, StreamResult, TextResult } from "../../client/rpc";
 
 interface Env {
   STATE_SYNC: StateSync;
@@ -49,7 +51,9 @@ export default {
         as: "text",
       });
     } else if (m[1] === "state" && request.method === "GET") {
-      result = await env.STATE_SYNC.getState(id, { as: "text" });
+      const r: StreamResult = await env.STATE_SYNC.getState(id, { path: opt(q.get("path")), as: "stream" });
+      if (!r.ok) return Response.json({ error: r.error }, { status: r.status });
+      return new Response(r.stream, { headers: { "content-type": "application/json", etag: `"${r.version}"` } });
     } else if (m[1] === "state" && request.method === "DELETE") {
       result = await env.STATE_SYNC.deleteState(id, { ifMatch: opt(request.headers.get("if-match")), as: "text" });
     } else if (m[1] === "changes" && request.method === "GET") {

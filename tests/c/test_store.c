@@ -56,7 +56,7 @@ static void writes_are_queued_and_committed_as_one_batch(void) {
                       (const char *)NULL, (size_t)0, key, (size_t)3, "{\"a\":1}", (size_t)7, 99LL);
     CHECK_INT(rc, 0);
     key[0] = 'X'; /* queued with a copy of its bytes */
-    CHECK_INT(cw_store_run(CW_OP_DEL_MEMBER, NULL, "s", "k"), 0);
+    CHECK_INT(cw_store_run(CW_OP_CLEAR_UNDER, NULL, "s", "/k"), 0);
     /* Integers to 2^53 - 1 cross exactly. */
     CHECK_INT(cw_store_run(CW_OP_META, NULL, "iiii", 9007199254740991LL, 0LL, 0LL, 1LL), 0);
     CHECK_INT(seen.calls, 0); /* nothing crossed yet */
@@ -77,12 +77,20 @@ static void writes_are_queued_and_committed_as_one_batch(void) {
     CHECK_INT(seen.in[7].type, CW_VAL_BLOB);
     CHECK_STR(seen.text[7], "{\"a\":1}");
     CHECK(seen.in[8].value == 99);
-    CHECK(seen.in[9].value == CW_OP_DEL_MEMBER && seen.in[10].value == 1);
+    CHECK(seen.in[9].value == CW_OP_CLEAR_UNDER && seen.in[10].value == 1);
     CHECK_INT(seen.in[11].type, CW_VAL_TEXT);
-    CHECK_STR(seen.text[11], "k");
+    CHECK_STR(seen.text[11], "/k");
     CHECK(seen.in[12].value == CW_OP_META && seen.in[13].value == 4);
     CHECK((long long)seen.in[14].value == 9007199254740991LL);
     CHECK_INT(cw_store_pending(), 0);
+    /* 'B': bytes, or NULL for a NULL pointer (a spilled object's row). */
+    CHECK_INT(cw_store_run(CW_OP_PUT_NODE, NULL, "ttBii", "", (size_t)0, "k", (size_t)1,
+                           (const char *)NULL, (size_t)0, 7LL, 1LL),
+              0);
+    CHECK_INT(cw_store_commit(), 0);
+    CHECK_INT(seen.n, 7);
+    CHECK_INT(seen.in[4].type, CW_VAL_NULL);
+    seen.calls = 1;
     CHECK_INT(cw_store_commit(), 0); /* nothing queued: nothing crosses */
     CHECK_INT(seen.calls, 1);
     /* A read runs at once, queued writes or not. */
@@ -99,7 +107,7 @@ static void rows_read_back_as_values(void) {
     cw_rows r;
     cw_value v;
     cw_port_install(recorder);
-    CHECK_INT(cw_store_run(CW_Q_MEMBERS, &r, ""), 0);
+    CHECK_INT(cw_store_run(CW_Q_CHILDREN, &r, "s", ""), 0);
     CHECK_INT(r.rows, 2);
     CHECK_INT(r.cols, 3);
     for (int row = 0; row < 2; row++) {

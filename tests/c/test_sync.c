@@ -85,11 +85,12 @@ static void members_and_journal_for_each_write(void) {
     CHECK_STR(a.body,
               "{\"id\":\"m1\",\"version\":2,\"state\":{\"b\":{\"d\":true},\"z\":[1],\"n\":\"x\"}}");
     cw_host_free(&a);
-    /* One row per member, each with the version that last changed it. */
+    /* One row per member (the root's rows), each with the version that last
+     * changed it and its stored size. */
     CHECK(query_is("m1",
-                   "SELECT group_concat(key || '=' || value || '@' || version, ' ') FROM "
-                   "(SELECT * FROM cw_members ORDER BY rowid)",
-                   "b={\"d\":true}@2 z=[1]@1 n=\"x\"@2"));
+                   "SELECT group_concat(key || '=' || value || '@' || version || '#' || size, ' ') "
+                   "FROM (SELECT * FROM cw_nodes WHERE parent = '' ORDER BY rowid)",
+                   "b={\"d\":true}@2#11 z=[1]@1#4 n=\"x\"@2#4"));
     /* One journal row per write, the patch as applied (compact). */
     CHECK(query_is(
         "m1", "SELECT group_concat(version || ':' || patch, ' ') FROM cw_journal",
@@ -213,7 +214,7 @@ static void delete_erases_and_the_version_goes_on(void) {
     CHECK_INT(run(&a, "DELETE /state/del\r\nif-match: \"2\"\r\n\r\n"), 200);
     CHECK_STR(a.body, "{\"id\":\"del\",\"version\":3}");
     cw_host_free(&a);
-    CHECK(query_is("del", "SELECT count(*) FROM cw_members", "0"));
+    CHECK(query_is("del", "SELECT count(*) FROM cw_nodes", "0"));
     CHECK(query_is("del", "SELECT count(*) FROM cw_journal", "0"));
     CHECK(
         query_is("del", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta", "3,0,4"));
@@ -268,7 +269,7 @@ static void two_isolates_over_one_object_agree(void) {
     CHECK_INT(patch(&a, "two", "", "{\"a\":null}"), 200);
     CHECK_STR(a.body, "{\"id\":\"two\",\"version\":4,\"state\":{}}");
     cw_host_free(&a);
-    CHECK(query_is("two", "SELECT count(*) FROM cw_members", "0"));
+    CHECK(query_is("two", "SELECT count(*) FROM cw_nodes", "0"));
     CHECK(query_is("two", "SELECT group_concat(version || ':' || patch, ' ') FROM cw_journal",
                    "3:{\"a\":1} 4:{\"a\":null}"));
     CHECK(
@@ -415,7 +416,7 @@ static void journal_keys_move_into_the_key_table(void) {
     cw_host_answer a;
     sqlite3 *db = cw_host_db("oldkeys");
     static const char before[] = "INSERT INTO cw_meta VALUES (0, 1, 1, 20, 1);"
-                                 "INSERT INTO cw_members VALUES ('a', '1', 1);"
+                                 "INSERT INTO cw_nodes VALUES ('', 'a', '1', 2, 1);"
                                  "INSERT INTO cw_journal VALUES (1, 1700000000000, 'r', NULL, "
                                  "'ok-1', '{\"a\":1}', 20);"
                                  "DELETE FROM cw_keys;";
@@ -545,26 +546,82 @@ static void prefer_minimal_and_since(void) {
     cw_host_free(&a);
 }
 
-static void limits_are_413_and_commit_nothing(void) {
+/* The 2 MB value limit bounds a value, not a subtree: three 800 KB values
+ * in one object are three rows (the object spilled), where one row
+ * would have passed it. The stored-state limit is 413 and commits nothing. */
+static void limits_bound_values_not_subtrees(void) {
+    const cw_config *cfg = cw_runtime_config();
     cw_host_answer a;
     char code[64];
     static char body[(1 << 20) + 64];
-    /* A member over the member limit (1.8 MB) through repeated merges. */
     size_t n = (size_t)snprintf(body, sizeof body, "{\"m\":{\"a\":\"");
+    long long writes = 0;
     memset(body + n, 'x', 800000);
     n += 800000;
     snprintf(body + n, sizeof body - n, "\"}}");
-    CHECK_INT(patch(&a, "lim", "", body), 200);
+    for (char k = 'a'; k <= 'c'; k++) {
+        body[7] = k;
+        CHECK_INT(patch(&a, "lim", "", body), 200);
+        cw_host_free(&a);
+    }
+    CHECK(query_is("lim", "SELECT group_concat(parent || '/' || key || ':' || (value IS NULL), ' ') "
+                          "FROM cw_nodes",
+                   "/m:1 /m/a:0 /m/b:0 /m/c:0"));
+    CHECK_INT(run(&a, "GET /state/lim\r\n\r\n"), 200);
+    CHECK(a.body_len > 2400000);
     cw_host_free(&a);
-    body[7] = 'b';
-    CHECK_INT(patch(&a, "lim", "", body), 200);
+    /* Up to the stored-state limit, then 413 with nothing written. */
+    for (char k = 'd'; writes < 100; k++, writes++) {
+        int status;
+        body[7] = k;
+        status = patch(&a, "lim", "", body);
+        if (status == 413) {
+            CHECK_STR(code_of(&a, code), "payload_too_large");
+            CHECK(strstr(a.body, "stored-state limit") != NULL);
+            cw_host_free(&a);
+            break;
+        }
+        CHECK_INT(status, 200);
+        cw_host_free(&a);
+    }
+    CHECK(writes < 100);
+    CHECK(writes * 800000 < (long long)cfg->state_limit);
+    {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", 3 + writes);
+        CHECK(query_is("lim", "SELECT version FROM cw_meta", want));
+    }
+}
+
+/* Members as rows (the layout before cw_nodes) become the root's rows on
+ * the first touch, in one transaction: order, values, versions and the
+ * journal kept. */
+static void members_as_rows_convert_on_first_touch(void) {
+    cw_host_answer a;
+    sqlite3 *db = cw_host_db("oldrows");
+    static const char before[] =
+        "CREATE TABLE cw_members (key TEXT NOT NULL UNIQUE, value TEXT NOT NULL, version INTEGER "
+        "NOT NULL);"
+        "INSERT INTO cw_meta VALUES (0, 2, 2, 40, 1);"
+        "INSERT INTO cw_members VALUES ('z', '[1,2]', 1);"
+        "INSERT INTO cw_members VALUES ('a', '{\"b\":\"\u00e9\"}', 2);"
+        "INSERT INTO cw_journal VALUES (1, 1700000000000, 'r1', NULL, NULL, '{\"z\":[1,2]}', 20);"
+        "INSERT INTO cw_journal VALUES (2, 1700000000001, 'r2', NULL, NULL, '{\"a\":{\"b\":\"\u00e9\"}}', 20);";
+    CHECK_INT(sqlite3_exec(db, before, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(run(&a, "GET /state/oldrows\r\n\r\n"), 200);
+    CHECK_STR(a.body, "{\"id\":\"oldrows\",\"version\":2,\"state\":{\"z\":[1,2],\"a\":{\"b\":\"\u00e9\"}}}");
     cw_host_free(&a);
-    body[7] = 'c';
-    CHECK_INT(patch(&a, "lim", "", body), 413);
-    CHECK_STR(code_of(&a, code), "payload_too_large");
-    CHECK(strstr(a.body, "member \\\"m\\\"") != NULL);
+    CHECK(query_is("oldrows", "SELECT count(*) FROM sqlite_master WHERE name = 'cw_members'", "0"));
+    CHECK(query_is("oldrows",
+                   "SELECT group_concat(key || '@' || version || '#' || size, ' ') FROM cw_nodes",
+                   "z@1#6 a@2#11"));
+    CHECK_INT(run(&a, "GET /state/oldrows/changes?since=0\r\n\r\n"), 200);
+    CHECK(strstr(a.body, "\"request_id\":\"r2\"") != NULL);
     cw_host_free(&a);
-    CHECK(query_is("lim", "SELECT version FROM cw_meta", "2"));
+    CHECK_INT(patch(&a, "oldrows", "", "{\"a\":{\"c\":1}}"), 200);
+    CHECK_STR(a.body,
+              "{\"id\":\"oldrows\",\"version\":3,\"state\":{\"z\":[1,2],\"a\":{\"b\":\"\u00e9\",\"c\":1}}}");
+    cw_host_free(&a);
 }
 
 static void the_legacy_blob_converts_on_first_touch(void) {
@@ -581,7 +638,8 @@ static void the_legacy_blob_converts_on_first_touch(void) {
         "{\"id\":\"legacy\",\"version\":5,\"state\":{\"b\":{\"x\":[1,2]},\"a\":\"q\\u0000r\"}}");
     cw_host_free(&a);
     CHECK(query_is("legacy", "SELECT count(*) FROM sqlite_master WHERE name = 'state'", "0"));
-    CHECK(query_is("legacy", "SELECT group_concat(key || '@' || version, ' ') FROM cw_members",
+    CHECK(query_is("legacy",
+                   "SELECT group_concat(key || '@' || version, ' ') FROM cw_nodes WHERE parent = ''",
                    "b@5 a@5"));
     CHECK(query_is("legacy", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta",
                    "5,0,6"));
@@ -657,7 +715,7 @@ static void a_failed_commit_changes_nothing(void) {
         cw_host_free(&a);
         CHECK(query_is("fail", "SELECT count(*) FROM cw_journal", "1"));
         CHECK(query_is("fail", "SELECT count(*) FROM cw_keys", "0"));
-        CHECK(query_is("fail", "SELECT group_concat(key) FROM cw_members", "a"));
+        CHECK(query_is("fail", "SELECT group_concat(key) FROM cw_nodes", "a"));
         CHECK(query_is("fail", "SELECT version FROM cw_meta", "1"));
     }
     /* The same write, once nothing fails, is applied: not a replay. */
@@ -712,7 +770,8 @@ const cw_test cw_tests[] = {
     {"writes_against_a_base", writes_against_a_base},
     {"the_base_check_is_bounded", the_base_check_is_bounded},
     {"prefer_minimal_and_since", prefer_minimal_and_since},
-    {"limits_are_413_and_commit_nothing", limits_are_413_and_commit_nothing},
+    {"limits_bound_values_not_subtrees", limits_bound_values_not_subtrees},
+    {"members_as_rows_convert_on_first_touch", members_as_rows_convert_on_first_touch},
     {"the_legacy_blob_converts_on_first_touch", the_legacy_blob_converts_on_first_touch},
     {"versions_stop_at_2_to_the_53_less_1", versions_stop_at_2_to_the_53_less_1},
     {"a_failed_commit_changes_nothing", a_failed_commit_changes_nothing},

@@ -100,7 +100,7 @@ describe("rpc", () => {
     expect(JSON.parse(e.text).error.code).toBe("precondition_failed");
     const d = await api.deleteState(id, { as: "text" });
     expect(d).toEqual({ ok: true, status: 200, version: 2, text: `{"id":"${id}","version":2}` });
-    expect((await api.getState(id, { as: "xml" })).error).toMatchObject({ code: "invalid_parameter", message: 'as must be "json" or "text"' });
+    expect((await api.getState(id, { as: "xml" })).error).toMatchObject({ code: "invalid_parameter", message: 'as must be "json", "text" or "stream"' });
   });
 
   it("accepts an If-Match string as well as a number", async () => {

@@ -115,10 +115,10 @@ describe("state", () => {
     const stub = env.STATE.get(env.STATE.idFromName(id));
     await evictDurableObject(stub);
     expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 2, state: { n: 1, m: { x: 2 } } });
-    const rows = await runInDurableObject(stub, (_obj, state) => state.storage.sql.exec("SELECT key, CAST(value AS TEXT) AS value, version FROM cw_members ORDER BY rowid").toArray());
+    const rows = await runInDurableObject(stub, (_obj, state) => state.storage.sql.exec("SELECT parent, key, CAST(value AS TEXT) AS value, version FROM cw_nodes ORDER BY parent, rowid").toArray());
     expect(rows).toEqual([
-      { key: "n", value: "1", version: 1 },
-      { key: "m", value: '{"x":2}', version: 2 },
+      { parent: "", key: "n", value: "1", version: 1 },
+      { parent: "", key: "m", value: '{"x":2}', version: 2 },
     ]);
   });
 

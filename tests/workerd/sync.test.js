@@ -11,7 +11,7 @@ const api = exports.default;
 const del = (id, headers = {}) => SELF.fetch(`${BASE}/state/${id}`, { method: "DELETE", headers });
 const tables = (id) =>
   runInDurableObject(env.STATE.get(env.STATE.idFromName(id)), (_o, state) => ({
-    members: state.storage.sql.exec("SELECT key, CAST(value AS TEXT) AS value, version FROM cw_members ORDER BY rowid").toArray(),
+    nodes: state.storage.sql.exec("SELECT parent, key, CAST(value AS TEXT) AS value, size, version FROM cw_nodes ORDER BY parent, rowid").toArray(),
     journal: state.storage.sql.exec("SELECT version, request_id, actor, key, CAST(patch AS TEXT) AS patch FROM cw_journal ORDER BY version").toArray(),
     meta: state.storage.sql.exec("SELECT version, jcount, jfirst FROM cw_meta").toArray(),
   }));
@@ -72,7 +72,7 @@ describe("delete", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id, version: 3 });
     const t = await tables(id);
-    expect(t.members).toEqual([]);
+    expect(t.nodes).toEqual([]);
     expect(t.journal).toEqual([]);
     expect(t.meta).toEqual([{ version: 3, jcount: 0, jfirst: 4 }]);
     expect(await (await get(`/state/${id}`)).json()).toEqual({ id, version: 3, state: {} });
@@ -182,9 +182,9 @@ describe("storage", () => {
     await patch(id, { a: 1, b: { c: 2 } });
     await patch(id, { b: { d: 3 }, a: null, e: "x" });
     const t = await tables(id);
-    expect(t.members).toEqual([
-      { key: "b", value: '{"c":2,"d":3}', version: 2 },
-      { key: "e", value: '"x"', version: 2 },
+    expect(t.nodes).toEqual([
+      { parent: "", key: "b", value: '{"c":2,"d":3}', size: 14, version: 2 },
+      { parent: "", key: "e", value: '"x"', size: 4, version: 2 },
     ]);
     expect(t.journal.map((j) => j.patch)).toEqual(['{"a":1,"b":{"c":2}}', '{"b":{"d":3},"a":null,"e":"x"}']);
   });
@@ -203,9 +203,9 @@ describe("storage", () => {
     expect(res.headers.get("etag")).toBe('"7"');
     expect(await res.json()).toEqual({ id, version: 7, state: { title: "old", n: { x: [1, 2] } } });
     const t = await tables(id);
-    expect(t.members).toEqual([
-      { key: "title", value: '"old"', version: 7 },
-      { key: "n", value: '{"x":[1,2]}', version: 7 },
+    expect(t.nodes).toEqual([
+      { parent: "", key: "title", value: '"old"', size: 10, version: 7 },
+      { parent: "", key: "n", value: '{"x":[1,2]}', size: 12, version: 7 },
     ]);
     expect(t.meta).toEqual([{ version: 7, jcount: 0, jfirst: 8 }]);
     const legacy = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'state'").one().n);
@@ -225,7 +225,7 @@ describe("storage", () => {
     // A write that bypasses this isolate's cache (another instance, say):
     // the next request reads the stored version and reloads.
     await runInDurableObject(stub, (_o, state) => {
-      state.storage.sql.exec("UPDATE cw_members SET value = '2', version = 2 WHERE key = 'z'");
+      state.storage.sql.exec("UPDATE cw_nodes SET value = '2', size = 2, version = 2 WHERE parent = '' AND key = 'z'");
       state.storage.sql.exec("UPDATE cw_meta SET version = 2");
     });
     expect((await (await get(`/state/${id}`)).json()).state.z).toBe(2);
