@@ -37,10 +37,11 @@ export class StateObject extends DurableObject {
 export default {
   async fetch(request, env) {
     ready();
-    const envelope = text.decode(await fromRequest(request, 1 << 20));
+    const e = await fromRequest(request, 1 << 20); // { head, body }
+    const envelope = e.head + (e.body ? text.decode(e.body) : "");
     let r = globalThis.cwGoEdge(envelope);
     if (r.forward) r = await env.STATE.get(env.STATE.idFromName(r.forward)).handle(envelope, r.requestId);
-    const headers = headersOf(r.head);
+    const headers = new Headers(headersOf(r.head));
     headers.set("x-request-id", r.requestId ?? "");
     headers.set("x-wasm-memory", String(memory.buffer.byteLength));
     return new Response(r.body, { status: r.status, headers });
