@@ -166,10 +166,11 @@ $(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manif
 
 # The live page, served as static assets ([assets] in wrangler.toml): the
 # page and the client library beside it.
-PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(BUILD)/public/sync.js
+CLIENT_JS := $(BUILD)/public/sync.js $(BUILD)/public/order.js
+PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(CLIENT_JS)
 # The client as served: minified (esbuild, wrangler's own), the source
 # stays readable in client/.
-$(BUILD)/public/sync.js: client/sync.js
+$(CLIENT_JS): $(BUILD)/public/%.js: client/%.js
 	@mkdir -p $(@D)
 	@esbuild --minify --format=esm --log-level=warning $< --outfile=$@
 $(BUILD)/public/%: public/%

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 
 const served = path.resolve(import.meta.dirname, "../build/public/sync.js");
 const { connect, merge, diff } = await import(pathToFileURL(served).href);
+const { keyBetween, ordered, newSuffix } = await import(pathToFileURL(path.join(path.dirname(served), "order.js")).href);
 
 const say = (line) => process.stdout.write(`${line}\n`);
 let passed = 0;
@@ -261,6 +262,97 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
   await tick(30);
   assert.equal(hellos(), 3);
   doc.close();
+});
+
+// --- order keys (client/order.js as served) ---------------------------------
+
+// A seeded generator, so a failure names a case that can be run again.
+function rng(seed) {
+  return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+}
+const between = (k, a, b) => (a == null || a < k) && (b == null || k < b);
+
+await test("order: a key minted between a and b sorts strictly between them (20,000 random inserts, ends and gaps, several clients)", () => {
+  const random = rng(7);
+  const suffixes = [newSuffix(random), newSuffix(random), newSuffix(random)];
+  const keys = [];
+  for (let i = 0; i < 20000; i++) {
+    const at = Math.floor(random() * (keys.length + 1));
+    const a = keys[at - 1] ?? null;
+    const b = keys[at] ?? null;
+    const k = keyBetween(a, b, suffixes[i % 3]);
+    assert.ok(between(k, a, b), `${k} is not between ${a} and ${b}`);
+    assert.ok(!k.endsWith("0"));
+    keys.splice(at, 0, k);
+  }
+  assert.equal(new Set(keys).size, keys.length);
+  assert.deepEqual(ordered(Object.fromEntries(keys.map((k, i) => [k, i]))).map(([k]) => k), keys);
+});
+
+await test("order: after 10,000 appends and after 10,000 prepends every key is under 16 characters", () => {
+  for (const end of ["append", "prepend"]) {
+    let last = null;
+    let longest = 0;
+    for (let i = 0; i < 10000; i++) {
+      const k = end === "append" ? keyBetween(last, null) : keyBetween(null, last);
+      if (last != null) assert.ok(end === "append" ? last < k : k < last);
+      longest = Math.max(longest, k.length);
+      last = k;
+    }
+    say(`       ${end}: longest key ${longest} characters after 10,000 (last ${last})`);
+    assert.ok(longest < 16, `${end}: ${longest}`);
+  }
+});
+
+await test("order: 10,000 inserts into one gap grow a key by about one character per five inserts (measured)", () => {
+  for (const side of ["after the first", "before the last"]) {
+    const a = keyBetween(null, null);
+    let b = keyBetween(a, null);
+    let first = a;
+    let len = 0;
+    const at = {};
+    for (let i = 1; i <= 10000; i++) {
+      const k = side === "after the first" ? keyBetween(a, b) : keyBetween(first, b);
+      assert.ok(between(k, side === "after the first" ? a : first, b));
+      if (side === "after the first") b = k;
+      else first = k;
+      len = k.length;
+      if (i === 100 || i === 1000 || i === 10000) at[i] = len;
+    }
+    say(`       into one gap, ${side}: key length after 100 / 1,000 / 10,000 inserts: ${at[100]} / ${at[1000]} / ${at[10000]}`);
+    // Each insert halves the gap at one digit (62, 31, 15, 7, 3, then
+    // adjacent): a digit lasts five inserts, so about 2,000 characters.
+    assert.ok(at[10000] <= 10000 / 4.5 + 16, `${at[10000]}`);
+    assert.ok(at[10000] >= 10000 / 6 - 16, `${at[10000]}: the gap should halve each time, not shrink faster or slower`);
+  }
+});
+
+await test("order: two clients inserting at the same place both survive, in the same order for everyone", () => {
+  const random = rng(11);
+  for (let i = 0; i < 500; i++) {
+    const a = keyBetween(null, null, newSuffix(random));
+    const b = keyBetween(a, null, newSuffix(random));
+    const [sa, sb] = [newSuffix(random), newSuffix(random)];
+    if (sa === sb) continue;
+    const ka = keyBetween(a, b, sa);
+    const kb = keyBetween(a, b, sb);
+    assert.notEqual(ka, kb);
+    assert.ok(between(ka, a, b) && between(kb, a, b));
+    // Each client's patch, merged in either order: one list, one order.
+    const list = { [a]: "a", [b]: "b" };
+    const one = merge(merge(list, { [ka]: "from A" }), { [kb]: "from B" });
+    const two = merge(merge(list, { [kb]: "from B" }), { [ka]: "from A" });
+    assert.deepEqual(ordered(one), ordered(two));
+    assert.deepEqual(ordered(one).map(([, v]) => v).filter((v) => v.startsWith("from")).length, 2);
+    // A move is a delete plus an insert: concurrent with the insert above.
+    const moved = merge(one, { [a]: null, [keyBetween(kb > ka ? kb : ka, b, sa)]: "a" });
+    assert.deepEqual(ordered(moved).map(([, v]) => v).at(-2), "a");
+  }
+});
+
+await test("order: keys that are not order keys are refused with invalid_key; a before b is required", () => {
+  for (const [a, b] of [["", null], ["a", null], ["a0 ", null], ["a00", null], ["!0", null], [null, 5], ["b0", "a0"], ["a1", "a1"]])
+    assert.throws(() => keyBetween(a, b), (e) => e.code === "invalid_key", `${a} ${b}`);
 });
 
 say(`client: ${passed} passed, ${failed} failed`);

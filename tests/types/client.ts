@@ -28,3 +28,12 @@ live.on("error", (e) => (e.code === "rate_limited" ? e.retry_after_ms : undefine
 live.patch({ n: 1 }).catch((e: SyncError) => (e.code === "expired" || e.code === "invalid_patch" ? e.message : e.code));
 connect("https://example.test/state/notes/live", { token: () => "sync-token" }).close();
 live.close();
+
+// Ordered lists: an object keyed by order keys (README, ordered lists).
+import { keyBetween, ordered } from "../../client/order";
+const cards: { [key: string]: { title: string } } = {};
+const first = keyBetween(null, null);
+const after: string = keyBetween(first, null);
+cards[first] = { title: "one" };
+const pairs: [string, { title: string }][] = ordered(cards);
+live.patch({ cards: { [first]: null, [keyBetween(after, null)]: pairs[0][1] } });
