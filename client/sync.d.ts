@@ -70,6 +70,12 @@ export interface SyncDocument {
   /** a server error frame (bad_frame, rate_limited with retry_after_ms,
    * invalid_token, ...), or code "token" when the token function failed */
   on(event: "error", fn: (error: { code: string; message: string; retry_after_ms?: number }) => void): () => void;
+  /** The store contract of React's useSyncExternalStore and of Svelte:
+   * calls listener with the state now and after every change; returns the
+   * unsubscribe function. */
+  subscribe(listener: (state: State) => void): () => void;
+  /** The state; the same object until the next change. */
+  getSnapshot(): State;
   /** Applies patch locally at once; resolves with the version the server
    * gave it, or rejects with a SyncError (the state is then rebuilt from
    * the server's plus what is still pending). Survives reconnects. */

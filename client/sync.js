@@ -112,6 +112,14 @@ export function connect(url, options = {}) {
         if (joined) transmit(pending[pending.length - 1]);
       });
     },
+    // The store contract of React's useSyncExternalStore and of Svelte:
+    // listener(state) now and after every change; returns the unsubscribe.
+    // getSnapshot() is the same object until the next change.
+    subscribe(listener) {
+      listener(doc.state);
+      return doc.on("change", listener);
+    },
+    getSnapshot: () => doc.state,
     presence(data) {
       me = data;
       if (joined) send({ type: "presence", data });
@@ -123,7 +131,8 @@ export function connect(url, options = {}) {
     },
   };
 
-  const emit = (event, ...args) => handlers[event].forEach((fn) => fn(...args));
+  // Over a copy: a listener may unsubscribe (itself or another) as it runs.
+  const emit = (event, ...args) => [...handlers[event]].forEach((fn) => fn(...args));
   // True when the frame went (a WebSocket's send() itself returns nothing).
   const send = (f) => ws?.readyState === 1 && (ws.send(JSON.stringify(f)), true);
   const transmit = (p) => send(p.frame) && (p.sent = true);

@@ -264,6 +264,87 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
   doc.close();
 });
 
+// --- the store contract (React's useSyncExternalStore, Svelte stores) -------
+
+await test("subscribe/getSnapshot: the listener hears the state at once and on every change; the snapshot is one object until a change; unsubscribe stops it", async () => {
+  const { doc, ws } = await opened({}, { state: { a: 1 }, version: 4 });
+  const heard = [];
+  const off = doc.subscribe((state) => heard.push(state));
+  assert.deepEqual(heard, [{ a: 1 }]);
+  const snap = doc.getSnapshot();
+  assert.equal(doc.getSnapshot(), snap); // no change: the same object
+  assert.equal(heard[0], snap);
+  ws.frame({ type: "change", version: 5, patch: { b: 2 }, actor: null });
+  assert.notEqual(doc.getSnapshot(), snap);
+  assert.deepEqual(doc.getSnapshot(), { a: 1, b: 2 });
+  assert.equal(doc.getSnapshot(), doc.getSnapshot());
+  assert.equal(heard.at(-1), doc.getSnapshot());
+  doc.patch({ c: 3 }); // optimistic: a change at once
+  assert.deepEqual(heard.at(-1), { a: 1, b: 2, c: 3 });
+  const n = heard.length;
+  off();
+  off(); // twice is harmless
+  ws.frame({ type: "change", version: 6, patch: { d: 4 }, actor: null });
+  assert.equal(heard.length, n);
+  // A listener that unsubscribes while changes are told does not make
+  // another miss the change.
+  let offA;
+  const seen = [];
+  offA = doc.subscribe(() => seen.push("a") && seen.length > 1 && offA());
+  doc.subscribe(() => seen.push("b"));
+  ws.frame({ type: "change", version: 7, patch: { e: 5 }, actor: null });
+  assert.deepEqual(seen, ["a", "b", "a", "b"]);
+  doc.close();
+});
+
+await test("React: a component on useSyncExternalStore(doc.subscribe, doc.getSnapshot) renders the state and re-renders on each change, once per change", async () => {
+  const { createElement, useSyncExternalStore } = await import("react");
+  // Its deprecation notice (React 19) is not this test's business.
+  const warn = console.error;
+  console.error = (...a) => (String(a[0]).includes("react-test-renderer is deprecated") ? undefined : warn(...a));
+  const { act, create } = await import("react-test-renderer");
+  globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+  const { doc, ws } = await opened({}, { state: { title: "one" }, version: 1 });
+  let renders = 0;
+  function Title() {
+    const state = useSyncExternalStore(doc.subscribe, doc.getSnapshot);
+    renders += 1;
+    return createElement("h1", null, String(state.title));
+  }
+  let root;
+  await act(async () => {
+    root = create(createElement(Title));
+  });
+  assert.equal(root.toJSON().children[0], "one");
+  const before = renders;
+  await act(async () => ws.frame({ type: "change", version: 2, patch: { title: "two" }, actor: null }));
+  assert.equal(root.toJSON().children[0], "two");
+  assert.equal(renders, before + 1);
+  let written;
+  await act(async () => {
+    written = doc.patch({ title: "three" }); // resolves at the ack, below
+  });
+  assert.equal(root.toJSON().children[0], "three");
+  await act(async () => ws.frame({ type: "ack", mid: ws.frames().find((f) => f.type === "patch").mid, version: 3 }));
+  assert.equal(await written, 3);
+  assert.equal(root.toJSON().children[0], "three");
+  await act(async () => root.unmount());
+  const n = renders;
+  ws.frame({ type: "change", version: 4, patch: { title: "four" }, actor: null });
+  assert.equal(renders, n); // unsubscribed on unmount
+  doc.close();
+});
+
+await test("Svelte's store contract: subscribe calls at once, synchronously, with the value, and returns the unsubscribe", async () => {
+  const { doc } = await opened({}, { state: { n: 1 }, version: 1 });
+  let value;
+  const unsubscribe = doc.subscribe((v) => (value = v));
+  assert.deepEqual(value, { n: 1 }); // before any await
+  assert.equal(typeof unsubscribe, "function");
+  unsubscribe();
+  doc.close();
+});
+
 // --- order keys (client/order.js as served) ---------------------------------
 
 // A seeded generator, so a failure names a case that can be run again.
