@@ -166,7 +166,7 @@ $(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manif
 
 # The live page, served as static assets ([assets] in wrangler.toml): the
 # page and the client library beside it.
-CLIENT_JS := $(BUILD)/public/sync.js $(BUILD)/public/order.js
+CLIENT_JS := $(BUILD)/public/sync.js $(BUILD)/public/order.js $(BUILD)/public/persist.js
 PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(CLIENT_JS)
 # The client as served: minified (esbuild, wrangler's own), the source
 # stays readable in client/.

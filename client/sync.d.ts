@@ -35,6 +35,8 @@ export interface ChangeInfo {
   local?: boolean;
   snapshot?: boolean;
   reset?: boolean;
+  /** the state and pending writes kept by the offline option, shown at load */
+  restored?: boolean;
   /** the mid of this client's patch the server just acked or rejected */
   ack?: string;
   reject?: string;
@@ -52,8 +54,17 @@ export interface ConnectOptions {
   maxDelay?: number;
   /** how often to send the protocol's ping, ms (default 30000) */
   ping?: number;
+  /** keeps the server's state and the pending writes across reloads:
+   * offline() from client/persist.js */
+  offline?: Offline;
   /** a WebSocket class, when the platform has none */
   WebSocket?: typeof WebSocket;
+}
+
+/** What connect() needs of client/persist.js's offline(). */
+export interface Offline {
+  load(url: string): Promise<{ version: number; state: State; pending: unknown[] } | undefined>;
+  save(url: string, record: { version: number; state: State; pending: unknown[] }): void;
 }
 
 export interface SyncDocument {

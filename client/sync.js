@@ -89,6 +89,10 @@ export function connect(url, options = {}) {
   let seq = 0;
   let window = null; // the server's idempotency window: { ms, writes }
   const tag = Math.random().toString(36).slice(2, 10);
+  // client/persist.js's offline(): what was kept from before, then every
+  // change kept again.
+  const store = options.offline;
+  let restoring = store?.load(url).catch((e) => emit("error", { code: "offline", message: String(e?.message ?? e) }));
 
   const doc = {
     state: {},
@@ -135,7 +139,9 @@ export function connect(url, options = {}) {
   const emit = (event, ...args) => [...handlers[event]].forEach((fn) => fn(...args));
   // True when the frame went (a WebSocket's send() itself returns nothing).
   const send = (f) => ws?.readyState === 1 && (ws.send(JSON.stringify(f)), true);
-  const transmit = (p) => send(p.frame) && (p.sent = true);
+  const transmit = (p) => send(p.frame) && ((p.sent = true), save());
+  const save = () =>
+    store?.save(url, { version: doc.version, state: server, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
   function setStatus(s) {
     if (doc.status !== s) emit("status", (doc.status = s));
   }
@@ -143,6 +149,7 @@ export function connect(url, options = {}) {
   // The document: the server's state with every pending patch on top.
   function rebuild(info = {}) {
     doc.state = pending.reduce((s, p) => merge(s, p.frame.patch), server);
+    save();
     emit("change", doc.state, { version: doc.version, ...info });
   }
 
@@ -278,7 +285,25 @@ export function connect(url, options = {}) {
     }
   }
 
+  // What was kept: the server's state at its version, then the writes
+  // still pending (older than any made since connect()), sent again with
+  // their mids once joined.
+  function restore(r) {
+    if (doc.version < 0 && r.version >= 0) {
+      server = r.state;
+      doc.version = r.version;
+    }
+    const noop = () => {};
+    pending.unshift(...r.pending.map((p) => ({ ...p, mid: p.frame.mid, resolve: noop, reject: noop })));
+    rebuild({ restored: true });
+  }
+
   async function open() {
+    if (restoring) {
+      const r = await restoring;
+      restoring = null;
+      if (r) restore(r);
+    }
     joined = false;
     asking = false;
     parts = null;

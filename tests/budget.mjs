@@ -53,10 +53,10 @@ test("plugins_and_the_plugins_worker_within_budget", () => {
   console.log(`       plugins worker: ${m.plugins_worker.gzip_bytes} / ${m.budget.plugins_worker_gzip_bytes} bytes gzip -9 (JS and contract module)`);
 });
 
-test("the_live_client_within_budget", () => {
-  const bad = violations(m).filter((v) => v.startsWith("client"));
+test("the_live_client_its_offline_module_and_the_example_app_within_budget", () => {
+  const bad = violations(m).filter((v) => v.startsWith("client") || v.startsWith("the example app"));
   if (bad.length) throw new Error(bad.join("; "));
-  console.log(`       client/sync.js as served ${m.client.gzip_bytes} / ${m.budget.client_gzip_bytes} bytes gzip -9`);
+  console.log(`       client/sync.js as served ${m.client.gzip_bytes} / ${m.budget.client_gzip_bytes}, client/persist.js ${m.persist.gzip_bytes} / ${m.budget.persist_gzip_bytes}, the example app ${m.app.gzip_bytes} / ${m.budget.app_gzip_bytes} bytes gzip -9`);
 });
 
 // An unused plugin costs the C worker's cold start nothing: no plugin
@@ -130,6 +130,11 @@ test("build_fails_when_over_budget", () => {
     encoding: "utf8",
   });
   if (c.status !== 1 || !/client\/sync\.js is \d+ bytes gzip, over the 1000-byte budget/.test(c.stderr)) throw new Error(`client budget: exit ${c.status}: ${c.stderr}`);
+  for (const [key, what] of [["persist_gzip_bytes", /client\/persist\.js is \d+ bytes gzip, over the 100-byte budget/], ["app_gzip_bytes", /the example app \(app\.js, index\.html\) is \d+ bytes gzip, over the 100-byte budget/]]) {
+    writeFileSync(tight, JSON.stringify({ ...budget, [key]: 100 }));
+    const r = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], { cwd: root, env: { ...process.env, CW_BUDGET_FILE: tight }, encoding: "utf8" });
+    if (r.status !== 1 || !what.test(r.stderr)) throw new Error(`${key}: exit ${r.status}: ${r.stderr}`);
+  }
   const ok = spawnSync(process.execPath, [path.join(root, "scripts/size-check.mjs")], { cwd: root, encoding: "utf8" });
   if (ok.status !== 0) throw new Error(`the real budget should pass: ${ok.stderr}`);
 });

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 const served = path.resolve(import.meta.dirname, "../build/public/sync.js");
 const { connect, merge, diff } = await import(pathToFileURL(served).href);
 const { keyBetween, ordered, newSuffix } = await import(pathToFileURL(path.join(path.dirname(served), "order.js")).href);
+const { offline, memoryStore, subjectOf } = await import(pathToFileURL(path.join(path.dirname(served), "persist.js")).href);
 
 const say = (line) => process.stdout.write(`${line}\n`);
 let passed = 0;
@@ -343,6 +344,125 @@ await test("Svelte's store contract: subscribe calls at once, synchronously, wit
   assert.equal(typeof unsubscribe, "function");
   unsubscribe();
   doc.close();
+});
+
+// --- offline persistence (client/persist.js as served) ----------------------
+
+const URL_D = "https://host/state/d/live";
+
+await test("offline: a reload shows the kept state and pending writes at once, before any socket; then hello since, and the writes go again with their mids, each acked once", async () => {
+  const storage = memoryStore();
+  // The first page: a snapshot at version 3, then two edits with the server gone.
+  const first = server();
+  const kept = offline({ storage, subject: "ann" });
+  const a = connect(URL_D, { WebSocket: first.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  first.last().frame({ type: "snapshot", id: "d", version: 3, state: { title: "t" } });
+  first.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  first.last().close(1006); // the server goes away
+  a.patch({ x: 1 }).catch(() => {});
+  a.patch({ y: { z: 2 } }).catch(() => {});
+  await kept.flushed();
+  a.close();
+  const mids = first.sockets.flatMap((w) => w.frames()).filter((f) => f.type === "patch").map((f) => f.mid);
+  // The reload: a new page, new client, same storage.
+  const second = server();
+  const keptB = offline({ storage, subject: "ann" });
+  const b = connect(URL_D, { WebSocket: second.WebSocket, offline: keptB, minDelay: 1, maxDelay: 5 });
+  const seen = [];
+  b.on("change", (state, info) => seen.push([state, info]));
+  await tick(0);
+  await tick(0);
+  assert.deepEqual(b.state, { title: "t", x: 1, y: { z: 2 } });
+  assert.equal(b.version, 3);
+  assert.ok(seen[0][1].restored);
+  await tick(5);
+  const ws = second.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello", since: 3 }]);
+  ws.frame({ type: "changes", id: "d", version: 3, changes: [] });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  const sent = ws.frames().filter((f) => f.type === "patch");
+  assert.deepEqual(sent.map((f) => f.patch), [{ x: 1 }, { y: { z: 2 } }]);
+  assert.equal(new Set(sent.map((f) => f.mid)).size, 2);
+  assert.deepEqual(mids, []); // the first page never could send them
+  ws.frame({ type: "ack", mid: sent[0].mid, version: 4 });
+  ws.frame({ type: "ack", mid: sent[1].mid, version: 5 });
+  ws.frame({ type: "ack", mid: sent[1].mid, version: 5 }); // a duplicate ack changes nothing
+  assert.deepEqual(b.state, { title: "t", x: 1, y: { z: 2 } });
+  assert.equal(b.version, 5);
+  await keptB.flushed();
+  b.close();
+  // What is kept now: version 5, nothing pending.
+  const third = server();
+  const c = connect(URL_D, { WebSocket: third.WebSocket, offline: offline({ storage, subject: "ann" }), minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  assert.equal(c.version, 5);
+  assert.deepEqual(third.last().frames(), [{ type: "hello", since: 5 }]);
+  c.close();
+});
+
+await test("offline: a write sent before the reload keeps its mid; one kept past the idempotency window is rejected expired, not resent", async () => {
+  const storage = memoryStore();
+  const s1 = server();
+  const kept = offline({ storage });
+  const a = connect(URL_D, { WebSocket: s1.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  s1.last().frame({ type: "snapshot", id: "d", version: 0, state: {} });
+  s1.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  a.patch({ n: 1 }).catch(() => {}); // sent, never acked
+  const mid = s1.last().frames().find((f) => f.type === "patch").mid;
+  await kept.flushed();
+  a.close();
+  // Reload: the same mid goes again.
+  const s2 = server();
+  const b = connect(URL_D, { WebSocket: s2.WebSocket, offline: offline({ storage }), minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  s2.last().frame({ type: "changes", id: "d", version: 0, changes: [] });
+  s2.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  assert.deepEqual(s2.last().frames().filter((f) => f.type === "patch").map((f) => f.mid), [mid]);
+  b.close();
+  // Reload again, but the document has moved on by more than the window's writes.
+  const s3 = server();
+  const c = connect(URL_D, { WebSocket: s3.WebSocket, offline: offline({ storage }), minDelay: 1, maxDelay: 5 });
+  const rejected = [];
+  c.on("change", (state, info) => info.reject && rejected.push(info.reject));
+  await tick(5);
+  s3.last().frame({ type: "changes", id: "d", version: 3, changes: [1, 2, 3].map((v) => ({ version: v, patch: { m: v }, actor: null })) });
+  s3.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  assert.deepEqual(s3.last().frames().filter((f) => f.type === "patch"), []);
+  assert.deepEqual(rejected, [mid]);
+  assert.deepEqual(c.state, { m: 3 });
+  c.close();
+});
+
+await test("offline: kept per subject and per document; subjectOf reads a token's sub; a failing storage is an error event, not a lost document", async () => {
+  const storage = memoryStore();
+  const s = server();
+  const ann = offline({ storage, subject: "ann" });
+  const a = connect(URL_D, { WebSocket: s.WebSocket, offline: ann, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  s.last().frame({ type: "snapshot", id: "d", version: 2, state: { secret: "ann's" } });
+  await ann.flushed();
+  a.close();
+  assert.equal(await offline({ storage, subject: "bob" }).load(URL_D), undefined);
+  assert.equal(await offline({ storage, subject: "ann" }).load("https://host/state/other/live"), undefined);
+  assert.deepEqual((await offline({ storage, subject: "ann" }).load(URL_D)).state, { secret: "ann's" });
+  const token = ["e30", Buffer.from(JSON.stringify({ sub: "ann", scope: "read" })).toString("base64url"), "sig"].join(".");
+  assert.equal(subjectOf(token), "ann");
+  assert.equal(subjectOf("not a token"), "");
+  const errors = [];
+  const broken = { get: async () => Promise.reject(new Error("disk gone")), set: async () => Promise.reject(new Error("disk full")), delete: async () => {} };
+  const s2 = server();
+  const heard = [];
+  const b = connect(URL_D, { WebSocket: s2.WebSocket, offline: offline({ storage: broken, onError: (e) => heard.push(e.message) }), minDelay: 1, maxDelay: 5 });
+  b.on("error", (e) => errors.push(e.code));
+  await tick(5);
+  s2.last().frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
+  await tick(5);
+  assert.deepEqual(errors, ["offline"]);
+  assert.deepEqual(heard, ["disk full", "disk full"]);
+  assert.deepEqual(b.state, { a: 1 });
+  b.close();
 });
 
 // --- order keys (client/order.js as served) ---------------------------------

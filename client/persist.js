@@ -1,0 +1,115 @@
+// Offline persistence for client/sync.js, loaded only by those who use it:
+// the last state the server gave (with its version) and every write not
+// yet acknowledged (with its mid and creation time), per document and per
+// token subject, so that edits made offline survive a reload.
+//
+//   import { connect } from "./sync.js";
+//   import { offline, indexedDBStore } from "./persist.js";
+//   const doc = connect(url, { token, offline: offline({ storage: indexedDBStore(), subject: user.id }) });
+//
+// A storage is { get(key), set(key, value), delete(key) }, each returning a
+// promise; values are structured-cloneable. indexedDBStore() is the
+// browser's; memoryStore() keeps them in this process only.
+
+// Writes go one at a time, the latest record per key only.
+export function offline({ storage = memoryStore(), subject = "", onError = (e) => console.error("offline storage:", e) } = {}) {
+  const waiting = new Map();
+  const saved = new Map(); // key -> the version whose state is stored
+  let writing = null;
+  const keyOf = (url) => `${subject}\n${url}`;
+
+  async function drain() {
+    for (const [key, value] of waiting) {
+      waiting.delete(key);
+      try {
+        await storage.set(key, value);
+      } catch (e) {
+        onError(e);
+      }
+    }
+    writing = null;
+  }
+  function put(key, value) {
+    waiting.delete(key); // the latest goes last
+    waiting.set(key, value);
+    writing ??= Promise.resolve().then(drain);
+  }
+
+  return {
+    // { version, state, pending: [...] } as last saved, or undefined.
+    async load(url) {
+      const key = keyOf(url);
+      const [s, p] = await Promise.all([storage.get(`${key}#state`), storage.get(`${key}#pending`)]);
+      if (s) saved.set(key, s.version);
+      return s || p?.length ? { version: s?.version ?? -1, state: s?.state ?? {}, pending: p ?? [] } : undefined;
+    },
+    // The state is written only when its version moved; what is pending,
+    // every time it changed.
+    save(url, { version, state, pending }) {
+      const key = keyOf(url);
+      if (version >= 0 && saved.get(key) !== version) {
+        saved.set(key, version);
+        put(`${key}#state`, { version, state });
+      }
+      put(`${key}#pending`, pending);
+    },
+    // Settles once everything saved so far is stored.
+    flushed: async () => {
+      while (writing) await writing;
+    },
+    // Forgets the document (on sign-out, say).
+    async clear(url) {
+      const key = keyOf(url);
+      saved.delete(key);
+      await this.flushed();
+      await Promise.all([storage.delete(`${key}#state`), storage.delete(`${key}#pending`)]);
+    },
+  };
+}
+
+// In this process only: a Map of structured clones.
+export function memoryStore() {
+  const map = new Map();
+  return {
+    get: async (k) => (map.has(k) ? structuredClone(map.get(k)) : undefined),
+    set: async (k, v) => void map.set(k, structuredClone(v)),
+    delete: async (k) => void map.delete(k),
+  };
+}
+
+// The browser's IndexedDB: one database (name), one object store.
+// Writes are committed with strict durability.
+export function indexedDBStore(name = "cw-sync", idb = globalThis.indexedDB) {
+  let db;
+  const open = () =>
+    (db ??= new Promise((resolve, reject) => {
+      const r = idb.open(name, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore("docs");
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    }));
+  const run = async (mode, op) => {
+    const t = (await open()).transaction("docs", mode, { durability: "strict" });
+    const r = op(t.objectStore("docs"));
+    return new Promise((resolve, reject) => {
+      t.oncomplete = () => resolve(r.result);
+      t.onerror = t.onabort = () => reject(t.error);
+    });
+  };
+  return {
+    get: (k) => run("readonly", (s) => s.get(k)),
+    set: (k, v) => run("readwrite", (s) => s.put(v, k)),
+    delete: (k) => run("readwrite", (s) => s.delete(k)),
+  };
+}
+
+// The sub claim of a JWT (unverified: a storage key, not a permission),
+// or "" when it has none.
+export function subjectOf(token) {
+  try {
+    const b = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return String(JSON.parse(atob(b)).sub ?? "");
+  } catch {
+    return "";
+  }
+}
