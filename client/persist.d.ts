@@ -1,5 +1,5 @@
 // Types for client/persist.js: offline persistence for client/sync.js.
-import type { Offline } from "./sync";
+import type { Offline } from "./sync.js";
 
 /** Where records are kept: each call returns a promise; values are
  * structured-cloneable. */

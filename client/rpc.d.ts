@@ -9,7 +9,7 @@
 //
 // Every method resolves (bad input is a value with ok: false, never a
 // throw); Workers RPC itself refuses arguments over 32 MiB.
-import type { Json, State } from "./sync";
+import type { Json, State } from "./sync.js";
 
 export type { Json, State };
 

@@ -73,6 +73,8 @@ export interface SyncDocument {
   /** the server version state is based on; -1 until the first snapshot */
   readonly version: number;
   readonly status: Status;
+  /** how many of this client's writes are not yet acknowledged */
+  readonly pending: number;
   /** the other peers present: peer id -> presence data */
   readonly peers: { [peer: string]: Json };
   on(event: "change", fn: (state: State, info: ChangeInfo) => void): () => void;

@@ -99,6 +99,9 @@ export function connect(url, options = {}) {
     version: -1, // unknown until the first snapshot or changes
     status: "connecting",
     peers: {}, // peer id -> presence data
+    get pending() {
+      return pending.length; // writes not yet acknowledged
+    },
     on(event, fn) {
       handlers[event].push(fn);
       return () => handlers[event].splice(handlers[event].indexOf(fn) >>> 0, 1);

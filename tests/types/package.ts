@@ -1,0 +1,18 @@
+// Compile-only (make test-types): a consumer of the packed client package
+// (npm pack client/, installed into a scratch project), by its export paths.
+import { connect, type SyncDocument } from "@c-on-workers/client";
+import { keyBetween, ordered } from "@c-on-workers/client/order";
+import { indexedDBStore, memoryStore, offline } from "@c-on-workers/client/persist";
+import type { StateSync } from "@c-on-workers/client/rpc";
+
+const doc: SyncDocument = connect("https://example.test/state/board/live", {
+  offline: offline({ storage: typeof indexedDB === "undefined" ? memoryStore() : indexedDBStore(), subject: "ann" }),
+});
+const key: string = keyBetween(null, null);
+doc.patch({ cards: { [key]: { text: "one" } } });
+const items: [string, unknown][] = ordered(doc.getSnapshot().cards as { [k: string]: unknown });
+const unsubscribe: () => void = doc.subscribe(() => items.length);
+unsubscribe();
+export async function read(sync: StateSync) {
+  return sync.getState("board");
+}
