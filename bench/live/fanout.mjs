@@ -25,12 +25,13 @@ function values() {
 }
 
 // fetch() again when a pooled keep-alive connection turns out closed by
-// the server meanwhile (it idles them out); the patches here are idempotent.
+// the server meanwhile (it idles them out: the read fails, or the write of
+// the body, EPIPE); the patches here are idempotent.
 async function retried(call) {
   try {
     return await call();
   } catch (e) {
-    if (e.cause?.code !== "UND_ERR_SOCKET") throw e;
+    if (!["UND_ERR_SOCKET", "EPIPE", "ECONNRESET"].includes(e.cause?.code)) throw e;
     return call();
   }
 }
