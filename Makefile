@@ -167,7 +167,7 @@ $(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manif
 # The live page, served as static assets ([assets] in wrangler.toml): the
 # page and the client library beside it.
 CLIENT_JS := $(BUILD)/public/sync.js $(BUILD)/public/order.js $(BUILD)/public/persist.js
-PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(CLIENT_JS)
+PUBLIC := $(BUILD)/public/index.html $(BUILD)/public/app.js $(BUILD)/public/sw.js $(CLIENT_JS)
 # The client as served: minified (esbuild, wrangler's own), the source
 # stays readable in client/.
 $(CLIENT_JS): $(BUILD)/public/%.js: client/%.js
@@ -428,7 +428,7 @@ deploy: build
 #   make token ID=<doc or prefix*> SCOPE=read|write [TTL=3600] [SUB=dev]
 token:
 	@ID="$(ID)" SCOPE="$(or $(SCOPE),write)" TTL="$(or $(TTL),3600)" SUB="$(or $(SUB),dev)" \
-		$(if $(KID),KID="$(KID)") node scripts/token.mjs
+		$(if $(KID),KID="$(KID)") $(if $(READ),READ="$(READ)") $(if $(WRITE),WRITE="$(WRITE)") node scripts/token.mjs
 
 # Any wrangler command under the project's Node 22: make wrangler ARGS=login
 wrangler:

@@ -59,6 +59,7 @@ static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t
     memcpy(ctx->who.kid, w->tok.kid, sizeof w->tok.kid);
     ctx->who.exp = w->tok.exp;
     ctx->who.read_only = !w->tok.write;
+    cw_who_paths(ctx, w->tok.read_paths, w->tok.write_paths);
     return w->then(ctx);
 }
 

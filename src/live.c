@@ -9,6 +9,7 @@
 #include "access.h"
 #include "alloc.h"
 #include "json.h"
+#include "paths.h"
 #include "port.h"
 #include "rate.h"
 #include "roster.h"
@@ -52,7 +53,7 @@ static int attachment_text(const live_t *l, cw_buf *out) {
     json_t *v;
     cw_roster_write_head(out, &l->head);
     json_object_foreach(l->att, key, v) {
-        if (key[0] && !key[1] && strchr("vjek", key[0]))
+        if (key[0] && !key[1] && strchr("vjekf", key[0]))
             continue; /* the head's */
         cw_buf_key(out, key);
         cw_json_dump(v, out);
@@ -142,7 +143,10 @@ static int accept_socket(cw_ctx *ctx) {
                           ? (ctx->who.exp + cfg->token_leeway) * 1000
                           : CW_ROSTER_NEVER;
     memcpy(l.head.kid, ctx->who.kid, sizeof l.head.kid);
+    l.head.filtered = ctx->who.read_paths != NULL;
     if (!(l.att = json_object()) ||
+        (ctx->who.read_paths && json_object_set_nocheck(l.att, "rp", ctx->who.read_paths) < 0) ||
+        (ctx->who.write_paths && json_object_set_nocheck(l.att, "wp", ctx->who.write_paths) < 0) ||
         json_object_set_new_nocheck(l.att, "id", json_string_nocheck(ctx->who.id)) < 0 ||
         json_object_set_new_nocheck(l.att, "peer", json_string_nocheck(peer)) < 0 ||
         json_object_set_new_nocheck(l.att, "ro", json_integer(ctx->who.read_only)) < 0 ||
@@ -531,6 +535,20 @@ int cw_live_frame(cw_ctx *ctx) {
     memcpy(ctx->who.actor, actor ? actor : "", actor ? strlen(actor) + 1 : 1);
     memcpy(ctx->who.kid, l->head.kid, sizeof ctx->who.kid);
     ctx->who.read_only = member_int(l->att, "ro") != 0;
+    /* The grant's paths, read back as lists (a list that is not one grants
+     * nothing). */
+    {
+        json_t *rp = NULL, *wp = NULL, *v;
+        const char *why;
+        int bad = ((v = json_object_get(l->att, "rp")) && (cw_paths_read(v, &rp, &why) < 0 || !rp)) ||
+                  ((v = json_object_get(l->att, "wp")) && (cw_paths_read(v, &wp, &why) < 0 || !wp));
+        if (!bad)
+            cw_who_paths(ctx, rp, wp);
+        json_decref(rp);
+        json_decref(wp);
+        if (bad || (json_object_get(l->att, "rp") != NULL) != l->head.filtered)
+            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "the socket's attachment is unreadable");
+    }
     ctx->who.granted = 1;
     ctx->flags |= CW_FLAG_SOCKET;
     ctx->res.status = 200;

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "fmt.h"
 #include "json.h"
+#include "paths.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "store.h"
@@ -390,6 +391,8 @@ void cw_pipeline_free(cw_ctx *ctx) {
     for (size_t i = 0; i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
         if (ctx->own.owned[i].p)
             ctx->own.owned[i].free(ctx->own.owned[i].p);
+    json_decref(ctx->who.read_paths);
+    json_decref(ctx->who.write_paths);
     cw_buf_free(&ctx->envelope);
     cw_buf_free(&ctx->err_extra);
     cw_buf_free(&ctx->head);
@@ -473,20 +476,61 @@ int cw_reroute(cw_ctx *ctx) {
     return ctx->err.code == CW_E_NONE ? 0 : -1;
 }
 
+void cw_who_paths(cw_ctx *ctx, json_t *read, json_t *write) {
+    json_decref(ctx->who.read_paths);
+    json_decref(ctx->who.write_paths);
+    ctx->who.read_paths = json_incref(read);
+    ctx->who.write_paths = json_incref(write);
+}
+
+/* who's path lists as the grant's scope suffix: ":" and the JSON
+ * {"read"?:[...],"write"?:[...]} percent-encoded (every byte but printable
+ * ASCII, and "%"), so that it holds no space and fits a header. Nothing
+ * when both are the whole document. */
+static void put_paths(cw_ctx *ctx) {
+    static const char hex[] = "0123456789ABCDEF";
+    json_t *o;
+    cw_buf j = CW_BUF_INIT;
+    if (!ctx->who.read_paths && !ctx->who.write_paths)
+        return;
+    if (!(o = json_object()) ||
+        (ctx->who.read_paths && json_object_set(o, "read", ctx->who.read_paths) < 0) ||
+        (ctx->who.write_paths && json_object_set(o, "write", ctx->who.write_paths) < 0) ||
+        cw_json_dump(o, &j) < 0) {
+        ctx->input.broken = 1;
+    } else {
+        cw_buf_append(&ctx->input, ":", 1);
+        for (size_t i = 0; i < j.len; i++) {
+            unsigned char c = (unsigned char)j.p[i];
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            if (c > 0x20 && c < 0x7f && c != '%')
+                cw_buf_append(&ctx->input, (const char *)&c, 1);
+            else
+                cw_buf_append(&ctx->input, e, 3);
+        }
+    }
+    json_decref(o);
+    cw_buf_free(&j);
+}
+
 /* The grant an OWNER request runs under: "<scope> <exp> <kid> <actor>",
  * scope "w" (read and write) or "r" (read only), in capitals for an RPC
- * caller (the owner then runs the request as an RPC call's), exp the token's expiry in
- * seconds (0: none), kid its key ("" when none). A header (the upgrade's
- * x-cw-grant) loses trailing spaces, so the parts after the scope may be
- * cut short. Anything else, the empty grant included, grants nothing
- * (who.granted 0): fail closed. */
+ * caller (the owner then runs the request as an RPC call's), then, when
+ * the token limits the paths, ":" and them (put_paths); exp the token's
+ * expiry in seconds (0: none), kid its key ("" when none). A header (the
+ * upgrade's x-cw-grant) loses trailing spaces, so the parts after the
+ * scope may be cut short. Anything else, the empty grant included, grants
+ * nothing (who.granted 0): fail closed. An owner of an earlier version
+ * reads a scope with paths as no scope: it grants nothing. */
 int cw_grant(cw_ctx *ctx, cw_slice actor) {
     char num[24];
     ctx->input.len = 0;
     cw_buf_append(&ctx->input,
-                  (ctx->flags & CW_FLAG_RPC) ? (ctx->who.read_only ? "R " : "W ")
-                                             : (ctx->who.read_only ? "r " : "w "),
-                  2);
+                  (ctx->flags & CW_FLAG_RPC) ? (ctx->who.read_only ? "R" : "W")
+                                             : (ctx->who.read_only ? "r" : "w"),
+                  1);
+    put_paths(ctx);
+    cw_buf_append(&ctx->input, " ", 1);
     /* An exp past 2^53 - 1 s is as good as never: it stays a JS number. */
     cw_buf_append(&ctx->input, num,
                   cw_utoa(num, (unsigned long long)(ctx->who.exp <= 0 ? 0
@@ -509,11 +553,34 @@ static cw_slice part(cw_slice *g) {
     return p;
 }
 
+/* The path lists of a scope's suffix (put_paths) into who: 0, or -1
+ * when they are not lists. */
+static int take_paths(cw_ctx *ctx, cw_slice s) {
+    cw_buf j = CW_BUF_INIT;
+    json_t *o = NULL, *read = NULL, *write = NULL;
+    const char *why;
+    int rc = -1;
+    if (cw_http_unescape(s, &j) == 0 && (o = cw_json_load(j.p ? j.p : "", j.len)) &&
+        json_is_object(o) && json_object_size(o) <= 2 &&
+        (!json_object_get(o, "read") || cw_paths_read(json_object_get(o, "read"), &read, &why) == 0) &&
+        (!json_object_get(o, "write") || cw_paths_read(json_object_get(o, "write"), &write, &why) == 0)) {
+        cw_who_paths(ctx, read, write);
+        rc = 0;
+    }
+    json_decref(read);
+    json_decref(write);
+    json_decref(o);
+    cw_buf_free(&j);
+    return rc;
+}
+
 /* The grant cw_grant wrote, read back in the owner. */
 static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
     cw_slice g = {p, p ? n : 0}, scope = part(&g), exp = part(&g), kid = part(&g);
     long long e = 0;
-    char c = scope.n == 1 ? scope.p[0] : 0;
+    char c = scope.n == 1 || (scope.n > 2 && scope.p[1] == ':') ? scope.p[0] : 0;
+    if (scope.n > 2 && take_paths(ctx, (cw_slice){scope.p + 2, scope.n - 2}) < 0)
+        c = 0;
     ctx->who.granted = c == 'r' || c == 'w' || c == 'R' || c == 'W';
     ctx->who.read_only = !ctx->who.granted || c == 'r' || c == 'R';
     if (c == 'R' || c == 'W')

@@ -196,12 +196,17 @@ typedef struct {
     char kid[65];                 /* the key id of the token checked, "" when none */
     long long exp;                /* the token's exp (seconds), or 0 when none */
     int read_only;                /* the grant allows reads only */
+    json_t *read_paths;           /* the pointer prefixes the grant may read and */
+    json_t *write_paths;          /* write (paths.h), held by the request; NULL: all */
     int granted;                  /* OWNER: the edge's grant was explicit; without one
                                      the owner allows nothing */
     const char *challenge;        /* a 401's WWW-Authenticate (static); NULL: Bearer */
 } cw_caller;
 
 typedef struct cw_ctx cw_ctx;
+
+/* Sets who's read and write path lists (references taken; NULL: all). */
+void cw_who_paths(cw_ctx *ctx, json_t *read, json_t *write);
 
 /* Finishes a suspended request with the host's answer (borrowed); arg is
  * the suspension's; ctx->t1_ms is the resume time. Returns 0 after

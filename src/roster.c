@@ -13,7 +13,8 @@ int cw_roster_write_head(cw_buf *b, const cw_roster_head *h) {
     cw_buf_puts(b, "{\"v\":2");
     cw_buf_kint(b, "j", h->joined);
     cw_buf_kint(b, "e", h->deadline);
-    return cw_buf_kstr(b, "k", h->kid);
+    cw_buf_kstr(b, "k", h->kid);
+    return h->filtered ? cw_buf_kint(b, "f", 1) : (b->broken ? -1 : 0);
 }
 
 /* Reads the literal lit at *p, moving past it. */
@@ -60,6 +61,8 @@ int cw_roster_read_head(const char *a, size_t n, cw_roster_head *h) {
     memcpy(h->kid, k, (size_t)(p - k));
     h->kid[p - k] = '\0';
     h->deadline = e;
+    p++;
+    h->filtered = lit(&p, end, ",\"f\":1") == 0;
     return 0;
 }
 
@@ -101,8 +104,14 @@ static int next(cw_rows *r, long long *flags, cw_value *att) {
 }
 
 int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others) {
+    return cw_roster_tell_each(ctx, text, others, NULL, NULL);
+}
+
+int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_own_fn own,
+                        void *arg) {
     cw_rows r;
-    int said = 0, rc = 0;
+    cw_buf mine = CW_BUF_INIT;
+    int current = 0, rc = 0; /* current: 1 the shared text is set, 2 a socket's own */
     if (text->broken)
         return cw_error_oom(&ctx->err);
     if (list(ctx, &r) < 0)
@@ -121,12 +130,22 @@ int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others) {
             rc = cw_frame_close(ctx, i, ended, cw_roster_reason(ended));
             continue;
         }
-        if (!said++)
-            rc = cw_frame_text(ctx, text->p, text->len);
+        if (own && h.filtered) {
+            mine.len = 0;
+            if ((rc = own(ctx, arg, att.s, att.n, &mine)) == 1 &&
+                (rc = cw_frame_text(ctx, mine.p, mine.len)) == 0)
+                current = 2, rc = cw_frame_to(ctx, i);
+            else if (rc > 0)
+                rc = 0;
+            continue;
+        }
+        if (current != 1)
+            current = 1, rc = cw_frame_text(ctx, text->p, text->len);
         if (rc == 0)
             rc = cw_frame_to(ctx, i);
     }
     cw_rows_done(&r);
+    cw_buf_free(&mine);
     return rc;
 }
 

@@ -4,10 +4,12 @@
  * A socket's facts live in its attachment (kept by the host, so they
  * survive hibernation), a JSON text the module writes. It starts with a
  * fixed head the roster reads without parsing the rest:
- *     {"v":2,"j":<0|1>,"e":<deadline>,"k":"<kid>", ...the rest (live.h)
+ *     {"v":2,"j":<0|1>,"e":<deadline>,"k":"<kid>"[,"f":1], ...the rest (live.h)
  * j: the socket has said hello and hears changes; e: the time (ms since
  * the epoch) its grant ends, the token's exp plus the leeway
- * (CW_ROSTER_NEVER without a token); k: the token's key id ("" without).
+ * (CW_ROSTER_NEVER without a token); k: the token's key id ("" without);
+ * f: the socket's grant reads only some paths, so a change is told to it
+ * in a frame of its own.
  * Attachments of version 1 (before the head) read as joined or not, with
  * no deadline. The host lists the sockets (port.h CW_PORT_SOCKETS), and
  * frames name them by their place in that list (pipeline.h CW_FRAME_*).
@@ -33,6 +35,7 @@ typedef struct {
     int joined;
     long long deadline; /* ms since the epoch */
     char kid[65];
+    int filtered; /* "f":1 after k: the socket sees only paths (its "rp") */
 } cw_roster_head;
 
 /* Appends the head for h to b: everything up to the rest's first member
@@ -55,6 +58,15 @@ const char *cw_roster_reason(int code);
  * but the sender's when others; closes the joined ones whose grant has
  * ended (at ctx->wall_ms). Returns 0, or -1 with ctx->err set. */
 int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others);
+
+/* Builds a filtered socket's own text for what cw_roster_tell_each tells
+ * (its attachment a[0..n), borrowed) into out: 1 to send out, 0 to send
+ * nothing, -1 with ctx->err set. */
+typedef int (*cw_roster_own_fn)(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out);
+
+/* cw_roster_tell, but a filtered socket gets what own builds for it. */
+int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_own_fn own,
+                        void *arg);
 
 /* OWNER: the number of open sockets into *n. Returns 0, or -1 with
  * ctx->err set (the host could not list them). */

@@ -20,6 +20,7 @@
 #include "hooks.h"
 #include "journal.h"
 #include "json.h"
+#include "paths.h"
 #include "plugin.h"
 #include "roster.h"
 #include "runtime.h"
@@ -654,6 +655,153 @@ static int from_rows(cw_ctx *ctx, cw_sync_op *o, const char *ptr, size_t pn, lon
     return cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
 }
 
+/* --- owner: a grant limited to paths (token.h "paths", paths.h) ------------ */
+
+/* What the document holds at a pointer, for the path checks: read from the
+ * cache when it is held whole, else from its rows. */
+typedef struct {
+    cw_ctx *ctx;
+    cw_doc *d;
+    cw_tree_source src;
+    stored_source stored;
+} reader_t;
+
+static void reader_init(reader_t *r, cw_ctx *ctx, cw_doc *d) {
+    r->ctx = ctx;
+    r->d = d;
+    stored_source_init(&r->stored, ctx);
+    if (d->resident)
+        cw_doc_source(d, &r->src);
+}
+
+/* Finds p[0..n) into f (zeroed; the caller frees its buffers). */
+static int reader_find(reader_t *r, const char *p, size_t n, cw_tree_found *f) {
+    int rc = cw_tree_find(r->d->resident ? &r->src : &r->stored.src, p, n, f, &r->ctx->err);
+    cw_rows_done(&r->stored.rows);
+    return rc;
+}
+
+enum { AT_NONE = 0, AT_OBJECT = 1, AT_VALUE = 2 };
+
+/* What is at p[0..n): AT_NONE, AT_OBJECT, AT_VALUE (another value), or -1
+ * with ctx->err set. */
+static int kind_at(reader_t *r, const char *p, size_t n) {
+    cw_tree_found f;
+    int rc;
+    memset(&f, 0, sizeof f);
+    rc = reader_find(r, p, n, &f);
+    if (rc == 0)
+        rc = f.kind == CW_NODE_NONE     ? AT_NONE
+             : f.kind == CW_NODE_OBJECT ? AT_OBJECT
+             : f.text.len && f.text.p[0] == '{' ? AT_OBJECT
+                                                 : AT_VALUE;
+    cw_buf_free(&f.ptr);
+    cw_buf_free(&f.text);
+    return rc;
+}
+
+/* paths.h's question for a write: an object (or nothing) at p? */
+static int object_or_none(void *arg, const char *p, size_t n) {
+    int k = kind_at(arg, p, n);
+    return k < 0 ? -1 : k != AT_VALUE;
+}
+
+/* A write under a grant limited to paths: 403 forbidden, error.paths the
+ * pointers it touches outside them; nothing is applied. */
+static int write_allowed(cw_ctx *ctx, cw_sync_op *o, cw_doc *d) {
+    reader_t r;
+    json_t *out = json_array();
+    int n;
+    reader_init(&r, ctx, d);
+    n = out ? cw_paths_outside(o->patch, ctx->who.write_paths, object_or_none, &r, out) : -1;
+    if (n > 0) {
+        cw_buf_puts(&ctx->err_extra, ",\"paths\":");
+        if (cw_json_dump(out, &ctx->err_extra) < 0)
+            ctx->err_extra.len = 0;
+        cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                     "this token may not write these paths (its paths.write claim)");
+    } else if (n < 0 && ctx->err.code == CW_E_NONE) {
+        oom(ctx);
+    }
+    json_decref(out);
+    return n == 0 ? 0 : -1;
+}
+
+/* The value at entry p[0..n) when objects lead to it all the way (a new
+ * reference), NULL with *size 0 when there is none, or NULL with ctx->err
+ * set. *size: its stored bytes, counted against what one answer holds. */
+static json_t *readable_at(reader_t *r, const char *p, size_t n, long long *size) {
+    cw_tree_found f;
+    json_t *v = NULL;
+    *size = 0;
+    for (size_t i = 1; i < n; i++) {
+        int k;
+        if (p[i] != '/')
+            continue;
+        if ((k = kind_at(r, p, i)) != AT_OBJECT)
+            return NULL; /* an error (-1, err set), or no object above the entry */
+    }
+    memset(&f, 0, sizeof f);
+    if (reader_find(r, p, n, &f) == 0) {
+        if (f.kind == CW_NODE_VALUE) {
+            *size = (long long)f.text.len;
+            if (!(v = cw_json_load(f.text.p ? f.text.p : "", f.text.len)))
+                oom(r->ctx);
+        } else if (f.kind == CW_NODE_OBJECT) {
+            *size = f.size < 0 ? r->d->size : f.size;
+            if (*size <= CW_DOC_RESIDENT)
+                v = cw_tree_read(r->d->resident ? &r->src : &r->stored.src, f.ptr.p ? f.ptr.p : "",
+                                 f.ptr.len, CW_JSON_MAX_DEPTH, &r->ctx->err);
+            cw_rows_done(&r->stored.rows);
+        }
+    }
+    cw_buf_free(&f.ptr);
+    cw_buf_free(&f.text);
+    return v;
+}
+
+/* The part of the document a grant limited to paths may read, under the
+ * pointer base[0..bn) ("" the whole): {entry: value, with its parents as
+ * objects} for each entry of the grant's read list under base; then the
+ * value at base of that. *found 0 when there is nothing. NULL with
+ * ctx->err set: 413 when it is over what one answer holds. */
+static json_t *readable(cw_ctx *ctx, cw_doc *d, const char *base, size_t bn, int *found) {
+    reader_t r;
+    json_t *out = json_object(), *e;
+    long long total = 0;
+    size_t i, n;
+    *found = 0;
+    if (!out)
+        return oom(ctx), NULL;
+    reader_init(&r, ctx, d);
+    json_array_foreach(ctx->who.read_paths, i, e) {
+        const char *p = cw_json_string(e, &n);
+        long long size;
+        json_t *v;
+        if (!cw_pointer_under(p, n, base, bn))
+            continue;
+        v = readable_at(&r, p, n, &size);
+        if (ctx->err.code != CW_E_NONE || (total += size) > CW_DOC_RESIDENT) {
+            json_decref(v);
+            json_decref(out);
+            if (ctx->err.code == CW_E_NONE)
+                cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
+                              "the part of the state this token may read is over the %d bytes one "
+                              "answer holds: read its paths one at a time with ?path=",
+                              (long long)CW_DOC_RESIDENT);
+            return NULL;
+        }
+        if (v && cw_paths_put(out, p, n, v) < 0) {
+            json_decref(v);
+            json_decref(out);
+            return oom(ctx), NULL;
+        }
+        *found |= v != NULL;
+        json_decref(v);
+    }
+    return out;
+}
+
 /* GET with ?path= (a percent-encoded JSON Pointer, RFC 6901): the value
  * there, with the document's version; 404 no_such_path when there is none.
  * Read from the cache when the document is held whole, else from its rows. */
@@ -700,6 +848,51 @@ static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
     return rc;
 }
 
+/* GET under a grant limited to paths (its read list): with ?path= under
+ * an entry, the value there as for any GET; above entries, the part of the
+ * value there the grant may read; else 403. Without, the part of the
+ * state it may read. Never the bytes held for everyone. */
+static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
+    cw_buf path = CW_BUF_INIT;
+    json_t *part = NULL, *at;
+    cw_doc *d;
+    int found, rc = -1;
+    if (members(ctx, o) < 0)
+        return -1;
+    if (!(d = cw_doc_find(ctx->who.id)))
+        return storage_failed(ctx, "the document left the cache during the request");
+    if (raw.p && (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len) ||
+                  !cw_pointer_ok(path.p ? path.p : "", path.len))) {
+        cw_buf_free(&path);
+        return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
+                            "path must be a JSON Pointer (RFC 6901) in percent-encoded UTF-8");
+    }
+    if (raw.p && cw_paths_covers(ctx->who.read_paths, path.p ? path.p : "", path.len)) {
+        cw_buf_free(&path);
+        return path_get(ctx, o, raw);
+    }
+    if (raw.p && !cw_paths_above(ctx->who.read_paths, path.p ? path.p : "", path.len)) {
+        cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
+        cw_buf_putjs(&ctx->err_extra, path.p ? path.p : "", path.len);
+        cw_buf_puts(&ctx->err_extra, "]");
+        rc = cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this token may not read this path (its paths.read claim)");
+    } else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
+        at = raw.p ? cw_paths_get(part, path.p ? path.p : "", path.len) : part;
+        if (!at) {
+            rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);
+        } else {
+            o->view.len = 0;
+            read_head(ctx, o, raw.p ? &path : NULL, &o->view);
+            rc = cw_json_dump(at, &o->view) < 0 || cw_buf_append(&o->view, "}", 1) < 0
+                     ? oom(ctx)
+                     : cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+        }
+    }
+    json_decref(part);
+    cw_buf_free(&path);
+    return rc;
+}
+
 /* GET (conditional) and plugin views: the bytes the host holds for this
  * version, else the cached serialization, which the host then holds; a
  * document too large to hold whole streams from its rows. */
@@ -713,7 +906,13 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
         ctx->res.status = 304;
         return etag(ctx, o->meta.version);
     }
-    if (path.p) {
+    if (ctx->who.read_paths) {
+        if (o->kind == K_VIEW)
+            return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                                "a plugin reads the whole state, and this token may read only paths");
+        if (limited_get(ctx, o, path) < 0)
+            return -1;
+    } else if (path.p) {
         if (members(ctx, o) < 0 || path_get(ctx, o, path) < 0)
             return -1;
     } else if (ctx->held == (double)o->meta.version && !o->migrating) {
@@ -749,6 +948,10 @@ COLD_SPLIT static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
     cw_buf f = CW_BUF_INIT;
     if (ctx->who.read_only)
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
+    if (ctx->who.write_paths)
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                            "a DELETE touches every path, and this token may write only some (its "
+                            "paths.write claim)");
     if (conditions(ctx, o->meta.version) < 0)
         return -1;
     if (o->meta.version >= CW_VERSION_MAX)
@@ -802,6 +1005,21 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
         }
         if (o->changes.len)
             cw_buf_append(&o->changes, ",", 1);
+        if (ctx->who.read_paths) {
+            /* The part of each patch under the paths the grant may read. */
+            json_t *whole = cw_json_load(v[4].s, v[4].n), *part;
+            cw_buf text = CW_BUF_INIT;
+            part = whole ? cw_paths_project(whole, ctx->who.read_paths, 1) : NULL;
+            if (!part || cw_json_dump(part, &text) < 0)
+                o->changes.broken = 1;
+            cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
+                             v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n,
+                             text.p ? text.p : "{}", text.p ? text.len : 2);
+            json_decref(whole);
+            json_decref(part);
+            cw_buf_free(&text);
+            continue;
+        }
         cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
                          v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n, v[4].s, v[4].n);
     }
@@ -916,6 +1134,31 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
     if (members(ctx, o) < 0)
         return -1;
     o->snapshot = 1;
+    if (ctx->who.read_paths) {
+        /* The part of the state the grant may read: one frame, or parts. */
+        int found;
+        json_t *part = (d = cw_doc_find(ctx->who.id)) ? readable(ctx, d, "", 0, &found) : NULL;
+        if (!d)
+            return storage_failed(ctx, "the document left the cache during the request");
+        if (!part)
+            return -1;
+        o->view.len = 0;
+        if (cw_json_dump(part, &o->view) < 0) {
+            json_decref(part);
+            return oom(ctx);
+        }
+        json_decref(part);
+        if (o->view.len >= PART_MAX - 256)
+            return snapshot_parts(ctx, o, 1);
+        o->changes.len = 0;
+        cw_buf_puts(&o->changes, "{\"type\":\"snapshot\"");
+        cw_buf_kstr(&o->changes, "id", ctx->who.id);
+        cw_buf_kint(&o->changes, "version", v);
+        cw_buf_puts(&o->changes, ",\"state\":");
+        cw_buf_append(&o->changes, o->view.p, o->view.len);
+        cw_buf_puts(&o->changes, "}");
+        return cw_frame_reply(ctx, &o->changes);
+    }
     if ((d = cw_doc_find(ctx->who.id)) && !d->resident) {
         if (!(o->stream = cw_stream_new("", 0, "", 0, "", 0)))
             return oom(ctx);
@@ -1087,18 +1330,55 @@ static int retention(cw_ctx *ctx, cw_sync_op *o) {
     return rc;
 }
 
-/* {"type":"change","version","patch","actor"}: for every joined socket of
- * the object, but the writer's when a socket wrote. */
+/* {"type":"change","version","patch","actor"} with patch (text) p[0..n). */
+static void change_text(cw_ctx *ctx, long long version, const char *p, size_t n, cw_buf *f) {
+    cw_buf_puts(f, "{\"type\":\"change\"");
+    cw_buf_kint(f, "version", version);
+    cw_buf_key(f, "patch");
+    cw_buf_append(f, p, n);
+    cw_buf_kstr(f, "actor", ctx->who.actor[0] ? ctx->who.actor : NULL);
+    cw_buf_puts(f, "}");
+}
+
+typedef struct {
+    cw_sync_op *o;
+    long long version;
+    json_t *patch; /* parsed at the first socket that needs it */
+} told_t;
+
+/* A socket whose grant reads only paths: the part of the patch under
+ * them (an empty patch when there is none: the version still moved). */
+static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out) {
+    told_t *t = arg;
+    json_t *att = cw_json_load(a, n), *list = NULL, *part = NULL;
+    const char *why;
+    cw_buf text = CW_BUF_INIT;
+    int rc = -1;
+    if (!t->patch)
+        t->patch = cw_json_load(t->o->patch_text.p, t->o->patch_text.len);
+    if (att && t->patch && cw_paths_read(json_object_get(att, "rp"), &list, &why) == 0 && list &&
+        (part = cw_paths_project(t->patch, list, 1)) && cw_json_dump(part, &text) == 0) {
+        change_text(ctx, t->version, text.p, text.len, out);
+        rc = out->broken ? oom(ctx) : 1;
+    } else {
+        rc = att && t->patch && list ? oom(ctx) : 0; /* an attachment not read: told nothing */
+    }
+    json_decref(att);
+    json_decref(list);
+    json_decref(part);
+    cw_buf_free(&text);
+    return rc;
+}
+
+/* The change to every joined socket of the object, but the writer's when a
+ * socket wrote; a socket whose grant reads only paths gets its part. */
 static int change_frame(cw_ctx *ctx, cw_sync_op *o, long long version) {
     cw_buf f = CW_BUF_INIT;
+    told_t t = {o, version, NULL};
     int rc;
-    cw_buf_puts(&f, "{\"type\":\"change\"");
-    cw_buf_kint(&f, "version", version);
-    cw_buf_key(&f, "patch");
-    cw_buf_append(&f, o->patch_text.p, o->patch_text.len);
-    cw_buf_kstr(&f, "actor", ctx->who.actor[0] ? ctx->who.actor : NULL);
-    cw_buf_puts(&f, "}");
-    rc = cw_roster_tell(ctx, &f, (ctx->flags & CW_FLAG_SOCKET) != 0);
+    change_text(ctx, version, o->patch_text.p, o->patch_text.len, &f);
+    rc = cw_roster_tell_each(ctx, &f, (ctx->flags & CW_FLAG_SOCKET) != 0, change_for, &t);
+    json_decref(t.patch);
     cw_buf_free(&f);
     return rc;
 }
@@ -1190,6 +1470,12 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         return -1;
     if (!(d = cw_doc_find(ctx->who.id)))
         return storage_failed(ctx, "the document left the cache during the request");
+    if (ctx->who.write_paths && write_allowed(ctx, o, d) < 0)
+        return -1;
+    /* A grant that reads only paths gets the minimal answer (its changes,
+     * with ?since=, are its parts). */
+    if (ctx->who.read_paths)
+        o->minimal = 1;
     /* The plan reads what the patch reaches: from the cache when the
      * document is held whole, else from its rows. */
     stored_source_init(&stored, ctx);

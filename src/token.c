@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "auth.h"
 #include "json.h"
+#include "paths.h"
 
 static json_t *keys; /* STATE_KEYS as given: {"<kid>": "<base64url secret>"}, or NULL */
 static int keys_state;
@@ -95,6 +96,28 @@ static long long int_claim(json_t *claims, const char *key) {
     return !v ? -1 : json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -2;
 }
 
+/* The "paths" claim: {"read"?: [pointers], "write"?: [pointers]}, each
+ * list in its normal form (paths.h); a list left out, or holding "", is
+ * the whole document (NULL). */
+static int read_paths(json_t *v, cw_token *tok, cw_error *err) {
+    const char *key, *why = NULL;
+    json_t *list;
+    if (!v)
+        return 0;
+    if (!json_is_object(v))
+        return refuse(err, "paths must be an object of read and write lists");
+    json_object_foreach(v, key, list) {
+        json_t **to = strcmp(key, "read") == 0 ? &tok->read_paths
+                      : strcmp(key, "write") == 0 ? &tok->write_paths
+                                                  : NULL;
+        if (!to)
+            return refuse(err, "paths may hold only read and write");
+        if (cw_paths_read(list, to, &why) < 0)
+            return cw_error_setf(err, CW_E_UNAUTHORIZED, "invalid token: paths.%s %s", key, why);
+    }
+    return 0;
+}
+
 int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     const char *dot1 = n <= CW_TOKEN_MAX ? memchr(t, '.', n) : NULL;
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(t + n - dot1 - 1)) : NULL;
@@ -159,6 +182,8 @@ int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         refuse(err, "bad scope or docs");
         goto out;
     }
+    if (read_paths(json_object_get(claims, "paths"), tok, err) < 0)
+        goto out;
     tok->exp = int_claim(claims, "exp");
     tok->nbf = int_claim(claims, "nbf");
     tok->iat = int_claim(claims, "iat");
@@ -207,5 +232,7 @@ int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, lo
 
 void cw_token_free(cw_token *tok) {
     json_decref(tok->docs);
-    tok->docs = NULL;
+    json_decref(tok->read_paths);
+    json_decref(tok->write_paths);
+    tok->docs = tok->read_paths = tok->write_paths = NULL;
 }

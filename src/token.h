@@ -8,7 +8,10 @@
  *   claims: "sub" (the actor: 1-128 bytes, no control characters), "docs"
  *           (an array of ids; an entry ending in '*' is a prefix), "scope"
  *           ("read" or "write"; write implies read), "exp" (required),
- *           "nbf" and "iat": integers, seconds since the epoch.
+ *           "nbf" and "iat": integers, seconds since the epoch; "paths"
+ *           (optional): {"read": [pointers], "write": [pointers]}, what
+ *           the holder may see and touch in the document (paths.h); a
+ *           list left out is the whole document.
  * Decisions are all here: parsing, base64url, the algorithm, the key for
  * kid, the claims and their types, expiry, documents and scope. The MAC
  * itself is computed by the host (WebCrypto HMAC-SHA256) on the access
@@ -36,6 +39,7 @@ typedef struct {
     int write;                       /* scope write (else read) */
     long long exp, nbf, iat;         /* nbf, iat: -1 when absent */
     json_t *docs;                    /* owned: the ids and prefixes */
+    json_t *read_paths, *write_paths; /* owned: pointer prefixes (paths.h); NULL: all */
     size_t signed_len;               /* the token's first bytes that are signed */
     unsigned char mac[CW_TOKEN_MAC]; /* the signature */
     unsigned char key[255];          /* the secret for kid, key_len bytes */

@@ -318,6 +318,64 @@ static void key_rotation(void) {
     free(fresh);
 }
 
+/* The paths claim, through the edge and the owner (the grant carries it):
+ * hostile pointers in the claim, and a write list against escaping,
+ * sibling names, parent replacement, null deletes of a parent and
+ * __proto__; a read list on GET and ?path=. */
+static void paths_claims(void) {
+    static char extra[512];
+    char *admin = mint(HS, claims("[\"p1\"]", "write", 600, ""), key1), *t;
+    const char *bad[] = {"[]", "{\"read\":\"/a\"}", "{\"read\":[\"a\"]}", "{\"write\":[\"/a~2\"]}",
+                         "{\"read\":[\"/a~\"]}", "{\"other\":[\"/a\"]}", "{\"read\":[1]}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        snprintf(extra, sizeof extra, ",\"paths\":%s", bad[i]);
+        t = mint(HS, claims("[\"p1\"]", "read", 600, extra), key1);
+        CHECK_INT(call("GET", "/state/p1", t, NULL), 401);
+        CHECK(strstr(a.body, "paths") != NULL);
+        free(t);
+    }
+    CHECK_INT(call("PATCH", "/state/p1", admin, "{\"users\":{\"al\":1,\"alice\":2},\"t\":1}"), 200);
+    t = mint(HS, claims("[\"p1\"]", "write", 600, ",\"paths\":{\"write\":[\"/users/al\",\"/a~1b\"]}"), key1);
+    CHECK_INT(call("PATCH", "/state/p1", t, "{\"users\":{\"al\":{\"x\":1}},\"a/b\":2}"), 200);
+    struct {
+        const char *patch, *paths;
+    } no[] = {
+        {"{\"users\":{\"alice\":3}}", "[\"/users/alice\"]"},
+        {"{\"users\":{\"al~\":3,\"al/x\":4}}", "[\"/users/al~0\",\"/users/al~1x\"]"},
+        {"{\"users\":null}", "[\"/users\"]"},
+        {"{\"users\":7}", "[\"/users\"]"},
+        {"{\"a\":{\"b\":1}}", "[\"/a\"]"},
+        {"{\"__proto__\":{\"users\":1}}", "[\"/__proto__\"]"},
+        {"{\"t\":null,\"users\":{\"al\":null}}", "[\"/t\"]"},
+    };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        json_t *j, *want = json_loads(no[i].paths, 0, NULL);
+        CHECK_INT(call("PATCH", "/state/p1", t, no[i].patch), 403);
+        CHECK(code_is("forbidden"));
+        j = json_loads(a.body, 0, NULL);
+        CHECK(json_equal(json_object_get(json_object_get(j, "error"), "paths"), want));
+        json_decref(j);
+        json_decref(want);
+    }
+    CHECK_INT(call("DELETE", "/state/p1", t, NULL), 403);
+    CHECK_INT(call("GET", "/state/p1", admin, NULL), 200);
+    CHECK(strstr(a.body, "\"version\":2,") != NULL); /* nothing refused was applied */
+    free(t);
+    /* Reads. */
+    t = mint(HS, claims("[\"p1\"]", "read", 600, ",\"paths\":{\"read\":[\"/users/al\"]}"), key1);
+    CHECK_INT(call("GET", "/state/p1", t, NULL), 200);
+    CHECK(strstr(a.body, "\"state\":{\"users\":{\"al\":{\"x\":1}}}}") != NULL);
+    CHECK_INT(call("GET", "/state/p1?path=/users", t, NULL), 200);
+    CHECK(strstr(a.body, "\"state\":{\"al\":{\"x\":1}}}") != NULL);
+    CHECK_INT(call("GET", "/state/p1?path=/users/alice", t, NULL), 403);
+    CHECK_INT(call("GET", "/state/p1?path=/t", t, NULL), 403);
+    CHECK_INT(call("GET", "/state/p1/changes?since=0", t, NULL), 200);
+    CHECK(strstr(a.body, "\"alice\":2") == NULL && strstr(a.body, "\"t\":1") == NULL);
+    CHECK(strstr(a.body, "\"patch\":{\"users\":{\"al\":1}}") != NULL);
+    free(t);
+    free(admin);
+}
+
 const cw_test cw_tests[] = {
     {"setup", setup},
     {"hostile_tokens", hostile_tokens},
@@ -327,5 +385,6 @@ const cw_test cw_tests[] = {
      sub_is_the_actor_and_only_kid_and_sub_are_logged},
     {"the_live_upgrade_takes_a_subprotocol_token", the_live_upgrade_takes_a_subprotocol_token},
     {"key_rotation", key_rotation},
+    {"paths_claims", paths_claims},
     {NULL, NULL},
 };

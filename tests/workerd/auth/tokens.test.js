@@ -6,7 +6,7 @@
 import { SELF } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE, freshId } from "../helpers.js";
+import { BASE, freshId, open as live } from "../helpers.js";
 
 const api = exports.default;
 const KEY1 = "0123456789abcdef0123456789abcdef"; // k1's 32 bytes
@@ -240,5 +240,102 @@ describe("a socket's grant is judged at every frame, not only at the upgrade", (
       await only({ k1: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY", k2: "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA" });
     }
     expect(await api.getState(id)).toMatchObject({ version: 1, state: { c: 2 } });
+  });
+});
+
+describe("path-scoped tokens: the paths claim limits what a token reads and writes", () => {
+  const body = async (res) => ({ status: res.status, json: await res.json() });
+
+  it("a user who reads all but writes only /cursors/<sub> and /users/<sub>: 403 forbidden with error.paths for anything else, nothing applied", async () => {
+    const id = freshId("paths");
+    const admin = await mint({ docs: [id], scope: "write" });
+    expect((await req("PATCH", `/state/${id}`, admin, JSON.stringify({ title: "board", users: { bob: { n: 1 } }, cursors: { bob: 1 } }))).status).toBe(200);
+    const ann = await mint({ docs: [id], scope: "write", sub: "ann", paths: { write: ["/cursors/ann", "/users/ann"] } });
+    // Its own members, at any depth, and a parent that is not there yet.
+    expect((await body(await req("PATCH", `/state/${id}`, ann, '{"users":{"ann":{"name":"Ann","n":1}},"cursors":{"ann":[3,4]}}'))).json.version).toBe(2);
+    expect((await req("PATCH", `/state/${id}`, ann, '{"users":{"ann":{"n":null}}}')).status).toBe(200);
+    // Everything else: 403 naming the pointers; nothing applied.
+    for (const [patch, paths] of [
+      ['{"title":"mine"}', ["/title"]],
+      ['{"users":{"bob":{"n":9}},"cursors":{"ann":1}}', ["/users/bob"]],
+      ['{"users":{"annie":1}}', ["/users/annie"]], // a sibling sharing a name prefix
+      ['{"users":{"ann/x":1,"ann~":2}}', ["/users/ann~1x", "/users/ann~0"]],
+      ['{"users":null}', ["/users"]], // a null delete of a parent
+      ['{"cursors":5}', ["/cursors"]], // a replacement of a parent
+      ['{"__proto__":{"x":1}}', ["/__proto__"]],
+    ]) {
+      const r = await body(await req("PATCH", `/state/${id}`, ann, patch));
+      expect(r.status, patch).toBe(403);
+      expect(r.json.error.code).toBe("forbidden");
+      expect(r.json.error.paths, patch).toEqual(paths);
+    }
+    // A merge into a parent that holds a value, not an object, replaces it.
+    expect((await req("PATCH", `/state/${id}`, admin, '{"cursors":"flat"}')).status).toBe(200);
+    expect((await body(await req("PATCH", `/state/${id}`, ann, '{"cursors":{"ann":1}}'))).json.error.paths).toEqual(["/cursors"]);
+    expect((await req("DELETE", `/state/${id}`, ann)).status).toBe(403);
+    // It reads all; the journal holds only what was applied.
+    const got = await body(await req("GET", `/state/${id}`, ann));
+    expect(got.json).toMatchObject({ version: 4, state: { title: "board", users: { bob: { n: 1 }, ann: { name: "Ann" } }, cursors: "flat" } });
+    const ch = await body(await req("GET", `/state/${id}/changes?since=0`, ann));
+    expect(ch.json.changes.map((c) => c.version)).toEqual([1, 2, 3, 4]);
+    // Over a socket, the same: a patch frame outside is rejected 403 with paths.
+    const s = await live(id, { "sec-websocket-protocol": `sync.v1, bearer.${ann}` });
+    s.send({ type: "hello" });
+    await s.next((f) => f.type === "peers");
+    s.send({ type: "patch", mid: "m1", patch: { title: "x" } });
+    expect(await s.next((f) => f.mid === "m1")).toMatchObject({ type: "reject", mid: "m1", error: { code: "forbidden", paths: ["/title"] } });
+    s.send({ type: "patch", mid: "m2", patch: { users: { ann: { n: 2 } } } });
+    expect(await s.next((f) => f.mid === "m2")).toEqual({ type: "ack", mid: "m2", version: 5 });
+    s.ws.close(1000);
+  });
+
+  it("a read list limits GET, ?path=, changes, the snapshot and change frames", async () => {
+    const id = freshId("rpaths");
+    const admin = await mint({ docs: [id], scope: "write" });
+    const state = { cards: { c17: { t: "seventeen" }, c18: { t: "eighteen" } }, meta: { v: 1 }, secret: "s", users: { al: 1, alice: 2 } };
+    expect((await req("PATCH", `/state/${id}`, admin, JSON.stringify(state))).status).toBe(200);
+    const reader = await mint({ docs: [id], scope: "read", sub: "r", paths: { read: ["/cards/c17", "/meta", "/users/al"] } });
+    const mine = { cards: { c17: { t: "seventeen" } }, meta: { v: 1 }, users: { al: 1 } };
+    expect((await body(await req("GET", `/state/${id}`, reader))).json).toEqual({ id, version: 1, state: mine });
+    const at = (p) => req("GET", `/state/${id}?path=${encodeURIComponent(p)}`, reader).then(body);
+    expect((await at("/cards/c17/t")).json).toEqual({ id, version: 1, path: "/cards/c17/t", state: "seventeen" });
+    expect((await at("/cards")).json).toEqual({ id, version: 1, path: "/cards", state: { c17: { t: "seventeen" } } });
+    for (const p of ["/secret", "/cards/c18", "/users/alice"]) {
+      const r = await at(p);
+      expect(r.status, p).toBe(403);
+      expect(r.json.error).toMatchObject({ code: "forbidden", paths: [p] });
+    }
+    expect((await at("/cards/c99")).status).toBe(403);
+    // A socket: the snapshot is its part; a change outside its paths is an
+    // empty patch (the version moved), a change inside is its part.
+    const s = await live(id, { "sec-websocket-protocol": `sync.v1, bearer.${reader}` });
+    s.send({ type: "hello" });
+    expect(await s.next((f) => f.type === "snapshot")).toMatchObject({ version: 1, state: mine });
+    await s.next((f) => f.type === "peers");
+    expect((await req("PATCH", `/state/${id}`, admin, '{"secret":"t","cards":{"c18":null}}')).status).toBe(200);
+    expect(await s.next((f) => f.type === "change")).toMatchObject({ version: 2, patch: {} });
+    expect((await req("PATCH", `/state/${id}`, admin, '{"cards":{"c17":{"t":"new"},"c19":1},"meta":null}')).status).toBe(200);
+    expect(await s.next((f) => f.type === "change")).toMatchObject({ version: 3, patch: { cards: { c17: { t: "new" } }, meta: null } });
+    expect((await req("PATCH", `/state/${id}`, admin, '{"cards":null}')).status).toBe(200);
+    expect(await s.next((f) => f.type === "change")).toMatchObject({ version: 4, patch: { cards: { c17: null } } });
+    s.ws.close(1000);
+    // changes: each entry's part.
+    const ch = (await body(await req("GET", `/state/${id}/changes?since=1`, reader))).json;
+    expect(ch.changes.map((c) => c.patch)).toEqual([{}, { cards: { c17: { t: "new" } }, meta: null }, { cards: { c17: null } }]);
+    // A whole-document reader beside it still gets everything.
+    const all = await live(id, { "sec-websocket-protocol": `sync.v1, bearer.${admin}` });
+    all.send({ type: "hello" });
+    expect(await all.next((f) => f.type === "snapshot")).toMatchObject({ version: 4, state: { secret: "t", users: { al: 1, alice: 2 } } });
+    all.ws.close(1000);
+  });
+
+  it("a paths claim that is not one is 401 invalid_token", async () => {
+    const id = freshId("badpaths");
+    for (const paths of [[], { read: "/a" }, { read: ["a"] }, { write: ["/a~2"] }, { other: ["/a"] }, { read: Array(33).fill("/a") }, { read: [1] }]) {
+      const t = await mint({ docs: [id], scope: "read", paths });
+      const r = await body(await req("GET", `/state/${id}`, t));
+      expect(r.status, JSON.stringify(paths)).toBe(401);
+      expect(r.json.error.message).toMatch(/paths/);
+    }
   });
 });
