@@ -95,18 +95,19 @@ async function run() {
   });
   try {
     const id = `page-${Date.now().toString(36)}`;
-    const open = async (name, scope = "write") => {
+    const open = async (name, scope = "write", doc = id) => {
       const page = await browser.newPage();
       page.on("pageerror", (e) => console.log(`       page error (${name}): ${e.message}`));
-      await page.goto(`${server.base}/?doc=${id}&name=${name}#token=${token(id, scope, name)}`);
+      await page.goto(`${server.base}/?doc=${doc}&name=${name}#token=${token(doc, scope, name)}`);
       await until(page, () => globalThis.doc?.status === "open", `${name} did not open`);
       return page;
     };
     const [alice, bob] = [await open("alice"), await open("bob")];
 
-    // Types a JSON document into the editor and applies it.
+    // Types a JSON document into the editor (the JSON tab) and applies it.
     const edit = async (page, value) => {
       await page.bringToFront();
+      await page.click("#tab-json");
       await page.$eval("#editor", (el, v) => {
         el.value = v;
         el.dispatchEvent(new Event("input"));
@@ -156,6 +157,104 @@ async function run() {
       expect(offline.length === 1, `the offline edit is in the journal ${offline.length} times`);
       expect(journal.version === 4, `version ${journal.version}`);
       await until(alice, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "bob"), "alice lost bob");
+    });
+
+    // --- the example app: a shared task board ---
+    const bid = `board-${id}`;
+    const texts = (page, col = 0) => page.evaluate((col) => [...document.querySelectorAll(".column")[col]?.querySelectorAll(".card input") ?? []].map((i) => i.value), col);
+    const addCard = async (page, text, col = 0) => {
+      await page.bringToFront();
+      const input = (await page.$$(".column .add"))[col];
+      await input.type(text);
+      await input.press("Enter");
+    };
+    // Clicks a card's button, found and clicked in one turn of the page
+    // (a render between finding and clicking would leave a stale node).
+    const cardButton = async (page, text, title) => {
+      await page.bringToFront();
+      const clicked = await page.evaluate(
+        (text, title) => {
+          const card = [...document.querySelectorAll(".card")].find((c) => c.querySelector("input").value === text);
+          card?.querySelector(`button[title="${title}"]`).click();
+          return !!card;
+        },
+        text,
+        title,
+      );
+      expect(clicked, `no card ${text}`);
+    };
+    let ann;
+    let ben;
+
+    await step("the_board_inserts_and_reorders_cards_with_order_keys_and_shows_who_edits_which_card", async () => {
+      [ann, ben] = [await open("ann", "write", bid), await open("ben", "write", bid)];
+      await until(ann, () => !document.querySelector("#start").hidden, "no start button on an empty board");
+      await ann.bringToFront(); // a page in the background paints no frame, and a click waits for one
+      await ann.click("#start");
+      await until(ben, () => document.querySelectorAll(".column").length === 3, "ben does not see the three columns");
+      await addCard(ann, "one");
+      await until(ann, () => doc.pending === 0, "ann's first card not acked");
+      await addCard(ben, "two");
+      await until(ann, () => [...document.querySelectorAll(".column")[0].querySelectorAll(".card input")].map((i) => i.value).join() === "one,two", "ann does not see one, two");
+      // Ben moves "two" above "one": a delete plus an insert under a new key.
+      await cardButton(ben, "two", "up");
+      await until(ann, () => [...document.querySelectorAll(".column")[0].querySelectorAll(".card input")].map((i) => i.value).join() === "two,one", "ann does not see the reorder");
+      const keys = await ann.evaluate(() => Object.keys(doc.state.columns.a0.cards));
+      expect(keys.length === 2, `two cards, not ${keys.length}`);
+      // Ann edits "one": ben sees who edits which card.
+      await ann.bringToFront();
+      await ann.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "one").focus());
+      await until(ben, () => [...document.querySelectorAll(".card")].some((c) => c.querySelector("input").value === "one" && c.querySelector(".editing").textContent === "✎ ann"), "ben does not see ann editing 'one'");
+      await ann.keyboard.type(" edited");
+      await ann.keyboard.press("Enter");
+      await until(ben, () => [...document.querySelectorAll(".card input")].some((i) => i.value === "one edited"), "ben does not see the edited text");
+      await until(ben, () => [...document.querySelectorAll(".card .editing")].every((e) => e.textContent === ""), "ann's editing mark stays");
+      // To the next column.
+      await cardButton(ben, "two", "to the next column");
+      await until(ann, () => document.querySelectorAll(".column")[1].querySelector(".card input")?.value === "two", "ann does not see 'two' in Doing");
+      await until(ann, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "ben"), "ann does not list ben");
+      await ann.screenshot({ path: path.join(work, "board.png") });
+    });
+
+    await step("board_edits_made_offline_survive_a_reload_and_are_applied_once", async () => {
+      // The app shell is kept by its service worker; the page reloads without the server.
+      await ann.evaluate(() => navigator.serviceWorker.ready);
+      await until(ann, () => navigator.serviceWorker.controller !== null, "the service worker does not control the page");
+      const before = await ann.evaluate(() => doc.version);
+      await stop(server);
+      await until(ann, () => doc.status === "reconnecting", "ann did not notice");
+      await addCard(ann, "offline 1");
+      await until(ann, () => !document.querySelector("#offline").hidden && /1 edit/.test(document.querySelector("#offline").textContent), "no offline badge");
+      await ann.evaluate(() => kept.flushed());
+      await ann.reload();
+      await until(ann, () => doc.version >= 0 && [...document.querySelectorAll(".card input")].some((i) => i.value === "offline 1"), "after the reload, the offline edit is not shown");
+      expect((await ann.evaluate(() => doc.pending)) === 1, "the kept write is not pending");
+      await ann.screenshot({ path: path.join(work, "board-offline.png") });
+      await addCard(ann, "offline 2");
+      await ann.evaluate(() => kept.flushed());
+      server = await start("wrangler dev (board)", args, port, root);
+      for (const page of [ann, ben]) {
+        await until(page, () => doc.status === "open", "did not reconnect");
+        await until(page, () => ["offline 1", "offline 2"].every((t) => [...document.querySelectorAll(".card input")].some((i) => i.value === t)), "does not show both offline edits");
+      }
+      await until(ann, () => doc.pending === 0, "ann's offline writes not acked");
+      const journal = await (await fetch(`${server.base}/state/${bid}/changes?since=${before}`, { headers: { authorization: `Bearer ${token(bid, "read", "t")}` } })).json();
+      const ours = journal.changes.filter((c) => /offline [12]/.test(JSON.stringify(c.patch)));
+      expect(ours.length === 2, `the journal has ${ours.length} entries for the two offline edits: ${JSON.stringify(journal.changes)}`);
+      expect(journal.version === before + 2, `version ${journal.version}, expected ${before + 2}`);
+    });
+
+    await step("a_read_token_gives_a_read_only_board", async () => {
+      const cleo = await open("cleo", "read", bid);
+      await until(cleo, () => document.querySelectorAll(".card").length === 4, "cleo does not see the cards");
+      const view = await cleo.evaluate(() => ({
+        badge: !document.querySelector("#readonly").hidden,
+        tools: [...document.querySelectorAll(".card .tools, .column .add")].some((e) => e.offsetParent !== null),
+        editable: [...document.querySelectorAll(".card input")].some((i) => !i.disabled),
+      }));
+      expect(view.badge && !view.tools && !view.editable, `read-only view: ${JSON.stringify(view)}`);
+      await until(ann, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "cleo"), "ann does not list cleo");
+      await cleo.close();
     });
 
     await step("a_read_only_tab_cannot_edit_but_is_a_peer", async () => {

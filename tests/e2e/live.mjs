@@ -141,6 +141,10 @@ export async function liveSteps({ step, base, consumer, restart }) {
     // The client as make built it (minified), with its connect export.
     const text = await client.text();
     expect(/javascript/.test(client.headers.get("content-type")) && text === readFileSync(path.join(root, "build/public/sync.js"), "utf8") && /\bas connect\b|export function connect\(/.test(text), "client");
+    for (const file of ["order.js", "persist.js", "sw.js"]) {
+      const r = await fetch(`${base()}/${file}`);
+      expect(r.status === 200 && /javascript/.test(r.headers.get("content-type")) && (await r.text()) === readFileSync(path.join(root, "build/public", file), "utf8"), `${file}: ${r.status}`);
+    }
     expect((await fetch(`${base()}/health`)).status === 200, "the worker's routes");
   });
 
