@@ -246,5 +246,32 @@ describe("the older layouts convert on first touch, keeping version and journal"
     await evictDurableObject(stub);
     expect(JSON.parse(await new Response((await api.getState(id, { as: "stream" })).stream).text())).toEqual({ id, version: version + 1, state: model });
   });
+
+  it("the one-blob layout (the whole state in one row, before members as rows): converted at its version, then written at depth", async () => {
+    const id = freshId("oldblob");
+    const stub = env.STATE.get(env.STATE.idFromName(id));
+    const model = { deep: { a: { b: { c: { d: "x" } } } }, list: [1, { two: 2 }], big: 9007199254740993, text: "q\u0000r ü" };
+    // The bytes as that code stored them: {"v": version, "s": state}; the big integer stays as written.
+    const blob = `{"v":7,"s":${JSON.stringify(model).replace("9007199254740992", "9007199254740993")}}`;
+    await runInDurableObject(stub, (_o, state) => {
+      state.storage.sql.exec("CREATE TABLE state (k INTEGER PRIMARY KEY CHECK (k = 0), blob TEXT NOT NULL)");
+      state.storage.sql.exec("INSERT INTO state VALUES (0, ?)", blob);
+    });
+    await evictDurableObject(stub);
+    const res = await get(`/state/${id}`);
+    const text = await res.text();
+    expect(res.headers.get("etag")).toBe('"7"');
+    expect(text).toContain('"big":9007199254740993');
+    expect(JSON.parse(text)).toMatchObject({ id, version: 7, state: { deep: model.deep, list: model.list } });
+    const after = await runInDurableObject(stub, (_o, state) => ({
+      old: state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'state'").one().n,
+      meta: state.storage.sql.exec("SELECT version FROM cw_meta").one().version,
+    }));
+    expect(after).toEqual({ old: 0, meta: 7 });
+    const w = await patch(id, { deep: { a: { b: { c: { e: 1 } } } } });
+    expect(await w.json()).toMatchObject({ id, version: 8, state: { deep: { a: { b: { c: { d: "x", e: 1 } } } } } });
+    await evictDurableObject(stub);
+    expect((await api.getState(id, { path: "/deep/a/b/c" })).state).toEqual({ d: "x", e: 1 });
+  });
 });
 
