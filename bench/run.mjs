@@ -23,6 +23,7 @@ import { root, upload, VARIANTS } from "./lib/variants.mjs";
 import { wrk } from "./lib/wrk.mjs";
 import { bigDocument } from "./live/big.mjs";
 import { fanout, seed } from "./live/fanout.mjs";
+import { selective } from "./live/selective.mjs";
 import { socketMemory } from "./live/sockets.mjs";
 import { wake } from "./live/wake.mjs";
 
@@ -254,6 +255,8 @@ try {
   results.fanout = Object.fromEntries(LIVE.map((n) => [n, {}]));
   for (const [k, subscribers] of [16, 64].entries())
     for (const n of rotate(LIVE, k)) results.fanout[n][subscribers] = await fanout(served[n].base, VARIANTS[n].protocol, { subscribers, changes: 200, maxMs: 5000 });
+  log("selective sync: 64 subscribers on 64 disjoint subtrees of a 4 MiB document, whole-document hellos against hellos with paths");
+  results.selective = { this: await selective(served.this.base) };
 } finally {
   for (const n of SERVED) await stop(served[n].proc);
 }
@@ -350,6 +353,8 @@ results.targets = [
   atLeast("warm PATCH req/s at 64 KB, ours / Agents SDK >= 2.0", round(s.this.patch["64k"].rps / s.agents.patch["64k"].rps), 2.0),
   atMost("fan-out 64 KB x 64: bytes per change per subscriber, ours / Agents SDK <= 0.01", round(f64.this[64].bytes_per_change / f64.agents[64].bytes_per_change, 5), 0.01),
   atLeast("fan-out 64 KB x 64: changes/s, ours / Agents SDK >= 1.0", round(f64.this[64].changes_per_s / f64.agents[64].changes_per_s), 1.0),
+  atMost("selective sync, 64 subscribers on 64 subtrees of 4 MiB: bytes per change per subscriber, paths / whole <= 0.05", results.selective.this.bytes_ratio, 0.05),
+  atLeast("selective sync: changes/s, paths / whole >= 1.0", round(results.selective.this.paths.changes_per_s / results.selective.this.whole.changes_per_s), 1.0),
   atMost("linear memory after 100k <= 2x after 1k", results.memory.this.wasm_growth, 2),
 ];
 results.duration_s = round((Date.now() - started) / 1000, 0);
@@ -432,6 +437,8 @@ function renderMarkdown(r) {
     "Live fan-out: one writer (up to 4 changes in flight) and N subscribers on a 64 KB state; each change a ~100-byte patch.",
     "",
     ...fan,
+    "",
+    `Selective sync (bench/live/selective.mjs): 64 subscribers on one 4 MiB document of 64 subtrees; a change to one subtree at a time (HTTP PATCH, 4 in flight). Whole-document hellos: ${r.selective.this.whole.bytes_per_change} bytes per change per subscriber, ${r.selective.this.whole.changes_per_s} changes/s to all; hellos with one path each: ${r.selective.this.paths.bytes_per_change} bytes, ${r.selective.this.paths.changes_per_s} changes/s (${r.selective.this.bytes_ratio} of the bytes).`,
     "",
     `Wake from hibernation (after ${r.wake.this.idle_ms / 1000} s idle, workerd evicts the object and keeps its sockets): ours over JS ${r.wake.ratio_vs_js}, over the Agents SDK ${r.wake.ratio_vs_agents}.`,
     "",

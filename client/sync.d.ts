@@ -54,6 +54,10 @@ export interface ConnectOptions {
   maxDelay?: number;
   /** how often to send the protocol's ping, ms (default 30000) */
   ping?: number;
+  /** selective sync: only the subtrees at these JSON Pointers (RFC 6901),
+   * e.g. ["/cards/c17", "/meta"]; the state holds just them, and writes
+   * that touch none of them are not sent to this client */
+  paths?: string[];
   /** keeps the server's state and the pending writes across reloads:
    * offline() from client/persist.js */
   offline?: Offline;
@@ -93,6 +97,9 @@ export interface SyncDocument {
    * gave it, or rejects with a SyncError (the state is then rebuilt from
    * the server's plus what is still pending). Survives reconnects. */
   patch(patch: MergePatch, options?: { ifMatch?: number; base?: number }): Promise<number>;
+  /** Changes the paths this client syncs (null: the whole document),
+   * without reconnecting; the server answers with a snapshot of them. */
+  setPaths(paths: string[] | null): void;
   /** Sets this client's presence (at most 1 KiB of JSON); null clears it. */
   presence(data: { [key: string]: Json } | null): void;
   close(): void;

@@ -88,6 +88,7 @@ export function connect(url, options = {}) {
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
   let window = null; // the server's idempotency window: { ms, writes }
+  let paths = options.paths?.length ? [...options.paths] : null; // selective sync
   const tag = Math.random().toString(36).slice(2, 10);
   // client/persist.js's offline(): what was kept from before, then every
   // change kept again.
@@ -127,6 +128,12 @@ export function connect(url, options = {}) {
       return doc.on("change", listener);
     },
     getSnapshot: () => doc.state,
+    // Selective sync: only the subtrees at these JSON Pointers (RFC 6901);
+    // null or none, the whole document. The answer is a snapshot of them.
+    setPaths(list) {
+      paths = list?.length ? [...list] : null;
+      if (joined) send({ type: "paths", paths: paths ?? [""] });
+    },
     presence(data) {
       me = data;
       if (joined) send({ type: "presence", data });
@@ -157,17 +164,18 @@ export function connect(url, options = {}) {
   }
 
   // A committed write at version v: applied in order (true), duplicates
-  // skipped, a gap starts over.
-  function step(v, patch) {
+  // skipped, a gap starts over. With paths, versions skip the writes that
+  // touched none of them: a change frame names the one before (prev).
+  function step(v, patch, prev) {
     if (v <= doc.version) return false;
-    if (v !== doc.version + 1) return resync(), false;
+    if (paths ? prev > doc.version : v !== doc.version + 1) return resync(), false;
     server = merge(server, patch);
     doc.version = v;
     return true;
   }
 
-  function advance(v, patch, info) {
-    if (step(v, patch)) rebuild({ ...info, patch });
+  function advance(v, patch, info, prev) {
+    if (step(v, patch, prev ?? v - 1)) rebuild({ ...info, patch });
   }
 
   function take(mid) {
@@ -179,7 +187,7 @@ export function connect(url, options = {}) {
   function hello(since) {
     if (asking) return;
     asking = true;
-    send(since >= 0 ? { type: "hello", since } : { type: "hello" });
+    send({ type: "hello", ...(since >= 0 && { since }), ...(paths && { paths }) });
   }
 
   // A gap in the versions: start over with a snapshot.
@@ -241,7 +249,7 @@ export function connect(url, options = {}) {
         }
         break;
       case "change":
-        advance(f.version, f.patch, { actor: f.actor });
+        advance(f.version, f.patch, { actor: f.actor }, f.prev);
         break;
       case "reset":
         server = {};
@@ -251,7 +259,7 @@ export function connect(url, options = {}) {
       case "ack": {
         const p = take(f.mid);
         if (!p) break;
-        step(f.version, p.frame.patch);
+        step(f.version, p.frame.patch, -1); // what came before it came first
         rebuild({ ack: f.mid });
         p.resolve(f.version);
         break;

@@ -48,18 +48,7 @@ static int reply(cw_ctx *ctx, cw_buf *b) {
 }
 
 /* The attachment text: the roster's head, then the rest of att. */
-static int attachment_text(const live_t *l, cw_buf *out) {
-    const char *key;
-    json_t *v;
-    cw_roster_write_head(out, &l->head);
-    json_object_foreach(l->att, key, v) {
-        if (key[0] && !key[1] && strchr("vjekf", key[0]))
-            continue; /* the head's */
-        cw_buf_key(out, key);
-        cw_json_dump(v, out);
-    }
-    return cw_buf_append(out, "}", 1);
-}
+static int attachment_text(const live_t *l, cw_buf *out) { return cw_roster_attachment(&l->head, l->att, out); }
 
 /* Stores l's attachment as the sender's (CW_PORT_ATTACH), within its
  * bound. Returns 0, or -1 with ctx->err set. */
@@ -337,6 +326,9 @@ static void hello_done(cw_ctx *ctx) {
         cw_buf_kint(&f, "writes", cfg->key_entries);
         cw_buf_puts(&f, "}}");
         l->head.joined = 1;
+        /* The version this socket has: a later change frame names it as
+         * the one before (its "prev") when the socket reads only paths. */
+        json_object_set_new_nocheck(l->att, "lv", json_integer(cw_sync_version(l->op)));
         if (reply(ctx, &f) == 0 && store(ctx, l) == 0)
             return;
     }
@@ -352,12 +344,39 @@ static void frame_done(cw_ctx *ctx) {
         error_frame(ctx, "error", NULL);
 }
 
+/* A hello's paths (RFC 6901 pointers; none, or "", the whole document):
+ * kept in the attachment as the socket's "sp", and from now on the socket
+ * reads where they and its grant both reach. Returns 0, 1 when the paths
+ * were refused as a bad frame (answered), or -1. */
+static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
+    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *rp = NULL, *meet;
+    const char *why;
+    int failed = 0;
+    if (paths && cw_paths_read(paths, &sp, &why) < 0)
+        return bad(ctx, l, "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 bytes") < 0 ? -1 : 1;
+    if (json_object_get(l->att, "rp"))
+        cw_paths_read(json_object_get(l->att, "rp"), &rp, &why);
+    meet = cw_paths_meet(rp, sp, &failed);
+    if (!failed && (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0)
+        failed = 1;
+    if (!failed)
+        cw_who_paths(ctx, meet, ctx->who.write_paths);
+    l->head.filtered = rp || sp;
+    json_decref(sp);
+    json_decref(rp);
+    json_decref(meet);
+    return failed ? oom(ctx) : 0;
+}
+
 static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
     const cw_config *cfg = cw_runtime_config();
     long long since = optional_uint(f, "since");
     long long last = member_int(l->att, "snap"), wait = 0;
     if (since == -2)
         return bad(ctx, l, "since must be an integer from 0 to 2^53 - 1");
+    int sub = subscribe(ctx, l, f); /* 1: a bad frame, answered */
+    if (sub)
+        return sub < 0 ? -1 : 0;
     /* A snapshot at most once per interval per socket. */
     if (last && (long long)ctx->wall_ms - last < cfg->snapshot_ms)
         wait = cfg->snapshot_ms - ((long long)ctx->wall_ms - last);
@@ -367,6 +386,15 @@ static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
     if (cw_sync_snapshot(l->op))
         json_object_set_new_nocheck(l->att, "snap", json_integer((json_int_t)ctx->wall_ms));
     return 0;
+}
+
+/* paths: the socket's paths change; answered as a hello without since (a
+ * snapshot of what they cover, then peers). */
+static int on_paths(cw_ctx *ctx, live_t *l, json_t *f) {
+    if (!json_object_get(f, "paths"))
+        return bad(ctx, l, "a paths frame names its paths");
+    json_object_del(f, "since");
+    return on_hello(ctx, l, f);
 }
 
 /* presence: kept in the attachment, told to the other joined sockets. */
@@ -406,6 +434,7 @@ static const struct {
     int (*fn)(cw_ctx *ctx, live_t *l, json_t *f);
 } types[] = {
     {"hello", B_HELLO, on_hello},
+    {"paths", B_HELLO, on_paths},
     {"patch", B_PATCH, on_patch},
     {"presence", B_PRESENCE, on_presence},
 };
@@ -535,18 +564,24 @@ int cw_live_frame(cw_ctx *ctx) {
     memcpy(ctx->who.actor, actor ? actor : "", actor ? strlen(actor) + 1 : 1);
     memcpy(ctx->who.kid, l->head.kid, sizeof ctx->who.kid);
     ctx->who.read_only = member_int(l->att, "ro") != 0;
-    /* The grant's paths, read back as lists (a list that is not one grants
-     * nothing). */
+    /* The grant's paths and the socket's, read back as lists (a list that
+     * is not one grants nothing): it reads where both reach. */
     {
-        json_t *rp = NULL, *wp = NULL, *v;
+        json_t *rp = NULL, *wp = NULL, *sp = NULL, *v, *meet = NULL;
         const char *why;
+        int failed = 0;
         int bad = ((v = json_object_get(l->att, "rp")) && (cw_paths_read(v, &rp, &why) < 0 || !rp)) ||
-                  ((v = json_object_get(l->att, "wp")) && (cw_paths_read(v, &wp, &why) < 0 || !wp));
+                  ((v = json_object_get(l->att, "wp")) && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
+                  ((v = json_object_get(l->att, "sp")) && (cw_paths_read(v, &sp, &why) < 0 || !sp));
+        if (!bad && !(meet = cw_paths_meet(rp, sp, &failed)) && failed)
+            bad = 1;
         if (!bad)
-            cw_who_paths(ctx, rp, wp);
+            cw_who_paths(ctx, meet, wp);
         json_decref(rp);
         json_decref(wp);
-        if (bad || (json_object_get(l->att, "rp") != NULL) != l->head.filtered)
+        json_decref(sp);
+        json_decref(meet);
+        if (bad || (rp || sp) != l->head.filtered)
             return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "the socket's attachment is unreadable");
     }
     ctx->who.granted = 1;

@@ -50,6 +50,27 @@ int cw_paths_above(const json_t *list, const char *p, size_t n) {
     return 0;
 }
 
+/* v's entries (pointers) without those covered by another, the first of
+ * equal ones kept: a new list, or NULL when out of memory. */
+static json_t *normal(const json_t *v) {
+    json_t *list = json_array(), *e, *f;
+    size_t i, j, n, qn;
+    json_array_foreach(v, i, e) {
+        const char *p = cw_json_string(e, &n);
+        int redundant = 0;
+        json_array_foreach(v, j, f) {
+            const char *q = cw_json_string(f, &qn);
+            if (j != i && covers(q, qn, p, n) && (qn < n || j < i))
+                redundant = 1;
+        }
+        if (list && !redundant && json_array_append(list, e) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
+}
+
 int cw_paths_read(const json_t *v, json_t **out, const char **why) {
     size_t i, n;
     json_t *e, *list;
@@ -63,26 +84,34 @@ int cw_paths_read(const json_t *v, json_t **out, const char **why) {
         if (n == 0)
             return 0; /* the whole document */
     }
-    if (!(list = json_array()))
+    if (!(list = normal(v)))
         return *why = "out of memory", -1;
-    /* Each entry not covered by another (the first of equal ones kept). */
-    json_array_foreach(v, i, e) {
-        size_t j, qn;
-        json_t *f;
-        const char *p = cw_json_string(e, &n);
-        int redundant = 0;
-        json_array_foreach(v, j, f) {
-            const char *q = cw_json_string(f, &qn);
-            if (j != i && covers(q, qn, p, n) && (qn < n || j < i))
-                redundant = 1;
-        }
-        if (!redundant && json_array_append(list, e) < 0) {
-            json_decref(list);
-            return *why = "out of memory", -1;
-        }
-    }
     *out = list;
     return 0;
+}
+
+json_t *cw_paths_meet(const json_t *a, const json_t *b, int *oom) {
+    json_t *both, *out = NULL, *e, *f;
+    size_t i, j, n, m;
+    *oom = 0;
+    if (!a || !b)
+        return json_incref((json_t *)(a ? a : b));
+    /* Of each pair, the one under (or equal to) the other. */
+    if (!(both = json_array()))
+        return *oom = 1, NULL;
+    json_array_foreach(a, i, e) {
+        const char *p = cw_json_string(e, &n);
+        json_array_foreach(b, j, f) {
+            const char *q = cw_json_string(f, &m);
+            json_t *under = covers(q, m, p, n) ? e : covers(p, n, q, m) ? f : NULL;
+            if (under && json_array_append(both, under) < 0)
+                *oom = 1;
+        }
+    }
+    if (!*oom && !(out = normal(both)))
+        *oom = 1;
+    json_decref(both);
+    return *oom ? NULL : out;
 }
 
 /* --- walking a value along a pointer ---------------------------------------- */

@@ -37,6 +37,11 @@ int cw_pointer_ok(const char *p, size_t n);
  * whole document. Returns -1 with *why set when it is not a list. */
 int cw_paths_read(const json_t *v, json_t **out, const char **why);
 
+/* The pointers both a and b cover (NULL: everything), in normal form: a
+ * new list, possibly empty; NULL when both are NULL. *oom set when out of
+ * memory. */
+json_t *cw_paths_meet(const json_t *a, const json_t *b, int *oom);
+
 /* 1 when p[0..n) is covered by list (NULL: everything). */
 int cw_paths_covers(const json_t *list, const char *p, size_t n);
 

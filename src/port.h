@@ -12,7 +12,9 @@
  *                          use for this call's frames (pipeline.h CW_FRAME_*):
  *                          a row each of (flags INT: 1 open, 2 the sender;
  *                          attachment TEXT)
- *   CW_PORT_ATTACH         in[0] TEXT becomes the sender's attachment
+ *   CW_PORT_ATTACH         in[0] TEXT becomes the sender's attachment, or,
+ *                          with in[1] INT, that of the socket at that place
+ *                          of the CW_PORT_SOCKETS list
  *   CW_PORT_ACCEPT         accept a new hibernatable socket with in[0] TEXT
  *                          as its attachment; its client end answers the
  *                          upgrade

@@ -17,6 +17,19 @@ int cw_roster_write_head(cw_buf *b, const cw_roster_head *h) {
     return h->filtered ? cw_buf_kint(b, "f", 1) : (b->broken ? -1 : 0);
 }
 
+int cw_roster_attachment(const cw_roster_head *h, const json_t *rest, cw_buf *out) {
+    const char *key;
+    json_t *v;
+    cw_roster_write_head(out, h);
+    json_object_foreach((json_t *)rest, key, v) {
+        if (key[0] && !key[1] && strchr("vjekf", key[0]))
+            continue; /* the head's */
+        cw_buf_key(out, key);
+        cw_json_dump(v, out);
+    }
+    return cw_buf_append(out, "}", 1);
+}
+
 /* Reads the literal lit at *p, moving past it. */
 static int lit(const char **p, const char *end, const char *lit) {
     size_t n = strlen(lit);
@@ -110,7 +123,7 @@ int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others) {
 int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_own_fn own,
                         void *arg) {
     cw_rows r;
-    cw_buf mine = CW_BUF_INIT;
+    cw_buf mine = CW_BUF_INIT, att_out = CW_BUF_INIT;
     int current = 0, rc = 0; /* current: 1 the shared text is set, 2 a socket's own */
     if (text->broken)
         return cw_error_oom(&ctx->err);
@@ -131,12 +144,21 @@ int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_o
             continue;
         }
         if (own && h.filtered) {
-            mine.len = 0;
-            if ((rc = own(ctx, arg, att.s, att.n, &mine)) == 1 &&
+            mine.len = att_out.len = 0;
+            if ((rc = own(ctx, arg, att.s, att.n, &mine, &att_out)) == 1 &&
                 (rc = cw_frame_text(ctx, mine.p, mine.len)) == 0)
                 current = 2, rc = cw_frame_to(ctx, i);
             else if (rc > 0)
                 rc = 0;
+            if (rc == 0 && att_out.len) {
+                /* The socket's own attachment moves with what it was told. */
+                cw_cell in[2] = {cw_port_text(att_out.p, att_out.len), cw_port_int((long long)i)};
+                cw_port_out o;
+                if (cw_port_call(CW_PORT_ATTACH, in, 2, &o) < 0)
+                    rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "a socket's state could not be stored");
+                else
+                    cw_port_release(&o);
+            }
             continue;
         }
         if (current != 1)
@@ -146,6 +168,7 @@ int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_o
     }
     cw_rows_done(&r);
     cw_buf_free(&mine);
+    cw_buf_free(&att_out);
     return rc;
 }
 

@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "pipeline.h"
 
 #define CW_ROSTER_NEVER 9007199254740991LL /* a deadline that never comes */
@@ -59,10 +61,16 @@ const char *cw_roster_reason(int code);
  * ended (at ctx->wall_ms). Returns 0, or -1 with ctx->err set. */
 int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others);
 
+/* Appends a whole attachment to out: h's head, then rest's members but the
+ * head's. Returns 0 or -1 as cw_buf_append. */
+int cw_roster_attachment(const cw_roster_head *h, const json_t *rest, cw_buf *out);
+
 /* Builds a filtered socket's own text for what cw_roster_tell_each tells
- * (its attachment a[0..n), borrowed) into out: 1 to send out, 0 to send
- * nothing, -1 with ctx->err set. */
-typedef int (*cw_roster_own_fn)(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out);
+ * (its attachment a[0..n), borrowed) into out, and, when the socket's
+ * attachment changes with it, the new attachment into att: 1 to send out,
+ * 0 to send nothing, -1 with ctx->err set. */
+typedef int (*cw_roster_own_fn)(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out,
+                                cw_buf *att);
 
 /* cw_roster_tell, but a filtered socket gets what own builds for it. */
 int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_own_fn own,

@@ -1027,8 +1027,38 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
     return o->changes.broken ? oom(ctx) : n;
 }
 
+/* ?paths= on the changes route: a JSON array of pointers, percent-encoded;
+ * the entries then carry the part of each patch under them (and under
+ * what the grant may read). */
+static int changes_paths(cw_ctx *ctx) {
+    cw_slice raw = cw_http_query(ctx->req, "paths");
+    cw_buf text = CW_BUF_INIT;
+    json_t *v = NULL, *list = NULL, *meet = NULL;
+    const char *why;
+    int failed = 0, rc = 0;
+    if (!raw.p)
+        return 0;
+    if (cw_http_unescape(raw, &text) < 0 || !cw_json_utf8(text.p ? text.p : "", text.len) ||
+        cw_json_check(text.p ? text.p : "", text.len, 4, 64, NULL, &ctx->err) < 0 ||
+        !(v = cw_json_load(text.p ? text.p : "", text.len)) || cw_paths_read(v, &list, &why) < 0) {
+        rc = cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
+                          "paths must be a JSON array of at most 32 JSON Pointers (RFC 6901), "
+                          "percent-encoded");
+    } else if (!(meet = cw_paths_meet(ctx->who.read_paths, list, &failed)) && failed) {
+        rc = oom(ctx);
+    } else {
+        cw_who_paths(ctx, meet, ctx->who.write_paths);
+    }
+    json_decref(v);
+    json_decref(list);
+    json_decref(meet);
+    cw_buf_free(&text);
+    return rc;
+}
+
 COLD_SPLIT static int step_changes(cw_ctx *ctx, cw_sync_op *o) {
-    if (history(ctx, o, o->since) < 0 || read_entries(ctx, o, o->since, o->limit) < 0)
+    if (changes_paths(ctx) < 0 || history(ctx, o, o->since) < 0 ||
+        read_entries(ctx, o, o->since, o->limit) < 0)
         return -1;
     return answer(ctx, o, o->meta.version, NULL, &o->changes);
 }
@@ -1330,10 +1360,14 @@ static int retention(cw_ctx *ctx, cw_sync_op *o) {
     return rc;
 }
 
-/* {"type":"change","version","patch","actor"} with patch (text) p[0..n). */
-static void change_text(cw_ctx *ctx, long long version, const char *p, size_t n, cw_buf *f) {
+/* {"type":"change","version"[,"prev"],"patch","actor"} with patch (text)
+ * p[0..n); prev < 0: none. */
+static void change_text(cw_ctx *ctx, long long version, long long prev, const char *p, size_t n,
+                        cw_buf *f) {
     cw_buf_puts(f, "{\"type\":\"change\"");
     cw_buf_kint(f, "version", version);
+    if (prev >= 0)
+        cw_buf_kint(f, "prev", prev);
     cw_buf_key(f, "patch");
     cw_buf_append(f, p, n);
     cw_buf_kstr(f, "actor", ctx->who.actor[0] ? ctx->who.actor : NULL);
@@ -1346,24 +1380,41 @@ typedef struct {
     json_t *patch; /* parsed at the first socket that needs it */
 } told_t;
 
-/* A socket whose grant reads only paths: the part of the patch under
- * them (an empty patch when there is none: the version still moved). */
-static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out) {
+/* A socket that reads only paths (its grant's "rp", its own "sp"): the
+ * part of the patch under both. A socket that chose its paths hears
+ * nothing of a write that touched none of them, and each frame names the
+ * version of the one before ("prev", its attachment's "lv"); one limited
+ * by its grant alone gets every version, an empty patch when untouched. */
+static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out, cw_buf *att_out) {
     told_t *t = arg;
-    json_t *att = cw_json_load(a, n), *list = NULL, *part = NULL;
+    json_t *att = cw_json_load(a, n), *rp = NULL, *sp = NULL, *list = NULL, *part = NULL;
     const char *why;
     cw_buf text = CW_BUF_INIT;
-    int rc = -1;
+    cw_roster_head h;
+    int rc = 0, failed = 0;
     if (!t->patch)
         t->patch = cw_json_load(t->o->patch_text.p, t->o->patch_text.len);
-    if (att && t->patch && cw_paths_read(json_object_get(att, "rp"), &list, &why) == 0 && list &&
-        (part = cw_paths_project(t->patch, list, 1)) && cw_json_dump(part, &text) == 0) {
-        change_text(ctx, t->version, text.p, text.len, out);
-        rc = out->broken ? oom(ctx) : 1;
-    } else {
-        rc = att && t->patch && list ? oom(ctx) : 0; /* an attachment not read: told nothing */
+    if (!att || !t->patch || cw_roster_read_head(a, n, &h) < 0 ||
+        (json_object_get(att, "rp") && (cw_paths_read(json_object_get(att, "rp"), &rp, &why) < 0 || !rp)) ||
+        (json_object_get(att, "sp") && (cw_paths_read(json_object_get(att, "sp"), &sp, &why) < 0 || !sp)))
+        goto out; /* an attachment not read: told nothing */
+    if (!(list = cw_paths_meet(rp, sp, &failed)) || !(part = cw_paths_project(t->patch, list, 1)) ||
+        cw_json_dump(part, &text) < 0) {
+        rc = oom(ctx);
+        goto out;
     }
+    if (sp && json_object_size(part) == 0)
+        goto out;
+    change_text(ctx, t->version, sp ? json_integer_value(json_object_get(att, "lv")) : -1, text.p,
+                text.len, out);
+    if (sp && (json_object_set_new_nocheck(att, "lv", json_integer(t->version)) < 0 ||
+               cw_roster_attachment(&h, att, att_out) < 0))
+        att_out->broken = 1;
+    rc = out->broken || att_out->broken ? oom(ctx) : 1;
+out:
     json_decref(att);
+    json_decref(rp);
+    json_decref(sp);
     json_decref(list);
     json_decref(part);
     cw_buf_free(&text);
@@ -1376,7 +1427,7 @@ static int change_frame(cw_ctx *ctx, cw_sync_op *o, long long version) {
     cw_buf f = CW_BUF_INIT;
     told_t t = {o, version, NULL};
     int rc;
-    change_text(ctx, version, o->patch_text.p, o->patch_text.len, &f);
+    change_text(ctx, version, -1, o->patch_text.p, o->patch_text.len, &f);
     rc = cw_roster_tell_each(ctx, &f, (ctx->flags & CW_FLAG_SOCKET) != 0, change_for, &t);
     json_decref(t.patch);
     cw_buf_free(&f);

@@ -265,6 +265,35 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
   doc.close();
 });
 
+await test("selective sync: hello names the paths; a change with prev at or below the version applies, one past it resyncs; acks may skip versions; setPaths asks again", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/meta"] });
+  await tick(5);
+  const ws = s.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello", paths: ["/cards/c1", "/meta"] }]);
+  ws.frame({ type: "snapshot", id: "d", version: 4, state: { meta: { n: 1 } } });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  ws.frame({ type: "change", version: 9, prev: 4, patch: { meta: { n: 2 } }, actor: null }); // 5-8 touched none of them
+  assert.equal(doc.version, 9);
+  assert.deepEqual(doc.state, { meta: { n: 2 } });
+  const p = doc.patch({ meta: { n: 3 } });
+  ws.frame({ type: "ack", mid: ws.frames().find((f) => f.type === "patch").mid, version: 12 });
+  assert.equal(await p, 12);
+  assert.equal(doc.version, 12);
+  ws.frame({ type: "change", version: 13, prev: 9, patch: { cards: { c1: 1 } }, actor: null }); // prev before our ack: nothing missed
+  assert.deepEqual(doc.state, { meta: { n: 3 }, cards: { c1: 1 } });
+  // A frame whose prev is past what this client has: it missed one, so it asks again.
+  ws.frame({ type: "change", version: 20, prev: 15, patch: { meta: 0 }, actor: null });
+  assert.equal(doc.version, -1);
+  assert.deepEqual(ws.frames().at(-1), { type: "hello", paths: ["/cards/c1", "/meta"] });
+  ws.frame({ type: "snapshot", id: "d", version: 20, state: { meta: 0 } });
+  doc.setPaths(["/other"]);
+  assert.deepEqual(ws.frames().at(-1), { type: "paths", paths: ["/other"] });
+  doc.setPaths(null);
+  assert.deepEqual(ws.frames().at(-1), { type: "paths", paths: [""] });
+  doc.close();
+});
+
 // --- the store contract (React's useSyncExternalStore, Svelte stores) -------
 
 await test("subscribe/getSnapshot: the listener hears the state at once and on every change; the snapshot is one object until a change; unsubscribe stops it", async () => {

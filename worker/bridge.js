@@ -27,7 +27,7 @@ let instances = 0; // instances this isolate has created
 let isolateStart = null;
 
 // The object whose owner call is running: { sql(op, params) -> rows,
-// commit(statements), sockets() -> rows, attach(text), accept(text) };
+// commit(statements), sockets() -> rows, attach(text, socket?), accept(text) };
 // null otherwise.
 let target = null;
 
@@ -42,7 +42,7 @@ function host(op, inp, n, out) {
     if (op < PORT.sockets) rows = target.sql(op, params);
     else if (op === PORT.commit) target.commit(batchStatements(params));
     else if (op === PORT.sockets) rows = target.sockets();
-    else target[op === PORT.attach ? "attach" : "accept"](params[0]);
+    else target[op === PORT.attach ? "attach" : "accept"](params[0], params[1]);
     writeRows(x.memory, x.cw_alloc, rows, out);
     return 0;
   } catch (e) {

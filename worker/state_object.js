@@ -68,7 +68,8 @@ export class StateObject extends DurableObject {
         this.#sockets = this.ctx.getWebSockets();
         return this.#sockets.map((ws) => [(ws.readyState === OPEN ? SOCKET.open : 0) | (ws === this.#sender ? SOCKET.sender : 0), attachmentOf(ws)]);
       },
-      attach: (a) => this.#sender.serializeAttachment(a),
+      // The sender's, or (i) that of the socket at i of the last list.
+      attach: (a, i) => (i === undefined ? this.#sender : this.#sockets[i]).serializeAttachment(a),
       accept: (a) => {
         const [client, server] = Object.values(new WebSocketPair());
         this.ctx.acceptWebSocket(server);

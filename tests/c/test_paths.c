@@ -186,10 +186,31 @@ static void projections(void) {
     json_decref(v);
 }
 
+/* Where two lists both reach: of each pair, the one under the other. */
+static void meets(void) {
+    json_t *a = L("[\"/cards\", \"/meta/x\", \"/users/al\"]"), *b = L("[\"/cards/c17\", \"/meta\", \"/users/alice\"]");
+    int oom = 0;
+    json_t *m = cw_paths_meet(a, b, &oom);
+    CHECK(!oom && same(m, "[\"/cards/c17\", \"/meta/x\"]"));
+    json_decref(m);
+    m = cw_paths_meet(NULL, b, &oom);
+    CHECK(m == b);
+    json_decref(m);
+    CHECK(cw_paths_meet(NULL, NULL, &oom) == NULL && !oom);
+    json_t *none = L("[\"/z\"]");
+    m = cw_paths_meet(a, none, &oom);
+    CHECK(!oom && json_array_size(m) == 0); /* nothing both reach: an empty list, not everything */
+    json_decref(m);
+    json_decref(none);
+    json_decref(a);
+    json_decref(b);
+}
+
 const cw_test cw_tests[] = {
     {"pointers_and_lists", pointers_and_lists},
     {"cover_is_exact_under_escaping", cover_is_exact_under_escaping},
     {"what_a_patch_touches", what_a_patch_touches},
     {"projections", projections},
+    {"meets", meets},
     {NULL, NULL},
 };

@@ -37,3 +37,9 @@ const after: string = keyBetween(first, null);
 cards[first] = { title: "one" };
 const pairs: [string, { title: string }][] = ordered(cards);
 live.patch({ cards: { [first]: null, [keyBetween(after, null)]: pairs[0][1] } });
+
+// Selective sync (README, client library: "Selective sync").
+const part = connect("https://example.test/state/board/live", { paths: ["/cards/c17", "/meta"] });
+part.setPaths(["/cards/c18"]);
+part.setPaths(null);
+part.close();

@@ -443,3 +443,86 @@ describe("hibernation", () => {
     b.s.ws.close(1000);
   });
 });
+
+describe("selective sync: a hello's paths", () => {
+  it("the snapshot holds only the subtrees; a write touching none of them sends nothing; each frame names the one before (prev); presence is unchanged", async () => {
+    const id = freshId("sel");
+    await patch(id, { cards: { c17: { t: "a" }, c18: { t: "b" } }, meta: { n: 1 }, other: "x" });
+    const s = await open(id);
+    s.send({ type: "hello", paths: ["/cards/c17", "/meta"] });
+    expect(await s.next()).toMatchObject({ type: "snapshot", version: 1, state: { cards: { c17: { t: "a" } }, meta: { n: 1 } } });
+    await s.next(type("peers"));
+    const { s: all, first } = await join(id);
+    expect(first.state.other).toBe("x");
+    await patch(id, { other: "y", cards: { c18: null } }); // v2: none of its paths
+    await patch(id, { cards: { c17: { t: "b" } } }); // v3
+    await patch(id, { meta: null }); // v4
+    await patch(id, { cards: null }); // v5: a parent deleted
+    expect(await s.next(type("change"))).toMatchObject({ version: 3, prev: 1, patch: { cards: { c17: { t: "b" } } } });
+    expect(await s.next(type("change"))).toMatchObject({ version: 4, prev: 3, patch: { meta: null } });
+    expect(await s.next(type("change"))).toMatchObject({ version: 5, prev: 4, patch: { cards: { c17: null } } });
+    // The whole-document socket got all four, with no prev.
+    const seen = [];
+    for (let v = 2; v <= 5; v++) seen.push(await all.next(type("change")));
+    expect(seen.map((f) => [f.version, "prev" in f])).toEqual([[2, false], [3, false], [4, false], [5, false]]);
+    // Presence goes to it as to anyone.
+    all.send({ type: "presence", data: { name: "w" } });
+    expect(await s.next(type("presence"))).toMatchObject({ data: { name: "w" } });
+    // Its own write is acked with the version; what follows names it as prev... or earlier.
+    s.send({ type: "patch", mid: "s1", patch: { meta: { n: 2 } } });
+    expect(await s.next((f) => f.mid === "s1")).toEqual({ type: "ack", mid: "s1", version: 6 });
+    await patch(id, { meta: { n: 3 } });
+    expect(await s.next(type("change"))).toMatchObject({ version: 7, prev: 5, patch: { meta: { n: 3 } } });
+    // A hello with since catches up on every entry, each with its part.
+    const late = await open(id);
+    late.send({ type: "hello", since: 4, paths: ["/meta"] });
+    const ch = await late.next();
+    expect(ch).toMatchObject({ type: "changes", version: 7 });
+    expect(ch.changes.map((c) => [c.version, c.patch])).toEqual([[5, {}], [6, { meta: { n: 2 } }], [7, { meta: { n: 3 } }]]);
+    s.ws.close(1000);
+    all.ws.close(1000);
+    late.ws.close(1000);
+  });
+
+  it("a paths frame changes them without reconnecting: a snapshot of what they now cover, then only their changes", async () => {
+    const id = freshId("selp");
+    await patch(id, { a: { x: 1 }, b: { y: 2 } });
+    const s = await open(id);
+    s.send({ type: "hello", paths: ["/a"] });
+    expect(await s.next()).toMatchObject({ type: "snapshot", state: { a: { x: 1 } } });
+    await s.next(type("peers"));
+    // Bad paths: an error frame, nothing changes.
+    s.send({ type: "paths", paths: ["nope"] });
+    expect(await s.next(type("error"))).toMatchObject({ error: { code: "bad_frame" } });
+    s.send({ type: "paths" });
+    expect(await s.next(type("error"))).toMatchObject({ error: { code: "bad_frame" } });
+    await settle(1100); // hellos and paths share a bucket (1/s, burst 3 in the test row)
+    s.send({ type: "paths", paths: ["/b"] });
+    expect(await s.next(type("snapshot"))).toMatchObject({ version: 1, state: { b: { y: 2 } } });
+    await patch(id, { a: { x: 9 } }); // not its paths any more
+    await patch(id, { b: { y: 3 } });
+    expect(await s.next(type("change"))).toMatchObject({ version: 3, prev: 1, patch: { b: { y: 3 } } });
+    await settle(1100);
+    s.send({ type: "paths", paths: [""] }); // the whole document again
+    expect(await s.next(type("snapshot"))).toMatchObject({ version: 3, state: { a: { x: 9 }, b: { y: 3 } } });
+    await patch(id, { c: 1 });
+    const f = await s.next(type("change"));
+    expect(f).toMatchObject({ version: 4, patch: { c: 1 } });
+    expect("prev" in f).toBe(false);
+    s.ws.close(1000);
+  });
+
+  it("GET /state/{id}/changes?paths= filters each entry to the part under them; a bad list is 400", async () => {
+    const id = freshId("selc");
+    await patch(id, { a: { x: 1 }, b: 2 });
+    await patch(id, { b: 3 });
+    const q = encodeURIComponent(JSON.stringify(["/a"]));
+    const r = await (await get(`/state/${id}/changes?since=0&paths=${q}`)).json();
+    expect(r.changes.map((c) => [c.version, c.patch])).toEqual([[1, { a: { x: 1 } }], [2, {}]]);
+    for (const bad of ["nope", encodeURIComponent('["a"]'), encodeURIComponent('{"a":1}')]) {
+      const res = await get(`/state/${id}/changes?since=0&paths=${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_parameter");
+    }
+  });
+});
