@@ -66,6 +66,29 @@ async function countingProxy(base) {
   return { base: `http://127.0.0.1:${server.address().port}`, bytes: () => down, close: () => server.close() };
 }
 
+// Sends changes with send() (a promise of the time the change was done),
+// up to window in flight, until changes are done or maxMs has passed; a
+// change not done by deadline() rejects. { t0, completed, last }.
+export async function pump(send, { changes, window, maxMs, deadline }) {
+  const t0 = performance.now();
+  let completed = 0;
+  let last = t0;
+  const inFlight = new Set();
+  while (completed + inFlight.size < changes && performance.now() - t0 < maxMs) {
+    while (inFlight.size < window && completed + inFlight.size < changes) {
+      const p = send().then((at) => {
+        inFlight.delete(p);
+        completed += 1;
+        last = Math.max(last, at);
+      });
+      inFlight.add(p);
+    }
+    await Promise.race([Promise.race(inFlight), deadline()]);
+  }
+  await Promise.race([Promise.all(inFlight), deadline()]);
+  return { t0, completed, last };
+}
+
 export async function fanout(base, protocol, { subscribers, stateBytes = 64 << 10, changes = 200, window = 4, maxMs = 8000 }) {
   const id = `fan-${subscribers}-${Date.now()}`;
   await seed(base, id, stateBytes);
@@ -95,22 +118,7 @@ export async function fanout(base, protocol, { subscribers, stateBytes = 64 << 1
   // Warm-up: a few changes one at a time, not recorded.
   for (let i = 0; i < 5; i++) await Promise.race([send(), deadline(20000)]);
   recording = true;
-  const t0 = performance.now();
-  let completed = 0;
-  let last = t0;
-  const inFlight = new Set();
-  while (completed + inFlight.size < changes && performance.now() - t0 < maxMs) {
-    while (inFlight.size < window && completed + inFlight.size < changes) {
-      const p = send().then((at) => {
-        inFlight.delete(p);
-        completed += 1;
-        last = Math.max(last, at);
-      });
-      inFlight.add(p);
-    }
-    await Promise.race([Promise.race(inFlight), deadline(20000)]);
-  }
-  await Promise.race([Promise.all(inFlight), deadline(20000)]);
+  const { t0, completed, last } = await pump(send, { changes, window, maxMs, deadline: () => deadline(20000) });
   recording = false;
 
   // The wire: one more subscriber through the counting proxy, then changes

@@ -6,6 +6,7 @@
 // (round robin), keeping `window` in flight; a change is done when every
 // subscriber that should have it has it. Measures changes/s and the frame
 // bytes each subscriber receives per change, averaged over subscribers.
+import { pump } from "./fanout.mjs";
 const key = (k) => `s${String(k).padStart(2, "0")}`;
 
 async function subscriber(base, id, paths, onChange) {
@@ -49,22 +50,7 @@ async function run(base, id, mode, { subtrees, changes, window, maxMs }) {
   const deadline = () => new Promise((_, reject) => setTimeout(() => reject(new Error(`selective ${mode}: a change was not delivered in 20 s`)), 20000).unref());
   for (let i = 0; i < 5; i++) await Promise.race([send(), deadline()]);
   recording = true;
-  const t0 = performance.now();
-  let completed = 0;
-  let last = t0;
-  const inFlight = new Set();
-  while (completed + inFlight.size < changes && performance.now() - t0 < maxMs) {
-    while (inFlight.size < window && completed + inFlight.size < changes) {
-      const p = send().then((at) => {
-        inFlight.delete(p);
-        completed += 1;
-        last = Math.max(last, at);
-      });
-      inFlight.add(p);
-    }
-    await Promise.race([Promise.race(inFlight), deadline()]);
-  }
-  await Promise.race([Promise.all(inFlight), deadline()]);
+  const { t0, completed, last } = await pump(send, { changes, window, maxMs, deadline });
   recording = false;
   for (const ws of subs) ws.close();
   return {
