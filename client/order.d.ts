@@ -1,7 +1,8 @@
 // Types for client/order.js: order keys for lists under merge patch.
 
-/** Three base-62 digits that end every key this client mints (random per
- * page load by default); two clients' suffixes keep their keys apart. */
+/** Four base-62 digits ("0" and three random ones, the last never "0")
+ * that end every key this client mints (one per page load by default);
+ * two clients' suffixes keep their keys apart. */
 export function newSuffix(random?: () => number): string;
 
 /** A key that sorts strictly after a and before b (null for the list's
