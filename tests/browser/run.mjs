@@ -213,6 +213,7 @@ async function run() {
       await cardButton(ben, "two", "to the next column");
       await until(ann, () => document.querySelectorAll(".column")[1].querySelector(".card input")?.value === "two", "ann does not see 'two' in Doing");
       await until(ann, () => [...document.querySelectorAll("#peers li")].some((li) => li.textContent === "ben"), "ann does not list ben");
+      await ann.bringToFront(); // a page in the background paints nothing to capture
       await ann.screenshot({ path: path.join(work, "board.png") });
     });
 
@@ -229,6 +230,7 @@ async function run() {
       await ann.reload();
       await until(ann, () => doc.version >= 0 && [...document.querySelectorAll(".card input")].some((i) => i.value === "offline 1"), "after the reload, the offline edit is not shown");
       expect((await ann.evaluate(() => doc.pending)) === 1, "the kept write is not pending");
+      await ann.bringToFront();
       await ann.screenshot({ path: path.join(work, "board-offline.png") });
       await addCard(ann, "offline 2");
       await ann.evaluate(() => kept.flushed());
