@@ -76,9 +76,48 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
-.PHONY: all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-host test-client test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
+# Every target, one line each (make help prints them; tests/structure.mjs
+# checks that each .PHONY target has its line).
+#: help            this list: every target, one line each
+#: all             the same as build
+#: setup           install what is missing (Debian packages as root, npm packages, Jansson); idempotent
+#: wasm            build the host module, the plugins worker and the served page and client
+#: build           wasm, then check the upload against scripts/budget.json
+#: dev             build, then serve locally with wrangler dev (the C worker and the plugins worker)
+#: test            every test suite; ends with N passed, N failed
+#: test-structure  the layers of src/ and the one reader of the C/JS boundary
+#: test-c          the native C tests
+#: test-asan       the native C tests under ASan, UBSan and LSan
+#: test-budget     imports and upload sizes, measured as shipped
+#: test-memory     linear memory over 100k mixed requests
+#: test-host       worker/ as shipped in a Node host, platform calls made to fail
+#: test-client     the client modules as served, against a scripted server
+#: test-deploy     each deploy target as wrangler resolves it, its bundle run in workerd
+#: test-fuzz       each libFuzzer harness for 10 s from its corpus
+#: fuzz            the fuzz harnesses for longer (see README, Fuzzing)
+#: test-workerd    the in-workerd test suites (vitest)
+#: test-e2e        real wrangler dev processes: HTTP, sockets, tokens, restarts, the consumer
+#: test-browser    Chromium pages on the example app
+#: test-types      the declarations with tsc; client/ packed and installed
+#: test-scaffold   make plugin NAME=hello in a copy of the tree
+#: test-devstart   make dev started 20 times, /health every time
+#: test-build      the test module and test plugins
+#: plugin          scaffold a plugin: make plugin NAME=<name>
+#: size            what the upload weighs and the largest functions
+#: size-steps      bytes after each step of the wasm pipeline
+#: startup         the module's cold-start phases
+#: bench           the side-by-side benchmark (bench/results/latest.*)
+#: deploy          deploy: make deploy ENV=staging|production
+#: token           mint a development token: make token ID=<doc> [SCOPE=read|write] [READ=..] [WRITE=..]
+#: wrangler        any wrangler command under the project's Node: make wrangler ARGS=...
+#: format          clang-format the C sources
+#: clean           remove what make built in build/ (the modules, objects and results)
+.PHONY: help all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-host test-client test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
 
 all: build
+
+help:
+	@sed -n 's/^#: /  make /p' Makefile
 
 setup:
 	@sh scripts/setup.sh

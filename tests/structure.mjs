@@ -1,8 +1,8 @@
 // The shape of the code, checked: src/ modules include only modules of a
 // lower layer (tests/layers.txt), so the module graph stays a DAG; and only
 // worker/layout.js reads the module's results out of wasm memory (the
-// layout is written once on the JS side). Appends "structure <passed>
-// <failed>" to argv[2].
+// layout is written once on the JS side); and make help lists every
+// target. Appends "structure <passed> <failed>" to argv[2].
 import { appendFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -75,6 +75,19 @@ step("only_layout_js_reads_results_from_wasm_memory", () => {
     const touchesResults = /cw_handle|cw_owner|cw_resume|cw_result/.test(text);
     if (touchesResults && /getUint32|getInt32|new DataView/.test(text)) problems.push(`${file} reads a result's bytes itself; use worker/layout.js`);
   }
+  return problems;
+});
+
+// make help prints a "#: <target> <what>" line of the Makefile for each
+// target: every .PHONY target has exactly one, and no line names a target
+// that is not one.
+step("make_help_lists_every_target_once", () => {
+  const text = readFileSync(path.join(root, "Makefile"), "utf8");
+  const phony = text.match(/^\.PHONY:(.*)$/m)[1].trim().split(/\s+/);
+  const listed = [...text.matchAll(/^#: (\S+)\s+\S/gm)].map((m) => m[1]);
+  const problems = [];
+  for (const t of phony) if (listed.filter((l) => l === t).length !== 1) problems.push(`make help has ${listed.filter((l) => l === t).length} lines for ${t}`);
+  for (const t of listed) if (!phony.includes(t)) problems.push(`make help lists ${t}, which is no .PHONY target`);
   return problems;
 });
 
