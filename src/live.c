@@ -349,22 +349,18 @@ static void frame_done(cw_ctx *ctx) {
  * reads where they and its grant both reach. Returns 0, 1 when the paths
  * were refused as a bad frame (answered), or -1. */
 static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
-    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *rp = NULL, *meet;
+    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *reads = NULL;
     const char *why;
-    int failed = 0;
+    int failed;
     if (paths && cw_paths_read(paths, &sp, &why) < 0)
         return bad(ctx, l, "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 bytes") < 0 ? -1 : 1;
-    if (json_object_get(l->att, "rp"))
-        cw_paths_read(json_object_get(l->att, "rp"), &rp, &why);
-    meet = cw_paths_meet(rp, sp, &failed);
-    if (!failed && (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0)
-        failed = 1;
+    failed = (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0 ||
+             cw_roster_reads(l->att, &reads) < 0;
     if (!failed)
-        cw_who_paths(ctx, meet, ctx->who.write_paths);
-    l->head.filtered = rp || sp;
+        cw_who_paths(ctx, reads, ctx->who.write_paths);
+    l->head.filtered = json_object_get(l->att, "rp") || sp;
     json_decref(sp);
-    json_decref(rp);
-    json_decref(meet);
+    json_decref(reads);
     return failed ? oom(ctx) : 0;
 }
 
@@ -567,21 +563,15 @@ int cw_live_frame(cw_ctx *ctx) {
     /* The grant's paths and the socket's, read back as lists (a list that
      * is not one grants nothing): it reads where both reach. */
     {
-        json_t *rp = NULL, *wp = NULL, *sp = NULL, *v, *meet = NULL;
+        json_t *reads = NULL, *wp = NULL, *v = json_object_get(l->att, "wp");
         const char *why;
-        int failed = 0;
-        int bad = ((v = json_object_get(l->att, "rp")) && (cw_paths_read(v, &rp, &why) < 0 || !rp)) ||
-                  ((v = json_object_get(l->att, "wp")) && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
-                  ((v = json_object_get(l->att, "sp")) && (cw_paths_read(v, &sp, &why) < 0 || !sp));
-        if (!bad && !(meet = cw_paths_meet(rp, sp, &failed)) && failed)
-            bad = 1;
+        int bad = cw_roster_reads(l->att, &reads) < 0 || (v && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
+                  (json_object_get(l->att, "rp") || json_object_get(l->att, "sp")) != l->head.filtered;
         if (!bad)
-            cw_who_paths(ctx, meet, wp);
-        json_decref(rp);
+            cw_who_paths(ctx, reads, wp);
+        json_decref(reads);
         json_decref(wp);
-        json_decref(sp);
-        json_decref(meet);
-        if (bad || (rp || sp) != l->head.filtered)
+        if (bad)
             return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "the socket's attachment is unreadable");
     }
     ctx->who.granted = 1;

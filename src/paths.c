@@ -24,31 +24,22 @@ static int covers(const char *q, size_t qn, const char *p, size_t n) {
 
 int cw_pointer_under(const char *p, size_t n, const char *q, size_t qn) { return covers(q, qn, p, n); }
 
-int cw_paths_covers(const json_t *list, const char *p, size_t n) {
+/* Whether an entry of list covers p (above 0), or is strictly under it
+ * (above 1). */
+static int any(const json_t *list, const char *p, size_t n, int above) {
     size_t i, qn;
     json_t *e;
-    if (!list)
-        return 1;
     json_array_foreach(list, i, e) {
         const char *q = cw_json_string(e, &qn);
-        if (q && covers(q, qn, p, n))
+        if (q && (above ? qn > n && covers(p, n, q, qn) : covers(q, qn, p, n)))
             return 1;
     }
     return 0;
 }
 
-int cw_paths_above(const json_t *list, const char *p, size_t n) {
-    size_t i, qn;
-    json_t *e;
-    if (!list)
-        return 0;
-    json_array_foreach(list, i, e) {
-        const char *q = cw_json_string(e, &qn);
-        if (q && qn > n && covers(p, n, q, qn))
-            return 1;
-    }
-    return 0;
-}
+int cw_paths_covers(const json_t *list, const char *p, size_t n) { return !list || any(list, p, n, 0); }
+
+int cw_paths_above(const json_t *list, const char *p, size_t n) { return list && any(list, p, n, 1); }
 
 /* v's entries (pointers) without those covered by another, the first of
  * equal ones kept: a new list, or NULL when out of memory. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "paths.h"
 #include "port.h"
 #include "runtime.h"
 #include "store.h"
@@ -28,6 +29,24 @@ int cw_roster_attachment(const cw_roster_head *h, const json_t *rest, cw_buf *ou
         cw_json_dump(v, out);
     }
     return cw_buf_append(out, "}", 1);
+}
+
+/* The list stored under key in att into *out (NULL when there is none):
+ * 0, or -1 when it is not a list (a stored list is never the whole). */
+static int list_at(const json_t *att, const char *key, json_t **out) {
+    const json_t *v = json_object_get(att, key);
+    const char *why;
+    *out = NULL;
+    return v && (cw_paths_read(v, out, &why) < 0 || !*out) ? -1 : 0;
+}
+
+int cw_roster_reads(const json_t *att, json_t **out) {
+    json_t *rp = NULL, *sp = NULL;
+    int failed = list_at(att, "rp", &rp) < 0 || list_at(att, "sp", &sp) < 0;
+    *out = failed ? NULL : cw_paths_meet(rp, sp, &failed);
+    json_decref(rp);
+    json_decref(sp);
+    return failed ? -1 : 0;
 }
 
 /* Reads the literal lit at *p, moving past it. */

@@ -61,6 +61,12 @@ const char *cw_roster_reason(int code);
  * ended (at ctx->wall_ms). Returns 0, or -1 with ctx->err set. */
 int cw_roster_tell(cw_ctx *ctx, const cw_buf *text, int others);
 
+/* The paths a socket reads, from its attachment att: where its grant's
+ * list ("rp") and its own ("sp", a hello's paths) both reach (paths.h). 0
+ * with *out a new list, or NULL for the whole document; -1 when a stored
+ * list is not one, or out of memory. */
+int cw_roster_reads(const json_t *att, json_t **out);
+
 /* Appends a whole attachment to out: h's head, then rest's members but the
  * head's. Returns 0 or -1 as cw_buf_append. */
 int cw_roster_attachment(const cw_roster_head *h, const json_t *rest, cw_buf *out);

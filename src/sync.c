@@ -1387,19 +1387,16 @@ typedef struct {
  * by its grant alone gets every version, an empty patch when untouched. */
 static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out, cw_buf *att_out) {
     told_t *t = arg;
-    json_t *att = cw_json_load(a, n), *rp = NULL, *sp = NULL, *list = NULL, *part = NULL;
-    const char *why;
+    json_t *att = cw_json_load(a, n), *list = NULL, *part = NULL;
     cw_buf text = CW_BUF_INIT;
     cw_roster_head h;
-    int rc = 0, failed = 0;
+    int rc = 0, sp;
     if (!t->patch)
         t->patch = cw_json_load(t->o->patch_text.p, t->o->patch_text.len);
-    if (!att || !t->patch || cw_roster_read_head(a, n, &h) < 0 ||
-        (json_object_get(att, "rp") && (cw_paths_read(json_object_get(att, "rp"), &rp, &why) < 0 || !rp)) ||
-        (json_object_get(att, "sp") && (cw_paths_read(json_object_get(att, "sp"), &sp, &why) < 0 || !sp)))
+    if (!att || !t->patch || cw_roster_read_head(a, n, &h) < 0 || cw_roster_reads(att, &list) < 0 || !list)
         goto out; /* an attachment not read: told nothing */
-    if (!(list = cw_paths_meet(rp, sp, &failed)) || !(part = cw_paths_project(t->patch, list, 1)) ||
-        cw_json_dump(part, &text) < 0) {
+    sp = json_object_get(att, "sp") != NULL; /* it chose its paths */
+    if (!(part = cw_paths_project(t->patch, list, 1)) || cw_json_dump(part, &text) < 0) {
         rc = oom(ctx);
         goto out;
     }
@@ -1413,8 +1410,6 @@ static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *o
     rc = out->broken || att_out->broken ? oom(ctx) : 1;
 out:
     json_decref(att);
-    json_decref(rp);
-    json_decref(sp);
     json_decref(list);
     json_decref(part);
     cw_buf_free(&text);

@@ -48,6 +48,18 @@ async function build(id, writes) {
 
 const size = (v) => new TextEncoder().encode(JSON.stringify(v)).length;
 
+// Says hello on s and collects the snapshot's parts, up to the last.
+async function snapshotParts(s) {
+  s.send({ type: "hello" });
+  const parts = [];
+  for (;;) {
+    const f = await s.next((f) => f.type === "snapshot", 5000);
+    parts.push(f);
+    if (!f.more) break;
+  }
+  return parts;
+}
+
 describe("a document past what the owner holds whole", () => {
   it("builds by writes, streams its GET, answers HEAD and 304, reads by path, and survives eviction", async () => {
     const id = freshId("big");
@@ -128,13 +140,7 @@ describe("a document past what the owner holds whole", () => {
     const id = freshId("bigsnap");
     const model = await build(id, 6);
     const s = await open(id);
-    s.send({ type: "hello" });
-    const parts = [];
-    for (;;) {
-      const f = await s.next((f) => f.type === "snapshot", 5000);
-      parts.push(f);
-      if (!f.more) break;
-    }
+    const parts = await snapshotParts(s);
     expect(parts.length).toBeGreaterThan(4);
     expect(parts.map((p) => p.part)).toEqual(parts.map((_, i) => i));
     expect(parts.every((p) => p.version === 6 && p.id === id)).toBe(true);
@@ -153,13 +159,7 @@ describe("a document past what the owner holds whole", () => {
     expect(size(model)).toBeGreaterThan(MiB);
     expect(size(model)).toBeLessThan(4 * MiB);
     const s = await open(id);
-    s.send({ type: "hello" });
-    const parts = [];
-    for (;;) {
-      const f = await s.next((f) => f.type === "snapshot", 5000);
-      parts.push(f);
-      if (!f.more) break;
-    }
+    const parts = await snapshotParts(s);
     expect(parts.length).toBeGreaterThan(1);
     expect(Math.max(...s.sizes)).toBeLessThanOrEqual(MiB);
     expect(JSON.parse(parts.map((p) => p.text).join(""))).toEqual(model);
