@@ -4,12 +4,15 @@
 // scripts/dev.sh, the two wrangler processes raced for one inspector port
 // and one of them sometimes died with "Address already in use
 // (direct:1:default)". Each run uses its own dev registry and persistence
-// directory under build/, so a developer's own `make dev` is not touched.
+// directory under build/, so a developer's own `make dev` is not touched,
+// and its own two ports (PORT and PORT+1, below the ephemeral range: an
+// ephemeral port's neighbour, once in 20 runs in CI, was taken by some
+// connection, and the consumer could not listen).
 // Appends "devstart <passed> <failed>" to the results file in argv[2].
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { freePort } from "../scripts/free-port.mjs";
+import { freePortPair } from "../scripts/free-port.mjs";
 
 const results = process.argv[2];
 const root = path.resolve(import.meta.dirname, "..");
@@ -29,7 +32,7 @@ async function answers(url, until) {
 }
 
 async function once(i) {
-  const port = await freePort();
+  const port = await freePortPair();
   const dir = path.join(work, String(i));
   mkdirSync(dir, { recursive: true });
   const env = { ...process.env, CI: "true", WRANGLER_REGISTRY_PATH: path.join(dir, "registry"), PERSIST_TO: path.join(dir, "state") };
@@ -46,7 +49,10 @@ async function once(i) {
     if (consumer !== 200) throw new Error(`the consumer answered ${consumer || "nothing"}`);
     if (/Address already in use/.test(log)) throw new Error("a port was taken twice");
   } catch (e) {
-    throw new Error(`${e.message}\n${log.slice(-3000)}`);
+    // scripts/dev.sh writes the consumer's own process to .wrangler-consumer.log.
+    const clog = path.join(root, ".wrangler-consumer.log");
+    const consumerLog = existsSync(clog) ? readFileSync(clog, "utf8").slice(-3000) : "(no .wrangler-consumer.log)";
+    throw new Error(`${e.message}\n--- make dev:\n${log.slice(-3000)}\n--- the consumer's process:\n${consumerLog}`);
   } finally {
     try {
       process.kill(-p.pid, "SIGTERM");

@@ -373,6 +373,7 @@ async function main() {
   await step("sigkill_during_writes_loses_no_acknowledged_write", async () => {
     const kid = `${id}-kill`;
     const acked = new Map(); // key -> version
+    const refused = []; // statuses other than 200, before the kill
     let stopWriters = false;
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (let n = 0; !stopWriters; n++) {
@@ -385,12 +386,26 @@ async function main() {
             signal: AbortSignal.timeout(5000),
           });
           if (r.status === 200) acked.set(key, (await r.json()).version);
+          else refused.push(r.status);
         } catch {
           return; // the server is gone
         }
       }
     });
-    while (acked.size < 150) await new Promise((r) => setTimeout(r, 20));
+    // 150 acknowledged writes before the kill, within 60 s: writers that
+    // stop, or writes refused for a minute, fail the step instead of waiting
+    // forever.
+    let writersDone = false;
+    Promise.all(writers).then(() => (writersDone = true));
+    const until = Date.now() + 60_000;
+    while (acked.size < 150) {
+      if (writersDone || Date.now() > until) {
+        stopWriters = true;
+        await Promise.all(writers);
+        throw new Error(`${acked.size} of 150 writes acknowledged before the kill; ${refused.length} refused (${[...new Set(refused)].join(", ") || "none"}), ${writersDone ? "the writers stopped" : "60 s passed"}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await killHard(main);
     stopWriters = true;
     await Promise.all(writers);
