@@ -190,7 +190,7 @@ PLUGIN_FLAGS := --target=wasm32-wasi -mexec-model=reactor -Oz -flto -mbulk-memor
 	-ffunction-sections -fdata-sections -fno-exceptions -Iplugins/sdk -DNDEBUG \
 	-Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=65536 -Wl,--stack-first
 
-# The manifest as a C table (src/manifest.c) and the plugins worker's entry,
+# The manifest as a C table (src/plugin_manifest.c) and the plugins worker's entry,
 # which imports the modules (worker/plugins.js); the test build's adds the
 # test-only plugins.
 $(BUILD)/gen/manifest_table.h $(PLUGIN_INDEX) &: plugins/manifest scripts/plugins.mjs
@@ -200,8 +200,8 @@ $(BUILD)/test/gen/manifest_table.h $(TEST_PLUGIN_INDEX) &: plugins/manifest test
 	@node scripts/plugins.mjs $(BUILD)/test/gen/manifest_table.h $(TEST_PLUGIN_INDEX) $(BUILD)/test/contract.wasm \
 		plugins/manifest=$(BUILD)/plugins tests/plugins/manifest=$(BUILD)/test/plugins
 
-$(BUILD)/wasm/cw/manifest.o $(BUILD)/fuzz/cw/manifest.o: $(BUILD)/gen/manifest_table.h
-$(BUILD)/test/cw/manifest.o $(BUILD)/host/cw/manifest.o: $(BUILD)/test/gen/manifest_table.h
+$(BUILD)/wasm/cw/plugin_manifest.o $(BUILD)/fuzz/cw/plugin_manifest.o: $(BUILD)/gen/manifest_table.h
+$(BUILD)/test/cw/plugin_manifest.o $(BUILD)/host/cw/plugin_manifest.o: $(BUILD)/test/gen/manifest_table.h
 
 # The live page, served as static assets ([assets] in wrangler.toml): the
 # page and the client library beside it.
@@ -222,7 +222,7 @@ PLUGINS_WORKER = $(PLUGIN_WASMS) $(PLUGIN_INDEX) $(CONTRACT_WASM)
 # The contract module of the plugins worker (worker/plugins.js): the
 # registry (each plugin's lifecycle) and the contract check, with what they
 # need and exports.c's CW_CONTRACT_MODULE part. The test build's checks against the test manifest.
-CONTRACT_MODS := registry contract manifest semver error buf fmt alloc
+CONTRACT_MODS := plugin_registry plugin_contract plugin_manifest semver error buf fmt alloc
 CONTRACT_WASM := $(BUILD)/contract.wasm
 TEST_CONTRACT_WASM := $(BUILD)/test/contract.wasm
 $(BUILD)/wasm/contract/exports.o $(BUILD)/test/contract/exports.o: src/exports.c $(wildcard src/*.h)
@@ -406,7 +406,7 @@ test-client: $(PUBLIC)
 test-host: $(WASM)
 	@node tests/host.mjs $(BUILD)/test-results
 
-# The module layers (tests/layers.txt) and the one reader of the boundary.
+# The module layers (the map in src/README.md) and the one reader of the boundary.
 test-structure:
 	@node tests/structure.mjs $(BUILD)/test-results
 

@@ -1,5 +1,5 @@
 // Reads plugin manifests and writes what the builds need from them:
-//   - a C header (CW_MANIFEST: name, roles, accepted range) for src/manifest.c;
+//   - a C header (CW_MANIFEST: name, roles, accepted range) for src/plugin_manifest.c;
 //   - the plugins worker's entry (plugins/wrangler.toml's main): it imports
 //     each <name>.plugin.wasm and the contract module, and hands them to
 //     worker/plugins.js.

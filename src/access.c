@@ -5,7 +5,7 @@
 
 #include "alloc.h"
 #include "runtime.h"
-#include "token.h"
+#include "jwt.h"
 
 /* A check waiting for the host's MAC. */
 typedef struct {
@@ -16,7 +16,7 @@ typedef struct {
 
 static void pending_free(void *p) {
     pending_t *w = p;
-    cw_token_free(&w->tok);
+    cw_jwt_free(&w->tok);
     cw_free(w);
 }
 
@@ -47,11 +47,11 @@ static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t
     pending_t *w = arg;
     (void)head;
     (void)hn;
-    if (status != 200 || n != CW_TOKEN_MAC)
+    if (status != 200 || n != CW_JWT_MAC)
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host could not compute the MAC");
-    if (!cw_token_mac_ok(&w->tok, (const unsigned char *)body))
+    if (!cw_jwt_mac_ok(&w->tok, (const unsigned char *)body))
         return unauthorized(ctx, "invalid token: bad signature");
-    if (cw_token_allows(&w->tok, ctx->who.id, ctx->who.id_len, w->how & CW_ACCESS_WRITE,
+    if (cw_jwt_allows(&w->tok, ctx->who.id, ctx->who.id_len, w->how & CW_ACCESS_WRITE,
                         (long long)(ctx->wall_ms / 1000), cw_runtime_config()->token_leeway,
                         &ctx->err) < 0)
         return ctx->err.code == CW_E_UNAUTHORIZED ? unauthorized(ctx, NULL) : -1;
@@ -64,7 +64,7 @@ static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t
 }
 
 int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
-    int keys = cw_token_keys();
+    int keys = cw_jwt_keys();
     cw_slice h, t = {NULL, 0};
     pending_t *w;
     if (ctx->flags & CW_FLAG_RPC)
@@ -88,7 +88,7 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     memset(w, 0, sizeof *w);
     if (!cw_own(ctx, w, pending_free))
         return cw_error_oom(&ctx->err);
-    if (cw_token_parse(t.p, t.n, &w->tok, &ctx->err) < 0)
+    if (cw_jwt_parse(t.p, t.n, &w->tok, &ctx->err) < 0)
         return unauthorized(ctx, NULL);
     w->how = how;
     w->then = then;

@@ -1,5 +1,5 @@
 /* access.h - who may do what to a document, decided at the edge from the
- * request's token (token.h), before any Durable Object is woken.
+ * request's token (jwt.h), before any Durable Object is woken.
  *
  * Sources of the token: Authorization: Bearer <token>; for the live
  * upgrade, where browsers cannot set headers, also an entry bearer.<token>

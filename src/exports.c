@@ -13,18 +13,18 @@
 
 #include "alloc.h"
 #ifdef CW_CONTRACT_MODULE
-#include "registry.h"
+#include "plugin_registry.h"
 #else
 #include "buf.h"
 #include "handlers.h"
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
-#include "plugin.h"
+#include "plugin_config.h"
 #include "port.h"
 #include "runtime.h"
 #include "store.h"
-#include "token.h"
+#include "jwt.h"
 #endif
 
 #ifdef __wasm__
@@ -60,7 +60,7 @@ CW_EXPORT(cw_in) char *cw_in(size_t n) {
 #endif
 
 #ifdef CW_CONTRACT_MODULE
-/* The plugins worker's registry (registry.h): each call says what the host
+/* The plugins worker's registry (plugin_registry.h): each call says what the host
  * does with a plugin; names and texts are borrowed, pointers returned are
  * C's and valid until the next call. After each call the host prints
  * cw_plugin_log()'s lines. */
@@ -69,14 +69,14 @@ CW_EXPORT(cw_in) char *cw_in(size_t n) {
  * it (instantiate, read its contract, cw_plugin_check), 2 not at all
  * (cw_plugin_why says why). */
 CW_EXPORT(cw_plugin_use) int cw_plugin_use(const char *name, size_t n) {
-    return cw_registry_use(name, n);
+    return cw_plugin_registry_use(name, n);
 }
 
 /* Why the last cw_plugin_use answered 2. */
-CW_EXPORT(cw_plugin_why) const char *cw_plugin_why(void) { return cw_registry_why(); }
+CW_EXPORT(cw_plugin_why) const char *cw_plugin_why(void) { return cw_plugin_registry_why(); }
 
 /* Checks a plugin's contract after instantiating it, before its first use
- * (see contract.h): the manifest name it is loaded as, its own name and
+ * (see plugin_contract.h): the manifest name it is loaded as, its own name and
  * version, its ABI and capabilities (-1: unreadable) and its exports as a
  * bit per CW_PLUGIN_EXPORTS name. Returns NULL when accepted (it is
  * loaded), else why it is refused (it stays refused). */
@@ -84,31 +84,31 @@ CW_EXPORT(cw_plugin_check)
 const char *cw_plugin_check(const char *name, size_t name_len, const char *self, size_t self_len,
                             const char *version, size_t version_len, int abi, int caps,
                             unsigned exports) {
-    cw_contract_facts f = {name,        self, version, name_len, self_len,
+    cw_plugin_contract_facts f = {name,        self, version, name_len, self_len,
                            version_len, abi,  caps,    exports};
-    return cw_registry_check(&f);
+    return cw_plugin_registry_check(&f);
 }
 
 /* The plugin could not be instantiated, its contract not read, or its
  * instance trapped: it is failed, with cause; the host drops the instance. */
 CW_EXPORT(cw_plugin_failed)
 void cw_plugin_failed(const char *name, size_t n, const char *cause, size_t cause_len) {
-    cw_registry_failed(name, n, cause, cause_len);
+    cw_plugin_registry_failed(name, n, cause, cause_len);
 }
 
 /* Unloads a plugin: 1 when the host drops its instance. */
 CW_EXPORT(cw_plugin_unload) int cw_plugin_unload(const char *name, size_t n) {
-    return cw_registry_unload(name, n);
+    return cw_plugin_registry_unload(name, n);
 }
 
 /* The registry as a JSON array (every plugin, or only name when n > 0);
  * NULL when out of memory. */
 CW_EXPORT(cw_plugin_report) const char *cw_plugin_report(const char *name, size_t n) {
-    return cw_registry_report(name, n);
+    return cw_plugin_registry_report(name, n);
 }
 
 /* The log lines of the transitions since the last call, or "". */
-CW_EXPORT(cw_plugin_log) const char *cw_plugin_log(void) { return cw_registry_log(); }
+CW_EXPORT(cw_plugin_log) const char *cw_plugin_log(void) { return cw_plugin_registry_log(); }
 #else
 #ifdef __wasm__
 /* The module's one import: the host port (port.h), worker/bridge.js's
@@ -145,7 +145,7 @@ static void warn(cw_buf *out, const char *msg, const char *key, const char *valu
 
 /* Configures the instance once: the environment row from WORKER_ENV and
  * the operator tokens (runtime.h), the sync hooks from SYNC_HOOKS
- * (plugin.h), the document token keys from STATE_KEYS (token.h) and the
+ * (plugin_config.h), the document token keys from STATE_KEYS (jwt.h) and the
  * allowed origins from CORS_ORIGINS (runtime.h); all arguments borrowed,
  * empty when unset. Later calls change nothing and
  * return NULL. Returns NUL-terminated log lines for the host to print (an
@@ -163,10 +163,10 @@ char *cw_configure(const char *env, size_t env_len, const char *metrics_token, s
         return NULL;
     if (rc == 1)
         warn(&out, "unknown WORKER_ENV; using production", "worker_env", env, env_len);
-    if ((why = cw_plugin_configure(hooks, hooks_len)))
+    if ((why = cw_plugin_config_load(hooks, hooks_len)))
         warn(&out, "SYNC_HOOKS refused; every PATCH answers 503 until it is fixed", "cause", why,
              strlen(why));
-    if ((why = cw_token_configure(keys, keys_len)))
+    if ((why = cw_jwt_configure(keys, keys_len)))
         warn(&out, "STATE_KEYS refused; every state route answers 503 until it is fixed", "cause",
              why, strlen(why));
     if ((why = cw_runtime_origins(origins, origins_len)))

@@ -8,22 +8,22 @@
 
 #include "access.h"
 #include "alloc.h"
-#include "auth.h"
+#include "bearer.h"
 #include "buildinfo.h"
 #include "cond.h"
 #include "fmt.h"
 #include "handlers.h"
-#include "hooks.h"
+#include "plugin_hooks.h"
 #include "json.h"
 #include "live.h"
-#include "manifest.h"
+#include "plugin_manifest.h"
 #include "metrics.h"
 #include "pipeline.h"
-#include "plugin.h"
+#include "plugin_config.h"
 #include "rpc.h"
 #include "runtime.h"
 #include "sync.h"
-#include "token.h"
+#include "jwt.h"
 
 static int h_health(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
@@ -49,7 +49,7 @@ static int h_version(cw_ctx *ctx) {
  * open without one only where the environment does not require tokens. */
 static int h_metrics(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
-    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
+    if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
                        !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
     cw_metrics_render(&out, ctx->t0_ms, cw_runtime_memory_bytes());
@@ -161,7 +161,7 @@ static int warmup_touch(cw_ctx *ctx, void *arg, int status, const char *head, si
  * callers need the warmup token; cron does not. */
 static int h_warmup(cw_ctx *ctx) {
     if (!(ctx->flags & CW_FLAG_SCHEDULED) &&
-        cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
+        cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
                        &ctx->err) < 0)
         return -1;
     cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
@@ -189,7 +189,7 @@ static int plugins_finish(cw_ctx *ctx, void *arg, int status, const char *head, 
 /* GET /plugins: every plugin in the manifest and its state in this isolate.
  * Token rules as for /metrics. */
 static int h_plugins(cw_ctx *ctx) {
-    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
+    if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
                        !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
     return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish, NULL);
@@ -201,7 +201,7 @@ static int h_plugins(cw_ctx *ctx) {
 static hstate *plugin_param(cw_ctx *ctx, int roles) {
     cw_slice name = cw_param(ctx, "name");
     hstate *h;
-    if (!cw_manifest_find(name.p, name.n, roles))
+    if (!cw_plugin_manifest_find(name.p, name.n, roles))
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin"), NULL;
     if (!(h = state_of(ctx)))
         return NULL;
@@ -216,7 +216,7 @@ static int h_plugin_unload(cw_ctx *ctx) {
     cw_buf what = CW_BUF_INIT;
     hstate *h;
     int rc;
-    if (cw_auth_bearer(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
+    if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
                        &ctx->err) < 0 ||
         !(h = plugin_param(ctx, 0)))
         return -1;
@@ -233,7 +233,7 @@ static int plugin_done(cw_ctx *ctx, void *arg, int status, const char *head, siz
     hstate *h = arg;
     (void)head;
     (void)head_len;
-    return cw_hooks_answer(ctx, h->plugin, status, body, body_len, 1) < 0 ? -1 : 0;
+    return cw_plugin_hooks_answer(ctx, h->plugin, status, body, body_len, 1) < 0 ? -1 : 0;
 }
 
 /* Calls the plugin's route entry with its request line (and what follows). */
@@ -355,7 +355,7 @@ static int h_test_trap(cw_ctx *ctx) {
  * this instance (the worker's and its Durable Objects' in workerd), as a
  * rotation that removes a key does on a new deployment. */
 static int h_test_keys(cw_ctx *ctx) {
-    const char *why = cw_token_configure(ctx->req->body.p, ctx->req->body.n);
+    const char *why = cw_jwt_configure(ctx->req->body.p, ctx->req->body.n);
     cw_buf out = CW_BUF_INIT;
     if (why)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, why);

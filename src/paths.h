@@ -1,5 +1,5 @@
 /* paths.h - lists of JSON Pointer prefixes (RFC 6901): what a token lets
- * its holder read or write (token.h's "paths" claim).
+ * its holder read or write (jwt.h's "paths" claim).
  *
  * A list is a Jansson array of pointers in their escaped form ("~0" for
  * "~", "~1" for "/"); NULL stands for the whole document. A pointer p is

@@ -8,7 +8,7 @@
 #include "port.h"
 #include "runtime.h"
 #include "store.h"
-#include "token.h"
+#include "jwt.h"
 
 int cw_roster_write_head(cw_buf *b, const cw_roster_head *h) {
     cw_buf_puts(b, "{\"v\":2");
@@ -85,7 +85,7 @@ int cw_roster_read_head(const char *a, size_t n, cw_roster_head *h) {
         e = e * 10 + (*p - '0');
     if (lit(&p, end, ",\"k\":\"") < 0 || e > CW_ROSTER_NEVER)
         return -1;
-    /* Key ids are printable ASCII without quotes or backslashes (token.h). */
+    /* Key ids are printable ASCII without quotes or backslashes (jwt.h). */
     for (k = p; p < end && *p != '"' && *p != '\\'; p++)
         ;
     if (p == end || *p != '"' || (size_t)(p - k) >= sizeof h->kid)
@@ -101,7 +101,7 @@ int cw_roster_read_head(const char *a, size_t n, cw_roster_head *h) {
 int cw_roster_ended(const cw_roster_head *h, double now_ms) {
     if (now_ms > (double)h->deadline)
         return CW_CLOSE_EXPIRED;
-    if (h->kid[0] && !cw_token_kid_known(h->kid))
+    if (h->kid[0] && !cw_jwt_kid_known(h->kid))
         return CW_CLOSE_REVOKED;
     return 0;
 }

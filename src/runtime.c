@@ -1,4 +1,5 @@
-/* runtime.c - allocator and the instance's global state (see runtime.h). */
+/* runtime.c - the instance's global state: seeding, the environment row and
+ * the operator tokens (see runtime.h). */
 #include "runtime.h"
 
 #include <string.h>

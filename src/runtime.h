@@ -9,11 +9,11 @@
  *                          rt.origins: CORS_ORIGINS, set by cw_runtime_origins
  *                          (the cw_configure export orchestrates it with the
  *                          plugins' SYNC_HOOKS).
- *   - plugin.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_configure.
- *   - token.c keys, keys_state: STATE_KEYS, read by cw_token_configure.
- *   - contract.c refusal: the last contract check's message (the contract
+ *   - plugin_config.c hooks, hooks_error: SYNC_HOOKS, read by cw_plugin_config_load.
+ *   - jwt.c keys, keys_state: STATE_KEYS, read by cw_jwt_configure.
+ *   - plugin_contract.c refusal: the last contract check's message (the contract
  *              module only).
- *   - registry.c table, log_lines, report, why: the plugins worker's
+ *   - plugin_registry.c table, log_lines, report, why: the plugins worker's
  *              registry (the contract module only).
  *   - metrics.c m:         startup phases and request counters.
  *   - alloc.c heap:        free lists and bump region (wasm32 only);

@@ -17,11 +17,11 @@
 #include "cond.h"
 #include "doc.h"
 #include "fmt.h"
-#include "hooks.h"
+#include "plugin_hooks.h"
 #include "journal.h"
 #include "json.h"
 #include "paths.h"
-#include "plugin.h"
+#include "plugin_config.h"
 #include "roster.h"
 #include "runtime.h"
 #include "store.h"
@@ -79,7 +79,7 @@ void cw_sync_op_free(cw_sync_op *o) {
     cw_tree_change_free(&o->change);
     cw_buf_free(&o->view);
     cw_buf_free(&o->changes);
-    cw_hooks_free(&o->hooks);
+    cw_plugin_hooks_free(&o->hooks);
     cw_stream_free(o->stream);
     cw_free(o);
 }
@@ -206,7 +206,7 @@ static json_t *parse_patch(cw_ctx *ctx, cw_slice body) {
 
 int cw_sync_grant(cw_ctx *ctx) {
     cw_slice actor;
-    /* A token's sub (ctx->who.actor) was checked by token.c to the same rule. */
+    /* A token's sub (ctx->who.actor) was checked by jwt.c to the same rule. */
     if (!(ctx->flags & CW_FLAG_RPC))
         return cw_grant(ctx, (cw_slice){ctx->who.actor, strlen(ctx->who.actor)});
     actor = cw_http_header(ctx->req, "x-cw-actor");
@@ -655,7 +655,7 @@ static int from_rows(cw_ctx *ctx, cw_sync_op *o, const char *ptr, size_t pn, lon
     return cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
 }
 
-/* --- owner: a grant limited to paths (token.h "paths", paths.h) ------------ */
+/* --- owner: a grant limited to paths (jwt.h "paths", paths.h) ------------ */
 
 /* What the document holds at a pointer, for the path checks: read from the
  * cache when it is held whole, else from its rows. */
@@ -1536,7 +1536,7 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
     o->patch = NULL;
     if (rc < 0)
         return -1;
-    hooks = cw_hooks_apply(ctx);
+    hooks = cw_plugin_hooks_apply(ctx);
     if (!d->resident) {
         /* The whole state is not held: a hook cannot be given it, and the
          * answer is the minimal one. */
@@ -1556,7 +1556,7 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         (cw_doc_stage(d, &o->change) < 0 ? oom(ctx)
                                          : view_of(ctx, d, o->meta.version + 1, &o->view)) < 0)
         return -1;
-    return hooks ? cw_hooks_check(ctx, &o->hooks, o->view.p, o->view.len, patch_commit, o)
+    return hooks ? cw_plugin_hooks_check(ctx, &o->hooks, o->view.p, o->view.len, patch_commit, o)
                  : patch_commit(ctx, o);
 }
 

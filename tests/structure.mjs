@@ -1,5 +1,5 @@
 // The shape of the code, checked: src/ modules include only modules of a
-// lower layer (tests/layers.txt), so the module graph stays a DAG; and only
+// lower layer (the map in src/README.md), so the module graph stays a DAG; and only
 // worker/layout.js reads the module's results out of wasm memory (the
 // layout is written once on the JS side); and make help lists every
 // target. Appends "structure <passed> <failed>" to argv[2].
@@ -22,11 +22,15 @@ function step(name, fn) {
   }
 }
 
+// src/README.md: "## Layer N: ..." headings, each followed by "- `mod` ..."
+// lines, one per module.
 const layerOf = new Map();
-for (const line of readFileSync(path.join(root, "tests/layers.txt"), "utf8").split("\n")) {
-  if (!line.trim() || line.startsWith("#")) continue;
-  const [n, ...mods] = line.trim().split(/\s+/);
-  for (const m of mods) layerOf.set(m, Number(n));
+let layer = null;
+for (const line of readFileSync(path.join(root, "src/README.md"), "utf8").split("\n")) {
+  const h = line.match(/^## Layer (\d+)/);
+  if (h) layer = Number(h[1]);
+  const m = line.match(/^- `([a-z_0-9]+)` /);
+  if (m && layer !== null) layerOf.set(m[1], layer);
 }
 const outside = new Set(["jansson", "jansson_config", "jansson_private", "jansson_private_config", "strbuffer", "manifest_table", "buildinfo_gen"]);
 
@@ -36,7 +40,7 @@ step("src_includes_only_lower_layers", () => {
     const mod = file.replace(/\.[ch]$/, "");
     if (outside.has(mod)) continue;
     if (!layerOf.has(mod)) {
-      problems.push(`${file}: module ${mod} is in no layer of tests/layers.txt`);
+      problems.push(`${file}: module ${mod} is in no layer of src/README.md`);
       continue;
     }
     const text = readFileSync(path.join(root, "src", file), "utf8");
@@ -54,6 +58,12 @@ step("src_includes_only_lower_layers", () => {
 // json.c reads Jansson strings, and every other module goes through
 // cw_json_string / cw_json_is_number, so no caller takes a number for a
 // string (a token's {"sub":1.5} once passed as a sub).
+// Every entry of the map is a module that exists, so the map cannot keep a
+// module that was renamed or removed.
+step("src_map_names_only_modules_that_exist", () =>
+  [...layerOf.keys()].filter((m) => !existsSync(path.join(root, "src", `${m}.c`))).map((m) => `src/README.md lists ${m}, but src/${m}.c does not exist`),
+);
+
 step("only_json_c_reads_jansson_strings", () => {
   const problems = [];
   for (const file of readdirSync(path.join(root, "src")).filter((f) => /\.[ch]$/.test(f) && f !== "json.c")) {
@@ -70,10 +80,16 @@ step("only_layout_js_reads_results_from_wasm_memory", () => {
       e.isDirectory() ? (e.name === "node_modules" || e.name === "results" ? [] : walk(path.join(dir, e.name))) : [path.join(dir, e.name)],
     );
   for (const file of [...walk("worker"), ...walk("tests"), ...walk("bench"), ...walk("client"), ...walk("examples")].filter((f) => /\.(m?js|ts)$/.test(f))) {
-    if (file === path.join("worker", "layout.js") || file === path.join("tests", "structure.mjs")) continue;
+    if (["layout.js", "bridge.js", "plugins.js"].some((f) => file === path.join("worker", f)) || file === path.join("tests", "structure.mjs")) continue;
     const text = readFileSync(path.join(root, file), "utf8");
     const touchesResults = /cw_handle|cw_owner|cw_resume|cw_result/.test(text);
     if (touchesResults && /getUint32|getInt32|new DataView/.test(text)) problems.push(`${file} reads a result's bytes itself; use worker/layout.js`);
+    // Any view of a module's memory (reading its size is not one) is the
+    // bridge's: bridge.js and layout.js for the core, plugins.js for the
+    // plugins worker's modules. bench/eager/entry.js is the one exception,
+    // a measured variant that runs a throwaway instance in global scope.
+    if (/\bmemory\.buffer\b(?!\.byteLength)/.test(text) && file !== path.join("bench", "eager", "entry.js"))
+      problems.push(`${file} makes a view of wasm memory; only worker/bridge.js and worker/layout.js may`);
   }
   return problems;
 });

@@ -7,16 +7,16 @@
 // This file is the JS half of the plugin ABI (plugins/sdk/cwp.h) and of the
 // contract module (exports.c, CW_CONTRACT_MODULE). It instantiates plugin
 // modules, reads their contract exports and calls them; everything else is
-// C's (src/registry.h): whether a plugin may be used or must be loaded
+// C's (src/plugin_registry.h): whether a plugin may be used or must be loaded
 // first, the contract check, each plugin's state (unloaded, loaded,
 // refused, failed), what is logged and what the registry reports. One
 // instance per plugin and isolate is kept until it is unloaded or traps.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { copyIn, cstring, readPluginOut, utf8 } from "./layout.js";
 
-// Plugin ABI 1 exports, in the bit order of src/contract.h CW_PLUGIN_EXPORTS.
+// Plugin ABI 1 exports, in the bit order of src/plugin_contract.h CW_PLUGIN_EXPORTS.
 const EXPORTS = ["memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"];
-// cw_plugin_use's answers (src/registry.h CW_USE_*).
+// cw_plugin_use's answers (src/plugin_registry.h CW_USE_*).
 const USE = { live: 0, load: 1, no: 2 };
 
 export function pluginsWorker(modules, contractModule) {

@@ -1,7 +1,7 @@
 /* cwp.h - the plugin side of the plugin ABI, version 1.
  *
  * A plugin is its own wasm module (<name>.plugin.wasm) with no imports. The
- * host (worker/plugins.js, with the contract decided by src/plugin.c) reads
+ * host (worker/plugins.js, with the contract decided by src/plugin_contract.c) reads
  * these exports before first use and refuses the plugin, never half-loading
  * it, when one is missing or does not match the manifest (plugins/manifest):
  *

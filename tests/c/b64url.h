@@ -1,5 +1,5 @@
 /* b64url.h - base64url without padding (RFC 4648 section 5), for the tests
- * and fuzzers that mint or check tokens independently of src/token.c. */
+ * and fuzzers that mint or check tokens independently of src/jwt.c. */
 #ifndef CW_TEST_B64URL_H
 #define CW_TEST_B64URL_H
 

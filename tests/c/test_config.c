@@ -9,7 +9,7 @@
 #include "doc.h"
 #include "harness.h"
 #include "runtime.h"
-#include "token.h"
+#include "jwt.h"
 
 static const cw_config *sel(const char *name, int *fallback) {
     return cw_config_select(name, name ? strlen(name) : 0, fallback);
@@ -92,7 +92,7 @@ static void unknown_env_warns_once_and_is_production(void) {
     CHECK(w && strchr(w, '\n') && strstr(strchr(w, '\n'), "SYNC_HOOKS refused") != NULL);
     /* The third: STATE_KEYS refused, and the state routes closed. */
     CHECK(w && strstr(w, "STATE_KEYS refused") != NULL);
-    CHECK_INT(cw_token_keys(), -1);
+    CHECK_INT(cw_jwt_keys(), -1);
     /* The fourth: CORS_ORIGINS refused, and no origin allowed. */
     CHECK(w && strstr(w, "CORS_ORIGINS refused") != NULL);
     CHECK(!cw_runtime_origin_allowed("https://example.com", 19));

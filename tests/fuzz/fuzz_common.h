@@ -15,7 +15,7 @@
 #include "handlers.h"
 #include "host.h"
 #include "pipeline.h"
-#include "plugin.h"
+#include "plugin_config.h"
 #include "runtime.h"
 
 #define REQUIRE(c)                                                                                 \
@@ -52,7 +52,7 @@ static inline void fuzz_setup(void) {
     static const char hooks[] = "{\"schema\":{\"h\":{\"type\":\"object\"}}}";
     cw_runtime_init(seed, sizeof seed);
     cw_runtime_configure("local", 5, "mtok", 4, "wtok", 4);
-    cw_plugin_configure(hooks, sizeof hooks - 1);
+    cw_plugin_config_load(hooks, sizeof hooks - 1);
     cw_host_set_plugin(fuzz_plugin);
 }
 

@@ -1,4 +1,4 @@
-/* fuzz_token - document tokens (src/token.c, src/access.c): any bytes as
+/* fuzz_token - document tokens (src/jwt.c, src/access.c): any bytes as
  * the bearer token of a GET of document "doc". Properties: nothing is
  * accepted without the right MAC (an accepted token's third segment is the
  * base64url HMAC-SHA256 of the first two under k1's key, computed here
@@ -9,7 +9,7 @@
 
 #include "b64url.h"
 #include "fuzz_common.h"
-#include "token.h"
+#include "jwt.h"
 
 static const char key1[] = "0123456789abcdef0123456789abcdef";
 
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     size_t n = size < sizeof tok - 1 ? size : sizeof tok - 1;
 
     if (!keyed++)
-        REQUIRE(cw_token_configure("{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}",
+        REQUIRE(cw_jwt_configure("{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}",
                                    52) == NULL);
     /* A header value holds no CR, LF or NUL: those bytes become '.'. */
     for (size_t i = 0; i < n; i++)
@@ -57,16 +57,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         REQUIRE(a.status == 401 || a.status == 403 || a.status == 400);
     cw_host_free(&a);
 
-    if (cw_token_parse(tk, tn, &t, &err) == 0) {
+    if (cw_jwt_parse(tk, tn, &t, &err) == 0) {
         REQUIRE(strcmp(t.kid, "k1") == 0 && t.signed_len == (size_t)(dot2 - tk));
         int right = strcmp(dot2 + 1, want) == 0;
-        REQUIRE(cw_token_mac_ok(&t, mac) == right);
+        REQUIRE(cw_jwt_mac_ok(&t, mac) == right);
         /* One bit off the right MAC is refused. (Only then: a token may
          * carry exactly the flipped MAC, and the fuzzer finds one.) */
         mac[size % 32] ^= 1;
         if (right)
-            REQUIRE(!cw_token_mac_ok(&t, mac));
-        cw_token_free(&t);
+            REQUIRE(!cw_jwt_mac_ok(&t, mac));
+        cw_jwt_free(&t);
     } else {
         REQUIRE(err.code == CW_E_UNAUTHORIZED);
     }

@@ -1,7 +1,7 @@
 // Document tokens in workerd, with STATE_KEYS set (auth.vitest.config.mjs):
 // every state path with and without a token, scopes, the WebSocket
 // subprotocol, read-only sockets, the journal's actor, and the trusted RPC.
-// The hostile-token table runs natively (tests/c/test_token.c); a few of
+// The hostile-token table runs natively (tests/c/test_jwt.c); a few of
 // its rows are repeated here through the real glue and WebCrypto.
 import { SELF } from "cloudflare:test";
 import { exports } from "cloudflare:workers";

@@ -1,4 +1,4 @@
-/* test_token.c - document tokens (src/token.c, src/access.c) through the
+/* test_jwt.c - document tokens (src/jwt.c, src/access.c) through the
  * edge and owner with the native host: a table of hostile tokens, each with
  * its exact status and code; scopes per route; documents and prefixes;
  * sources of the token; the journal's actor; key rotation; the log line. */
@@ -14,7 +14,7 @@
 #include "host.h"
 #include "pipeline.h"
 #include "runtime.h"
-#include "token.h"
+#include "jwt.h"
 
 /* 32 bytes each, base64url. */
 #define K1 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -74,8 +74,8 @@ static int code_is(const char *code) {
 static void setup(void) {
     now_s = (long long)time(NULL);
     CHECK_INT(cw_runtime_configure("local", 5, "", 0, "", 0), 0);
-    CHECK(cw_token_configure(KEYS, strlen(KEYS)) == NULL);
-    CHECK_INT(cw_token_keys(), 1);
+    CHECK(cw_jwt_configure(KEYS, strlen(KEYS)) == NULL);
+    CHECK_INT(cw_jwt_keys(), 1);
     cw_host_reset();
 }
 
@@ -303,17 +303,17 @@ static void key_rotation(void) {
         mint("{\"alg\":\"HS256\",\"kid\":\"k2\"}", claims("[\"r1\"]", "write", 600, ""), key2);
     CHECK_INT(call("PATCH", "/state/r1", old, "{\"a\":1}"), 200);
     CHECK_INT(call("PATCH", "/state/r1", fresh, "{\"a\":2}"), 200);
-    CHECK(cw_token_configure("{\"k2\":\"" K2 "\"}", strlen("{\"k2\":\"" K2 "\"}")) == NULL);
+    CHECK(cw_jwt_configure("{\"k2\":\"" K2 "\"}", strlen("{\"k2\":\"" K2 "\"}")) == NULL);
     CHECK_INT(call("PATCH", "/state/r1", old, "{\"a\":3}"), 401);
     CHECK(strstr(a.body, "kid names no key") != NULL);
     CHECK_INT(call("PATCH", "/state/r1", fresh, "{\"a\":4}"), 200);
     /* Bad STATE_KEYS never fall open. */
-    CHECK(cw_token_configure("{\"k1\":\"short\"}", 15) != NULL);
+    CHECK(cw_jwt_configure("{\"k1\":\"short\"}", 15) != NULL);
     CHECK_INT(call("PATCH", "/state/r1", fresh, "{\"a\":5}"), 503);
     CHECK(code_is("auth_unconfigured"));
-    CHECK(cw_token_configure("[]", 2) != NULL);
+    CHECK(cw_jwt_configure("[]", 2) != NULL);
     CHECK_INT(call("GET", "/state/r1", NULL, NULL), 503);
-    CHECK(cw_token_configure(KEYS, strlen(KEYS)) == NULL);
+    CHECK(cw_jwt_configure(KEYS, strlen(KEYS)) == NULL);
     free(old);
     free(fresh);
 }

@@ -1,24 +1,24 @@
-/* hooks.h - plugins run from a request: the sync-hook chain that checks a
+/* plugin_hooks.h - plugins run from a request: the sync-hook chain that checks a
  * merged state before its commit, and a plugin's answer taken as the
  * response. Above the pipeline (it suspends requests); which hooks apply
- * where is plugin.h's. */
-#ifndef CW_HOOKS_H
-#define CW_HOOKS_H
+ * where is plugin_config.h's. */
+#ifndef CW_PLUGIN_HOOKS_H
+#define CW_PLUGIN_HOOKS_H
 
 #include <stddef.h>
 
-#include "manifest.h"
+#include "plugin_manifest.h"
 #include "pipeline.h"
 
 /* What runs once every hook has accepted: returns 0, or -1 with ctx->err. */
-typedef int (*cw_hooks_then)(cw_ctx *ctx, void *arg);
+typedef int (*cw_plugin_hooks_then)(cw_ctx *ctx, void *arg);
 
 /* A chain in progress: the caller's (it lives as long as the request). */
 typedef struct {
     int next;                            /* the next hook to consider */
     char plugin[CW_PLUGIN_NAME_MAX + 1]; /* the one being called */
     cw_buf view;                         /* the merged state's view, for each hook */
-    cw_hooks_then then;
+    cw_plugin_hooks_then then;
     void *arg;
 } cw_hooks;
 
@@ -28,14 +28,14 @@ typedef struct {
  * one refuses, its 4xx answer is the response; when one fails or cannot
  * run, ctx->err is set (500 plugin_failed, 503 plugin_unavailable); then is
  * not called. Returns 0, or -1 with ctx->err set. */
-int cw_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_hooks_then then,
+int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_plugin_hooks_then then,
                    void *arg);
 
 /* 1 when a sync hook applies to ctx->who.id. */
-int cw_hooks_apply(const cw_ctx *ctx);
+int cw_plugin_hooks_apply(const cw_ctx *ctx);
 
 /* Releases what h holds. */
-void cw_hooks_free(cw_hooks *h);
+void cw_plugin_hooks_free(cw_hooks *h);
 
 /* Takes plugin's answer (the host's resume arguments). Returns 1 when it
  * succeeded (2xx) - and with respond, makes its body the response; 0 when
@@ -43,7 +43,7 @@ void cw_hooks_free(cw_hooks *h);
  * response, with the request id added; -1 with ctx->err set when it
  * failed, or could not be run. Except on success, any response head built
  * so far is dropped. */
-int cw_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
+int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
                     int respond);
 
 #endif

@@ -1,18 +1,18 @@
-/* contract.h - the plugin contract: may this host use this plugin?
+/* plugin_contract.h - the plugin contract: may this host use this plugin?
  *
  * The plugins worker (worker/plugins.js) reads a plugin module's exports
  * before its first use and hands them here; it keeps the plugin only when
  * the check accepts it. This runs in the contract module
  * (build/contract.wasm, exports.c's CW_CONTRACT_MODULE part), not in the
  * core: the core never loads a plugin. */
-#ifndef CW_CONTRACT_H
-#define CW_CONTRACT_H
+#ifndef CW_PLUGIN_CONTRACT_H
+#define CW_PLUGIN_CONTRACT_H
 
 #include <stddef.h>
 
 #define CW_PLUGIN_ABI 1
 
-/* The exports of plugin ABI 1, in the bit order of cw_contract_facts'
+/* The exports of plugin ABI 1, in the bit order of cw_plugin_contract_facts'
  * exports mask (worker/plugins.js lists the same names). */
 #define CW_PLUGIN_EXPORTS                                                                          \
     "memory", "cwp_abi", "cwp_name", "cwp_version", "cwp_caps", "cwp_alloc", "cwp_route", "cwp_sync"
@@ -26,11 +26,11 @@ typedef struct {
     size_t name_len, self_len, version_len;
     int abi, caps;
     unsigned exports;
-} cw_contract_facts;
+} cw_plugin_contract_facts;
 
-/* Checks a plugin against its manifest entry (manifest.h). Returns NULL
+/* Checks a plugin against its manifest entry (plugin_manifest.h). Returns NULL
  * when accepted, else why it is refused (NUL-terminated, valid until the
  * next call). */
-const char *cw_contract_check(const cw_contract_facts *f);
+const char *cw_plugin_contract_check(const cw_plugin_contract_facts *f);
 
 #endif

@@ -1,5 +1,5 @@
-/* hooks.c - sync-hook chains and plugin answers (see hooks.h). */
-#include "hooks.h"
+/* plugin_hooks.c - sync-hook chains and plugin answers (see plugin_hooks.h). */
+#include "plugin_hooks.h"
 
 #include <string.h>
 
@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "json.h"
-#include "plugin.h"
+#include "plugin_config.h"
 
 static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
                      const char *body, size_t body_len);
@@ -18,7 +18,7 @@ static int next_hook(cw_ctx *ctx, cw_hooks *h) {
     const char *ns, *name;
     json_t *config;
     size_t k;
-    if (!(name = cw_plugin_hook(ctx->who.id, ctx->who.id_len, &h->next, &ns, &config)))
+    if (!(name = cw_plugin_config_hook(ctx->who.id, ctx->who.id_len, &h->next, &ns, &config)))
         return h->then(ctx, h->arg);
     k = strlen(name);
     k = k < CW_PLUGIN_NAME_MAX ? k : CW_PLUGIN_NAME_MAX;
@@ -40,13 +40,13 @@ static int next_hook(cw_ctx *ctx, cw_hooks *h) {
 static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
                      const char *body, size_t body_len) {
     cw_hooks *h = arg;
-    int r = cw_hooks_answer(ctx, h->plugin, status, body, body_len, 0);
+    int r = cw_plugin_hooks_answer(ctx, h->plugin, status, body, body_len, 0);
     (void)head;
     (void)head_len;
     return r == 1 ? next_hook(ctx, h) : r;
 }
 
-int cw_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_hooks_then then,
+int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_plugin_hooks_then then,
                    void *arg) {
     h->next = 0;
     h->then = then;
@@ -57,16 +57,16 @@ int cw_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_hook
     return next_hook(ctx, h);
 }
 
-int cw_hooks_apply(const cw_ctx *ctx) {
+int cw_plugin_hooks_apply(const cw_ctx *ctx) {
     int i = 0;
     const char *ns;
     json_t *config;
-    return cw_plugin_hook(ctx->who.id, ctx->who.id_len, &i, &ns, &config) != NULL;
+    return cw_plugin_config_hook(ctx->who.id, ctx->who.id_len, &i, &ns, &config) != NULL;
 }
 
-void cw_hooks_free(cw_hooks *h) { cw_buf_free(&h->view); }
+void cw_plugin_hooks_free(cw_hooks *h) { cw_buf_free(&h->view); }
 
-int cw_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
+int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
                     int respond) {
     json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
     const char *code = cw_json_string(json_object_get(err, "code"), NULL);

@@ -1,11 +1,11 @@
-/* contract.c - the plugin contract check (see contract.h). Global state:
+/* plugin_contract.c - the plugin contract check (see plugin_contract.h). Global state:
  * the last refusal's message. */
-#include "contract.h"
+#include "plugin_contract.h"
 
 #include <string.h>
 
 #include "error.h"
-#include "manifest.h"
+#include "plugin_manifest.h"
 #include "semver.h"
 
 static cw_error refusal;
@@ -19,9 +19,9 @@ static const char *refuse(const char *why, const char *p, size_t n) {
     return refusal.message;
 }
 
-const char *cw_contract_check(const cw_contract_facts *f) {
+const char *cw_plugin_contract_check(const cw_plugin_contract_facts *f) {
     static const char *const names[] = {CW_PLUGIN_EXPORTS};
-    const cw_manifest_entry *e = cw_manifest_find(f->name, f->name_len, 0);
+    const cw_plugin_manifest_entry *e = cw_plugin_manifest_find(f->name, f->name_len, 0);
     unsigned need = 0x3f; /* memory .. cwp_alloc */
     int v;
 

@@ -1,6 +1,6 @@
-/* plugin.c - sync-hook configuration and selection (see plugin.h). Global
+/* plugin_config.c - sync-hook configuration and selection (see plugin_config.h). Global
  * state: hooks / hooks_error, set once by configure. */
-#include "plugin.h"
+#include "plugin_config.h"
 
 #include <string.h>
 
@@ -9,7 +9,7 @@
 static json_t *hooks;        /* {"<plugin>": {"<prefix>": config}}, or NULL */
 static cw_error hooks_error; /* set when SYNC_HOOKS was refused */
 
-const char *cw_plugin_configure(const char *text, size_t n) {
+const char *cw_plugin_config_load(const char *text, size_t n) {
     cw_error jerr;
     const char *name;
     json_t *v;
@@ -26,7 +26,7 @@ const char *cw_plugin_configure(const char *text, size_t n) {
                       "SYNC_HOOKS is not a JSON object: ", hooks ? NULL : jerr.message);
     } else {
         json_object_foreach(hooks, name, v) {
-            if (!cw_manifest_find(name, strlen(name), CW_PLUGIN_SYNC)) {
+            if (!cw_plugin_manifest_find(name, strlen(name), CW_PLUGIN_SYNC)) {
                 cw_error_set2(
                     &hooks_error, CW_E_UNAVAILABLE,
                     "SYNC_HOOKS names a plugin the manifest has no sync hook for: ", name);
@@ -51,7 +51,7 @@ const char *cw_plugin_config_error(void) {
     return hooks_error.code != CW_E_NONE ? hooks_error.message : NULL;
 }
 
-const char *cw_plugin_hook(const char *id, size_t id_len, int *i, const char **ns,
+const char *cw_plugin_config_hook(const char *id, size_t id_len, int *i, const char **ns,
                            json_t **config) {
     void *it = json_object_iter(hooks);
     for (int k = 0; it; it = json_object_iter_next(hooks, it), k++) {

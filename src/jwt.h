@@ -1,4 +1,4 @@
-/* token.h - signed per-document tokens: a JWT (RFC 7519) in JWS compact
+/* jwt.h - signed per-document tokens: a JWT (RFC 7519) in JWS compact
  * form (RFC 7515) with HS256 only, the keys that sign them, and what a
  * token allows.
  *
@@ -20,9 +20,9 @@
  * Global state: the key table, from STATE_KEYS (a JSON object
  * {"<kid>":"<base64url secret>"}, each secret at least 32 bytes, as RFC 7518
  * section 3.2 requires for HS256, each kid 1-64 printable ASCII characters
- * but '"' and '\\'), set by cw_token_configure. */
-#ifndef CW_TOKEN_H
-#define CW_TOKEN_H
+ * but '"' and '\\'), set by cw_jwt_configure. */
+#ifndef CW_JWT_H
+#define CW_JWT_H
 
 #include <stddef.h>
 
@@ -30,8 +30,8 @@
 
 #include "error.h"
 
-#define CW_TOKEN_MAX 4096 /* the longest token taken, in bytes */
-#define CW_TOKEN_MAC 32   /* HMAC-SHA256 */
+#define CW_JWT_MAX 4096 /* the longest token taken, in bytes */
+#define CW_JWT_MAC 32   /* HMAC-SHA256 */
 
 typedef struct {
     char kid[65];
@@ -41,42 +41,42 @@ typedef struct {
     json_t *docs;                    /* owned: the ids and prefixes */
     json_t *read_paths, *write_paths; /* owned: pointer prefixes (paths.h); NULL: all */
     size_t signed_len;               /* the token's first bytes that are signed */
-    unsigned char mac[CW_TOKEN_MAC]; /* the signature */
+    unsigned char mac[CW_JWT_MAC]; /* the signature */
     unsigned char key[255];          /* the secret for kid, key_len bytes */
     size_t key_len;
 } cw_token;
 
 /* Reads STATE_KEYS, keys[0..n) (borrowed; n == 0: no keys). Returns NULL,
- * or why it is refused; then cw_token_keys() is -1 and every state route
+ * or why it is refused; then cw_jwt_keys() is -1 and every state route
  * answers 503 auth_unconfigured: it never falls open. */
-const char *cw_token_configure(const char *keys, size_t n);
+const char *cw_jwt_configure(const char *keys, size_t n);
 
 /* 1 when keys are configured, 0 when none, -1 when STATE_KEYS was refused. */
-int cw_token_keys(void);
+int cw_jwt_keys(void);
 
 /* 1 when kid (NUL-terminated) names a configured key: a socket's token
  * stays good only while its key does (live.h). */
-int cw_token_kid_known(const char *kid);
+int cw_jwt_kid_known(const char *kid);
 
-/* Parses t[0..n) (borrowed) into tok (cw_token_free it): the form, the
+/* Parses t[0..n) (borrowed) into tok (cw_jwt_free it): the form, the
  * header, the claims and their types, and the key for kid. The MAC is not
- * checked here (cw_token_mac_ok). Returns 0, or -1 with err set to
+ * checked here (cw_jwt_mac_ok). Returns 0, or -1 with err set to
  * CW_E_UNAUTHORIZED and the reason. */
-int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err);
+int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err);
 
-/* 1 when mac (CW_TOKEN_MAC bytes, the HMAC-SHA256 of the signed bytes under
+/* 1 when mac (CW_JWT_MAC bytes, the HMAC-SHA256 of the signed bytes under
  * tok's key) equals the token's signature, in constant time. */
-int cw_token_mac_ok(const cw_token *tok, const unsigned char *mac);
+int cw_jwt_mac_ok(const cw_token *tok, const unsigned char *mac);
 
 /* Whether tok allows reading (write 0) or writing (write 1) document
  * id[0..n) at now_s, seconds since the epoch, with leeway seconds for exp,
  * nbf and iat. Returns 0, or -1 with err: CW_E_UNAUTHORIZED (expired, not
  * yet valid, issued in the future) or CW_E_FORBIDDEN (another document, or
  * read scope for a write). */
-int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
+int cw_jwt_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
                     long long leeway, cw_error *err);
 
-void cw_token_free(cw_token *tok);
+void cw_jwt_free(cw_token *tok);
 
 /* Decodes base64url (RFC 4648 section 5, no padding, canonical) s[0..n)
  * into out (at least n * 3 / 4 bytes). Returns the length, or -1. */

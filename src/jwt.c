@@ -1,10 +1,10 @@
-/* token.c - signed per-document tokens (see token.h). */
-#include "token.h"
+/* jwt.c - signed per-document tokens (see jwt.h). */
+#include "jwt.h"
 
 #include <string.h>
 
 #include "alloc.h"
-#include "auth.h"
+#include "bearer.h"
 #include "json.h"
 #include "paths.h"
 
@@ -44,7 +44,7 @@ static int kid_ok(const char *k) {
     return n >= 1 && n <= 64;
 }
 
-const char *cw_token_configure(const char *text, size_t n) {
+const char *cw_jwt_configure(const char *text, size_t n) {
     cw_error err;
     const char *kid;
     json_t *v;
@@ -70,9 +70,9 @@ const char *cw_token_configure(const char *text, size_t n) {
     return NULL;
 }
 
-int cw_token_keys(void) { return keys_state; }
+int cw_jwt_keys(void) { return keys_state; }
 
-int cw_token_kid_known(const char *kid) { return keys_state == 1 && json_object_get(keys, kid); }
+int cw_jwt_kid_known(const char *kid) { return keys_state == 1 && json_object_get(keys, kid); }
 
 
 static int refuse(cw_error *err, const char *why) {
@@ -81,7 +81,7 @@ static int refuse(cw_error *err, const char *why) {
 
 /* A segment's JSON object, or NULL. */
 static json_t *segment(const char *s, size_t n) {
-    unsigned char raw[CW_TOKEN_MAX];
+    unsigned char raw[CW_JWT_MAX];
     long len = cw_base64url_decode(s, n, raw);
     json_t *v = len < 0 ? NULL : cw_json_load((const char *)raw, (size_t)len);
     if (json_is_object(v))
@@ -118,8 +118,8 @@ static int read_paths(json_t *v, cw_token *tok, cw_error *err) {
     return 0;
 }
 
-int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
-    const char *dot1 = n <= CW_TOKEN_MAX ? memchr(t, '.', n) : NULL;
+int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
+    const char *dot1 = n <= CW_JWT_MAX ? memchr(t, '.', n) : NULL;
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(t + n - dot1 - 1)) : NULL;
     json_t *head = NULL, *claims = NULL, *v;
     const char *s;
@@ -128,11 +128,11 @@ int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     int rc = -1;
 
     memset(tok, 0, sizeof *tok);
-    if (n > CW_TOKEN_MAX)
+    if (n > CW_JWT_MAX)
         return refuse(err, "over 4096 bytes");
     if (!dot2 || memchr(dot2 + 1, '.', sig))
         return refuse(err, "not three base64url segments");
-    if (sig != 43 || cw_base64url_decode(dot2 + 1, sig, tok->mac) != CW_TOKEN_MAC)
+    if (sig != 43 || cw_base64url_decode(dot2 + 1, sig, tok->mac) != CW_JWT_MAC)
         return refuse(err, "bad signature encoding");
     if (!(head = segment(t, (size_t)(dot1 - t))) ||
         !(claims = segment(dot1 + 1, (size_t)(dot2 - dot1 - 1)))) {
@@ -159,7 +159,7 @@ int cw_token_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     memcpy(tok->kid, s, sn + 1);
     {
         size_t kn;
-        const char *k = cw_json_string(v, &kn); /* checked by cw_token_configure */
+        const char *k = cw_json_string(v, &kn); /* checked by cw_jwt_configure */
         tok->key_len = (size_t)cw_base64url_decode(k, kn, tok->key);
     }
     /* The claims, with their types: a string claim is a JSON string (a
@@ -197,15 +197,15 @@ out:
     json_decref(head);
     json_decref(claims);
     if (rc < 0)
-        cw_token_free(tok);
+        cw_jwt_free(tok);
     return rc;
 }
 
-int cw_token_mac_ok(const cw_token *tok, const unsigned char *mac) {
-    return cw_auth_equal((const char *)mac, CW_TOKEN_MAC, (const char *)tok->mac, CW_TOKEN_MAC);
+int cw_jwt_mac_ok(const cw_token *tok, const unsigned char *mac) {
+    return cw_bearer_equal((const char *)mac, CW_JWT_MAC, (const char *)tok->mac, CW_JWT_MAC);
 }
 
-int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
+int cw_jwt_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
                     long long leeway, cw_error *err) {
     size_t i;
     json_t *v;
@@ -230,7 +230,7 @@ int cw_token_allows(const cw_token *tok, const char *id, size_t n, int write, lo
     return 0;
 }
 
-void cw_token_free(cw_token *tok) {
+void cw_jwt_free(cw_token *tok) {
     json_decref(tok->docs);
     json_decref(tok->read_paths);
     json_decref(tok->write_paths);

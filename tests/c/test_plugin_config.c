@@ -1,4 +1,4 @@
-/* test_plugin.c - the host side of the plugin contract, natively: version
+/* test_plugin_config.c - the host side of the plugin contract, natively: version
  * ranges, the contract check (against the test manifest, which adds the
  * test-only plugins), SYNC_HOOKS, and the plugin flows through the pipeline:
  * request plugins (forward, then call), sync hooks (call before commit),
@@ -8,11 +8,11 @@
 
 #include <jansson.h>
 
-#include "contract.h"
+#include "plugin_contract.h"
 #include "harness.h"
 #include "host.h"
 #include "pipeline.h"
-#include "plugin.h"
+#include "plugin_config.h"
 #include "runtime.h"
 #include "semver.h"
 
@@ -115,9 +115,9 @@ static void semver_ranges(void) {
 
 static const char *check(const char *name, const char *self, const char *version, int abi, int caps,
                          unsigned exports) {
-    cw_contract_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
+    cw_plugin_contract_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
                            abi,  caps, exports};
-    return cw_contract_check(&f);
+    return cw_plugin_contract_check(&f);
 }
 
 static int says(const char *why, const char *part) {
@@ -149,22 +149,22 @@ static void contract_check(void) {
 
 static void sync_hooks_config(void) {
     const char *ok = "{\"trap\":{\"t.\":{}},\"schema\":{\"s.\":{\"type\":\"object\"}}}";
-    CHECK(cw_plugin_configure("[1]", 3) != NULL);
+    CHECK(cw_plugin_config_load("[1]", 3) != NULL);
     CHECK(says(cw_plugin_config_error(), "not a JSON object"));
-    CHECK(says(cw_plugin_configure("{\"select\":{}}", 13), "no sync hook for: select"));
-    CHECK(says(cw_plugin_configure("{\"nosuch\":{}}", 13), "nosuch"));
-    CHECK(says(cw_plugin_configure("{\"schema\":[]}", 13), "id prefix"));
-    CHECK(says(cw_plugin_configure("{\"schema\":", 10), "not a JSON object"));
-    CHECK(cw_plugin_configure("", 0) == NULL);
+    CHECK(says(cw_plugin_config_load("{\"select\":{}}", 13), "no sync hook for: select"));
+    CHECK(says(cw_plugin_config_load("{\"nosuch\":{}}", 13), "nosuch"));
+    CHECK(says(cw_plugin_config_load("{\"schema\":[]}", 13), "id prefix"));
+    CHECK(says(cw_plugin_config_load("{\"schema\":", 10), "not a JSON object"));
+    CHECK(cw_plugin_config_load("", 0) == NULL);
     CHECK(cw_plugin_config_error() == NULL);
-    CHECK(cw_plugin_configure(ok, strlen(ok)) == NULL);
+    CHECK(cw_plugin_config_load(ok, strlen(ok)) == NULL);
 }
 
 /* While SYNC_HOOKS is refused, every PATCH is refused too. */
 static void refused_hooks_refuse_writes(void) {
     cw_ctx *ctx;
     json_t *b;
-    cw_plugin_configure("nope", 4);
+    cw_plugin_config_load("nope", 4);
     ctx = run(CW_STAGE_EDGE, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", NULL);
     CHECK_INT(ctx->res.status, 503);
     b = body_json(ctx);
@@ -251,7 +251,7 @@ static void sync_hooks_chain_and_namespaces(void) {
     const char *two = "{\"schema\":{\"c.\":true,\"c.deep.\":false},\"trap\":{\"c.\":{}}}";
     cw_ctx *ctx;
     json_t *in;
-    CHECK(cw_plugin_configure(two, strlen(two)) == NULL);
+    CHECK(cw_plugin_config_load(two, strlen(two)) == NULL);
     ctx = run(CW_STAGE_OWNER, "PATCH /state/c.deep.1\r\ncontent-type: application/json\r\n\r\n{}",
               "");
     CHECK(slice_is(ctx->res.ask, ctx->res.ask_len, "schema sync"));

@@ -1,14 +1,14 @@
-/* test_auth.c - bearer token checks. */
+/* test_bearer.c - bearer token checks. */
 #include <stdio.h>
 
-#include "auth.h"
+#include "bearer.h"
 #include "harness.h"
 
 static cw_slice S(const char *s) { return (cw_slice){s, s ? strlen(s) : 0}; }
 
 static int check(const char *header, const char *token, int open) {
     cw_error err;
-    int rc = cw_auth_bearer(S(header), token, open, &err);
+    int rc = cw_bearer_check(S(header), token, open, &err);
     if (rc < 0)
         CHECK_INT(err.code, CW_E_UNAUTHORIZED);
     return rc;
@@ -40,12 +40,12 @@ static void no_token_configured(void) {
 }
 
 static void constant_time_equal(void) {
-    CHECK(cw_auth_equal("abc", 3, "abc", 3));
-    CHECK(!cw_auth_equal("abd", 3, "abc", 3));
-    CHECK(!cw_auth_equal("ab", 2, "abc", 3));
-    CHECK(!cw_auth_equal("abcd", 4, "abc", 3));
-    CHECK(!cw_auth_equal("", 0, "abc", 3));
-    CHECK(cw_auth_equal("", 0, "", 0));
+    CHECK(cw_bearer_equal("abc", 3, "abc", 3));
+    CHECK(!cw_bearer_equal("abd", 3, "abc", 3));
+    CHECK(!cw_bearer_equal("ab", 2, "abc", 3));
+    CHECK(!cw_bearer_equal("abcd", 4, "abc", 3));
+    CHECK(!cw_bearer_equal("", 0, "abc", 3));
+    CHECK(cw_bearer_equal("", 0, "", 0));
 }
 
 const cw_test cw_tests[] = {

@@ -1,11 +1,11 @@
-/* registry.c - each plugin's lifecycle (see registry.h). Global state: the
+/* plugin_registry.c - each plugin's lifecycle (see plugin_registry.h). Global state: the
  * table below and the pending log lines. */
-#include "registry.h"
+#include "plugin_registry.h"
 
 #include <string.h>
 
 #include "buf.h"
-#include "manifest.h"
+#include "plugin_manifest.h"
 
 #define CW_REGISTRY_MAX 64 /* plugins a manifest may list */
 
@@ -33,9 +33,9 @@ static void start(void) {
 
 /* The index of name[0..n) in the manifest, or -1. */
 static int find(const char *name, size_t n) {
-    const cw_manifest_entry *e;
+    const cw_plugin_manifest_entry *e;
     start();
-    for (size_t i = 0; i < CW_REGISTRY_MAX && (e = cw_manifest_at(i)); i++)
+    for (size_t i = 0; i < CW_REGISTRY_MAX && (e = cw_plugin_manifest_at(i)); i++)
         if (strlen(e->name) == n && memcmp(e->name, name, n) == 0)
             return (int)i;
     return -1;
@@ -51,7 +51,7 @@ static void copy(char *dst, size_t cap, const char *p, size_t n) {
 
 /* Moves entry i to state, with its error, and logs the move. */
 static void move(int i, int state, const char *error, size_t n) {
-    const char *name = cw_manifest_at((size_t)i)->name;
+    const char *name = cw_plugin_manifest_at((size_t)i)->name;
     table[i].state = state;
     if (error)
         copy(table[i].error, sizeof table[i].error, error, n);
@@ -71,7 +71,7 @@ static void move(int i, int state, const char *error, size_t n) {
     cw_buf_puts(&log_lines, "}");
 }
 
-int cw_registry_use(const char *name, size_t n) {
+int cw_plugin_registry_use(const char *name, size_t n) {
     int i = find(name, n);
     if (i < 0) {
         copy(why, sizeof why, "not in this build", 17);
@@ -84,9 +84,9 @@ int cw_registry_use(const char *name, size_t n) {
     return table[i].state == CW_PLUGIN_LOADED ? CW_USE_LIVE : CW_USE_LOAD;
 }
 
-const char *cw_registry_check(const cw_contract_facts *f) {
+const char *cw_plugin_registry_check(const cw_plugin_contract_facts *f) {
     int i = find(f->name, f->name_len);
-    const char *refused = cw_contract_check(f);
+    const char *refused = cw_plugin_contract_check(f);
     if (i < 0)
         return refused;
     table[i].abi = f->abi;
@@ -100,13 +100,13 @@ const char *cw_registry_check(const cw_contract_facts *f) {
     return NULL;
 }
 
-void cw_registry_failed(const char *name, size_t n, const char *cause, size_t cause_len) {
+void cw_plugin_registry_failed(const char *name, size_t n, const char *cause, size_t cause_len) {
     int i = find(name, n);
     if (i >= 0)
         move(i, CW_PLUGIN_FAILED, cause, cause_len);
 }
 
-int cw_registry_unload(const char *name, size_t n) {
+int cw_plugin_registry_unload(const char *name, size_t n) {
     int i = find(name, n), was;
     if (i < 0 || table[i].state == CW_PLUGIN_UNLOADED)
         return 0;
@@ -115,15 +115,15 @@ int cw_registry_unload(const char *name, size_t n) {
     return was;
 }
 
-const char *cw_registry_why(void) { return why; }
+const char *cw_plugin_registry_why(void) { return why; }
 
-const char *cw_registry_report(const char *name, size_t n) {
-    const cw_manifest_entry *e;
+const char *cw_plugin_registry_report(const char *name, size_t n) {
+    const cw_plugin_manifest_entry *e;
     start();
     report.len = 0;
     report.broken = 0;
     cw_buf_puts(&report, "[");
-    for (size_t i = 0; i < CW_REGISTRY_MAX && (e = cw_manifest_at(i)); i++) {
+    for (size_t i = 0; i < CW_REGISTRY_MAX && (e = cw_plugin_manifest_at(i)); i++) {
         if (n && (strlen(e->name) != n || memcmp(e->name, name, n) != 0))
             continue;
         if (report.len > 1)
@@ -144,7 +144,7 @@ const char *cw_registry_report(const char *name, size_t n) {
     return report.broken ? NULL : report.p;
 }
 
-const char *cw_registry_log(void) {
+const char *cw_plugin_registry_log(void) {
     static char none[1];
     const char *out;
     if (!log_lines.len)
