@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "runtime.h"
 #include "jwt.h"
+#include "runtime.h"
 
 /* A check waiting for the host's MAC. */
 typedef struct {
@@ -52,8 +52,8 @@ static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t
     if (!cw_jwt_mac_ok(&w->tok, (const unsigned char *)body))
         return unauthorized(ctx, "invalid token: bad signature");
     if (cw_jwt_allows(&w->tok, ctx->who.id, ctx->who.id_len, w->how & CW_ACCESS_WRITE,
-                        (long long)(ctx->wall_ms / 1000), cw_runtime_config()->token_leeway,
-                        &ctx->err) < 0)
+                      (long long)(ctx->wall_ms / 1000), cw_runtime_config()->token_leeway,
+                      &ctx->err) < 0)
         return ctx->err.code == CW_E_UNAUTHORIZED ? unauthorized(ctx, NULL) : -1;
     memcpy(ctx->who.actor, w->tok.sub, sizeof w->tok.sub);
     memcpy(ctx->who.kid, w->tok.kid, sizeof w->tok.kid);

@@ -36,12 +36,12 @@
 typedef struct cw_doc {
     char id[CW_ID_MAX + 1];
     long long version;
-    int resident;  /* 1: tree holds the whole document; 0: paged */
-    cw_tree tree;  /* resident: the document */
+    int resident;   /* 1: tree holds the whole document; 0: paged */
+    cw_tree tree;   /* resident: the document */
     long long size; /* its stored size (tree.h) */
-    cw_buf view;   /* resident: the GET answer {"id","version","state"} at this version,
-                      or empty */
-    size_t bytes;  /* memory held by the entry but its view, from the allocator */
+    cw_buf view;    /* resident: the GET answer {"id","version","state"} at this version,
+                       or empty */
+    size_t bytes;   /* memory held by the entry but its view, from the allocator */
     struct cw_doc *newer, *older; /* the LRU list */
 } cw_doc;
 

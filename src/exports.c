@@ -18,13 +18,13 @@
 #include "buf.h"
 #include "handlers.h"
 #include "http.h"
+#include "jwt.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin_config.h"
 #include "port.h"
 #include "runtime.h"
 #include "store.h"
-#include "jwt.h"
 #endif
 
 #ifdef __wasm__
@@ -85,7 +85,7 @@ const char *cw_plugin_check(const char *name, size_t name_len, const char *self,
                             const char *version, size_t version_len, int abi, int caps,
                             unsigned exports) {
     cw_plugin_contract_facts f = {name,        self, version, name_len, self_len,
-                           version_len, abi,  caps,    exports};
+                                  version_len, abi,  caps,    exports};
     return cw_plugin_registry_check(&f);
 }
 
@@ -231,8 +231,9 @@ static cw_result *run(int stage, const cw_run *in) {
 CW_EXPORT(cw_handle)
 cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len, double now_ms,
                      double wall_ms, int flags) {
-    cw_run in = {req,    n,       NULL, 0, rid, rid_len, now_ms, wall_ms,
-                 flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC), -1};
+    cw_run in = {
+        req, n, NULL, 0, rid, rid_len, now_ms, wall_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC),
+        -1};
     return run(CW_STAGE_EDGE, &in);
 }
 
@@ -248,8 +249,10 @@ cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len,
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
                     size_t rid_len, double now_ms, int flags, double held) {
-    cw_run in = {req,    n,      grant,  grant_len, rid, rid_len,
-                 now_ms, now_ms, flags & (CW_FLAG_WAITED | CW_FLAG_SOCKET), held};
+    cw_run in = {req,       n,      grant,
+                 grant_len, rid,    rid_len,
+                 now_ms,    now_ms, flags & (CW_FLAG_WAITED | CW_FLAG_SOCKET),
+                 held};
     return run(CW_STAGE_OWNER, &in);
 }
 
@@ -290,8 +293,10 @@ CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((
 CW_EXPORT(cw_failed)
 cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, int flags) {
     static const char req[] = "GET /\r\n\r\n";
-    cw_run in = {req,    n_of(req), "", 0, rid, rid_len, now_ms, now_ms,
-                 CW_FLAG_FAILED | (flags & (CW_FLAG_RPC | CW_FLAG_ACCEPTED)), -1};
+    cw_run in = {req,    n_of(req), "",
+                 0,      rid,       rid_len,
+                 now_ms, now_ms,    CW_FLAG_FAILED | (flags & (CW_FLAG_RPC | CW_FLAG_ACCEPTED)),
+                 -1};
     return run(stage == CW_STAGE_OWNER ? CW_STAGE_OWNER : CW_STAGE_EDGE, &in);
 }
 #endif

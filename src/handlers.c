@@ -13,17 +13,17 @@
 #include "cond.h"
 #include "fmt.h"
 #include "handlers.h"
-#include "plugin_hooks.h"
 #include "json.h"
+#include "jwt.h"
 #include "live.h"
-#include "plugin_manifest.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "plugin_config.h"
+#include "plugin_hooks.h"
+#include "plugin_manifest.h"
 #include "rpc.h"
 #include "runtime.h"
 #include "sync.h"
-#include "jwt.h"
 
 static int h_health(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
@@ -50,7 +50,7 @@ static int h_version(cw_ctx *ctx) {
 static int h_metrics(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
     if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
-                       !cw_runtime_config()->tokens_required, &ctx->err) < 0)
+                        !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
     cw_metrics_render(&out, ctx->t0_ms, cw_runtime_memory_bytes());
     return cw_respond_buf(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
@@ -162,7 +162,7 @@ static int warmup_touch(cw_ctx *ctx, void *arg, int status, const char *head, si
 static int h_warmup(cw_ctx *ctx) {
     if (!(ctx->flags & CW_FLAG_SCHEDULED) &&
         cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
-                       &ctx->err) < 0)
+                        &ctx->err) < 0)
         return -1;
     cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
     hstate *h = state_of(ctx);
@@ -190,7 +190,7 @@ static int plugins_finish(cw_ctx *ctx, void *arg, int status, const char *head, 
  * Token rules as for /metrics. */
 static int h_plugins(cw_ctx *ctx) {
     if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
-                       !cw_runtime_config()->tokens_required, &ctx->err) < 0)
+                        !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
     return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish, NULL);
 }
@@ -217,7 +217,7 @@ static int h_plugin_unload(cw_ctx *ctx) {
     hstate *h;
     int rc;
     if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_warmup_token(), 0,
-                       &ctx->err) < 0 ||
+                        &ctx->err) < 0 ||
         !(h = plugin_param(ctx, 0)))
         return -1;
     cw_buf_puts(&what, "unload ");
@@ -246,8 +246,8 @@ static int plugin_call(cw_ctx *ctx, hstate *h) {
 
 /* The owner's state view arrived: hand it to the plugin after its request
  * line; an owner error is the answer as it is. */
-static int plugin_with_state(cw_ctx *ctx, void *arg, int status, const char *head,
-                             size_t head_len, const char *body, size_t body_len) {
+static int plugin_with_state(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
+                             const char *body, size_t body_len) {
     hstate *h = arg;
     if (status != 200) {
         if (status < 100 || status > 599)

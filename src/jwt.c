@@ -74,7 +74,6 @@ int cw_jwt_keys(void) { return keys_state; }
 
 int cw_jwt_kid_known(const char *kid) { return keys_state == 1 && json_object_get(keys, kid); }
 
-
 static int refuse(cw_error *err, const char *why) {
     return cw_error_set2(err, CW_E_UNAUTHORIZED, "invalid token: ", why);
 }
@@ -107,7 +106,7 @@ static int read_paths(json_t *v, cw_token *tok, cw_error *err) {
     if (!json_is_object(v))
         return refuse(err, "paths must be an object of read and write lists");
     json_object_foreach(v, key, list) {
-        json_t **to = strcmp(key, "read") == 0 ? &tok->read_paths
+        json_t **to = strcmp(key, "read") == 0    ? &tok->read_paths
                       : strcmp(key, "write") == 0 ? &tok->write_paths
                                                   : NULL;
         if (!to)
@@ -206,7 +205,7 @@ int cw_jwt_mac_ok(const cw_token *tok, const unsigned char *mac) {
 }
 
 int cw_jwt_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
-                    long long leeway, cw_error *err) {
+                  long long leeway, cw_error *err) {
     size_t i;
     json_t *v;
     /* Written so nothing overflows: exp, nbf and iat may be any int64,

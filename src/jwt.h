@@ -36,13 +36,13 @@
 typedef struct {
     char kid[65];
     char sub[129];
-    int write;                       /* scope write (else read) */
-    long long exp, nbf, iat;         /* nbf, iat: -1 when absent */
-    json_t *docs;                    /* owned: the ids and prefixes */
+    int write;                        /* scope write (else read) */
+    long long exp, nbf, iat;          /* nbf, iat: -1 when absent */
+    json_t *docs;                     /* owned: the ids and prefixes */
     json_t *read_paths, *write_paths; /* owned: pointer prefixes (paths.h); NULL: all */
-    size_t signed_len;               /* the token's first bytes that are signed */
-    unsigned char mac[CW_JWT_MAC]; /* the signature */
-    unsigned char key[255];          /* the secret for kid, key_len bytes */
+    size_t signed_len;                /* the token's first bytes that are signed */
+    unsigned char mac[CW_JWT_MAC];    /* the signature */
+    unsigned char key[255];           /* the secret for kid, key_len bytes */
     size_t key_len;
 } cw_token;
 
@@ -74,7 +74,7 @@ int cw_jwt_mac_ok(const cw_token *tok, const unsigned char *mac);
  * yet valid, issued in the future) or CW_E_FORBIDDEN (another document, or
  * read scope for a write). */
 int cw_jwt_allows(const cw_token *tok, const char *id, size_t n, int write, long long now_s,
-                    long long leeway, cw_error *err);
+                  long long leeway, cw_error *err);
 
 void cw_jwt_free(cw_token *tok);
 

@@ -22,7 +22,9 @@ static int covers(const char *q, size_t qn, const char *p, size_t n) {
     return qn <= n && memcmp(q, p, qn) == 0 && (qn == n || p[qn] == '/');
 }
 
-int cw_pointer_under(const char *p, size_t n, const char *q, size_t qn) { return covers(q, qn, p, n); }
+int cw_pointer_under(const char *p, size_t n, const char *q, size_t qn) {
+    return covers(q, qn, p, n);
+}
 
 /* Whether an entry of list covers p (above 0), or is strictly under it
  * (above 1). */
@@ -37,9 +39,13 @@ static int any(const json_t *list, const char *p, size_t n, int above) {
     return 0;
 }
 
-int cw_paths_covers(const json_t *list, const char *p, size_t n) { return !list || any(list, p, n, 0); }
+int cw_paths_covers(const json_t *list, const char *p, size_t n) {
+    return !list || any(list, p, n, 0);
+}
 
-int cw_paths_above(const json_t *list, const char *p, size_t n) { return list && any(list, p, n, 1); }
+int cw_paths_above(const json_t *list, const char *p, size_t n) {
+    return list && any(list, p, n, 1);
+}
 
 /* v's entries (pointers) without those covered by another, the first of
  * equal ones kept: a new list, or NULL when out of memory. */
@@ -236,7 +242,11 @@ static int walk(outside_t *w, const json_t *patch, cw_buf *ptr) {
         ptr->len = base;
         cw_buf_append(ptr, "/", 1);
         for (const char *k = key; *k; k++)
-            cw_buf_append(ptr, *k == '~' ? "~0" : *k == '/' ? "~1" : k, (*k == '~' || *k == '/') ? 2 : 1);
+            cw_buf_append(ptr,
+                          *k == '~'   ? "~0"
+                          : *k == '/' ? "~1"
+                                      : k,
+                          (*k == '~' || *k == '/') ? 2 : 1);
         if (ptr->broken)
             return -1;
         if (cw_paths_covers(w->list, ptr->p, ptr->len))

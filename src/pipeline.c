@@ -12,8 +12,8 @@
 #include "alloc.h"
 #include "fmt.h"
 #include "json.h"
-#include "paths.h"
 #include "metrics.h"
+#include "paths.h"
 #include "runtime.h"
 #include "store.h"
 
@@ -248,8 +248,7 @@ static void errors_after(cw_ctx *ctx) {
     if (ctx->err.code == CW_E_METHOD && ctx->own.allow[0])
         cw_header_add(ctx, "allow", ctx->own.allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
-        cw_header_add(ctx, "www-authenticate",
-                      ctx->who.challenge ? ctx->who.challenge : "Bearer");
+        cw_header_add(ctx, "www-authenticate", ctx->who.challenge ? ctx->who.challenge : "Bearer");
     if (ctx->err.code == CW_E_TIMEOUT || ctx->err.code == CW_E_TOO_MANY_SOCKETS)
         cw_header_add(ctx, "retry-after", "1");
     if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
@@ -337,7 +336,7 @@ static void strip_head(cw_ctx *ctx) {
     }
     n[cw_utoa(n, ctx->own.keeping    ? ctx->own.kept
                  : ctx->own.body_ref ? ctx->own.body_ref_len
-                                 : ctx->body.len)] = '\0';
+                                     : ctx->body.len)] = '\0';
     /* (the owner answers HEAD as GET: a held body's length is the edge's kept) */
     cw_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
@@ -379,7 +378,9 @@ cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
     return ctx;
 }
 
-cw_slice cw_param(const cw_ctx *ctx, const char *name) { return cw_match_param(&ctx->own.match, name); }
+cw_slice cw_param(const cw_ctx *ctx, const char *name) {
+    return cw_match_param(&ctx->own.match, name);
+}
 
 void cw_pipeline_free(cw_ctx *ctx) {
     if (!ctx)
@@ -454,8 +455,8 @@ static void copy_cstr(char *dst, size_t cap, cw_slice s) {
 
 static void dispatch(cw_ctx *ctx) {
     const cw_request *req = ctx->req;
-    if (cw_router_match(ctx->own.routes, ctx->own.nroutes, req->method, req->path, &ctx->own.match, &ctx->err) <
-        0) {
+    if (cw_router_match(ctx->own.routes, ctx->own.nroutes, req->method, req->path, &ctx->own.match,
+                        &ctx->err) < 0) {
         if (ctx->err.code == CW_E_METHOD)
             memcpy(ctx->own.allow, ctx->own.match.allow, sizeof ctx->own.allow);
         return;
@@ -562,8 +563,10 @@ static int take_paths(cw_ctx *ctx, cw_slice s) {
     int rc = -1;
     if (cw_http_unescape(s, &j) == 0 && (o = cw_json_load(j.p ? j.p : "", j.len)) &&
         json_is_object(o) && json_object_size(o) <= 2 &&
-        (!json_object_get(o, "read") || cw_paths_read(json_object_get(o, "read"), &read, &why) == 0) &&
-        (!json_object_get(o, "write") || cw_paths_read(json_object_get(o, "write"), &write, &why) == 0)) {
+        (!json_object_get(o, "read") ||
+         cw_paths_read(json_object_get(o, "read"), &read, &why) == 0) &&
+        (!json_object_get(o, "write") ||
+         cw_paths_read(json_object_get(o, "write"), &write, &why) == 0)) {
         cw_who_paths(ctx, read, write);
         rc = 0;
     }
@@ -625,8 +628,7 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
     if (ctx->flags & CW_FLAG_FAILED) {
         cw_error_set(&ctx->err, CW_E_INTERNAL, "internal error; the module was reset");
         ctx->own.upgraded = (ctx->flags & CW_FLAG_ACCEPTED) != 0;
-    }
-    else if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
+    } else if (!answered && ctx->req && ctx->err.code == CW_E_NONE)
         dispatch(ctx);
     if (ctx->stage == CW_STAGE_EDGE) {
         ctx->req = NULL;
@@ -725,7 +727,9 @@ int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
     return frame(ctx, CW_FRAME_TEXT, 0, 0, text, n);
 }
 
-int cw_frame_to(cw_ctx *ctx, uint32_t target) { return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0); }
+int cw_frame_to(cw_ctx *ctx, uint32_t target) {
+    return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0);
+}
 
 void cw_accepted(cw_ctx *ctx) { ctx->own.upgraded = 1; }
 
@@ -801,7 +805,6 @@ int cw_respond_held(cw_ctx *ctx, int status, const char *content_type) {
 }
 
 void cw_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
-
 
 void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
     for (size_t i = 0; p && i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)

@@ -145,10 +145,10 @@ typedef struct {
     const char *frames; /* OWNER: what to do with the object's sockets (CW_FRAME_*),
                            once the answer stands */
     uint32_t frames_len;
-    uint32_t flags;   /* CW_RESULT_* */
-    const char *rpc;  /* EDGE, an RPC call: the value's own members, a JSON object
-                         ({"ok","status"[,"version"][,"replayed"]}) the host
-                         merges with the body's (or, as text, sets beside it) */
+    uint32_t flags;  /* CW_RESULT_* */
+    const char *rpc; /* EDGE, an RPC call: the value's own members, a JSON object
+                        ({"ok","status"[,"version"][,"replayed"]}) the host
+                        merges with the body's (or, as text, sets beside it) */
     uint32_t rpc_len;
     double hold; /* OWNER: when >= 0, hold the body under this tag (cw_run.held) */
 } cw_result;
@@ -211,8 +211,8 @@ void cw_who_paths(cw_ctx *ctx, json_t *read, json_t *write);
 /* Finishes a suspended request with the host's answer (borrowed); arg is
  * the suspension's; ctx->t1_ms is the resume time. Returns 0 after
  * responding or suspending again, or -1 with ctx->err set. */
-typedef int (*cw_resume_fn)(cw_ctx *ctx, void *arg, int status, const char *head,
-                            size_t head_len, const char *body, size_t body_len);
+typedef int (*cw_resume_fn)(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
+                            const char *body, size_t body_len);
 
 /* A request's context. The fields above own are the handler API: what a
  * route handler, a middleware hook or a stage's module reads and writes.
@@ -254,9 +254,9 @@ struct cw_ctx {
     struct {
         const cw_route *routes; /* the route table (borrowed, static), nroutes rows */
         size_t nroutes;
-        const cw_route *route; /* the matched route */
-        cw_match match;        /* its parameters, borrowed like req */
-        cw_request owned_req;  /* OWNER: the request parsed from envelope */
+        const cw_route *route;  /* the matched route */
+        cw_match match;         /* its parameters, borrowed like req */
+        cw_request owned_req;   /* OWNER: the request parsed from envelope */
         cw_resume_fn on_resume; /* NULL: the owner's answer is the response */
         void *resume_arg;       /* on_resume's argument */
         cw_buf ask;             /* what a suspension asks for (res.ask) */
@@ -301,9 +301,9 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
 void cw_pipeline_free(cw_ctx *ctx);
 
 /* The next piece of a streamed answer (CW_RESULT_STREAM) into the result's
- * body and frames (both emptied first): 1 while more follows, 0 at the end (the flag is then cleared), -1
- * when it failed (the piece is empty; the answer cannot change any more,
- * so the host ends the stream with an error). */
+ * body and frames (both emptied first): 1 while more follows, 0 at the end (the flag is then
+ * cleared), -1 when it failed (the piece is empty; the answer cannot change any more, so the host
+ * ends the stream with an error). */
 int cw_pipeline_next(cw_ctx *ctx);
 
 /* Handler API. */

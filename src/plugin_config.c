@@ -52,7 +52,7 @@ const char *cw_plugin_config_error(void) {
 }
 
 const char *cw_plugin_config_hook(const char *id, size_t id_len, int *i, const char **ns,
-                           json_t **config) {
+                                  json_t **config) {
     void *it = json_object_iter(hooks);
     for (int k = 0; it; it = json_object_iter_next(hooks, it), k++) {
         const char *prefix;

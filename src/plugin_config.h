@@ -31,6 +31,7 @@ const char *cw_plugin_config_error(void);
  * that matched (the longest of that plugin's) and *config to its
  * configuration (both borrowed, valid until SYNC_HOOKS is configured
  * again), and moves *i past it; NULL when no hook remains. */
-const char *cw_plugin_config_hook(const char *id, size_t n, int *i, const char **ns, json_t **config);
+const char *cw_plugin_config_hook(const char *id, size_t n, int *i, const char **ns,
+                                  json_t **config);
 
 #endif

@@ -46,8 +46,8 @@ static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_
     return r == 1 ? next_hook(ctx, h) : r;
 }
 
-int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_plugin_hooks_then then,
-                   void *arg) {
+int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n,
+                          cw_plugin_hooks_then then, void *arg) {
     h->next = 0;
     h->then = then;
     h->arg = arg;
@@ -67,7 +67,7 @@ int cw_plugin_hooks_apply(const cw_ctx *ctx) {
 void cw_plugin_hooks_free(cw_hooks *h) { cw_buf_free(&h->view); }
 
 int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
-                    int respond) {
+                           int respond) {
     json_t *doc = status > 1 ? cw_json_load(body, n) : NULL, *err = json_object_get(doc, "error");
     const char *code = cw_json_string(json_object_get(err, "code"), NULL);
     const char *msg = cw_json_string(json_object_get(err, "message"), NULL);

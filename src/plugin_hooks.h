@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "plugin_manifest.h"
 #include "pipeline.h"
+#include "plugin_manifest.h"
 
 /* What runs once every hook has accepted: returns 0, or -1 with ctx->err. */
 typedef int (*cw_plugin_hooks_then)(cw_ctx *ctx, void *arg);
@@ -28,8 +28,8 @@ typedef struct {
  * one refuses, its 4xx answer is the response; when one fails or cannot
  * run, ctx->err is set (500 plugin_failed, 503 plugin_unavailable); then is
  * not called. Returns 0, or -1 with ctx->err set. */
-int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n, cw_plugin_hooks_then then,
-                   void *arg);
+int cw_plugin_hooks_check(cw_ctx *ctx, cw_hooks *h, const char *view, size_t n,
+                          cw_plugin_hooks_then then, void *arg);
 
 /* 1 when a sync hook applies to ctx->who.id. */
 int cw_plugin_hooks_apply(const cw_ctx *ctx);
@@ -44,6 +44,6 @@ void cw_plugin_hooks_free(cw_hooks *h);
  * failed, or could not be run. Except on success, any response head built
  * so far is dropped. */
 int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const char *body, size_t n,
-                    int respond);
+                           int respond);
 
 #endif

@@ -62,7 +62,7 @@ static void move(int i, int state, const char *error, size_t n) {
     cw_buf_puts(&log_lines, "{");
     cw_buf_kstr(&log_lines, "level", state == CW_PLUGIN_UNLOADED ? "info" : "error");
     cw_buf_key(&log_lines, "msg");
-    cw_buf_puts(&log_lines, state == CW_PLUGIN_UNLOADED ? "\"plugin unloaded\""
+    cw_buf_puts(&log_lines, state == CW_PLUGIN_UNLOADED  ? "\"plugin unloaded\""
                             : state == CW_PLUGIN_REFUSED ? "\"plugin refused\""
                                                          : "\"plugin failed\"");
     cw_buf_kstr(&log_lines, "plugin", name);

@@ -52,9 +52,9 @@ enum { CW_PORT_SOCKETS = 100, CW_PORT_ATTACH = 101, CW_PORT_ACCEPT = 102, CW_POR
 enum { CW_SOCKET_OPEN = 1, CW_SOCKET_SENDER = 2 };
 
 typedef struct {
-    uint32_t type;  /* CW_VAL_* */
-    uint32_t len;   /* TEXT, BLOB: bytes */
-    double value;   /* INT: the integer; TEXT, BLOB: the bytes' address */
+    uint32_t type; /* CW_VAL_* */
+    uint32_t len;  /* TEXT, BLOB: bytes */
+    double value;  /* INT: the integer; TEXT, BLOB: the bytes' address */
 } cw_cell;
 
 typedef struct {

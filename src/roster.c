@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "json.h"
+#include "jwt.h"
 #include "paths.h"
 #include "port.h"
 #include "runtime.h"
 #include "store.h"
-#include "jwt.h"
 
 int cw_roster_write_head(cw_buf *b, const cw_roster_head *h) {
     cw_buf_puts(b, "{\"v\":2");
@@ -114,8 +114,7 @@ const char *cw_roster_reason(int code) {
 static int list(cw_ctx *ctx, cw_rows *r) {
     cw_cell none = {CW_VAL_NULL, 0, 0};
     memset(r, 0, sizeof *r);
-    if (cw_port_call(CW_PORT_SOCKETS, &none, 0, &r->out) < 0 ||
-        (r->out.rows && r->out.cols != 2)) {
+    if (cw_port_call(CW_PORT_SOCKETS, &none, 0, &r->out) < 0 || (r->out.rows && r->out.cols != 2)) {
         cw_rows_done(r);
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host could not list the sockets");
     }
@@ -174,7 +173,8 @@ int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_o
                 cw_cell in[2] = {cw_port_text(att_out.p, att_out.len), cw_port_int((long long)i)};
                 cw_port_out o;
                 if (cw_port_call(CW_PORT_ATTACH, in, 2, &o) < 0)
-                    rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "a socket's state could not be stored");
+                    rc = cw_error_set(&ctx->err, CW_E_INTERNAL,
+                                      "a socket's state could not be stored");
                 else
                     cw_port_release(&o);
             }

@@ -194,7 +194,8 @@ int cw_rows_value(cw_rows *r, cw_value *v) {
     c = &r->out.cells[r->at++];
     v->type = (int)c->type;
     v->i = c->type == CW_VAL_INT ? (long long)c->value : 0;
-    v->s = c->type == CW_VAL_TEXT || c->type == CW_VAL_BLOB ? (const char *)(uintptr_t)c->value : NULL;
+    v->s =
+        c->type == CW_VAL_TEXT || c->type == CW_VAL_BLOB ? (const char *)(uintptr_t)c->value : NULL;
     v->n = v->s ? c->len : 0;
     if (v->type == CW_VAL_BLOB)
         v->type = CW_VAL_TEXT; /* bytes either way */

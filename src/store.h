@@ -42,22 +42,22 @@
 
 typedef enum {
     /* reads */
-    CW_Q_META = 0,      /* () -> version, jcount, jbytes, jfirst (no row: never written) */
-    CW_Q_NODE,          /* (parent, key) -> value (NULL: a spilled object), size */
-    CW_Q_CHILDREN,      /* (parent) -> key, value, size of each member, in order */
-    CW_Q_CHILDREN_PAGE, /* (parent, after rowid, rows, bytes) -> rowid, key, value, size:
-                           the next members, at most rows of them and, past the first,
-                           at most bytes */
-    CW_Q_ROOT_SIZE,     /* () -> the document's stored size */
-    CW_Q_NODES,         /* () -> parent, key, value, size of every row, parents first */
-    CW_Q_OLD_LAYOUTS,   /* () -> the names of the older layouts' tables still there
-                           ("cw_members", "state") */
-    CW_Q_LEGACY_BLOB,   /* () -> blob of the one-blob layout's row */
-    CW_Q_JOURNAL_SINCE, /* (since, limit) -> version, at, request_id, actor, patch */
-    CW_Q_JOURNAL_BASE,  /* (base, limit, bytes) -> version, patch of the entries after
-                           base, oldest first, while their sizes sum to at most bytes */
-    CW_Q_KEY,           /* (key) -> hash, version, at of that idempotency key, and the
-                           journal's patch for a key kept without a hash */
+    CW_Q_META = 0,       /* () -> version, jcount, jbytes, jfirst (no row: never written) */
+    CW_Q_NODE,           /* (parent, key) -> value (NULL: a spilled object), size */
+    CW_Q_CHILDREN,       /* (parent) -> key, value, size of each member, in order */
+    CW_Q_CHILDREN_PAGE,  /* (parent, after rowid, rows, bytes) -> rowid, key, value, size:
+                            the next members, at most rows of them and, past the first,
+                            at most bytes */
+    CW_Q_ROOT_SIZE,      /* () -> the document's stored size */
+    CW_Q_NODES,          /* () -> parent, key, value, size of every row, parents first */
+    CW_Q_OLD_LAYOUTS,    /* () -> the names of the older layouts' tables still there
+                            ("cw_members", "state") */
+    CW_Q_LEGACY_BLOB,    /* () -> blob of the one-blob layout's row */
+    CW_Q_JOURNAL_SINCE,  /* (since, limit) -> version, at, request_id, actor, patch */
+    CW_Q_JOURNAL_BASE,   /* (base, limit, bytes) -> version, patch of the entries after
+                            base, oldest first, while their sizes sum to at most bytes */
+    CW_Q_KEY,            /* (key) -> hash, version, at of that idempotency key, and the
+                            journal's patch for a key kept without a hash */
     CW_Q_JOURNAL_OLDEST, /* (limit) -> version, size, oldest first */
     /* writes: the typed operations of a commit */
     CW_OP_META,            /* (version, jcount, jbytes, jfirst) */

@@ -18,9 +18,9 @@ typedef struct {
 
 struct cw_stream {
     level levels[MAX_LEVELS];
-    int depth;       /* levels in use */
-    int started;     /* head and the root's "{" written */
-    int done;        /* tail written */
+    int depth;   /* levels in use */
+    int started; /* head and the root's "{" written */
+    int done;    /* tail written */
     cw_buf head, tail;
 };
 

@@ -17,11 +17,11 @@
 #include "cond.h"
 #include "doc.h"
 #include "fmt.h"
-#include "plugin_hooks.h"
 #include "journal.h"
 #include "json.h"
 #include "paths.h"
 #include "plugin_config.h"
+#include "plugin_hooks.h"
 #include "roster.h"
 #include "runtime.h"
 #include "store.h"
@@ -57,12 +57,12 @@ struct cw_sync_op {
     long long hash;    /* with a key: cw_journal_hash of patch_text */
     long long since, base, limit, if_match;
     int has_since, has_base, minimal, has_if_match;
-    int page_full; /* PATCH with since: more changes than one page holds */
-    char key[65];  /* the Idempotency-Key, "" when none */
-    size_t cut;    /* journal entries the write drops (retention) */
-    long long version; /* the version the answer names */
+    int page_full;           /* PATCH with since: more changes than one page holds */
+    char key[65];            /* the Idempotency-Key, "" when none */
+    size_t cut;              /* journal entries the write drops (retention) */
+    long long version;       /* the version the answer names */
     long long snapshot_wait; /* a hello: > 0, no snapshot for that many ms */
-    int snapshot;      /* a hello answered with a snapshot */
+    int snapshot;            /* a hello answered with a snapshot */
     cw_tree_change change;
     cw_buf view;    /* the state's JSON text for the answer, when built */
     cw_buf changes; /* the entries of a changes list, comma-separated */
@@ -328,8 +328,7 @@ static int write_change(cw_ctx *ctx, const cw_tree_change *c, long long version)
             cw_buf ptr = CW_BUF_INIT;
             cw_buf_append(&ptr, op->parent, op->pn);
             cw_tree_ptr_push(&ptr, op->key, op->kn);
-            rc = ptr.broken ? oom(ctx)
-                            : WRITE(ctx, CW_OP_CLEAR_UNDER, NULL, "t", ptr.p, ptr.len);
+            rc = ptr.broken ? oom(ctx) : WRITE(ctx, CW_OP_CLEAR_UNDER, NULL, "t", ptr.p, ptr.len);
             cw_buf_free(&ptr);
         }
         if (rc < 0)
@@ -437,8 +436,8 @@ static int load_doc(cw_ctx *ctx, long long version) {
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
         cw_value parent, k, v, sz;
         if (cw_rows_value(&r, &parent) < 0 || cw_rows_value(&r, &k) < 0 ||
-            cw_rows_value(&r, &v) < 0 || cw_rows_value(&r, &sz) < 0 ||
-            parent.type != CW_VAL_TEXT || k.type != CW_VAL_TEXT || sz.type != CW_VAL_INT ||
+            cw_rows_value(&r, &v) < 0 || cw_rows_value(&r, &sz) < 0 || parent.type != CW_VAL_TEXT ||
+            k.type != CW_VAL_TEXT || sz.type != CW_VAL_INT ||
             (v.type != CW_VAL_TEXT && v.type != CW_VAL_NULL)) {
             cw_doc_drop(ctx->who.id);
             rc = storage_failed(ctx, MALFORMED);
@@ -691,10 +690,10 @@ static int kind_at(reader_t *r, const char *p, size_t n) {
     memset(&f, 0, sizeof f);
     rc = reader_find(r, p, n, &f);
     if (rc == 0)
-        rc = f.kind == CW_NODE_NONE     ? AT_NONE
-             : f.kind == CW_NODE_OBJECT ? AT_OBJECT
+        rc = f.kind == CW_NODE_NONE             ? AT_NONE
+             : f.kind == CW_NODE_OBJECT         ? AT_OBJECT
              : f.text.len && f.text.p[0] == '{' ? AT_OBJECT
-                                                 : AT_VALUE;
+                                                : AT_VALUE;
     cw_buf_free(&f.ptr);
     cw_buf_free(&f.text);
     return rc;
@@ -861,8 +860,9 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         return -1;
     if (!(d = cw_doc_find(ctx->who.id)))
         return storage_failed(ctx, "the document left the cache during the request");
-    if (raw.p && (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len) ||
-                  !cw_pointer_ok(path.p ? path.p : "", path.len))) {
+    if (raw.p &&
+        (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len) ||
+         !cw_pointer_ok(path.p ? path.p : "", path.len))) {
         cw_buf_free(&path);
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "path must be a JSON Pointer (RFC 6901) in percent-encoded UTF-8");
@@ -875,7 +875,8 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
         cw_buf_putjs(&ctx->err_extra, path.p ? path.p : "", path.len);
         cw_buf_puts(&ctx->err_extra, "]");
-        rc = cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this token may not read this path (its paths.read claim)");
+        rc = cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                          "this token may not read this path (its paths.read claim)");
     } else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
         at = raw.p ? cw_paths_get(part, path.p ? path.p : "", path.len) : part;
         if (!at) {
@@ -908,8 +909,9 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     }
     if (ctx->who.read_paths) {
         if (o->kind == K_VIEW)
-            return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
-                                "a plugin reads the whole state, and this token may read only paths");
+            return cw_error_set(
+                &ctx->err, CW_E_FORBIDDEN,
+                "a plugin reads the whole state, and this token may read only paths");
         if (limited_get(ctx, o, path) < 0)
             return -1;
     } else if (path.p) {
@@ -1158,8 +1160,9 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
     if (o->snapshot_wait > 0) {
         cw_buf_puts(&ctx->err_extra, ",\"retry_after_ms\":");
         cw_buf_putu(&ctx->err_extra, (unsigned long long)o->snapshot_wait);
-        return cw_error_set(&ctx->err, CW_E_RATE_LIMITED,
-                            "a socket gets a snapshot at most once per interval; wait retry_after_ms");
+        return cw_error_set(
+            &ctx->err, CW_E_RATE_LIMITED,
+            "a socket gets a snapshot at most once per interval; wait retry_after_ms");
     }
     if (members(ctx, o) < 0)
         return -1;
@@ -1234,8 +1237,8 @@ static int replay(cw_ctx *ctx, cw_sync_op *o) {
     if (r.rows == 0)
         goto out;
     if (cw_rows_value(&r, &hash) < 0 || cw_rows_value(&r, &version) < 0 ||
-        cw_rows_value(&r, &at) < 0 || cw_rows_value(&r, &text) < 0 ||
-        version.type != CW_VAL_INT || at.type != CW_VAL_INT) {
+        cw_rows_value(&r, &at) < 0 || cw_rows_value(&r, &text) < 0 || version.type != CW_VAL_INT ||
+        at.type != CW_VAL_INT) {
         rc = storage_failed(ctx, MALFORMED);
         goto out;
     }
@@ -1385,7 +1388,8 @@ typedef struct {
  * nothing of a write that touched none of them, and each frame names the
  * version of the one before ("prev", its attachment's "lv"); one limited
  * by its grant alone gets every version, an empty patch when untouched. */
-static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out, cw_buf *att_out) {
+static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *out,
+                      cw_buf *att_out) {
     told_t *t = arg;
     json_t *att = cw_json_load(a, n), *list = NULL, *part = NULL;
     cw_buf text = CW_BUF_INIT;
@@ -1393,8 +1397,9 @@ static int change_for(cw_ctx *ctx, void *arg, const char *a, size_t n, cw_buf *o
     int rc = 0, sp;
     if (!t->patch)
         t->patch = cw_json_load(t->o->patch_text.p, t->o->patch_text.len);
-    if (!att || !t->patch || cw_roster_read_head(a, n, &h) < 0 || cw_roster_reads(att, &list) < 0 || !list)
-        goto out; /* an attachment not read: told nothing */
+    if (!att || !t->patch || cw_roster_read_head(a, n, &h) < 0 || cw_roster_reads(att, &list) < 0 ||
+        !list)
+        goto out;                            /* an attachment not read: told nothing */
     sp = json_object_get(att, "sp") != NULL; /* it chose its paths */
     if (!(part = cw_paths_project(t->patch, list, 1)) || cw_json_dump(part, &text) < 0) {
         rc = oom(ctx);
@@ -1469,15 +1474,14 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
         return -1;
     if (o->cut && WRITE(ctx, CW_OP_PRUNE, NULL, "i", o->meta.jfirst) < 0)
         return -1;
-    if (o->key[0] &&
-        (WRITE(ctx, CW_OP_KEY, NULL, "siii", o->key, o->hash, next, at) < 0 ||
-         WRITE(ctx, CW_OP_KEYS_EXPIRE, NULL, "i", at - cfg->key_ms) < 0 ||
-         WRITE(ctx, CW_OP_KEYS_TRIM, NULL, "i", cfg->key_entries) < 0))
+    if (o->key[0] && (WRITE(ctx, CW_OP_KEY, NULL, "siii", o->key, o->hash, next, at) < 0 ||
+                      WRITE(ctx, CW_OP_KEYS_EXPIRE, NULL, "i", at - cfg->key_ms) < 0 ||
+                      WRITE(ctx, CW_OP_KEYS_TRIM, NULL, "i", cfg->key_entries) < 0))
         return -1;
     if (o->meta.jcount == 0)
         o->meta.jfirst = next;
-    if (put_meta(ctx, o, (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) <
-        0)
+    if (put_meta(ctx, o,
+                 (meta_t){next, o->meta.jcount + 1, o->meta.jbytes + size, o->meta.jfirst}) < 0)
         return -1;
     o->keep = KEEP_CHANGE;
     return commit(ctx, o);
@@ -1567,7 +1571,8 @@ static int run_op(cw_ctx *ctx, cw_sync_op *o) {
     /* Only an explicit grant from the edge permits anything here (a socket's
      * frame carries its grant in its attachment, set at the upgrade). */
     if (!ctx->who.granted && !(ctx->flags & CW_FLAG_SOCKET))
-        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "the request carries no grant from the edge");
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                            "the request carries no grant from the edge");
     memcpy(o->id, ctx->who.id, sizeof o->id);
     if (open_doc(ctx, o) < 0)
         return -1;
@@ -1676,8 +1681,8 @@ int cw_sync_hello(cw_ctx *ctx, cw_sync_op **out, long long since, long long snap
     return socket_op(ctx, out, K_HELLO, &checked);
 }
 
-int cw_sync_write(cw_ctx *ctx, cw_sync_op **out, json_t *patch, const char *key,
-                  long long if_match, long long base) {
+int cw_sync_write(cw_ctx *ctx, cw_sync_op **out, json_t *patch, const char *key, long long if_match,
+                  long long base) {
     cw_sync_op checked;
     memset(&checked, 0, sizeof checked);
     *out = NULL;

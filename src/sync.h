@@ -74,8 +74,8 @@ int cw_sync_snapshot(const cw_sync_op *op);
  * when >= 0; the answer is the minimal one ({"id","version"}, or an
  * error). *op as for cw_sync_hello. Returns 0 (the answer may wait for a
  * sync hook: a suspension), or -1 with ctx->err set. */
-int cw_sync_write(cw_ctx *ctx, cw_sync_op **op, json_t *patch, const char *key,
-                  long long if_match, long long base);
+int cw_sync_write(cw_ctx *ctx, cw_sync_op **op, json_t *patch, const char *key, long long if_match,
+                  long long base);
 
 /* The version op's answer names (its write's, or the document's). */
 long long cw_sync_version(const cw_sync_op *op);

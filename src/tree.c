@@ -186,7 +186,6 @@ typedef struct {
     cw_error *err;
 } planner;
 
-
 /* Appends an op; returns its index, or -1 when out of memory. Its
  * parent, key and text are one allocation (parent's). */
 static long add(planner *p, int op, const cw_buf *parent, const char *key, size_t kn,
@@ -245,8 +244,9 @@ static int too_large(planner *p, const cw_buf *parent, const char *key, size_t k
     cw_buf at = CW_BUF_INIT;
     cw_buf_append(&at, parent->p ? parent->p : "", parent->len);
     cw_tree_ptr_push(&at, key, kn);
-    cw_error_setf(p->err, CW_E_TOO_LARGE, "the value at \"%.60s\" would be over the %d-byte value limit",
-                  at.p ? at.p : "", (long long)p->lim->value_limit);
+    cw_error_setf(p->err, CW_E_TOO_LARGE,
+                  "the value at \"%.60s\" would be over the %d-byte value limit", at.p ? at.p : "",
+                  (long long)p->lim->value_limit);
     cw_buf_free(&at);
     return -1;
 }
@@ -337,15 +337,15 @@ static int walk(planner *p, cw_buf *ptr, json_t *patch, long long *delta) {
                 long long s;
                 cw_buf_append(&child, ptr->p ? ptr->p : "", ptr->len);
                 cw_tree_ptr_push(&child, key, kn);
-                old = child.broken ? NULL
-                                   : cw_tree_read(p->src, child.p, child.len, p->lim->depth_limit,
-                                                  p->err);
+                old = child.broken
+                          ? NULL
+                          : cw_tree_read(p->src, child.p, child.len, p->lim->depth_limit, p->err);
                 cw_buf_free(&child);
                 if (old)
                     merged = cw_merge_patch(old, value); /* takes old */
                 rc = !merged ? (p->err->code ? -1 : cw_error_oom(p->err))
                      : cw_json_dump(merged, &text) < 0 || text.broken ? cw_error_oom(p->err)
-                                                                     : 0;
+                                                                      : 0;
                 json_decref(merged);
                 s = (long long)(kn + text.len);
                 if (rc == 0 && (add(p, CW_TREE_CLEAR, ptr, key, kn, NULL, 0, 0) < 0 ||
@@ -370,8 +370,8 @@ static int walk(planner *p, cw_buf *ptr, json_t *patch, long long *delta) {
             if (node.kind == CW_NODE_VALUE && json_is_object(value) && node.len &&
                 node.text[0] == '{') {
                 if (!(old = cw_json_load(node.text, node.len)))
-                    return cw_error_set2(p->err, CW_E_INTERNAL, "a stored value is unreadable: ",
-                                         key);
+                    return cw_error_set2(p->err, CW_E_INTERNAL,
+                                         "a stored value is unreadable: ", key);
                 into_stored = 1;
             }
             merged = cw_merge_patch(old, value); /* takes old */
@@ -608,4 +608,6 @@ static int render(const json_t *obj, cw_buf *out) {
     return cw_buf_append(out, "}", 1);
 }
 
-int cw_tree_render(const cw_tree *t, cw_buf *out) { return render(t->root, out) < 0 || out->broken ? -1 : 0; }
+int cw_tree_render(const cw_tree *t, cw_buf *out) {
+    return render(t->root, out) < 0 || out->broken ? -1 : 0;
+}

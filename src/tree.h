@@ -32,7 +32,7 @@
 #include "buf.h"
 #include "error.h"
 
-#define CW_TREE_SPILL 4096 /* an object over this many stored bytes is spilled */
+#define CW_TREE_SPILL 4096  /* an object over this many stored bytes is spilled */
 #define CW_TREE_INLINE 2048 /* a spilled object under this goes back inline */
 
 /* --- JSON Pointers ---------------------------------------------------------- */
@@ -100,8 +100,8 @@ int cw_tree_find(cw_tree_source *src, const char *path, size_t n, cw_tree_found 
 /* --- planning a write -------------------------------------------------------- */
 
 enum {
-    CW_TREE_PUT = 1, /* row (parent, key): text, or (text NULL) a spilled object; its size */
-    CW_TREE_DEL = 2, /* row (parent, key) goes */
+    CW_TREE_PUT = 1,  /* row (parent, key): text, or (text NULL) a spilled object; its size */
+    CW_TREE_DEL = 2,  /* row (parent, key) goes */
     CW_TREE_CLEAR = 3 /* every row under the object at parent + "/" + key goes (not its own) */
 };
 
@@ -122,10 +122,10 @@ typedef struct {
 } cw_tree_change;
 
 typedef struct {
-    size_t value_limit;   /* largest row: key + one value's text */
+    size_t value_limit;    /* largest row: key + one value's text */
     long long state_limit; /* largest document, stored bytes */
-    int depth_limit;      /* deepest nesting of a value */
-    long container_limit; /* most arrays + objects in a merged value */
+    int depth_limit;       /* deepest nesting of a value */
+    long container_limit;  /* most arrays + objects in a merged value */
 } cw_tree_limits;
 
 /* Plans the RFC 7386 merge of patch (an object, borrowed) into the
@@ -146,8 +146,8 @@ void cw_tree_change_free(cw_tree_change *c);
  * text, so a member is parsed only when a write reaches into it), and the
  * stored size of each spilled object by pointer. */
 typedef struct {
-    json_t *root;  /* object: key -> string (a value's text) or object (spilled) */
-    json_t *sizes; /* object: pointer -> integer, each spilled object's size */
+    json_t *root;   /* object: key -> string (a value's text) or object (spilled) */
+    json_t *sizes;  /* object: pointer -> integer, each spilled object's size */
     long long size; /* the document's stored size */
 } cw_tree;
 

@@ -270,10 +270,9 @@ void cw_host_settle(cw_ctx *owner, const char *id) { settle_until(owner, cw_host
 
 void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_db(id), 1); }
 
-cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid,
-                      const char *id, int stop_at_call) {
-    cw_run o = {req,    n,      grant, strlen(grant), rid, rid ? strlen(rid) : 0,
-                1.7e12, 1.7e12, 0,     -1};
+cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid, const char *id,
+                      int stop_at_call) {
+    cw_run o = {req, n, grant, strlen(grant), rid, rid ? strlen(rid) : 0, 1.7e12, 1.7e12, 0, -1};
     return run_owner(&o, id, stop_at_call);
 }
 

@@ -8,8 +8,8 @@
 #include "config.h"
 #include "doc.h"
 #include "harness.h"
-#include "runtime.h"
 #include "jwt.h"
+#include "runtime.h"
 
 static const cw_config *sel(const char *name, int *fallback) {
     return cw_config_select(name, name ? strlen(name) : 0, fallback);

@@ -50,9 +50,8 @@ static int plan(cw_doc *d, const char *patch, cw_tree_change *c) {
 
 static void a_loaded_document_renders_and_takes_a_change(void) {
     /* {"z":1,"big":{spilled: "x":"y"},"m":"x"} as rows. */
-    static const char *const rows[] = {"",     "z",    "1",  "2",  "", "big", NULL, "8",
-                                       "",     "m",    "\"x\"", "4", "/big", "x", "\"y\"", "4",
-                                       NULL};
+    static const char *const rows[] = {"",  "z",     "1", "2",    "",  "big",   NULL, "8", "",
+                                       "m", "\"x\"", "4", "/big", "x", "\"y\"", "4",  NULL};
     cw_doc *d = doc_with("t1", rows);
     cw_tree_change c = {0};
     cw_buf view = CW_BUF_INIT;
@@ -103,8 +102,8 @@ static void a_document_grown_past_what_is_held_whole_becomes_paged(void) {
 }
 
 static void the_budget_evicts_the_least_recently_used(void) {
-    static const char *const rows[] = {"", "a", "\"0123456789012345678901234567890123456789\"", "43",
-                                       NULL};
+    static const char *const rows[] = {"", "a", "\"0123456789012345678901234567890123456789\"",
+                                       "43", NULL};
     size_t one, live = cw_alloc_live();
     cw_doc_drop_all();
     CHECK_INT(cw_alloc_live(), live - 0); /* nothing held before */

@@ -12,9 +12,9 @@
 #include "b64url.h"
 #include "harness.h"
 #include "host.h"
+#include "jwt.h"
 #include "pipeline.h"
 #include "runtime.h"
-#include "jwt.h"
 
 /* 32 bytes each, base64url. */
 #define K1 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -325,8 +325,14 @@ static void key_rotation(void) {
 static void paths_claims(void) {
     static char extra[512];
     char *admin = mint(HS, claims("[\"p1\"]", "write", 600, ""), key1), *t;
-    const char *bad[] = {"[]", "{\"read\":\"/a\"}", "{\"read\":[\"a\"]}", "{\"write\":[\"/a~2\"]}",
-                         "{\"read\":[\"/a~\"]}", "{\"other\":[\"/a\"]}", "{\"read\":[1]}", NULL};
+    const char *bad[] = {"[]",
+                         "{\"read\":\"/a\"}",
+                         "{\"read\":[\"a\"]}",
+                         "{\"write\":[\"/a~2\"]}",
+                         "{\"read\":[\"/a~\"]}",
+                         "{\"other\":[\"/a\"]}",
+                         "{\"read\":[1]}",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         snprintf(extra, sizeof extra, ",\"paths\":%s", bad[i]);
         t = mint(HS, claims("[\"p1\"]", "read", 600, extra), key1);
@@ -335,7 +341,9 @@ static void paths_claims(void) {
         free(t);
     }
     CHECK_INT(call("PATCH", "/state/p1", admin, "{\"users\":{\"al\":1,\"alice\":2},\"t\":1}"), 200);
-    t = mint(HS, claims("[\"p1\"]", "write", 600, ",\"paths\":{\"write\":[\"/users/al\",\"/a~1b\"]}"), key1);
+    t = mint(HS,
+             claims("[\"p1\"]", "write", 600, ",\"paths\":{\"write\":[\"/users/al\",\"/a~1b\"]}"),
+             key1);
     CHECK_INT(call("PATCH", "/state/p1", t, "{\"users\":{\"al\":{\"x\":1}},\"a/b\":2}"), 200);
     struct {
         const char *patch, *paths;

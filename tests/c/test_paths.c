@@ -126,11 +126,13 @@ static int touches(const char *list, const char *patch, const char *want) {
 
 static void what_a_patch_touches(void) {
     const char *w = "[\"/cursors/ann\", \"/users/ann\"]";
-    doc = J("{\"users\":{\"ann\":{\"n\":1},\"bob\":{\"n\":2}},\"cursors\":{},\"title\":\"t\",\"s\":5}");
+    doc = J(
+        "{\"users\":{\"ann\":{\"n\":1},\"bob\":{\"n\":2}},\"cursors\":{},\"title\":\"t\",\"s\":5}");
     CHECK(touches(w, "{\"users\":{\"ann\":{\"n\":3}}}", "[]"));
     CHECK(touches(w, "{\"users\":{\"ann\":null},\"cursors\":{\"ann\":[1,2]}}", "[]"));
     /* Another member, the title, a sibling sharing a prefix. */
-    CHECK(touches(w, "{\"users\":{\"bob\":{\"n\":0}},\"title\":\"x\"}", "[\"/users/bob\", \"/title\"]"));
+    CHECK(touches(w, "{\"users\":{\"bob\":{\"n\":0}},\"title\":\"x\"}",
+                  "[\"/users/bob\", \"/title\"]"));
     CHECK(touches(w, "{\"users\":{\"annie\":1,\"ann~\":1,\"ann/x\":1}}",
                   "[\"/users/annie\", \"/users/ann~0\", \"/users/ann~1x\"]"));
     /* Replacing or deleting a parent touches everything under it. */
@@ -169,13 +171,17 @@ static void projections(void) {
     const char *r = "[\"/cards/c17\", \"/meta\", \"/users/al\"]";
     const char *state = "{\"cards\":{\"c17\":{\"t\":1},\"c18\":{\"t\":2}},\"meta\":{\"v\":1},"
                         "\"users\":{\"alice\":1,\"al\":{\"x\":[1]}},\"other\":5}";
-    CHECK(projects(r, state, 0, "{\"cards\":{\"c17\":{\"t\":1}},\"meta\":{\"v\":1},\"users\":{\"al\":{\"x\":[1]}}}"));
+    CHECK(projects(
+        r, state, 0,
+        "{\"cards\":{\"c17\":{\"t\":1}},\"meta\":{\"v\":1},\"users\":{\"al\":{\"x\":[1]}}}"));
     CHECK(projects(r, "{\"cards\":{\"c18\":1},\"meta\":5}", 0, "{\"meta\":5}"));
     CHECK(projects(r, "{\"cards\":7}", 0, "{}"));
     /* A patch: the part under the entries; a delete or replacement above an
      * entry is null at the entry; nothing of others. */
-    CHECK(projects(r, "{\"cards\":{\"c17\":{\"t\":9},\"c18\":null},\"x\":1}", 1, "{\"cards\":{\"c17\":{\"t\":9}}}"));
-    CHECK(projects(r, "{\"cards\":null,\"meta\":{\"v\":null}}", 1, "{\"cards\":{\"c17\":null},\"meta\":{\"v\":null}}"));
+    CHECK(projects(r, "{\"cards\":{\"c17\":{\"t\":9},\"c18\":null},\"x\":1}", 1,
+                   "{\"cards\":{\"c17\":{\"t\":9}}}"));
+    CHECK(projects(r, "{\"cards\":null,\"meta\":{\"v\":null}}", 1,
+                   "{\"cards\":{\"c17\":null},\"meta\":{\"v\":null}}"));
     CHECK(projects(r, "{\"users\":\"flat\"}", 1, "{\"users\":{\"al\":null}}"));
     CHECK(projects(r, "{\"users\":{\"alice\":2}}", 1, "{}"));
     CHECK(projects(r, "{\"cards\":{\"c17\":null}}", 1, "{\"cards\":{\"c17\":null}}"));
@@ -188,7 +194,8 @@ static void projections(void) {
 
 /* Where two lists both reach: of each pair, the one under the other. */
 static void meets(void) {
-    json_t *a = L("[\"/cards\", \"/meta/x\", \"/users/al\"]"), *b = L("[\"/cards/c17\", \"/meta\", \"/users/alice\"]");
+    json_t *a = L("[\"/cards\", \"/meta/x\", \"/users/al\"]"),
+           *b = L("[\"/cards/c17\", \"/meta\", \"/users/alice\"]");
     int oom = 0;
     json_t *m = cw_paths_meet(a, b, &oom);
     CHECK(!oom && same(m, "[\"/cards/c17\", \"/meta/x\"]"));

@@ -8,11 +8,11 @@
 
 #include <jansson.h>
 
-#include "plugin_contract.h"
 #include "harness.h"
 #include "host.h"
 #include "pipeline.h"
 #include "plugin_config.h"
+#include "plugin_contract.h"
 #include "runtime.h"
 #include "semver.h"
 
@@ -116,7 +116,7 @@ static void semver_ranges(void) {
 static const char *check(const char *name, const char *self, const char *version, int abi, int caps,
                          unsigned exports) {
     cw_plugin_contract_facts f = {name, self, version, strlen(name), strlen(self), strlen(version),
-                           abi,  caps, exports};
+                                  abi,  caps, exports};
     return cw_plugin_contract_check(&f);
 }
 

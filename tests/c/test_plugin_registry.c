@@ -13,7 +13,7 @@
 /* Facts of a plugin that passes the contract (select: route, 1.x). */
 static cw_plugin_contract_facts good(const char *name, const char *version) {
     cw_plugin_contract_facts f = {name, name, version, strlen(name), strlen(name), strlen(version),
-                           1,    1,    0x7f};
+                                  1,    1,    0x7f};
     return f;
 }
 
@@ -44,9 +44,10 @@ static void load_use_trap_and_load_again(void) {
     json_decref(e);
     /* A trap: failed, logged as an error; the next use loads it again. */
     cw_plugin_registry_failed(S("select"), S("trap in route: unreachable"));
-    CHECK(strstr(cw_plugin_registry_log(), "\"level\":\"error\",\"msg\":\"plugin failed\",\"plugin\":"
-                                    "\"select\",\"state\":\"failed\",\"cause\":\"trap in route: "
-                                    "unreachable\"") != NULL);
+    CHECK(strstr(cw_plugin_registry_log(),
+                 "\"level\":\"error\",\"msg\":\"plugin failed\",\"plugin\":"
+                 "\"select\",\"state\":\"failed\",\"cause\":\"trap in route: "
+                 "unreachable\"") != NULL);
     CHECK_STR(cw_plugin_registry_log(), ""); /* taken once */
     CHECK_INT(cw_plugin_registry_use(S("select")), CW_USE_LOAD);
     CHECK(cw_plugin_registry_check(&f) == NULL);
@@ -86,7 +87,8 @@ static void unload_drops_a_loaded_instance(void) {
         CHECK(cw_plugin_registry_check(&f) == NULL);
     cw_plugin_registry_log();
     CHECK_INT(cw_plugin_registry_unload(S("select")), 1);
-    CHECK(strstr(cw_plugin_registry_log(), "\"level\":\"info\",\"msg\":\"plugin unloaded\"") != NULL);
+    CHECK(strstr(cw_plugin_registry_log(), "\"level\":\"info\",\"msg\":\"plugin unloaded\"") !=
+          NULL);
     CHECK_INT(cw_plugin_registry_unload(S("select")), 0); /* once */
     CHECK_STR(cw_plugin_registry_log(), "");
     e = entry("select");
@@ -118,7 +120,8 @@ static void instantiation_failures_are_failed_and_retried(void) {
     json_t *e;
     CHECK_INT(cw_plugin_registry_use(S("badtypes")), CW_USE_LOAD);
     cw_plugin_registry_failed(S("badtypes"), S("contract exports: cwp_name is not a function\x01"));
-    CHECK(strstr(cw_plugin_registry_log(), "\"cause\":\"contract exports: cwp_name is not a function?\"") !=
+    CHECK(strstr(cw_plugin_registry_log(),
+                 "\"cause\":\"contract exports: cwp_name is not a function?\"") !=
           NULL); /* printable ASCII only */
     e = entry("badtypes");
     CHECK_STR(state_of(e), "failed");
@@ -132,6 +135,7 @@ const cw_test cw_tests[] = {
     {"a_refusal_holds_until_unloaded", a_refusal_holds_until_unloaded},
     {"unload_drops_a_loaded_instance", unload_drops_a_loaded_instance},
     {"unknown_plugins_and_the_whole_report", unknown_plugins_and_the_whole_report},
-    {"instantiation_failures_are_failed_and_retried", instantiation_failures_are_failed_and_retried},
+    {"instantiation_failures_are_failed_and_retried",
+     instantiation_failures_are_failed_and_retried},
     {NULL, NULL},
 };

@@ -64,7 +64,9 @@ static char *members(const char *name, int from, int n, const char *value) {
     return cw_buf_take(&b, NULL);
 }
 
-static int spilled(const cw_tree *t, const char *key) { return json_is_object(json_object_get(t->root, key)); }
+static int spilled(const cw_tree *t, const char *key) {
+    return json_is_object(json_object_get(t->root, key));
+}
 
 static void an_object_spills_past_the_threshold_and_comes_back_under_it(void) {
     cw_tree t;
@@ -91,7 +93,8 @@ static void an_object_spills_past_the_threshold_and_comes_back_under_it(void) {
         CHECK_INT(c.n, 2); /* the member's row, the object's size */
         CHECK(c.ops[0].op == CW_TREE_PUT && strcmp(c.ops[0].parent, "/big") == 0 &&
               strcmp(c.ops[0].key, "k00007") == 0 && strcmp(c.ops[0].text, "\"x\"") == 0);
-        CHECK(c.ops[1].op == CW_TREE_PUT && c.ops[1].text == NULL && strcmp(c.ops[1].key, "big") == 0);
+        CHECK(c.ops[1].op == CW_TREE_PUT && c.ops[1].text == NULL &&
+              strcmp(c.ops[1].key, "big") == 0);
         cw_tree_change_free(&c);
         json_decref(patch);
     }
@@ -170,9 +173,10 @@ static void limits_are_kept(void) {
     json_t *patch;
     CHECK_INT(cw_tree_init(&t), 0);
     cw_tree_source_of(&t, &src);
-    patch = json_loads("{\"a\":\"0123456789012345678901234567890123456789012345678901234567890123456789"
-                       "0123456789012345678901234567890123456789\"}",
-                       0, NULL);
+    patch =
+        json_loads("{\"a\":\"0123456789012345678901234567890123456789012345678901234567890123456789"
+                   "0123456789012345678901234567890123456789\"}",
+                   0, NULL);
     CHECK_INT(cw_tree_plan(&src, patch, 0, &small, &c, &err), -1);
     CHECK_INT(err.code, CW_E_TOO_LARGE);
     CHECK(strstr(err.message, "at \"/a\"") != NULL);
@@ -209,7 +213,9 @@ static void random_patches_match_the_plain_merge(void) {
             char m[64];
             unsigned r = (seed >> (i % 16)) ^ (unsigned)(i * 2654435761u);
             snprintf(m, sizeof m, "%s\"m%u\":%s", i ? "," : "", r % 150,
-                     r % 5 == 0 ? "null" : r % 7 == 0 ? "{\"x\":[1,2,3]}" : "\"0123456789abcdef\"");
+                     r % 5 == 0   ? "null"
+                     : r % 7 == 0 ? "{\"x\":[1,2,3]}"
+                                  : "\"0123456789abcdef\"");
             cw_buf_puts(&b, m);
         }
         cw_buf_puts(&b, "}");
@@ -248,7 +254,8 @@ const cw_test cw_tests[] = {
     {"pointers_escape_and_parse", pointers_escape_and_parse},
     {"an_object_spills_past_the_threshold_and_comes_back_under_it",
      an_object_spills_past_the_threshold_and_comes_back_under_it},
-    {"nested_spills_deletes_and_replacements_at_depth", nested_spills_deletes_and_replacements_at_depth},
+    {"nested_spills_deletes_and_replacements_at_depth",
+     nested_spills_deletes_and_replacements_at_depth},
     {"arrays_are_atomic_values", arrays_are_atomic_values},
     {"limits_are_kept", limits_are_kept},
     {"random_patches_match_the_plain_merge", random_patches_match_the_plain_merge},

@@ -97,8 +97,10 @@ static void same_rows(long long start) {
     json_array_foreach(json_object_get(journal, "changes"), i, c) {
         cw_buf body = CW_BUF_INIT;
         cw_host_answer ans;
-        int n = snprintf(req, sizeof req, "PATCH /state/g\r\ncontent-type: application/json\r\n\r\n");
-        REQUIRE(cw_json_dump(json_object_get(c, "patch"), &body) == 0 && body.len < sizeof req - (size_t)n);
+        int n =
+            snprintf(req, sizeof req, "PATCH /state/g\r\ncontent-type: application/json\r\n\r\n");
+        REQUIRE(cw_json_dump(json_object_get(c, "patch"), &body) == 0 &&
+                body.len < sizeof req - (size_t)n);
         memcpy(req + n, body.p, body.len);
         REQUIRE(cw_host_request(req, (size_t)n + body.len, 0, 1.7e12, &ans) == 0);
         REQUIRE(ans.status == 200);

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     size_t n = size < sizeof tok - 1 ? size : sizeof tok - 1;
 
     if (!keyed++)
-        REQUIRE(cw_jwt_configure("{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}",
-                                   52) == NULL);
+        REQUIRE(cw_jwt_configure("{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}", 52) ==
+                NULL);
     /* A header value holds no CR, LF or NUL: those bytes become '.'. */
     for (size_t i = 0; i < n; i++)
         tok[i] = data[i] == '\r' || data[i] == '\n' || data[i] == 0 ? '.' : (char)data[i];
