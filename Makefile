@@ -94,7 +94,7 @@ GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unkno
 #: test-client     the client modules as served, against a scripted server
 #: test-deploy     each deploy target as wrangler resolves it, its bundle run in workerd
 #: test-fuzz       each libFuzzer harness for 10 s from its corpus
-#: fuzz            the fuzz harnesses for longer (see README, Fuzzing)
+#: fuzz            the fuzz harnesses for longer (see docs/hardening.md, Fuzzing)
 #: test-workerd    the in-workerd test suites (vitest)
 #: test-e2e        real wrangler dev processes: HTTP, sockets, tokens, restarts, the consumer
 #: test-browser    Chromium pages on the example app
@@ -102,6 +102,8 @@ GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unkno
 #: test-scaffold   make plugin NAME=hello in a copy of the tree
 #: test-devstart   make dev started 20 times, /health every time
 #: test-build      the test module and test plugins
+#: test-docs       the docs' generated tables agree with the C definitions
+#: docs            write the tables generated from the C definitions into docs/
 #: plugin          scaffold a plugin: make plugin NAME=<name>
 #: size            what the upload weighs and the largest functions
 #: size-steps      bytes after each step of the wasm pipeline
@@ -112,7 +114,7 @@ GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unkno
 #: wrangler        any wrangler command under the project's Node: make wrangler ARGS=...
 #: format          clang-format the C sources
 #: clean           remove what make built in build/ (the modules, objects and results)
-.PHONY: help all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-host test-client test-deploy test-devstart test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
+.PHONY: help all plugin test-build test-scaffold setup wasm build size startup size-steps bench test test-c test-asan test-budget test-memory test-host test-client test-deploy test-devstart test-docs docs test-structure test-fuzz fuzz test-workerd test-e2e test-browser test-types dev deploy token wrangler clean format
 
 all: build
 
@@ -295,7 +297,7 @@ size: build
 startup: build
 	@node scripts/startup.mjs
 
-# Bytes after each step of the pipeline, for the README's table.
+# Bytes after each step of the pipeline, for docs/performance.md.
 size-steps: wasm
 	@sh scripts/size-steps.sh
 
@@ -363,9 +365,10 @@ test-asan: test-c
 # last line of `make test` sums them.
 test: setup
 	@rm -f $(BUILD)/test-results; mkdir -p $(BUILD)
-	@$(MAKE) --no-print-directory $(WASM) $(TEST_BUILD) $(C_TESTS) $(FUZZERS)
+	@$(MAKE) --no-print-directory $(WASM) $(TEST_BUILD) $(C_TESTS) $(DOCTABLES) $(FUZZERS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-structure || status=1; \
+	$(MAKE) --no-print-directory test-docs || status=1; \
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory test-budget || status=1; \
 	$(MAKE) --no-print-directory test-memory || status=1; \
@@ -381,6 +384,21 @@ test: setup
 	$(MAKE) --no-print-directory test-devstart || status=1; \
 	node tests/summary.mjs $(BUILD)/test-results || status=1; \
 	exit $$status
+
+# The docs' tables of limits, error codes, routes, frame types and metric
+# families, printed from the C definitions by a native program
+# (scripts/doctables.c) and put between their markers in docs/ by
+# scripts/docs.mjs; test-docs fails where they disagree.
+DOCTABLES := $(BUILD)/host/doctables
+$(DOCTABLES): scripts/doctables.c $(HOST_OBJS)
+	@$(HOST_CC) $(HOST_CFLAGS) $(CW_WARN) $< $(HOST_OBJS) $(HOST_LDFLAGS) -lm -o $@
+
+docs: setup
+	@$(MAKE) --no-print-directory $(DOCTABLES)
+	@node scripts/docs.mjs $(DOCTABLES)
+
+test-docs: $(DOCTABLES)
+	@node scripts/docs.mjs $(DOCTABLES) --check $(BUILD)/test-results
 
 # Each binary appends its own counts; one that dies before reporting (a
 # sanitizer abort, say) is counted as a failure here.

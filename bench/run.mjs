@@ -292,7 +292,7 @@ log("deep: nested PATCH owner µs at 1 KB, 1 MB, 64 MiB, in-engine, this and JS"
 }
 log("big: a 64 MiB document in workerd: build, streamed GET, memory");
 results.big = await bigDocument(uploads);
-// The documented bound on the module's memory (README, storage): the
+// The documented bound on the module's memory (docs/storage.md): the
 // owner's cache budget and one call's ceiling.
 results.big.wasm_bound_bytes = (16 + 48) << 20;
 

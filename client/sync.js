@@ -1,4 +1,4 @@
-// Live sync client for protocol 1 (see the README): browsers, Node 22 and
+// Live sync client for protocol 1 (docs/live.md): browsers, Node 22 and
 // workers; no dependencies. The document is the server's state plus this
 // client's patches still in flight, applied optimistically.
 //

@@ -48,7 +48,9 @@ static int reply(cw_ctx *ctx, cw_buf *b) {
 }
 
 /* The attachment text: the roster's head, then the rest of att. */
-static int attachment_text(const live_t *l, cw_buf *out) { return cw_roster_attachment(&l->head, l->att, out); }
+static int attachment_text(const live_t *l, cw_buf *out) {
+    return cw_roster_attachment(&l->head, l->att, out);
+}
 
 /* Stores l's attachment as the sender's (CW_PORT_ATTACH), within its
  * bound. Returns 0, or -1 with ctx->err set. */
@@ -120,7 +122,8 @@ static int accept_socket(cw_ctx *ctx) {
     uint32_t open;
     int rc;
     if (!ctx->who.granted)
-        return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "the upgrade carries no grant from the edge");
+        return cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                            "the upgrade carries no grant from the edge");
     if (cw_roster_count(ctx, &open) < 0)
         return -1;
     if (open >= (uint32_t)cfg->live_sockets)
@@ -139,9 +142,9 @@ static int accept_socket(cw_ctx *ctx) {
         json_object_set_new_nocheck(l.att, "id", json_string_nocheck(ctx->who.id)) < 0 ||
         json_object_set_new_nocheck(l.att, "peer", json_string_nocheck(peer)) < 0 ||
         json_object_set_new_nocheck(l.att, "ro", json_integer(ctx->who.read_only)) < 0 ||
-        json_object_set_new_nocheck(l.att, "actor", ctx->who.actor[0]
-                                                        ? json_string_nocheck(ctx->who.actor)
-                                                        : json_null()) < 0 ||
+        json_object_set_new_nocheck(l.att, "actor",
+                                    ctx->who.actor[0] ? json_string_nocheck(ctx->who.actor)
+                                                      : json_null()) < 0 ||
         json_object_set_new_nocheck(l.att, "bad", json_integer(0)) < 0 ||
         json_object_set_new_nocheck(l.att, "data", json_null()) < 0) {
         json_decref(l.att);
@@ -353,9 +356,14 @@ static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
     const char *why;
     int failed;
     if (paths && cw_paths_read(paths, &sp, &why) < 0)
-        return bad(ctx, l, "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 bytes") < 0 ? -1 : 1;
-    failed = (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0 ||
-             cw_roster_reads(l->att, &reads) < 0;
+        return bad(ctx, l,
+                   "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 "
+                   "bytes") < 0
+                   ? -1
+                   : 1;
+    failed =
+        (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0 ||
+        cw_roster_reads(l->att, &reads) < 0;
     if (!failed)
         cw_who_paths(ctx, reads, ctx->who.write_paths);
     l->head.filtered = json_object_get(l->att, "rp") || sp;
@@ -423,6 +431,9 @@ static int on_presence(cw_ctx *ctx, live_t *l, json_t *f) {
     return rc;
 }
 
+/* The rate buckets, by name in the attachment's "rl" and in the docs. */
+static const char *const bucket_names[B_COUNT] = {"patch", "presence", "hello"};
+
 /* The frame types: the bucket each takes from, and its handler. */
 static const struct {
     const char *type;
@@ -435,22 +446,29 @@ static const struct {
     {"presence", B_PRESENCE, on_presence},
 };
 
+const char *cw_live_frame_type(size_t i, const char **bucket) {
+    if (i >= sizeof types / sizeof types[0])
+        return NULL;
+    *bucket = bucket_names[types[i].bucket];
+    return types[i].type;
+}
+
 /* Takes a token from the frame's bucket (kept in the attachment's "rl").
  * Returns 0, or the ms until one is there. */
 static long long take(cw_ctx *ctx, live_t *l, int bucket) {
-    static const char *const names[B_COUNT] = {"patch", "presence", "hello"};
     const cw_config *cfg = cw_runtime_config();
     const long long rate[B_COUNT] = {cfg->patch_rate, cfg->presence_rate, cfg->hello_rate};
     const long long burst[B_COUNT] = {cfg->patch_burst, cfg->presence_burst, cfg->hello_burst};
-    json_t *rl = json_object_get(l->att, "rl"), *b = json_object_get(rl, names[bucket]);
-    cw_bucket k = {json_integer_value(json_array_get(b, 0)), json_integer_value(json_array_get(b, 1))};
+    json_t *rl = json_object_get(l->att, "rl"), *b = json_object_get(rl, bucket_names[bucket]);
+    cw_bucket k = {json_integer_value(json_array_get(b, 0)),
+                   json_integer_value(json_array_get(b, 1))};
     long long wait = cw_rate_take(&k, (long long)ctx->wall_ms, rate[bucket], burst[bucket]);
     if (!json_is_object(rl) && json_object_set_new_nocheck(l->att, "rl", rl = json_object()) < 0)
         return 0;
     b = json_array();
     json_array_append_new(b, json_integer(k.milli));
     json_array_append_new(b, json_integer(k.at));
-    json_object_set_new_nocheck(rl, names[bucket], b);
+    json_object_set_new_nocheck(rl, bucket_names[bucket], b);
     return wait;
 }
 
@@ -565,14 +583,17 @@ int cw_live_frame(cw_ctx *ctx) {
     {
         json_t *reads = NULL, *wp = NULL, *v = json_object_get(l->att, "wp");
         const char *why;
-        int bad = cw_roster_reads(l->att, &reads) < 0 || (v && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
-                  (json_object_get(l->att, "rp") || json_object_get(l->att, "sp")) != l->head.filtered;
+        int bad =
+            cw_roster_reads(l->att, &reads) < 0 ||
+            (v && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
+            (json_object_get(l->att, "rp") || json_object_get(l->att, "sp")) != l->head.filtered;
         if (!bad)
             cw_who_paths(ctx, reads, wp);
         json_decref(reads);
         json_decref(wp);
         if (bad)
-            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "the socket's attachment is unreadable");
+            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
+                                "the socket's attachment is unreadable");
     }
     ctx->who.granted = 1;
     ctx->flags |= CW_FLAG_SOCKET;

@@ -1,5 +1,5 @@
 /* live.h - live sync: WebSockets on the Durable Object hibernation API,
- * protocol version 1 (the README's contract).
+ * protocol version 1 (docs/live.md is its contract).
  *
  *   GET /state/{id}/live  with Upgrade: websocket: 101 from the Durable
  *                         Object of {id}; without it, 426 upgrade_required;
@@ -11,8 +11,9 @@
  *                         x-cw-event ("message" or "close"), x-cw-binary
  *                         for a binary frame, the frame as the body.
  *
- * Client frames (JSON, as text or binary): hello {"since"?}, patch {"mid",
- * "patch","ifMatch"?,"base"?}, presence {"data"}. Server frames: snapshot
+ * Client frames (JSON, as text or binary): hello {"since"?,"paths"?},
+ * paths {"paths"}, patch {"mid","patch","ifMatch"?,"base"?}, presence
+ * {"data"}. Server frames: snapshot
  * or changes and then peers (to a hello), ack or reject (to a patch),
  * change, reset, presence, leave and error. Each type is a row of a table:
  * its bucket and its handler.
@@ -47,5 +48,10 @@ int cw_live_open(cw_ctx *ctx);
 
 /* WS /live: one socket event, in the owner. */
 int cw_live_frame(cw_ctx *ctx);
+
+/* The i-th client frame type of the table ("hello", ...), with the name of
+ * the rate bucket it takes from in *bucket; NULL past the last. For the
+ * docs' generated table (scripts/doctables.c). */
+const char *cw_live_frame_type(size_t i, const char **bucket);
 
 #endif

@@ -106,7 +106,7 @@ static void put_label(cw_buf *out, const char *v) {
 
 /* Every family of the exposition, in order: its name, type and HELP text.
  * Each gets both lines (promtool check metrics refuses a family without
- * HELP); the README's metrics table is this one. */
+ * HELP); docs/performance.md's metrics table is printed from this one (scripts/doctables.c). */
 static const struct {
     const char *name, *type, *help;
 } families[] = {

@@ -1079,11 +1079,8 @@ static int hello_frame(cw_ctx *ctx, cw_sync_op *o) {
     return rc;
 }
 
-/* A snapshot frame's most bytes: a larger snapshot goes in parts. */
-#define PART_MAX (1 << 20)
-
 /* Sends the state's text in o->view as snapshot parts, each a frame of at
- * most PART_MAX bytes: {"type":"snapshot","id","version","part":n,
+ * most CW_SYNC_PART_MAX bytes: {"type":"snapshot","id","version","part":n,
  * "more":true|false,"text":"<the next piece of the state's JSON text>"}.
  * Sends only full parts, keeping the rest in o->view, unless last. */
 static int snapshot_parts(cw_ctx *ctx, cw_sync_op *o, int last) {
@@ -1098,7 +1095,7 @@ static int snapshot_parts(cw_ctx *ctx, cw_sync_op *o, int last) {
         cw_buf_kint(&f, "version", o->meta.version);
         cw_buf_kint(&f, "part", o->part);
         cw_buf_puts(&f, ",\"more\":");
-        room = PART_MAX - f.len - sizeof "false,\"text\":\"\"}";
+        room = CW_SYNC_PART_MAX - f.len - sizeof "false,\"text\":\"\"}";
         took = cw_buf_putjs_part(&t, o->view.p + at, o->view.len - at, room);
         if (!took || (!last && at + took == o->view.len))
             break; /* the last part waits for the end of the text */
@@ -1127,7 +1124,7 @@ static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
     cw_sync_op *o = arg;
     cw_buf e = CW_BUF_INIT;
     int rc = 1;
-    while (rc == 1 && o->view.len < PART_MAX)
+    while (rc == 1 && o->view.len < CW_SYNC_PART_MAX)
         rc = cw_stream_next(o->stream, &o->view, STREAM_PIECE, &ctx->err);
     if (rc >= 0 && snapshot_parts(ctx, o, rc == 0) == 0)
         return rc;
@@ -1145,7 +1142,7 @@ static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
 }
 
 /* The changes after since when the journal holds them all and one page
- * does, else the whole state: one snapshot frame, or, past PART_MAX, its
+ * does, else the whole state: one snapshot frame, or, past CW_SYNC_PART_MAX, its
  * parts (from the rows, a part at a time, when the document is not held
  * whole). */
 COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
@@ -1181,7 +1178,7 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
             return oom(ctx);
         }
         json_decref(part);
-        if (o->view.len >= PART_MAX - 256)
+        if (o->view.len >= CW_SYNC_PART_MAX - 256)
             return snapshot_parts(ctx, o, 1);
         o->changes.len = 0;
         cw_buf_puts(&o->changes, "{\"type\":\"snapshot\"");
@@ -1200,7 +1197,7 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
     if (!(d = cached_view(ctx, o)))
         return -1;
     /* {"type":"snapshot"} and the cached {"id","version","state"}, as one. */
-    if (d->view.len < PART_MAX - 32) {
+    if (d->view.len < CW_SYNC_PART_MAX - 32) {
         o->changes.len = 0;
         cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
         cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);

@@ -35,6 +35,9 @@
  * names (since, base, If-Match in a frame) is at most this. */
 #define CW_VERSION_MAX 9007199254740991LL
 
+/* A snapshot frame's most bytes: a larger snapshot goes in parts. */
+#define CW_SYNC_PART_MAX (1 << 20)
+
 int cw_sync_get(cw_ctx *ctx);
 int cw_sync_patch(cw_ctx *ctx);
 int cw_sync_delete(cw_ctx *ctx);

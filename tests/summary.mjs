@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 
 const file = process.argv[2];
-const expected = ["structure", "c", "budget", "memory", "host", "client", "deploy", "fuzz", "workerd", "e2e", "browser", "types", "scaffold", "devstart"];
+const expected = ["structure", "docs", "c", "budget", "memory", "host", "client", "deploy", "fuzz", "workerd", "e2e", "browser", "types", "scaffold", "devstart"];
 const lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
 let passed = 0;
 let failed = 0;

@@ -1,5 +1,5 @@
 // The declaration files, checked by the pinned TypeScript compiler
-// (tsc --noEmit): the client's (client/sync.d.ts, used as the README shows
+// (tsc --noEmit): the client's (client/sync.d.ts, used as docs/client.md shows
 // in tests/types/client.ts) and the RPC's (client/rpc.d.ts, used by the
 // TypeScript consumer in examples/consumer); and client/ as an npm
 // package: packed with npm pack, installed from the tarball into a scratch

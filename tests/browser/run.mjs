@@ -52,7 +52,7 @@ async function originServer() {
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
-// An app's own auth endpoint, as the README's token pattern has it: GET
+// An app's own auth endpoint, as docs/client.md's token pattern has it: GET
 // /token?doc=<id> answers a write token that ends in about three seconds
 // (exp 57 s ago, within the local row's 60 s leeway). Counts its tokens.
 async function authServer() {

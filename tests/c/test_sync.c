@@ -371,7 +371,7 @@ static void exactly_once_outlives_delete_and_retention(void) {
 }
 
 /* The window: past key_ms, or past key_entries newer keys, a key is
- * forgotten and its retry is a new write (the README says so). */
+ * forgotten and its retry is a new write (docs/http.md says so). */
 static void keys_leave_their_window(void) {
     cw_host_answer a;
     char h[64];
@@ -564,8 +564,9 @@ static void limits_bound_values_not_subtrees(void) {
         CHECK_INT(patch(&a, "lim", "", body), 200);
         cw_host_free(&a);
     }
-    CHECK(query_is("lim", "SELECT group_concat(parent || '/' || key || ':' || (value IS NULL), ' ') "
-                          "FROM cw_nodes",
+    CHECK(query_is("lim",
+                   "SELECT group_concat(parent || '/' || key || ':' || (value IS NULL), ' ') "
+                   "FROM cw_nodes",
                    "/m:1 /m/a:0 /m/b:0 /m/c:0"));
     CHECK_INT(run(&a, "GET /state/lim\r\n\r\n"), 200);
     CHECK(a.body_len > 2400000);
@@ -606,10 +607,13 @@ static void members_as_rows_convert_on_first_touch(void) {
         "INSERT INTO cw_members VALUES ('z', '[1,2]', 1);"
         "INSERT INTO cw_members VALUES ('a', '{\"b\":\"\u00e9\"}', 2);"
         "INSERT INTO cw_journal VALUES (1, 1700000000000, 'r1', NULL, NULL, '{\"z\":[1,2]}', 20);"
-        "INSERT INTO cw_journal VALUES (2, 1700000000001, 'r2', NULL, NULL, '{\"a\":{\"b\":\"\u00e9\"}}', 20);";
+        "INSERT INTO cw_journal VALUES (2, 1700000000001, 'r2', NULL, NULL, "
+        "'{\"a\":{\"b\":\"\u00e9\"}}', 20);";
     CHECK_INT(sqlite3_exec(db, before, NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(run(&a, "GET /state/oldrows\r\n\r\n"), 200);
-    CHECK_STR(a.body, "{\"id\":\"oldrows\",\"version\":2,\"state\":{\"z\":[1,2],\"a\":{\"b\":\"\u00e9\"}}}");
+    CHECK_STR(
+        a.body,
+        "{\"id\":\"oldrows\",\"version\":2,\"state\":{\"z\":[1,2],\"a\":{\"b\":\"\u00e9\"}}}");
     cw_host_free(&a);
     CHECK(query_is("oldrows", "SELECT count(*) FROM sqlite_master WHERE name = 'cw_members'", "0"));
     CHECK(query_is("oldrows",
@@ -619,8 +623,8 @@ static void members_as_rows_convert_on_first_touch(void) {
     CHECK(strstr(a.body, "\"request_id\":\"r2\"") != NULL);
     cw_host_free(&a);
     CHECK_INT(patch(&a, "oldrows", "", "{\"a\":{\"c\":1}}"), 200);
-    CHECK_STR(a.body,
-              "{\"id\":\"oldrows\",\"version\":3,\"state\":{\"z\":[1,2],\"a\":{\"b\":\"\u00e9\",\"c\":1}}}");
+    CHECK_STR(a.body, "{\"id\":\"oldrows\",\"version\":3,\"state\":{\"z\":[1,2],\"a\":{\"b\":"
+                      "\"\u00e9\",\"c\":1}}}");
     cw_host_free(&a);
 }
 
@@ -638,9 +642,9 @@ static void the_legacy_blob_converts_on_first_touch(void) {
         "{\"id\":\"legacy\",\"version\":5,\"state\":{\"b\":{\"x\":[1,2]},\"a\":\"q\\u0000r\"}}");
     cw_host_free(&a);
     CHECK(query_is("legacy", "SELECT count(*) FROM sqlite_master WHERE name = 'state'", "0"));
-    CHECK(query_is("legacy",
-                   "SELECT group_concat(key || '@' || version, ' ') FROM cw_nodes WHERE parent = ''",
-                   "b@5 a@5"));
+    CHECK(query_is(
+        "legacy", "SELECT group_concat(key || '@' || version, ' ') FROM cw_nodes WHERE parent = ''",
+        "b@5 a@5"));
     CHECK(query_is("legacy", "SELECT version || ',' || jcount || ',' || jfirst FROM cw_meta",
                    "5,0,6"));
     CHECK_INT(run(&a, "GET /state/legacy/changes?since=4\r\n\r\n"), 410);

@@ -1,5 +1,5 @@
 // Compile-only (tsc --noEmit, make test): the client's declarations used
-// the way the README shows them. A wrong call here fails the check.
+// the way docs/client.md shows them. A wrong call here fails the check.
 import { connect, diff, merge, type SyncError } from "../../client/sync";
 
 const doc = connect("https://example.test/state/notes/live", { token: "t", maxDelay: 5000 });
@@ -20,7 +20,7 @@ off();
 doc.close();
 
 // A token function: a fresh token from the app's own auth endpoint on every
-// connect (README, client library: "Tokens that end").
+// connect (docs/client.md: "Tokens that end").
 const live = connect("https://example.test/state/notes/live", {
   token: async () => (await (await fetch("/my-auth/token?doc=notes")).json()).token as string,
 });
@@ -29,7 +29,7 @@ live.patch({ n: 1 }).catch((e: SyncError) => (e.code === "expired" || e.code ===
 connect("https://example.test/state/notes/live", { token: () => "sync-token" }).close();
 live.close();
 
-// Ordered lists: an object keyed by order keys (README, ordered lists).
+// Ordered lists: an object keyed by order keys (docs/client.md, ordered lists).
 import { keyBetween, ordered } from "../../client/order";
 const cards: { [key: string]: { title: string } } = {};
 const first = keyBetween(null, null);
@@ -38,7 +38,7 @@ cards[first] = { title: "one" };
 const pairs: [string, { title: string }][] = ordered(cards);
 live.patch({ cards: { [first]: null, [keyBetween(after, null)]: pairs[0][1] } });
 
-// Selective sync (README, client library: "Selective sync").
+// Selective sync (docs/client.md: "Selective sync").
 const part = connect("https://example.test/state/board/live", { paths: ["/cards/c17", "/meta"] });
 part.setPaths(["/cards/c18"]);
 part.setPaths(null);
