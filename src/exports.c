@@ -233,14 +233,16 @@ cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len,
                      double wall_ms, int flags) {
     cw_run in = {
         req, n, NULL, 0, rid, rid_len, now_ms, wall_ms, flags & (CW_FLAG_SCHEDULED | CW_FLAG_RPC),
-        -1};
+        -1,  0};
     return run(CW_STAGE_EDGE, &in);
 }
 
 /* OWNER stage, inside the Durable Object: handles the same envelope under
  * the edge's grant and request id, at wall time now_ms (epoch), with
  * CW_FLAG_* flags (2: the test-only wait is done, 8: a socket's event),
- * holding the body tagged held (-1: none; see cw_result.hold). It reads
+ * holding the body tagged held (-1: none; see cw_result.hold), in the
+ * object's instance incarnation (a number of the host's, never the same
+ * for two instances in this isolate; 0: unknown). It reads
  * storage through the host port as it goes and commits its writes there
  * in one batch (store.h); the result is final, or suspended for a sync
  * hook's call (CW_ACTION_CALL; cw_resume), or, in test builds, asks to be
@@ -248,11 +250,11 @@ cw_result *cw_handle(const char *req, size_t n, const char *rid, size_t rid_len,
  * or not initialized. */
 CW_EXPORT(cw_owner)
 cw_result *cw_owner(const char *req, size_t n, const char *grant, size_t grant_len, const char *rid,
-                    size_t rid_len, double now_ms, int flags, double held) {
-    cw_run in = {req,       n,      grant,
-                 grant_len, rid,    rid_len,
-                 now_ms,    now_ms, flags & (CW_FLAG_WAITED | CW_FLAG_SOCKET),
-                 held};
+                    size_t rid_len, double now_ms, int flags, double held, double incarnation) {
+    cw_run in = {req,       n,          grant,
+                 grant_len, rid,        rid_len,
+                 now_ms,    now_ms,     flags & (CW_FLAG_WAITED | CW_FLAG_SOCKET),
+                 held,      incarnation};
     return run(CW_STAGE_OWNER, &in);
 }
 
@@ -296,7 +298,7 @@ cw_result *cw_failed(int stage, const char *rid, size_t rid_len, double now_ms, 
     cw_run in = {req,    n_of(req), "",
                  0,      rid,       rid_len,
                  now_ms, now_ms,    CW_FLAG_FAILED | (flags & (CW_FLAG_RPC | CW_FLAG_ACCEPTED)),
-                 -1};
+                 -1,     0};
     return run(stage == CW_STAGE_OWNER ? CW_STAGE_OWNER : CW_STAGE_EDGE, &in);
 }
 #endif

@@ -605,6 +605,7 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
     ctx->wall_ms = run->wall_ms;
     ctx->flags = run->flags;
     ctx->held = run->held;
+    ctx->incarnation = run->incarnation;
     if (valid_rid(run->rid, run->rid_len))
         set_rid(ctx, run->rid, run->rid_len);
     if (ctx->stage == CW_STAGE_OWNER) {

@@ -181,10 +181,13 @@ typedef struct {
                         OWNER stage, or the first run's when the host runs an
                         EDGE request again on a new instance */
     size_t rid_len;
-    double now_ms;  /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
-    double wall_ms; /* wall time (epoch) */
-    int flags;      /* CW_FLAG_* */
-    double held;    /* OWNER: the tag of the body the host holds, or -1 */
+    double now_ms;      /* EDGE: the host's monotonic clock; OWNER: wall time (epoch) */
+    double wall_ms;     /* wall time (epoch) */
+    int flags;          /* CW_FLAG_* */
+    double held;        /* OWNER: the tag of the body the host holds, or -1 */
+    double incarnation; /* OWNER: which instance of the Durable Object runs it
+                           (a number the host never gives two instances in
+                           this isolate); 0: unknown */
 } cw_run;
 
 /* Who the request is from and about: set by the access check (EDGE) or
@@ -228,10 +231,11 @@ struct cw_ctx {
                               module built (an RPC call's), forwarded as it is */
     cw_caller who;
     char rid[CW_RID_MAX + 1];
-    double wall_ms; /* wall time when it arrived, ms since the epoch */
-    double t0_ms;   /* host clock when the request arrived, milliseconds */
-    double t1_ms;   /* host clock when the response became final */
-    double held;    /* OWNER: the tag of the host's held body, or -1 */
+    double wall_ms;     /* wall time when it arrived, ms since the epoch */
+    double t0_ms;       /* host clock when the request arrived, milliseconds */
+    double t1_ms;       /* host clock when the response became final */
+    double held;        /* OWNER: the tag of the host's held body, or -1 */
+    double incarnation; /* OWNER: cw_run.incarnation */
 
     /* The answer being built. */
     cw_error err;

@@ -19,6 +19,8 @@
  *   - alloc.c heap:        free lists and bump region (wasm32 only);
  *              acct:       live bytes and the per-call ceiling.
  *   - doc.c cache:         the owners' documents, under one byte budget.
+ *   - sync.c known, known_next: each document's meta row as the object
+ *              instance that last read or wrote it saw it.
  *   - port.c host:         the host's function, installed by cw_init.
  *   - exports.c input_area: where the host writes a call's inputs (cw_in).
  *   - store.c queued_cells, queued_bytes: the writes queued for the next

@@ -96,7 +96,51 @@ static void op_free(void *p) { cw_sync_op_free(p); }
 
 static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
 
+/* Global state: known[], known_next (runtime.h lists them). The meta row
+ * as an instance of a document's Durable Object last read or wrote it.
+ * While that instance runs, nothing else writes its storage (an object has
+ * one live instance, and every write of it is a commit of this file's), so
+ * its next request (cw_run.incarnation the same) takes the row from here
+ * instead of reading it again. Another instance (after an eviction, a
+ * wake from hibernation, or one that ran in another isolate meanwhile) has
+ * another number, and reads it. A failed read or commit forgets the id. */
+#define KNOWN 8
+static struct {
+    char id[CW_ID_MAX + 1];
+    double incarnation; /* 0: a free slot */
+    meta_t meta;
+    int had_meta;
+} known[KNOWN];
+static unsigned known_next;
+
+static int known_find(const cw_ctx *ctx, const char *id) {
+    for (int i = 0; i < KNOWN; i++)
+        if (known[i].incarnation != 0 && strcmp(known[i].id, id) == 0)
+            return known[i].incarnation == ctx->incarnation ? i : -1;
+    return -1;
+}
+
+static void known_forget(const char *id) {
+    for (int i = 0; i < KNOWN; i++)
+        if (known[i].incarnation != 0 && strcmp(known[i].id, id) == 0)
+            known[i].incarnation = 0;
+}
+
+/* Records meta as what storage holds for id, seen by this instance. */
+static void known_set(const cw_ctx *ctx, const char *id, meta_t meta, int had_meta) {
+    int i;
+    known_forget(id);
+    if (ctx->incarnation == 0)
+        return;
+    i = (int)(known_next++ % KNOWN);
+    memcpy(known[i].id, id, strlen(id) + 1);
+    known[i].incarnation = ctx->incarnation;
+    known[i].meta = meta;
+    known[i].had_meta = had_meta;
+}
+
 static int storage_failed(cw_ctx *ctx, const char *what) {
+    known_forget(ctx->who.id);
     cw_doc_drop(ctx->who.id); /* whatever it held is no longer known to match */
     return cw_error_set2(&ctx->err, CW_E_STORAGE, "storage failed: ", what);
 }
@@ -544,10 +588,20 @@ static int open_old(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
 /* Opens the document: the meta row, and the older layouts when the cache
  * has never held the id. */
 static int open_doc(cw_ctx *ctx, cw_sync_op *o) {
-    int known = cw_doc_find(ctx->who.id) != NULL;
+    int cached = cw_doc_find(ctx->who.id) != NULL, k = known_find(ctx, ctx->who.id);
+    if (cached && k >= 0) {
+        o->meta = known[k].meta;
+        o->had_meta = known[k].had_meta;
+        return 0;
+    }
+    if (!cached)
+        known_forget(ctx->who.id); /* an older layout's conversion may write */
     if (read_meta(ctx, o) < 0)
         return -1;
-    return known ? 0 : open_old(ctx, o, o->had_meta);
+    if (!cached)
+        return open_old(ctx, o, o->had_meta);
+    known_set(ctx, ctx->who.id, o->meta, o->had_meta);
+    return 0;
 }
 
 /* The cache entry at the stored version, loaded from the rows when the
@@ -567,6 +621,10 @@ static int commit(cw_ctx *ctx, cw_sync_op *o) {
     cw_doc *d;
     if (cw_store_commit() < 0)
         return storage_failed(ctx, UNWRITTEN);
+    if (o->written.version >= 0)
+        known_set(ctx, o->id, o->written, 1);
+    else
+        known_forget(o->id);
     if (o->keep == KEEP_NOTHING)
         return 0;
     if (o->keep == KEEP_EMPTY) {

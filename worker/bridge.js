@@ -229,9 +229,10 @@ export function edge(env, envelope, rid, now, flags = 0) {
 
 // Owner stage, inside the Durable Object: runs the request under the edge's
 // grant and request id, at wall time now, holding the body tagged held (-1:
-// none), with port the object's storage and sockets; see Started.
-export function owner(env, envelope, grant, requestId, now, flags, held, port) {
-  return start(instance(env), port, 1, [envelope.head, envelope.body, grant, requestId], now, flags, held);
+// none), with port the object's storage and sockets, in the object's
+// instance incarnation (see StateObject); see Started.
+export function owner(env, envelope, grant, requestId, now, flags, held, port, incarnation) {
+  return start(instance(env), port, 1, [envelope.head, envelope.body, grant, requestId], now, flags, held, incarnation);
 }
 
 // The answer C gives for a request that failed in the module (a trap: the

@@ -159,7 +159,9 @@ export function headersOf(head) {
 export function toResponse(result) {
   const headers = headersOf(result.head);
   if (result.status === 101) return new Response(null, { status: 101, webSocket: result.socket, headers });
-  return new Response(result.body, { status: result.status, headers });
+  // A null-body status (204, 205, 304) takes null, not an empty body.
+  const none = result.status === 204 || result.status === 205 || result.status === 304;
+  return new Response(none ? null : result.body, { status: result.status, headers });
 }
 
 // The RPC value: the body's object with the members C gave the call

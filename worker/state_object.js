@@ -30,7 +30,13 @@ const attachmentOf = (ws) => {
   return typeof a === "string" ? a : (a?.a ?? "");
 };
 
+// Each instance of the object made in this isolate gets its own number:
+// C trusts what it learnt of the object's storage only within the instance
+// that learnt it (src/sync.c, known).
+let incarnations = 0;
+
 export class StateObject extends DurableObject {
+  #incarnation = ++incarnations;
   #yielding = null; // settles when a request that yielded is done
   #streaming = null; // settles when a streamed answer has ended
   #hurry = null; // shortens the streamed answer's hold: another request waits
@@ -135,7 +141,7 @@ export class StateObject extends DurableObject {
     let run = null;
     let result;
     try {
-      run = owner(this.env, envelope, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, this.#port);
+      run = owner(this.env, envelope, grant, requestId, Date.now(), flags, this.#held?.tag ?? -1, this.#port, this.#incarnation);
       result = run.result;
     } catch (e) {
       run?.free();

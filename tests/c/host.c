@@ -22,10 +22,13 @@ static struct {
     sqlite3 *dbs[MAX_DBS];
     int n;
     cw_host_plugin plugin;
-    int fail_write;  /* > 0: the fail_write-th write statement from now fails, once */
-    const char *dir; /* databases as files here; NULL: in memory */
-    sqlite3 *db;     /* the database of the owner call running, or NULL */
+    int fail_write;     /* > 0: the fail_write-th write statement from now fails, once */
+    const char *dir;    /* databases as files here; NULL: in memory */
+    sqlite3 *db;        /* the database of the owner call running, or NULL */
+    double incarnation; /* the owner runs' cw_run.incarnation (0: unknown) */
 } host;
+
+void cw_host_set_incarnation(double n) { host.incarnation = n; }
 
 void cw_host_set_plugin(cw_host_plugin fn) { host.plugin = fn; }
 void cw_host_fail_write(int k) { host.fail_write = k; }
@@ -272,7 +275,8 @@ void cw_host_step(cw_ctx *owner, const char *id) { settle_until(owner, cw_host_d
 
 cw_ctx *cw_host_owner(const char *req, size_t n, const char *grant, const char *rid, const char *id,
                       int stop_at_call) {
-    cw_run o = {req, n, grant, strlen(grant), rid, rid ? strlen(rid) : 0, 1.7e12, 1.7e12, 0, -1};
+    cw_run o = {req,    n, grant, strlen(grant),   rid, rid ? strlen(rid) : 0, 1.7e12,
+                1.7e12, 0, -1,    host.incarnation};
     return run_owner(&o, id, stop_at_call);
 }
 
@@ -297,7 +301,7 @@ static void take(cw_host_answer *out, const cw_result *r, const char *body, size
 }
 
 int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host_answer *out) {
-    cw_run in = {req, n, NULL, 0, NULL, 0, 0, now_ms, flags, -1};
+    cw_run in = {req, n, NULL, 0, NULL, 0, 0, now_ms, flags, -1, 0};
     cw_ctx *edge = start(CW_STAGE_EDGE, &in), *owner;
     char id[CW_ID_MAX + 1], grant[CW_ACTOR_MAX + 128], rid[CW_RID_MAX + 1];
     memset(out, 0, sizeof *out);
@@ -315,7 +319,8 @@ int cw_host_request(const char *req, size_t n, int flags, double now_ms, cw_host
         snprintf(id, sizeof id, "%.*s", (int)edge->res.ask_len, edge->res.ask);
         snprintf(grant, sizeof grant, "%.*s", (int)edge->res.input_len, edge->res.input);
         snprintf(rid, sizeof rid, "%s", edge->rid);
-        o = (cw_run){copy, env_n, grant, strlen(grant), rid, strlen(rid), now_ms, now_ms, 0, -1};
+        o = (cw_run){copy,   env_n, grant, strlen(grant),   rid, strlen(rid), now_ms,
+                     now_ms, 0,     -1,    host.incarnation};
         owner = run_owner(&o, id, 0);
         if (cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
                                owner->res.body, owner->res.body_len, 0) != 0)

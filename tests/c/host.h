@@ -32,6 +32,10 @@ typedef const char *(*cw_host_plugin)(const char *what, const char *input, size_
 /* Sets the plugin answerer (NULL: every call answers status 1, "no plugin"). */
 void cw_host_set_plugin(cw_host_plugin fn);
 
+/* The object instance the owner runs are in (cw_run.incarnation); 0, the
+ * default, trusts nothing between requests. */
+void cw_host_set_incarnation(double n);
+
 /* The k-th write statement from now (k >= 1) of any object fails, once;
  * the batch it is in then rolls back whole. 0: none. */
 void cw_host_fail_write(int k);

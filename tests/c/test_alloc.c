@@ -57,7 +57,7 @@ static void a_request_over_its_memory_is_413(void) {
     }
     memcpy(req + at, "]}", 2);
     at += 2;
-    cw_run in = {req, at, NULL, 0, NULL, 0, 0, 0, 0, -1};
+    cw_run in = {req, at, NULL, 0, NULL, 0, 0, 0, 0, -1, 0};
     cw_pipeline_run(ctx, &in);
     if (ctx->res.status != 413)
         fprintf(stderr, "    %.*s\n", (int)ctx->res.body_len, ctx->res.body);

@@ -16,7 +16,7 @@
  * "x" (host.h) and has the grant to write. */
 static cw_ctx *run_n(int stage, const char *req, size_t n, const char *rid) {
     cw_ctx *ctx;
-    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 1000.0, 0, -1};
+    cw_run in = {req, n, "w ", 2, rid, rid ? strlen(rid) : 0, 1000.0, 1000.0, 0, -1, 0};
     if (stage == CW_STAGE_OWNER)
         return cw_host_owner(req, n, "w ", rid, "x", 0);
     ctx = cw_test_pipeline(stage);

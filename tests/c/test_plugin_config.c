@@ -27,7 +27,7 @@ static char current[64]; /* the id an OWNER run works on */
 static cw_ctx *run(int stage, const char *req, const char *legacy) {
     cw_ctx *ctx;
     int owner = stage == CW_STAGE_OWNER;
-    cw_run in = {req, strlen(req), "w ", 2, owner ? RID : NULL, owner ? 32 : 0, 1.0, 1.0, 0, -1};
+    cw_run in = {req, strlen(req), "w ", 2, owner ? RID : NULL, owner ? 32 : 0, 1.0, 1.0, 0, -1, 0};
     if (owner) {
         const char *p = strstr(req, "/state/") + 7;
         snprintf(current, sizeof current, "%.*s", (int)strcspn(p, "?\r "), p);

@@ -14,7 +14,7 @@
 
 static cw_ctx *edge(const char *req, double now, int flags) {
     cw_ctx *ctx = cw_test_pipeline(CW_STAGE_EDGE);
-    cw_run in = {req, strlen(req), NULL, 0, NULL, 0, now, 0, flags, -1};
+    cw_run in = {req, strlen(req), NULL, 0, NULL, 0, now, 0, flags, -1, 0};
     cw_pipeline_run(ctx, &in);
     return ctx;
 }

@@ -222,12 +222,16 @@ describe("storage", () => {
     const stub = env.STATE.get(env.STATE.idFromName(id));
     await evictDurableObject(stub);
     expect(await (await get(`/state/${id}`)).text()).toBe(before);
-    // A write that bypasses this isolate's cache (another instance, say):
-    // the next request reads the stored version and reloads.
+    // A write that bypasses this isolate's cache, as another instance of the
+    // object (in another isolate) would make it: the next instance here
+    // reads the stored version and reloads. (Within one instance nothing
+    // else writes its storage, and C trusts what it read: src/sync.c,
+    // known; tests/c/test_sync.c checks both sides of that.)
     await runInDurableObject(stub, (_o, state) => {
       state.storage.sql.exec("UPDATE cw_nodes SET value = '2', size = 2, version = 2 WHERE parent = '' AND key = 'z'");
       state.storage.sql.exec("UPDATE cw_meta SET version = 2");
     });
+    await evictDurableObject(stub);
     expect((await (await get(`/state/${id}`)).json()).state.z).toBe(2);
   });
 });
