@@ -17,7 +17,7 @@ typedef struct {
 static void pending_free(void *p) {
     pending_t *w = p;
     cw_jwt_free(&w->tok);
-    cw_free(w);
+    cw_alloc_free(w);
 }
 
 /* 401 with the challenge of RFC 6750; why, or the message already set. */
@@ -33,7 +33,7 @@ static cw_slice subprotocol(cw_slice list) {
     while (list.n) {
         const char *comma = memchr(list.p, ',', list.n);
         size_t n = comma ? (size_t)(comma - list.p) : list.n;
-        cw_slice e = cw_slice_trim((cw_slice){list.p, n});
+        cw_slice e = cw_http_slice_trim((cw_slice){list.p, n});
         if (e.n > 7 && memcmp(e.p, "bearer.", 7) == 0)
             return (cw_slice){e.p + 7, e.n - 7};
         list.p += n + !!comma;
@@ -59,7 +59,7 @@ static int verified(cw_ctx *ctx, void *arg, int status, const char *head, size_t
     memcpy(ctx->who.kid, w->tok.kid, sizeof w->tok.kid);
     ctx->who.exp = w->tok.exp;
     ctx->who.read_only = !w->tok.write;
-    cw_who_paths(ctx, w->tok.read_paths, w->tok.write_paths);
+    cw_pipeline_who_paths(ctx, w->tok.read_paths, w->tok.write_paths);
     return w->then(ctx);
 }
 
@@ -76,17 +76,17 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
         return then(ctx);
     if (keys <= 0)
         return cw_error_set(&ctx->err, CW_E_AUTH_UNCONFIGURED, NULL);
-    h = cw_slice_trim(cw_http_header(ctx->req, "authorization"));
-    if (h.n > 7 && cw_slice_ieq((cw_slice){h.p, 7}, "bearer "))
-        t = cw_slice_trim((cw_slice){h.p + 7, h.n - 7});
+    h = cw_http_slice_trim(cw_http_header(ctx->req, "authorization"));
+    if (h.n > 7 && cw_http_slice_ieq((cw_slice){h.p, 7}, "bearer "))
+        t = cw_http_slice_trim((cw_slice){h.p + 7, h.n - 7});
     else if (how & CW_ACCESS_SOCKET)
         t = subprotocol(cw_http_header(ctx->req, "sec-websocket-protocol"));
     if (!t.n)
         return unauthorized(ctx, "a bearer token is required");
-    if (!(w = cw_malloc(sizeof *w)))
+    if (!(w = cw_alloc_new(sizeof *w)))
         return cw_error_oom(&ctx->err);
     memset(w, 0, sizeof *w);
-    if (!cw_own(ctx, w, pending_free))
+    if (!cw_pipeline_own(ctx, w, pending_free))
         return cw_error_oom(&ctx->err);
     if (cw_jwt_parse(t.p, t.n, &w->tok, &ctx->err) < 0)
         return unauthorized(ctx, NULL);
@@ -98,7 +98,7 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     cw_buf_put32(&ctx->input, (uint32_t)w->tok.key_len);
     cw_buf_append(&ctx->input, (const char *)w->tok.key, w->tok.key_len);
     if (cw_buf_append(&ctx->input, t.p, w->tok.signed_len) < 0 ||
-        cw_suspend(ctx, CW_ACTION_HMAC, "", 0, verified, w) < 0)
+        cw_pipeline_suspend(ctx, CW_ACTION_HMAC, "", 0, verified, w) < 0)
         return cw_error_oom(&ctx->err);
     return 0;
 }

@@ -73,7 +73,7 @@ static void *carve(int k) {
     return (void *)(heap.top - size);
 }
 
-void *cw_malloc(size_t n) {
+void *cw_alloc_new(size_t n) {
     int k = class_of(n ? n : 1);
     unsigned char *b;
     if (k < 0 || over_ceiling((size_t)1 << k))
@@ -89,7 +89,7 @@ void *cw_malloc(size_t n) {
     return b + HEADER;
 }
 
-void cw_free(void *p) {
+void cw_alloc_free(void *p) {
     unsigned char *b;
     uint32_t k;
     if (!p)
@@ -101,31 +101,31 @@ void cw_free(void *p) {
     heap.free[k] = b;
 }
 
-void *cw_realloc(void *p, size_t n) {
+void *cw_alloc_resize(void *p, size_t n) {
     void *q;
     size_t cap;
     if (!p)
-        return cw_malloc(n);
+        return cw_alloc_new(n);
     cap = ((size_t)1 << *(uint32_t *)((unsigned char *)p - HEADER)) - HEADER;
     if (n <= cap)
         return p;
-    q = cw_malloc(n);
+    q = cw_alloc_new(n);
     if (!q)
         return NULL;
     memcpy(q, p, cap);
-    cw_free(p);
+    cw_alloc_free(p);
     return q;
 }
 
 /* libc's own callers (strdup and friends) use the same heap. */
-void *malloc(size_t n) { return cw_malloc(n); }
-void free(void *p) { cw_free(p); }
-void *realloc(void *p, size_t n) { return cw_realloc(p, n); }
+void *malloc(size_t n) { return cw_alloc_new(n); }
+void free(void *p) { cw_alloc_free(p); }
+void *realloc(void *p, size_t n) { return cw_alloc_resize(p, n); }
 void *calloc(size_t m, size_t n) {
     void *p;
     if (n && m > (size_t)-1 / n)
         return NULL;
-    p = cw_malloc(m * n);
+    p = cw_alloc_new(m * n);
     if (p)
         memset(p, 0, m * n);
     return p;
@@ -133,7 +133,7 @@ void *calloc(size_t m, size_t n) {
 #else
 #define HEADER 16u /* keeps the payload 16-byte aligned, as malloc's */
 
-void *cw_malloc(size_t n) {
+void *cw_alloc_new(size_t n) {
     unsigned char *b;
     if (n > (size_t)-1 - HEADER || over_ceiling(n + HEADER) || !(b = malloc(n + HEADER)))
         return NULL;
@@ -142,7 +142,7 @@ void *cw_malloc(size_t n) {
     return b + HEADER;
 }
 
-void cw_free(void *p) {
+void cw_alloc_free(void *p) {
     size_t n;
     if (!p)
         return;
@@ -151,11 +151,11 @@ void cw_free(void *p) {
     free((unsigned char *)p - HEADER);
 }
 
-void *cw_realloc(void *p, size_t n) {
+void *cw_alloc_resize(void *p, size_t n) {
     size_t old;
     unsigned char *b;
     if (!p)
-        return cw_malloc(n);
+        return cw_alloc_new(n);
     memcpy(&old, (unsigned char *)p - HEADER, sizeof old);
     if (n > (size_t)-1 - HEADER || (n > old && over_ceiling(n - old)))
         return NULL;

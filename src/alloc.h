@@ -25,15 +25,15 @@
 #include <stddef.h>
 
 /* n bytes (n == 0 gives a unique pointer), 8-byte aligned, or NULL when
- * memory cannot grow or the ceiling would be passed. Free with cw_free. */
-void *cw_malloc(size_t n);
+ * memory cannot grow or the ceiling would be passed. Free with cw_alloc_free. */
+void *cw_alloc_new(size_t n);
 
-/* Resizes p (NULL: like cw_malloc). Returns NULL on failure, leaving p
+/* Resizes p (NULL: like cw_alloc_new). Returns NULL on failure, leaving p
  * valid. */
-void *cw_realloc(void *p, size_t n);
+void *cw_alloc_resize(void *p, size_t n);
 
 /* Releases p. NULL is a no-op. */
-void cw_free(void *p);
+void cw_alloc_free(void *p);
 
 /* Bytes in live blocks, headers included. */
 size_t cw_alloc_live(void);

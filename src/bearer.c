@@ -19,10 +19,10 @@ int cw_bearer_check(cw_slice h, const char *token, int open_without_token, cw_er
     }
     if (!h.p)
         return cw_error_set(err, CW_E_UNAUTHORIZED, "Authorization: Bearer <token> required");
-    h = cw_slice_trim(h);
-    if (h.n < 7 || !cw_slice_ieq((cw_slice){h.p, 7}, "bearer "))
+    h = cw_http_slice_trim(h);
+    if (h.n < 7 || !cw_http_slice_ieq((cw_slice){h.p, 7}, "bearer "))
         return cw_error_set(err, CW_E_UNAUTHORIZED, "Authorization must use the Bearer scheme");
-    cred = cw_slice_trim((cw_slice){h.p + 7, h.n - 7});
+    cred = cw_http_slice_trim((cw_slice){h.p + 7, h.n - 7});
     if (!cw_bearer_equal(cred.p, cred.n, token, strlen(token)))
         return cw_error_set(err, CW_E_UNAUTHORIZED, "token does not match");
     return 0;

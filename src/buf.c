@@ -19,7 +19,7 @@ static int grow(cw_buf *b, size_t need) {
         }
         cap = cap * 2 + 8;
     }
-    p = cw_realloc(b->p, cap);
+    p = cw_alloc_resize(b->p, cap);
     if (!p) {
         b->broken = 1;
         return -1;
@@ -116,11 +116,11 @@ int cw_buf_puts(cw_buf *b, const char *s) { return cw_buf_append(b, s, strlen(s)
 
 int cw_buf_putu(cw_buf *b, unsigned long long v) {
     char tmp[20];
-    return cw_buf_append(b, tmp, cw_utoa(tmp, v));
+    return cw_buf_append(b, tmp, cw_fmt_utoa(tmp, v));
 }
 
 void cw_buf_free(cw_buf *b) {
-    cw_free(b->p);
+    cw_alloc_free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
     b->broken = 0;
@@ -129,7 +129,7 @@ void cw_buf_free(cw_buf *b) {
 char *cw_buf_take(cw_buf *b, size_t *len) {
     char *p = b->broken ? NULL : b->p;
     if (!p)
-        cw_free(b->p);
+        cw_alloc_free(b->p);
     if (len)
         *len = p ? b->len : 0;
     b->p = NULL;

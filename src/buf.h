@@ -59,7 +59,7 @@ int cw_buf_put32(cw_buf *b, uint32_t v);
 /* Frees the storage and resets b to empty. */
 void cw_buf_free(cw_buf *b);
 
-/* Hands the storage to the caller (new, free with cw_free) and resets b.
+/* Hands the storage to the caller (new, free with cw_alloc_free) and resets b.
  * Returns NULL when the buffer is broken or empty. */
 char *cw_buf_take(cw_buf *b, size_t *len);
 

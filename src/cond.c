@@ -23,8 +23,8 @@ static int scan_list(cw_slice h, long long version, int weak_ok, int *match) {
     const char *p = h.p, *end = h.p + h.n;
     int count = 0;
     *match = 0;
-    h = cw_slice_trim(h);
-    if (cw_slice_eq(h, "*")) {
+    h = cw_http_slice_trim(h);
+    if (cw_http_slice_eq(h, "*")) {
         *match = version > 0;
         return 1;
     }

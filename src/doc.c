@@ -42,7 +42,7 @@ static void free_entry(cw_doc *d) {
     cache.bytes -= d->bytes + d->view.cap;
     cw_tree_free(&d->tree);
     cw_buf_free(&d->view);
-    cw_free(d);
+    cw_alloc_free(d);
 }
 
 /* Makes *view d's view (emptying *view), counted at its capacity. */
@@ -98,7 +98,7 @@ cw_doc *cw_doc_new(const char *id, long long version, int resident, long long si
     before = cw_alloc_live();
     if (!cache.index && !(cache.index = json_object()))
         return NULL;
-    if (!(d = cw_malloc(sizeof *d)))
+    if (!(d = cw_alloc_new(sizeof *d)))
         return NULL;
     memset(d, 0, sizeof *d);
     k = strlen(id);
@@ -112,7 +112,7 @@ cw_doc *cw_doc_new(const char *id, long long version, int resident, long long si
         json_object_set_new_nocheck(cache.index, d->id, json_integer((json_int_t)(uintptr_t)d)) <
             0) {
         cw_tree_free(&d->tree);
-        cw_free(d);
+        cw_alloc_free(d);
         return NULL;
     }
     link_newest(d);

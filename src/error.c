@@ -115,7 +115,8 @@ int cw_error_setf(cw_error *err, cw_errcode code, const char *fmt, ...) {
             f++;
         if (*f == 'd') {
             long long v = va_arg(ap, long long);
-            size_t k = cw_utoa(num + 1, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+            size_t k =
+                cw_fmt_utoa(num + 1, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
             num[0] = '-';
             at = append_n(err->message, at, num + (v >= 0), k + (v < 0));
         } else if (*f == 's') {

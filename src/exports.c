@@ -35,10 +35,10 @@
 #endif
 
 /* n bytes for the host to fill; free with cw_dealloc. NULL on no memory. */
-CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_malloc(n); }
+CW_EXPORT(cw_alloc) void *cw_alloc(size_t n) { return cw_alloc_new(n); }
 
 /* Frees what cw_alloc returned. NULL is a no-op. */
-CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_free(p); }
+CW_EXPORT(cw_dealloc) void cw_dealloc(void *p) { cw_alloc_free(p); }
 
 #ifndef CW_CONTRACT_MODULE
 /* The input area (global state, runtime.h): one buffer the host writes a

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-size_t cw_utoa(char *out, unsigned long long v) {
+size_t cw_fmt_utoa(char *out, unsigned long long v) {
     char tmp[20];
     size_t n = 0;
     do {
@@ -14,7 +14,7 @@ size_t cw_utoa(char *out, unsigned long long v) {
     return n;
 }
 
-int cw_hex(int c) {
+int cw_fmt_hex(int c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')

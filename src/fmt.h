@@ -10,9 +10,9 @@
 
 /* Writes the decimal digits of v to out (at least 20 bytes; no NUL) and
  * returns how many. For numbers in headers and messages. */
-size_t cw_utoa(char *out, unsigned long long v);
+size_t cw_fmt_utoa(char *out, unsigned long long v);
 
 /* The value of hex digit c (either case), or -1. */
-int cw_hex(int c);
+int cw_fmt_hex(int c);
 
 #endif

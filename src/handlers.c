@@ -30,7 +30,7 @@ static int h_health(cw_ctx *ctx) {
     cw_buf_puts(&out, "{\"status\":\"ok\"");
     cw_buf_kstr(&out, "version", cw_buildinfo_get()->version);
     cw_buf_puts(&out, "}");
-    return cw_respond_buf(ctx, 200, "application/json", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "application/json", &out);
 }
 
 static int h_version(cw_ctx *ctx) {
@@ -42,7 +42,7 @@ static int h_version(cw_ctx *ctx) {
     cw_buf_kstr(&out, "built_at", b->built_at);
     cw_buf_kstr(&out, "toolchain", b->toolchain);
     cw_buf_puts(&out, "}");
-    return cw_respond_buf(ctx, 200, "application/json", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "application/json", &out);
 }
 
 /* GET /metrics: Prometheus text. Needs the metrics token when one is set;
@@ -53,7 +53,7 @@ static int h_metrics(cw_ctx *ctx) {
                         !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
     cw_metrics_render(&out, ctx->t0_ms, cw_runtime_memory_bytes());
-    return cw_respond_buf(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 
 /* A warmup's or a plugin route's own state, across its suspensions. */
@@ -66,7 +66,7 @@ typedef struct {
 static void hstate_free(void *p) {
     hstate *h = p;
     cw_buf_free(&h->kept);
-    cw_free(h);
+    cw_alloc_free(h);
 }
 
 /* The handler's state, made on first use. NULL with ctx->err set. */
@@ -74,7 +74,7 @@ static hstate *state_of(cw_ctx *ctx) {
     hstate *h = ctx->state;
     if (h)
         return h;
-    if (!(h = cw_malloc(sizeof *h))) {
+    if (!(h = cw_alloc_new(sizeof *h))) {
         cw_error_oom(&ctx->err);
         return NULL;
     }
@@ -126,7 +126,7 @@ static int warmup_finish(cw_ctx *ctx, void *arg, int status, const char *head, s
     cw_buf_kstr(&out, "trigger", ctx->flags & CW_FLAG_SCHEDULED ? "cron" : "http");
     put_ms(&out, "total_ms", ctx->t1_ms - ctx->t0_ms);
     cw_buf_puts(&out, "}");
-    return cw_respond_buf(ctx, 200, "application/json", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "application/json", &out);
 }
 
 /* Plugins are loaded: keep the registry's report, then touch the Durable
@@ -147,9 +147,10 @@ static int warmup_touch(cw_ctx *ctx, void *arg, int status, const char *head, si
     }
     /* Each object is touched with a GET under a read grant, no actor. */
     ctx->who.read_only = 1;
-    rc = ids.broken || h->kept.broken || cw_grant(ctx, (cw_slice){NULL, 0}) < 0
+    rc = ids.broken || h->kept.broken || cw_pipeline_grant(ctx, (cw_slice){NULL, 0}) < 0
              ? cw_error_oom(&ctx->err)
-             : cw_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish, h);
+             : cw_pipeline_suspend(ctx, CW_ACTION_TOUCH, ids.p ? ids.p : "", ids.len, warmup_finish,
+                                   h);
     cw_buf_free(&ids);
     return rc;
 }
@@ -166,7 +167,7 @@ static int h_warmup(cw_ctx *ctx) {
         return -1;
     cw_metrics_warmup(ctx->flags & CW_FLAG_SCHEDULED);
     hstate *h = state_of(ctx);
-    return h ? cw_suspend(ctx, CW_ACTION_PLUGINS, "load", 4, warmup_touch, h) : -1;
+    return h ? cw_pipeline_suspend(ctx, CW_ACTION_PLUGINS, "load", 4, warmup_touch, h) : -1;
 }
 
 /* --- plugins --------------------------------------------------------------- */
@@ -183,7 +184,7 @@ static int plugins_finish(cw_ctx *ctx, void *arg, int status, const char *head, 
     cw_buf_puts(&out, "{\"plugins\":");
     cw_buf_append(&out, body, body_len);
     cw_buf_append(&out, "}", 1);
-    return cw_respond_buf(ctx, 200, "application/json", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "application/json", &out);
 }
 
 /* GET /plugins: every plugin in the manifest and its state in this isolate.
@@ -192,14 +193,14 @@ static int h_plugins(cw_ctx *ctx) {
     if (cw_bearer_check(cw_http_header(ctx->req, "authorization"), cw_runtime_metrics_token(),
                         !cw_runtime_config()->tokens_required, &ctx->err) < 0)
         return -1;
-    return cw_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish, NULL);
+    return cw_pipeline_suspend(ctx, CW_ACTION_PLUGINS, "list", 4, plugins_finish, NULL);
 }
 
 /* The plugin named by the route's {name}, with roles: its name into the
  * handler's state. Returns the state, or NULL with ctx->err set (404 when
  * there is no such plugin). */
 static hstate *plugin_param(cw_ctx *ctx, int roles) {
-    cw_slice name = cw_param(ctx, "name");
+    cw_slice name = cw_pipeline_param(ctx, "name");
     hstate *h;
     if (!cw_plugin_manifest_find(name.p, name.n, roles))
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such plugin"), NULL;
@@ -222,8 +223,9 @@ static int h_plugin_unload(cw_ctx *ctx) {
         return -1;
     cw_buf_puts(&what, "unload ");
     cw_buf_puts(&what, h->plugin);
-    rc = what.broken ? cw_error_oom(&ctx->err)
-                     : cw_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish, NULL);
+    rc = what.broken
+             ? cw_error_oom(&ctx->err)
+             : cw_pipeline_suspend(ctx, CW_ACTION_PLUGINS, what.p, what.len, plugins_finish, NULL);
     cw_buf_free(&what);
     return rc;
 }
@@ -241,7 +243,7 @@ static int plugin_call(cw_ctx *ctx, hstate *h) {
     ctx->input.len = 0;
     if (cw_buf_append(&ctx->input, h->kept.p, h->kept.len) < 0)
         return cw_error_oom(&ctx->err);
-    return cw_call(ctx, h->plugin, "route", plugin_done, h);
+    return cw_pipeline_call(ctx, h->plugin, "route", plugin_done, h);
 }
 
 /* The owner's state view arrived: hand it to the plugin after its request
@@ -265,14 +267,14 @@ static int plugin_with_state(cw_ctx *ctx, void *arg, int status, const char *hea
 static int plugin_forward(cw_ctx *ctx) {
     if (cw_sync_grant(ctx) < 0)
         return -1;
-    return cw_forward(ctx, plugin_with_state, ctx->state);
+    return cw_pipeline_forward(ctx, plugin_with_state, ctx->state);
 }
 
 /* GET /plugins/{name}/...: a request plugin. Under /state/{id} the plugin
  * gets the state view too: the edge forwards to the id's owner, which
  * answers with the view as for GET /state/{id}; then the plugin runs. */
 static int h_plugin_route(cw_ctx *ctx) {
-    cw_slice rest = cw_param(ctx, "path");
+    cw_slice rest = cw_pipeline_param(ctx, "path");
     int state = rest.n > 6 && memcmp(rest.p, "state/", 6) == 0;
     hstate *h;
 
@@ -317,7 +319,7 @@ static int recurse(volatile int depth) {
 #pragma GCC diagnostic pop
 
 static int h_test_trap(cw_ctx *ctx) {
-    cw_slice kind = cw_param(ctx, "kind");
+    cw_slice kind = cw_pipeline_param(ctx, "kind");
     if (kind.n > 6 && memcmp(kind.p, "owner:", 6) == 0) {
         if (ctx->stage == CW_STAGE_OWNER)
             __builtin_trap();
@@ -325,28 +327,30 @@ static int h_test_trap(cw_ctx *ctx) {
                         &ctx->err) < 0)
             return -1;
         ctx->who.read_only = 1;
-        return cw_grant(ctx, (cw_slice){NULL, 0}) < 0 ? -1 : cw_forward(ctx, NULL, NULL);
+        return cw_pipeline_grant(ctx, (cw_slice){NULL, 0}) < 0
+                   ? -1
+                   : cw_pipeline_forward(ctx, NULL, NULL);
     }
-    if (cw_slice_eq(kind, "unreachable"))
+    if (cw_http_slice_eq(kind, "unreachable"))
         __builtin_trap();
-    if (cw_slice_eq(kind, "oob"))
+    if (cw_http_slice_eq(kind, "oob"))
         return *(volatile int *)(uintptr_t)0xfffffff0u;
-    if (cw_slice_eq(kind, "stack"))
+    if (cw_http_slice_eq(kind, "stack"))
         return recurse(0);
-    if (cw_slice_eq(kind, "late")) {
+    if (cw_http_slice_eq(kind, "late")) {
         /* A success fully built, then a failure: the error must not keep
          * the success's headers. */
         cw_buf ok = CW_BUF_INIT;
         cw_buf_puts(&ok, "{}");
-        cw_respond_buf(ctx, 200, "application/json", &ok);
-        cw_header_add(ctx, "etag", "\"9\"");
+        cw_pipeline_respond_buf(ctx, 200, "application/json", &ok);
+        cw_pipeline_header_add(ctx, "etag", "\"9\"");
         return cw_error_oom(&ctx->err);
     }
-    if (cw_slice_eq(kind, "oom")) {
-        void *p = cw_malloc((size_t)3 << 30); /* more than wasm32 can hold */
+    if (cw_http_slice_eq(kind, "oom")) {
+        void *p = cw_alloc_new((size_t)3 << 30); /* more than wasm32 can hold */
         if (!p)
             return cw_error_oom(&ctx->err);
-        cw_free(p);
+        cw_alloc_free(p);
     }
     return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such trap kind");
 }
@@ -360,7 +364,7 @@ static int h_test_keys(cw_ctx *ctx) {
     if (why)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, why);
     cw_buf_puts(&out, "{}");
-    return cw_respond_buf(ctx, 200, "application/json", &out);
+    return cw_pipeline_respond_buf(ctx, 200, "application/json", &out);
 }
 #endif
 

@@ -7,12 +7,12 @@
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
-int cw_slice_eq(cw_slice s, const char *lit) {
+int cw_http_slice_eq(cw_slice s, const char *lit) {
     size_t n = strlen(lit);
     return s.p && s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-int cw_slice_ieq(cw_slice s, const char *lit) {
+int cw_http_slice_ieq(cw_slice s, const char *lit) {
     size_t n = strlen(lit);
     if (!s.p || s.n != n)
         return 0;
@@ -22,7 +22,7 @@ int cw_slice_ieq(cw_slice s, const char *lit) {
     return 1;
 }
 
-cw_slice cw_slice_trim(cw_slice s) {
+cw_slice cw_http_slice_trim(cw_slice s) {
     while (s.n && (s.p[0] == ' ' || s.p[0] == '\t')) {
         s.p++;
         s.n--;
@@ -46,7 +46,7 @@ int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
     end = p + ct.n;
     while (p < end && *p != ';')
         p++;
-    *type = cw_slice_trim((cw_slice){ct.p, (size_t)(p - ct.p)});
+    *type = cw_http_slice_trim((cw_slice){ct.p, (size_t)(p - ct.p)});
     while (p < end) {
         cw_slice name, value;
         p++; /* the ';' */
@@ -76,7 +76,7 @@ int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
             p++;
         if (p < end && *p != ';')
             return -1;
-        if (cw_slice_ieq(name, "charset"))
+        if (cw_http_slice_ieq(name, "charset"))
             *charset = value;
     }
     return 0;
@@ -136,7 +136,7 @@ int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err) {
                 return cw_error_set(err, CW_E_BAD_REQUEST, "bad header name");
         req->headers[req->nheaders].name = (cw_slice){line.p, (size_t)(colon - line.p)};
         req->headers[req->nheaders].value =
-            cw_slice_trim((cw_slice){colon + 1, line.n - (size_t)(colon + 1 - line.p)});
+            cw_http_slice_trim((cw_slice){colon + 1, line.n - (size_t)(colon + 1 - line.p)});
         if (req->headers[req->nheaders].value.n > CW_HTTP_MAX_FIELD)
             return cw_error_set(err, CW_E_FIELD_TOO_LARGE, NULL);
         req->nheaders++;
@@ -147,7 +147,7 @@ int cw_http_parse(const char *p, size_t n, cw_request *req, cw_error *err) {
 
 cw_slice cw_http_header(const cw_request *req, const char *name) {
     for (size_t i = 0; i < req->nheaders; i++)
-        if (cw_slice_ieq(req->headers[i].name, name))
+        if (cw_http_slice_ieq(req->headers[i].name, name))
             return req->headers[i].value;
     return (cw_slice){NULL, 0};
 }
@@ -171,8 +171,8 @@ int cw_http_unescape(cw_slice s, cw_buf *out) {
     for (size_t i = 0; i < s.n; i++) {
         char c = s.p[i];
         if (c == '%') {
-            int hi = i + 2 < s.n ? cw_hex((unsigned char)s.p[i + 1]) : -1;
-            int lo = hi >= 0 ? cw_hex((unsigned char)s.p[i + 2]) : -1;
+            int hi = i + 2 < s.n ? cw_fmt_hex((unsigned char)s.p[i + 1]) : -1;
+            int lo = hi >= 0 ? cw_fmt_hex((unsigned char)s.p[i + 2]) : -1;
             if (lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
@@ -203,14 +203,14 @@ int cw_http_prefers(cw_slice h, const char *name, const char *value) {
     while (p && p < end) {
         const char *comma = memchr(p, ',', (size_t)(end - p)), *stop = comma ? comma : end;
         const char *semi = memchr(p, ';', (size_t)(stop - p));
-        cw_slice pref = cw_slice_trim((cw_slice){p, (size_t)((semi ? semi : stop) - p)});
+        cw_slice pref = cw_http_slice_trim((cw_slice){p, (size_t)((semi ? semi : stop) - p)});
         const char *eq = memchr(pref.p, '=', pref.n);
         if (eq) {
-            cw_slice k = cw_slice_trim((cw_slice){pref.p, (size_t)(eq - pref.p)});
-            cw_slice v = cw_slice_trim((cw_slice){eq + 1, pref.n - (size_t)(eq + 1 - pref.p)});
+            cw_slice k = cw_http_slice_trim((cw_slice){pref.p, (size_t)(eq - pref.p)});
+            cw_slice v = cw_http_slice_trim((cw_slice){eq + 1, pref.n - (size_t)(eq + 1 - pref.p)});
             if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"')
                 v = (cw_slice){v.p + 1, v.n - 2};
-            if (cw_slice_ieq(k, name) && cw_slice_ieq(v, value))
+            if (cw_http_slice_ieq(k, name) && cw_http_slice_ieq(v, value))
                 return 1;
         }
         p = comma ? comma + 1 : end;

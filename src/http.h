@@ -71,12 +71,12 @@ int cw_http_uint(cw_slice s, long long *out);
 int cw_http_prefers(cw_slice h, const char *name, const char *value);
 
 /* 1 when s equals the NUL-terminated lit exactly, else 0. */
-int cw_slice_eq(cw_slice s, const char *lit);
+int cw_http_slice_eq(cw_slice s, const char *lit);
 
 /* 1 when s equals lit ignoring ASCII case, else 0. */
-int cw_slice_ieq(cw_slice s, const char *lit);
+int cw_http_slice_ieq(cw_slice s, const char *lit);
 
 /* s with leading and trailing spaces and tabs removed. */
-cw_slice cw_slice_trim(cw_slice s);
+cw_slice cw_http_slice_trim(cw_slice s);
 
 #endif

@@ -14,8 +14,8 @@ int cw_id_parse(cw_slice raw, char out[CW_ID_MAX + 1], size_t *len, cw_error *er
         int c = (unsigned char)raw.p[i];
         if (c == '%') {
             /* Both hex digits must be inside the slice: indices i+1, i+2. */
-            int hi = i + 2 < raw.n ? cw_hex((unsigned char)raw.p[i + 1]) : -1;
-            int lo = i + 2 < raw.n ? cw_hex((unsigned char)raw.p[i + 2]) : -1;
+            int hi = i + 2 < raw.n ? cw_fmt_hex((unsigned char)raw.p[i + 1]) : -1;
+            int lo = i + 2 < raw.n ? cw_fmt_hex((unsigned char)raw.p[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return cw_error_set(err, CW_E_INVALID_ID, "id has a malformed percent-escape");
             c = hi * 16 + lo;

@@ -40,7 +40,7 @@ static int at(const scan *s) { return s->i < s->n ? s->p[s->i] : -1; }
 static long hex4(scan *s) {
     long v = 0;
     for (int k = 0; k < 4; k++) {
-        int d = cw_hex(at(s));
+        int d = cw_fmt_hex(at(s));
         if (d < 0)
             return -1;
         v = v * 16 + d;

@@ -11,7 +11,7 @@
 static json_t *keys; /* STATE_KEYS as given: {"<kid>": "<base64url secret>"}, or NULL */
 static int keys_state;
 
-long cw_base64url_decode(const char *s, size_t n, unsigned char *out) {
+long cw_jwt_base64url_decode(const char *s, size_t n, unsigned char *out) {
     unsigned long acc = 0;
     long len = 0;
     int bits = 0;
@@ -61,7 +61,7 @@ const char *cw_jwt_configure(const char *text, size_t n) {
         unsigned char raw[256];
         size_t vn = 0;
         const char *vs = cw_json_string(v, &vn);
-        long len = vs && vn <= 340 ? cw_base64url_decode(vs, vn, raw) : -1;
+        long len = vs && vn <= 340 ? cw_jwt_base64url_decode(vs, vn, raw) : -1;
         if (!kid_ok(kid) || len < 32)
             return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 printable ASCII "
                    "characters but quote and backslash";
@@ -81,7 +81,7 @@ static int refuse(cw_error *err, const char *why) {
 /* A segment's JSON object, or NULL. */
 static json_t *segment(const char *s, size_t n) {
     unsigned char raw[CW_JWT_MAX];
-    long len = cw_base64url_decode(s, n, raw);
+    long len = cw_jwt_base64url_decode(s, n, raw);
     json_t *v = len < 0 ? NULL : cw_json_load((const char *)raw, (size_t)len);
     if (json_is_object(v))
         return v;
@@ -131,7 +131,7 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         return refuse(err, "over 4096 bytes");
     if (!dot2 || memchr(dot2 + 1, '.', sig))
         return refuse(err, "not three base64url segments");
-    if (sig != 43 || cw_base64url_decode(dot2 + 1, sig, tok->mac) != CW_JWT_MAC)
+    if (sig != 43 || cw_jwt_base64url_decode(dot2 + 1, sig, tok->mac) != CW_JWT_MAC)
         return refuse(err, "bad signature encoding");
     if (!(head = segment(t, (size_t)(dot1 - t))) ||
         !(claims = segment(dot1 + 1, (size_t)(dot2 - dot1 - 1)))) {
@@ -159,7 +159,7 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     {
         size_t kn;
         const char *k = cw_json_string(v, &kn); /* checked by cw_jwt_configure */
-        tok->key_len = (size_t)cw_base64url_decode(k, kn, tok->key);
+        tok->key_len = (size_t)cw_jwt_base64url_decode(k, kn, tok->key);
     }
     /* The claims, with their types: a string claim is a JSON string (a
      * number is never one), an integer claim a JSON integer. */

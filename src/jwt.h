@@ -80,6 +80,6 @@ void cw_jwt_free(cw_token *tok);
 
 /* Decodes base64url (RFC 4648 section 5, no padding, canonical) s[0..n)
  * into out (at least n * 3 / 4 bytes). Returns the length, or -1. */
-long cw_base64url_decode(const char *s, size_t n, unsigned char *out);
+long cw_jwt_base64url_decode(const char *s, size_t n, unsigned char *out);
 
 #endif

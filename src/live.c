@@ -31,7 +31,7 @@ static void live_free(void *p) {
     live_t *l = p;
     json_decref(l->att);
     cw_sync_op_free(l->op);
-    cw_free(l);
+    cw_alloc_free(l);
 }
 
 static int oom(cw_ctx *ctx) { return cw_error_oom(&ctx->err); }
@@ -42,7 +42,7 @@ static long long member_int(json_t *o, const char *key) {
 
 /* Hands b (emptied) to the sender. */
 static int reply(cw_ctx *ctx, cw_buf *b) {
-    int rc = cw_frame_reply(ctx, b);
+    int rc = cw_pipeline_frame_reply(ctx, b);
     cw_buf_free(b);
     return rc;
 }
@@ -92,7 +92,7 @@ static void error_frame(cw_ctx *ctx, const char *type, const char *mid) {
     } else {
         if (ctx->err.code == CW_E_NONE)
             cw_error_set(&ctx->err, CW_E_INTERNAL, NULL);
-        cw_error_json(ctx, &e);
+        cw_pipeline_error_json(ctx, &e);
         if (e.len > 1) {
             cw_buf_append(&f, ",", 1);
             cw_buf_append(&f, e.p + 1, e.len - 1);
@@ -107,7 +107,7 @@ static void error_frame(cw_ctx *ctx, const char *type, const char *mid) {
 
 /* EDGE: the caller may: the owner opens the socket. */
 static int upgrade(cw_ctx *ctx) {
-    if (cw_sync_grant(ctx) < 0 || cw_forward(ctx, NULL, NULL) < 0)
+    if (cw_sync_grant(ctx) < 0 || cw_pipeline_forward(ctx, NULL, NULL) < 0)
         return -1;
     ctx->res.action = CW_ACTION_UPGRADE;
     return 0;
@@ -160,7 +160,7 @@ static int accept_socket(cw_ctx *ctx) {
         /* Accepted, or partly (a host may fail after accepting): unless
          * the answer is a 101, the socket is closed (pipeline.h). */
         if (rc == 0)
-            cw_accepted(ctx);
+            cw_pipeline_accepted(ctx);
         if (rc == 0 && cw_port_call(CW_PORT_ACCEPT, &text, 1, &out) < 0)
             rc = cw_error_set(&ctx->err, CW_E_INTERNAL, "the socket could not be accepted");
         else if (rc == 0)
@@ -183,8 +183,8 @@ static int subprotocol(cw_ctx *ctx, cw_slice list, cw_slice *echo) {
     while (list.n) {
         const char *comma = memchr(list.p, ',', list.n);
         size_t n = comma ? (size_t)(comma - list.p) : list.n;
-        cw_slice e = cw_slice_trim((cw_slice){list.p, n});
-        if (cw_slice_eq(e, "sync.v1")) {
+        cw_slice e = cw_http_slice_trim((cw_slice){list.p, n});
+        if (cw_http_slice_eq(e, "sync.v1")) {
             *echo = e;
             return 0;
         }
@@ -201,11 +201,11 @@ static int subprotocol(cw_ctx *ctx, cw_slice list, cw_slice *echo) {
 
 int cw_live_open(cw_ctx *ctx) {
     cw_slice echo;
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_pipeline_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
         return -1;
     if (ctx->stage == CW_STAGE_OWNER)
         return accept_socket(ctx);
-    if (!cw_slice_ieq(cw_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
+    if (!cw_http_slice_ieq(cw_http_slice_trim(cw_http_header(ctx->req, "upgrade")), "websocket"))
         return cw_error_set(&ctx->err, CW_E_UPGRADE_REQUIRED, NULL);
     if (subprotocol(ctx, cw_http_header(ctx->req, "sec-websocket-protocol"), &echo) < 0)
         return -1;
@@ -230,7 +230,7 @@ static int bad(cw_ctx *ctx, live_t *l, const char *why) {
     if (reply(ctx, &f) < 0)
         return -1;
     if (n >= cw_runtime_config()->bad_frames)
-        return cw_frame_close(ctx, CW_FRAME_SENDER, 1008, "too many bad frames");
+        return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, 1008, "too many bad frames");
     json_object_set_new_nocheck(l->att, "bad", json_integer(n));
     if (store(ctx, l) < 0)
         cw_error_clear(&ctx->err); /* the error frame went; the count is best effort */
@@ -253,7 +253,7 @@ static int ended(cw_ctx *ctx, const char *mid, int code) {
     cw_buf_puts(&f, "}}");
     if (reply(ctx, &f) < 0)
         return -1;
-    return cw_frame_close(ctx, CW_FRAME_SENDER, code, cw_roster_reason(code));
+    return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, code, cw_roster_reason(code));
 }
 
 /* A version member (0 to CW_VERSION_MAX), or -1 when absent; -2 when it is
@@ -365,7 +365,7 @@ static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
         (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0 ||
         cw_roster_reads(l->att, &reads) < 0;
     if (!failed)
-        cw_who_paths(ctx, reads, ctx->who.write_paths);
+        cw_pipeline_who_paths(ctx, reads, ctx->who.write_paths);
     l->head.filtered = json_object_get(l->att, "rp") || sp;
     json_decref(sp);
     json_decref(reads);
@@ -488,7 +488,7 @@ static int limited(cw_ctx *ctx, live_t *l, const char *mid, long long wait) {
     if (reply(ctx, &f) < 0)
         return -1;
     if (strikes >= cw_runtime_config()->rate_strikes)
-        return cw_frame_close(ctx, CW_FRAME_SENDER, 1008, "rate limit exceeded");
+        return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, 1008, "rate limit exceeded");
     json_object_set_new_nocheck(l->att, "strikes", json_integer(strikes));
     if (store(ctx, l) < 0)
         cw_error_clear(&ctx->err);
@@ -508,7 +508,8 @@ static int on_message(cw_ctx *ctx, live_t *l) {
      * the size of a larger frame in content-length. */
     cw_http_uint(cw_http_header(ctx->req, "content-length"), &declared);
     if ((unsigned long long)declared > cfg->frame_limit || body.n > cfg->frame_limit)
-        return cw_frame_close(ctx, CW_FRAME_SENDER, 1009, "the frame is over the size limit");
+        return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, 1009,
+                                       "the frame is over the size limit");
     /* Text or binary alike: strict JSON, UTF-8 checked (a text frame's
      * invalid bytes were replaced by the runtime before they got here). */
     f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", NULL, &err);
@@ -563,7 +564,7 @@ int cw_live_frame(cw_ctx *ctx) {
     const char *id, *actor;
     if (ctx->stage != CW_STAGE_OWNER)
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, NULL);
-    if (!(l = cw_malloc(sizeof *l)))
+    if (!(l = cw_alloc_new(sizeof *l)))
         return oom(ctx);
     memset(l, 0, sizeof *l);
     ctx->state = l;
@@ -588,7 +589,7 @@ int cw_live_frame(cw_ctx *ctx) {
             (v && (cw_paths_read(v, &wp, &why) < 0 || !wp)) ||
             (json_object_get(l->att, "rp") || json_object_get(l->att, "sp")) != l->head.filtered;
         if (!bad)
-            cw_who_paths(ctx, reads, wp);
+            cw_pipeline_who_paths(ctx, reads, wp);
         json_decref(reads);
         json_decref(wp);
         if (bad)
@@ -598,7 +599,7 @@ int cw_live_frame(cw_ctx *ctx) {
     ctx->who.granted = 1;
     ctx->flags |= CW_FLAG_SOCKET;
     ctx->res.status = 200;
-    if (cw_slice_eq(cw_http_header(ctx->req, "x-cw-event"), "close")) {
+    if (cw_http_slice_eq(cw_http_header(ctx->req, "x-cw-event"), "close")) {
         cw_buf f = CW_BUF_INIT;
         int rc;
         if (!l->head.joined)

@@ -6,7 +6,7 @@
 #include "buf.h"
 #include "json.h"
 
-int cw_pointer_ok(const char *p, size_t n) {
+int cw_paths_pointer_ok(const char *p, size_t n) {
     if (n == 0)
         return 1;
     if (p[0] != '/' || memchr(p, '\0', n))
@@ -22,7 +22,7 @@ static int covers(const char *q, size_t qn, const char *p, size_t n) {
     return qn <= n && memcmp(q, p, qn) == 0 && (qn == n || p[qn] == '/');
 }
 
-int cw_pointer_under(const char *p, size_t n, const char *q, size_t qn) {
+int cw_paths_under(const char *p, size_t n, const char *q, size_t qn) {
     return covers(q, qn, p, n);
 }
 
@@ -76,7 +76,7 @@ int cw_paths_read(const json_t *v, json_t **out, const char **why) {
         return *why = "must be an array of at most 32 JSON Pointers", -1;
     json_array_foreach(v, i, e) {
         const char *p = cw_json_string(e, &n);
-        if (!p || n > CW_POINTER_MAX || !cw_pointer_ok(p, n))
+        if (!p || n > CW_POINTER_MAX || !cw_paths_pointer_ok(p, n))
             return *why = "must hold JSON Pointers (RFC 6901) of at most 1024 bytes", -1;
         if (n == 0)
             return 0; /* the whole document */

@@ -29,7 +29,7 @@
 
 /* 1 when p[0..n) is a pointer: "" or "/" segments, "~" only as ~0 or ~1,
  * UTF-8 (the caller's JSON decoding guarantees it). */
-int cw_pointer_ok(const char *p, size_t n);
+int cw_paths_pointer_ok(const char *p, size_t n);
 
 /* Checks that v is an array of at most CW_PATHS_MAX pointers of at most
  * CW_POINTER_MAX bytes, and returns its normal form (a new array: no entry
@@ -49,7 +49,7 @@ int cw_paths_covers(const json_t *list, const char *p, size_t n);
 int cw_paths_above(const json_t *list, const char *p, size_t n);
 
 /* 1 when p[0..n) is q[0..qn) or under it. */
-int cw_pointer_under(const char *p, size_t n, const char *q, size_t qn);
+int cw_paths_under(const char *p, size_t n, const char *q, size_t qn);
 
 /* Sets the member of out at pointer p[0..n) (not "") to v (a reference
  * taken), making its parents objects where they are not. 0, or -1. */

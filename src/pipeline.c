@@ -66,7 +66,7 @@ static int rid_before(cw_ctx *ctx) {
 
 static void rid_after(cw_ctx *ctx) {
     if (ctx->stage == CW_STAGE_EDGE)
-        cw_header_add(ctx, "x-request-id", ctx->rid);
+        cw_pipeline_header_add(ctx, "x-request-id", ctx->rid);
 }
 
 /* --- middleware: CORS, for the environment's configured origins only ---- */
@@ -76,7 +76,7 @@ static int cors_before(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_EDGE || !ctx->req)
         return NEXT;
     origin = cw_http_header(ctx->req, "origin");
-    if (!cw_slice_eq(ctx->req->method, "OPTIONS") || !origin.p ||
+    if (!cw_http_slice_eq(ctx->req->method, "OPTIONS") || !origin.p ||
         !cw_http_header(ctx->req, "access-control-request-method").p ||
         !cw_runtime_origin_allowed(origin.p, origin.n))
         return NEXT;
@@ -85,11 +85,12 @@ static int cors_before(cw_ctx *ctx) {
     if (!cw_router_allow(ctx->own.routes, ctx->own.nroutes, ctx->req->path, ctx->own.allow))
         return NEXT;
     ctx->res.status = 204;
-    cw_header_add(ctx, "access-control-allow-methods", ctx->own.allow);
-    cw_header_add(ctx, "access-control-allow-headers",
-                  "authorization, content-type, if-match, if-none-match, idempotency-key, prefer, "
-                  "x-request-id");
-    cw_header_add(ctx, "access-control-max-age", "600");
+    cw_pipeline_header_add(ctx, "access-control-allow-methods", ctx->own.allow);
+    cw_pipeline_header_add(
+        ctx, "access-control-allow-headers",
+        "authorization, content-type, if-match, if-none-match, idempotency-key, prefer, "
+        "x-request-id");
+    cw_pipeline_header_add(ctx, "access-control-max-age", "600");
     return ANSWERED;
 }
 
@@ -98,12 +99,12 @@ static void cors_after(cw_ctx *ctx) {
         return;
     /* The origin was copied at the start: req is gone after a suspension. */
     if (ctx->own.origin[0] && cw_runtime_origin_allowed(ctx->own.origin, strlen(ctx->own.origin))) {
-        cw_header_add(ctx, "access-control-allow-origin", ctx->own.origin);
-        cw_header_add(ctx, "access-control-expose-headers",
-                      "etag, x-request-id, server-timing, idempotent-replayed, "
-                      "preference-applied, retry-after");
+        cw_pipeline_header_add(ctx, "access-control-allow-origin", ctx->own.origin);
+        cw_pipeline_header_add(ctx, "access-control-expose-headers",
+                               "etag, x-request-id, server-timing, idempotent-replayed, "
+                               "preference-applied, retry-after");
     }
-    cw_header_add(ctx, "vary", "origin");
+    cw_pipeline_header_add(ctx, "vary", "origin");
 }
 
 /* --- middleware: the body limit ---------------------------------------- */
@@ -116,7 +117,7 @@ static int limit_before(cw_ctx *ctx) {
     size_t limit = cw_runtime_config()->body_limit;
     cw_slice cl;
     unsigned long long declared = 0;
-    if (!ctx->req || cw_slice_eq(ctx->req->method, "WS"))
+    if (!ctx->req || cw_http_slice_eq(ctx->req->method, "WS"))
         return NEXT;
     cl = cw_http_header(ctx->req, "content-length");
     for (size_t i = 0; cl.p && i < cl.n && declared <= limit; i++)
@@ -135,7 +136,7 @@ static void timing_after(cw_ctx *ctx) {
     if (ctx->stage != CW_STAGE_EDGE)
         return;
     if (!ctx->own.cold) {
-        cw_header_add(ctx, "server-timing", "warm");
+        cw_pipeline_header_add(ctx, "server-timing", "warm");
         return;
     }
     cw_buf_puts(&v, "cold");
@@ -146,7 +147,7 @@ static void timing_after(cw_ctx *ctx) {
         cw_metrics_put_ms(&v, cw_metrics_phase_ms((cw_phase)p));
     }
     if (!v.broken)
-        cw_header_add(ctx, "server-timing", v.p);
+        cw_pipeline_header_add(ctx, "server-timing", v.p);
     cw_buf_free(&v);
 }
 
@@ -246,13 +247,14 @@ static void errors_after(cw_ctx *ctx) {
     ctx->head.broken = 0;
     ctx->own.keeping = 0;
     if (ctx->err.code == CW_E_METHOD && ctx->own.allow[0])
-        cw_header_add(ctx, "allow", ctx->own.allow);
+        cw_pipeline_header_add(ctx, "allow", ctx->own.allow);
     if (ctx->err.code == CW_E_UNAUTHORIZED)
-        cw_header_add(ctx, "www-authenticate", ctx->who.challenge ? ctx->who.challenge : "Bearer");
+        cw_pipeline_header_add(ctx, "www-authenticate",
+                               ctx->who.challenge ? ctx->who.challenge : "Bearer");
     if (ctx->err.code == CW_E_TIMEOUT || ctx->err.code == CW_E_TOO_MANY_SOCKETS)
-        cw_header_add(ctx, "retry-after", "1");
+        cw_pipeline_header_add(ctx, "retry-after", "1");
     if (ctx->err.code == CW_E_UPGRADE_REQUIRED)
-        cw_header_add(ctx, "upgrade", "websocket");
+        cw_pipeline_header_add(ctx, "upgrade", "websocket");
     ctx->frames.len = 0; /* they went with the answer the error replaced */
     ctx->res.flags &= ~(uint32_t)(CW_RESULT_HELD | CW_RESULT_STREAM | CW_RESULT_UNSIZED);
     ctx->more = NULL;
@@ -261,13 +263,13 @@ static void errors_after(cw_ctx *ctx) {
      * before it failed are dropped, never committed. */
     if (ctx->stage == CW_STAGE_OWNER)
         cw_store_discard();
-    cw_error_json(ctx, &b);
-    cw_respond_buf(ctx, (int)ctx->res.status, "application/json", &b);
+    cw_pipeline_error_json(ctx, &b);
+    cw_pipeline_respond_buf(ctx, (int)ctx->res.status, "application/json", &b);
 }
 
 /* {"error":{"code","message","request_id"[,extra]}}: fixed shape; the
  * message is printable ASCII (error.h) and extra is JSON members. */
-void cw_error_json(const cw_ctx *ctx, cw_buf *b) {
+void cw_pipeline_error_json(const cw_ctx *ctx, cw_buf *b) {
     cw_buf_puts(b, "{\"error\":{\"code\":\"");
     cw_buf_puts(b, cw_error_name(ctx->err.code));
     cw_buf_puts(b, "\",\"message\":");
@@ -291,7 +293,7 @@ static int test_delay_before(cw_ctx *ctx) {
     ms = cw_http_header(ctx->req, "x-cw-test-delay");
     if (!ms.p)
         return NEXT;
-    return cw_suspend(ctx, CW_ACTION_WAIT, ms.p, ms.n, NULL, NULL) < 0 ? STOP : ANSWERED;
+    return cw_pipeline_suspend(ctx, CW_ACTION_WAIT, ms.p, ms.n, NULL, NULL) < 0 ? STOP : ANSWERED;
 }
 #endif
 
@@ -334,11 +336,11 @@ static void strip_head(cw_ctx *ctx) {
         ctx->own.keeping = 0;
         return;
     }
-    n[cw_utoa(n, ctx->own.keeping    ? ctx->own.kept
-                 : ctx->own.body_ref ? ctx->own.body_ref_len
-                                     : ctx->body.len)] = '\0';
+    n[cw_fmt_utoa(n, ctx->own.keeping    ? ctx->own.kept
+                     : ctx->own.body_ref ? ctx->own.body_ref_len
+                                         : ctx->body.len)] = '\0';
     /* (the owner answers HEAD as GET: a held body's length is the edge's kept) */
-    cw_header_add(ctx, "content-length", n);
+    cw_pipeline_header_add(ctx, "content-length", n);
     ctx->body.len = 0;
     ctx->own.body_ref = NULL;
     ctx->own.keeping = 0;
@@ -358,7 +360,7 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
     /* An upgrade that ends in anything but a 101 leaves no socket open: the
      * one accepted for it is closed, whatever failed after the accept. */
     if (ctx->own.upgraded && ctx->res.status != 101)
-        cw_frame_close(ctx, CW_FRAME_ACCEPTED, 1011, "the upgrade failed");
+        cw_pipeline_frame_close(ctx, CW_FRAME_ACCEPTED, 1011, "the upgrade failed");
     ctx->own.final = 1;
     take_result(ctx);
 }
@@ -366,7 +368,7 @@ static void run_afters(cw_ctx *ctx, double now_ms) {
 /* --- context ----------------------------------------------------------- */
 
 cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
-    cw_ctx *ctx = cw_malloc(sizeof(*ctx));
+    cw_ctx *ctx = cw_alloc_new(sizeof(*ctx));
     if (!ctx)
         return NULL;
     memset(ctx, 0, sizeof(*ctx));
@@ -378,8 +380,8 @@ cw_ctx *cw_pipeline_new(int stage, const cw_route *routes, size_t n) {
     return ctx;
 }
 
-cw_slice cw_param(const cw_ctx *ctx, const char *name) {
-    return cw_match_param(&ctx->own.match, name);
+cw_slice cw_pipeline_param(const cw_ctx *ctx, const char *name) {
+    return cw_router_param(&ctx->own.match, name);
 }
 
 void cw_pipeline_free(cw_ctx *ctx) {
@@ -403,7 +405,7 @@ void cw_pipeline_free(cw_ctx *ctx) {
     cw_buf_free(&ctx->frames);
     cw_buf_free(&ctx->own.ask);
     cw_buf_free(&ctx->input);
-    cw_free(ctx);
+    cw_alloc_free(ctx);
 }
 
 /* Points the host-visible result at the context's buffers. */
@@ -465,7 +467,7 @@ static void dispatch(cw_ctx *ctx) {
     ctx->own.route->handler(ctx);
 }
 
-int cw_reroute(cw_ctx *ctx) {
+int cw_pipeline_reroute(cw_ctx *ctx) {
     if (ctx->envelope.broken)
         return cw_error_oom(&ctx->err);
     if (cw_http_parse(ctx->envelope.p, ctx->envelope.len, &ctx->own.owned_req, &ctx->err) < 0)
@@ -477,7 +479,7 @@ int cw_reroute(cw_ctx *ctx) {
     return ctx->err.code == CW_E_NONE ? 0 : -1;
 }
 
-void cw_who_paths(cw_ctx *ctx, json_t *read, json_t *write) {
+void cw_pipeline_who_paths(cw_ctx *ctx, json_t *read, json_t *write) {
     json_decref(ctx->who.read_paths);
     json_decref(ctx->who.write_paths);
     ctx->who.read_paths = json_incref(read);
@@ -523,7 +525,7 @@ static void put_paths(cw_ctx *ctx) {
  * scope may be cut short. Anything else, the empty grant included, grants
  * nothing (who.granted 0): fail closed. An owner of an earlier version
  * reads a scope with paths as no scope: it grants nothing. */
-int cw_grant(cw_ctx *ctx, cw_slice actor) {
+int cw_pipeline_grant(cw_ctx *ctx, cw_slice actor) {
     char num[24];
     ctx->input.len = 0;
     cw_buf_append(&ctx->input,
@@ -534,10 +536,10 @@ int cw_grant(cw_ctx *ctx, cw_slice actor) {
     cw_buf_append(&ctx->input, " ", 1);
     /* An exp past 2^53 - 1 s is as good as never: it stays a JS number. */
     cw_buf_append(&ctx->input, num,
-                  cw_utoa(num, (unsigned long long)(ctx->who.exp <= 0 ? 0
-                                                    : ctx->who.exp < 9007199254740991LL
-                                                        ? ctx->who.exp
-                                                        : 9007199254740991LL)));
+                  cw_fmt_utoa(num, (unsigned long long)(ctx->who.exp <= 0 ? 0
+                                                        : ctx->who.exp < 9007199254740991LL
+                                                            ? ctx->who.exp
+                                                            : 9007199254740991LL)));
     cw_buf_append(&ctx->input, " ", 1);
     cw_buf_puts(&ctx->input, ctx->who.kid);
     cw_buf_append(&ctx->input, " ", 1);
@@ -567,7 +569,7 @@ static int take_paths(cw_ctx *ctx, cw_slice s) {
          cw_paths_read(json_object_get(o, "read"), &read, &why) == 0) &&
         (!json_object_get(o, "write") ||
          cw_paths_read(json_object_get(o, "write"), &write, &why) == 0)) {
-        cw_who_paths(ctx, read, write);
+        cw_pipeline_who_paths(ctx, read, write);
         rc = 0;
     }
     json_decref(read);
@@ -577,7 +579,7 @@ static int take_paths(cw_ctx *ctx, cw_slice s) {
     return rc;
 }
 
-/* The grant cw_grant wrote, read back in the owner. */
+/* The grant cw_pipeline_grant wrote, read back in the owner. */
 static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
     cw_slice g = {p, p ? n : 0}, scope = part(&g), exp = part(&g), kid = part(&g);
     long long e = 0;
@@ -690,14 +692,14 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
 
 /* --- handler API ------------------------------------------------------- */
 
-int cw_header_add(cw_ctx *ctx, const char *name, const char *value) {
+int cw_pipeline_header_add(cw_ctx *ctx, const char *name, const char *value) {
     cw_buf_puts(&ctx->head, name);
     cw_buf_append(&ctx->head, ": ", 2);
     cw_buf_puts(&ctx->head, value);
     return cw_buf_append(&ctx->head, "\r\n", 2);
 }
 
-int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
+int cw_pipeline_respond_json(cw_ctx *ctx, int status, json_t *body) {
     int rc;
     ctx->body.len = 0;
     ctx->own.body_ref = NULL;
@@ -708,7 +710,7 @@ int cw_respond_json(cw_ctx *ctx, int status, json_t *body) {
         return cw_error_oom(&ctx->err);
     }
     ctx->res.status = (uint32_t)status;
-    return cw_header_add(ctx, "content-type", "application/json");
+    return cw_pipeline_header_add(ctx, "content-type", "application/json");
 }
 
 static int frame(cw_ctx *ctx, uint32_t op, uint32_t target, uint32_t code, const char *p,
@@ -724,20 +726,20 @@ static int frame(cw_ctx *ctx, uint32_t op, uint32_t target, uint32_t code, const
     return 0;
 }
 
-int cw_frame_text(cw_ctx *ctx, const char *text, size_t n) {
+int cw_pipeline_frame_text(cw_ctx *ctx, const char *text, size_t n) {
     return frame(ctx, CW_FRAME_TEXT, 0, 0, text, n);
 }
 
-int cw_frame_to(cw_ctx *ctx, uint32_t target) {
+int cw_pipeline_frame_to(cw_ctx *ctx, uint32_t target) {
     return frame(ctx, CW_FRAME_TO, target, 0, NULL, 0);
 }
 
-void cw_accepted(cw_ctx *ctx) { ctx->own.upgraded = 1; }
+void cw_pipeline_accepted(cw_ctx *ctx) { ctx->own.upgraded = 1; }
 
-void cw_unsized(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_UNSIZED; }
+void cw_pipeline_unsized(cw_ctx *ctx) { ctx->res.flags |= CW_RESULT_UNSIZED; }
 
-int cw_stream_answer(cw_ctx *ctx, int status, const char *content_type,
-                     int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg) {
+int cw_pipeline_stream_answer(cw_ctx *ctx, int status, const char *content_type,
+                              int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg) {
     int rc;
     ctx->body.len = 0;
     ctx->own.body_ref = NULL;
@@ -754,7 +756,7 @@ int cw_stream_answer(cw_ctx *ctx, int status, const char *content_type,
     if (!content_type)
         return 0;
     ctx->res.flags |= CW_RESULT_UNSIZED;
-    return cw_header_add(ctx, "content-type", content_type);
+    return cw_pipeline_header_add(ctx, "content-type", content_type);
 }
 
 int cw_pipeline_next(cw_ctx *ctx) {
@@ -779,35 +781,36 @@ int cw_pipeline_next(cw_ctx *ctx) {
     return rc;
 }
 
-int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
+int cw_pipeline_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
     return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));
 }
 
-int cw_frame_reply(cw_ctx *ctx, const cw_buf *b) {
-    if (b->broken || cw_frame_text(ctx, b->p, b->len) < 0)
+int cw_pipeline_frame_reply(cw_ctx *ctx, const cw_buf *b) {
+    if (b->broken || cw_pipeline_frame_text(ctx, b->p, b->len) < 0)
         return cw_error_oom(&ctx->err);
-    return cw_frame_to(ctx, CW_FRAME_SENDER);
+    return cw_pipeline_frame_to(ctx, CW_FRAME_SENDER);
 }
 
-int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n) {
+int cw_pipeline_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p,
+                            size_t n) {
     ctx->body.len = 0;
     ctx->own.body_ref = p;
     ctx->own.body_ref_len = n;
     ctx->res.status = (uint32_t)status;
-    return cw_header_add(ctx, "content-type", content_type);
+    return cw_pipeline_header_add(ctx, "content-type", content_type);
 }
 
-int cw_respond_held(cw_ctx *ctx, int status, const char *content_type) {
+int cw_pipeline_respond_held(cw_ctx *ctx, int status, const char *content_type) {
     ctx->body.len = 0;
     ctx->own.body_ref = NULL;
     ctx->res.flags |= CW_RESULT_HELD;
     ctx->res.status = (uint32_t)status;
-    return cw_header_add(ctx, "content-type", content_type);
+    return cw_pipeline_header_add(ctx, "content-type", content_type);
 }
 
-void cw_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
+void cw_pipeline_hold(cw_ctx *ctx, double tag) { ctx->res.hold = tag; }
 
-void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
+void *cw_pipeline_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
     for (size_t i = 0; p && i < sizeof ctx->own.owned / sizeof ctx->own.owned[0]; i++)
         if (!ctx->own.owned[i].p) {
             ctx->own.owned[i].p = p;
@@ -819,7 +822,7 @@ void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p)) {
     return NULL;
 }
 
-int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
+int cw_pipeline_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b) {
     if (b->broken) {
         cw_buf_free(b);
         return cw_error_oom(&ctx->err);
@@ -829,10 +832,10 @@ int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b)
     ctx->own.body_ref = NULL;
     *b = (cw_buf)CW_BUF_INIT;
     ctx->res.status = (uint32_t)status;
-    return cw_header_add(ctx, "content-type", content_type);
+    return cw_pipeline_header_add(ctx, "content-type", content_type);
 }
 
-int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
+int cw_pipeline_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
     ctx->res.status = 0;
     ctx->res.action = CW_ACTION_FORWARD;
     ctx->res.ask = ctx->who.id;
@@ -850,7 +853,8 @@ int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg) {
     return ctx->body.broken ? cw_error_oom(&ctx->err) : 0;
 }
 
-int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg) {
+int cw_pipeline_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn,
+                        void *arg) {
     /* Other requests run while this one waits: a write it queued would go
      * in their batch. */
     if (cw_store_pending())
@@ -869,7 +873,8 @@ int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn
     return 0;
 }
 
-int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn, void *arg) {
+int cw_pipeline_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn,
+                     void *arg) {
     cw_buf what = CW_BUF_INIT;
     int rc;
     /* The host copies the input into the plugin's memory: bound it first. */
@@ -881,7 +886,7 @@ int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn,
     cw_buf_puts(&what, entry);
     rc = ctx->input.broken || what.broken
              ? cw_error_oom(&ctx->err)
-             : cw_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn, arg);
+             : cw_pipeline_suspend(ctx, CW_ACTION_CALL, what.p, what.len, fn, arg);
     cw_buf_free(&what);
     return rc;
 }

@@ -209,7 +209,7 @@ typedef struct {
 typedef struct cw_ctx cw_ctx;
 
 /* Sets who's read and write path lists (references taken; NULL: all). */
-void cw_who_paths(cw_ctx *ctx, json_t *read, json_t *write);
+void cw_pipeline_who_paths(cw_ctx *ctx, json_t *read, json_t *write);
 
 /* Finishes a suspended request with the host's answer (borrowed); arg is
  * the suspension's; ctx->t1_ms is the resume time. Returns 0 after
@@ -221,7 +221,7 @@ typedef int (*cw_resume_fn)(cw_ctx *ctx, void *arg, int status, const char *head
  * route handler, a middleware hook or a stage's module reads and writes.
  * own is the pipeline's bookkeeping, read and written by pipeline.c alone.
  * A module's own state for the request hangs off state (the route's) or
- * owned (cw_own), never off a field of its own here. */
+ * owned (cw_pipeline_own), never off a field of its own here. */
 struct cw_ctx {
     cw_result res; /* must stay first: the host is handed &ctx->res == ctx */
     int stage;
@@ -250,7 +250,7 @@ struct cw_ctx {
     int (*more)(cw_ctx *ctx, void *arg, cw_buf *out); /* a streamed answer's next piece
                                     (arg: more_arg), appended to out: 1 while more
                                     follows, 0 at its end, -1 with
-                                    ctx->err set (cw_stream_answer) */
+                                    ctx->err set (cw_pipeline_stream_answer) */
     void *more_arg;
     void *state;                     /* the route handler's own state, freed with... */
     void (*state_free)(void *state); /* ...this, when the context is freed */
@@ -265,12 +265,12 @@ struct cw_ctx {
         void *resume_arg;       /* on_resume's argument */
         cw_buf ask;             /* what a suspension asks for (res.ask) */
         cw_buf log, rpc;        /* the log line; an RPC call's value members */
-        const char *body_ref;   /* a borrowed body (cw_respond_ref), used instead of body */
+        const char *body_ref; /* a borrowed body (cw_pipeline_respond_ref), used instead of body */
         size_t body_ref_len;
         struct {
             void *p;
             void (*free)(void *p);
-        } owned[4]; /* other modules' state for the request (cw_own) */
+        } owned[4]; /* other modules' state for the request (cw_pipeline_own) */
         char method[16];
         char origin[128];         /* the Origin header, copied for the after hooks */
         char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
@@ -313,29 +313,30 @@ int cw_pipeline_next(cw_ctx *ctx);
 /* Handler API. */
 
 /* Appends a response header. Returns 0 or -1 (no memory, recorded later). */
-int cw_header_add(cw_ctx *ctx, const char *name, const char *value);
+int cw_pipeline_header_add(cw_ctx *ctx, const char *name, const char *value);
 
 /* Appends the error body for ctx->err to b: {"error":{"code","message",
  * "request_id"[,extra members]}}, the shape of every error answer. */
-void cw_error_json(const cw_ctx *ctx, cw_buf *b);
+void cw_pipeline_error_json(const cw_ctx *ctx, cw_buf *b);
 
 /* Sets status and a JSON body (stolen). Returns 0, or -1 with ctx->err set. */
-int cw_respond_json(cw_ctx *ctx, int status, json_t *body);
+int cw_pipeline_respond_json(cw_ctx *ctx, int status, json_t *body);
 
 /* Sets status, content type and the body taken from b (b is emptied).
  * Returns 0, or -1 with ctx->err set when b is broken. */
-int cw_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b);
+int cw_pipeline_respond_buf(cw_ctx *ctx, int status, const char *content_type, cw_buf *b);
 
 /* Sets status, content type and a body the context does not own: p[0..n)
  * (borrowed) must stay valid until the host has read the final result,
  * that is, until the call returns. For a final answer only (a suspension
- * may run other requests' code). Returns 0 or -1 as cw_header_add. */
-int cw_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p, size_t n);
+ * may run other requests' code). Returns 0 or -1 as cw_pipeline_header_add. */
+int cw_pipeline_respond_ref(cw_ctx *ctx, int status, const char *content_type, const char *p,
+                            size_t n);
 
 /* OWNER: answers status with the body the host holds under ctx->held (the
  * caller checked the tag), and the content type. Returns 0 or -1 as
- * cw_header_add. */
-int cw_respond_held(cw_ctx *ctx, int status, const char *content_type);
+ * cw_pipeline_header_add. */
+int cw_pipeline_respond_held(cw_ctx *ctx, int status, const char *content_type);
 
 /* OWNER: answers status, content type and a body produced a piece at a
  * time by more(ctx, arg, out) (see cw_ctx.more), with no known length; the first piece is
@@ -343,65 +344,67 @@ int cw_respond_held(cw_ctx *ctx, int status, const char *content_type);
  * frames instead: more appends each next piece's frames (the body stays
  * empty). Returns 0, or -1 with ctx->err set (nothing was answered yet, so
  * the error is the answer). */
-int cw_stream_answer(cw_ctx *ctx, int status, const char *content_type,
-                     int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg);
+int cw_pipeline_stream_answer(cw_ctx *ctx, int status, const char *content_type,
+                              int (*more)(cw_ctx *ctx, void *arg, cw_buf *out), void *arg);
 
 /* OWNER: the answer has no known length (a HEAD of what a GET streams). */
-void cw_unsized(cw_ctx *ctx);
+void cw_pipeline_unsized(cw_ctx *ctx);
 
 /* OWNER: the host is to hold this answer's body under tag (>= 0) from now
- * on, for a later cw_respond_held. */
-void cw_hold(cw_ctx *ctx, double tag);
+ * on, for a later cw_pipeline_respond_held. */
+void cw_pipeline_hold(cw_ctx *ctx, double tag);
 
 /* EDGE: writes the grant a forward hands the owner into ctx->input:
  * "<r|w> <exp> <kid> <actor>" from ctx->who; the owner reads it back into
  * ctx->who. Returns 0, or -1 with ctx->err set. */
-int cw_grant(cw_ctx *ctx, cw_slice actor);
+int cw_pipeline_grant(cw_ctx *ctx, cw_slice actor);
 
 /* Suspends the EDGE stage: the Durable Object for ctx->who.id must run
  * this request in the OWNER stage, with the grant in ctx->input; fn(ctx,
  * arg, ...) takes its answer, or, with fn NULL, the answer is the response
  * as it is (its body need not cross back). Returns 0. */
-int cw_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg);
+int cw_pipeline_forward(cw_ctx *ctx, cw_resume_fn fn, void *arg);
 
 /* Suspends the request: the host does what action and what[0..n) (copied)
  * ask, with ctx->input as the payload, and resumes; fn(ctx, arg, ...) then
  * builds the response, or suspends again. Returns 0, or -1 with ctx->err
  * set when out of memory. */
-int cw_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn, void *arg);
+int cw_pipeline_suspend(cw_ctx *ctx, int action, const char *what, size_t n, cw_resume_fn fn,
+                        void *arg);
 
 /* EDGE: parses ctx->envelope, a request the handler built, and runs its
  * route as the request's from then on (its body goes to the owner as
- * built: cw_forward). Returns 0, or -1 with ctx->err set. */
-int cw_reroute(cw_ctx *ctx);
+ * built: cw_pipeline_forward). Returns 0, or -1 with ctx->err set. */
+int cw_pipeline_reroute(cw_ctx *ctx);
 
 /* Makes p (with free_fn) the request's: freed when the context is; for a
  * module's state that a continuation reaches through its argument.
  * Returns p, or NULL (p freed) when the context holds too many. */
-void *cw_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p));
+void *cw_pipeline_own(cw_ctx *ctx, void *p, void (*free_fn)(void *p));
 
 /* Suspends the request to call entry ("route" or "sync") of plugin with
  * ctx->input; fn(ctx, arg, ...) gets the plugin's answer. Returns 0, or -1
  * with ctx->err set (CW_E_TOO_LARGE when the input is over the
  * environment's plugin_input_limit). Works in both stages. */
-int cw_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn, void *arg);
+int cw_pipeline_call(cw_ctx *ctx, const char *plugin, const char *entry, cw_resume_fn fn,
+                     void *arg);
 
 /* Frames (CW_FRAME_*): sets the text later TO records send (text[0..n),
  * copied), sends it to target, closes target. Return 0, or -1 with
  * ctx->err set when memory runs out. */
-int cw_frame_text(cw_ctx *ctx, const char *text, size_t n);
-int cw_frame_to(cw_ctx *ctx, uint32_t target);
-int cw_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason);
+int cw_pipeline_frame_text(cw_ctx *ctx, const char *text, size_t n);
+int cw_pipeline_frame_to(cw_ctx *ctx, uint32_t target);
+int cw_pipeline_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason);
 
 /* OWNER: a socket was accepted for this call (see cw_ctx.upgraded). */
-void cw_accepted(cw_ctx *ctx);
+void cw_pipeline_accepted(cw_ctx *ctx);
 
-/* cw_frame_text and a TO the sender, with b's text (borrowed): 0, or -1
+/* cw_pipeline_frame_text and a TO the sender, with b's text (borrowed): 0, or -1
  * with ctx->err set when b is broken or memory runs out. */
-int cw_frame_reply(cw_ctx *ctx, const cw_buf *b);
+int cw_pipeline_frame_reply(cw_ctx *ctx, const cw_buf *b);
 
 /* The raw value of route parameter name ({name} in the pattern), borrowed
  * like ctx->req; {NULL, 0} when the route has none. */
-cw_slice cw_param(const cw_ctx *ctx, const char *name);
+cw_slice cw_pipeline_param(const cw_ctx *ctx, const char *name);
 
 #endif

@@ -34,7 +34,7 @@ static int next_hook(cw_ctx *ctx, cw_hooks *h) {
     cw_buf_append(&ctx->input, h->view.p, h->view.len);
     if (cw_buf_append(&ctx->input, "}", 1) < 0 || ctx->input.broken)
         return cw_error_oom(&ctx->err);
-    return cw_call(ctx, h->plugin, "sync", hook_done, h);
+    return cw_pipeline_call(ctx, h->plugin, "sync", hook_done, h);
 }
 
 static int hook_done(cw_ctx *ctx, void *arg, int status, const char *head, size_t head_len,
@@ -80,12 +80,12 @@ int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const ch
         if (!respond)
             return 1;
         cw_buf_append(&out, body, n);
-        return cw_respond_buf(ctx, status, "application/json", &out) < 0 ? -1 : 1;
+        return cw_pipeline_respond_buf(ctx, status, "application/json", &out) < 0 ? -1 : 1;
     }
     ctx->head.len = 0;
     if (status >= 400 && status < 500 && code && msg &&
         json_object_set_new_nocheck(err, "request_id", json_string_nocheck(ctx->rid)) == 0)
-        return cw_respond_json(ctx, status, doc) < 0 ? -1 : 0;
+        return cw_pipeline_respond_json(ctx, status, doc) < 0 ? -1 : 0;
     n = n < 120 ? n : 120;
     memcpy(part, body, n); /* the body is not NUL-terminated */
     part[n] = '\0';

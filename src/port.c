@@ -24,7 +24,7 @@ int cw_port_call(int op, const cw_cell *in, int n, cw_port_out *out) {
 }
 
 void cw_port_release(cw_port_out *out) {
-    cw_free(out->cells);
+    cw_alloc_free(out->cells);
     memset(out, 0, sizeof *out);
 }
 

@@ -82,7 +82,7 @@ void cw_port_install(cw_port_fn fn);
  * none. */
 int cw_port_call(int op, const cw_cell *in, int n, cw_port_out *out);
 
-/* Frees out's block (cw_free) and zeroes it. */
+/* Frees out's block (cw_alloc_free) and zeroes it. */
 void cw_port_release(cw_port_out *out);
 
 /* A TEXT cell over p[0..n) (borrowed), and an INT cell. */

@@ -115,7 +115,7 @@ static int list(cw_ctx *ctx, cw_rows *r) {
     cw_cell none = {CW_VAL_NULL, 0, 0};
     memset(r, 0, sizeof *r);
     if (cw_port_call(CW_PORT_SOCKETS, &none, 0, &r->out) < 0 || (r->out.rows && r->out.cols != 2)) {
-        cw_rows_done(r);
+        cw_store_rows_done(r);
         return cw_error_set(&ctx->err, CW_E_INTERNAL, "the host could not list the sockets");
     }
     r->rows = r->out.rows;
@@ -126,7 +126,7 @@ static int list(cw_ctx *ctx, cw_rows *r) {
 /* The next socket of r: its flags and attachment. Returns 0, or -1. */
 static int next(cw_rows *r, long long *flags, cw_value *att) {
     cw_value f;
-    if (cw_rows_value(r, &f) < 0 || cw_rows_value(r, att) < 0)
+    if (cw_store_rows_value(r, &f) < 0 || cw_store_rows_value(r, att) < 0)
         return -1;
     *flags = f.type == CW_VAL_INT ? f.i : 0;
     if (att->type != CW_VAL_TEXT)
@@ -158,14 +158,14 @@ int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_o
             cw_roster_read_head(att.s, att.n, &h) < 0 || !h.joined)
             continue;
         if ((ended = cw_roster_ended(&h, ctx->wall_ms))) {
-            rc = cw_frame_close(ctx, i, ended, cw_roster_reason(ended));
+            rc = cw_pipeline_frame_close(ctx, i, ended, cw_roster_reason(ended));
             continue;
         }
         if (own && h.filtered) {
             mine.len = att_out.len = 0;
             if ((rc = own(ctx, arg, att.s, att.n, &mine, &att_out)) == 1 &&
-                (rc = cw_frame_text(ctx, mine.p, mine.len)) == 0)
-                current = 2, rc = cw_frame_to(ctx, i);
+                (rc = cw_pipeline_frame_text(ctx, mine.p, mine.len)) == 0)
+                current = 2, rc = cw_pipeline_frame_to(ctx, i);
             else if (rc > 0)
                 rc = 0;
             if (rc == 0 && att_out.len) {
@@ -181,11 +181,11 @@ int cw_roster_tell_each(cw_ctx *ctx, const cw_buf *text, int others, cw_roster_o
             continue;
         }
         if (current != 1)
-            current = 1, rc = cw_frame_text(ctx, text->p, text->len);
+            current = 1, rc = cw_pipeline_frame_text(ctx, text->p, text->len);
         if (rc == 0)
-            rc = cw_frame_to(ctx, i);
+            rc = cw_pipeline_frame_to(ctx, i);
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     cw_buf_free(&mine);
     cw_buf_free(&att_out);
     return rc;
@@ -202,7 +202,7 @@ int cw_roster_count(cw_ctx *ctx, uint32_t *n) {
         if (next(&r, &flags, &att) == 0 && (flags & CW_SOCKET_OPEN))
             (*n)++;
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return 0;
 }
 
@@ -224,6 +224,6 @@ int cw_roster_each(cw_ctx *ctx, cw_buf *out, void (*fn)(cw_buf *out, const char 
             cw_buf_append(out, ",", 1);
         fn(out, att.s, att.n);
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return out->broken ? cw_error_oom(&ctx->err) : 0;
 }

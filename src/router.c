@@ -80,12 +80,12 @@ int cw_router_allow(const cw_route *table, size_t n, cw_slice path, char allow[C
 int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice path, cw_match *m,
                     cw_error *err) {
     /* HEAD is GET without the body (RFC 9110 section 9.3.2). */
-    int head = cw_slice_eq(method, "HEAD");
+    int head = cw_http_slice_eq(method, "HEAD");
     m->route = NULL;
     m->nparams = 0;
     m->allow[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if ((cw_slice_eq(method, table[i].method) ||
+        if ((cw_http_slice_eq(method, table[i].method) ||
              (head && strcmp(table[i].method, "GET") == 0)) &&
             path_matches(table[i].pattern, path, m)) {
             m->route = &table[i];
@@ -98,7 +98,7 @@ int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice p
     return cw_error_set(err, CW_E_NOT_FOUND, NULL);
 }
 
-cw_slice cw_match_param(const cw_match *m, const char *name) {
+cw_slice cw_router_param(const cw_match *m, const char *name) {
     size_t len = strlen(name);
     for (size_t i = 0; i < m->nparams; i++)
         if (m->params[i].name_len == len && memcmp(m->params[i].name, name, len) == 0)

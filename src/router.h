@@ -51,6 +51,6 @@ int cw_router_match(const cw_route *table, size_t n, cw_slice method, cw_slice p
 int cw_router_allow(const cw_route *table, size_t n, cw_slice path, char allow[CW_ALLOW_MAX]);
 
 /* The raw value of parameter name in m, or {NULL, 0} when it has none. */
-cw_slice cw_match_param(const cw_match *m, const char *name);
+cw_slice cw_router_param(const cw_match *m, const char *name);
 
 #endif

@@ -135,13 +135,14 @@ static int build(cw_ctx *ctx, size_t m, json_t *args) {
 }
 
 int cw_rpc_call(cw_ctx *ctx) {
-    cw_slice name = cw_param(ctx, "method");
+    cw_slice name = cw_pipeline_param(ctx, "method");
     json_t *args;
     size_t m;
     int rc;
     if (!(ctx->flags & CW_FLAG_RPC) || ctx->stage != CW_STAGE_EDGE)
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, NULL);
-    for (m = 0; m < sizeof methods / sizeof methods[0] && !cw_slice_eq(name, methods[m].name); m++)
+    for (m = 0; m < sizeof methods / sizeof methods[0] && !cw_http_slice_eq(name, methods[m].name);
+         m++)
         ;
     if (m == sizeof methods / sizeof methods[0])
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such RPC method");
@@ -153,5 +154,5 @@ int cw_rpc_call(cw_ctx *ctx) {
     }
     rc = build(ctx, m, args);
     json_decref(args);
-    return rc < 0 ? -1 : cw_reroute(ctx);
+    return rc < 0 ? -1 : cw_pipeline_reroute(ctx);
 }

@@ -13,7 +13,7 @@
  * of a value it cannot be (another type, a control character, a number
  * that is not an integer). The id is percent-encoded into the path. The
  * request built this way is then routed like any other (pipeline.h
- * cw_reroute) and forwarded as built. */
+ * cw_pipeline_reroute) and forwarded as built. */
 #ifndef CW_RPC_H
 #define CW_RPC_H
 

@@ -35,7 +35,7 @@ int cw_runtime_init(const unsigned char *seed, size_t n) {
     rt.rng[1] = load64(seed + 8);
     if (!rt.rng[0] && !rt.rng[1])
         rt.rng[1] = 0x9e3779b97f4a7c15ULL;
-    json_set_alloc_funcs(cw_malloc, cw_free);
+    json_set_alloc_funcs(cw_alloc_new, cw_alloc_free);
     hseed = (uint32_t)(rt.rng[0] ^ (rt.rng[1] >> 32));
     json_object_seed(hseed ? hseed : 1);
     rt.ready = 1;
@@ -55,7 +55,7 @@ void cw_runtime_hex16(char *out) {
 }
 
 static char *copy_token(const char *p, size_t n) {
-    char *t = cw_malloc(n + 1);
+    char *t = cw_alloc_new(n + 1);
     if (t) {
         if (n)
             memcpy(t, p, n);
@@ -94,16 +94,16 @@ const char *cw_runtime_origins(const char *p, size_t n) {
     char *out;
     size_t len = 0, i = 0;
     int json = n && p[0] == '[';
-    cw_free(rt.origins);
+    cw_alloc_free(rt.origins);
     rt.origins = NULL;
     rt.has_origins = 0;
     if (!n)
         return NULL;
     rt.has_origins = 1; /* from here on, a refusal leaves none allowed */
-    if (!(out = cw_malloc(n + 2)))
+    if (!(out = cw_alloc_new(n + 2)))
         return "CORS_ORIGINS: out of memory";
     if (json && p[n - 1] != ']') {
-        cw_free(out);
+        cw_alloc_free(out);
         return "CORS_ORIGINS: a JSON array of origin strings, or origins separated by commas";
     }
     for (i = json, n -= json; i < n;) {
@@ -121,7 +121,7 @@ const char *cw_runtime_origins(const char *p, size_t n) {
         i = end + (json && end < n && p[end] == '"');
         if (json != (start > 0 && p[start - 1] == '"') || (json && (end == n || p[end] != '"')) ||
             !origin_ok(p + start, end - start)) {
-            cw_free(out);
+            cw_alloc_free(out);
             return "CORS_ORIGINS: each origin is http(s)://host[:port], exactly, with no path and "
                    "no '*'; no origin is allowed until it is fixed";
         }

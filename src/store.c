@@ -183,11 +183,11 @@ int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...) {
     r->rows = r->out.rows;
     r->cols = r->out.cols;
     if (r == &none)
-        cw_rows_done(r);
+        cw_store_rows_done(r);
     return rc;
 }
 
-int cw_rows_value(cw_rows *r, cw_value *v) {
+int cw_store_rows_value(cw_rows *r, cw_value *v) {
     const cw_cell *c;
     if (r->at >= r->rows * r->cols)
         return -1;
@@ -202,7 +202,7 @@ int cw_rows_value(cw_rows *r, cw_value *v) {
     return 0;
 }
 
-void cw_rows_done(cw_rows *r) {
+void cw_store_rows_done(cw_rows *r) {
     cw_port_release(&r->out);
     memset(r, 0, sizeof *r);
 }

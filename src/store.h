@@ -104,7 +104,7 @@ typedef struct {
  * write, 'T' and 'N' are 't' and 'B' borrowed: the caller keeps the bytes
  * until the commit or discard, so they are not copied into the queue. At
  * most 8. A read's rows go to r when r is not
- * NULL (cw_rows_done them). Returns 0, or -1 when the host failed the read
+ * NULL (cw_store_rows_done them). Returns 0, or -1 when the host failed the read
  * (r is then empty) or the write could not be queued (no memory). */
 int cw_store_run(cw_stmt s, cw_rows *r, const char *types, ...);
 
@@ -120,9 +120,9 @@ void cw_store_discard(void);
 int cw_store_pending(void);
 
 /* Reads the next value. Returns 0, or -1 past the last. */
-int cw_rows_value(cw_rows *r, cw_value *v);
+int cw_store_rows_value(cw_rows *r, cw_value *v);
 
 /* Frees the rows. Safe on a zeroed or finished reader. */
-void cw_rows_done(cw_rows *r);
+void cw_store_rows_done(cw_rows *r);
 
 #endif

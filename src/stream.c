@@ -26,7 +26,7 @@ struct cw_stream {
 
 cw_stream *cw_stream_new(const char *ptr, size_t n, const char *head, size_t hn, const char *tail,
                          size_t tn) {
-    cw_stream *s = cw_malloc(sizeof *s);
+    cw_stream *s = cw_alloc_new(sizeof *s);
     if (!s)
         return NULL;
     memset(s, 0, sizeof *s);
@@ -48,7 +48,7 @@ void cw_stream_free(cw_stream *s) {
         cw_buf_free(&s->levels[i].ptr);
     cw_buf_free(&s->head);
     cw_buf_free(&s->tail);
-    cw_free(s);
+    cw_alloc_free(s);
 }
 
 static int malformed(cw_error *err) {
@@ -73,10 +73,10 @@ static int page(cw_stream *s, cw_buf *out, size_t budget, cw_error *err) {
     }
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
         cw_value rowid, key, value, size;
-        if (r.cols != 4 || cw_rows_value(&r, &rowid) < 0 || cw_rows_value(&r, &key) < 0 ||
-            cw_rows_value(&r, &value) < 0 || cw_rows_value(&r, &size) < 0 ||
-            rowid.type != CW_VAL_INT || key.type != CW_VAL_TEXT ||
-            (value.type != CW_VAL_TEXT && value.type != CW_VAL_NULL)) {
+        if (r.cols != 4 || cw_store_rows_value(&r, &rowid) < 0 ||
+            cw_store_rows_value(&r, &key) < 0 || cw_store_rows_value(&r, &value) < 0 ||
+            cw_store_rows_value(&r, &size) < 0 || rowid.type != CW_VAL_INT ||
+            key.type != CW_VAL_TEXT || (value.type != CW_VAL_TEXT && value.type != CW_VAL_NULL)) {
             rc = malformed(err);
             break;
         }
@@ -105,7 +105,7 @@ static int page(cw_stream *s, cw_buf *out, size_t budget, cw_error *err) {
         }
         break;
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return rc;
 }
 

@@ -81,7 +81,7 @@ void cw_sync_op_free(cw_sync_op *o) {
     cw_buf_free(&o->changes);
     cw_plugin_hooks_free(&o->hooks);
     cw_stream_free(o->stream);
-    cw_free(o);
+    cw_alloc_free(o);
 }
 
 long long cw_sync_version(const cw_sync_op *o) { return o ? o->version : 0; }
@@ -155,15 +155,16 @@ static int storage_failed(cw_ctx *ctx, const char *what) {
 static int media_type_ok(cw_slice ct) {
     cw_slice type, charset;
     return cw_http_media_type(ct, &type, &charset) == 0 &&
-           (cw_slice_ieq(type, "application/merge-patch+json") ||
-            cw_slice_ieq(type, "application/json")) &&
-           (!charset.p || cw_slice_ieq(charset, "utf-8"));
+           (cw_http_slice_ieq(type, "application/merge-patch+json") ||
+            cw_http_slice_ieq(type, "application/json")) &&
+           (!charset.p || cw_http_slice_ieq(charset, "utf-8"));
 }
 
 /* The request's If-Match / If-None-Match against version (< 0: syntax
  * only); see cond.h. */
 static int conditions(cw_ctx *ctx, long long version) {
-    int safe = cw_slice_eq(ctx->req->method, "GET") || cw_slice_eq(ctx->req->method, "HEAD");
+    int safe =
+        cw_http_slice_eq(ctx->req->method, "GET") || cw_http_slice_eq(ctx->req->method, "HEAD");
     return cw_cond_check(cw_http_header(ctx->req, "if-match"),
                          cw_http_header(ctx->req, "if-none-match"), safe, version, &ctx->err);
 }
@@ -194,11 +195,11 @@ static int read_params(cw_ctx *ctx, cw_sync_op *o, int kind) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice key = cw_http_header(ctx->req, "idempotency-key");
     cw_slice as = cw_http_header(ctx->req, "x-cw-as"); /* RPC's as option */
-    if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_slice_eq(as, "json") &&
-        !cw_slice_eq(as, "text") && !cw_slice_eq(as, "stream"))
+    if ((ctx->flags & CW_FLAG_RPC) && as.p && !cw_http_slice_eq(as, "json") &&
+        !cw_http_slice_eq(as, "text") && !cw_http_slice_eq(as, "stream"))
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "as must be \"json\", \"text\" or \"stream\"");
-    if (cw_id_parse(cw_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
+    if (cw_id_parse(cw_pipeline_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
         return -1;
     if (kind == K_CHANGES) {
         o->limit = cfg->changes_limit < 100 ? cfg->changes_limit : 100;
@@ -252,7 +253,7 @@ int cw_sync_grant(cw_ctx *ctx) {
     cw_slice actor;
     /* A token's sub (ctx->who.actor) was checked by jwt.c to the same rule. */
     if (!(ctx->flags & CW_FLAG_RPC))
-        return cw_grant(ctx, (cw_slice){ctx->who.actor, strlen(ctx->who.actor)});
+        return cw_pipeline_grant(ctx, (cw_slice){ctx->who.actor, strlen(ctx->who.actor)});
     actor = cw_http_header(ctx->req, "x-cw-actor");
     if (actor.n > CW_ACTOR_MAX)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
@@ -260,22 +261,22 @@ int cw_sync_grant(cw_ctx *ctx) {
         if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f)
             return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
                                 "actor must not hold control characters");
-    return cw_grant(ctx, actor);
+    return cw_pipeline_grant(ctx, actor);
 }
 
 /* EDGE: the caller may: forward under its grant. */
 static int forward(cw_ctx *ctx) {
-    return cw_sync_grant(ctx) < 0 ? -1 : cw_forward(ctx, NULL, NULL);
+    return cw_sync_grant(ctx) < 0 ? -1 : cw_pipeline_forward(ctx, NULL, NULL);
 }
 
 /* --- answers --------------------------------------------------------------- */
 
 static int etag(cw_ctx *ctx, long long version) {
     char tag[24] = "\"";
-    size_t n = 1 + cw_utoa(tag + 1, (unsigned long long)version);
+    size_t n = 1 + cw_fmt_utoa(tag + 1, (unsigned long long)version);
     tag[n] = '"';
     tag[n + 1] = '\0';
-    return cw_header_add(ctx, "etag", tag);
+    return cw_pipeline_header_add(ctx, "etag", tag);
 }
 
 /* {"id","version"[,"state"][,"changes"]} with the ETag: view, when given,
@@ -299,7 +300,7 @@ static int answer(cw_ctx *ctx, cw_sync_op *o, long long version, const cw_buf *v
         cw_buf_puts(&b, "]");
     }
     cw_buf_append(&b, "}", 1);
-    if (cw_respond_buf(ctx, 200, "application/json", &b) < 0)
+    if (cw_pipeline_respond_buf(ctx, 200, "application/json", &b) < 0)
         return -1;
     return etag(ctx, version);
 }
@@ -325,7 +326,7 @@ static int view_of(cw_ctx *ctx, const cw_doc *d, long long version, cw_buf *out)
 
 static int int_at(cw_rows *r, long long *out) {
     cw_value v;
-    if (cw_rows_value(r, &v) < 0 || v.type != CW_VAL_INT)
+    if (cw_store_rows_value(r, &v) < 0 || v.type != CW_VAL_INT)
         return -1;
     *out = v.i;
     return 0;
@@ -345,7 +346,7 @@ static int read_meta(cw_ctx *ctx, cw_sync_op *o) {
           int_at(&r, &o->meta.jbytes) < 0 || int_at(&r, &o->meta.jfirst) < 0 ||
           o->meta.version < 0 || o->meta.version > CW_VERSION_MAX)))
         rc = storage_failed(ctx, MALFORMED);
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return rc;
 }
 
@@ -407,13 +408,13 @@ static int stored_get(cw_tree_source *s, const char *parent, size_t pn, const ch
     cw_value v, size;
     (void)err;
     memset(out, 0, sizeof *out);
-    cw_rows_done(&ss->rows);
+    cw_store_rows_done(&ss->rows);
     if (cw_store_run(CW_Q_NODE, &ss->rows, "tt", parent, pn, key, kn) < 0)
         return storage_failed(ss->ctx, "a read failed");
     if (!ss->rows.rows)
         return 0;
-    if (ss->rows.cols != 2 || cw_rows_value(&ss->rows, &v) < 0 ||
-        cw_rows_value(&ss->rows, &size) < 0 || value_node(&v, &size, out) < 0)
+    if (ss->rows.cols != 2 || cw_store_rows_value(&ss->rows, &v) < 0 ||
+        cw_store_rows_value(&ss->rows, &size) < 0 || value_node(&v, &size, out) < 0)
         return storage_failed(ss->ctx, MALFORMED);
     return 0;
 }
@@ -429,14 +430,14 @@ static int stored_each(cw_tree_source *s, const char *ptr, size_t n, cw_tree_eac
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
         cw_value k, v, size;
         cw_node node;
-        if (r.cols != 3 || cw_rows_value(&r, &k) < 0 || cw_rows_value(&r, &v) < 0 ||
-            cw_rows_value(&r, &size) < 0 || k.type != CW_VAL_TEXT ||
+        if (r.cols != 3 || cw_store_rows_value(&r, &k) < 0 || cw_store_rows_value(&r, &v) < 0 ||
+            cw_store_rows_value(&r, &size) < 0 || k.type != CW_VAL_TEXT ||
             value_node(&v, &size, &node) < 0)
             rc = storage_failed(ss->ctx, MALFORMED);
         else
             rc = fn(arg, k.s, k.n, &node);
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return rc;
 }
 
@@ -458,7 +459,7 @@ static int load_doc(cw_ctx *ctx, long long version) {
     if (cw_store_run(CW_Q_ROOT_SIZE, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
     rc = r.rows == 1 && int_at(&r, &size) == 0 ? 0 : -1;
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     if (rc < 0)
         return storage_failed(ctx, MALFORMED);
     if (size > CW_DOC_RESIDENT) {
@@ -470,18 +471,18 @@ static int load_doc(cw_ctx *ctx, long long version) {
     if (cw_store_run(CW_Q_NODES, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
     if (r.rows && r.cols != 4) {
-        cw_rows_done(&r);
+        cw_store_rows_done(&r);
         return storage_failed(ctx, MALFORMED);
     }
     if (!(d = cw_doc_new(ctx->who.id, version, 1, 0))) {
-        cw_rows_done(&r);
+        cw_store_rows_done(&r);
         return oom(ctx);
     }
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
         cw_value parent, k, v, sz;
-        if (cw_rows_value(&r, &parent) < 0 || cw_rows_value(&r, &k) < 0 ||
-            cw_rows_value(&r, &v) < 0 || cw_rows_value(&r, &sz) < 0 || parent.type != CW_VAL_TEXT ||
-            k.type != CW_VAL_TEXT || sz.type != CW_VAL_INT ||
+        if (cw_store_rows_value(&r, &parent) < 0 || cw_store_rows_value(&r, &k) < 0 ||
+            cw_store_rows_value(&r, &v) < 0 || cw_store_rows_value(&r, &sz) < 0 ||
+            parent.type != CW_VAL_TEXT || k.type != CW_VAL_TEXT || sz.type != CW_VAL_INT ||
             (v.type != CW_VAL_TEXT && v.type != CW_VAL_NULL)) {
             cw_doc_drop(ctx->who.id);
             rc = storage_failed(ctx, MALFORMED);
@@ -491,7 +492,7 @@ static int load_doc(cw_ctx *ctx, long long version) {
                                  &ctx->err);
         }
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     if (rc == 0)
         cw_doc_settle(d, cw_runtime_config()->cache_bytes);
     return rc;
@@ -554,13 +555,13 @@ static int open_old(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     if (cw_store_run(CW_Q_OLD_LAYOUTS, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
     for (uint32_t i = 0; i < r.rows; i++)
-        if (cw_rows_value(&r, &name) == 0 && name.type == CW_VAL_TEXT) {
+        if (cw_store_rows_value(&r, &name) == 0 && name.type == CW_VAL_TEXT) {
             if (name.n == 10 && memcmp(name.s, "cw_members", 10) == 0)
                 members = 1;
             else
                 o->legacy = 1;
         }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     if (members) {
         if (WRITE(ctx, CW_OP_CONVERT_MEMBERS, NULL, "") < 0 || cw_store_commit() < 0)
             return storage_failed(ctx, UNWRITTEN);
@@ -570,7 +571,7 @@ static int open_old(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
         return 0;
     if (cw_store_run(CW_Q_LEGACY_BLOB, &r, "") < 0)
         return storage_failed(ctx, "a read failed");
-    if (r.rows == 1 && cw_rows_value(&r, &blob) == 0 && blob.type == CW_VAL_TEXT) {
+    if (r.rows == 1 && cw_store_rows_value(&r, &blob) == 0 && blob.type == CW_VAL_TEXT) {
         rc = convert_blob(ctx, o, blob.s, blob.n);
     } else if (r.rows == 0) {
         /* An empty legacy table: nothing to convert, the table goes. */
@@ -581,7 +582,7 @@ static int open_old(cw_ctx *ctx, cw_sync_op *o, int had_meta) {
     } else {
         rc = storage_failed(ctx, MALFORMED);
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return rc;
 }
 
@@ -690,12 +691,12 @@ static int from_rows(cw_ctx *ctx, cw_sync_op *o, const char *ptr, size_t pn, lon
                      const cw_buf *head) {
     cw_slice as = cw_http_header(ctx->req, "x-cw-as");
     int big = size > CW_DOC_RESIDENT, rc;
-    if (big && cw_slice_eq(ctx->req->method, "HEAD")) {
-        cw_unsized(ctx);
+    if (big && cw_http_slice_eq(ctx->req->method, "HEAD")) {
+        cw_pipeline_unsized(ctx);
         ctx->res.status = 200;
-        return cw_header_add(ctx, "content-type", "application/json");
+        return cw_pipeline_header_add(ctx, "content-type", "application/json");
     }
-    if (big && (ctx->flags & CW_FLAG_RPC) && !cw_slice_eq(as, "stream"))
+    if (big && (ctx->flags & CW_FLAG_RPC) && !cw_http_slice_eq(as, "stream"))
         return cw_error_setf(&ctx->err, CW_E_TOO_LARGE,
                              "the answer is over the %d bytes one holds whole: ask for it "
                              "with { as: \"stream\" }, or for a part with { path }",
@@ -703,13 +704,13 @@ static int from_rows(cw_ctx *ctx, cw_sync_op *o, const char *ptr, size_t pn, lon
     if (head->broken || !(o->stream = cw_stream_new(ptr, pn, head->p, head->len, "}", 1)))
         return oom(ctx);
     if (big)
-        return cw_stream_answer(ctx, 200, "application/json", more_of_doc, o);
+        return cw_pipeline_stream_answer(ctx, 200, "application/json", more_of_doc, o);
     o->view.len = 0;
     while ((rc = cw_stream_next(o->stream, &o->view, STREAM_PIECE, &ctx->err)) == 1)
         ;
     if (rc < 0)
         return -1;
-    return cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+    return cw_pipeline_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
 }
 
 /* --- owner: a grant limited to paths (jwt.h "paths", paths.h) ------------ */
@@ -734,7 +735,7 @@ static void reader_init(reader_t *r, cw_ctx *ctx, cw_doc *d) {
 /* Finds p[0..n) into f (zeroed; the caller frees its buffers). */
 static int reader_find(reader_t *r, const char *p, size_t n, cw_tree_found *f) {
     int rc = cw_tree_find(r->d->resident ? &r->src : &r->stored.src, p, n, f, &r->ctx->err);
-    cw_rows_done(&r->stored.rows);
+    cw_store_rows_done(&r->stored.rows);
     return rc;
 }
 
@@ -809,7 +810,7 @@ static json_t *readable_at(reader_t *r, const char *p, size_t n, long long *size
             if (*size <= CW_DOC_RESIDENT)
                 v = cw_tree_read(r->d->resident ? &r->src : &r->stored.src, f.ptr.p ? f.ptr.p : "",
                                  f.ptr.len, CW_JSON_MAX_DEPTH, &r->ctx->err);
-            cw_rows_done(&r->stored.rows);
+            cw_store_rows_done(&r->stored.rows);
         }
     }
     cw_buf_free(&f.ptr);
@@ -835,7 +836,7 @@ static json_t *readable(cw_ctx *ctx, cw_doc *d, const char *base, size_t bn, int
         const char *p = cw_json_string(e, &n);
         long long size;
         json_t *v;
-        if (!cw_pointer_under(p, n, base, bn))
+        if (!cw_paths_under(p, n, base, bn))
             continue;
         v = readable_at(&r, p, n, &size);
         if (ctx->err.code != CW_E_NONE || (total += size) > CW_DOC_RESIDENT) {
@@ -882,7 +883,7 @@ static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         cw_doc_source(d, &src);
     rc = cw_tree_find(d->resident ? &src : &stored.src, path.p ? path.p : "", path.len, &f,
                       &ctx->err);
-    cw_rows_done(&stored.rows);
+    cw_store_rows_done(&stored.rows);
     read_head(ctx, o, &path, &head);
     if (rc < 0) {
     } else if (f.kind == CW_NODE_NONE) {
@@ -892,8 +893,9 @@ static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         cw_buf_append(&o->view, head.p, head.len);
         cw_buf_append(&o->view, f.text.p, f.text.len);
         cw_buf_append(&o->view, "}", 1);
-        rc = o->view.broken ? oom(ctx)
-                            : cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+        rc = o->view.broken
+                 ? oom(ctx)
+                 : cw_pipeline_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
     } else {
         rc = from_rows(ctx, o, f.ptr.p ? f.ptr.p : "", f.ptr.len, f.size < 0 ? d->size : f.size,
                        &head);
@@ -920,7 +922,7 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         return storage_failed(ctx, "the document left the cache during the request");
     if (raw.p &&
         (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len) ||
-         !cw_pointer_ok(path.p ? path.p : "", path.len))) {
+         !cw_paths_pointer_ok(path.p ? path.p : "", path.len))) {
         cw_buf_free(&path);
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "path must be a JSON Pointer (RFC 6901) in percent-encoded UTF-8");
@@ -942,9 +944,10 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         } else {
             o->view.len = 0;
             read_head(ctx, o, raw.p ? &path : NULL, &o->view);
-            rc = cw_json_dump(at, &o->view) < 0 || cw_buf_append(&o->view, "}", 1) < 0
-                     ? oom(ctx)
-                     : cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
+            rc =
+                cw_json_dump(at, &o->view) < 0 || cw_buf_append(&o->view, "}", 1) < 0
+                    ? oom(ctx)
+                    : cw_pipeline_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len);
         }
     }
     json_decref(part);
@@ -976,7 +979,7 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
         if (members(ctx, o) < 0 || path_get(ctx, o, path) < 0)
             return -1;
     } else if (ctx->held == (double)o->meta.version && !o->migrating) {
-        if (cw_respond_held(ctx, 200, "application/json") < 0)
+        if (cw_pipeline_respond_held(ctx, 200, "application/json") < 0)
             return -1;
     } else if (members(ctx, o) < 0) {
         return -1;
@@ -995,9 +998,9 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     } else if (!(d = cached_view(ctx, o))) {
         return -1;
     } else {
-        if (cw_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len) < 0)
+        if (cw_pipeline_respond_ref(ctx, 200, "application/json", d->view.p, d->view.len) < 0)
             return -1;
-        cw_hold(ctx, (double)o->meta.version);
+        cw_pipeline_hold(ctx, (double)o->meta.version);
     }
     o->version = o->meta.version;
     return etag(ctx, o->meta.version);
@@ -1050,17 +1053,17 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
     if (cw_store_run(CW_Q_JOURNAL_SINCE, &r, "ii", since, limit) < 0)
         return storage_failed(ctx, "a read failed");
     if (r.rows && r.cols != 5) {
-        cw_rows_done(&r);
+        cw_store_rows_done(&r);
         return storage_failed(ctx, MALFORMED);
     }
     for (; n < r.rows; n++) {
         cw_value v[5];
         int k;
-        for (k = 0; k < 5 && cw_rows_value(&r, &v[k]) == 0; k++)
+        for (k = 0; k < 5 && cw_store_rows_value(&r, &v[k]) == 0; k++)
             ;
         if (k < 5 || v[0].type != CW_VAL_INT || v[1].type != CW_VAL_INT ||
             v[2].type != CW_VAL_TEXT || v[4].type != CW_VAL_TEXT) {
-            cw_rows_done(&r);
+            cw_store_rows_done(&r);
             return storage_failed(ctx, MALFORMED);
         }
         if (o->changes.len)
@@ -1083,7 +1086,7 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
         cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
                          v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n, v[4].s, v[4].n);
     }
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return o->changes.broken ? oom(ctx) : n;
 }
 
@@ -1107,7 +1110,7 @@ static int changes_paths(cw_ctx *ctx) {
     } else if (!(meet = cw_paths_meet(ctx->who.read_paths, list, &failed)) && failed) {
         rc = oom(ctx);
     } else {
-        cw_who_paths(ctx, meet, ctx->who.write_paths);
+        cw_pipeline_who_paths(ctx, meet, ctx->who.write_paths);
     }
     json_decref(v);
     json_decref(list);
@@ -1132,7 +1135,7 @@ static int hello_frame(cw_ctx *ctx, cw_sync_op *o) {
     cw_buf_puts(&f, ",\"changes\":[");
     cw_buf_append(&f, o->changes.p, o->changes.len);
     cw_buf_puts(&f, "]}");
-    rc = cw_frame_reply(ctx, &f);
+    rc = cw_pipeline_frame_reply(ctx, &f);
     cw_buf_free(&f);
     return rc;
 }
@@ -1161,7 +1164,7 @@ static int snapshot_parts(cw_ctx *ctx, cw_sync_op *o, int last) {
         cw_buf_puts(&f, ",\"text\":\"");
         cw_buf_append(&f, t.p, t.len);
         cw_buf_puts(&f, "\"}");
-        rc = t.broken ? oom(ctx) : cw_frame_reply(ctx, &f);
+        rc = t.broken ? oom(ctx) : cw_pipeline_frame_reply(ctx, &f);
         at += took;
         o->part++;
     }
@@ -1188,13 +1191,13 @@ static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
         return rc;
     if (ctx->err.code == CW_E_NONE)
         cw_error_set(&ctx->err, CW_E_INTERNAL, NULL);
-    cw_error_json(ctx, &e);
+    cw_pipeline_error_json(ctx, &e);
     ctx->frames.len = o->view.len = 0;
     cw_buf_puts(out, "{\"type\":\"error\",");
     if (e.len > 1)
         cw_buf_append(out, e.p + 1, e.len - 1);
     cw_buf_free(&e);
-    rc = cw_frame_reply(ctx, out);
+    rc = cw_pipeline_frame_reply(ctx, out);
     out->len = 0;
     return rc < 0 ? -1 : 0;
 }
@@ -1245,12 +1248,12 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
         cw_buf_puts(&o->changes, ",\"state\":");
         cw_buf_append(&o->changes, o->view.p, o->view.len);
         cw_buf_puts(&o->changes, "}");
-        return cw_frame_reply(ctx, &o->changes);
+        return cw_pipeline_frame_reply(ctx, &o->changes);
     }
     if ((d = cw_doc_find(ctx->who.id)) && !d->resident) {
         if (!(o->stream = cw_stream_new("", 0, "", 0, "", 0)))
             return oom(ctx);
-        return cw_stream_answer(ctx, 200, NULL, more_of_snapshot, o);
+        return cw_pipeline_stream_answer(ctx, 200, NULL, more_of_snapshot, o);
     }
     if (!(d = cached_view(ctx, o)))
         return -1;
@@ -1259,7 +1262,7 @@ COLD_SPLIT static int step_hello(cw_ctx *ctx, cw_sync_op *o) {
         o->changes.len = 0;
         cw_buf_puts(&o->changes, "{\"type\":\"snapshot\",");
         cw_buf_append(&o->changes, d->view.p + 1, d->view.len - 1);
-        return cw_frame_reply(ctx, &o->changes);
+        return cw_pipeline_frame_reply(ctx, &o->changes);
     }
     /* The state's text: the view without its head and closing brace. */
     o->view.len = 0;
@@ -1291,9 +1294,9 @@ static int replay(cw_ctx *ctx, cw_sync_op *o) {
         return storage_failed(ctx, "a read failed");
     if (r.rows == 0)
         goto out;
-    if (cw_rows_value(&r, &hash) < 0 || cw_rows_value(&r, &version) < 0 ||
-        cw_rows_value(&r, &at) < 0 || cw_rows_value(&r, &text) < 0 || version.type != CW_VAL_INT ||
-        at.type != CW_VAL_INT) {
+    if (cw_store_rows_value(&r, &hash) < 0 || cw_store_rows_value(&r, &version) < 0 ||
+        cw_store_rows_value(&r, &at) < 0 || cw_store_rows_value(&r, &text) < 0 ||
+        version.type != CW_VAL_INT || at.type != CW_VAL_INT) {
         rc = storage_failed(ctx, MALFORMED);
         goto out;
     }
@@ -1308,12 +1311,12 @@ static int replay(cw_ctx *ctx, cw_sync_op *o) {
     if (!same)
         rc = cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
     else if (answer(ctx, o, version.i, NULL, NULL) < 0 ||
-             cw_header_add(ctx, "idempotent-replayed", "true") < 0)
+             cw_pipeline_header_add(ctx, "idempotent-replayed", "true") < 0)
         rc = -1;
     else
         rc = 1;
 out:
-    cw_rows_done(&r);
+    cw_store_rows_done(&r);
     return rc;
 }
 
@@ -1342,12 +1345,12 @@ static int overlap(cw_ctx *ctx, cw_sync_op *o) {
                           cfg->base_bytes) < 0)
         rc = storage_failed(ctx, "a read failed");
     else if ((long long)r.rows < o->meta.version - o->base)
-        rc = base_too_old(ctx), cw_rows_done(&r);
+        rc = base_too_old(ctx), cw_store_rows_done(&r);
     else {
         for (uint32_t i = 0; i < r.rows && theirs; i++) {
             cw_value v[2];
             json_t *p = NULL, *paths = NULL;
-            if (cw_rows_value(&r, &v[0]) < 0 || cw_rows_value(&r, &v[1]) < 0 ||
+            if (cw_store_rows_value(&r, &v[0]) < 0 || cw_store_rows_value(&r, &v[1]) < 0 ||
                 v[1].type != CW_VAL_TEXT) {
                 rc = storage_failed(ctx, MALFORMED);
                 break;
@@ -1361,7 +1364,7 @@ static int overlap(cw_ctx *ctx, cw_sync_op *o) {
             }
             json_decref(paths);
         }
-        cw_rows_done(&r);
+        cw_store_rows_done(&r);
         if (ctx->err.code == CW_E_NONE && theirs && mine &&
             cw_journal_cover(theirs, &seen, &above) == 0 &&
             (hits = cw_journal_conflicts(mine, seen, above))) {
@@ -1396,8 +1399,8 @@ static int retention(cw_ctx *ctx, cw_sync_op *o) {
         return 0;
     if (cw_store_run(CW_Q_JOURNAL_OLDEST, &r, "i", o->meta.jcount) < 0)
         return storage_failed(ctx, "a read failed");
-    if (!(sizes = cw_malloc((r.rows ? r.rows : 1) * sizeof *sizes))) {
-        cw_rows_done(&r);
+    if (!(sizes = cw_alloc_new((r.rows ? r.rows : 1) * sizeof *sizes))) {
+        cw_store_rows_done(&r);
         return oom(ctx);
     }
     for (uint32_t i = 0; i < r.rows && rc == 0; i++) {
@@ -1413,8 +1416,8 @@ static int retention(cw_ctx *ctx, cw_sync_op *o) {
         o->meta.jcount -= (long long)o->cut;
         o->meta.jfirst += (long long)o->cut;
     }
-    cw_free(sizes);
-    cw_rows_done(&r);
+    cw_alloc_free(sizes);
+    cw_store_rows_done(&r);
     return rc;
 }
 
@@ -1508,15 +1511,15 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
     if (o->minimal || o->has_since) {
         if (answer(ctx, o, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) <
                 0 ||
-            (o->minimal && cw_header_add(ctx, "preference-applied", "return=minimal") < 0))
+            (o->minimal && cw_pipeline_header_add(ctx, "preference-applied", "return=minimal") < 0))
             return -1;
     } else {
         /* The view is the answer, and what a GET of this version answers. */
-        if (cw_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len) < 0 ||
+        if (cw_pipeline_respond_ref(ctx, 200, "application/json", o->view.p, o->view.len) < 0 ||
             etag(ctx, next) < 0)
             return -1;
         o->version = next;
-        cw_hold(ctx, (double)next);
+        cw_pipeline_hold(ctx, (double)next);
     }
     /* Every socket but the writer's is told, once the commit stands. */
     if (change_frame(ctx, o, next) < 0)
@@ -1588,7 +1591,7 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         cw_doc_source(d, &src);
     rc = cw_tree_plan(d->resident ? &src : &stored.src, o->patch, d->size, &lim, &o->change,
                       &ctx->err);
-    cw_rows_done(&stored.rows);
+    cw_store_rows_done(&stored.rows);
     /* The plan is all that is needed of the patch from here on (the journal
      * has its text). */
     json_decref(o->patch);
@@ -1649,7 +1652,7 @@ static int run_op(cw_ctx *ctx, cw_sync_op *o) {
 /* A new operation of kind for ctx->who.id, with checked's parameters (a
  * copy; checked's patch is stolen). NULL with ctx->err set. */
 static cw_sync_op *op_new(cw_ctx *ctx, int kind, cw_sync_op *checked) {
-    cw_sync_op *o = cw_malloc(sizeof *o);
+    cw_sync_op *o = cw_alloc_new(sizeof *o);
     if (!o) {
         json_decref(checked->patch);
         oom(ctx);

@@ -195,14 +195,14 @@ static long add(planner *p, int op, const cw_buf *parent, const char *key, size_
     char *b;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 8;
-        cw_tree_op *ops = cw_realloc(c->ops, cap * sizeof *ops);
+        cw_tree_op *ops = cw_alloc_resize(c->ops, cap * sizeof *ops);
         if (!ops)
             return cw_error_oom(p->err), -1;
         c->ops = ops;
         c->cap = cap;
     }
     tn = text ? tn : 0;
-    if (!(b = cw_malloc(parent->len + kn + tn + 3)))
+    if (!(b = cw_alloc_new(parent->len + kn + tn + 3)))
         return cw_error_oom(p->err), -1;
     o = &c->ops[c->n];
     o->op = op;
@@ -229,14 +229,14 @@ static long add(planner *p, int op, const cw_buf *parent, const char *key, size_
 
 static void drop_from(cw_tree_change *c, size_t mark) {
     while (c->n > mark)
-        cw_free(c->ops[--c->n].parent);
+        cw_alloc_free(c->ops[--c->n].parent);
 }
 
 void cw_tree_change_free(cw_tree_change *c) {
     if (!c)
         return;
     drop_from(c, 0);
-    cw_free(c->ops);
+    cw_alloc_free(c->ops);
     memset(c, 0, sizeof *c);
 }
 

@@ -54,6 +54,20 @@ step("src_includes_only_lower_layers", () => {
   return problems;
 });
 
+// One module prefix per file (STYLE 2): every function a header of src/
+// declares is cw_<module>_<verb> (or cw_<module> itself), so a name says
+// which file holds it.
+step("each_header_declares_only_its_module_prefix", () => {
+  const problems = [];
+  for (const file of readdirSync(path.join(root, "src")).filter((f) => f.endsWith(".h"))) {
+    const mod = file.slice(0, -2);
+    const text = readFileSync(path.join(root, "src", file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+    for (const [, name] of text.matchAll(/^(?:[a-z_]+[\s*]+)+?(cw_[a-z0-9_]+)\s*\(/gm))
+      if (name !== `cw_${mod}` && !name.startsWith(`cw_${mod}_`)) problems.push(`src/${file} declares ${name}, not cw_${mod}_*`);
+  }
+  return problems;
+});
+
 // A number held as text is a Jansson string underneath (src/json.h): only
 // json.c reads Jansson strings, and every other module goes through
 // cw_json_string / cw_json_is_number, so no caller takes a number for a

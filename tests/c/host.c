@@ -84,7 +84,7 @@ typedef struct {
     long long i;
 } cell_t;
 
-/* The rows of st into a block of cells (cw_malloc), as the JS host writes
+/* The rows of st into a block of cells (cw_alloc_new), as the JS host writes
  * them: cells first, their bytes after. */
 static int rows_of(sqlite3_stmt *st, cw_port_out *out) {
     int cols = sqlite3_column_count(st), rc;
@@ -122,7 +122,7 @@ static int rows_of(sqlite3_stmt *st, cw_port_out *out) {
     }
     if (nrows) {
         size_t n = nrows * (size_t)cols;
-        cw_cell *block = cw_malloc(n * sizeof(cw_cell) + data);
+        cw_cell *block = cw_alloc_new(n * sizeof(cw_cell) + data);
         char *at = (char *)(block + n);
         for (size_t i = 0; i < n; i++) {
             block[i].type = (uint32_t)cells[i].type;

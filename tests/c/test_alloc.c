@@ -12,14 +12,14 @@
 
 static void live_bytes_are_counted(void) {
     size_t base = cw_alloc_live();
-    void *a = cw_malloc(100), *b = cw_malloc(0);
+    void *a = cw_alloc_new(100), *b = cw_alloc_new(0);
     CHECK(a && b && a != b);
     CHECK(cw_alloc_live() >= base + 100);
-    a = cw_realloc(a, 5000);
+    a = cw_alloc_resize(a, 5000);
     CHECK(a != NULL && cw_alloc_live() >= base + 5000);
-    cw_free(a);
-    cw_free(b);
-    cw_free(NULL);
+    cw_alloc_free(a);
+    cw_alloc_free(b);
+    cw_alloc_free(NULL);
     CHECK_INT(cw_alloc_live(), base);
 }
 
@@ -27,20 +27,20 @@ static void the_ceiling_refuses_and_lifts(void) {
     void *small, *big, *grown;
     cw_alloc_ceiling(4096);
     CHECK(!cw_alloc_ceiling_hit());
-    small = cw_malloc(1000);
+    small = cw_alloc_new(1000);
     CHECK(small != NULL);
-    big = cw_malloc(8192);
+    big = cw_alloc_new(8192);
     CHECK(big == NULL);
     CHECK(cw_alloc_ceiling_hit());
-    grown = cw_realloc(small, 1 << 20); /* fails, and small stays valid */
+    grown = cw_alloc_resize(small, 1 << 20); /* fails, and small stays valid */
     CHECK(grown == NULL);
     memset(small, 1, 1000);
     cw_alloc_ceiling(0);
     CHECK(!cw_alloc_ceiling_hit());
-    big = cw_malloc(1 << 20);
+    big = cw_alloc_new(1 << 20);
     CHECK(big != NULL);
-    cw_free(big);
-    cw_free(small);
+    cw_alloc_free(big);
+    cw_alloc_free(small);
 }
 
 /* 1 MiB of [0,0,...]: inside every input limit, yet on the host its tree
@@ -70,9 +70,9 @@ static void a_request_over_its_memory_is_413(void) {
     free(req);
     /* The ceiling is lifted after every call. */
     CHECK(!cw_alloc_ceiling_hit());
-    req = cw_malloc(64u << 20);
+    req = cw_alloc_new(64u << 20);
     CHECK(req != NULL);
-    cw_free(req);
+    cw_alloc_free(req);
 }
 
 static void configure_the_test_row(void) {

@@ -96,7 +96,7 @@ static void unknown_env_warns_once_and_is_production(void) {
     /* The fourth: CORS_ORIGINS refused, and no origin allowed. */
     CHECK(w && strstr(w, "CORS_ORIGINS refused") != NULL);
     CHECK(!cw_runtime_origin_allowed("https://example.com", 19));
-    cw_free(w);
+    cw_alloc_free(w);
     CHECK_STR(cw_runtime_config()->name, "production");
     CHECK_STR(cw_runtime_metrics_token(), "m");
     CHECK_STR(cw_runtime_warmup_token(), "");

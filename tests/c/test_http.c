@@ -15,14 +15,14 @@ static void parses_request(void) {
     cw_request req;
     cw_error err;
     CHECK_INT(parse(s, &req, &err), 0);
-    CHECK(cw_slice_eq(req.method, "PATCH"));
-    CHECK(cw_slice_eq(req.path, "/state/a"));
-    CHECK(cw_slice_eq(req.query, "x=1"));
+    CHECK(cw_http_slice_eq(req.method, "PATCH"));
+    CHECK(cw_http_slice_eq(req.path, "/state/a"));
+    CHECK(cw_http_slice_eq(req.query, "x=1"));
     CHECK_INT(req.nheaders, 2);
-    CHECK(cw_slice_eq(cw_http_header(&req, "content-type"), "application/json"));
-    CHECK(cw_slice_eq(cw_http_header(&req, "IF-MATCH"), "\"3\""));
+    CHECK(cw_http_slice_eq(cw_http_header(&req, "content-type"), "application/json"));
+    CHECK(cw_http_slice_eq(cw_http_header(&req, "IF-MATCH"), "\"3\""));
     CHECK(cw_http_header(&req, "absent").p == NULL);
-    CHECK(cw_slice_eq(req.body, "{\"a\":1}"));
+    CHECK(cw_http_slice_eq(req.body, "{\"a\":1}"));
 }
 
 static void body_may_hold_crlf_and_nul(void) {

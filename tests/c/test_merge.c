@@ -17,7 +17,7 @@ static void one_example(char **f) {
     if (!json_equal(got, want)) {
         char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
         fprintf(stderr, "    patch %s: got %s, want %s\n", f[1], g ? g : "NULL", f[2]);
-        cw_free(g);
+        cw_alloc_free(g);
         CHECK(!"merge result differs");
     }
     json_decref(got);

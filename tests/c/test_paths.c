@@ -40,12 +40,12 @@ static int same(json_t *got, const char *want) {
 static void pointers_and_lists(void) {
     const char *why;
     json_t *out, *v;
-    CHECK(cw_pointer_ok("", 0));
-    CHECK(cw_pointer_ok("/a~0b~1c", 8));
-    CHECK(!cw_pointer_ok("a", 1));
-    CHECK(!cw_pointer_ok("/a~", 3));
-    CHECK(!cw_pointer_ok("/a~2", 4));
-    CHECK(!cw_pointer_ok("/a\0b", 4));
+    CHECK(cw_paths_pointer_ok("", 0));
+    CHECK(cw_paths_pointer_ok("/a~0b~1c", 8));
+    CHECK(!cw_paths_pointer_ok("a", 1));
+    CHECK(!cw_paths_pointer_ok("/a~", 3));
+    CHECK(!cw_paths_pointer_ok("/a~2", 4));
+    CHECK(!cw_paths_pointer_ok("/a\0b", 4));
     /* Not lists: not an array, a non-string, a bad pointer, too many. */
     const char *bad[] = {"{}", "\"/a\"", "[1]", "[\"a\"]", "[\"/a~x\"]", NULL};
     for (int i = 0; bad[i]; i++) {

@@ -29,8 +29,8 @@ static int match(const char *method, const char *path, cw_match *m, cw_error *er
 }
 
 static int param_is(const cw_match *m, const char *name, const char *want) {
-    cw_slice v = cw_match_param(m, name);
-    return want ? cw_slice_eq(v, want) || (v.p && !*want && v.n == 0) : v.p == NULL;
+    cw_slice v = cw_router_param(m, name);
+    return want ? cw_http_slice_eq(v, want) || (v.p && !*want && v.n == 0) : v.p == NULL;
 }
 
 static void literal_and_named_segments(void) {

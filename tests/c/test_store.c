@@ -31,7 +31,7 @@ static int recorder(int op, const cw_cell *in, int n, cw_port_out *out) {
     if (seen.fail)
         return -1;
     if (op < CW_OP_META) {
-        cw_cell *b = cw_malloc(6 * sizeof(cw_cell) + 2);
+        cw_cell *b = cw_alloc_new(6 * sizeof(cw_cell) + 2);
         char *ab = (char *)(b + 6);
         memcpy(ab, "ab", 2);
         for (int r = 0; r < 2; r++) {
@@ -111,18 +111,18 @@ static void rows_read_back_as_values(void) {
     CHECK_INT(r.rows, 2);
     CHECK_INT(r.cols, 3);
     for (int row = 0; row < 2; row++) {
-        CHECK_INT(cw_rows_value(&r, &v), 0);
+        CHECK_INT(cw_store_rows_value(&r, &v), 0);
         CHECK_INT(v.type, CW_VAL_INT);
         CHECK_INT(v.i, 7 + row);
-        CHECK_INT(cw_rows_value(&r, &v), 0);
+        CHECK_INT(cw_store_rows_value(&r, &v), 0);
         CHECK_INT(v.type, CW_VAL_TEXT); /* a BLOB reads as bytes too */
         CHECK(v.n == 2 && memcmp(v.s, "ab", 2) == 0);
-        CHECK_INT(cw_rows_value(&r, &v), 0);
+        CHECK_INT(cw_store_rows_value(&r, &v), 0);
         CHECK_INT(v.type, CW_VAL_NULL);
     }
-    CHECK_INT(cw_rows_value(&r, &v), -1); /* past the last */
-    cw_rows_done(&r);
-    cw_rows_done(&r); /* twice is safe */
+    CHECK_INT(cw_store_rows_value(&r, &v), -1); /* past the last */
+    cw_store_rows_done(&r);
+    cw_store_rows_done(&r); /* twice is safe */
     cw_port_install(NULL);
 }
 
@@ -133,8 +133,8 @@ static void a_failing_or_missing_host_is_an_error(void) {
     seen.fail = 1;
     CHECK_INT(cw_store_run(CW_Q_META, &r, ""), -1);
     CHECK_INT(r.rows, 0);
-    CHECK_INT(cw_rows_value(&r, &v), -1);
-    cw_rows_done(&r);
+    CHECK_INT(cw_store_rows_value(&r, &v), -1);
+    cw_store_rows_done(&r);
     /* A commit the host fails: -1, and the queue is empty again. */
     CHECK_INT(cw_store_run(CW_OP_CLEAR, NULL, ""), 0);
     CHECK_INT(cw_store_commit(), -1);

@@ -75,11 +75,11 @@ static void an_object_spills_past_the_threshold_and_comes_back_under_it(void) {
     CHECK_INT(cw_tree_init(&t), 0);
     p = members("big", 0, 20, "\"0123456789\"");
     CHECK_INT(step(&t, &ref, p), 0);
-    cw_free(p);
+    cw_alloc_free(p);
     CHECK(!spilled(&t, "big")); /* 20 short members: inline */
     p = members("big", 20, 300, "\"0123456789\"");
     CHECK_INT(step(&t, &ref, p), 0);
-    cw_free(p);
+    cw_alloc_free(p);
     CHECK(spilled(&t, "big")); /* over CW_TREE_SPILL: a row per member */
     CHECK(json_integer_value(json_object_get(t.sizes, "/big")) > CW_TREE_SPILL);
     /* A write to one member touches that member only. */
@@ -101,7 +101,7 @@ static void an_object_spills_past_the_threshold_and_comes_back_under_it(void) {
     /* Deleted down to a few members: back inline, as one value. */
     p = members("big", 0, 315, NULL);
     CHECK_INT(step(&t, &ref, p), 0);
-    cw_free(p);
+    cw_alloc_free(p);
     CHECK(!spilled(&t, "big"));
     CHECK(json_object_get(t.sizes, "/big") == NULL);
     json_decref(ref);
@@ -118,7 +118,7 @@ static void nested_spills_deletes_and_replacements_at_depth(void) {
     cw_buf_puts(&b, "{\"a\":{\"b\":");
     p = members("c", 0, 400, "{\"v\":\"0123456789\"}");
     cw_buf_puts(&b, p);
-    cw_free(p);
+    cw_alloc_free(p);
     cw_buf_puts(&b, ",\"x/y~z\":1}}");
     CHECK_INT(step(&t, &ref, b.p), 0);
     CHECK(json_object_get(t.sizes, "/a") && json_object_get(t.sizes, "/a/b") &&
@@ -134,7 +134,7 @@ static void nested_spills_deletes_and_replacements_at_depth(void) {
     cw_buf_puts(&b, "{\"a\":");
     cw_buf_puts(&b, p);
     cw_buf_puts(&b, "}");
-    cw_free(p);
+    cw_alloc_free(p);
     CHECK_INT(step(&t, &ref, b.p), 0);
     CHECK(json_object_get(t.sizes, "/a/b") != NULL);
     /* The whole of a spilled subtree deleted. */

@@ -23,7 +23,7 @@ static cwp_out *validate_with(json_t *schema, json_t *doc) {
     p = cwp_alloc(strlen(text));
     memcpy(p, text, strlen(text));
     o = cwp_sync(p, strlen(text));
-    cw_free(text);
+    cw_alloc_free(text);
     json_decref(in);
     return o;
 }
