@@ -7,7 +7,7 @@
 // TypeScript consumer of it (tests/types/package.ts) type-checked. Appends
 // "types <passed> <failed>" to argv[2].
 import { spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -27,6 +27,57 @@ for (const [name, project] of [
     console.log(`  FAIL types.${name}: ${(r.stdout + r.stderr).trim()}`);
   }
 }
+// The README's own snippets ("Ten lines of client", "Ten lines of RPC"),
+// taken from README.md as they are written, type-checked against the
+// declarations: a README that calls something the client or the binding
+// does not have fails here.
+{
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const block = (heading) => {
+    const at = readme.indexOf(`## ${heading}`);
+    const m = at < 0 ? null : /```js\n([\s\S]*?)```/.exec(readme.slice(at));
+    return m ? m[1] : null;
+  };
+  const client = block("Ten lines of client");
+  const rpc = block("Ten lines of RPC");
+  const dir = path.join(root, "build/readme-types");
+  mkdirSync(dir, { recursive: true });
+  if (client && rpc) {
+    const imports = client.split("\n").filter((l) => l.startsWith("import "));
+    writeFileSync(
+      path.join(dir, "readme.ts"),
+      [
+        ...imports,
+        'import type { StateSync } from "../../client/rpc";',
+        "declare const id: string;",
+        "declare function render(state: unknown): void;",
+        "declare function showCursors(peers: unknown): void;",
+        "export async function client() {",
+        ...client.split("\n").filter((l) => !l.startsWith("import ")),
+        "}",
+        "export async function rpc(env: { STATE_SYNC: StateSync }) {",
+        rpc,
+        "}",
+      ].join("\n"),
+    );
+    writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { target: "es2022", module: "es2022", moduleResolution: "bundler", lib: ["es2022", "dom"], types: [], strict: true, noEmit: true, paths: { "@c-on-workers/client": ["../../client/sync"] } },
+        include: ["readme.ts", "../../client/*.d.ts"],
+      }),
+    );
+  }
+  const r = client && rpc ? spawnSync(tsc, ["--noEmit", "-p", path.join(dir, "tsconfig.json")], { cwd: root, encoding: "utf8" }) : { status: 1, stdout: "README.md has no js block under one of its two headings" };
+  if (r.status === 0) {
+    passed += 1;
+    console.log("  ok   types.readme_snippets_type_check");
+  } else {
+    failed += 1;
+    console.log(`  FAIL types.readme_snippets_type_check: ${((r.stdout ?? "") + (r.stderr ?? "")).trim()}`);
+  }
+}
+
 // client/ as a package.
 function sh(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8" });
