@@ -168,14 +168,21 @@ static void put_field(const cw_config *c, int f) {
     }
 }
 
-static void env_table(void) {
-    printf("@@ env\n| field | what it bounds |");
+/* A table's first lines: "@@ name", two columns of its own, then one
+ * column per environment row, aligned by align ("---" or "---:"). */
+static void per_env_header(const char *name, const char *first, const char *second,
+                           const char *align) {
+    printf("@@ %s\n| %s | %s |", name, first, second);
     for (int r = 0; r < ROWS; r++)
         printf(" `%s` |", cw_config_row(r)->name);
     printf("\n| --- | --- |");
     for (int r = 0; r < ROWS; r++)
-        printf(" --- |");
+        printf(" %s |", align);
     printf("\n");
+}
+
+static void env_table(void) {
+    per_env_header("env", "field", "what it bounds", "---");
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
         printf("| `%s` | %s |", fields[f].name, fields[f].what);
         for (int r = 0; r < ROWS; r++) {
@@ -267,13 +274,7 @@ static void routes_table(void) {
 
 static void frames_table(void) {
     const char *bucket;
-    printf("@@ frames\n| client frame `type` | rate bucket (a second / at once) |");
-    for (int r = 0; r < ROWS; r++)
-        printf(" `%s` |", cw_config_row(r)->name);
-    printf("\n| --- | --- |");
-    for (int r = 0; r < ROWS; r++)
-        printf(" ---: |");
-    printf("\n");
+    per_env_header("frames", "client frame `type`", "rate bucket (a second / at once)", "---:");
     for (size_t i = 0; cw_live_frame_type(i, &bucket); i++) {
         printf("| `%s` | `%s` |", cw_live_frame_type(i, &bucket), bucket);
         for (int r = 0; r < ROWS; r++) {

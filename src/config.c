@@ -37,22 +37,21 @@ static const char *const warm_ids[] = {"warmup", NULL};
     .patch_rate = 200, .patch_burst = 500, .presence_rate = 30, .presence_burst = 60,              \
     .hello_rate = 2, .hello_burst = 10, .snapshot_ms = 1000, .rate_strikes = 64
 
+/* One environment a row (clang-format would put one field a line). */
+/* clang-format off */
 static const cw_config rows[] = {
-    {COMMON, .name = "local", .state_limit = 64 * MiB, .log_level = CW_LOG_DEBUG,
-     .cors_origins = local_origins, .tokens_required = 0, .call_memory = 48 * MiB,
-     .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB, .journal_entries = 1000,
-     .journal_bytes = 4 * MiB, .key_ms = DAY, .key_entries = 10000, .base_entries = 1000,
-     .base_bytes = 4 * MiB, .live_sockets = 256, RATES},
-    {COMMON, .name = "staging", .state_limit = 64 * MiB, .log_level = CW_LOG_INFO,
-     .cors_origins = staging_origins, .tokens_required = 1, .call_memory = 48 * MiB,
-     .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB, .journal_entries = 10000,
-     .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000, .base_entries = 1000,
-     .base_bytes = 4 * MiB, .live_sockets = 1000, RATES},
-    {COMMON, .name = "production", .state_limit = 64 * MiB, .log_level = CW_LOG_INFO,
-     .cors_origins = production_origins, .tokens_required = 1, .call_memory = 48 * MiB,
-     .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB, .journal_entries = 10000,
-     .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000, .base_entries = 1000,
-     .base_bytes = 4 * MiB, .live_sockets = 1000, RATES},
+    {COMMON, .name = "local", .state_limit = 64 * MiB, .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
+     .tokens_required = 0, .call_memory = 48 * MiB, .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB,
+     .journal_entries = 1000, .journal_bytes = 4 * MiB, .key_ms = DAY, .key_entries = 10000,
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 256, RATES},
+    {COMMON, .name = "staging", .state_limit = 64 * MiB, .log_level = CW_LOG_INFO, .cors_origins = staging_origins,
+     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB,
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 1000, RATES},
+    {COMMON, .name = "production", .state_limit = 64 * MiB, .log_level = CW_LOG_INFO, .cors_origins = production_origins,
+     .tokens_required = 1, .call_memory = 48 * MiB, .deadline_ms = 10000, .stream_ms = 60000, .cache_bytes = 16 * MiB,
+     .journal_entries = 10000, .journal_bytes = 32 * MiB, .key_ms = 7 * DAY, .key_entries = 100000,
+     .base_entries = 1000, .base_bytes = 4 * MiB, .live_sockets = 1000, RATES},
 #ifdef CW_TEST_ROUTES
     /* Test builds only (WORKER_ENV=test in the in-workerd tests): local,
      * with limits small enough for tests to reach: a 12 MiB document (past
@@ -60,33 +59,15 @@ static const cw_config rows[] = {
      * of 8 entries or 8 KiB, 64 idempotency keys, a base check of 4 writes
      * or 1 KiB, a cache of 512 KiB, 4 sockets an object, and socket rates
      * a test can pass. */
-    {COMMON,
-     .name = "test",
-     .state_limit = 12 * MiB,
-     .log_level = CW_LOG_DEBUG,
-     .cors_origins = local_origins,
-     .tokens_required = 0,
-     .call_memory = 16 * MiB,
-     .deadline_ms = 400,
-     .cache_bytes = 512 * 1024,
-     .journal_entries = 8,
-     .journal_bytes = 8192,
-     .key_ms = DAY,
-     .key_entries = 64,
-     .base_entries = 4,
-     .base_bytes = 1024,
-     .live_sockets = 4,
-     .patch_rate = 50,
-     .patch_burst = 20,
-     .presence_rate = 5,
-     .presence_burst = 5,
-     .hello_rate = 1,
-     .hello_burst = 3,
-     .snapshot_ms = 500,
-     .rate_strikes = 16,
-     .stream_ms = 3000},
+    {COMMON, .name = "test", .state_limit = 12 * MiB, .log_level = CW_LOG_DEBUG, .cors_origins = local_origins,
+     .tokens_required = 0, .call_memory = 16 * MiB, .deadline_ms = 400, .cache_bytes = 512 * 1024,
+     .journal_entries = 8, .journal_bytes = 8192, .key_ms = DAY, .key_entries = 64,
+     .base_entries = 4, .base_bytes = 1024, .live_sockets = 4, .patch_rate = 50,
+     .patch_burst = 20, .presence_rate = 5, .presence_burst = 5, .hello_rate = 1, .hello_burst = 3,
+     .snapshot_ms = 500, .rate_strikes = 16, .stream_ms = 3000},
 #endif
 };
+/* clang-format on */
 
 const cw_config *cw_config_select(const char *name, size_t n, int *fallback) {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
