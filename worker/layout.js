@@ -10,18 +10,19 @@ export const text = new TextDecoder();
 export const strict = new TextDecoder("utf-8", { fatal: true });
 export const utf8 = new TextEncoder();
 
-// Views of a memory's buffer, made again only when it has grown (which
-// detaches the old buffer).
+// Views of a memory's buffer, made again only for another memory (a new
+// instance's) or when it has grown: growing detaches the old buffer, and a
+// view of a detached buffer has length 0. Reading memory.buffer on every
+// call would cost a lookup of its backing store each time.
 let viewed = null;
-let u8, u32, f64;
+let current = null; // { u8, u32, f64 } of viewed's buffer
 export function views(memory) {
-  if (viewed !== memory.buffer) {
-    viewed = memory.buffer;
-    u8 = new Uint8Array(viewed);
-    u32 = new Uint32Array(viewed);
-    f64 = new Float64Array(viewed);
+  if (viewed !== memory || current.u8.length === 0) {
+    const b = memory.buffer;
+    viewed = memory;
+    current = { u8: new Uint8Array(b), u32: new Uint32Array(b), f64: new Float64Array(b) };
   }
-  return { u8, u32, f64 };
+  return current;
 }
 
 // An empty byte slice, for answers without a body.
@@ -216,7 +217,7 @@ export function readPluginOut(memory, r) {
 export function copyIn(memory, alloc, bytes, why) {
   const p = alloc(bytes.length);
   if (!p) throw new Error(why);
-  new Uint8Array(memory.buffer, p, bytes.length).set(bytes);
+  views(memory).u8.set(bytes, p);
   return p;
 }
 
