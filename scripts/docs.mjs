@@ -2,7 +2,7 @@
 // (or README.md):
 //   <!-- table:NAME -->   a table printed by build/host/doctables from the
 //   ...                   C definitions (scripts/doctables.c): env, errors,
-//   <!-- /table -->       routes, frames, metrics
+//   <!-- /table -->       routes, frames, metrics; and budgets, from scripts/budget.json
 //   <!-- bench:latest -->  bench/results/latest.md, as `make bench` wrote it
 //   ...
 //   <!-- /bench -->
@@ -44,6 +44,23 @@ const summary = [
   `| changes/s to all 64 subscribers | ${fan("this").changes_per_s} | ${fan("js").changes_per_s} | ${fan("agents").changes_per_s} |`,
   `| one-leaf nested PATCH in the object, 1 MB / 64 MiB document (µs) | ${j.deep.this.patch_us["1m"]} / ${j.deep.this.patch_us["64m"]} | ${j.deep.js.patch_us["1m"]} / ${j.deep.js.patch_us["64m"] ?? "cannot hold it"} | – |`,
 ].join("\n");
+// scripts/budget.json, the one place for the size and import budgets.
+const budget = JSON.parse(readFileSync(path.join(root, "scripts/budget.json"), "utf8"));
+const bytes = (n) => `${n.toLocaleString("en-US")} B (${n % 1024 ? (n / 1024).toFixed(1) : n / 1024} KiB)`;
+tables.set(
+  "budgets",
+  [
+    "| budget (`scripts/budget.json`) | gzip -9 |",
+    "| --- | ---: |",
+    `| the core upload: the bundled JS and the host module | ${bytes(budget.core_gzip_bytes)} |`,
+    `| each plugin module | ${bytes(budget.plugin_gzip_bytes)} |`,
+    `| the plugins worker, without its plugins | ${bytes(budget.plugins_worker_gzip_bytes)} |`,
+    `| the client core, \`sync.js\` as served | ${bytes(budget.client_gzip_bytes)} |`,
+    `| the offline module, \`persist.js\` as served | ${bytes(budget.persist_gzip_bytes)} |`,
+    `| the example app: \`app.js\`, \`index.html\`, \`sw.js\` | ${bytes(budget.app_gzip_bytes)} |`,
+    `| host imports of the module, at most | ${budget.max_host_imports} (${budget.host_imports.map((i) => `\`${i}\``).join(", ")}) |`,
+  ].join("\n"),
+);
 const benches = { latest, summary };
 
 const files = ["README.md", ...readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
