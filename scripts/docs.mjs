@@ -95,9 +95,13 @@ for (const key of tables.keys()) report(used.has(`table:${key}`), `table_${key}_
 // Every relative link of these files names a file that exists and, after
 // a #, a heading of it (GitHub's anchors: lower case, punctuation dropped,
 // spaces to hyphens).
+const headings = new Map(); // file -> its anchors, read once
 const anchors = (file) => {
-  const text = readFileSync(file, "utf8").replace(/```[\s\S]*?```/g, "");
-  return new Set([...text.matchAll(/^#+ (.*)$/gm)].map(([, h]) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, "").replace(/ /g, "-")));
+  if (!headings.has(file)) {
+    const text = readFileSync(file, "utf8").replace(/```[\s\S]*?```/g, "");
+    headings.set(file, new Set([...text.matchAll(/^#+ (.*)$/gm)].map(([, h]) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, "").replace(/ /g, "-"))));
+  }
+  return headings.get(file);
 };
 const broken = [];
 for (const file of files) {

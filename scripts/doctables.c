@@ -84,12 +84,20 @@ typedef enum { K_BYTES, K_COUNT, K_MS, K_SECONDS, K_LEVEL, K_LIST, K_YESNO, K_RA
 
 /* Each field of cw_config the docs show: its name in config.h, how to
  * print it and what it bounds. */
+/* F: one field; R: a rate and its burst, shown as one. size is the
+ * field's own, so a number is read at its type's width. */
 #define F(field, k, what)                                                                          \
-    { #field, k, offsetof(cw_config, field), what }
+    { #field, k, offsetof(cw_config, field), 0, sizeof(((cw_config *)0)->field), what }
+#define R(rate, burst, what)                                                                       \
+    {                                                                                              \
+#rate, K_RATE, offsetof(cw_config, rate), offsetof(cw_config, burst),                      \
+            sizeof(((cw_config *)0)->rate), what                                                   \
+    }
 static const struct {
     const char *name;
     kind k;
-    size_t off;
+    size_t off, off2; /* off2: a rate's burst */
+    size_t size;
     const char *what;
 } fields[] = {
     F(log_level, K_LEVEL, "log lines below this level are dropped"),
@@ -116,54 +124,51 @@ static const struct {
     F(frame_limit, K_BYTES, "largest frame a socket may send"),
     F(presence_limit, K_BYTES, "largest presence data (its JSON text)"),
     F(bad_frames, K_COUNT, "bad frames a socket may send before it is closed (1008)"),
-    F(patch_rate, K_RATE, "a socket's `patch` frames: a second / at once"),
-    F(presence_rate, K_RATE, "a socket's `presence` frames: a second / at once"),
-    F(hello_rate, K_RATE, "a socket's `hello` and `paths` frames: a second / at once"),
+    R(patch_rate, patch_burst, "a socket's `patch` frames: a second / at once"),
+    R(presence_rate, presence_burst, "a socket's `presence` frames: a second / at once"),
+    R(hello_rate, hello_burst, "a socket's `hello` and `paths` frames: a second / at once"),
     F(rate_strikes, K_COUNT, "frames over their rate in a row before the socket is closed (1008)"),
     F(snapshot_ms, K_MS, "a socket gets a snapshot at most once per this"),
     F(token_leeway, K_SECONDS, "clock skew allowed around a token's `exp`, `nbf` and `iat`"),
     F(warm_ids, K_LIST, "documents the warmup touches"),
 };
 
+/* The integer at off in c, read at width size (config.h's int, unsigned,
+ * long, long long and size_t fields; every value is non-negative). */
+static long long num(const cw_config *c, size_t off, size_t size) {
+    const char *p = (const char *)c + off;
+    return size == sizeof(int) ? (long long)*(const int *)p : *(const long long *)p;
+}
+
 static void put_field(const cw_config *c, int f) {
-    const char *p = (const char *)c + fields[f].off;
     static const char *const levels[] = {"debug", "info", "warn", "error"};
+    long long v = fields[f].k == K_LIST ? 0 : num(c, fields[f].off, fields[f].size);
     switch (fields[f].k) {
     case K_BYTES:
-        put_bytes((long long)*(const size_t *)p);
+        put_bytes(v);
         break;
     case K_COUNT:
-        /* int, long or long long: config.h's types, by field */
-        if (!strcmp(fields[f].name, "container_limit"))
-            put_count(*(const long *)p);
-        else if (!strcmp(fields[f].name, "depth_limit") ||
-                 !strcmp(fields[f].name, "changes_limit") ||
-                 !strcmp(fields[f].name, "live_sockets") || !strcmp(fields[f].name, "bad_frames"))
-            put_count(*(const int *)p);
-        else
-            put_count(*(const long long *)p);
+        put_count(v);
         break;
     case K_MS:
-        put_ms(!strcmp(fields[f].name, "deadline_ms") || !strcmp(fields[f].name, "stream_ms")
-                   ? (long long)*(const unsigned *)p
-                   : *(const long long *)p);
+        put_ms(v);
         break;
     case K_SECONDS:
-        printf("%lld s", *(const long long *)p);
+        printf("%lld s", v);
         break;
     case K_LEVEL:
-        printf("%s", levels[*(const cw_log_level *)p]);
+        printf("%s", levels[v]);
         break;
     case K_LIST:
-        put_list(*(const char *const *const *)p);
+        put_list(*(const char *const *const *)((const char *)c + fields[f].off));
         break;
     case K_YESNO:
-        printf("%s", *(const int *)p ? "yes" : "no");
+        printf("%s", v ? "yes" : "no");
         break;
-    case K_RATE: /* the rate, then its burst (the next field) */
-        put_count(*(const long long *)p);
+    case K_RATE:
+        put_count(v);
         printf(" / ");
-        put_count(*(const long long *)(p + sizeof(long long)));
+        put_count(num(c, fields[f].off2, fields[f].size));
         break;
     }
 }
@@ -273,18 +278,14 @@ static void routes_table(void) {
 }
 
 static void frames_table(void) {
-    const char *bucket;
+    const char *type, *bucket;
+    long long rate, burst;
     per_env_header("frames", "client frame `type`", "rate bucket (a second / at once)", "---:");
-    for (size_t i = 0; cw_live_frame_type(i, &bucket); i++) {
-        printf("| `%s` | `%s` |", cw_live_frame_type(i, &bucket), bucket);
+    for (size_t i = 0; (type = cw_live_frame_type(i, cw_config_row(0), &bucket, &rate, &burst));
+         i++) {
+        printf("| `%s` | `%s` |", type, bucket);
         for (int r = 0; r < ROWS; r++) {
-            const cw_config *c = cw_config_row(r);
-            long long rate = !strcmp(bucket, "patch")      ? c->patch_rate
-                             : !strcmp(bucket, "presence") ? c->presence_rate
-                                                           : c->hello_rate;
-            long long burst = !strcmp(bucket, "patch")      ? c->patch_burst
-                              : !strcmp(bucket, "presence") ? c->presence_burst
-                                                            : c->hello_burst;
+            cw_live_frame_type(i, cw_config_row(r), &bucket, &rate, &burst);
             printf(" ");
             put_count(rate);
             printf(" / ");

@@ -446,23 +446,35 @@ static const struct {
     {"presence", B_PRESENCE, on_presence},
 };
 
-const char *cw_live_frame_type(size_t i, const char **bucket) {
+/* A bucket's rate (a second) and burst in cfg's row. */
+static void bucket_rate(const cw_config *cfg, int bucket, long long *rate, long long *burst) {
+    *rate = bucket == B_PATCH      ? cfg->patch_rate
+            : bucket == B_PRESENCE ? cfg->presence_rate
+                                   : cfg->hello_rate;
+    *burst = bucket == B_PATCH      ? cfg->patch_burst
+             : bucket == B_PRESENCE ? cfg->presence_burst
+                                    : cfg->hello_burst;
+}
+
+const char *cw_live_frame_type(size_t i, const cw_config *cfg, const char **bucket, long long *rate,
+                               long long *burst) {
     if (i >= sizeof types / sizeof types[0])
         return NULL;
     *bucket = bucket_names[types[i].bucket];
+    bucket_rate(cfg, types[i].bucket, rate, burst);
     return types[i].type;
 }
 
 /* Takes a token from the frame's bucket (kept in the attachment's "rl").
  * Returns 0, or the ms until one is there. */
 static long long take(cw_ctx *ctx, live_t *l, int bucket) {
-    const cw_config *cfg = cw_runtime_config();
-    const long long rate[B_COUNT] = {cfg->patch_rate, cfg->presence_rate, cfg->hello_rate};
-    const long long burst[B_COUNT] = {cfg->patch_burst, cfg->presence_burst, cfg->hello_burst};
+    long long rate, burst;
     json_t *rl = json_object_get(l->att, "rl"), *b = json_object_get(rl, bucket_names[bucket]);
     cw_bucket k = {json_integer_value(json_array_get(b, 0)),
                    json_integer_value(json_array_get(b, 1))};
-    long long wait = cw_rate_take(&k, (long long)ctx->wall_ms, rate[bucket], burst[bucket]);
+    long long wait;
+    bucket_rate(cw_runtime_config(), bucket, &rate, &burst);
+    wait = cw_rate_take(&k, (long long)ctx->wall_ms, rate, burst);
     if (!json_is_object(rl) && json_object_set_new_nocheck(l->att, "rl", rl = json_object()) < 0)
         return 0;
     b = json_array();

@@ -38,6 +38,7 @@
 #ifndef CW_LIVE_H
 #define CW_LIVE_H
 
+#include "config.h"
 #include "pipeline.h"
 
 #define CW_LIVE_ATTACHMENT_MAX 8000
@@ -50,8 +51,10 @@ int cw_live_open(cw_ctx *ctx);
 int cw_live_frame(cw_ctx *ctx);
 
 /* The i-th client frame type of the table ("hello", ...), with the name of
- * the rate bucket it takes from in *bucket; NULL past the last. For the
- * docs' generated table (scripts/doctables.c). */
-const char *cw_live_frame_type(size_t i, const char **bucket);
+ * the rate bucket it takes from in *bucket and that bucket's rate (a
+ * second) and burst in cfg's row; NULL past the last. For the docs'
+ * generated table (scripts/doctables.c). */
+const char *cw_live_frame_type(size_t i, const cw_config *cfg, const char **bucket, long long *rate,
+                               long long *burst);
 
 #endif

@@ -595,12 +595,12 @@ static int open_doc(cw_ctx *ctx, cw_sync_op *o) {
         o->had_meta = known[k].had_meta;
         return 0;
     }
-    if (!cached)
+    if (!cached) {
         known_forget(ctx->who.id); /* an older layout's conversion may write */
+        return read_meta(ctx, o) < 0 ? -1 : open_old(ctx, o, o->had_meta);
+    }
     if (read_meta(ctx, o) < 0)
         return -1;
-    if (!cached)
-        return open_old(ctx, o, o->had_meta);
     known_set(ctx, ctx->who.id, o->meta, o->had_meta);
     return 0;
 }
