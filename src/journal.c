@@ -5,26 +5,13 @@
 
 #include "json.h"
 
-/* Appends key to the pointer in b, escaped per RFC 6901. */
-static void put_segment(cw_buf *b, const char *key) {
-    cw_buf_append(b, "/", 1);
-    for (const char *k = key; *k; k++) {
-        if (*k == '~')
-            cw_buf_append(b, "~0", 2);
-        else if (*k == '/')
-            cw_buf_append(b, "~1", 2);
-        else
-            cw_buf_append(b, k, 1);
-    }
-}
-
 static int collect(json_t *obj, cw_buf *prefix, json_t *out) {
     const char *key;
     json_t *value;
     json_object_foreach(obj, key, value) {
         size_t len = prefix->len;
         int rc = 0;
-        put_segment(prefix, key);
+        cw_json_ptr_push(prefix, key, strlen(key));
         if (prefix->broken)
             return -1;
         if (json_is_object(value) && json_object_size(value))

@@ -495,3 +495,41 @@ json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const c
     }
     return checked(text.p, text.n, max_depth, max_containers, stats, err);
 }
+
+/* --- JSON Pointers ----------------------------------------------------------- */
+
+int cw_json_ptr_push(cw_buf *ptr, const char *key, size_t kn) {
+    size_t run = 0;
+    cw_buf_append(ptr, "/", 1);
+    for (size_t i = 0; i < kn; i++) {
+        if (key[i] != '~' && key[i] != '/')
+            continue;
+        cw_buf_append(ptr, key + run, i - run);
+        cw_buf_append(ptr, key[i] == '~' ? "~0" : "~1", 2);
+        run = i + 1;
+    }
+    return cw_buf_append(ptr, key + run, kn - run);
+}
+
+int cw_json_ptr_next(const char *p, size_t n, size_t *at, cw_buf *seg) {
+    size_t i = *at;
+    seg->len = 0;
+    if (i >= n)
+        return 0;
+    if (p[i] != '/')
+        return -1;
+    for (i++; i < n && p[i] != '/'; i++) {
+        if (p[i] != '~') {
+            cw_buf_append(seg, p + i, 1);
+            continue;
+        }
+        if (i + 1 >= n || (p[i + 1] != '0' && p[i + 1] != '1'))
+            return -1;
+        cw_buf_append(seg, p[i + 1] == '0' ? "~" : "/", 1);
+        i++;
+    }
+    *at = i;
+    cw_buf_append(seg, "", 1);
+    seg->len--;
+    return seg->broken ? -1 : 1;
+}

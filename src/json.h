@@ -99,4 +99,16 @@ json_t *cw_json_load(const char *p, size_t n);
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
                       cw_json_stats *stats, cw_error *err);
 
+/* --- JSON Pointers (RFC 6901) ------------------------------------------------ */
+
+/* Appends "/" and key[0..kn) escaped (~ as ~0, / as ~1) to ptr. Returns
+ * 0, or -1 when out of memory (ptr is then broken). */
+int cw_json_ptr_push(cw_buf *ptr, const char *key, size_t kn);
+
+/* The next segment of pointer p[*at..n), unescaped into seg (NUL-ended,
+ * seg->len not counting the NUL), advancing *at. Returns 1 with a segment,
+ * 0 at the end, -1 when p is not a pointer (no leading "/", or a "~" not
+ * followed by 0 or 1) or memory ran out. */
+int cw_json_ptr_next(const char *p, size_t n, size_t *at, cw_buf *seg);
+
 #endif

@@ -113,25 +113,6 @@ json_t *cw_paths_meet(const json_t *a, const json_t *b, int *oom) {
 
 /* --- walking a value along a pointer ---------------------------------------- */
 
-/* The next segment of pointer p[*at..n), unescaped into seg (NUL-ended).
- * Returns 1, or 0 at the end, or -1 out of memory. */
-static int segment(const char *p, size_t n, size_t *at, cw_buf *seg) {
-    size_t i = *at;
-    if (i >= n)
-        return 0;
-    seg->len = 0;
-    for (i++; i < n && p[i] != '/'; i++) {
-        char c = p[i];
-        if (c == '~')
-            c = p[++i] == '1' ? '/' : '~';
-        cw_buf_append(seg, &c, 1);
-    }
-    *at = i;
-    cw_buf_append(seg, "", 1);
-    seg->len--;
-    return seg->broken ? -1 : 1;
-}
-
 /* Sets out[path of p] = v (a reference taken), making the parents as
  * objects. In a projection, parents are always new objects of out: no
  * entry of a normal list is under another. Returns 0, or -1. */
@@ -139,9 +120,9 @@ int cw_paths_put(json_t *out, const char *p, size_t n, json_t *v) {
     cw_buf seg = CW_BUF_INIT, next = CW_BUF_INIT;
     size_t at = 0;
     json_t *o = out;
-    int rc = segment(p, n, &at, &seg);
+    int rc = cw_json_ptr_next(p, n, &at, &seg);
     while (rc == 1) {
-        int more = segment(p, n, &at, &next);
+        int more = cw_json_ptr_next(p, n, &at, &next);
         if (more < 0) {
             rc = -1;
             break;
@@ -172,7 +153,7 @@ json_t *cw_paths_get(json_t *v, const char *p, size_t n) {
     cw_buf seg = CW_BUF_INIT;
     size_t at = 0;
     int rc;
-    while (v && (rc = segment(p, n, &at, &seg)) != 0)
+    while (v && (rc = cw_json_ptr_next(p, n, &at, &seg)) != 0)
         v = rc < 0 || !json_is_object(v) ? NULL : json_object_get(v, seg.p);
     cw_buf_free(&seg);
     return v;
@@ -191,7 +172,7 @@ json_t *cw_paths_project(const json_t *value, const json_t *list, int patch) {
         const json_t *v = value;
         size_t at = 0;
         /* Down the entry's segments while there are objects. */
-        while (json_is_object(v) && segment(p, n, &at, &seg) == 1)
+        while (json_is_object(v) && cw_json_ptr_next(p, n, &at, &seg) == 1)
             v = json_object_get(v, seg.p);
         if (seg.broken)
             goto fail;
@@ -240,13 +221,7 @@ static int walk(outside_t *w, const json_t *patch, cw_buf *ptr) {
     json_object_foreach((json_t *)patch, key, v) {
         int rc = 0;
         ptr->len = base;
-        cw_buf_append(ptr, "/", 1);
-        for (const char *k = key; *k; k++)
-            cw_buf_append(ptr,
-                          *k == '~'   ? "~0"
-                          : *k == '/' ? "~1"
-                                      : k,
-                          (*k == '~' || *k == '/') ? 2 : 1);
+        cw_json_ptr_push(ptr, key, strlen(key));
         if (ptr->broken)
             return -1;
         if (cw_paths_covers(w->list, ptr->p, ptr->len))

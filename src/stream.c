@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json.h"
 #include "store.h"
 #include "tree.h"
 
@@ -97,7 +98,7 @@ static int page(cw_stream *s, cw_buf *out, size_t budget, cw_error *err) {
         {
             level *child = &s->levels[s->depth++];
             cw_buf_append(&child->ptr, l->ptr.p ? l->ptr.p : "", l->ptr.len);
-            cw_tree_ptr_push(&child->ptr, key.s ? key.s : "", key.n);
+            cw_json_ptr_push(&child->ptr, key.s ? key.s : "", key.n);
             child->after = child->count = 0;
             cw_buf_append(out, "{", 1);
             if (child->ptr.broken)

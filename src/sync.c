@@ -372,7 +372,7 @@ static int write_change(cw_ctx *ctx, const cw_tree_change *c, long long version)
         } else {
             cw_buf ptr = CW_BUF_INIT;
             cw_buf_append(&ptr, op->parent, op->pn);
-            cw_tree_ptr_push(&ptr, op->key, op->kn);
+            cw_json_ptr_push(&ptr, op->key, op->kn);
             rc = ptr.broken ? oom(ctx) : WRITE(ctx, CW_OP_CLEAR_UNDER, NULL, "t", ptr.p, ptr.len);
             cw_buf_free(&ptr);
         }

@@ -7,42 +7,6 @@
 #include "json.h"
 #include "merge.h"
 
-/* --- JSON Pointers ----------------------------------------------------------- */
-
-int cw_tree_ptr_push(cw_buf *ptr, const char *key, size_t kn) {
-    size_t run = 0;
-    cw_buf_append(ptr, "/", 1);
-    for (size_t i = 0; i < kn; i++) {
-        if (key[i] != '~' && key[i] != '/')
-            continue;
-        cw_buf_append(ptr, key + run, i - run);
-        cw_buf_append(ptr, key[i] == '~' ? "~0" : "~1", 2);
-        run = i + 1;
-    }
-    return cw_buf_append(ptr, key + run, kn - run);
-}
-
-int cw_tree_ptr_next(const char *p, size_t n, size_t *at, cw_buf *seg) {
-    size_t i = *at;
-    seg->len = 0;
-    if (i >= n)
-        return 0;
-    if (p[i] != '/')
-        return -1;
-    for (i++; i < n && p[i] != '/'; i++) {
-        if (p[i] != '~') {
-            cw_buf_append(seg, p + i, 1);
-            continue;
-        }
-        if (i + 1 >= n || (p[i + 1] != '0' && p[i + 1] != '1'))
-            return -1;
-        cw_buf_append(seg, p[i + 1] == '0' ? "~" : "/", 1);
-        i++;
-    }
-    *at = i;
-    return seg->broken ? -1 : 1;
-}
-
 /* --- reading a subtree back ------------------------------------------------ */
 
 typedef struct {
@@ -85,7 +49,7 @@ static int read_member(void *arg, const char *key, size_t kn, const cw_node *nod
         v = cw_json_load(node->text, node->len);
     } else {
         size_t mark = r->ptr.len;
-        cw_tree_ptr_push(&r->ptr, key, kn);
+        cw_json_ptr_push(&r->ptr, key, kn);
         v = r->ptr.broken ? NULL : read_object(r);
         r->ptr.len = mark;
     }
@@ -135,7 +99,7 @@ int cw_tree_find(cw_tree_source *src, const char *path, size_t n, cw_tree_found 
     out->size = -1;
     out->ptr.len = out->text.len = 0;
     cw_buf_append(&out->ptr, "", 0);
-    while ((rc = cw_tree_ptr_next(path, n, &at, &seg)) == 1) {
+    while ((rc = cw_json_ptr_next(path, n, &at, &seg)) == 1) {
         cw_node node;
         if (in) { /* inside an atomic value */
             if (!(v = step_into(v, &seg)))
@@ -150,7 +114,7 @@ int cw_tree_find(cw_tree_source *src, const char *path, size_t n, cw_tree_found 
         if (node.kind == CW_NODE_NONE)
             break;
         if (node.kind == CW_NODE_OBJECT) {
-            cw_tree_ptr_push(&out->ptr, seg.p ? seg.p : "", seg.len);
+            cw_json_ptr_push(&out->ptr, seg.p ? seg.p : "", seg.len);
             out->size = node.size;
             continue;
         }
@@ -243,7 +207,7 @@ void cw_tree_change_free(cw_tree_change *c) {
 static int too_large(planner *p, const cw_buf *parent, const char *key, size_t kn) {
     cw_buf at = CW_BUF_INIT;
     cw_buf_append(&at, parent->p ? parent->p : "", parent->len);
-    cw_tree_ptr_push(&at, key, kn);
+    cw_json_ptr_push(&at, key, kn);
     cw_error_setf(p->err, CW_E_TOO_LARGE,
                   "the value at \"%.60s\" would be over the %d-byte value limit", at.p ? at.p : "",
                   (long long)p->lim->value_limit);
@@ -264,7 +228,7 @@ static int spill(planner *p, cw_buf *parent, const char *key, size_t kn, json_t 
     int rc = 0;
     if (at < 0)
         return -1;
-    cw_tree_ptr_push(parent, key, kn);
+    cw_json_ptr_push(parent, key, kn);
     if (parent->broken)
         rc = cw_error_oom(p->err);
     json_object_foreach(obj, k, v) {
@@ -318,7 +282,7 @@ static int walk(planner *p, cw_buf *ptr, json_t *patch, long long *delta) {
             size_t mark = p->out->n, at = ptr->len;
             long long inner = 0;
             int rc;
-            cw_tree_ptr_push(ptr, key, kn);
+            cw_json_ptr_push(ptr, key, kn);
             rc = ptr->broken ? cw_error_oom(p->err) : walk(p, ptr, value, &inner);
             ptr->len = at;
             if (rc < 0)
@@ -336,7 +300,7 @@ static int walk(planner *p, cw_buf *ptr, json_t *patch, long long *delta) {
                 json_t *old, *merged = NULL;
                 long long s;
                 cw_buf_append(&child, ptr->p ? ptr->p : "", ptr->len);
-                cw_tree_ptr_push(&child, key, kn);
+                cw_json_ptr_push(&child, key, kn);
                 old = child.broken
                           ? NULL
                           : cw_tree_read(p->src, child.p, child.len, p->lim->depth_limit, p->err);
@@ -446,7 +410,7 @@ static json_t *object_at(const cw_tree *t, const char *ptr, size_t n) {
     cw_buf seg = CW_BUF_INIT;
     size_t at = 0;
     int rc;
-    while (obj && (rc = cw_tree_ptr_next(ptr, n, &at, &seg)) == 1) {
+    while (obj && (rc = cw_json_ptr_next(ptr, n, &at, &seg)) == 1) {
         obj = json_object_getn(obj, seg.p ? seg.p : "", seg.len);
         if (!json_is_object(obj))
             obj = NULL;
@@ -472,7 +436,7 @@ int cw_tree_load_row(cw_tree *t, const char *parent, size_t pn, const char *key,
         v = json_stringn_nocheck(text, tn);
     } else {
         cw_buf_append(&ptr, parent, pn);
-        cw_tree_ptr_push(&ptr, key, kn);
+        cw_json_ptr_push(&ptr, key, kn);
         v = json_object();
         if (ptr.broken ||
             json_object_setn_new_nocheck(t->sizes, ptr.p, ptr.len, json_integer(size)) < 0) {
@@ -509,7 +473,7 @@ int cw_tree_apply(cw_tree *t, const cw_tree_change *c) {
         if (!obj)
             return -1;
         cw_buf_append(&ptr, o->parent, o->pn);
-        cw_tree_ptr_push(&ptr, o->key, o->kn);
+        cw_json_ptr_push(&ptr, o->key, o->kn);
         if (ptr.broken) {
             cw_buf_free(&ptr);
             return -1;
@@ -549,7 +513,7 @@ static int tree_get(cw_tree_source *s, const char *parent, size_t pn, const char
     if (json_is_object(v)) {
         cw_buf ptr = CW_BUF_INIT;
         cw_buf_append(&ptr, parent, pn);
-        cw_tree_ptr_push(&ptr, key, kn);
+        cw_json_ptr_push(&ptr, key, kn);
         out->kind = CW_NODE_OBJECT;
         out->size = ptr.broken ? 0 : size_of(t, ptr.p, ptr.len);
         cw_buf_free(&ptr);

@@ -35,16 +35,6 @@
 #define CW_TREE_SPILL 4096  /* an object over this many stored bytes is spilled */
 #define CW_TREE_INLINE 2048 /* a spilled object under this goes back inline */
 
-/* --- JSON Pointers ---------------------------------------------------------- */
-
-/* Appends "/" and key[0..kn) escaped (~ as ~0, / as ~1) to ptr. */
-int cw_tree_ptr_push(cw_buf *ptr, const char *key, size_t kn);
-
-/* The next segment of pointer p[*at..n) (unescaped into seg), advancing
- * *at. Returns 1 with a segment, 0 at the end, -1 when p is not a pointer
- * (no leading "/", or a "~" not followed by 0 or 1). */
-int cw_tree_ptr_next(const char *p, size_t n, size_t *at, cw_buf *seg);
-
 /* --- reading nodes -------------------------------------------------------- */
 
 enum { CW_NODE_NONE = 0, CW_NODE_VALUE = 1, CW_NODE_OBJECT = 2 };

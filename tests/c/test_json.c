@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "harness.h"
@@ -219,11 +220,35 @@ static void javascript_words_are_named_by_pointer(void) {
     }
 }
 
+/* JSON Pointers (RFC 6901): written escaped, read back segment by segment. */
+static void pointers_escape_and_parse(void) {
+    cw_buf p = CW_BUF_INIT, seg = CW_BUF_INIT;
+    size_t at = 0;
+    cw_json_ptr_push(&p, "a/b", 3);
+    cw_json_ptr_push(&p, "~c", 2);
+    cw_json_ptr_push(&p, "", 0);
+    CHECK_STR(p.p, "/a~1b/~0c/");
+    CHECK_INT(cw_json_ptr_next(p.p, p.len, &at, &seg), 1);
+    CHECK(seg.len == 3 && memcmp(seg.p, "a/b", 3) == 0);
+    CHECK_INT(cw_json_ptr_next(p.p, p.len, &at, &seg), 1);
+    CHECK(seg.len == 2 && memcmp(seg.p, "~c", 2) == 0);
+    CHECK_INT(cw_json_ptr_next(p.p, p.len, &at, &seg), 1);
+    CHECK_INT(seg.len, 0);
+    CHECK_INT(cw_json_ptr_next(p.p, p.len, &at, &seg), 0);
+    at = 0;
+    CHECK_INT(cw_json_ptr_next("a", 1, &at, &seg), -1);
+    at = 0;
+    CHECK_INT(cw_json_ptr_next("/a~2", 4, &at, &seg), -1);
+    cw_buf_free(&p);
+    cw_buf_free(&seg);
+}
+
 const cw_test cw_tests[] = {
     {"cases_from_the_grammar", cases_from_the_grammar},
     {"corpora_agree_with_the_recognizer", corpora_agree_with_the_recognizer},
     {"the_writer_agrees_with_jansson", the_writer_agrees_with_jansson},
     {"limits_and_stats", limits_and_stats},
     {"javascript_words_are_named_by_pointer", javascript_words_are_named_by_pointer},
+    {"pointers_escape_and_parse", pointers_escape_and_parse},
     {NULL, NULL},
 };

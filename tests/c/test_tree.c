@@ -228,30 +228,7 @@ static void random_patches_match_the_plain_merge(void) {
     cw_tree_free(&t);
 }
 
-static void pointers_escape_and_parse(void) {
-    cw_buf p = CW_BUF_INIT, seg = CW_BUF_INIT;
-    size_t at = 0;
-    cw_tree_ptr_push(&p, "a/b", 3);
-    cw_tree_ptr_push(&p, "~c", 2);
-    cw_tree_ptr_push(&p, "", 0);
-    CHECK_STR(p.p, "/a~1b/~0c/");
-    CHECK_INT(cw_tree_ptr_next(p.p, p.len, &at, &seg), 1);
-    CHECK(seg.len == 3 && memcmp(seg.p, "a/b", 3) == 0);
-    CHECK_INT(cw_tree_ptr_next(p.p, p.len, &at, &seg), 1);
-    CHECK(seg.len == 2 && memcmp(seg.p, "~c", 2) == 0);
-    CHECK_INT(cw_tree_ptr_next(p.p, p.len, &at, &seg), 1);
-    CHECK_INT(seg.len, 0);
-    CHECK_INT(cw_tree_ptr_next(p.p, p.len, &at, &seg), 0);
-    at = 0;
-    CHECK_INT(cw_tree_ptr_next("a", 1, &at, &seg), -1);
-    at = 0;
-    CHECK_INT(cw_tree_ptr_next("/a~2", 4, &at, &seg), -1);
-    cw_buf_free(&p);
-    cw_buf_free(&seg);
-}
-
 const cw_test cw_tests[] = {
-    {"pointers_escape_and_parse", pointers_escape_and_parse},
     {"an_object_spills_past_the_threshold_and_comes_back_under_it",
      an_object_spills_past_the_threshold_and_comes_back_under_it},
     {"nested_spills_deletes_and_replacements_at_depth",
