@@ -62,23 +62,27 @@ export async function coldStart(upload, tag, { path: route = "/state/x", method 
 
 // V8's compile trace (--trace-wasm-compilation-times) of one fresh
 // workerd: wasm functions compiled before the first request (at script
-// load) and during it.
+// load) and during it, with the body bytes and compile µs of those compiled
+// during it (Liftoff's time grows with the bytes, see docs/performance.md).
 export async function compiledFunctions(upload, tag, { path: route = "/state/x", method = "PATCH" } = {}) {
   const { port, base, start } = await prepare(upload, tag, { v8Flags: ["--trace-wasm-compilation-times"] });
   const proc = start({ stdout: true });
-  const count = () => proc.stdout().split("Compiled function").length - 1;
+  const lines = (from = 0) => proc.stdout().slice(from).split("\n").filter((l) => l.startsWith("Compiled function"));
   const settle = () => new Promise((r) => setTimeout(r, 300));
   try {
     await listening(port, proc);
     await settle();
-    const before = count();
+    const at = proc.stdout().length;
+    const before = lines().length;
     const res = await fetch(`${base}${route}`, method === "GET" ? {} : { method, headers: { "content-type": "application/json" }, body: '{"a":1}' });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${tag}: ${res.status}`);
     await settle();
     proc.p.kill("SIGTERM"); // lets workerd flush its trace
     await new Promise((r) => proc.p.once("exit", r));
-    return { before, during: count() - before };
+    const during = lines(at);
+    const sum = (re) => during.reduce((s, l) => s + Number(re.exec(l)?.[1] ?? 0), 0);
+    return { before, during: during.length, during_bytes: sum(/bodysize (\d+)/), during_us: sum(/took (\d+) /) };
   } finally {
     await stop(proc);
   }

@@ -6,7 +6,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { root } from "./variants.mjs";
 
-const script = path.join(root, "build/bench/patch.lua");
+// The PATCH script, written when this module loads.
+export const script = path.join(root, "build/bench/patch.lua");
 mkdirSync(path.dirname(script), { recursive: true });
 writeFileSync(
   script,

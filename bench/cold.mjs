@@ -1,0 +1,58 @@
+// Cold start of variants of the product, each paired with the floor (plain
+// JS plus the smallest wasm module), as make bench takes it: a fresh
+// workerd from a compiled config, the plugins worker not served, spawn to
+// the first 200 PATCH and the first PATCH alone after the socket listens.
+// For trying a cold-start lever before it lands:
+//   node bench/cold.mjs N variant...
+// variant: this (the tree as built), cfg:<wrangler.toml> (another config,
+// e.g. bench/eager/wrangler.toml), or wasm:<file> (the product with that
+// module in place of build/cw.wasm). Prints, per variant, the medians of
+// the paired ratios over the floor and V8's compile trace of one more run:
+// wasm functions compiled at load and during the first PATCH, their body
+// bytes and compile µs.
+import { copyFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { dryRun } from "../scripts/size-check.mjs";
+import { coldStart, compiledFunctions } from "./lib/serve.mjs";
+import { root, upload, vars } from "./lib/variants.mjs";
+
+const [n, ...names] = process.argv.slice(2);
+const N = Number(n);
+if (!(N > 0) || !names.length) throw new Error("usage: node bench/cold.mjs N this|cfg:<wrangler.toml>|wasm:<file>...");
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const alone = (u) => ({ ...u, serve: { ...u.serve, plugins: null } });
+
+const floor = alone(upload("floor"));
+const variants = names.map((name, i) => {
+  if (name.startsWith("cfg:")) {
+    const outdir = path.join(root, "build/bench/cold", String(i));
+    dryRun(name.slice(4), outdir);
+    return { name, upload: { outdir, serve: { vars: vars("wrangler.toml") } } };
+  }
+  const u = alone(upload("this"));
+  if (name === "this") return { name, upload: u };
+  if (!name.startsWith("wasm:")) throw new Error(`unknown variant ${name}`);
+  // A copy of the product's upload with the module swapped.
+  const outdir = path.join(root, "build/bench/cold", String(i));
+  dryRun("wrangler.toml", outdir);
+  const file = readdirSync(outdir).find((f) => f.endsWith(".wasm"));
+  copyFileSync(name.slice(5), path.join(outdir, file));
+  return { name, upload: { ...u, outdir } };
+});
+
+const ratios = variants.map(() => ({ spawn: [], first: [] }));
+for (let i = 0; i < N; i++) {
+  const f = await coldStart(floor, "cold-floor");
+  for (const [k, v] of variants.entries()) {
+    const r = await coldStart(v.upload, `cold-${k}`);
+    ratios[k].spawn.push(r.spawn_ms / f.spawn_ms);
+    ratios[k].first.push(r.first_ms / f.first_ms);
+  }
+}
+for (const [k, v] of variants.entries()) {
+  const c = await compiledFunctions(v.upload, `cold-trace-${k}`);
+  console.log(
+    `${v.name}: over the floor, spawn to first 200 ${median(ratios[k].spawn).toFixed(3)}, first PATCH after listen ${median(ratios[k].first).toFixed(3)}; ` +
+      `compiled ${c.before} at load, ${c.during} during the first PATCH (${c.during_bytes} body bytes, ${c.during_us} µs)`,
+  );
+}

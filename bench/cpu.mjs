@@ -1,0 +1,63 @@
+// workerd's CPU per warm request, for telling a glue lever's cost from the
+// noise of req/s on a shared machine: each variant served at once, wrk in
+// alternating rounds, and the process's CPU time (user + system, all
+// threads, from /proc) over the requests it answered; the main thread's
+// share apart.
+//   node bench/cpu.mjs variant...      (environment: M=PATCH|GET, R rounds,
+//                                       S seconds each, C connections)
+// variant: this, js, agents, or dir:<upload> (a wrangler deploy --dry-run
+// --outdir of the product, e.g. one built from a hand-edited glue, served
+// with the product's vars). Seeds a 1 KB state; a PATCH is wrk's ~100-byte
+// merge patch with Prefer: return=minimal.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { seed } from "./live/fanout.mjs";
+import { listening, prepare, stop } from "./lib/serve.mjs";
+import { upload } from "./lib/variants.mjs";
+import { script } from "./lib/wrk.mjs";
+
+const M = process.env.M ?? "PATCH";
+const R = Number(process.env.R ?? 6);
+const S = Number(process.env.S ?? 2);
+const C = Number(process.env.C ?? 1);
+const names = process.argv.slice(2);
+if (!names.length) throw new Error("usage: node bench/cpu.mjs this|js|agents|dir:<upload>...");
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString());
+// utime + stime of /proc/<pid>[/task/<tid>]/stat, in µs.
+const cpu = (file) => {
+  const f = readFileSync(file, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+};
+
+const served = [];
+try {
+  for (const [i, name] of names.entries()) {
+    const u = name.startsWith("dir:") ? { ...upload("this"), outdir: name.slice(4) } : upload(name);
+    const { port, base, start } = await prepare(u, `cpu-${i}`);
+    const proc = start();
+    served.push({ name, base, proc, rounds: [] });
+    await listening(port, proc);
+    await seed(base, "w1k", 1024);
+  }
+  const round = (s, seconds) => {
+    const pid = s.proc.p.pid;
+    const args = [`-t${Math.min(C, 2)}`, `-c${C}`, `-d${seconds}s`, `${s.base}/state/w1k`];
+    if (M === "PATCH") args.unshift("-s", script);
+    const all0 = cpu(`/proc/${pid}/stat`);
+    const main0 = cpu(`/proc/${pid}/task/${pid}/stat`);
+    const out = execFileSync("wrk", args).toString();
+    const n = Number(/(\d+) requests in/.exec(out)[1]);
+    return { all: (cpu(`/proc/${pid}/stat`) - all0) / n, main: (cpu(`/proc/${pid}/task/${pid}/stat`) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
+  };
+  for (const s of served) round(s, 1); // warm: compile, tier up
+  for (let r = 0; r < R; r++) for (const s of r % 2 ? [...served].reverse() : served) s.rounds.push(round(s, S));
+} finally {
+  for (const s of served) await stop(s.proc);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+for (const s of served) {
+  const all = s.rounds.map((x) => x.all);
+  console.log(
+    `${M} ${s.name}: CPU µs per request ${median(all).toFixed(0)} (main thread ${median(s.rounds.map((x) => x.main)).toFixed(0)}; rounds ${all.map((x) => x.toFixed(0)).join("/")}), req/s ${median(s.rounds.map((x) => x.rps)).toFixed(0)}`,
+  );
+}
