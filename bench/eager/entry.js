@@ -23,7 +23,14 @@ const grant = utf8.encode("w ");
 for (const text of ["GET /health\r\n\r\n", 'PATCH /state/w\r\ncontent-type: application/json\r\n\r\n{"a":{"b":1}}', "GET /state/w\r\n\r\n"]) {
   const b = utf8.encode(text);
   const r = x.cw_handle(put(b), b.length, 0, 0, 0, 0, 0);
-  if (readResult(x.memory, r).action === ACTION.forward) x.cw_result_free(x.cw_owner(put(b), b.length, put(grant), grant.length, 0, 0, 0, 0, -1));
+  if (readResult(x.memory, r).action === ACTION.forward) {
+    const o = x.cw_owner(put(b), b.length, put(grant), grant.length, 0, 0, 0, 0, -1, 1);
+    const a = readResult(x.memory, o);
+    const head = utf8.encode(a.head);
+    const body = typeof a.body === "string" ? utf8.encode(a.body) : a.body.slice();
+    x.cw_resume(r, a.status, put(head), head.length, put(body), body.length, 0);
+    x.cw_result_free(o);
+  }
   x.cw_result_free(r);
 }
 
