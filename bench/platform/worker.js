@@ -1,0 +1,77 @@
+// A fixture for bench/platform.mjs: each request runs one platform
+// operation n times in a loop, so the client's clock over n gives its cost
+// inside workerd (timers there advance only on I/O, so the worker cannot
+// time itself). The object's methods answer at once: a call to one is the
+// RPC round trip alone, with the argument and answer shapes named below.
+import { DurableObject } from "cloudflare:workers";
+
+const HEAD = "PATCH /state/w1k\r\nhost: 127.0.0.1:8787\r\ncontent-type: application/merge-patch+json\r\nprefer: return=minimal\r\ncontent-length: 99\r\n\r\n";
+const TEXT = `{"k000001":"${"0".repeat(79)}1","n":1}`;
+const BYTES = new TextEncoder().encode(TEXT);
+const RID = "0123456789abcdef0123456789abcdef";
+const ANSWER_HEAD = 'etag: "2"\r\npreference-applied: return=minimal\r\n';
+const ANSWER_BODY = '{"id":"w1k","version":2}';
+
+export class StateObject extends DurableObject {
+  // The product's shape (worker/edge.js to worker/state_object.js).
+  envelope(envelope, grant, rid) {
+    return { status: 200, head: ANSWER_HEAD, body: ANSWER_BODY, length: 24, socket: null };
+  }
+  // The plain-JS baseline's shape (bench/baselines/js).
+  fields(method, id, headers, body, rid) {
+    return { status: 200, etag: '"2"', body: ANSWER_BODY, minimal: true };
+  }
+  // Flat strings in, an array out.
+  flat(head, body, grant, rid) {
+    return [200, ANSWER_HEAD, ANSWER_BODY, 24];
+  }
+}
+
+const text = new TextDecoder();
+const utf8 = new TextEncoder();
+const memory = new WebAssembly.Memory({ initial: 2 });
+
+export default {
+  async fetch(request, env) {
+    const q = new URL(request.url).searchParams;
+    const n = Number(q.get("n") ?? 1000);
+    const u8 = new Uint8Array(memory.buffer);
+    utf8.encodeInto(HEAD, u8.subarray(64));
+    const stub = env.STATE.get(env.STATE.idFromName("x"));
+    let x = 0;
+    switch (q.get("op")) {
+      case "loop":
+        for (let i = 0; i < n; i++) x++;
+        break;
+      case "decode": // a head out of wasm memory
+        for (let i = 0; i < n; i++) x += text.decode(u8.subarray(64, 64 + HEAD.length)).length;
+        break;
+      case "encodeInto": // a head into wasm memory
+        for (let i = 0; i < n; i++) x += utf8.encodeInto(HEAD, u8.subarray(1024)).written;
+        break;
+      case "timer": // worker/edge.js's deadline around an answer already there
+        for (let i = 0; i < n; i++)
+          x += await new Promise((resolve) => {
+            const t = setTimeout(() => resolve(0), 10000);
+            clearTimeout(t);
+            resolve(1);
+          });
+        break;
+      case "stub":
+        for (let i = 0; i < n; i++) x += env.STATE.get(env.STATE.idFromName(`x${i & 7}`)) ? 1 : 0;
+        break;
+      case "rpc-envelope":
+        for (let i = 0; i < n; i++) x += (await stub.envelope({ head: HEAD, body: BYTES }, "w ", RID)).status;
+        break;
+      case "rpc-fields":
+        for (let i = 0; i < n; i++) x += (await stub.fields("PATCH", "w1k", [["prefer", "return=minimal"]], TEXT, RID)).status;
+        break;
+      case "rpc-flat":
+        for (let i = 0; i < n; i++) x += (await stub.flat(HEAD, TEXT, "w ", RID))[0];
+        break;
+      default:
+        return new Response("unknown op", { status: 400 });
+    }
+    return new Response(String(x));
+  },
+};
