@@ -2,21 +2,26 @@
 // warm path makes: a TextDecoder.decode or encodeInto of a request head on
 // wasm memory, the edge's deadline timer, a Durable Object stub, and an RPC
 // round trip to an object in the same process with three argument shapes
-// (the product's envelope, the plain-JS baseline's fields, flat strings).
+// (the product's envelope, the plain-JS baseline's fields, flat strings);
+// and the product's edge stage of a PATCH (worker/bridge.js over the module,
+// as shipped): its first crossing, and both with an owner's answer.
 //   node bench/platform.mjs            (environment: N per request, R rounds)
-// Serves bench/platform/worker.js from a compiled config; each request runs
+// Serves bench/platform (wrangler deploy --dry-run) from a compiled config; each request runs
 // one operation N times, and the client's clock over N, less the empty
 // loop's, is its cost. Prints each operation's median and quartiles.
 import { compile, config, serve, stop, freePort } from "../scripts/workerd.mjs";
 import { listening } from "./lib/serve.mjs";
-import { root } from "./lib/variants.mjs";
+import { root, vars } from "./lib/variants.mjs";
+import { dryRun } from "../scripts/size-check.mjs";
 import path from "node:path";
 
 const N = Number(process.env.N ?? 1000);
 const R = Number(process.env.R ?? 15);
-const OPS = ["loop", "decode", "encodeInto", "timer", "stub", "rpc-envelope", "rpc-fields", "rpc-flat"];
+const OPS = ["loop", "decode", "encodeInto", "timer", "stub", "rpc-envelope", "rpc-fields", "rpc-flat", "edge-first", "edge"];
+const outdir = path.join(root, "build/bench/upload/platform");
+dryRun("bench/platform/wrangler.toml", outdir);
 const port = await freePort();
-const cfg = compile(config(path.join(root, "bench/platform"), path.join(root, "build/bench/run/platform"), port, { vars: {} }));
+const cfg = compile(config(outdir, path.join(root, "build/bench/run/platform"), port, { vars: vars("bench/platform/wrangler.toml") }));
 const proc = serve(cfg);
 const times = Object.fromEntries(OPS.map((op) => [op, []]));
 try {

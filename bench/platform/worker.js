@@ -1,9 +1,11 @@
 // A fixture for bench/platform.mjs: each request runs one platform
-// operation n times in a loop, so the client's clock over n gives its cost
+// operation (or the product's edge crossings, worker/bridge.js over the
+// module as shipped) n times in a loop, so the client's clock over n gives its cost
 // inside workerd (timers there advance only on I/O, so the worker cannot
 // time itself). The object's methods answer at once: a call to one is the
 // RPC round trip alone, with the argument and answer shapes named below.
 import { DurableObject } from "cloudflare:workers";
+import { edge } from "../../worker/bridge.js";
 
 const HEAD = "PATCH /state/w1k\r\nhost: 127.0.0.1:8787\r\ncontent-type: application/merge-patch+json\r\nprefer: return=minimal\r\ncontent-length: 99\r\n\r\n";
 const TEXT = `{"k000001":"${"0".repeat(79)}1","n":1}`;
@@ -68,6 +70,22 @@ export default {
         break;
       case "rpc-flat":
         for (let i = 0; i < n; i++) x += (await stub.flat(HEAD, TEXT, "w ", RID))[0];
+        break;
+      case "edge": // the product's edge stage of a PATCH, both crossings, with an owner's answer
+        for (let i = 0; i < n; i++) {
+          const call = edge(env, { head: HEAD, body: BYTES }, "", 0, 0);
+          let r = call.result;
+          if (r.action) r = call.resume(200, ANSWER_HEAD, r.keep ? ANSWER_BODY.length : ANSWER_BODY, 0);
+          x += r.status;
+          call.free();
+        }
+        break;
+      case "edge-first": // its first crossing alone
+        for (let i = 0; i < n; i++) {
+          const call = edge(env, { head: HEAD, body: BYTES }, "", 0, 0);
+          x += call.result.action;
+          call.free();
+        }
         break;
       default:
         return new Response("unknown op", { status: 400 });
