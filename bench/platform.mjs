@@ -4,7 +4,10 @@
 // round trip to an object in the same process with three argument shapes
 // (the product's envelope, the plain-JS baseline's fields, flat strings);
 // and the product's edge stage of a PATCH (worker/bridge.js over the module,
-// as shipped): its first crossing, and both with an owner's answer.
+// as shipped): its first crossing, and both with an owner's answer; and the
+// owner stage of a PATCH on a 1 KB state, the product's (state_object.js over
+// the module) against the plain-JS baseline's, n of them in one call to the
+// object (one implicit transaction: their CPU without the fsyncs).
 //   node bench/platform.mjs            (environment: N per request, R rounds)
 // Serves bench/platform (wrangler deploy --dry-run) from a compiled config; each request runs
 // one operation N times, and the client's clock over N, less the empty
@@ -17,7 +20,7 @@ import path from "node:path";
 
 const N = Number(process.env.N ?? 1000);
 const R = Number(process.env.R ?? 15);
-const OPS = ["loop", "decode", "encodeInto", "timer", "stub", "rpc-envelope", "rpc-fields", "rpc-flat", "edge-first", "edge"];
+const OPS = ["loop", "decode", "encodeInto", "timer", "stub", "rpc-envelope", "rpc-fields", "rpc-flat", "edge-first", "edge", "owner-shipped", "owner-js"];
 const outdir = path.join(root, "build/bench/upload/platform");
 dryRun("bench/platform/wrangler.toml", outdir);
 const port = await freePort();

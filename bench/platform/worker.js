@@ -1,20 +1,55 @@
 // A fixture for bench/platform.mjs: each request runs one platform
-// operation (or the product's edge crossings, worker/bridge.js over the
-// module as shipped) n times in a loop, so the client's clock over n gives its cost
-// inside workerd (timers there advance only on I/O, so the worker cannot
-// time itself). The object's methods answer at once: a call to one is the
+// operation, or a stage of the product as shipped, n times in a loop, so
+// the client's clock over n gives its cost inside workerd (timers there
+// advance only on I/O, so the worker cannot time itself). The object's
+// envelope, fields and flat methods answer at once: a call to one is the
 // RPC round trip alone, with the argument and answer shapes named below.
-import { DurableObject } from "cloudflare:workers";
 import { edge } from "../../worker/bridge.js";
+import { StateObject as Shipped } from "../../worker/state_object.js";
+import { createOwner, SCHEMA } from "../baselines/js/logic.js";
 
 const HEAD = "PATCH /state/w1k\r\nhost: 127.0.0.1:8787\r\ncontent-type: application/merge-patch+json\r\nprefer: return=minimal\r\ncontent-length: 99\r\n\r\n";
 const TEXT = `{"k000001":"${"0".repeat(79)}1","n":1}`;
-const BYTES = new TextEncoder().encode(TEXT);
+const utf8 = new TextEncoder();
+const BYTES = utf8.encode(TEXT);
 const RID = "0123456789abcdef0123456789abcdef";
 const ANSWER_HEAD = 'etag: "2"\r\npreference-applied: return=minimal\r\n';
 const ANSWER_BODY = '{"id":"w1k","version":2}';
+// A 1 KB state: ten ~90-byte members.
+const SEED = JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${String(i).padStart(6, "0")}`, "v".repeat(88)])));
 
-export class StateObject extends DurableObject {
+// The product's object as shipped, with the plain-JS baseline's owner
+// beside it on the same storage (its own tables), and the methods the
+// fixture times.
+export class StateObject extends Shipped {
+  // n PATCHes of a ~100-byte patch (return=minimal) on a 1 KB state through
+  // the product's owner stage as the edge calls it (handle), or through the
+  // plain-JS baseline's owner and its broadcast, in one call: no fsync
+  // between them (one implicit transaction), so this is their CPU alone.
+  owner(variant, n) {
+    const patch = (i) => `{"k000001":"${String(i).padStart(80, "0")}","n":${i}}`;
+    let x = 0;
+    if (variant === "shipped") {
+      const head = "PATCH /state/w1k\r\ncontent-type: application/merge-patch+json\r\nprefer: return=minimal\r\n\r\n";
+      if (!this.seeded) this.handle({ head, body: utf8.encode(SEED) }, "w ", RID);
+      this.seeded = true;
+      for (let i = 0; i < n; i++) x += this.handle({ head, body: utf8.encode(patch(i)) }, "w ", RID).status;
+    } else {
+      if (!this.plain) {
+        const sql = this.ctx.storage.sql;
+        for (const q of SCHEMA) sql.exec(q);
+        this.plain = createOwner((q, ...p) => sql.exec(q, ...p).raw().toArray(), (fn) => this.ctx.storage.transactionSync(fn));
+        this.plain.patch("w1k", new Map(), SEED, RID);
+      }
+      const headers = new Map([["prefer", "return=minimal"]]);
+      for (let i = 0; i < n; i++) {
+        const r = this.plain.patch("w1k", headers, patch(i), RID);
+        if (r.change) for (const ws of this.ctx.getWebSockets()) ws.send(r.change);
+        x += r.status;
+      }
+    }
+    return x;
+  }
   // The product's shape (worker/edge.js to worker/state_object.js).
   envelope(envelope, grant, rid) {
     return { status: 200, head: ANSWER_HEAD, body: ANSWER_BODY, length: 24, socket: null };
@@ -30,7 +65,6 @@ export class StateObject extends DurableObject {
 }
 
 const text = new TextDecoder();
-const utf8 = new TextEncoder();
 const memory = new WebAssembly.Memory({ initial: 2 });
 
 export default {
@@ -86,6 +120,10 @@ export default {
           x += call.result.action;
           call.free();
         }
+        break;
+      case "owner-shipped":
+      case "owner-js": // n PATCHes in one call to the object: µs per PATCH
+        x = await env.STATE.get(env.STATE.idFromName(q.get("op"))).owner(q.get("op").slice(6), n);
         break;
       default:
         return new Response("unknown op", { status: 400 });
