@@ -127,6 +127,10 @@ setup:
 $(JANSSON)/jansson.h:
 	@sh scripts/setup.sh
 
+# Jansson's sources come with its header (setup fetches them together), so
+# a target that needs one of them alone, in a fresh clone, runs setup too.
+$(addprefix $(JANSSON)/,$(JANSSON_HOST_SRCS)): | $(JANSSON)/jansson.h ;
+
 # --- wasm module --------------------------------------------------------------
 # The link runs with the system PATH only: clang runs any wasm-opt it finds on
 # PATH after linking, and the explicit wasm-opt step below should be the one.
