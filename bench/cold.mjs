@@ -5,8 +5,10 @@
 // For trying a cold-start lever before it lands:
 //   node bench/cold.mjs N variant...
 // variant: this (the tree as built), cfg:<wrangler.toml> (another config,
-// e.g. bench/eager/wrangler.toml), or wasm:<file> (the product with that
-// module in place of build/cw.wasm). Prints, per variant, the medians of
+// e.g. bench/eager/wrangler.toml), wasm:<file> (the product with that
+// module in place of build/cw.wasm), dir:<upload> (a dry-run upload of the
+// product, e.g. one built from a hand-edited glue) or flag:<name> (the
+// product with that compatibility flag). Prints, per variant, the medians of
 // the paired ratios over the floor and V8's compile trace of one more run:
 // wasm functions compiled at load and during the first PATCH, their body
 // bytes and compile µs.
@@ -18,7 +20,7 @@ import { root, upload, vars } from "./lib/variants.mjs";
 
 const [n, ...names] = process.argv.slice(2);
 const N = Number(n);
-if (!(N > 0) || !names.length) throw new Error("usage: node bench/cold.mjs N this|cfg:<wrangler.toml>|wasm:<file>...");
+if (!(N > 0) || !names.length) throw new Error("usage: node bench/cold.mjs N this|cfg:<wrangler.toml>|wasm:<file>|dir:<upload>|flag:<name>...");
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const alone = (u) => ({ ...u, serve: { ...u.serve, plugins: null } });
 
@@ -27,6 +29,8 @@ const shipped = alone(upload("this")); // built once, copied for each wasm: vari
 const variants = names.map((name, i) => {
   const outdir = path.join(root, "build/bench/cold", String(i));
   if (name === "this") return { name, upload: shipped };
+  if (name.startsWith("dir:")) return { name, upload: { ...shipped, outdir: name.slice(4) } };
+  if (name.startsWith("flag:")) return { name, upload: { ...shipped, serve: { ...shipped.serve, flags: [...(shipped.serve.flags ?? []), name.slice(5)] } } };
   if (name.startsWith("cfg:")) {
     dryRun(name.slice(4), outdir);
     return { name, upload: { outdir, serve: { vars: vars("wrangler.toml") } } };
