@@ -8,7 +8,9 @@
 // e.g. bench/eager/wrangler.toml), wasm:<file> (the product with that
 // module in place of build/cw.wasm), dir:<upload> (a dry-run upload of the
 // product, e.g. one built from a hand-edited glue) or flag:<name> (the
-// product with that compatibility flag). Prints, per variant, the medians of
+// product with that compatibility flag). V8FLAGS (space-separated) go to
+// every process, the floor's too: e.g. --no-wasm-lazy-compilation, to
+// see how much of the gap compile is. Prints, per variant, the medians of
 // the paired ratios over the floor and V8's compile trace of one more run:
 // wasm functions compiled at load and during the first PATCH, their body
 // bytes and compile µs.
@@ -44,11 +46,12 @@ const variants = names.map((name, i) => {
   return { name, upload: { ...shipped, outdir } };
 });
 
+const v8Flags = (process.env.V8FLAGS ?? "").split(" ").filter(Boolean);
 const ratios = variants.map(() => ({ spawn: [], first: [] }));
 for (let i = 0; i < N; i++) {
-  const f = await coldStart(floor, "cold-floor");
+  const f = await coldStart(floor, "cold-floor", { v8Flags });
   for (const [k, v] of variants.entries()) {
-    const r = await coldStart(v.upload, `cold-${k}`);
+    const r = await coldStart(v.upload, `cold-${k}`, { v8Flags });
     ratios[k].spawn.push(r.spawn_ms / f.spawn_ms);
     ratios[k].first.push(r.first_ms / f.first_ms);
   }

@@ -1,7 +1,8 @@
 // V8's CPU profile of a variant inside workerd, through its inspector, per
 // request: what perf cannot tell apart (which glue function, which
 // platform call) on a cold first request or under load.
-//   node bench/inspect.mjs variant warm [seconds]   wrk's PATCHes (1 KB state)
+//   node bench/inspect.mjs variant warm [seconds]   wrk's PATCHes (1 KB state;
+//                                                   M=GET for GETs)
 //   node bench/inspect.mjs variant cold [runs]      the first PATCH of fresh
 //                                                   processes, profiles merged
 // variant: this, js, floor, agents, or dir:<upload> (served with the
@@ -75,7 +76,9 @@ const runs = [];
 if (mode === "warm") {
   runs.push(
     await profiled("inspect-warm", async (base) => {
-      const out = execFileSync("wrk", ["-s", script, "-t2", "-c16", `-d${Number(count ?? 5)}s`, `${base}/state/w1k`]).toString();
+      const args = ["-t2", "-c16", `-d${Number(count ?? 5)}s`, `${base}/state/w1k`];
+      if (process.env.M !== "GET") args.unshift("-s", script);
+      const out = execFileSync("wrk", args).toString();
       return Number(/(\d+) requests in/.exec(out)[1]);
     }),
   );

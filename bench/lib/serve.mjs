@@ -42,9 +42,10 @@ export async function serving(upload, tag, fn) {
 export { stop };
 
 // One fresh workerd: spawn to listening to the first 200 of request (a
-// PATCH by default); returns { spawn_ms, listen_ms, first_ms }.
-export async function coldStart(upload, tag, { path: route = "/state/x", method = "PATCH", body = '{"a":1}' } = {}) {
-  const { port, base, start } = await prepare(upload, tag);
+// PATCH by default), with V8 flags if given; returns { spawn_ms,
+// listen_ms, first_ms }.
+export async function coldStart(upload, tag, { path: route = "/state/x", method = "PATCH", body = '{"a":1}', v8Flags = [] } = {}) {
+  const { port, base, start } = await prepare(upload, tag, { v8Flags });
   const t0 = performance.now();
   const proc = start();
   try {
