@@ -111,7 +111,7 @@ static const struct {
     F(cache_bytes, K_BYTES, "memory the owners' document cache may hold"),
     F(call_memory, K_BYTES, "most one call into the module may allocate"),
     F(plugin_input_limit, K_BYTES, "largest input handed to a plugin"),
-    F(deadline_ms, K_MS, "longest a request waits for its Durable Object (then 504)"),
+    F(deadline_ms, K_MS, "longest a request waits in its Durable Object, from its arrival (then 504)"),
     F(stream_ms, K_MS, "longest a streamed answer holds its document's other requests back"),
     F(journal_entries, K_COUNT, "journal entries kept"),
     F(journal_bytes, K_BYTES, "journal bytes kept"),

@@ -40,7 +40,7 @@ typedef struct {
     long long token_leeway;      /* seconds of clock skew allowed around exp, nbf, iat */
     size_t call_memory;          /* most one call into the module may allocate, bytes */
     size_t plugin_input_limit;   /* largest input handed to a plugin, bytes */
-    unsigned deadline_ms;        /* longest a request waits for its Durable Object */
+    unsigned deadline_ms;        /* longest a request waits in its Durable Object */
     unsigned stream_ms;          /* longest a streamed answer holds its document's other
                                     requests back, ms: past it the stream is cut off (and
                                     past deadline_ms / 2 once a request waits for it) */

@@ -19,7 +19,7 @@ import { DurableObject } from "cloudflare:workers";
 import { failed, limits, owner, Replaced, RUNS, schema } from "./bridge.js";
 import { plugins } from "./edge.js";
 import { fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
-import { ACTION, FLAG, FRAME, KEPT_UNSIZED, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
+import { ACTION, EMPTY, FLAG, FRAME, KEPT_UNSIZED, OWNER, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const OPEN = 1; // WebSocket.READY_STATE_OPEN
@@ -29,6 +29,18 @@ const attachmentOf = (ws) => {
   const a = ws.deserializeAttachment();
   return typeof a === "string" ? a : (a?.a ?? "");
 };
+
+// What a request that waits settles to: promise's answer, or the late
+// answer (OWNER.timeout) at due, a wall-clock time in ms (0: no bound).
+// A request that runs through without waiting arms no timer.
+function bounded(promise, due) {
+  if (!due) return promise;
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ status: OWNER.timeout, body: EMPTY }), Math.max(0, due - Date.now()));
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 // Each instance of the object made in this isolate gets its own number:
 // C trusts what it learnt of the object's storage only within the instance
@@ -88,10 +100,11 @@ export class StateObject extends DurableObject {
   }
 
   // RPC from the edge: envelope is the request's ({ head, body },
-  // envelope.js), grant what the edge
-  // decided about the caller, requestId the edge's.
-  handle(envelope, grant, requestId) {
-    return this.#serve(() => envelope, grant, requestId, null, 0);
+  // envelope.js), grant what the edge decided about the caller, requestId
+  // the edge's, due the edge's wall-clock time (ms) by which it wants the
+  // answer (C's deadline from its arrival; 0: none).
+  handle(envelope, grant, requestId, due = 0) {
+    return this.#serve(() => envelope, grant, requestId, null, 0, due);
   }
 
   // The live upgrade, from the edge (worker/edge.js), with the edge's grant
@@ -117,19 +130,25 @@ export class StateObject extends DurableObject {
     return this.#socket(ws, "close");
   }
 
-  // Runs a request now, or after the one that yielded.
-  #serve(make, grant, requestId, sender, flags) {
+  // Runs a request now, or after the one that yielded. Only a request that
+  // waits (behind another, or for what its own run asked) can miss its
+  // due time: then it is answered as late (C makes that a 504) at the due
+  // time, and goes on, so its write may still commit after the answer.
+  #serve(make, grant, requestId, sender, flags, due = 0) {
     const wait = this.#yielding ?? this.#streaming;
     if (wait) {
       if (!this.#yielding) this.#hurry?.();
-      return wait.then(() => this.#serve(make, grant, requestId, sender, flags));
+      return bounded(
+        wait.then(() => this.#serve(make, grant, requestId, sender, flags)),
+        due,
+      );
     }
     const answer = this.#run(make(), grant, requestId, sender, flags);
     if (!(answer instanceof Promise)) return answer;
     const done = (this.#yielding = answer.finally(() => {
       if (this.#yielding === done) this.#yielding = null;
     }));
-    return done;
+    return bounded(done, due);
   }
 
   // One request: synchronous until the module asks for something that

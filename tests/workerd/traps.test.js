@@ -97,6 +97,30 @@ describe("deadline", () => {
     expect((await (await get(`/state/${id}`)).json()).version).toBe(1);
   });
 
+  it("a request queued behind one that waits is 504 state_timeout at its own deadline; both writes commit", async () => {
+    const id = freshId("slow");
+    const first = patch(id, { a: 1 }, { "x-cw-test-delay": "700" });
+    await new Promise((r) => setTimeout(r, 100)); // the first waits in the object
+    const rid = `queued-request-id-${id}`.slice(0, 64);
+    const t0 = Date.now();
+    const second = await patch(id, { b: 2 }, { "x-request-id": rid });
+    const waited = Date.now() - t0;
+    expect(second.status).toBe(504);
+    expect(second.headers.get("retry-after")).toBe("1");
+    const body = await second.json();
+    expect(body.error.code).toBe("state_timeout");
+    expect(body.error.request_id).toBe(rid);
+    // Answered at its deadline (400 ms here), not when the first was done.
+    expect(waited).toBeGreaterThanOrEqual(350);
+    expect(waited).toBeLessThan(650);
+    expect((await first).status).toBe(504);
+    // Both went on in the object after their answers, in order.
+    await new Promise((r) => setTimeout(r, 800));
+    const doc = await (await get(`/state/${id}`)).json();
+    expect(doc.version).toBe(2);
+    expect(doc.state).toEqual({ a: 1, b: 2 });
+  });
+
   it("an owner inside the deadline answers normally", async () => {
     const id = freshId("slow");
     const res = await patch(id, { a: 1 }, { "x-cw-test-delay": "100" });
