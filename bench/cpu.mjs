@@ -19,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { seed } from "./live/fanout.mjs";
 import { listening, prepare, stop } from "./lib/serve.mjs";
-import { upload } from "./lib/variants.mjs";
+import { uploadOf } from "./lib/variants.mjs";
 import { script } from "./lib/wrk.mjs";
 
 const M = process.env.M ?? "PATCH";
@@ -41,7 +41,7 @@ try {
   // Process k of every variant before process k + 1 of any.
   const order = Array.from({ length: P }, () => names).flat();
   for (const [i, name] of order.entries()) {
-    const u = name.startsWith("dir:") ? { ...upload("this"), outdir: name.slice(4) } : upload(name);
+    const u = uploadOf(name);
     const { port, base, start } = await prepare(u, `cpu-${i}`);
     const proc = start();
     served.push({ name, base, proc, rounds: [] });

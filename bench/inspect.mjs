@@ -21,12 +21,12 @@ import path from "node:path";
 import { compile, config, freePort, stop, WORKERD } from "../scripts/workerd.mjs";
 import { seed } from "./live/fanout.mjs";
 import { listening } from "./lib/serve.mjs";
-import { root, upload } from "./lib/variants.mjs";
+import { root, uploadOf } from "./lib/variants.mjs";
 import { script } from "./lib/wrk.mjs";
 
 const [name, mode, count] = process.argv.slice(2);
 if (!name || !["warm", "cold"].includes(mode)) throw new Error("usage: node bench/inspect.mjs this|js|floor|agents|dir:<upload> warm [seconds] | cold [runs]");
-let u = name.startsWith("dir:") ? { ...upload("this"), outdir: name.slice(4) } : upload(name);
+let u = uploadOf(name);
 u = { ...u, serve: { ...u.serve, plugins: null, ...(process.env.FLAGS ? { flags: process.env.FLAGS.split(",") } : {}) } };
 
 // One workerd with its inspector; fn(base, send) runs between Profiler.start

@@ -24,11 +24,11 @@ function stub(env, id) {
   return env.STATE.get(env.STATE.idFromName(id));
 }
 
-// What promise settles to, or late if C's deadline passes first.
-async function within(env, promise, late) {
+// What promise settles to, or late if ms pass first.
+export async function within(promise, ms, late) {
   let timer;
   const deadline = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(late), limits(env).deadline);
+    timer = setTimeout(() => resolve(late), Math.max(0, ms));
   });
   try {
     return await Promise.race([promise, deadline]);
@@ -49,7 +49,7 @@ async function upgrade(env, request, result) {
     const headers = new Headers(request.headers);
     headers.set("x-cw-grant", text.decode(result.input));
     headers.set("x-cw-request-id", result.requestId);
-    const res = await within(env, stub(env, result.ask).fetch(request.url, { headers }), null);
+    const res = await within(stub(env, result.ask).fetch(request.url, { headers }), limits(env).deadline, null);
     if (!res) return { status: OWNER.timeout, body: EMPTY };
     let head = "";
     for (const [k, v] of res.headers) head += `${k}: ${v}\r\n`;
@@ -78,7 +78,7 @@ async function forward(env, envelope, result) {
 // is unavailable) for a call, and no report (status 0) for the registry.
 export async function plugins(env, method, ask, input) {
   try {
-    const answer = await within(env, method === "call" ? env.PLUGINS.call(ask, input) : env.PLUGINS.registry(ask), null);
+    const answer = await within(method === "call" ? env.PLUGINS.call(ask, input) : env.PLUGINS.registry(ask), limits(env).deadline, null);
     if (!answer) throw new Error("no answer in time");
     return answer;
   } catch (e) {

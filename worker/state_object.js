@@ -17,7 +17,7 @@
 // ends, at most C's stream limit: past it the stream is cut off.
 import { DurableObject } from "cloudflare:workers";
 import { failed, limits, owner, Replaced, RUNS, schema } from "./bridge.js";
-import { plugins } from "./edge.js";
+import { plugins, within } from "./edge.js";
 import { fromRequest, logError, socketEvent, toResponse } from "./envelope.js";
 import { ACTION, EMPTY, FLAG, FRAME, KEPT_UNSIZED, OWNER, readFrames, RESULT_FLAG, SOCKET, STAGE, text } from "./layout.js";
 
@@ -33,14 +33,7 @@ const attachmentOf = (ws) => {
 // What a request that waits settles to: promise's answer, or the late
 // answer (OWNER.timeout) at due, a wall-clock time in ms (0: no bound).
 // A request that runs through without waiting arms no timer.
-function bounded(promise, due) {
-  if (!due) return promise;
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => resolve({ status: OWNER.timeout, body: EMPTY }), Math.max(0, due - Date.now()));
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
+const bounded = (promise, due) => (due ? within(promise, due - Date.now(), { status: OWNER.timeout, body: EMPTY }) : promise);
 
 // Each instance of the object made in this isolate gets its own number:
 // C trusts what it learnt of the object's storage only within the instance

@@ -64,3 +64,14 @@ export function upload(name) {
     plugin_gzip_bytes: sum("gzip_bytes", () => true, plugins),
   };
 }
+
+// A variant's upload by name, built once per process (a dry run takes
+// seconds): a variant above, or dir:<upload> (a dry-run upload of the
+// product, e.g. one built from a hand-edited glue, served with the
+// product's settings).
+const built = new Map();
+export function uploadOf(name) {
+  const key = name.startsWith("dir:") ? "this" : name;
+  if (!built.has(key)) built.set(key, upload(key));
+  return name.startsWith("dir:") ? { ...built.get(key), outdir: name.slice(4) } : built.get(key);
+}
