@@ -5,6 +5,7 @@
 import { appendFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { host } from "./host/workers.mjs";
+import { cstring, views } from "../worker/layout.js";
 
 const h = await host();
 console.log = () => {}; // the worker's request log lines
@@ -93,6 +94,17 @@ await test("an upgrade whose socket cannot be stored once accepted: 500, and the
   const ghosts = [...o.host.sockets].filter((ws) => ws.readyState === 1);
   assert.deepEqual(ghosts, []);
   assert.deepEqual([...o.host.sockets].map((ws) => ws.closed), [{ code: 1011, reason: "the upgrade failed" }]);
+});
+
+await test("the glue reads a C string up to its NUL, or to the end of memory when it has none", async () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const { u8 } = views(memory);
+  const bytes = new TextEncoder().encode("CREATE TABLE é;");
+  u8.set(bytes, 100);
+  assert.equal(cstring(memory, 100), "CREATE TABLE é;");
+  assert.equal(cstring(memory, 100 + bytes.length), "");
+  u8.set(new TextEncoder().encode("tail"), u8.length - 4);
+  assert.equal(cstring(memory, u8.length - 4), "tail");
 });
 
 say(`host: ${passed} passed, ${failed} failed`);

@@ -259,7 +259,6 @@ export function writeInputs(memory, base, size, parts) {
 // The NUL-terminated UTF-8 string at ptr (it may run to the end of memory).
 export function cstring(memory, ptr) {
   const mem = new Uint8Array(memory.buffer);
-  let end = ptr;
-  while (end < mem.length && mem[end]) end++;
-  return text.decode(mem.subarray(ptr, end));
+  const end = mem.indexOf(0, ptr);
+  return text.decode(mem.subarray(ptr, end < 0 ? mem.length : end));
 }
