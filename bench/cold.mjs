@@ -29,7 +29,7 @@ const alone = (u) => ({ ...u, serve: { ...u.serve, plugins: null } });
 const floor = alone(upload("floor"));
 const shipped = alone(upload("this")); // built once, copied for each wasm: variant
 const variants = names.map((name, i) => {
-  const outdir = path.join(root, "build/bench/cold", String(i));
+  const outdir = path.join(root, "build/bench/cold", String(i)); // for cfg: and wasm: variants
   if (name === "this") return { name, upload: shipped };
   if (name.startsWith("dir:")) return { name, upload: { ...shipped, outdir: name.slice(4) } };
   if (name.startsWith("flag:")) return { name, upload: { ...shipped, serve: { ...shipped.serve, flags: [...(shipped.serve.flags ?? []), name.slice(5)] } } };

@@ -131,10 +131,7 @@ export class StateObject extends DurableObject {
     const wait = this.#yielding ?? this.#streaming;
     if (wait) {
       if (!this.#yielding) this.#hurry?.();
-      return bounded(
-        wait.then(() => this.#serve(make, grant, requestId, sender, flags)),
-        due,
-      );
+      return bounded(wait.then(() => this.#serve(make, grant, requestId, sender, flags)), due);
     }
     const answer = this.#run(make(), grant, requestId, sender, flags);
     if (!(answer instanceof Promise)) return answer;

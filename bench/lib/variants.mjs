@@ -71,7 +71,8 @@ export function upload(name) {
 // product's settings).
 const built = new Map();
 export function uploadOf(name) {
-  const key = name.startsWith("dir:") ? "this" : name;
+  const dir = name.startsWith("dir:") ? name.slice(4) : null;
+  const key = dir ? "this" : name;
   if (!built.has(key)) built.set(key, upload(key));
-  return name.startsWith("dir:") ? { ...built.get(key), outdir: name.slice(4) } : built.get(key);
+  return dir ? { ...built.get(key), outdir: dir } : built.get(key);
 }
