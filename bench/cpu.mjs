@@ -16,8 +16,8 @@
 // processes, served at once and interleaved, and the figure is the median
 // of the processes' medians, with each process's listed.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { seed } from "./live/fanout.mjs";
+import { cpuUs } from "./lib/proc.mjs";
 import { listening, prepare, stop } from "./lib/serve.mjs";
 import { uploadOf } from "./lib/variants.mjs";
 import { script } from "./lib/wrk.mjs";
@@ -29,13 +29,6 @@ const C = Number(process.env.C ?? 1);
 const P = Number(process.env.P ?? 1);
 const names = process.argv.slice(2);
 if (!names.length) throw new Error("usage: node bench/cpu.mjs this|js|agents|dir:<upload>...");
-const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString());
-// utime + stime of /proc/<pid>[/task/<tid>]/stat, in µs.
-const cpu = (file) => {
-  const f = readFileSync(file, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
-};
-
 const served = [];
 try {
   // Process k of every variant before process k + 1 of any.
@@ -52,11 +45,11 @@ try {
     const pid = s.proc.p.pid;
     const args = [`-t${Math.min(C, 2)}`, `-c${C}`, `-d${seconds}s`, `${s.base}/state/w1k`];
     if (M === "PATCH") args.unshift("-s", script);
-    const all0 = cpu(`/proc/${pid}/stat`);
-    const main0 = cpu(`/proc/${pid}/task/${pid}/stat`);
+    const all0 = cpuUs(pid);
+    const main0 = cpuUs(pid, pid);
     const out = execFileSync("wrk", args).toString();
     const n = Number(/(\d+) requests in/.exec(out)[1]);
-    return { all: (cpu(`/proc/${pid}/stat`) - all0) / n, main: (cpu(`/proc/${pid}/task/${pid}/stat`) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
+    return { all: (cpuUs(pid) - all0) / n, main: (cpuUs(pid, pid) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
   };
   for (const s of served) round(s, 1); // warm: compile, tier up
   for (let r = 0; r < R; r++) for (const s of r % 2 ? [...served].reverse() : served) s.rounds.push(round(s, S));

@@ -6,13 +6,14 @@
 // RPC round trip alone, with the argument and answer shapes named below.
 import { edge } from "../../worker/bridge.js";
 import { StateObject as Shipped } from "../../worker/state_object.js";
-import { createOwner, SCHEMA } from "../baselines/js/logic.js";
+import { createOwner, edge as plainEdge, rid, SCHEMA } from "../baselines/js/logic.js";
 
 const HEAD = "PATCH /state/w1k\r\nhost: 127.0.0.1:8787\r\ncontent-type: application/merge-patch+json\r\nprefer: return=minimal\r\ncontent-length: 99\r\n\r\n";
 const TEXT = `{"k000001":"${"0".repeat(79)}1","n":1}`;
 const utf8 = new TextEncoder();
 const BYTES = utf8.encode(TEXT);
 const RID = "0123456789abcdef0123456789abcdef";
+const PLAIN_HEADERS = new Headers({ host: "127.0.0.1:8787", "content-type": "application/merge-patch+json", prefer: "return=minimal", "content-length": "99" });
 const ANSWER_HEAD = 'etag: "2"\r\npreference-applied: return=minimal\r\n';
 const ANSWER_BODY = '{"id":"w1k","version":2}';
 // A 1 KB state: ten ~90-byte members.
@@ -112,6 +113,16 @@ export default {
           if (r.action) r = call.resume(200, ANSWER_HEAD, r.keep ? ANSWER_BODY.length : ANSWER_BODY, 0);
           x += r.status;
           call.free();
+        }
+        break;
+      case "edge-js": // the plain-JS baseline's edge work on the same PATCH: its
+        // request id, URL and checks, its answer's headers and its log line
+        for (let i = 0; i < n; i++) {
+          const id = rid();
+          const url = new URL("http://127.0.0.1:8787/state/w1k");
+          const r = plainEdge("PATCH", url.pathname, PLAIN_HEADERS, TEXT, id);
+          const h = { "content-type": "application/json", "x-request-id": id, etag: '"2"', "preference-applied": "return=minimal" };
+          x += JSON.stringify({ level: "info", msg: "request", request_id: id, method: "PATCH", route: url.pathname, status: 200 }).length + (r.forward ? 1 : 0) + h.etag.length;
         }
         break;
       case "edge-first": // its first crossing alone
