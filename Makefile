@@ -72,7 +72,9 @@ HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_LDFLAGS := -fsanitize=address,undefined
 
-# Build facts, regenerated when the commit or the sources change.
+# Build facts, regenerated when the commit or the sources change (the
+# version stamp below is rewritten only when git's description of the tree
+# changes, and buildinfo.h depends on it).
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 
@@ -134,7 +136,13 @@ $(addprefix $(JANSSON)/,$(JANSSON_HOST_SRCS)): | $(JANSSON)/jansson.h ;
 # --- wasm module --------------------------------------------------------------
 # The link runs with the system PATH only: clang runs any wasm-opt it finds on
 # PATH after linking, and the explicit wasm-opt step below should be the one.
-$(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile | $(JANSSON)/jansson.h
+$(BUILD)/gen/version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_DESCRIBE) $(GIT_COMMIT)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+
+$(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile $(BUILD)/gen/version | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@{ echo '#define CW_BUILD_VERSION "$(GIT_DESCRIBE)"'; \
 	   echo '#define CW_BUILD_COMMIT "$(GIT_COMMIT)"'; \

@@ -117,6 +117,10 @@ async function main() {
     expect(h.status === 200 && (await json(h)).status === "ok", "health");
     const v = await json(await fetch(`${main.base}/version`));
     expect(v.version && v.commit && v.built_at && v.toolchain, `version: ${JSON.stringify(v)}`);
+    // The module is rebuilt when the commit changes, not only its sources.
+    const head = spawnSync("git", ["rev-parse", "--verify", "-q", "HEAD"], { cwd: root, encoding: "utf8" });
+    const commit = head.status === 0 ? head.stdout.trim() : "unknown";
+    expect(v.commit === commit, `version's commit ${v.commit}, the tree's ${commit}`);
   });
 
   await step("two_patches_give_versions_1_and_2", async () => {
