@@ -188,6 +188,18 @@ $(WASM): $(BUILD)/cw.linked.wasm
 		--strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
+# The same module with its functions' names, for bench/engine/footprint.mjs:
+# linked without --strip-all, then the same wasm-opt passes keeping the name
+# section (-g), which leaves the code as in $(WASM) (the tool checks).
+comma := ,
+NAMED_LDFLAGS = $(filter-out -Wl$(comma)--strip-all -Wl$(comma)--Map=% -Wl$(comma)--why-extract=%,$(WASM_LDFLAGS))
+$(BUILD)/cw.named.wasm: $(WASM_OBJS)
+	@echo "  LD+WASM-OPT $@ (names kept)"
+	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(NAMED_LDFLAGS) $^ -o $(BUILD)/cw.named.linked.wasm
+	@wasm-opt -g --strip-dwarf $(WASM_OPT_FEATURES) $(BUILD)/cw.named.linked.wasm -o $(BUILD)/cw.named.linked.wasm
+	@wasm-opt -g -Oz --converge --one-caller-inline-max-function-size=400 $(WASM_OPT_FEATURES) \
+		--strip-producers $(BUILD)/cw.named.linked.wasm -o $@
+
 # --- plugins ------------------------------------------------------------------
 # Each plugin in plugins/manifest is its own module, plugins/<name>/*.c plus
 # the plugin runtime (plugins/sdk), through the same pipeline as the host.
