@@ -88,20 +88,23 @@ const shipped = sections(readFileSync(path.join(upload.outdir, shippedFile)));
 const named = sections(readFileSync(path.join(root, "build/cw.named.wasm")));
 if (!named.code || Buffer.compare(Buffer.from(named.code), Buffer.from(shipped.code)) !== 0)
   throw new Error("build/cw.named.wasm's code is not the shipped module's: make build/cw.named.wasm");
-const imported = named.names.size - named.bodies.length; // functions before the bodies are imports
+// Function indices count the imported functions first.
+const imported = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(path.join(root, "build/cw.named.wasm")))).filter((i) => i.kind === "function").length;
 const size = (index) => named.bodies[index - imported];
 
 // Instrumented: each function's entry and loops call log_execution(id).
 const logged = path.join(dir, "cw.log.wasm");
 execFileSync("wasm-opt", [...FEATURES, "-g", "--log-execution", path.join(root, "build/cw.named.wasm"), "-o", logged]);
 const wat = execFileSync("wasm-opt", [...FEATURES, "-g", logged, "--print", "-o", "/dev/null"], { maxBuffer: 1 << 28 }).toString();
+const log = /\(import "[^"]*" "log_execution" \(func \$(\S+)/.exec(wat)?.[1];
+if (!log) throw new Error("wasm-opt --log-execution added no log_execution import");
 const owner = new Map(); // id -> the function (its name) that logs it
 let current = null;
 let pending = false;
 for (const line of wat.split("\n")) {
   const f = /^ \(func \$(\S+)/.exec(line);
   if (f) current = f[1];
-  else if (/\(call \$fimport\$\d+$/.test(line.trim()) || /call \$fimport\$\d+ *$/.test(line)) pending = true;
+  else if (line.trim() === `(call $${log}`) pending = true;
   else if (pending) {
     const c = /\(i32\.const (\d+)\)/.exec(line);
     if (c) owner.set(Number(c[1]), current);
