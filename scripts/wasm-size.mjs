@@ -65,6 +65,7 @@ export function parse(buf) {
       }
     }
     if (id === 10) {
+      out.code = buf.subarray(p, end);
       let [count, q] = leb(buf, p);
       for (let i = 0; i < count; i++) {
         const [len, r] = leb(buf, q);

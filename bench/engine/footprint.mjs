@@ -17,6 +17,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { evaluate, readUpload, worker } from "./host.mjs";
+import { parse } from "../../scripts/wasm-size.mjs";
 import { root, uploadOf, vars, VARIANTS } from "../lib/variants.mjs";
 
 const TOP = Number(process.env.TOP ?? 12);
@@ -25,72 +26,14 @@ const dir = path.join(root, "build/bench/footprint");
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
-// The sections of a module: id -> bytes (custom sections by name), and the
-// code section's function bodies' sizes.
-function sections(bytes) {
-  const leb = (o) => {
-    let r = 0;
-    let s = 0;
-    let x;
-    do {
-      x = bytes[o++];
-      r += (x & 0x7f) * 2 ** s;
-      s += 7;
-    } while (x & 0x80);
-    return [r, o];
-  };
-  const out = { bodies: [], names: new Map() };
-  for (let o = 8; o < bytes.length; ) {
-    const id = bytes[o++];
-    let n;
-    [n, o] = leb(o);
-    const end = o + n;
-    if (id === 10) {
-      out.code = bytes.subarray(o, end);
-      let [count, p] = leb(o);
-      for (let i = 0; i < count; i++) {
-        let size;
-        [size, p] = leb(p);
-        out.bodies.push(size);
-        p += size;
-      }
-    } else if (id === 0) {
-      let [k, p] = leb(o);
-      const name = new TextDecoder().decode(bytes.subarray(p, p + k));
-      p += k;
-      // The name section's function names (subsection 1): index -> name.
-      while (name === "name" && p < end) {
-        const sub = bytes[p++];
-        let size;
-        [size, p] = leb(p);
-        if (sub === 1) {
-          let [count, q] = leb(p);
-          for (let i = 0; i < count; i++) {
-            let index;
-            let len;
-            [index, q] = leb(q);
-            [len, q] = leb(q);
-            out.names.set(index, new TextDecoder().decode(bytes.subarray(q, q + len)));
-            q += len;
-          }
-        }
-        p += size;
-      }
-    }
-    o = end;
-  }
-  return out;
-}
-
 const upload = uploadOf("this");
 const shippedFile = readdirSync(upload.outdir).find((f) => f.endsWith("-cw.wasm"));
-const shipped = sections(readFileSync(path.join(upload.outdir, shippedFile)));
-const named = sections(readFileSync(path.join(root, "build/cw.named.wasm")));
-if (!named.code || Buffer.compare(Buffer.from(named.code), Buffer.from(shipped.code)) !== 0)
+const shipped = parse(readFileSync(path.join(upload.outdir, shippedFile)));
+const named = parse(readFileSync(path.join(root, "build/cw.named.wasm")));
+if (!named.code || Buffer.compare(named.code, shipped.code) !== 0)
   throw new Error("build/cw.named.wasm's code is not the shipped module's: make build/cw.named.wasm");
 // Function indices count the imported functions first.
-const imported = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(path.join(root, "build/cw.named.wasm")))).filter((i) => i.kind === "function").length;
-const size = (index) => named.bodies[index - imported];
+const size = (index) => named.bodies[index - named.importedFuncs];
 
 // Instrumented: each function's entry and loops call log_execution(id).
 const logged = path.join(dir, "cw.log.wasm");
