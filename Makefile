@@ -72,11 +72,21 @@ HOST_CFLAGS := -g -O1 -fno-omit-frame-pointer -Isrc -I$(JANSSON) -DHAVE_CONFIG_H
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 HOST_LDFLAGS := -fsanitize=address,undefined
 
-# Build facts, regenerated when the commit or the sources change (the
-# version stamp below is rewritten only when git's description of the tree
-# changes, and buildinfo.h depends on it).
+# Build facts, regenerated when the commit or the sources change: the
+# version stamp is rewritten, as the Makefile is read, only when git's
+# description of the tree changes, and buildinfo.h depends on it. (A rule
+# with a FORCE prerequisite would not run: .SECONDARY treats FORCE as a
+# file that need not be made.)
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+VERSION_STAMP := $(BUILD)/gen/version
+$(shell mkdir -p $(BUILD)/gen && v='$(GIT_DESCRIBE) $(GIT_COMMIT)' && \
+	{ [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$$v" ] || echo "$$v" > $(VERSION_STAMP); })
+
+# Made again when a clean in the same run removed it.
+$(VERSION_STAMP):
+	@mkdir -p $(@D)
+	@echo '$(GIT_DESCRIBE) $(GIT_COMMIT)' > $@
 
 # Every target, one line each (make help prints them; tests/structure.mjs
 # checks that each .PHONY target has its line).
@@ -136,13 +146,7 @@ $(addprefix $(JANSSON)/,$(JANSSON_HOST_SRCS)): | $(JANSSON)/jansson.h ;
 # --- wasm module --------------------------------------------------------------
 # The link runs with the system PATH only: clang runs any wasm-opt it finds on
 # PATH after linking, and the explicit wasm-opt step below should be the one.
-$(BUILD)/gen/version: FORCE
-	@mkdir -p $(@D)
-	@echo '$(GIT_DESCRIBE) $(GIT_COMMIT)' > $@.tmp
-	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
-FORCE:
-
-$(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile $(BUILD)/gen/version | $(JANSSON)/jansson.h
+$(BUILD)/gen/buildinfo.h: $(CW_SRCS) $(wildcard src/*.h) Makefile $(VERSION_STAMP) | $(JANSSON)/jansson.h
 	@mkdir -p $(@D)
 	@{ echo '#define CW_BUILD_VERSION "$(GIT_DESCRIBE)"'; \
 	   echo '#define CW_BUILD_COMMIT "$(GIT_COMMIT)"'; \
