@@ -80,13 +80,14 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GIT_COMMIT   := $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 VERSION_STAMP := $(BUILD)/gen/version
-$(shell mkdir -p $(BUILD)/gen && v='$(GIT_DESCRIBE) $(GIT_COMMIT)' && \
-	{ [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$$v" ] || echo "$$v" > $(VERSION_STAMP); })
+VERSION_LINE  := $(GIT_DESCRIBE) $(GIT_COMMIT)
+$(shell mkdir -p $(BUILD)/gen && \
+	{ [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(VERSION_LINE)' ] || echo '$(VERSION_LINE)' > $(VERSION_STAMP); })
 
 # Made again when a clean in the same run removed it.
 $(VERSION_STAMP):
 	@mkdir -p $(@D)
-	@echo '$(GIT_DESCRIBE) $(GIT_COMMIT)' > $@
+	@echo '$(VERSION_LINE)' > $@
 
 # Every target, one line each (make help prints them; tests/structure.mjs
 # checks that each .PHONY target has its line).

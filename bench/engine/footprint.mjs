@@ -21,7 +21,6 @@ import { parse } from "../../scripts/wasm-size.mjs";
 import { root, uploadOf, vars, VARIANTS } from "../lib/variants.mjs";
 
 const TOP = Number(process.env.TOP ?? 12);
-const FEATURES = ["--enable-bulk-memory", "--enable-bulk-memory-opt", "--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int"];
 const dir = path.join(root, "build/bench/footprint");
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -36,9 +35,10 @@ if (!named.code || Buffer.compare(named.code, shipped.code) !== 0)
 const size = (index) => named.bodies[index - named.importedFuncs];
 
 // Instrumented: each function's entry and loops call log_execution(id).
+// wasm-opt reads the module's features from its target_features section.
 const logged = path.join(dir, "cw.log.wasm");
-execFileSync("wasm-opt", [...FEATURES, "-g", "--log-execution", path.join(root, "build/cw.named.wasm"), "-o", logged]);
-const wat = execFileSync("wasm-opt", [...FEATURES, "-g", logged, "--print", "-o", "/dev/null"], { maxBuffer: 1 << 28 }).toString();
+execFileSync("wasm-opt", ["-g", "--log-execution", path.join(root, "build/cw.named.wasm"), "-o", logged]);
+const wat = execFileSync("wasm-opt", ["-g", logged, "--print", "-o", "/dev/null"], { maxBuffer: 1 << 28 }).toString();
 const log = /\(import "[^"]*" "log_execution" \(func \$(\S+)/.exec(wat)?.[1];
 if (!log) throw new Error("wasm-opt --log-execution added no log_execution import");
 const owner = new Map(); // id -> the function (its name) that logs it
