@@ -8,14 +8,23 @@
 //                                       processes per variant)
 // variant: this, js, agents, or dir:<upload> (a wrangler deploy --dry-run
 // --outdir of the product, e.g. one built from a hand-edited glue, served
-// with the product's vars). Seeds a 1 KB state; a PATCH is wrk's ~100-byte
-// merge patch with Prefer: return=minimal.
+// with the product's vars), each optionally followed by @ and V8 flags
+// separated by commas, for that variant's processes alone (e.g.
+// this@--wasm-tiering-budget=1000). Seeds a 1 KB state; a PATCH is wrk's
+// ~100-byte merge patch with Prefer: return=minimal; URL=<path> times
+// another route (e.g. URL=/health with M=GET).
+// GC=1 adds V8's garbage collections over the rounds (--trace-gc-nvp):
+// main-thread pause µs per request, by kind (s: scavenge, mc: mark-compact,
+// ms: minor mark-sweep), and KiB allocated per request. Reading the trace
+// (and the log lines) from workerd's stdout adds CPU to every variant, so
+// compare GC=1 figures with each other only.
 // Two workerd processes serving the same upload differ by up to 4% in CPU
 // per request (measured: 639 against 658 µs over 30 rounds each), as much
 // as the levers this is for; so with P > 1 each variant runs in P
 // processes, served at once and interleaved, and the figure is the median
 // of the processes' medians, with each process's listed.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { seed } from "./live/fanout.mjs";
 import { cpuUs } from "./lib/proc.mjs";
 import { listening, prepare, stop } from "./lib/serve.mjs";
@@ -27,6 +36,9 @@ const R = Number(process.env.R ?? 6);
 const S = Number(process.env.S ?? 2);
 const C = Number(process.env.C ?? 1);
 const P = Number(process.env.P ?? 1);
+const URL_PATH = process.env.URL ?? "/state/w1k";
+const GC = process.env.GC === "1";
+const run = promisify(execFile); // wrk, asynchronously: a GC trace is read from workerd's stdout meanwhile
 const names = process.argv.slice(2);
 if (!names.length) throw new Error("usage: node bench/cpu.mjs this|js|agents|dir:<upload>...");
 const served = [];
@@ -34,25 +46,39 @@ try {
   // Process k of every variant before process k + 1 of any.
   const order = Array.from({ length: P }, () => names).flat();
   for (const [i, name] of order.entries()) {
-    const u = uploadOf(name);
-    const { port, base, start } = await prepare(u, `cpu-${i}`);
-    const proc = start();
-    served.push({ name, base, proc, rounds: [] });
+    const [variant, flags] = name.split("@");
+    const v8Flags = [...(flags ? flags.split(",") : []), ...(GC ? ["--trace-gc-nvp"] : [])];
+    const { port, base, start } = await prepare(uploadOf(variant), `cpu-${i}`, { v8Flags });
+    const proc = start({ stdout: GC });
+    served.push({ name, base, proc, rounds: [], gc: {}, allocated: 0, requests: 0 });
     await listening(port, proc);
     await seed(base, "w1k", 1024);
   }
-  const round = (s, seconds) => {
+  const round = async (s, seconds, counted = true) => {
     const pid = s.proc.p.pid;
-    const args = [`-t${Math.min(C, 2)}`, `-c${C}`, `-d${seconds}s`, `${s.base}/state/w1k`];
+    const args = [`-t${Math.min(C, 2)}`, `-c${C}`, `-d${seconds}s`, `${s.base}${URL_PATH}`];
     if (M === "PATCH") args.unshift("-s", script);
     const all0 = cpuUs(pid);
     const main0 = cpuUs(pid, pid);
-    const out = execFileSync("wrk", args).toString();
+    const at = GC ? s.proc.stdout().length : 0;
+    const { stdout: out } = await run("wrk", args);
     const n = Number(/(\d+) requests in/.exec(out)[1]);
-    return { all: (cpuUs(pid) - all0) / n, main: (cpuUs(pid, pid) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
+    const result = { all: (cpuUs(pid) - all0) / n, main: (cpuUs(pid, pid) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
+    if (GC && counted) {
+      await new Promise((r) => setTimeout(r, 50)); // the trace's last lines
+      for (const line of s.proc.stdout().slice(at).split("\n")) {
+        const pause = /"pause":([\d.]+)/.exec(line);
+        if (!pause) continue;
+        const kind = /"gc":"(\w+)"/.exec(line)?.[1] ?? "?";
+        s.gc[kind] = (s.gc[kind] ?? 0) + Number(pause[1]) * 1000;
+        s.allocated += Number(/"allocated":(\d+)/.exec(line)?.[1] ?? 0);
+      }
+      s.requests += n;
+    }
+    return result;
   };
-  for (const s of served) round(s, 1); // warm: compile, tier up
-  for (let r = 0; r < R; r++) for (const s of r % 2 ? [...served].reverse() : served) s.rounds.push(round(s, S));
+  for (const s of served) await round(s, 1, false); // warm: compile, tier up
+  for (let r = 0; r < R; r++) for (const s of r % 2 ? [...served].reverse() : served) s.rounds.push(await round(s, S));
 } finally {
   for (const s of served) await stop(s.proc);
 }
@@ -68,4 +94,11 @@ for (const name of names) {
   console.log(
     `${M} ${name}: CPU µs per request ${median(procs.map((x) => x.all)).toFixed(0)} (main thread ${median(procs.map((x) => x.main)).toFixed(0)}${each}), req/s ${median(procs.map((x) => x.rps)).toFixed(0)}`,
   );
+  if (GC) {
+    const mine = served.filter((s) => s.name === name);
+    const n = mine.reduce((t, s) => t + s.requests, 0);
+    const kinds = [...new Set(mine.flatMap((s) => Object.keys(s.gc)))].sort();
+    const pauses = kinds.map((k) => `${k} ${(mine.reduce((t, s) => t + (s.gc[k] ?? 0), 0) / n).toFixed(1)}`).join(", ");
+    console.log(`  GC pause µs per request: ${pauses || "none"}; KiB allocated per request ${(mine.reduce((t, s) => t + s.allocated, 0) / n / 1024).toFixed(1)}`);
+  }
 }
