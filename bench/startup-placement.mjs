@@ -19,7 +19,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { checkStartup } from "../scripts/startup.mjs";
 import { dryRun } from "../scripts/size-check.mjs";
-import { coldStart, compiledFunctions } from "./lib/serve.mjs";
+import { AFTER_STARTUP_MS, coldStart, compiledFunctions } from "./lib/serve.mjs";
 import { vars } from "./lib/variants.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -45,7 +45,7 @@ const startup = { lazy: [], eager: [] };
 for (let i = 0; i < N; i++)
   for (const name of i % 2 ? ["eager", "lazy"] : ["lazy", "eager"]) {
     first[name].push((await coldStart(uploads[name], `placement-${name}-${i}`)).first_ms);
-    afterStartup[name].push((await coldStart(uploads[name], `placement-${name}-${i}-after`, { wait: 1000 })).first_ms);
+    afterStartup[name].push((await coldStart(uploads[name], `placement-${name}-${i}-after`, { wait: AFTER_STARTUP_MS })).first_ms);
     if (i < 5) {
       const r = checkStartup(VARIANTS[name], path.join(root, `build/startup-${name}.cpuprofile`));
       if (!r.ok) throw new Error(r.text);

@@ -41,6 +41,11 @@ export async function serving(upload, tag, fn) {
 }
 export { stop };
 
+// How long after its socket listens workerd has surely finished starting
+// (its global scope evaluated): a second, against the few ms startup takes
+// (bench/first-request.mjs).
+export const AFTER_STARTUP_MS = 1000;
+
 // One fresh workerd: spawn to listening to the first 200 of request (a
 // PATCH by default), with V8 flags if given; returns { spawn_ms,
 // listen_ms, first_ms }. workerd accepts connections before it has
