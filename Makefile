@@ -182,15 +182,16 @@ $(BUILD)/cw.linked.wasm: $(WASM_OBJS)
 	@echo "  LD $@"
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(WASM_LDFLAGS) $^ -o $@
 
+# The wasm-opt passes of every core module build (shipped, named, test).
 # --one-caller-inline-max-function-size: binaryen otherwise inlines every
 # function with one caller, whatever its size, so the routes' steps became
 # one 5.6 KB function that a cold request compiled whole (Liftoff compiles
 # a function on its first call) to run one of them; kept apart, a cold PATCH
 # compiles its own step only. It also comes out smaller.
+WASM_OPT_PASSES := -Oz --converge --one-caller-inline-max-function-size=400 $(WASM_OPT_FEATURES)
 $(WASM): $(BUILD)/cw.linked.wasm
 	@echo "  WASM-OPT $@"
-	@wasm-opt -Oz --converge --one-caller-inline-max-function-size=400 $(WASM_OPT_FEATURES) \
-		--strip-debug --strip-producers $< -o $@
+	@wasm-opt $(WASM_OPT_PASSES) --strip-debug --strip-producers $< -o $@
 	@echo "built $@: $$(wc -c < $@) bytes, $$(gzip -9c < $@ | wc -c) gzip"
 
 # The same module with its functions' names, for bench/engine/footprint.mjs:
@@ -202,8 +203,7 @@ $(BUILD)/cw.named.wasm: $(WASM_OBJS)
 	@echo "  LD+WASM-OPT $@ (names kept)"
 	@PATH=/usr/bin:/bin $(WASM_CC) $(WASM_SYSROOT) $(NAMED_LDFLAGS) $^ -o $(BUILD)/cw.named.linked.wasm
 	@wasm-opt -g --strip-dwarf $(WASM_OPT_FEATURES) $(BUILD)/cw.named.linked.wasm -o $(BUILD)/cw.named.linked.wasm
-	@wasm-opt -g -Oz --converge --one-caller-inline-max-function-size=400 $(WASM_OPT_FEATURES) \
-		--strip-producers $(BUILD)/cw.named.linked.wasm -o $@
+	@wasm-opt -g $(WASM_OPT_PASSES) --strip-producers $(BUILD)/cw.named.linked.wasm -o $@
 
 # --- plugins ------------------------------------------------------------------
 # Each plugin in plugins/manifest is its own module, plugins/<name>/*.c plus
@@ -317,8 +317,7 @@ $(BUILD)/test/cw.linked.wasm: $(CW_SRCS:src/%.c=$(BUILD)/test/cw/%.o) $(BUILD)/w
 
 $(TEST_WASM): $(BUILD)/test/cw.linked.wasm
 	@echo "  WASM-OPT $@"
-	@wasm-opt -Oz --converge --one-caller-inline-max-function-size=400 $(WASM_OPT_FEATURES) \
-		--strip-debug --strip-producers $< -o $@
+	@wasm-opt $(WASM_OPT_PASSES) --strip-debug --strip-producers $< -o $@
 
 size: build
 	@node scripts/size-report.mjs
