@@ -23,13 +23,10 @@
 // as the levers this is for; so with P > 1 each variant runs in P
 // processes, served at once and interleaved, and the figure is the median
 // of the processes' medians, with each process's listed.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { seed } from "./live/fanout.mjs";
-import { cpuUs } from "./lib/proc.mjs";
 import { listening, prepare, stop } from "./lib/serve.mjs";
 import { uploadOf } from "./lib/variants.mjs";
-import { script } from "./lib/wrk.mjs";
+import { script, wrkCpu } from "./lib/wrk.mjs";
 
 const M = process.env.M ?? "PATCH";
 const R = Number(process.env.R ?? 6);
@@ -38,7 +35,6 @@ const C = Number(process.env.C ?? 1);
 const P = Number(process.env.P ?? 1);
 const URL_PATH = process.env.URL ?? "/state/w1k";
 const GC = process.env.GC === "1";
-const run = promisify(execFile); // wrk, asynchronously: a GC trace is read from workerd's stdout meanwhile
 const names = process.argv.slice(2);
 if (!names.length) throw new Error("usage: node bench/cpu.mjs this|js|agents|dir:<upload>...");
 const served = [];
@@ -58,12 +54,9 @@ try {
     const pid = s.proc.p.pid;
     const args = [`-t${Math.min(C, 2)}`, `-c${C}`, `-d${seconds}s`, `${s.base}${URL_PATH}`];
     if (M === "PATCH") args.unshift("-s", script);
-    const all0 = cpuUs(pid);
-    const main0 = cpuUs(pid, pid);
     const at = GC ? s.proc.stdout().length : 0;
-    const { stdout: out } = await run("wrk", args);
-    const n = Number(/(\d+) requests in/.exec(out)[1]);
-    const result = { all: (cpuUs(pid) - all0) / n, main: (cpuUs(pid, pid) - main0) / n, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]) };
+    const { requests: n, all, main, rps } = await wrkCpu(pid, args);
+    const result = { all, main, rps };
     if (GC && counted) {
       await new Promise((r) => setTimeout(r, 50)); // the trace's last lines
       for (const line of s.proc.stdout().slice(at).split("\n")) {

@@ -24,8 +24,7 @@ import { compile, config, serve, stop, freePort } from "../scripts/workerd.mjs";
 import { listening } from "./lib/serve.mjs";
 import { root, vars } from "./lib/variants.mjs";
 import { dryRun } from "../scripts/size-check.mjs";
-import { cpuUs } from "./lib/proc.mjs";
-import { execFileSync } from "node:child_process";
+import { wrkCpu } from "./lib/wrk.mjs";
 import path from "node:path";
 
 const N = Number(process.env.N ?? 1000);
@@ -37,11 +36,10 @@ const OPS = ["loop", ...(asked.length ? asked : ALL)];
 const CPU = process.env.CPU === "1";
 const S = Number(process.env.S ?? 2);
 // workerd's CPU µs per request of op: wrk for S seconds, one connection.
-function cpuPerRequest(pid, url) {
-  const c0 = cpuUs(pid);
-  const out = execFileSync("wrk", ["-t1", "-c1", `-d${S}s`, url]).toString();
+async function cpuPerRequest(pid, url) {
+  const { all, out } = await wrkCpu(pid, ["-t1", "-c1", `-d${S}s`, url]);
   if (/Non-2xx/.test(out)) throw new Error(`${url}: answers other than 200`);
-  return (cpuUs(pid) - c0) / Number(/(\d+) requests in/.exec(out)[1]);
+  return all;
 }
 const outdir = path.join(root, "build/bench/upload/platform");
 dryRun("bench/platform/wrangler.toml", outdir);
@@ -56,7 +54,7 @@ try {
       const url = `http://127.0.0.1:${port}/?op=${op}&n=${N}`;
       let us;
       if (CPU) {
-        us = cpuPerRequest(proc.p.pid, url) / N;
+        us = (await cpuPerRequest(proc.p.pid, url)) / N;
       } else {
         const t = performance.now();
         const res = await fetch(url);

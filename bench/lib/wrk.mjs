@@ -1,9 +1,11 @@
 // wrk at fixed concurrency against one URL: GET, or PATCH with a ~100-byte
 // merge patch per request (a counter in it, so each write changes the
 // state) and Prefer: return=minimal, as a sync client writes.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
+import { cpuUs } from "./proc.mjs";
 import { root } from "./variants.mjs";
 
 // The PATCH script, written when this module loads.
@@ -40,4 +42,17 @@ export function wrk(url, method, seconds, { connections = 16 } = {}) {
     non_2xx: errors ? Number(errors[1]) : 0,
     ...(socketErrors ? { socket_errors: socketErrors[1] } : {}),
   };
+}
+
+// wrk with args against a served process (pid), and that process's CPU
+// time over the requests wrk made: { requests, all, main, rps, out }, all
+// and main in µs per request (all threads, and the main thread alone).
+// Asynchronous, so the caller can read the process's output meanwhile.
+const run = promisify(execFile);
+export async function wrkCpu(pid, args) {
+  const all0 = cpuUs(pid);
+  const main0 = cpuUs(pid, pid);
+  const { stdout: out } = await run("wrk", args);
+  const requests = Number(/(\d+) requests in/.exec(out)[1]);
+  return { requests, all: (cpuUs(pid) - all0) / requests, main: (cpuUs(pid, pid) - main0) / requests, rps: Number(/Requests\/sec:\s+(\S+)/.exec(out)[1]), out };
 }
