@@ -33,8 +33,9 @@ export interface SyncOptions {
   return?: "minimal" | "representation";
   /** who writes, recorded in the journal */
   actor?: string;
-  /** "text": the answer as the JSON text the C worker wrote (TextResult) */
-  as?: "json" | "text";
+  /** "text": the answer as the JSON text the C worker wrote (TextResult);
+   * "stream": a successful answer's text as a stream of bytes (StreamResult) */
+  as?: "json" | "text" | "stream";
 }
 
 /** The answer as the JSON text the C worker wrote, byte for byte what
@@ -77,7 +78,7 @@ export interface Change {
 export type StateResult = { ok: true; status: 200; id: string; version: number; path?: string; state: Json } | Failed;
 /** The answer's JSON text (as TextResult's text) as a stream of bytes, read
  * from the document's rows as it is read: for a state of any size. */
-export type StreamResult = { ok: true; status: 200; version: number; stream: ReadableStream<Uint8Array> } | Failed;
+export type StreamResult = { ok: true; status: 200; version?: number; replayed?: true; stream: ReadableStream<Uint8Array> } | Failed;
 export type SyncResult =
   | { ok: true; status: 200; id: string; version: number; state?: State; changes?: Change[]; replayed?: true }
   | Failed;
@@ -101,12 +102,15 @@ export interface DeleteOptions {
 export interface StateSync {
   syncState(id: string, patch: Patch, options: SyncOptions & AsText): Promise<TextResult>;
   syncState(id: string, patch: Patch, options?: SyncOptions & AsJson): Promise<SyncResult>;
+  syncState(id: string, patch: Patch, options: SyncOptions & AsStream): Promise<StreamResult>;
   getState(id: string, options: ReadOptions & AsText): Promise<TextResult>;
   /** an answer over 4 MiB: 413 here; ask for it with as "stream" or a path */
   getState(id: string, options?: ReadOptions & AsJson): Promise<StateResult>;
   getState(id: string, options: ReadOptions & AsStream): Promise<StreamResult>;
   getChanges(id: string, since: number | string, options: { limit?: number | string } & AsText): Promise<TextResult>;
   getChanges(id: string, since: number | string, options?: { limit?: number | string } & AsJson): Promise<ChangesResult>;
+  getChanges(id: string, since: number | string, options: { limit?: number | string } & AsStream): Promise<StreamResult>;
   deleteState(id: string, options: DeleteOptions & AsText): Promise<TextResult>;
   deleteState(id: string, options?: DeleteOptions & AsJson): Promise<DeleteResult>;
+  deleteState(id: string, options: DeleteOptions & AsStream): Promise<StreamResult>;
 }

@@ -243,19 +243,25 @@ static void pointer(const scan *s, char *out, size_t cap) {
 }
 
 /* The words a JavaScript value that JSON cannot carry is written as (the
- * RPC glue writes them so, worker/envelope.js patchBytes): never JSON, so
- * refused, but named with where they are. */
+ * RPC glue writes them so, worker/envelope.js toJson): never JSON, so
+ * refused, but named with where they are. The last stands for a whole
+ * value JSON.stringify could not write at all. */
 static json_t *unjson(scan *s) {
     static const char *const words[] = {"NaN",    "Infinity", "-Infinity", "undefined",
-                                        "bigint", "function", "symbol"};
+                                        "bigint", "function", "symbol",    "unwritable"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t k = strlen(words[w]);
         if (s->n - s->i >= k && memcmp(s->p + s->i, words[w], k) == 0) {
             char where[96];
             pointer(s, where, sizeof where);
-            cw_error_setf(s->err, CW_E_INVALID_JSON,
-                          "%s at \"%s\" is not a JSON value: JSON cannot carry it", words[w],
-                          where);
+            if (w == sizeof words / sizeof words[0] - 1)
+                cw_error_set(s->err, CW_E_INVALID_JSON,
+                             "the value cannot be written as JSON: JSON.stringify failed on it "
+                             "(a cycle, nesting too deep, or a toJSON that threw)");
+            else
+                cw_error_setf(s->err, CW_E_INVALID_JSON,
+                              "%s at \"%s\" is not a JSON value: JSON cannot carry it", words[w],
+                              where);
             s->stats->unjson = 1;
             s->failed = 1;
             return NULL;

@@ -90,13 +90,12 @@ static int build(cw_ctx *ctx, size_t m, json_t *args) {
     size_t n = 0;
     const char *s = cw_json_string(id, &n);
     int rc = 0;
+    if (!s)
+        return cw_error_set(&ctx->err, CW_E_INVALID_ID, "id must be a string");
     e->len = 0;
     cw_buf_puts(e, methods[m].method);
     cw_buf_puts(e, " /state/");
-    if (s)
-        put_encoded(e, s, n);
-    else
-        cw_buf_puts(e, "%"); /* not a string: the id grammar refuses it (invalid_id) */
+    put_encoded(e, s, n);
     cw_buf_puts(e, methods[m].suffix);
     for (size_t k = 0; k < sizeof options / sizeof options[0] && rc == 0; k++) {
         json_t *o = json_object_get(opts, options[k].option);

@@ -1281,6 +1281,20 @@ static long long entry_size(cw_ctx *ctx, cw_sync_op *o) {
                        strlen(o->key));
 }
 
+/* With ?since=, what the first answer carried: the changes after since up
+ * to the version the write made (at most a page), so a retry whose answer
+ * was lost still brings them; 410 when the journal no longer holds them. */
+static int replayed_changes(cw_ctx *ctx, cw_sync_op *o, long long version) {
+    if (!o->has_since || o->since >= version)
+        return 0;
+    if (history(ctx, o, o->since) < 0)
+        return -1;
+    return read_entries(ctx, o, o->since,
+                        version - o->since < o->limit ? version - o->since : o->limit) < 0
+               ? -1
+               : 0;
+}
+
 /* The idempotency key's row: the same patch (the same text as the module
  * writes it, by its hash: a retry of the same bytes) is a replay, answered
  * with the original version and nothing applied; another patch is 422. A
@@ -1310,7 +1324,8 @@ static int replay(cw_ctx *ctx, cw_sync_op *o) {
                : 1;
     if (!same)
         rc = cw_error_set(&ctx->err, CW_E_KEY_REUSED, NULL);
-    else if (answer(ctx, o, version.i, NULL, NULL) < 0 ||
+    else if (replayed_changes(ctx, o, version.i) < 0 ||
+             answer(ctx, o, version.i, NULL, o->has_since ? &o->changes : NULL) < 0 ||
              cw_pipeline_header_add(ctx, "idempotent-replayed", "true") < 0)
         rc = -1;
     else

@@ -57,60 +57,78 @@ export async function fromRequest(request, limit) {
   return encode(request.method, target(request.url), bounded([...request.headers], null, bytes.length, limit).headers, null);
 }
 
+// value as JSON text in which what JSON cannot carry is written as the
+// bare word naming it, where JSON.stringify would write null (a delete) or
+// drop it: NaN, Infinity, -Infinity, undefined inside an array, a BigInt
+// (with digits, its digits as a number instead), a function, a symbol; a
+// wrapped primitive (new Number(NaN)) counts as what it wraps. C refuses
+// the words, naming where they are (src/json.h). Undefined object members
+// are left out, as JSON.stringify does. A value JSON.stringify cannot write
+// at all (a cycle, too deep a nesting, a toJSON that throws) is the word
+// unwritable. string(s), when given, is what a string is written as.
+function toJson(value, { digits = false, string = null } = {}) {
+  const words = [];
+  const mark = `\u0000${Math.random().toString(36).slice(2)}:`;
+  const word = (w) => mark + (words.push(w) - 1);
+  let json;
+  try {
+    json = JSON.stringify(value, function (key, v) {
+      if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt) v = v.valueOf();
+      const t = typeof v;
+      if (t === "number") return Number.isFinite(v) ? v : word(String(v));
+      if (t === "bigint") return word(digits ? String(v) : t);
+      if (t === "function" || t === "symbol") return word(t);
+      if (v === undefined && Array.isArray(this)) return word("undefined");
+      return t === "string" && string ? string(v) : v;
+    });
+  } catch {
+    return "unwritable";
+  }
+  if (json === undefined) return "undefined";
+  if (!words.length) return json;
+  const quoted = JSON.stringify(mark).slice(1, -1);
+  return json.replaceAll(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}(\\d+)"`, "g"), (_, i) => words[i]);
+}
+
 // A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
 // or ArrayBuffer) are passed as they are and parsed by C like an HTTP body,
-// so numbers keep every digit; anything else is written as JSON text. A
-// value JSON cannot carry (NaN, Infinity, -Infinity, undefined inside an
-// array, a BigInt, a function, a symbol) is written as the bare word
-// naming it, where JSON.stringify would write null (a delete) or throw:
-// C refuses the words, naming where they are (src/json.h). Undefined
-// object members are left out, as JSON.stringify does. A value that cannot
-// be written at all (a cycle) becomes an empty body, which C refuses.
+// so numbers keep every digit; anything else is written as JSON text by
+// toJson, a BigInt as the word bigint. No patch at all is an empty body.
 function patchBytes(patch) {
   if (patch instanceof ArrayBuffer) return new Uint8Array(patch);
   if (ArrayBuffer.isView(patch)) return new Uint8Array(patch.buffer, patch.byteOffset, patch.byteLength);
-  const words = [];
-  const mark = `\u0000${Math.random().toString(36).slice(2)}:`;
-  let json;
-  try {
-    json = JSON.stringify(patch, function (key, v) {
-      const t = typeof v;
-      const word =
-        t === "number" ? (Number.isFinite(v) ? null : String(v)) : t === "bigint" || t === "function" || t === "symbol" ? t : v === undefined && Array.isArray(this) ? "undefined" : null;
-      if (word === null) return v;
-      words.push(word);
-      return mark + (words.length - 1);
-    });
-  } catch {
-    json = undefined;
-  }
-  if (json !== undefined && words.length) {
-    const quoted = JSON.stringify(mark).slice(1, -1);
-    json = json.replaceAll(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}(\\d+)"`, "g"), (_, i) => words[i]);
-  }
-  return utf8.encode(json ?? "");
+  return patch === undefined ? new Uint8Array(0) : utf8.encode(toJson(patch));
+}
+
+// A string cut to the field limit + 1 (C refuses what is longer without it
+// ever being copied whole), a surrogate pair the cut would split kept
+// whole; a lone surrogate stays (JSON.stringify escapes it, C refuses it).
+function cut(s, limit) {
+  if (s.length <= limit) return s;
+  const high = s.charCodeAt(limit) >= 0xd800 && s.charCodeAt(limit) < 0xdc00;
+  return s.slice(0, limit + (high ? 2 : 1));
 }
 
 // An RPC call as the envelope C makes into the request it stands for
 // (src/rpc.h): RPC /rpc/<method>, its id and options as JSON in x-cw-args,
-// the patch as the body. Every value goes as the caller gave it; strings
-// are cut to the field limit + 1 (C refuses what is longer without it ever
-// being copied whole) and made well-formed, as UTF-8 needs; a BigInt goes
-// as its digits in a string. A body over the body limit is never copied.
+// the patch as the body. Every value goes as the caller gave it, written
+// by toJson (a BigInt as its digits, a number; strings cut by cut()), so
+// C judges it; but a lone surrogate in the id, which percent-encoding
+// cannot write, goes as U+FFFD, which the id grammar refuses (invalid_id).
+// A body over the body limit is never copied.
 export function fromRpc(method, id, patch, options, limits) {
-  const args = JSON.stringify({ id, options }, (k, v) =>
-    typeof v === "string" ? (v.length > limits.field ? v.slice(0, limits.field + 1) : v).toWellFormed() : typeof v === "bigint" ? String(v) : v,
-  );
+  const named = typeof id === "string" ? cut(id, limits.field).toWellFormed() : id;
+  const args = toJson({ id: named, options }, { digits: true, string: (s) => cut(s, limits.field) });
   const body = patchBytes(patch); // none but syncState's: an empty body
   const b = bounded([["x-cw-args", args]], body, body.length, limits.body);
   return encode("RPC", `/rpc/${method}`, b.headers, b.body);
 }
 
 // A socket event as the envelope of C's WS /live route (src/live.h): the
-// attachment C gave the socket, the event ("message" or "close"), and a
+// attachment C gave the socket, the event ("message" or "close"), a
 // message's bytes, bounded like a body (a larger frame is stated in
-// content-length, and C closes the socket).
-export function socketEvent(attachment, event, message, limit) {
+// content-length, and C closes the socket), and a close's code.
+export function socketEvent(attachment, event, message, limit, code) {
   const binary = message !== undefined && typeof message !== "string";
   const body = message === undefined ? new Uint8Array(0) : binary ? new Uint8Array(message) : utf8.encode(message);
   const headers = [

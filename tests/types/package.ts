@@ -16,3 +16,13 @@ unsubscribe();
 export async function read(sync: StateSync) {
   return sync.getState("board");
 }
+// Every method takes as: "stream" (rpc.d.ts, docs/rpc.md).
+export async function streams(sync: StateSync): Promise<ReadableStream<Uint8Array>[]> {
+  const all = [
+    await sync.syncState("board", { n: 1 }, { since: 0, as: "stream" }),
+    await sync.getState("board", { as: "stream" }),
+    await sync.getChanges("board", 0, { limit: 10, as: "stream" }),
+    await sync.deleteState("board", { ifMatch: 2, as: "stream" }),
+  ];
+  return all.flatMap((r) => (r.ok ? [r.stream] : []));
+}

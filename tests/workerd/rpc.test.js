@@ -81,6 +81,76 @@ describe("rpc", () => {
     expect((await http.json()).error.code).toBe("invalid_json");
   });
 
+  it("an option or id JSON cannot carry is refused, naming it, never dropped (a precondition kept, nothing applied)", async () => {
+    const id = freshId("rpcopt");
+    await api.syncState(id, { n: 1 });
+    const cases = [
+      [{ ifMatch: NaN }, 'NaN at "/options/ifMatch"'],
+      [{ ifMatch: Infinity }, 'Infinity at "/options/ifMatch"'],
+      [{ ifNoneMatch: NaN }, 'NaN at "/options/ifNoneMatch"'],
+      [{ ifMatch: new Number(NaN) }, 'NaN at "/options/ifMatch"'],
+      [{ ifMatch: () => 1 }, 'at "/options/ifMatch"'],
+      [{ base: NaN }, 'NaN at "/options/base"'],
+      [{ since: -Infinity }, '-Infinity at "/options/since"'],
+      [{ idempotencyKey: NaN }, 'NaN at "/options/idempotencyKey"'],
+    ];
+    for (const [options, where] of cases) {
+      const r = await api.syncState(id, { n: 2 }, options);
+      expect(r.status, where).toBe(400);
+      expect(r.error.code).toBe("bad_request");
+      expect(r.error.message).toContain(where);
+    }
+    expect((await api.deleteState(id, { ifMatch: NaN })).status).toBe(400);
+    expect((await api.getChanges(id, NaN)).error.message).toContain('NaN at "/options/since"');
+    expect((await api.getChanges(id, 0, { limit: NaN })).status).toBe(400);
+    expect(await api.getState(id)).toMatchObject({ version: 1, state: { n: 1 } });
+    // What JSON.stringify cannot write at all: a cycle in the options, the
+    // id or the patch.
+    const cyclic = {};
+    cyclic.self = cyclic;
+    for (const r of [await api.syncState(id, { n: 2 }, { actor: "a", extra: cyclic }), await api.getState(cyclic), await api.syncState(id, cyclic)]) {
+      expect(r.status).toBe(400);
+      expect(r.error.message).toMatch(/cannot be written as JSON: JSON.stringify failed on it/);
+    }
+    expect((await api.syncState(id, cyclic)).error.code).toBe("invalid_patch");
+    expect((await api.syncState(id, { n: new Number(NaN) })).error).toMatchObject({ code: "invalid_patch", message: expect.stringContaining('NaN at "/n"') });
+    // An id that is not a string is invalid_id, a BigInt one too (not its digits).
+    for (const bad of [5, 5n, null, true]) expect((await api.getState(bad)).error, String(bad)).toMatchObject({ code: "invalid_id", message: "id must be a string" });
+    expect((await api.syncState(5n, { n: 1 })).error.code).toBe("invalid_id");
+    // A BigInt option is its digits, a number: a precondition, a version.
+    expect(await api.syncState(id, { n: 3 }, { ifMatch: 1n, since: 0n, return: "minimal" })).toMatchObject({ ok: true, version: 2, changes: [{ version: 1 }, { version: 2 }] });
+    expect((await api.syncState(id, { n: 4 }, { ifMatch: 1n })).error.code).toBe("precondition_failed");
+    // A lone surrogate in an option is refused, never made U+FFFD (which
+    // would record another actor, or read another key).
+    expect((await api.syncState(id, { n: 5 }, { actor: "ed\uD800" })).error.message).toMatch(/lone surrogate/);
+    expect((await api.getState(id, { path: "/a\uDFFF" })).status).toBe(400);
+    expect((await api.getState(id)).version).toBe(2);
+    // A long string is cut past the field limit without splitting a
+    // surrogate pair: refused as too long, not as a lone surrogate.
+    const long = "a".repeat(16384) + "\u{1F600}" + "b".repeat(10);
+    expect((await api.syncState(id, { n: 6 }, { actor: long })).error.code).toBe("header_too_large");
+    expect((await api.getState(long)).error.code).toBe("header_too_large");
+  });
+
+  it("a retry with since brings the changes the lost answer carried, up to the version it made", async () => {
+    const id = freshId("rpcretry");
+    await api.syncState(id, { a: 1 }, { actor: "other" });
+    const first = await api.syncState(id, { b: 1 }, { since: 1, idempotencyKey: "m-1", return: "minimal" });
+    expect(first).toMatchObject({ ok: true, version: 2, changes: [{ version: 2, patch: { b: 1 } }] });
+    await api.syncState(id, { c: 1 }, { actor: "other" });
+    const retry = await api.syncState(id, { b: 1 }, { since: 1, idempotencyKey: "m-1", return: "minimal" });
+    expect(retry).toEqual({ ok: true, status: 200, id, version: 2, replayed: true, changes: first.changes });
+    // From before the first write: the others' change too, still up to 2.
+    const older = await api.syncState(id, { b: 1 }, { since: 0, idempotencyKey: "m-1" });
+    expect(older.changes.map((c) => c.version)).toEqual([1, 2]);
+    // At or past the version it made: none; the journal gone: 410.
+    expect((await api.syncState(id, { b: 1 }, { since: 2, idempotencyKey: "m-1" })).changes).toEqual([]);
+    expect((await api.syncState(id, { b: 1 }, { since: 3, idempotencyKey: "m-1" })).changes).toEqual([]);
+    await api.deleteState(id);
+    expect((await api.syncState(id, { b: 1 }, { since: 0, idempotencyKey: "m-1" })).error.code).toBe("history_gone");
+    expect((await api.syncState(id, { b: 1 }, { idempotencyKey: "m-1" })).replayed).toBe(true);
+  });
+
   it('{ as: "text" } answers with the JSON text C wrote: numbers exact, byte for byte what HTTP answers', async () => {
     const id = freshId("rpctext");
     const raw = utf8.encode('{"i": 9007199254740993, "f": -0.0, "e": 1E400}');
