@@ -484,6 +484,19 @@ static long long take(cw_ctx *ctx, live_t *l, int bucket) {
     return wait;
 }
 
+/* The code a client's close is answered with: its own when a close may
+ * carry it (1000-1003, 1007-1014, 3000-4999), else 1000 (none given is
+ * 1005, which no close frame carries). */
+static int echoed(cw_ctx *ctx) {
+    long long code = 0;
+    if (cw_http_uint(cw_http_header(ctx->req, "x-cw-code"), &code) < 0)
+        return 1000;
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                   (code >= 3000 && code <= 4999)
+               ? (int)code
+               : 1000;
+}
+
 /* Over the frame's rate: an error frame saying when to come back (naming a
  * patch's mid, so the client sends it again then); a run of them closes
  * the socket (1008). */
@@ -614,6 +627,8 @@ int cw_live_frame(cw_ctx *ctx) {
     if (cw_http_slice_eq(cw_http_header(ctx->req, "x-cw-event"), "close")) {
         cw_buf f = CW_BUF_INIT;
         int rc;
+        if (cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, echoed(ctx), "") < 0)
+            return -1;
         if (!l->head.joined)
             return 0;
         cw_buf_puts(&f, "{\"type\":\"leave\"");

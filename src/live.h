@@ -9,7 +9,12 @@
  *                         frame or close, never a client's route): the
  *                         socket's attachment in x-cw-socket, the event in
  *                         x-cw-event ("message" or "close"), x-cw-binary
- *                         for a binary frame, the frame as the body.
+ *                         for a binary frame, the frame as the body; a
+ *                         close's code in x-cw-code (none: 1005). A
+ *                         close is answered with a close to the sender:
+ *                         its code echoed when it may be sent, else 1000
+ *                         (RFC 6455 5.5.1), so the client's close
+ *                         completes.
  *
  * Client frames (JSON, as text or binary): hello {"since"?,"paths"?},
  * paths {"paths"}, patch {"mid","patch","ifMatch"?,"base"?}, presence

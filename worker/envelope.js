@@ -136,6 +136,7 @@ export function socketEvent(attachment, event, message, limit, code) {
     ["x-cw-event", event],
   ];
   if (binary) headers.push(["x-cw-binary", "1"]);
+  if (code !== undefined) headers.push(["x-cw-code", String(code)]);
   const b = bounded(headers, body, body.length, limit);
   return encode("WS", "/live", b.headers, b.body);
 }

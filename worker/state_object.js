@@ -110,14 +110,15 @@ export class StateObject extends DurableObject {
 
   // Socket events (the hibernation API): each is a request of its own to
   // C, with the socket's attachment as it is when the request runs.
-  #socket(ws, event, message) {
-    return this.#serve(() => socketEvent(attachmentOf(ws), event, message, limits(this.env).body), "", "", ws, FLAG.socket);
+  #socket(ws, event, message, code) {
+    return this.#serve(() => socketEvent(attachmentOf(ws), event, message, limits(this.env).body, code), "", "", ws, FLAG.socket);
   }
   webSocketMessage(ws, message) {
     return this.#socket(ws, "message", message);
   }
-  webSocketClose(ws) {
-    return this.#socket(ws, "close");
+  // C answers a client's close with one (the close completes).
+  webSocketClose(ws, code) {
+    return this.#socket(ws, "close", undefined, code);
   }
   webSocketError(ws) {
     return this.#socket(ws, "close");

@@ -190,8 +190,10 @@ export async function liveSteps({ step, base, consumer, restart }) {
     await fetch(`${base()}/state/${id}`, { method: "DELETE" });
     for (const s of [a.s, b.s]) expect(same(await s.next((f) => f.type === "reset"), { type: "reset", version: 4 }), "reset");
     const peer = b.peers.peers[0].peer;
-    a.s.ws.close(1000);
+    a.s.ws.close(4000, "bye");
     expect(same(await b.s.next((f) => f.type === "leave"), { type: "leave", peer }), "leave");
+    // The close completes: answered with its code, not cut off (1006).
+    expect(same(await a.s.closed(3000), { code: 4000, reason: "" }), "the client's close was not answered");
     // A frame over the body limit closes with 1009.
     b.s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
     expect((await b.s.closed()).code === 1009, "no 1009");

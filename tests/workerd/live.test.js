@@ -207,6 +207,22 @@ describe("frames", () => {
     c.s.ws.close(1000);
   });
 
+  it("a client's close completes: the server answers it with the client's code (1000 for none)", async () => {
+    const id = freshId("bye");
+    for (const code of [4000, 1000, 1001]) {
+      const a = await join(id);
+      a.s.ws.close(code, "bye");
+      expect(await a.s.closed(), String(code)).toEqual({ code, reason: "" });
+    }
+    // Before a hello too; a close without a code (1005) is answered 1000.
+    const s = await open(id);
+    s.ws.close(4999);
+    expect(await s.closed()).toEqual({ code: 4999, reason: "" });
+    const bare = await join(id);
+    bare.s.ws.close();
+    expect(await bare.s.closed()).toEqual({ code: 1000, reason: "" });
+  });
+
   it("ping is answered pong by the runtime and is not a frame", async () => {
     const id = freshId("ping");
     const { s } = await join(id);
