@@ -52,6 +52,8 @@ int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
         p++; /* the ';' */
         while (p < end && (*p == ' ' || *p == '\t'))
             p++;
+        if (p == end || *p == ';')
+            continue; /* an empty parameter (RFC 9110 5.6.6) */
         for (name.p = p; p < end && is_tchar((unsigned char)*p); p++)
             ;
         name.n = (size_t)(p - name.p);

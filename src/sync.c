@@ -160,6 +160,13 @@ static int media_type_ok(cw_slice ct) {
            (!charset.p || cw_http_slice_ieq(charset, "utf-8"));
 }
 
+/* A body sent with a content coding (RFC 9110 8.4) is bytes C cannot read
+ * as JSON: any Content-Encoding but identity is 415, never parsed. */
+static int coded(cw_slice ce) {
+    ce = cw_http_slice_trim(ce);
+    return ce.n && !cw_http_slice_ieq(ce, "identity");
+}
+
 /* The request's If-Match / If-None-Match against version (< 0: syntax
  * only); see cond.h. */
 static int conditions(cw_ctx *ctx, long long version) {
@@ -1731,6 +1738,10 @@ int cw_sync_patch(cw_ctx *ctx) {
         return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
+    if (coded(cw_http_header(ctx->req, "content-encoding")))
+        return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE,
+                            "a Content-Encoding other than identity is not supported; send the "
+                            "body uncompressed");
     if (conditions(ctx, -1) < 0 || !(checked.patch = parse_patch(ctx, ctx->req->body)))
         return -1;
     return route(ctx, K_PATCH, &checked);

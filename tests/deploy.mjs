@@ -6,6 +6,7 @@
 // tokens are missing. Appends "deploy <passed> <failed>" to argv[2].
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
@@ -200,6 +201,37 @@ await step("local_opens_metrics_without_a_token_as_documented", async () => {
   await run(targets.top, async (base) => {
     expect((await fetch(base + "/metrics")).status === 200, "local /metrics");
     expect((await fetch(base + "/internal/warmup", { method: "POST" })).status === 401, "the warmup always needs its token");
+  });
+});
+
+// A body without Content-Length (chunked) is read up to the limit + 1 and
+// no further (docs/hardening.md): the 413 comes while the client still has
+// most of a 256 MiB body to send, and workerd never holds it.
+await step("a_chunked_body_over_the_limit_is_413_before_the_rest_is_sent", async () => {
+  await run(targets.top, async (base) => {
+    const { hostname, port } = new URL(base);
+    const total = 256 << 20;
+    let sent = 0;
+    const { res, req } = await new Promise((resolve, reject) => {
+      const req = http.request({ hostname, port, method: "PATCH", path: "/state/chunked", headers: { "content-type": "application/json" } }, (res) => resolve({ res, req }));
+      req.on("error", (e) => (sent < total ? reject(e) : null));
+      const chunk = Buffer.alloc(64 << 10, 0x20);
+      const pump = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    let body = "";
+    res.on("data", (d) => (body += d));
+    await new Promise((r) => res.on("end", r));
+    req.destroy();
+    expect(res.statusCode === 413 && JSON.parse(body).error.code === "payload_too_large", `${res.statusCode} ${body.slice(0, 200)}`);
+    expect(sent < 64 << 20, `the client sent ${sent} bytes before the answer: the body was read past the limit`);
+    expect((await fetch(base + "/state/chunked")).status === 200, "the worker stopped answering");
   });
 });
 

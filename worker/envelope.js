@@ -38,10 +38,24 @@ function target(url) {
   return hash < 0 ? rest : rest.slice(0, hash);
 }
 
+// At most max bytes (and the rest of the last chunk) of a body of unknown
+// length; then it stops reading, so what lies past the limit is never held.
+async function readAtMost(body, max) {
+  const reader = body.getReader();
+  const chunks = [];
+  try {
+    for (let size = 0, r; size < max && !(r = await reader.read()).done; size += r.value.length) chunks.push(r.value);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+}
+
 // A fetch Request as an envelope. All headers are passed; C picks. A body
-// whose Content-Length is over the limit is not read at all; any other
-// (chunked too, which the platform bounds) is read whole, and only copied
-// into the module when it fits.
+// whose Content-Length is over the limit is not read at all; one within it
+// is read whole (the platform holds it to its length); one without
+// (chunked) is read up to the limit + 1. Only a body within the limit is
+// copied into the module.
 export async function fromRequest(request, limit) {
   let head = `${request.method} ${target(request.url)}\r\n`;
   let declared = null;
@@ -52,7 +66,7 @@ export async function fromRequest(request, limit) {
   if (!request.body) return { head: `${head}\r\n`, body: null };
   const size = /^\d+$/.test(declared) ? Number(declared) : 0;
   if (size > limit) return encode(request.method, target(request.url), bounded([...request.headers], null, size, limit).headers, null);
-  const bytes = new Uint8Array(await request.arrayBuffer());
+  const bytes = declared === null ? await readAtMost(request.body, limit + 1) : new Uint8Array(await request.arrayBuffer());
   if (bytes.length <= limit) return { head: `${head}\r\n`, body: bytes };
   return encode(request.method, target(request.url), bounded([...request.headers], null, bytes.length, limit).headers, null);
 }

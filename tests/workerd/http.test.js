@@ -127,9 +127,20 @@ describe("Content-Type", () => {
       expect(res.status, ct).toBe(415);
       expect((await res.json()).error.code).toBe("unsupported_media_type");
     }
-    for (const ct of ["application/json; charset=UTF-8", 'application/merge-patch+json; charset="utf-8"', "application/json ; foo=bar ; charset=utf-8"]) {
+    for (const ct of ["application/json; charset=UTF-8", 'application/merge-patch+json; charset="utf-8"', "application/json ; foo=bar ; charset=utf-8", "application/json;", "application/json;; charset=utf-8 ;"]) {
       expect((await patch(id, { a: 1 }, { "content-type": ct })).status, ct).toBe(200);
     }
+  });
+
+  it("a body with a Content-Encoding other than identity is 415, never parsed or applied", async () => {
+    const id = freshId("ce");
+    for (const ce of ["gzip", "br", "deflate, gzip", "x-custom"]) {
+      const res = await patch(id, { a: 1 }, { "content-encoding": ce });
+      expect(res.status, ce).toBe(415);
+      expect((await res.json()).error).toMatchObject({ code: "unsupported_media_type", message: expect.stringContaining("Content-Encoding") });
+    }
+    expect((await (await get(`/state/${id}`)).json()).version).toBe(0);
+    expect((await patch(id, { a: 1 }, { "content-encoding": "Identity" })).status).toBe(200);
   });
 });
 
