@@ -218,7 +218,8 @@ static const struct {
     {"CW_HTTP_MAX_FIELD", K_BYTES, CW_HTTP_MAX_FIELD,
      "longest header value (or RPC string that becomes one): 431"},
     {"CW_HTTP_MAX_HEADERS", K_COUNT, CW_HTTP_MAX_HEADERS,
-     "most headers in one request (more is 400 `bad_request`)"},
+     "most headers in one request, the ones the platform adds counted (`host`; in production "
+     "`cf-*` and `x-forwarded-*`); more is 400 `bad_request`"},
     {"CW_ID_MAX", K_COUNT, CW_ID_MAX, "longest document id, characters"},
     {"CW_JSON_MAX_DEPTH", K_COUNT, CW_JSON_MAX_DEPTH, "the ceiling of any row's `depth_limit`"},
     {"CW_JWT_MAX", K_BYTES, CW_JWT_MAX, "longest token taken"},
