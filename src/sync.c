@@ -178,9 +178,15 @@ static int conditions(cw_ctx *ctx, long long version) {
 
 static int uint_param(cw_ctx *ctx, const char *name, long long *out, int *has) {
     cw_slice v = cw_http_query(ctx->req, name);
+    cw_buf digits = CW_BUF_INIT;
+    int bad;
     if (!v.p)
         return 0;
-    if (cw_http_uint(v, out) < 0)
+    /* Percent-decoded, as every query value is: %31 is 1 (RFC 3986 6.2.2.2). */
+    bad = cw_http_unescape(v, &digits) < 0 ||
+          cw_http_uint((cw_slice){digits.p ? digits.p : "", digits.len}, out) < 0;
+    cw_buf_free(&digits);
+    if (bad)
         return cw_error_set2(&ctx->err, CW_E_INVALID_PARAMETER, name,
                              " must be a non-negative integer");
     if (has)
@@ -1047,7 +1053,10 @@ COLD_SPLIT static int step_delete(cw_ctx *ctx, cw_sync_op *o) {
 
 /* 410 unless the journal holds every write after since: [since+1, version]. */
 static int history(cw_ctx *ctx, cw_sync_op *o, long long since) {
-    if (since > o->meta.version || since < o->meta.jfirst - 1)
+    if (since > o->meta.version)
+        return cw_error_set(&ctx->err, CW_E_HISTORY_GONE,
+                            "that version is after the state's own; get the state");
+    if (since < o->meta.jfirst - 1)
         return cw_error_set(&ctx->err, CW_E_HISTORY_GONE, NULL);
     return 0;
 }

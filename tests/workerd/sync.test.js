@@ -33,6 +33,12 @@ describe("changes", () => {
     expect(body.changes[0].at).toBeGreaterThan(Date.now() - 60_000);
     expect((await (await get(`/state/${id}/changes?since=0&limit=2`)).json()).changes).toHaveLength(2);
     expect((await get(`/state/${id}/changes?since=4`)).status).toBe(410);
+    expect((await (await get(`/state/${id}/changes?since=4`)).json()).error).toMatchObject({ code: "history_gone", message: "that version is after the state's own; get the state" });
+    const ahead = await SELF.fetch(`${BASE}/state/${id}?base=9`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"z":1}' });
+    expect((await ahead.json()).error.message).toMatch(/after the state's own/);
+    // Percent-encoded digits are the digits (RFC 3986 6.2.2.2).
+    expect((await (await get(`/state/${id}/changes?since=%31&limit=%31`)).json()).changes.map((c) => c.version)).toEqual([2]);
+    expect((await get(`/state/${id}/changes?since=%2D1`)).status).toBe(400);
     const bad = await get(`/state/${id}/changes?since=-1`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("invalid_parameter");
