@@ -401,7 +401,9 @@ static int on_paths(cw_ctx *ctx, live_t *l, json_t *f) {
     return on_hello(ctx, l, f);
 }
 
-/* presence: kept in the attachment, told to the other joined sockets. */
+/* presence: kept in the attachment, told to the other joined sockets once
+ * this one has joined too (before its hello, no one is told: a peer that
+ * is in no peers frame, and would get no leave, is never shown). */
 static int on_presence(cw_ctx *ctx, live_t *l, json_t *f) {
     json_t *data = json_object_get(f, "data");
     cw_buf d = CW_BUF_INIT, out = CW_BUF_INIT;
@@ -416,9 +418,10 @@ static int on_presence(cw_ctx *ctx, live_t *l, json_t *f) {
     json_object_set_nocheck(l->att, "data", data);
     /* Stored first: what the others are told is what a later peers frame
      * shows. */
-    if (store(ctx, l) < 0) {
+    rc = store(ctx, l);
+    if (rc < 0 || !l->head.joined) {
         cw_buf_free(&d);
-        return -1;
+        return rc;
     }
     cw_buf_puts(&out, "{\"type\":\"presence\"");
     cw_buf_kstr(&out, "peer", cw_json_string(json_object_get(l->att, "peer"), NULL));

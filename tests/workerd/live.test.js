@@ -223,6 +223,25 @@ describe("frames", () => {
     expect(await bare.s.closed()).toEqual({ code: 1000, reason: "" });
   });
 
+  it("presence sent before hello is kept but told to no one; a later hello shows it in the peers frames", async () => {
+    const id = freshId("prehello");
+    const a = await join(id);
+    const early = await open(id);
+    early.send({ type: "presence", data: { name: "early" } });
+    await settle(200);
+    expect(a.s.pending()).toEqual([]);
+    early.send({ type: "hello" });
+    await early.next(type("peers"));
+    const c = await join(id);
+    expect(c.peers.peers).toContainEqual({ peer: expect.stringMatching(/^p[0-9a-f]{16}$/), data: { name: "early" } });
+    await settle(100);
+    expect(a.s.pending()).toEqual([]);
+    // Once joined, its presence is told.
+    early.send({ type: "presence", data: { name: "joined" } });
+    expect((await a.s.next(type("presence"))).data).toEqual({ name: "joined" });
+    for (const s of [a.s, early, c.s]) s.ws.close(1000);
+  });
+
   it("ping is answered pong by the runtime and is not a frame", async () => {
     const id = freshId("ping");
     const { s } = await join(id);
