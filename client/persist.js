@@ -15,6 +15,7 @@
 export function offline({ storage = memoryStore(), subject = "", onError = (e) => console.error("offline storage:", e) } = {}) {
   const waiting = new Map();
   const saved = new Map(); // key -> the version whose state is stored
+  const watchers = new Set(); // told of every failed write, as onError is
   let writing = null;
   const keyOf = (url) => `${subject}\n${url}`;
 
@@ -25,6 +26,7 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
         await storage.set(key, value);
       } catch (e) {
         onError(e);
+        for (const fn of [...watchers]) fn(e);
       }
     }
     writing = null;
@@ -52,6 +54,12 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
         put(`${key}#state`, { version, state });
       }
       put(`${key}#pending`, pending);
+    },
+    // fn(error) on every failed write (a document's error event); returns
+    // the unwatch.
+    watch(fn) {
+      watchers.add(fn);
+      return () => watchers.delete(fn);
     },
     // Settles once everything saved so far is stored.
     flushed: async () => {

@@ -46,29 +46,50 @@ export function diff(a, b) {
   return p;
 }
 
-// The patch as the wire carries it (what the server applies), or throws a
-// SyncError naming the first value JSON cannot carry: NaN, Infinity,
-// undefined in an array, a BigInt, a function or a symbol (JSON.stringify
-// would send null, a delete, or throw).
+const closed = () => Object.assign(new Error("the document is closed: a write not yet acknowledged may or may not have been applied"), { code: "closed" });
+const invalid = (message) => Object.assign(new Error(message), { code: "invalid_patch" });
+
+// The patch as the wire carries it (what the server applies), written as
+// JSON.stringify would (toJSON called, a wrapped primitive unwrapped), or
+// throws a SyncError naming the first value JSON cannot carry: NaN,
+// Infinity, undefined in an array, a BigInt, a function, a symbol, an
+// invalid Date (JSON.stringify would send null, a delete, or throw), a
+// cycle; or saying why it cannot be written at all.
 function wire(patch) {
-  const bad = (path, what) => Object.assign(new Error(`${what} at "${path}" is not a JSON value: JSON cannot carry it`), { code: "invalid_patch" });
-  const walk = (v, path) => {
+  const bad = (path, what) => invalid(`${what} at "${path}" is not a JSON value: JSON cannot carry it`);
+  const above = new Set(); // the objects on the way to the value
+  const walk = (v, key, path) => {
+    const date = v instanceof Date;
+    if (v && typeof v.toJSON === "function") v = v.toJSON(key);
+    if (date && v === null) throw bad(path, "Invalid Date");
+    if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt) v = v.valueOf();
     const t = typeof v;
     if (t === "number" && !Number.isFinite(v)) throw bad(path, String(v));
     if (t === "bigint" || t === "function" || t === "symbol") throw bad(path, t);
-    if (!v || t !== "object" || typeof v.toJSON === "function") return;
-    const list = Array.isArray(v);
+    if (!v || t !== "object") return v === 0 ? 0 : v; // -0 is written 0
+    if (above.has(v)) throw bad(path, "a cycle");
+    above.add(v);
     // An array's holes and undefineds would go as null; an object's
     // undefined members are left out, as JSON.stringify does.
+    const list = Array.isArray(v);
+    const out = list ? [] : {};
     for (const k of list ? v.keys() : Object.keys(v)) {
       const at = `${path}/${String(k).replace(/~/g, "~0").replace(/\//g, "~1")}`;
-      if (v[k] !== undefined) walk(v[k], at);
+      const w = walk(v[k], String(k), at);
+      if (w !== undefined) put(out, k, w);
       else if (list) throw bad(at, "undefined");
     }
+    above.delete(v);
+    return out;
   };
-  walk(patch, "");
-  if (!isObject(patch)) throw Object.assign(new Error("patch must be a JSON object; the state must remain an object"), { code: "invalid_patch" });
-  return JSON.parse(JSON.stringify(patch));
+  let out;
+  try {
+    out = walk(patch, "", "");
+  } catch (e) {
+    throw e.code ? e : invalid(`the patch cannot be written as JSON: ${e?.message ?? e}`);
+  }
+  if (!isObject(out)) throw invalid("patch must be a JSON object; the state must remain an object");
+  return out;
 }
 
 export function connect(url, options = {}) {
@@ -111,14 +132,18 @@ export function connect(url, options = {}) {
     // retry); rejects with the server's error ({ code, message, ... }), or
     // at once with invalid_patch for a value JSON cannot carry.
     patch(p, { ifMatch, base } = {}) {
-      return new Promise((resolve, reject) => {
+      let entry = null;
+      const promise = new Promise((resolve, reject) => {
+        if (doc.status === "closed") throw closed();
         const frame = { type: "patch", mid: `${tag}-${++seq}`, patch: wire(p) };
         if (ifMatch !== undefined) frame.ifMatch = ifMatch;
         if (base !== undefined) frame.base = base;
-        pending.push({ mid: frame.mid, frame, resolve, reject, at: Date.now(), since: doc.version, sent: false });
+        pending.push((entry = { mid: frame.mid, frame, resolve, reject, at: Date.now(), since: doc.version, sent: false }));
         rebuild({ local: true, patch: frame.patch });
-        if (joined) transmit(pending[pending.length - 1]);
+        if (joined) transmit(entry);
       });
+      if (entry) entry.promise = promise;
+      return promise;
     },
     // The store contract of React's useSyncExternalStore and of Svelte:
     // listener(state) now and after every change; returns the unsubscribe.
@@ -138,12 +163,22 @@ export function connect(url, options = {}) {
       me = data;
       if (joined) send({ type: "presence", data });
     },
+    // Writes not yet acknowledged reject with code closed: the server may
+    // or may not have applied them (with offline, a later connect sends
+    // them again).
     close() {
       clearTimeout(timer);
       setStatus("closed");
       ws?.close(1000, "closed");
+      unwatch?.();
+      // Rejected, but not reported as unhandled where nobody awaits it.
+      for (const p of pending) {
+        p.promise?.catch(() => {});
+        p.reject(closed());
+      }
     },
   };
+  const unwatch = store?.watch?.((e) => emit("error", { code: "offline", message: String(e?.message ?? e) }));
 
   // Over a copy: a listener may unsubscribe (itself or another) as it runs.
   const emit = (event, ...args) => [...handlers[event]].forEach((fn) => fn(...args));

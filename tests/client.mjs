@@ -110,6 +110,10 @@ await test("patch() rejects a value JSON cannot carry with invalid_patch naming 
     [{ f() {} }, '"function" at "/f"'],
     [{ s: Symbol("x") }, '"symbol" at "/s"'],
     [{ "a/b": { "~": NaN } }, '"NaN" at "/a~1b/~0"'],
+    [{ due: new Date("x") }, '"Invalid Date" at "/due"'],
+    [{ n: new Number(NaN) }, '"NaN" at "/n"'],
+    [{ n: { toJSON: () => NaN } }, '"NaN" at "/n"'],
+    [{ n: { toJSON: () => 1n } }, '"bigint" at "/n"'],
   ];
   for (const [patch, where] of cases) {
     await assert.rejects(doc.patch(patch), (e) => {
@@ -119,8 +123,29 @@ await test("patch() rejects a value JSON cannot carry with invalid_patch naming 
     });
   }
   await assert.rejects(doc.patch([1]), { code: "invalid_patch" });
+  // What is not an object once written (a Date as the whole patch) and
+  // what JSON.stringify cannot write at all.
+  await assert.rejects(doc.patch(new Date(0)), { code: "invalid_patch", message: /must be a JSON object/ });
+  const cyclic = { a: {} };
+  cyclic.a.back = cyclic;
+  await assert.rejects(doc.patch(cyclic), { code: "invalid_patch", message: 'a cycle at "/a/back" is not a JSON value: JSON cannot carry it' });
+  let deep = {};
+  for (let i = 0; i < 100000; i++) deep = { d: deep };
+  await assert.rejects(doc.patch(deep), { code: "invalid_patch", message: /cannot be written as JSON/ });
+  await assert.rejects(doc.patch({ t: { toJSON() { throw new Error("no"); } } }), { code: "invalid_patch", message: /cannot be written as JSON: no/ });
   assert.deepEqual(ws.frames().filter((f) => f.type === "patch"), []);
   assert.deepEqual(doc.state, {});
+});
+
+await test("close(): a write pending then rejects with code closed (and is not reported unhandled); a patch after it rejects at once and shows nothing", async () => {
+  const { doc } = await opened();
+  const unanswered = doc.patch({ a: 1 });
+  doc.patch({ b: 1 }); // nobody awaits this one: no unhandled rejection
+  doc.close();
+  await assert.rejects(unanswered, { code: "closed" });
+  const shown = doc.state;
+  await assert.rejects(doc.patch({ c: 1 }), { code: "closed" });
+  assert.equal(doc.state, shown);
 });
 
 await test("the optimistic state is the wire form, what the server will apply: a Date as its JSON text, undefined members left out", async () => {
@@ -488,7 +513,8 @@ await test("offline: kept per subject and per document; subjectOf reads a token'
   await tick(5);
   s2.last().frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
   await tick(5);
-  assert.deepEqual(errors, ["offline"]);
+  // The load's failure and each failed write: an error event, and onError.
+  assert.deepEqual(errors, ["offline", "offline", "offline"]);
   assert.deepEqual(heard, ["disk full", "disk full"]);
   assert.deepEqual(b.state, { a: 1 });
   b.close();
