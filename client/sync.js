@@ -105,6 +105,7 @@ export function connect(url, options = {}) {
   let timer = null;
   let joined = false;
   let asking = false; // a hello is out and unanswered
+  let repathing = false; // a paths frame is out and unanswered
   let parts = null; // a snapshot arriving in parts: { version, text: [pieces] }
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
@@ -157,7 +158,7 @@ export function connect(url, options = {}) {
     // null or none, the whole document. The answer is a snapshot of them.
     setPaths(list) {
       paths = list?.length ? [...list] : null;
-      if (joined) send({ type: "paths", paths: paths ?? [""] });
+      if (joined) repath();
     },
     presence(data) {
       me = data;
@@ -225,6 +226,12 @@ export function connect(url, options = {}) {
     send({ type: "hello", ...(since >= 0 && { since }), ...(paths && { paths }) });
   }
 
+  // The paths frame: answered by a snapshot of the paths now named.
+  function repath() {
+    repathing = true;
+    send({ type: "paths", paths: paths ?? [""] });
+  }
+
   // A gap in the versions: start over with a snapshot.
   function resync() {
     doc.version = -1;
@@ -256,6 +263,7 @@ export function connect(url, options = {}) {
           parts = null;
         }
         asking = false;
+        repathing = false;
         server = f.state;
         doc.version = f.version;
         rebuild({ snapshot: true });
@@ -323,9 +331,19 @@ export function connect(url, options = {}) {
         if (f.error?.code === "rate_limited") {
           // Later, not never: the frame it names again, or the hello.
           const p = f.mid && pending.find((q) => q.mid === f.mid);
-          const again = p ? () => transmit(p) : asking ? () => ((asking = false), hello(doc.version)) : null;
+          const again = p ? () => transmit(p) : repathing ? repath : asking ? () => ((asking = false), hello(doc.version)) : null;
           if (again) setTimeout(again, f.error.retry_after_ms ?? 1000);
-        } else if (asking && !joined) asking = false;
+        } else if (asking) {
+          // Perhaps the hello's answer (a snapshot cut off, a failed read):
+          // asked again in a second, unless answered meanwhile.
+          const on = ws;
+          setTimeout(() => {
+            if (asking && ws === on) {
+              asking = false;
+              hello(doc.version);
+            }
+          }, 1000);
+        }
         parts = null; // a snapshot cut off: its parts are dropped
         emit("error", f.error);
     }
@@ -352,6 +370,7 @@ export function connect(url, options = {}) {
     }
     joined = false;
     asking = false;
+    repathing = false;
     parts = null;
     const u = url.replace(/^http/, "ws");
     let token;

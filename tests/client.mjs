@@ -287,6 +287,38 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
   assert.equal(hellos(), 2);
   await tick(30);
   assert.equal(hellos(), 3);
+  ws.frame({ type: "snapshot", id: "d", version: 3, state: { a: 1, x: 1 } });
+  // A limited paths frame goes again, naming the paths set last.
+  doc.setPaths(["/a"]);
+  doc.setPaths(["/x"]);
+  ws.frame({ type: "error", error: { code: "rate_limited", message: "too many frames of this type; wait retry_after_ms", retry_after_ms: 10 } });
+  await tick(30);
+  assert.deepEqual(ws.frames().filter((f) => f.type === "paths").map((f) => f.paths), [["/a"], ["/x"], ["/x"]]);
+  ws.frame({ type: "snapshot", id: "d", version: 3, state: { x: 1 } });
+  assert.deepEqual(doc.state, { x: 1 });
+  doc.close();
+});
+
+await test("an error answering a hello (a snapshot cut off, a failed read) asks again a second later, before the first join and in a resync", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  const ws = s.last();
+  const hellos = () => ws.frames().filter((f) => f.type === "hello").length;
+  ws.frame({ type: "error", error: { code: "storage", message: "storage failed: a read failed" } });
+  await tick(1100);
+  assert.equal(hellos(), 2);
+  ws.frame({ type: "snapshot", id: "d", version: 2, state: { a: 1 } });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  assert.equal(doc.status, "open");
+  ws.frame({ type: "change", version: 5, patch: { x: 1 }, actor: null }); // a gap: resync
+  assert.equal(hellos(), 3);
+  ws.frame({ type: "error", error: { code: "storage", message: "storage failed: a read failed" } });
+  await tick(1100);
+  assert.equal(hellos(), 4);
+  ws.frame({ type: "snapshot", id: "d", version: 5, state: { a: 1, x: 1 } });
+  ws.frame({ type: "change", version: 6, patch: { y: 1 }, actor: null });
+  assert.deepEqual([doc.version, doc.state], [6, { a: 1, x: 1, y: 1 }]);
   doc.close();
 });
 
