@@ -14,7 +14,7 @@
 // Writes go one at a time, the latest record per key only.
 export function offline({ storage = memoryStore(), subject = "", onError = (e) => console.error("offline storage:", e) } = {}) {
   const waiting = new Map();
-  const saved = new Map(); // key -> the version whose state is stored
+  const saved = new Map(); // key -> the version (and paths) whose state is stored
   const watchers = new Set(); // told of every failed write, as onError is
   let writing = null;
   const keyOf = (url) => `${subject}\n${url}`;
@@ -38,20 +38,22 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
   }
 
   return {
-    // { version, state, pending: [...] } as last saved, or undefined.
+    // { version, state, paths, pending: [...] } as last saved (paths: the
+    // selective sync's, or null), or undefined.
     async load(url) {
       const key = keyOf(url);
       const [s, p] = await Promise.all([storage.get(`${key}#state`), storage.get(`${key}#pending`)]);
-      if (s) saved.set(key, s.version);
-      return s || p?.length ? { version: s?.version ?? -1, state: s?.state ?? {}, pending: p ?? [] } : undefined;
+      if (s) saved.set(key, JSON.stringify([s.version, s.paths ?? null]));
+      return s || p?.length ? { version: s?.version ?? -1, state: s?.state ?? {}, paths: s?.paths ?? null, pending: p ?? [] } : undefined;
     },
-    // The state is written only when its version moved; what is pending,
-    // every time it changed.
-    save(url, { version, state, pending }) {
+    // The state is written only when its version (or the paths it covers)
+    // moved; what is pending, every time it changed.
+    save(url, { version, state, paths = null, pending }) {
       const key = keyOf(url);
-      if (version >= 0 && saved.get(key) !== version) {
-        saved.set(key, version);
-        put(`${key}#state`, { version, state });
+      const at = JSON.stringify([version, paths]);
+      if (version >= 0 && saved.get(key) !== at) {
+        saved.set(key, at);
+        put(`${key}#state`, { version, state, paths });
       }
       put(`${key}#pending`, pending);
     },

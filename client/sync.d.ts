@@ -68,9 +68,12 @@ export interface ConnectOptions {
 }
 
 /** What connect() needs of client/persist.js's offline(). */
+/** paths: the selective sync's the state was kept for (null: the whole
+ * document); watch, when given, hears every failed write (an error event). */
 export interface Offline {
-  load(url: string): Promise<{ version: number; state: State; pending: unknown[] } | undefined>;
-  save(url: string, record: { version: number; state: State; pending: unknown[] }): void;
+  load(url: string): Promise<{ version: number; state: State; paths?: string[] | null; pending: unknown[] } | undefined>;
+  save(url: string, record: { version: number; state: State; paths?: string[] | null; pending: unknown[] }): void;
+  watch?(fn: (error: unknown) => void): () => void;
 }
 
 export interface SyncDocument {
@@ -81,7 +84,9 @@ export interface SyncDocument {
   readonly status: Status;
   /** how many of this client's writes are not yet acknowledged */
   readonly pending: number;
-  /** the other peers present: peer id -> presence data */
+  /** the other peers this client has heard of (listed when it joined, or
+   * since their first presence frame, until their leave): peer id ->
+   * presence data */
   readonly peers: { [peer: string]: Json };
   on(event: "change", fn: (state: State, info: ChangeInfo) => void): () => void;
   on(event: "status", fn: (status: Status) => void): () => void;

@@ -182,12 +182,23 @@ export function connect(url, options = {}) {
   const unwatch = store?.watch?.((e) => emit("error", { code: "offline", message: String(e?.message ?? e) }));
 
   // Over a copy: a listener may unsubscribe (itself or another) as it runs.
-  const emit = (event, ...args) => [...handlers[event]].forEach((fn) => fn(...args));
+  // A listener that throws is reported as uncaught (as an EventTarget's
+  // is), and neither the others nor the document's own work are cut short.
+  const emit = (event, ...args) => {
+    for (const fn of [...handlers[event]])
+      try {
+        fn(...args);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+  };
   // True when the frame went (a WebSocket's send() itself returns nothing).
   const send = (f) => ws?.readyState === 1 && (ws.send(JSON.stringify(f)), true);
   const transmit = (p) => send(p.frame) && ((p.sent = true), save());
   const save = () =>
-    store?.save(url, { version: doc.version, state: server, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
+    store?.save(url, { version: doc.version, state: server, paths, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
   function setStatus(s) {
     if (doc.status !== s) emit("status", (doc.status = s));
   }
@@ -353,7 +364,8 @@ export function connect(url, options = {}) {
   // still pending (older than any made since connect()), sent again with
   // their mids once joined.
   function restore(r) {
-    if (doc.version < 0 && r.version >= 0) {
+    // A state kept for other paths is not this one's (the hello asks anew).
+    if (doc.version < 0 && r.version >= 0 && JSON.stringify(r.paths ?? null) === JSON.stringify(paths)) {
       server = r.state;
       doc.version = r.version;
     }

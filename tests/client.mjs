@@ -521,6 +521,51 @@ await test("offline: a write sent before the reload keeps its mid; one kept past
   c.close();
 });
 
+await test("offline: a state kept for other paths is not shown after a reload: the hello asks for a snapshot of the paths now named", async () => {
+  const storage = memoryStore();
+  const s = server();
+  const kept = offline({ storage });
+  const a = connect(URL_D, { WebSocket: s.WebSocket, offline: kept, minDelay: 1, maxDelay: 5, paths: ["/c1"] });
+  await tick(5);
+  s.last().frame({ type: "snapshot", id: "d", version: 4, state: { c1: 1 } });
+  s.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  a.setPaths(["/c2"]);
+  s.last().frame({ type: "snapshot", id: "d", version: 4, state: { c2: 2 } }); // the same version, other paths
+  await kept.flushed();
+  a.close();
+  for (const [paths, state, hello] of [
+    [["/c2"], { c2: 2 }, { type: "hello", since: 4, paths: ["/c2"] }],
+    [["/c1"], {}, { type: "hello", paths: ["/c1"] }],
+    [undefined, {}, { type: "hello" }],
+  ]) {
+    const s2 = server();
+    const b = connect(URL_D, { WebSocket: s2.WebSocket, offline: offline({ storage }), minDelay: 1, maxDelay: 5, paths });
+    await tick(5);
+    assert.deepEqual([b.state, s2.last().frames()[0]], [state, hello], String(paths));
+    b.close();
+  }
+});
+
+await test("a listener that throws is reported as uncaught; the patch still resolves on its ack and nothing else is cut short", async () => {
+  const { doc, ws } = await opened();
+  const uncaught = [];
+  const hear = (e) => uncaught.push(e.message);
+  process.on("uncaughtException", hear);
+  const seen = [];
+  doc.on("change", () => {
+    throw new Error("listener bug");
+  });
+  doc.on("change", (s) => seen.push(s));
+  const p = doc.patch({ m: 1 });
+  ws.frame({ type: "ack", mid: ws.frames().find((f) => f.type === "patch").mid, version: 1 });
+  assert.equal(await p, 1);
+  await tick(5);
+  process.off("uncaughtException", hear);
+  assert.ok(uncaught.length >= 2 && uncaught.every((m) => m === "listener bug"), JSON.stringify(uncaught));
+  assert.deepEqual([doc.pending, doc.state, seen.at(-1)], [0, { m: 1 }, { m: 1 }]);
+  doc.close();
+});
+
 await test("offline: kept per subject and per document; subjectOf reads a token's sub; a failing storage is an error event, not a lost document", async () => {
   const storage = memoryStore();
   const s = server();
