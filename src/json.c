@@ -247,8 +247,9 @@ static void pointer(const scan *s, char *out, size_t cap) {
  * refused, but named with where they are. The last stands for a whole
  * value JSON.stringify could not write at all. */
 static json_t *unjson(scan *s) {
-    static const char *const words[] = {"NaN",    "Infinity", "-Infinity", "undefined",
-                                        "bigint", "function", "symbol",    "unwritable"};
+    static const char *const words[] = {"NaN",      "Infinity", "-Infinity",    "undefined",
+                                        "bigint",   "function", "Invalid Date", "symbol",
+                                        "unwritable"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t k = strlen(words[w]);
         if (s->n - s->i >= k && memcmp(s->p + s->i, words[w], k) == 0) {

@@ -74,8 +74,9 @@ export async function fromRequest(request, limit) {
 // value as JSON text in which what JSON cannot carry is written as the
 // bare word naming it, where JSON.stringify would write null (a delete) or
 // drop it: NaN, Infinity, -Infinity, undefined inside an array, a BigInt
-// (with digits, its digits as a number instead), a function, a symbol; a
-// wrapped primitive (new Number(NaN)) counts as what it wraps. C refuses
+// (with digits, its digits as a number instead), a function, a symbol, an
+// invalid Date (its toJSON gives null); a wrapped primitive (new
+// Number(NaN)) counts as what it wraps. C refuses
 // the words, naming where they are (src/json.h). Undefined object members
 // are left out, as JSON.stringify does. A value JSON.stringify cannot write
 // at all (a cycle, too deep a nesting, a toJSON that throws) is the word
@@ -87,6 +88,7 @@ function toJson(value, { digits = false, string = null } = {}) {
   let json;
   try {
     json = JSON.stringify(value, function (key, v) {
+      if (v === null && this[key] instanceof Date) return word("Invalid Date");
       if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt) v = v.valueOf();
       const t = typeof v;
       if (t === "number") return Number.isFinite(v) ? v : word(String(v));

@@ -59,6 +59,8 @@ describe("rpc", () => {
       [{ big: 10n }, 'bigint at "/big"'],
       [{ "a/b": { "~c": [0, NaN] } }, 'NaN at "/a~1b/~0c/1"'],
       [{ fn: () => 1 }, 'at "/fn"'],
+      [{ due: new Date("x") }, 'Invalid Date at "/due"'],
+      [{ n: new Number(NaN) }, 'NaN at "/n"'],
     ];
     for (const [patch, where] of cases) {
       const r = await api.syncState(id, patch);
