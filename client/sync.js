@@ -106,6 +106,7 @@ export function connect(url, options = {}) {
   let joined = false;
   let asking = false; // a hello is out and unanswered
   let repathing = false; // a paths frame is out and unanswered
+  let reasking = null; // the timer asking again after an error answered a hello
   let parts = null; // a snapshot arriving in parts: { version, text: [pieces] }
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
@@ -344,11 +345,13 @@ export function connect(url, options = {}) {
           const p = f.mid && pending.find((q) => q.mid === f.mid);
           const again = p ? () => transmit(p) : repathing ? repath : asking ? () => ((asking = false), hello(doc.version)) : null;
           if (again) setTimeout(again, f.error.retry_after_ms ?? 1000);
-        } else if (asking) {
+        } else if (asking && !reasking) {
           // Perhaps the hello's answer (a snapshot cut off, a failed read):
-          // asked again in a second, unless answered meanwhile.
+          // asked again in a second, unless answered meanwhile. One timer
+          // however many errors come meanwhile.
           const on = ws;
-          setTimeout(() => {
+          reasking = setTimeout(() => {
+            reasking = null;
             if (asking && ws === on) {
               asking = false;
               hello(doc.version);
