@@ -125,6 +125,13 @@ static int limit_before(cw_ctx *ctx) {
                                                     : (unsigned long long)limit + 1;
     if (ctx->req->body.n <= limit && declared <= limit)
         return NEXT;
+    /* Refused before its handler runs, it is still logged and counted with
+     * its route and id. */
+    if (cw_router_match(ctx->own.routes, ctx->own.nroutes, ctx->req->method, ctx->req->path,
+                        &ctx->own.match, &ctx->err) == 0) {
+        ctx->own.route = ctx->own.match.route;
+        cw_id_parse(cw_pipeline_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err);
+    }
     cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     return STOP;
 }
@@ -153,12 +160,28 @@ static void timing_after(cw_ctx *ctx) {
 
 /* --- middleware: one structured log line per request ------------------ */
 
+/* The owner's answer names its error (and a 5xx's cause) in its head's
+ * x-cw-error line, which the edge takes out for its log line. */
+#define ERROR_LINE "x-cw-error: "
+
 static void log_after(cw_ctx *ctx) {
     cw_buf *line = &ctx->own.log;
     int status = (int)ctx->res.status;
     double dur = ctx->t1_ms - ctx->t0_ms;
     cw_log_level level = status >= 500 ? CW_LOG_ERROR : status >= 400 ? CW_LOG_WARN : CW_LOG_INFO;
+    int own = ctx->err.code != CW_E_NONE;
+    const char *code = own ? cw_error_name(ctx->err.code) : ctx->own.answered;
+    const char *cause = own ? ctx->err.message : ctx->own.answered_cause;
 
+    if (ctx->stage == CW_STAGE_OWNER && status >= 400 && code[0]) {
+        cw_buf_puts(&ctx->head, ERROR_LINE);
+        cw_buf_puts(&ctx->head, code);
+        if (status >= 500 && cause[0]) {
+            cw_buf_puts(&ctx->head, " ");
+            cw_buf_puts(&ctx->head, cause);
+        }
+        cw_buf_puts(&ctx->head, "\r\n");
+    }
     if (ctx->stage != CW_STAGE_EDGE || level < cw_runtime_config()->log_level)
         return;
     cw_buf_puts(line, "{");
@@ -181,10 +204,10 @@ static void log_after(cw_ctx *ctx) {
         cw_buf_kstr(line, "kid", ctx->who.kid);
         cw_buf_kstr(line, "sub", ctx->who.actor);
     }
-    if (ctx->err.code != CW_E_NONE)
-        cw_buf_kstr(line, "error", cw_error_name(ctx->err.code));
-    if (status >= 500 && ctx->err.message[0])
-        cw_buf_kstr(line, "cause", ctx->err.message);
+    if (code[0])
+        cw_buf_kstr(line, "error", code);
+    if (status >= 500 && cause[0])
+        cw_buf_kstr(line, "cause", cause);
     /* A log line that cannot be built is dropped; the response still goes. */
     if (cw_buf_puts(line, "}") < 0)
         cw_buf_free(line);
@@ -490,8 +513,21 @@ void cw_pipeline_who_paths(cw_ctx *ctx, json_t *read, json_t *write) {
  * {"read"?:[...],"write"?:[...]} percent-encoded (every byte but printable
  * ASCII, and "%"), so that it holds no space and fits a header. Nothing
  * when both are the whole document. */
-static void put_paths(cw_ctx *ctx) {
+/* p[0..n) to the grant, its controls, spaces, '%' and non-ASCII bytes
+ * percent-escaped: a header keeps it as it is. */
+static void put_escaped(cw_ctx *ctx, const char *p, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+        if (c > 0x20 && c < 0x7f && c != '%')
+            cw_buf_append(&ctx->input, (const char *)&c, 1);
+        else
+            cw_buf_append(&ctx->input, e, 3);
+    }
+}
+
+static void put_paths(cw_ctx *ctx) {
     json_t *o;
     cw_buf j = CW_BUF_INIT;
     if (!ctx->who.read_paths && !ctx->who.write_paths)
@@ -503,14 +539,7 @@ static void put_paths(cw_ctx *ctx) {
         ctx->input.broken = 1;
     } else {
         cw_buf_append(&ctx->input, ":", 1);
-        for (size_t i = 0; i < j.len; i++) {
-            unsigned char c = (unsigned char)j.p[i];
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (c > 0x20 && c < 0x7f && c != '%')
-                cw_buf_append(&ctx->input, (const char *)&c, 1);
-            else
-                cw_buf_append(&ctx->input, e, 3);
-        }
+        put_escaped(ctx, j.p, j.len);
     }
     json_decref(o);
     cw_buf_free(&j);
@@ -520,9 +549,10 @@ static void put_paths(cw_ctx *ctx) {
  * scope "w" (read and write) or "r" (read only), in capitals for an RPC
  * caller (the owner then runs the request as an RPC call's), then, when
  * the token limits the paths, ":" and them (put_paths); exp the token's
- * expiry in seconds (0: none), kid its key ("" when none). A header (the
- * upgrade's x-cw-grant) loses trailing spaces, so the parts after the
- * scope may be cut short. Anything else, the empty grant included, grants
+ * expiry in seconds (0: none), kid its key ("" when none), the actor
+ * escaped as the paths are (put_escaped), so that a header (the upgrade's
+ * x-cw-grant) keeps it whole. A header loses trailing spaces, so the parts
+ * after the scope may be cut short. Anything else, the empty grant included, grants
  * nothing (who.granted 0): fail closed. An owner of an earlier version
  * reads a scope with paths as no scope: it grants nothing. */
 int cw_pipeline_grant(cw_ctx *ctx, cw_slice actor) {
@@ -543,7 +573,8 @@ int cw_pipeline_grant(cw_ctx *ctx, cw_slice actor) {
     cw_buf_append(&ctx->input, " ", 1);
     cw_buf_puts(&ctx->input, ctx->who.kid);
     cw_buf_append(&ctx->input, " ", 1);
-    return cw_buf_append(&ctx->input, actor.p, actor.n) < 0 ? cw_error_oom(&ctx->err) : 0;
+    put_escaped(ctx, actor.p, actor.n);
+    return ctx->input.broken ? cw_error_oom(&ctx->err) : 0;
 }
 
 /* Splits off the part of g up to the next space (or its end). */
@@ -582,6 +613,7 @@ static int take_paths(cw_ctx *ctx, cw_slice s) {
 /* The grant cw_pipeline_grant wrote, read back in the owner. */
 static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
     cw_slice g = {p, p ? n : 0}, scope = part(&g), exp = part(&g), kid = part(&g);
+    cw_buf actor = CW_BUF_INIT;
     long long e = 0;
     char c = scope.n == 1 || (scope.n > 2 && scope.p[1] == ':') ? scope.p[0] : 0;
     if (scope.n > 2 && take_paths(ctx, (cw_slice){scope.p + 2, scope.n - 2}) < 0)
@@ -594,7 +626,10 @@ static void take_grant(cw_ctx *ctx, const char *p, size_t n) {
         ctx->who.granted = 0, ctx->who.read_only = 1;
     ctx->who.exp = e;
     copy_cstr(ctx->who.kid, sizeof ctx->who.kid, kid);
-    copy_cstr(ctx->who.actor, sizeof ctx->who.actor, g);
+    if (cw_http_unescape(g, &actor) < 0)
+        ctx->who.granted = 0, ctx->who.read_only = 1;
+    copy_cstr(ctx->who.actor, sizeof ctx->who.actor, (cw_slice){actor.p, actor.len});
+    cw_buf_free(&actor);
 }
 
 void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
@@ -623,6 +658,10 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
         ctx->req = parsed;
         copy_cstr(ctx->own.method, sizeof ctx->own.method, parsed->method);
         copy_cstr(ctx->own.origin, sizeof ctx->own.origin, cw_http_header(parsed, "origin"));
+    } else if (bytes) { /* refused for its head: its method is still logged */
+        const char *sp = memchr(bytes, ' ', run->n < sizeof ctx->own.method ? run->n : sizeof ctx->own.method);
+        if (sp)
+            copy_cstr(ctx->own.method, sizeof ctx->own.method, (cw_slice){bytes, (size_t)(sp - bytes)});
     }
     /* Even an unparsable envelope (its error already recorded) gets a
      * request id and the after hooks. */
@@ -646,22 +685,49 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
     run_afters(ctx, run->now_ms);
 }
 
+/* head without the owner's x-cw-error line (log_after), whose code and
+ * cause are kept for the log line; the rest of head is copied to rest. */
+static const char *take_answered(cw_ctx *ctx, const char *head, size_t *n, cw_buf *rest) {
+    const char *end = head + *n;
+    for (const char *line = head; line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line)), *next = eol ? eol + 1 : end;
+        const char *v = line + sizeof ERROR_LINE - 1, *ve = next - (eol ? 2 : 0), *sp;
+        if (ve > v && memcmp(line, ERROR_LINE, sizeof ERROR_LINE - 1) == 0) {
+            sp = memchr(v, ' ', (size_t)(ve - v));
+            copy_cstr(ctx->own.answered, sizeof ctx->own.answered, (cw_slice){v, (size_t)((sp ? sp : ve) - v)});
+            if (sp)
+                copy_cstr(ctx->own.answered_cause, sizeof ctx->own.answered_cause,
+                          (cw_slice){sp + 1, (size_t)(ve - sp - 1)});
+            cw_buf_append(rest, head, (size_t)(line - head));
+            cw_buf_append(rest, next, (size_t)(end - next));
+            *n = rest->len;
+            return rest->p ? rest->p : "";
+        }
+        line = next;
+    }
+    return head;
+}
+
 int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_len, const char *body,
                        size_t body_len, double now_ms) {
     cw_resume_fn fn = ctx->own.on_resume;
     void *arg = ctx->own.resume_arg;
     int keep = (int)ctx->res.keep;
+    cw_buf rest = CW_BUF_INIT;
     if (ctx->own.final || ctx->res.action == CW_ACTION_NONE)
         return -1;
     begin_call();
-    if (ctx->res.action == CW_ACTION_FORWARD || ctx->res.action == CW_ACTION_UPGRADE)
+    if (ctx->res.action == CW_ACTION_FORWARD || ctx->res.action == CW_ACTION_UPGRADE) {
         ctx->body.len = 0; /* the envelope it handed over is not the answer */
+        head = take_answered(ctx, head, &head_len, &rest);
+    }
     clear_action(ctx);
     ctx->own.on_resume = NULL;
     ctx->own.resume_arg = NULL;
     ctx->t1_ms = now_ms;
     if (fn) {
         fn(ctx, arg, status, head, head_len, body, body_len);
+        cw_buf_free(&rest);
         if (ctx->res.action != CW_ACTION_NONE && ctx->err.code == CW_E_NONE) {
             end_call(ctx);
             take_result(ctx); /* suspended again */
@@ -686,6 +752,7 @@ int cw_pipeline_resume(cw_ctx *ctx, int status, const char *head, size_t head_le
             cw_buf_append(&ctx->body, body, body_len);
         }
     }
+    cw_buf_free(&rest);
     run_afters(ctx, now_ms);
     return 0;
 }
@@ -697,6 +764,15 @@ int cw_pipeline_header_add(cw_ctx *ctx, const char *name, const char *value) {
     cw_buf_append(&ctx->head, ": ", 2);
     cw_buf_puts(&ctx->head, value);
     return cw_buf_append(&ctx->head, "\r\n", 2);
+}
+
+void cw_pipeline_answered(cw_ctx *ctx, const char *code) {
+    size_t n = 0;
+    for (; *code && n < sizeof ctx->own.answered - 1; code++)
+        if (((*code | 32) >= 'a' && (*code | 32) <= 'z') || (*code >= '0' && *code <= '9') ||
+            strchr("_.-", *code))
+            ctx->own.answered[n++] = *code;
+    ctx->own.answered[n] = '\0';
 }
 
 int cw_pipeline_respond_json(cw_ctx *ctx, int status, json_t *body) {

@@ -272,6 +272,9 @@ struct cw_ctx {
             void (*free)(void *p);
         } owned[4]; /* other modules' state for the request (cw_pipeline_own) */
         char method[16];
+        /* The error code of an answer made elsewhere (the owner's, a
+         * plugin's), and a 5xx's cause, for the log line */
+        char answered[48], answered_cause[CW_ERROR_TEXT_LENGTH];
         char origin[128];         /* the Origin header, copied for the after hooks */
         char allow[CW_ALLOW_MAX]; /* on 405: the methods the path accepts */
         size_t kept;              /* EDGE: length of the owner's body the host keeps */
@@ -321,6 +324,10 @@ void cw_pipeline_error_json(const cw_ctx *ctx, cw_buf *b);
 
 /* Sets status and a JSON body (stolen). Returns 0, or -1 with ctx->err set. */
 int cw_pipeline_respond_json(cw_ctx *ctx, int status, json_t *body);
+
+/* Names the error code of an error answer made elsewhere (a plugin's),
+ * for the log line: letters, digits, '_', '.' and '-' of code are kept. */
+void cw_pipeline_answered(cw_ctx *ctx, const char *code);
 
 /* Sets status, content type and the body taken from b (b is emptied).
  * Returns 0, or -1 with ctx->err set when b is broken. */

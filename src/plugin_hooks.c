@@ -84,8 +84,10 @@ int cw_plugin_hooks_answer(cw_ctx *ctx, const char *plugin, int status, const ch
     }
     ctx->head.len = 0;
     if (status >= 400 && status < 500 && code && msg &&
-        json_object_set_new_nocheck(err, "request_id", json_string_nocheck(ctx->rid)) == 0)
+        json_object_set_new_nocheck(err, "request_id", json_string_nocheck(ctx->rid)) == 0) {
+        cw_pipeline_answered(ctx, code);
         return cw_pipeline_respond_json(ctx, status, doc) < 0 ? -1 : 0;
+    }
     n = n < 120 ? n : 120;
     memcpy(part, body, n); /* the body is not NUL-terminated */
     part[n] = '\0';

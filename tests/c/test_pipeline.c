@@ -277,6 +277,71 @@ static void declared_size_over_the_limit_is_413(void) {
     }
 }
 
+/* The log line of an edge request, parsed. */
+static json_t *log_of(const cw_ctx *edge) {
+    json_t *log = json_loadb(edge->res.log, edge->res.log_len, 0, NULL);
+    CHECK(log != NULL);
+    return log;
+}
+
+/* A request refused before routing is logged and counted with its method,
+ * its route and its id. */
+static void refused_early_are_logged_with_route_and_id(void) {
+    char req[4096];
+    int at = sprintf(req, "GET /state/x\r\n");
+    cw_ctx *ctx = run(CW_STAGE_EDGE, "PATCH /state/big%2Ddoc\r\ncontent-length: 1048577\r\n\r\n", NULL);
+    json_t *log = log_of(ctx);
+    CHECK_INT(ctx->res.status, 413);
+    CHECK_STR(json_string_value(json_object_get(log, "route")), "state.patch");
+    CHECK_STR(json_string_value(json_object_get(log, "id")), "big-doc");
+    CHECK_STR(json_string_value(json_object_get(log, "error")), "payload_too_large");
+    json_decref(log);
+    cw_pipeline_free(ctx);
+    /* too many header lines: the head is refused, the method still logged */
+    for (int i = 0; i < 200; i++)
+        at += sprintf(req + at, "x-h%d: v\r\n", i);
+    sprintf(req + at, "\r\n");
+    ctx = run(CW_STAGE_EDGE, req, NULL);
+    log = log_of(ctx);
+    CHECK(ctx->res.status >= 400 && ctx->res.status < 500);
+    CHECK_STR(json_string_value(json_object_get(log, "method")), "GET");
+    CHECK(json_object_get(log, "error") != NULL);
+    json_decref(log);
+    cw_pipeline_free(ctx);
+}
+
+/* An error the owner decides is named in the edge's log line (a 5xx with
+ * its cause); the line that carries it goes no further than the edge. */
+static void the_owners_error_is_logged_at_the_edge(void) {
+    const char *req = "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}";
+    cw_ctx *edge = run(CW_STAGE_EDGE, req, NULL), *owner = run(CW_STAGE_OWNER, req, NULL);
+    const char *late = "content-type: application/json\r\nx-cw-error: storage_failed a write failed: disk\r\n";
+    json_t *log;
+    CHECK_INT(owner->res.status, 412);
+    CHECK(has_header(owner, "x-cw-error: precondition_failed\r\n"));
+    CHECK_INT(cw_pipeline_resume(edge, (int)owner->res.status, owner->res.head, owner->res.head_len,
+                                 owner->res.body, owner->res.body_len, 1001),
+              0);
+    CHECK_INT(edge->res.status, 412);
+    CHECK_INT(count_header(edge, "x-cw-error"), 0);
+    CHECK_INT(count_header(edge, "content-type"), 1);
+    log = log_of(edge);
+    CHECK_STR(json_string_value(json_object_get(log, "error")), "precondition_failed");
+    CHECK(json_object_get(log, "cause") == NULL);
+    json_decref(log);
+    cw_pipeline_free(edge);
+    cw_pipeline_free(owner);
+
+    edge = run(CW_STAGE_EDGE, req, NULL);
+    CHECK_INT(cw_pipeline_resume(edge, 500, late, strlen(late), "{}", 2, 1001), 0);
+    CHECK_INT(count_header(edge, "x-cw-error"), 0);
+    log = log_of(edge);
+    CHECK_STR(json_string_value(json_object_get(log, "error")), "storage_failed");
+    CHECK_STR(json_string_value(json_object_get(log, "cause")), "a write failed: disk");
+    json_decref(log);
+    cw_pipeline_free(edge);
+}
+
 static void body_limit_is_413(void) {
     size_t n = (1u << 20) + 64;
     char *req = malloc(n + 1);
@@ -425,6 +490,8 @@ const cw_test cw_tests[] = {
     {"the_owner_fails_closed_without_a_grant", the_owner_fails_closed_without_a_grant},
     {"allow_header_on_405", allow_header_on_405},
     {"body_limit_is_413", body_limit_is_413},
+    {"refused_early_are_logged_with_route_and_id", refused_early_are_logged_with_route_and_id},
+    {"the_owners_error_is_logged_at_the_edge", the_owners_error_is_logged_at_the_edge},
     {"late_errors_keep_no_success_headers", late_errors_keep_no_success_headers},
     {"declared_size_over_the_limit_is_413", declared_size_over_the_limit_is_413},
     {NULL, NULL},
