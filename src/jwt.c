@@ -165,7 +165,10 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
      * number is never one), an integer claim a JSON integer. */
     s = cw_json_string(json_object_get(claims, "sub"), NULL);
     sn = s ? strlen(s) : 0;
-    for (i = 0; i < sn && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f; i++)
+    /* No control characters: C0, DEL, and C1 (U+0080-U+009F, C2 80-9F) */
+    for (i = 0; i < sn && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f &&
+                !((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] < 0xa0);
+         i++)
         ;
     if (sn < 1 || sn > 128 || i < sn) {
         refuse(err, "bad sub");

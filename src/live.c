@@ -131,8 +131,10 @@ static int accept_socket(cw_ctx *ctx) {
     cw_runtime_hex16(peer + 1);
     peer[17] = '\0';
     memset(&l, 0, sizeof l);
-    l.head.deadline = ctx->who.exp > 0 && ctx->who.exp < CW_ROSTER_NEVER / 1000 - cfg->token_leeway
-                          ? (ctx->who.exp + cfg->token_leeway) * 1000
+    /* The last millisecond of the second the edge still takes the token in
+     * (cw_jwt_allows): the socket expires when a request would. */
+    l.head.deadline = ctx->who.exp > 0 && ctx->who.exp < CW_ROSTER_NEVER / 1000 - cfg->token_leeway - 1
+                          ? (ctx->who.exp + cfg->token_leeway + 1) * 1000 - 1
                           : CW_ROSTER_NEVER;
     memcpy(l.head.kid, ctx->who.kid, sizeof l.head.kid);
     l.head.filtered = ctx->who.read_paths != NULL;

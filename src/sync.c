@@ -625,6 +625,17 @@ static int members(cw_ctx *ctx, cw_sync_op *o) {
     return d && d->version == o->meta.version ? 0 : load_doc(ctx, o->meta.version);
 }
 
+/* The document, its members loaded at the version o read: NULL with
+ * ctx->err set. */
+static cw_doc *loaded(cw_ctx *ctx, cw_sync_op *o) {
+    cw_doc *d;
+    if (members(ctx, o) < 0)
+        return NULL;
+    if (!(d = cw_doc_find(ctx->who.id)))
+        storage_failed(ctx, "the document left the cache during the request");
+    return d;
+}
+
 /* --- owner: what a commit leaves in the cache -------------------------------- */
 
 /* Commits the queued writes. Once the commit stood, the cache follows
@@ -929,10 +940,8 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
     json_t *part = NULL, *at;
     cw_doc *d;
     int found, rc = -1;
-    if (members(ctx, o) < 0)
+    if (!(d = loaded(ctx, o)))
         return -1;
-    if (!(d = cw_doc_find(ctx->who.id)))
-        return storage_failed(ctx, "the document left the cache during the request");
     if (raw.p &&
         (cw_http_unescape(raw, &path) < 0 || !cw_json_utf8(path.p ? path.p : "", path.len) ||
          !cw_paths_pointer_ok(path.p ? path.p : "", path.len))) {
@@ -1587,7 +1596,11 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
     if (o->meta.version >= CW_VERSION_MAX)
         return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
-    /* A retry is recognized first (a retried If-Match write would otherwise
+    /* Under a grant limited to paths, a patch outside them is refused
+     * first, a retry of one too: its answer would tell that it was made. */
+    if (ctx->who.write_paths && (!(d = loaded(ctx, o)) || write_allowed(ctx, o, d) < 0))
+        return -1;
+    /* A retry is recognized next (a retried If-Match write would otherwise
      * fail its precondition). */
     if (o->key[0] && (rc = replay(ctx, o)) != 0)
         return rc < 0 ? -1 : 0;
@@ -1605,11 +1618,7 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         /* This write's own entry follows only a complete page. */
         o->page_full = n < o->meta.version - o->since;
     }
-    if (retention(ctx, o) < 0 || members(ctx, o) < 0)
-        return -1;
-    if (!(d = cw_doc_find(ctx->who.id)))
-        return storage_failed(ctx, "the document left the cache during the request");
-    if (ctx->who.write_paths && write_allowed(ctx, o, d) < 0)
+    if (retention(ctx, o) < 0 || !(d = loaded(ctx, o)))
         return -1;
     /* A grant that reads only paths gets the minimal answer (its changes,
      * with ?since=, are its parts). */

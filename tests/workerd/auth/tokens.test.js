@@ -93,6 +93,25 @@ describe("every state path with and without a token", () => {
     const changes = await (await req("GET", `/state/${id}/changes?since=0`, w)).json();
     expect(changes.changes.map((c) => c.actor)).toEqual(["ann@example", "svc"]);
   });
+
+  it("the sub is the actor exactly as written, over HTTP and over a socket (trailing spaces, any script); a control character is refused", async () => {
+    const id = freshId("actor");
+    const subs = ["admin ", " ", "张三 ", "a%20b"];
+    for (const [i, sub] of subs.entries()) {
+      const w = await mint({ docs: [id], scope: "write", sub });
+      expect((await req("PATCH", `/state/${id}`, w, JSON.stringify({ http: sub }))).status).toBe(200);
+      const s = await live(id, { "sec-websocket-protocol": `sync.v1, bearer.${w}` });
+      s.send({ type: "hello" });
+      await s.next((f) => f.type === "peers");
+      s.send({ type: "patch", mid: `m${i}`, patch: { ws: sub } });
+      expect(await s.next((f) => f.mid === `m${i}`)).toMatchObject({ type: "ack" });
+      s.ws.close(1000);
+    }
+    const changes = await (await req("GET", `/state/${id}/changes?since=0`, await mint({ docs: [id], scope: "read" }))).json();
+    expect(changes.changes.map((c) => c.actor)).toEqual(subs.flatMap((s) => [s, s]));
+    for (const sub of ["a\u0085b", "a\u009fb", "a\u007fb", "a\nb"])
+      expect((await expectError(await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read", sub })), 401, "unauthorized")).error.message).toMatch(/sub/);
+  });
 });
 
 describe("live sockets", () => {
@@ -184,7 +203,8 @@ describe("a socket's grant is judged at every frame, not only at the upgrade", (
       frames,
     };
   }
-  // A token that ends in about two seconds: exp is past, within the 60 s leeway.
+  // A token that ends in two to three seconds: exp is past, within the 60 s
+  // leeway, and a request is refused from the second after exp + leeway.
   const shortLived = (id) => mint({ docs: [id], scope: "write", exp: Math.floor(Date.now() / 1000) - 60 + 2 });
 
   it("a patch past exp plus the leeway is rejected 401 invalid_token, nothing is applied, and the socket closes 4001 token_expired", async () => {
@@ -195,12 +215,32 @@ describe("a socket's grant is judged at every frame, not only at the upgrade", (
     expect((await s.next()).type).toBe("peers");
     s.send({ type: "patch", mid: "m1", patch: { a: 1 } });
     expect(await s.next()).toEqual({ type: "ack", mid: "m1", version: 1 });
-    await sleep(2600);
+    await sleep(3100);
     s.send({ type: "patch", mid: "m2", patch: { a: 2 } });
     expect(await s.next()).toMatchObject({ type: "reject", mid: "m2", error: { code: "invalid_token" } });
     expect(await s.closed()).toEqual({ code: 4001, reason: "token_expired" });
     expect(await api.getState(id)).toMatchObject({ version: 1, state: { a: 1 } });
-  });
+  }, 10_000);
+
+  it("a socket expires at the instant a request would: a token HTTP still takes opens a socket that works", async () => {
+    const id = freshId("edge");
+    // exp such that this second is the last one HTTP takes the token in;
+    // tried again if the exchange crossed into the next second.
+    let ok = false;
+    for (let tries = 0; tries < 4 && !ok; tries++) {
+      await sleep(1020 - (Date.now() % 1000));
+      const second = Math.floor(Date.now() / 1000);
+      const t = await mint({ docs: [id], scope: "write", exp: second - 60 });
+      expect((await req("GET", `/state/${id}`, t)).status).toBe(200);
+      const s = await live(id, t);
+      s.send({ type: "hello" });
+      const first = await s.next();
+      if (Math.floor(Date.now() / 1000) !== second) continue;
+      expect(first.type).toBe("snapshot");
+      ok = true;
+    }
+    expect(ok).toBe(true);
+  }, 10_000);
 
   it("an idle socket whose token ended hears nothing more: the next change closes it instead", async () => {
     const id = freshId("idle");
@@ -211,12 +251,12 @@ describe("a socket's grant is judged at every frame, not only at the upgrade", (
       await s.next();
       await s.next();
     }
-    await sleep(2600);
+    await sleep(3100);
     other.send({ type: "patch", mid: "w", patch: { b: 1 } });
     expect(await other.next()).toEqual({ type: "ack", mid: "w", version: 1 });
     expect(await idle.closed()).toEqual({ code: 4001, reason: "token_expired" });
     expect(idle.frames.filter((f) => f.type === "change")).toEqual([]);
-  });
+  }, 10_000);
 
   it("a key removed from the configuration revokes the sockets whose token it signed: 401 invalid_token, then 4002 key_revoked", async () => {
     const id = freshId("rev");
@@ -286,6 +326,19 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     expect(await s.next((f) => f.mid === "m1")).toMatchObject({ type: "reject", mid: "m1", error: { code: "forbidden", paths: ["/title"] } });
     s.send({ type: "patch", mid: "m2", patch: { users: { ann: { n: 2 } } } });
     expect(await s.next((f) => f.mid === "m2")).toEqual({ type: "ack", mid: "m2", version: 5 });
+    // A retry of someone else's write outside its paths is refused as a
+    // new one would be: neither a replay nor idempotency_key_reused tells
+    // what was written.
+    const keyed = (token, patch) =>
+      SELF.fetch(`${BASE}/state/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": "payroll-2026-12" }, body: patch });
+    expect((await keyed(admin, '{"salary":{"bob":90000}}')).status).toBe(200);
+    for (const patch of ['{"salary":{"bob":90000}}', '{"salary":{"bob":80000}}']) {
+      const r = await body(await keyed(ann, patch));
+      expect(r.status, patch).toBe(403);
+      expect(r.json.error).toMatchObject({ code: "forbidden", paths: ["/salary"] });
+    }
+    s.send({ type: "patch", mid: "payroll-2026-12", patch: { salary: { bob: 90000 } } });
+    expect(await s.next((f) => f.mid === "payroll-2026-12")).toMatchObject({ type: "reject", error: { code: "forbidden", paths: ["/salary"] } });
     s.ws.close(1000);
   });
 
