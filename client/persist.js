@@ -7,14 +7,21 @@
 //   import { offline, indexedDBStore } from "./persist.js";
 //   const doc = connect(url, { token, offline: offline({ storage: indexedDBStore(), subject: user.id }) });
 //
-// A storage is { get(key), set(key, value), delete(key) }, each returning a
+// A storage is { get(key), set(key, value), delete(key) } and, optionally,
+// update(key, fn) (set fn(the value) in one transaction), each returning a
 // promise; values are structured-cloneable. indexedDBStore() is the
 // browser's; memoryStore() keeps them in this process only.
+//
+// Pages of one subject (two tabs, say) share what is kept: each keeps the
+// others' pending writes beside its own, and a page that loads takes them
+// all (the server applies each mid once, whoever sends it).
 
 // Writes go one at a time, the latest record per key only.
 export function offline({ storage = memoryStore(), subject = "", onError = (e) => console.error("offline storage:", e) } = {}) {
   const waiting = new Map();
   const saved = new Map(); // key -> the version (and paths) whose state is stored
+  const held = new Map(); // key -> the mids this page last saved as pending
+  const gone = new Map(); // key -> the mids this page saw settled
   const watchers = new Set(); // told of every failed write, as onError is
   let writing = null;
   const keyOf = (url) => `${subject}\n${url}`;
@@ -23,7 +30,9 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
     for (const [key, value] of waiting) {
       waiting.delete(key);
       try {
-        await storage.set(key, value);
+        if (typeof value !== "function") await storage.set(key, value);
+        else if (storage.update) await storage.update(key, value);
+        else await storage.set(key, value(await storage.get(key)));
       } catch (e) {
         onError(e);
         for (const fn of [...watchers]) fn(e);
@@ -55,7 +64,18 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
         saved.set(key, at);
         put(`${key}#state`, { version, state, paths });
       }
-      put(`${key}#pending`, pending);
+      // Merged with what the other pages keep: theirs stay, in the order
+      // made; what this page saw settled goes.
+      const mine = new Set(pending.map((p) => p.frame.mid));
+      const settled = gone.get(key) ?? new Set();
+      for (const mid of held.get(key) ?? []) if (!mine.has(mid)) settled.add(mid);
+      held.set(key, mine);
+      gone.set(key, settled);
+      put(`${key}#pending`, (old) => {
+        const theirs = (Array.isArray(old) ? old : []).filter((p) => !mine.has(p.frame?.mid) && !settled.has(p.frame?.mid));
+        for (const mid of settled) if (!old?.some?.((p) => p.frame?.mid === mid)) settled.delete(mid);
+        return [...theirs, ...pending].sort((a, b) => a.at - b.at);
+      });
     },
     // fn(error) on every failed write (a document's error event); returns
     // the unwatch.
@@ -71,6 +91,8 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
     async clear(url) {
       const key = keyOf(url);
       saved.delete(key);
+      held.delete(key);
+      gone.delete(key);
       await this.flushed();
       await Promise.all([storage.delete(`${key}#state`), storage.delete(`${key}#pending`)]);
     },
@@ -83,6 +105,7 @@ export function memoryStore() {
   return {
     get: async (k) => (map.has(k) ? structuredClone(map.get(k)) : undefined),
     set: async (k, v) => void map.set(k, structuredClone(v)),
+    update: async (k, fn) => void map.set(k, structuredClone(fn(structuredClone(map.get(k))))),
     delete: async (k) => void map.delete(k),
   };
 }
@@ -109,6 +132,13 @@ export function indexedDBStore(name = "cw-sync", idb = globalThis.indexedDB) {
   return {
     get: (k) => run("readonly", (s) => s.get(k)),
     set: (k, v) => run("readwrite", (s) => s.put(v, k)),
+    // The read and the write in one transaction: another page's waits.
+    update: (k, fn) =>
+      run("readwrite", (s) => {
+        const r = s.get(k);
+        r.onsuccess = () => s.put(fn(r.result), k);
+        return r;
+      }),
     delete: (k) => run("readwrite", (s) => s.delete(k)),
   };
 }

@@ -54,7 +54,9 @@ const invalid = (message) => Object.assign(new Error(message), { code: "invalid_
 // throws a SyncError naming the first value JSON cannot carry: NaN,
 // Infinity, undefined in an array, a BigInt, a function, a symbol, an
 // invalid Date (JSON.stringify would send null, a delete, or throw), a
-// cycle; or saying why it cannot be written at all.
+// cycle, a string or name with a lone surrogate (no UTF-8 text holds one:
+// the server refuses it); or saying why it cannot be written at all.
+const lone = /\p{Cs}/u;
 function wire(patch) {
   const bad = (path, what) => invalid(`${what} at "${path}" is not a JSON value: JSON cannot carry it`);
   const above = new Set(); // the objects on the way to the value
@@ -66,6 +68,7 @@ function wire(patch) {
     const t = typeof v;
     if (t === "number" && !Number.isFinite(v)) throw bad(path, String(v));
     if (t === "bigint" || t === "function" || t === "symbol") throw bad(path, t);
+    if (t === "string" && lone.test(v)) throw bad(path, "a lone surrogate");
     if (!v || t !== "object") return v === 0 ? 0 : v; // -0 is written 0
     if (above.has(v)) throw bad(path, "a cycle");
     above.add(v);
@@ -75,6 +78,7 @@ function wire(patch) {
     const out = list ? [] : {};
     for (const k of list ? v.keys() : Object.keys(v)) {
       const at = `${path}/${String(k).replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (lone.test(k)) throw bad(at, "a name with a lone surrogate");
       const w = walk(v[k], String(k), at);
       if (w !== undefined) put(out, k, w);
       else if (list) throw bad(at, "undefined");

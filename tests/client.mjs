@@ -114,6 +114,9 @@ await test("patch() rejects a value JSON cannot carry with invalid_patch naming 
     [{ n: new Number(NaN) }, '"NaN" at "/n"'],
     [{ n: { toJSON: () => NaN } }, '"NaN" at "/n"'],
     [{ n: { toJSON: () => 1n } }, '"bigint" at "/n"'],
+    [{ t: "a\ud800b" }, '"a lone surrogate" at "/t"'],
+    [{ t: ["ok \ud83d\ude00", "\udc00"] }, '"a lone surrogate" at "/t/1"'],
+    [{ "k\udbff": 1 }, '"a name with a lone surrogate" at "/k\udbff"'],
   ];
   for (const [patch, where] of cases) {
     await assert.rejects(doc.patch(patch), (e) => {
@@ -487,6 +490,53 @@ await test("offline: a reload shows the kept state and pending writes at once, b
   c.close();
 });
 
+await test("offline: two pages of one subject keep each other's pending writes; a reload of one takes both, and what one saw acked goes", async () => {
+  for (const bare of [false, true]) {
+    // memoryStore's update, or a storage with get, set and delete only
+    const mem = memoryStore();
+    const storage = bare ? { get: mem.get, set: mem.set, delete: mem.delete } : mem;
+    const pages = [server(), server()].map((srv) => {
+      const kept = offline({ storage, subject: "ann" });
+      return { srv, kept, doc: connect(URL_D, { WebSocket: srv.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 }) };
+    });
+    await tick(5);
+    for (const { srv } of pages) {
+      srv.last().frame({ type: "snapshot", id: "d", version: 1, state: {} });
+      srv.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+      srv.last().close(1006); // offline
+    }
+    // (a few ms apart: the kept writes go in the order made)
+    pages[0].doc.patch({ one: 1 }).catch(() => {});
+    await pages[0].kept.flushed();
+    await tick(3);
+    pages[1].doc.patch({ two: 2 }).catch(() => {});
+    await pages[1].kept.flushed();
+    await tick(3);
+    pages[0].doc.patch({ three: 3 }).catch(() => {});
+    await pages[0].kept.flushed();
+    pages[0].doc.close();
+    // Page 1 reloads: both pages' writes, in the order made.
+    const again = server();
+    const kept = offline({ storage, subject: "ann" });
+    const d = connect(URL_D, { WebSocket: again.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
+    await tick(5);
+    assert.deepEqual(d.state, { one: 1, two: 2, three: 3 }, `bare ${bare}`);
+    again.last().frame({ type: "changes", id: "d", version: 1, changes: [] });
+    again.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+    const sent = again.last().frames().filter((f) => f.type === "patch");
+    assert.deepEqual(sent.map((f) => f.patch), [{ one: 1 }, { two: 2 }, { three: 3 }]);
+    sent.forEach((f, i) => again.last().frame({ type: "ack", mid: f.mid, version: 2 + i }));
+    await kept.flushed();
+    // Page 2 still holds its own write, kept until it sees it settled.
+    assert.deepEqual((await storage.get("ann\n" + URL_D + "#pending")).map((p) => p.frame.patch), []);
+    pages[1].doc.patch({ four: 4 }).catch(() => {});
+    await pages[1].kept.flushed();
+    assert.deepEqual((await storage.get("ann\n" + URL_D + "#pending")).map((p) => p.frame.patch), [{ two: 2 }, { four: 4 }]);
+    d.close();
+    pages[1].doc.close();
+  }
+});
+
 await test("offline: a write sent before the reload keeps its mid; one kept past the idempotency window is rejected expired, not resent", async () => {
   const storage = memoryStore();
   const s1 = server();
@@ -592,7 +642,8 @@ await test("offline: kept per subject and per document; subjectOf reads a token'
   await tick(5);
   // The load's failure and each failed write: an error event, and onError.
   assert.deepEqual(errors, ["offline", "offline", "offline"]);
-  assert.deepEqual(heard, ["disk full", "disk full"]);
+  // (the state's set, then the pending writes' merge: a get first)
+  assert.deepEqual(heard, ["disk full", "disk gone"]);
   assert.deepEqual(b.state, { a: 1 });
   b.close();
 });
