@@ -12,7 +12,14 @@ import { indexedDBStore, offline } from "./persist.js";
 
 const params = new URLSearchParams(location.search);
 const id = params.get("doc") || "demo";
-const name = params.get("name") || `tab-${Math.random().toString(36).slice(2, 6)}`;
+// A name kept on this device (it keys the edits kept offline, without a
+// token: a new one on every load would leave them behind).
+let name = params.get("name");
+try {
+  name ||= localStorage.boardName ||= `guest-${Math.random().toString(36).slice(2, 6)}`;
+} catch {
+  name ||= "guest";
+}
 // A token in the fragment: never sent in a request line, so never logged.
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || undefined;
 // Its claims, unverified: only to shape the page (the server decides).
@@ -46,10 +53,12 @@ const doc = connect(`${location.origin}/state/${encodeURIComponent(id)}/live`, {
 globalThis.doc = doc; // for the browser test, and for trying things in the console
 globalThis.kept = kept;
 
-// Writes: each a merge patch; a refusal is shown, and the state rolls back.
-function write(patch, what) {
+// Writes: each a merge patch (against base, when given: a write since to
+// the same paths makes it a conflict); a refusal is shown, and the state
+// rolls back.
+function write(patch, what, base) {
   note(`${what}...`);
-  doc.patch(patch).then(
+  doc.patch(patch, base >= 0 ? { base } : {}).then(
     (v) => note(`${what}: saved as version ${v}`),
     (e) => note(`${e.code}: ${e.message}`, true),
   );
@@ -66,14 +75,18 @@ function move(col, key, by) {
   const j = i + by;
   if (j < 0 || j >= list.length) return;
   const [a, b] = by < 0 ? [list[j - 1]?.[0] ?? null, list[j][0]] : [list[j][0], list[j + 1]?.[0] ?? null];
-  write(inColumn(col, { [key]: null, [keyBetween(a, b)]: list[i][1] }), "moved");
+  write(inColumn(col, { [key]: null, [keyBetween(a, b)]: list[i][1] }), "moved", mine());
 }
+// A move copies the card as read: against that version, so an edit by
+// someone else meanwhile is a conflict, not lost (unless a write of ours
+// is still out: it would conflict with it).
+const mine = () => (doc.pending ? undefined : doc.version);
 function shift(col, key, by) {
   const cols = columns();
   const to = cols[cols.findIndex(([k]) => k === col) + by]?.[0];
   if (!to) return;
   const card = doc.state.columns[col].cards[key];
-  write({ columns: { [col]: { cards: { [key]: null } }, [to]: { cards: { [keyBetween(lastKey(cardsOf(to)), null)]: card } } } }, "moved");
+  write({ columns: { [col]: { cards: { [key]: null } }, [to]: { cards: { [keyBetween(lastKey(cardsOf(to)), null)]: card } } } }, "moved", mine());
 }
 
 // Presence: who is here, and the card each edits.
@@ -81,35 +94,68 @@ let editing = null;
 const present = () => doc.presence({ name, editing });
 present();
 
-let stale = false; // a render waits while a card's text is being edited
+// The board's elements are kept across renders (a column's and a card's by
+// its key), so what is being typed, the focus and the caret survive every
+// change and presence; a render updates them in place. While it runs, the
+// focus and blur it may cause are not the user's.
+const views = new Map();
+let rendering = false;
 function render() {
-  if (document.activeElement?.matches?.(".card input")) return void (stale = true);
-  stale = false;
+  const active = document.activeElement;
+  const [from, to] = [active?.selectionStart, active?.selectionEnd];
   const editors = {};
   for (const p of Object.values(doc.peers)) if (p?.editing) (editors[p.editing] ??= []).push(p.name);
   $("#start").hidden = readOnly || !!doc.state.columns || doc.version < 0;
+  const seen = new Set();
+  const view = (key, make) => (seen.add(key), views.get(key) ?? views.set(key, make()).get(key));
+  rendering = true;
   $("#board").replaceChildren(
-    ...columns().map(([col, c]) =>
-      el("div", { className: "column", dataset: { key: col } }, el("h2", { textContent: c?.name ?? "" }), ...cardsOf(col).map(([key, card]) => cardView(col, key, card, editors[key])), addView(col)),
-    ),
+    ...columns().map(([col, c]) => {
+      const v = view(col, () => columnView(col));
+      v.title.textContent = c?.name ?? "";
+      v.node.replaceChildren(v.title, ...cardsOf(col).map(([key, card]) => view(`${col}/${key}`, () => cardView(col, key)).update(card, editors[key] ?? [])), v.add);
+      return v.node;
+    }),
   );
+  for (const key of views.keys()) if (!seen.has(key)) views.delete(key);
+  if (active?.isConnected && document.activeElement !== active) {
+    active.focus();
+    active.setSelectionRange?.(from, to);
+  }
+  rendering = false;
 }
-function cardView(col, key, card, who = []) {
-  const input = el("input", { value: card?.text ?? "", disabled: readOnly, ariaLabel: "card" });
-  input.addEventListener("focus", () => ((editing = key), present()));
+function columnView(col) {
+  return { node: el("div", { className: "column", dataset: { key: col } }), title: el("h2"), add: addView(col) };
+}
+// A card's text is written against the version its edit began at: a card
+// moved, deleted or edited by someone else meanwhile is a conflict (the
+// server's base check), never a copy or a card brought back.
+function cardView(col, key) {
+  const input = el("input", { disabled: readOnly, ariaLabel: "card" });
+  const who = el("div", { className: "editing" });
+  let card = null;
+  let base;
+  input.addEventListener("focus", () => {
+    if (rendering) return;
+    editing = key;
+    base = doc.pending ? undefined : doc.version; // (a write of ours still out would conflict with it)
+    present();
+  });
   input.addEventListener("blur", () => {
+    if (rendering) return;
     editing = null;
     present();
-    if (input.value !== (card?.text ?? "")) write(inColumn(col, { [key]: { text: input.value } }), "edited");
-    if (stale) setTimeout(render);
+    if (input.value === (card?.text ?? "")) return;
+    if (!doc.state.columns?.[col]?.cards?.[key]) return note("the card was moved or deleted meanwhile: the edit is not saved", true);
+    write(inColumn(col, { [key]: { text: input.value } }), "edited", base);
   });
-  input.addEventListener("keydown", (e) => e.key === "Enter" && input.blur());
+  input.addEventListener("keydown", (e) => e.key === "Enter" && !e.isComposing && input.blur());
   const tool = (label, title, fn) => el("button", { textContent: label, title, onclick: fn });
-  return el(
+  const node = el(
     "div",
     { className: "card", dataset: { key } },
     input,
-    el("div", { className: "editing", textContent: who.length ? `✎ ${who.join(", ")}` : "" }),
+    who,
     el(
       "div",
       { className: "tools" },
@@ -120,13 +166,23 @@ function cardView(col, key, card, who = []) {
       tool("✕", "delete", () => write(inColumn(col, { [key]: null }), "deleted")),
     ),
   );
+  return {
+    update(next, editors) {
+      card = next;
+      // what is being typed stays; the server's text shows once it is done
+      if (document.activeElement !== input) input.value = card?.text ?? "";
+      who.textContent = editors.length ? `✎ ${editors.join(", ")}` : "";
+      return node;
+    },
+  };
 }
 function addView(col) {
   const input = el("input", { className: "add", placeholder: "+ card", ariaLabel: "new card" });
   input.addEventListener("keydown", (e) => {
-    if (e.key !== "Enter" || !input.value.trim()) return;
-    write(inColumn(col, { [keyBetween(lastKey(cardsOf(col)), null)]: { text: input.value.trim(), by: name } }), "added");
+    if (e.key !== "Enter" || e.isComposing || !input.value.trim()) return;
+    const text = input.value.trim();
     input.value = "";
+    write(inColumn(col, { [keyBetween(lastKey(cardsOf(col)), null)]: { text, by: name } }), "added");
   });
   return input;
 }
@@ -156,13 +212,19 @@ doc.on("presence", (peers) => {
 doc.on("error", (e) => note(`${e.code}: ${e.message}`, true));
 
 // The JSON view: the whole document, editable; Apply sends the difference.
+// The difference from what the editor showed, against its version: others'
+// changes since stay, and one to the same paths is a conflict.
 const editor = $("#editor");
 let dirty = false; // the editor holds an edit not yet applied
+let shown = { state: {}, version: -1 }; // what the editor showed
 editor.addEventListener("input", () => (dirty = true));
 doc.subscribe((state) => {
   status();
   render();
-  if (!dirty) editor.value = JSON.stringify(state, null, 2);
+  if (!dirty) {
+    editor.value = JSON.stringify(state, null, 2);
+    shown = { state, version: doc.pending ? -1 : doc.version };
+  }
 });
 $("#apply").addEventListener("click", () => {
   let next;
@@ -172,10 +234,10 @@ $("#apply").addEventListener("click", () => {
     return note(`not JSON: ${e.message}`, true);
   }
   if (next === null || typeof next !== "object" || Array.isArray(next)) return note("the document is a JSON object", true);
-  const patch = diff(doc.state, next);
+  const patch = diff(shown.state, next);
   dirty = false;
   if (!Object.keys(patch).length) return note("no change");
-  write(patch, "saving");
+  write(patch, "saving", shown.version);
 });
 for (const [tab, view] of [["#tab-board", "#board-view"], ["#tab-json", "#json-view"]])
   $(tab).onclick = () => {

@@ -246,6 +246,86 @@ async function run() {
       expect(journal.version === before + 2, `version ${journal.version}, expected ${before + 2}`);
     });
 
+    await step("the_board_keeps_what_is_typed_and_shows_presence_while_editing_and_never_brings_back_a_card_moved_or_deleted_meanwhile", async () => {
+      const b2 = `${bid}-2`;
+      const [dan, eve] = [await open("dan", "write", b2), await open("eve", "write", b2)];
+      // Eve acts without taking the focus from dan's window (a background
+      // page's button clicked in its own turn, her presence and writes
+      // through the page's document).
+      const click = (page, text, title) =>
+        page.evaluate((text, title) => [...document.querySelectorAll(".card")].find((c) => c.querySelector("input").value === text).querySelector(`button[title="${title}"]`).click(), text, title);
+      const keyOf = (page, text) => page.evaluate((text) => [...document.querySelectorAll(".card")].find((c) => c.querySelector("input").value === text).dataset.key, text);
+      await dan.bringToFront();
+      await dan.click("#start");
+      await until(eve, () => document.querySelectorAll(".column").length === 3, "eve does not see the columns");
+      for (const t of ["a", "b", "c"]) {
+        await addCard(dan, t);
+        // Enter keeps the focus in "+ card", ready for the next
+        expect(await dan.evaluate(() => document.activeElement?.classList.contains("add")), "the focus left + card after Enter");
+      }
+      await until(eve, () => document.querySelectorAll(".card").length === 3, "eve does not see three cards");
+      await until(dan, () => doc.pending === 0, "dan's cards not acked");
+      // Dan types in "+ card" (no Enter yet) while eve edits b: his text
+      // and focus stay, and he sees her editing.
+      const add = (await dan.$$(".column .add"))[1];
+      await add.type("half-typed");
+      const b = await keyOf(eve, "b");
+      await eve.evaluate((b) => doc.presence({ name: "eve", editing: b }), b);
+      await until(dan, () => [...document.querySelectorAll(".card")].some((c) => c.querySelector("input").value === "b" && c.querySelector(".editing").textContent === "✎ eve"), "dan does not see eve editing b");
+      expect(await dan.evaluate(() => document.activeElement?.value === "half-typed"), "dan's typing or focus was lost");
+      // While dan edits a card, eve's changes and presence still show.
+      await dan.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "a").focus());
+      await dan.keyboard.type(" (dan)");
+      await eve.evaluate(() => doc.patch({ columns: { a0: { cards: { a3: { text: "d", by: "eve" } } } } }));
+      await eve.evaluate(() => doc.presence({ name: "eve", editing: "a3" }));
+      await until(dan, () => [...document.querySelectorAll(".card")].some((c) => c.querySelector("input").value === "d" && c.querySelector(".editing").textContent === "✎ eve"), "dan does not see d, or eve on it, while editing");
+      expect(await dan.evaluate(() => document.activeElement?.value === "a (dan)"), "dan's edit was lost");
+      await dan.keyboard.press("Enter");
+      await until(eve, () => [...document.querySelectorAll(".card input")].some((i) => i.value === "a (dan)"), "eve does not see dan's edit");
+      await until(dan, () => doc.pending === 0 && doc.version === 6, "dan's edit not acked");
+      // Eve deletes c while dan edits it: his edit brings nothing back.
+      await dan.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "c").focus());
+      await dan.keyboard.type(" (too late)");
+      await click(eve, "c", "delete");
+      await until(dan, () => doc.version === 7, "dan does not see the delete");
+      await dan.keyboard.press("Enter");
+      // And a card moved while dan edits it is not copied back.
+      await dan.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "b").focus());
+      await dan.keyboard.type(" (moved)");
+      await click(eve, "b", "to the next column");
+      await until(dan, () => doc.version === 8, "dan does not see the move");
+      await dan.keyboard.press("Enter");
+      await until(dan, () => doc.pending === 0, "dan's refused edits still pending");
+      const now = await (await fetch(`${server.base}/state/${b2}`, { headers: { authorization: `Bearer ${token(b2, "read", "t")}` } })).json();
+      const all = Object.values(now.state.columns).flatMap((c) => Object.values(c.cards ?? {}).map((x) => x.text));
+      expect(JSON.stringify(all.sort()) === JSON.stringify(["a (dan)", "b", "d"]) && now.version === 8, `the board: ${JSON.stringify(all)} at ${now.version}`);
+      await until(dan, () => [...document.querySelectorAll(".card input")].map((i) => i.value).sort().join() === "a (dan),b,d", "dan's board is not the server's");
+      // The JSON tab sends only what was edited there: eve's card added
+      // meanwhile stays.
+      await dan.click("#tab-json");
+      await dan.$eval("#editor", (el) => {
+        const v = JSON.parse(el.value);
+        v.title = "from json";
+        el.value = JSON.stringify(v);
+        el.dispatchEvent(new Event("input"));
+      });
+      await eve.evaluate(() => doc.patch({ columns: { a0: { cards: { a4: { text: "e", by: "eve" } } } } }));
+      await until(dan, () => doc.state.columns.a0.cards.a4?.text === "e", "dan does not get e");
+      await dan.click("#apply");
+      await until(dan, () => doc.pending === 0 && doc.state.title === "from json", "the JSON edit was not applied");
+      expect(await dan.evaluate(() => doc.state.columns.a0.cards.a4?.text === "e"), "applying the JSON tab deleted eve's card");
+      await dan.click("#tab-board");
+      // Without ?name=, the name is kept on the device across reloads.
+      const page = await browser.newPage();
+      await page.goto(`${server.base}/?doc=${b2}#token=${token(b2, "write", "fay")}`);
+      await until(page, () => globalThis.doc?.status === "open", "the page without a name did not open");
+      const first = await page.evaluate(() => localStorage.boardName);
+      await page.reload();
+      await until(page, () => globalThis.doc?.status === "open", "the page without a name did not open again");
+      expect(first && (await page.evaluate(() => localStorage.boardName)) === first, "the name changed across a reload");
+      for (const p of [page, dan, eve]) await p.close();
+    });
+
     await step("a_read_token_gives_a_read_only_board", async () => {
       const cleo = await open("cleo", "read", bid);
       await until(cleo, () => document.querySelectorAll(".card").length === 4, "cleo does not see the cards");
