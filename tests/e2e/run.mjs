@@ -137,6 +137,11 @@ async function main() {
     const r = await patch(main.base, id, { c: 3 }, { "if-match": '"1"' });
     const b = await json(r);
     expect(r.status === 412 && b.error.code === "precondition_failed", `got ${r.status} ${JSON.stringify(b)}`);
+    expect(!r.headers.has("x-cw-error"), "the owner's error line reached the client");
+    // The object decided it; the edge's log line names it.
+    await new Promise((res) => setTimeout(res, 300));
+    const line = allLogs.join("").split("\n").find((l) => l.includes(b.error.request_id) && l.includes('"msg":"request"'));
+    expect(line?.includes('"error":"precondition_failed"') && line.includes('"route":"state.patch"'), `the log line: ${line}`);
     const g = await json(await fetch(`${main.base}/state/${id}`));
     expect(g.version === 2 && g.state.c === undefined, `after 412: ${JSON.stringify(g)}`);
   });
