@@ -39,7 +39,7 @@ long cw_jwt_base64url_decode(const char *s, size_t n, unsigned char *out) {
 static int kid_ok(const char *k) {
     size_t n = strlen(k);
     for (size_t i = 0; i < n; i++)
-        if (k[i] < 0x20 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\')
+        if (k[i] <= 0x20 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\')
             return 0;
     return n >= 1 && n <= 64;
 }
@@ -64,7 +64,7 @@ const char *cw_jwt_configure(const char *text, size_t n) {
         long len = vs && vn <= 340 ? cw_jwt_base64url_decode(vs, vn, raw) : -1;
         if (!kid_ok(kid) || len < 32)
             return "STATE_KEYS: keys are 32-255 bytes, base64url; kids 1-64 printable ASCII "
-                   "characters but quote and backslash";
+                   "characters but space, quote and backslash";
     }
     keys_state = 1;
     return NULL;

@@ -313,6 +313,9 @@ static void key_rotation(void) {
     CHECK(code_is("auth_unconfigured"));
     CHECK(cw_jwt_configure("[]", 2) != NULL);
     CHECK_INT(call("GET", "/state/r1", NULL, NULL), 503);
+    /* A kid with a space (the grant's separator) or a control is refused. */
+    CHECK(cw_jwt_configure("{\"k 2\":\"" K2 "\"}", strlen("{\"k 2\":\"" K2 "\"}")) != NULL);
+    CHECK(cw_jwt_configure("{\"k\\t2\":\"" K2 "\"}", strlen("{\"k\\t2\":\"" K2 "\"}")) != NULL);
     CHECK(cw_jwt_configure(KEYS, strlen(KEYS)) == NULL);
     free(old);
     free(fresh);
