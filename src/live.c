@@ -25,11 +25,15 @@ typedef struct {
     char mid[65];        /* a patch frame's mutation id */
     cw_sync_op *op;      /* the document operation a frame ran */
     size_t mark;         /* the frames before the frame's own */
+    long long strikes;   /* the limited frames in a row before this one */
+    json_t *sp;          /* a hello's: the socket's paths before it */
+    int limited;         /* the hello was refused for the snapshot interval */
 } live_t;
 
 static void live_free(void *p) {
     live_t *l = p;
     json_decref(l->att);
+    json_decref(l->sp);
     cw_sync_op_free(l->op);
     cw_alloc_free(l);
 }
@@ -73,6 +77,17 @@ static int store(cw_ctx *ctx, live_t *l) {
     }
     cw_buf_free(&b);
     return rc;
+}
+
+/* One more limited frame in a row: the run is kept (with the buckets), and
+ * at rate_strikes the socket is closed (1008). */
+static int strike(cw_ctx *ctx, live_t *l) {
+    if (++l->strikes >= cw_runtime_config()->rate_strikes)
+        return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, 1008, "rate limit exceeded");
+    json_object_set_new_nocheck(l->att, "strikes", json_integer(l->strikes));
+    if (store(ctx, l) < 0)
+        cw_error_clear(&ctx->err);
+    return 0;
 }
 
 /* The current error as a frame of the type given ("error", or "reject"
@@ -319,6 +334,13 @@ static void hello_done(cw_ctx *ctx) {
     cw_buf f = CW_BUF_INIT;
     if (ctx->res.status != 200) {
         error_frame(ctx, "error", NULL);
+        if (l->limited) {
+            /* Refused for the snapshot interval: a limited frame (its
+             * bucket spent, the run counted), the paths it named not taken. */
+            (l->sp ? json_object_set(l->att, "sp", l->sp) : json_object_del(l->att, "sp"));
+            l->head.filtered = json_object_get(l->att, "rp") || l->sp;
+            strike(ctx, l);
+        }
         return;
     }
     /* The others' presence; the idempotency window, so a client drops a
@@ -354,15 +376,24 @@ static void frame_done(cw_ctx *ctx) {
  * reads where they and its grant both reach. Returns 0, 1 when the paths
  * were refused as a bad frame (answered), or -1. */
 static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
-    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *reads = NULL;
+    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *reads = NULL, *e;
     const char *why;
-    int failed;
-    if (paths && cw_paths_read(paths, &sp, &why) < 0)
+    size_t i, all = 0;
+    int failed = paths ? cw_paths_read(paths, &sp, &why) : 0;
+    json_array_foreach(sp, i, e) all += json_string_length(e);
+    /* (the socket's state must hold them: CW_PATHS_BYTES in all) */
+    if (failed || all > CW_PATHS_BYTES) {
+        json_decref(sp);
         return bad(ctx, l,
                    "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 "
-                   "bytes") < 0
+                   "bytes, 2048 in all") < 0
                    ? -1
                    : 1;
+    }
+    if (sp && !json_array_size(sp)) { /* none: the whole document */
+        json_decref(sp);
+        sp = NULL;
+    }
     failed =
         (sp ? json_object_set_nocheck(l->att, "sp", sp) : (json_object_del(l->att, "sp"), 0)) < 0 ||
         cw_roster_reads(l->att, &reads) < 0;
@@ -380,6 +411,7 @@ static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
     long long last = member_int(l->att, "snap"), wait = 0;
     if (since == -2)
         return bad(ctx, l, "since must be an integer from 0 to 2^53 - 1");
+    l->sp = json_incref(json_object_get(l->att, "sp"));
     int sub = subscribe(ctx, l, f); /* 1: a bad frame, answered */
     if (sub)
         return sub < 0 ? -1 : 0;
@@ -387,8 +419,10 @@ static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
     if (last && (long long)ctx->wall_ms - last < cfg->snapshot_ms)
         wait = cfg->snapshot_ms - ((long long)ctx->wall_ms - last);
     ctx->finish = hello_done;
-    if (cw_sync_hello(ctx, &l->op, since, wait) < 0)
+    if (cw_sync_hello(ctx, &l->op, since, wait) < 0) {
+        l->limited = ctx->err.code == CW_E_RATE_LIMITED;
         return -1;
+    }
     if (cw_sync_snapshot(l->op))
         json_object_set_new_nocheck(l->att, "snap", json_integer((json_int_t)ctx->wall_ms));
     return 0;
@@ -507,7 +541,6 @@ static int echoed(cw_ctx *ctx) {
  * the socket (1008). */
 static int limited(cw_ctx *ctx, live_t *l, const char *mid, long long wait) {
     cw_buf f = CW_BUF_INIT;
-    long long strikes = member_int(l->att, "strikes") + 1;
     cw_buf_puts(&f, "{\"type\":\"error\"");
     if (mid)
         cw_buf_kstr(&f, "mid", mid);
@@ -515,14 +548,7 @@ static int limited(cw_ctx *ctx, live_t *l, const char *mid, long long wait) {
     cw_buf_kstr(&f, "message", "too many frames of this type; wait retry_after_ms");
     cw_buf_kint(&f, "retry_after_ms", wait);
     cw_buf_puts(&f, "}}");
-    if (reply(ctx, &f) < 0)
-        return -1;
-    if (strikes >= cw_runtime_config()->rate_strikes)
-        return cw_pipeline_frame_close(ctx, CW_FRAME_SENDER, 1008, "rate limit exceeded");
-    json_object_set_new_nocheck(l->att, "strikes", json_integer(strikes));
-    if (store(ctx, l) < 0)
-        cw_error_clear(&ctx->err);
-    return 0;
+    return reply(ctx, &f) < 0 ? -1 : strike(ctx, l);
 }
 
 static int on_message(cw_ctx *ctx, live_t *l) {
@@ -561,6 +587,7 @@ static int on_message(cw_ctx *ctx, live_t *l) {
         json_decref(f);
         return bad(ctx, l, type ? "unknown frame type" : "a frame is a JSON object with a type");
     }
+    l->strikes = member_int(l->att, "strikes");
     if ((wait = take(ctx, l, types[t].bucket)) > 0) {
         rc = limited(ctx, l, types[t].bucket == B_PATCH ? mid : NULL, wait);
         json_decref(f);

@@ -359,6 +359,26 @@ describe("rate limits (the test row: presence 5/s burst 5, hello 1/s burst 3, pa
     s.ws.close(1000);
   });
 
+  it("hellos and paths frames refused for the snapshot interval are limited frames: they spend the bucket, a run of them closes with 1008, and the paths they named are not taken", async () => {
+    const id = freshId("snapflood");
+    await patch(id, { a: { x: 1 }, b: { y: 2 } });
+    const s = await open(id);
+    s.send({ type: "hello", paths: ["/a"] });
+    expect(await s.next()).toMatchObject({ type: "snapshot", state: { a: { x: 1 } } });
+    await s.next(type("peers"));
+    // Within the interval: refused, and the socket still reads /a only.
+    s.send({ type: "paths", paths: ["/b"] });
+    expect(limited(await s.next())).toBe(true);
+    await patch(id, { b: { y: 3 } });
+    await patch(id, { a: { x: 2 } });
+    expect(await s.next(type("change"))).toMatchObject({ version: 3, patch: { a: { x: 2 } } });
+    // A flood of them: each limited (the interval, then the bucket), and
+    // 16 in a row close the socket.
+    for (let i = 0; i < 40; i++) s.send({ type: "hello" });
+    expect(await s.closed(5000)).toEqual({ code: 1008, reason: "rate limit exceeded" });
+    expect(s.seen.filter(limited).length).toBeLessThanOrEqual(17);
+  }, 15000);
+
   it("a patch over its rate is rate_limited naming its mid and is not applied", async () => {
     const id = freshId("patchrate");
     const { s } = await join(id);
@@ -545,6 +565,23 @@ describe("selective sync: a hello's paths", () => {
     expect(f).toMatchObject({ version: 4, patch: { c: 1 } });
     expect("prev" in f).toBe(false);
     s.ws.close(1000);
+  });
+
+  it("paths as the socket's state holds them: an empty list is the whole document; over 2048 bytes in all is a bad frame", async () => {
+    const id = freshId("selsize");
+    await patch(id, { a: 1, b: 2 });
+    const s = await open(id);
+    const long = (c) => `/${c.repeat(1000)}`;
+    s.send({ type: "hello", paths: [long("x"), long("y"), long("z")] });
+    expect(await s.next()).toMatchObject({ type: "error", error: { code: "bad_frame", message: expect.stringMatching(/2048 in all/) } });
+    s.send({ type: "hello", paths: [long("x"), long("y")] });
+    expect(await s.next()).toMatchObject({ type: "snapshot", state: {} });
+    await s.next(type("peers"));
+    const t = await open(id);
+    t.send({ type: "hello", paths: [] });
+    expect(await t.next()).toMatchObject({ type: "snapshot", state: { a: 1, b: 2 } });
+    s.ws.close(1000);
+    t.ws.close(1000);
   });
 
   it("GET /state/{id}/changes?paths= filters each entry to the part under them; a bad list is 400", async () => {
