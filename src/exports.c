@@ -130,7 +130,7 @@ CW_EXPORT(cw_init) int cw_init(const unsigned char *seed, size_t n) {
 /* Appends one JSON log line {"level":"warn","msg":msg,key:value} to out;
  * value is shown as printable ASCII, at most 64 bytes. */
 static void warn(cw_buf *out, const char *msg, const char *key, const char *value, size_t n) {
-    char shown[64];
+    char shown[CW_ERROR_TEXT_LENGTH]; /* a cause whole; a value cut */
     size_t k;
     for (k = 0; k < n && k < sizeof shown; k++)
         shown[k] = (value[k] >= 0x20 && value[k] < 0x7f) ? value[k] : '?';

@@ -76,24 +76,42 @@ int cw_runtime_configure(const char *env, size_t n, const char *metrics_token, s
     return fallback;
 }
 
-/* 1 when o[0..n) is an origin as cw_runtime_origins takes it. */
+/* 1 when o[0..n) is an origin as a browser sends it (RFC 6454): the
+ * scheme, a host in lowercase ([...] for IPv6), and a port unless it is
+ * the scheme's default. */
 static int origin_ok(const char *o, size_t n) {
     size_t s = n > 8 && memcmp(o, "https://", 8) == 0  ? 8
                : n > 7 && memcmp(o, "http://", 7) == 0 ? 7
                                                        : 0;
+    size_t i, host;
+    unsigned long port = 0;
     if (!s || n > 127)
         return 0;
-    for (size_t i = s; i < n; i++)
-        if (o[i] <= ' ' || o[i] == '/' || o[i] == '*' || o[i] == ',' || o[i] == '"' ||
-            (unsigned char)o[i] >= 0x7f)
-            return 0;
-    return 1;
+    host = i = s + (o[s] == '['); /* (n > s: o[s] is there) */
+    while (i < n && ((o[i] >= 'a' && o[i] <= 'z') || (o[i] >= '0' && o[i] <= '9') ||
+                     o[i] == '-' || o[i] == '.' || (o[s] == '[' && o[i] == ':')))
+        i++;
+    if (i == host || (o[s] == '[' && (i == n || o[i++] != ']')))
+        return 0;
+    if (i == n)
+        return 1;
+    if (o[i++] != ':' || i == n || o[i] == '0')
+        return 0;
+    while (i < n && o[i] >= '0' && o[i] <= '9' && port < 65536)
+        port = port * 10 + (unsigned long)(o[i++] - '0');
+    return i == n && port < 65536 && port != (s == 8 ? 443u : 80u);
 }
 
 const char *cw_runtime_origins(const char *p, size_t n) {
     char *out;
     size_t len = 0, i = 0;
-    int json = n && p[0] == '[';
+    int json;
+    /* (JSON may have white space around it, as TOML's ''' strings do) */
+    while (n && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r'))
+        n--;
+    json = n && p[0] == '[';
     cw_alloc_free(rt.origins);
     rt.origins = NULL;
     rt.has_origins = 0;
@@ -122,8 +140,8 @@ const char *cw_runtime_origins(const char *p, size_t n) {
         if (json != (start > 0 && p[start - 1] == '"') || (json && (end == n || p[end] != '"')) ||
             !origin_ok(p + start, end - start)) {
             cw_alloc_free(out);
-            return "CORS_ORIGINS: each origin is http(s)://host[:port], exactly, with no path and "
-                   "no '*'; no origin is allowed until it is fixed";
+            return "CORS_ORIGINS: each origin is http(s)://host[:port] as a browser sends it: the "
+                   "host in lowercase, no default port, no path, no '*'";
         }
         memcpy(out + len, p + start, end - start);
         len += end - start;

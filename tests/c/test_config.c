@@ -123,6 +123,19 @@ static void cors_origins_from_the_environment(void) {
         "[\"https://a.example\"",
         "[https://a.example]",
         "null",
+        /* never sent by a browser: it would never match */
+        "https://A.example",
+        "https://a.example:443",
+        "http://a.example:80",
+        "https://a.example?x",
+        "https://a.example#x",
+        "https://user@a.example",
+        "http://a.example:99999",
+        "http://a.example:0",
+        "http://a.example:08080",
+        "http://a.example:",
+        "https://",
+        "http://[::1",
     };
     const char *list = " https://a.example,http://127.0.0.1:9000\n https://b.example:8443 ";
     const char *json = "[\"https://c.example\", \"http://localhost:3000\"]";
@@ -137,6 +150,15 @@ static void cors_origins_from_the_environment(void) {
     CHECK(allowed("https://c.example"));
     CHECK(allowed("http://localhost:3000"));
     CHECK(!allowed("https://a.example"));
+    /* JSON with white space around it (a TOML ''' string); IPv6 */
+    json = "\n  [\"https://d.example\", \"http://[::1]:8787\"]\n";
+    CHECK(cw_runtime_origins(json, strlen(json)) == NULL);
+    CHECK(allowed("https://d.example"));
+    CHECK(allowed("http://[::1]:8787"));
+    /* [] allows none */
+    CHECK(cw_runtime_origins("[]", 2) == NULL);
+    CHECK(!allowed("https://d.example"));
+    CHECK(!allowed("https://example.com"));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(cw_runtime_origins(bad[i], strlen(bad[i])) != NULL);
         CHECK(!allowed("https://a.example"));
