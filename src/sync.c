@@ -1752,7 +1752,9 @@ int cw_sync_patch(cw_ctx *ctx) {
     memset(&checked, 0, sizeof checked);
     if (read_params(ctx, &checked, K_PATCH) < 0)
         return -1;
-    if (cw_plugin_config_error())
+    /* (in the object: past the edge's access check, so that only a caller
+     * who may write learns of the operator's mistake) */
+    if (ctx->stage == CW_STAGE_OWNER && cw_plugin_config_error())
         return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);

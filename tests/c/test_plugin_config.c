@@ -160,12 +160,17 @@ static void sync_hooks_config(void) {
     CHECK(cw_plugin_config_load(ok, strlen(ok)) == NULL);
 }
 
-/* While SYNC_HOOKS is refused, every PATCH is refused too. */
+/* While SYNC_HOOKS is refused, every PATCH is refused too: by the object,
+ * past the edge's access check (a caller without a token learns nothing of
+ * the configuration). */
 static void refused_hooks_refuse_writes(void) {
     cw_ctx *ctx;
     json_t *b;
     cw_plugin_config_load("nope", 4);
     ctx = run(CW_STAGE_EDGE, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", NULL);
+    CHECK_INT(ctx->res.action, CW_ACTION_FORWARD);
+    cw_pipeline_free(ctx);
+    ctx = run(CW_STAGE_OWNER, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", NULL);
     CHECK_INT(ctx->res.status, 503);
     b = body_json(ctx);
     CHECK(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")),
