@@ -34,7 +34,8 @@ try {
 } catch {
   fail("no .dev.vars: cp .dev.vars.example .dev.vars, and set STATE_KEYS");
 }
-const line = vars.split("\n").find((l) => l.startsWith("STATE_KEYS="));
+// The last STATE_KEYS line, as wrangler reads .dev.vars (a later line wins).
+const line = vars.split("\n").findLast((l) => l.startsWith("STATE_KEYS="));
 if (!line) fail(".dev.vars has no STATE_KEYS line");
 let keys;
 try {

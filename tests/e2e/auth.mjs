@@ -12,7 +12,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function authSteps({ step, root, work }) {
   const vars = path.join(work, "auth.vars");
-  writeFileSync(vars, 'STATE_KEYS={"e2e":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}\n');
+  // Two STATE_KEYS lines (the README's echo run twice): wrangler takes the
+  // last, and so must make token.
+  writeFileSync(vars, 'STATE_KEYS={"old":"ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA"}\nSTATE_KEYS={"e2e":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}\n');
   const mint = (id, scope, sub = "e2e-user") => {
     const r = spawnSync("make", ["--no-print-directory", "-s", "token", `ID=${id}`, `SCOPE=${scope}`, `SUB=${sub}`], {
       cwd: root,
