@@ -148,9 +148,10 @@ static int accept_socket(cw_ctx *ctx) {
     memset(&l, 0, sizeof l);
     /* The last millisecond of the second the edge still takes the token in
      * (cw_jwt_allows): the socket expires when a request would. */
-    l.head.deadline = ctx->who.exp > 0 && ctx->who.exp < CW_ROSTER_NEVER / 1000 - cfg->token_leeway - 1
-                          ? (ctx->who.exp + cfg->token_leeway + 1) * 1000 - 1
-                          : CW_ROSTER_NEVER;
+    l.head.deadline =
+        ctx->who.exp > 0 && ctx->who.exp < CW_ROSTER_NEVER / 1000 - cfg->token_leeway - 1
+            ? (ctx->who.exp + cfg->token_leeway + 1) * 1000 - 1
+            : CW_ROSTER_NEVER;
     memcpy(l.head.kid, ctx->who.kid, sizeof l.head.kid);
     l.head.filtered = ctx->who.read_paths != NULL;
     if (!(l.att = json_object()) ||

@@ -509,10 +509,6 @@ void cw_pipeline_who_paths(cw_ctx *ctx, json_t *read, json_t *write) {
     ctx->who.write_paths = json_incref(write);
 }
 
-/* who's path lists as the grant's scope suffix: ":" and the JSON
- * {"read"?:[...],"write"?:[...]} percent-encoded (every byte but printable
- * ASCII, and "%"), so that it holds no space and fits a header. Nothing
- * when both are the whole document. */
 /* p[0..n) to the grant, its controls, spaces, '%' and non-ASCII bytes
  * percent-escaped: a header keeps it as it is. */
 static void put_escaped(cw_ctx *ctx, const char *p, size_t n) {
@@ -527,6 +523,10 @@ static void put_escaped(cw_ctx *ctx, const char *p, size_t n) {
     }
 }
 
+/* who's path lists as the grant's scope suffix: ":" and the JSON
+ * {"read"?:[...],"write"?:[...]} percent-encoded (every byte but printable
+ * ASCII, and "%"), so that it holds no space and fits a header. Nothing
+ * when both are the whole document. */
 static void put_paths(cw_ctx *ctx) {
     json_t *o;
     cw_buf j = CW_BUF_INIT;
@@ -659,9 +659,11 @@ void cw_pipeline_run(cw_ctx *ctx, const cw_run *run) {
         copy_cstr(ctx->own.method, sizeof ctx->own.method, parsed->method);
         copy_cstr(ctx->own.origin, sizeof ctx->own.origin, cw_http_header(parsed, "origin"));
     } else if (bytes) { /* refused for its head: its method is still logged */
-        const char *sp = memchr(bytes, ' ', run->n < sizeof ctx->own.method ? run->n : sizeof ctx->own.method);
+        const char *sp =
+            memchr(bytes, ' ', run->n < sizeof ctx->own.method ? run->n : sizeof ctx->own.method);
         if (sp)
-            copy_cstr(ctx->own.method, sizeof ctx->own.method, (cw_slice){bytes, (size_t)(sp - bytes)});
+            copy_cstr(ctx->own.method, sizeof ctx->own.method,
+                      (cw_slice){bytes, (size_t)(sp - bytes)});
     }
     /* Even an unparsable envelope (its error already recorded) gets a
      * request id and the after hooks. */
@@ -694,7 +696,8 @@ static const char *take_answered(cw_ctx *ctx, const char *head, size_t *n, cw_bu
         const char *v = line + sizeof ERROR_LINE - 1, *ve = next - (eol ? 2 : 0), *sp;
         if (ve > v && memcmp(line, ERROR_LINE, sizeof ERROR_LINE - 1) == 0) {
             sp = memchr(v, ' ', (size_t)(ve - v));
-            copy_cstr(ctx->own.answered, sizeof ctx->own.answered, (cw_slice){v, (size_t)((sp ? sp : ve) - v)});
+            copy_cstr(ctx->own.answered, sizeof ctx->own.answered,
+                      (cw_slice){v, (size_t)((sp ? sp : ve) - v)});
             if (sp)
                 copy_cstr(ctx->own.answered_cause, sizeof ctx->own.answered_cause,
                           (cw_slice){sp + 1, (size_t)(ve - sp - 1)});

@@ -289,7 +289,8 @@ static json_t *log_of(const cw_ctx *edge) {
 static void refused_early_are_logged_with_route_and_id(void) {
     char req[4096];
     int at = sprintf(req, "GET /state/x\r\n");
-    cw_ctx *ctx = run(CW_STAGE_EDGE, "PATCH /state/big%2Ddoc\r\ncontent-length: 1048577\r\n\r\n", NULL);
+    cw_ctx *ctx =
+        run(CW_STAGE_EDGE, "PATCH /state/big%2Ddoc\r\ncontent-length: 1048577\r\n\r\n", NULL);
     json_t *log = log_of(ctx);
     CHECK_INT(ctx->res.status, 413);
     CHECK_STR(json_string_value(json_object_get(log, "route")), "state.patch");
@@ -313,9 +314,11 @@ static void refused_early_are_logged_with_route_and_id(void) {
 /* An error the owner decides is named in the edge's log line (a 5xx with
  * its cause); the line that carries it goes no further than the edge. */
 static void the_owners_error_is_logged_at_the_edge(void) {
-    const char *req = "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}";
+    const char *req =
+        "PATCH /state/x\r\ncontent-type: application/json\r\nif-match: \"9\"\r\n\r\n{}";
     cw_ctx *edge = run(CW_STAGE_EDGE, req, NULL), *owner = run(CW_STAGE_OWNER, req, NULL);
-    const char *late = "content-type: application/json\r\nx-cw-error: storage_failed a write failed: disk\r\n";
+    const char *late =
+        "content-type: application/json\r\nx-cw-error: storage_failed a write failed: disk\r\n";
     json_t *log;
     CHECK_INT(owner->res.status, 412);
     CHECK(has_header(owner, "x-cw-error: precondition_failed\r\n"));
