@@ -381,7 +381,11 @@ static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
     const char *why;
     size_t i, all = 0;
     int failed = paths ? cw_paths_read(paths, &sp, &why) : 0;
-    json_array_foreach(sp, i, e) all += json_string_length(e);
+    json_array_foreach(sp, i, e) {
+        size_t len = 0;
+        cw_json_string(e, &len);
+        all += len;
+    }
     /* (the socket's state must hold them: CW_PATHS_BYTES in all) */
     if (failed || all > CW_PATHS_BYTES) {
         json_decref(sp);

@@ -53,8 +53,9 @@ async function originServer() {
 }
 
 // An app's own auth endpoint, as docs/client.md's token pattern has it: GET
-// /token?doc=<id> answers a write token that ends in about three seconds
-// (exp 57 s ago, within the local row's 60 s leeway). Counts its tokens.
+// /token?doc=<id> answers a write token that ends in two to three seconds
+// (exp 58 s ago, within the local row's 60 s leeway: refused from the
+// second after exp + leeway). Counts its tokens.
 async function authServer() {
   const port = await freePort();
   const minted = { count: 0 };
@@ -62,7 +63,7 @@ async function authServer() {
     const doc = new URL(req.url, "http://x").searchParams.get("doc");
     const now = Math.floor(Date.now() / 1000);
     const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-    const signed = `${enc({ alg: "HS256", typ: "JWT", kid: "b1" })}.${enc({ sub: "short", docs: [doc], scope: "write", iat: now - 57, exp: now - 57 })}`;
+    const signed = `${enc({ alg: "HS256", typ: "JWT", kid: "b1" })}.${enc({ sub: "short", docs: [doc], scope: "write", iat: now - 58, exp: now - 58 })}`;
     const mac = createHmac("sha256", Buffer.from(KEY)).update(signed).digest("base64url");
     minted.count += 1;
     res.writeHead(200, { "content-type": "text/plain", "access-control-allow-origin": "*" });
