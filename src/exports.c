@@ -128,7 +128,7 @@ CW_EXPORT(cw_init) int cw_init(const unsigned char *seed, size_t n) {
 }
 
 /* Appends one JSON log line {"level":"warn","msg":msg,key:value} to out;
- * value is shown as printable ASCII, at most 64 bytes. */
+ * value is shown as printable ASCII, at most 160 bytes. */
 static void warn(cw_buf *out, const char *msg, const char *key, const char *value, size_t n) {
     char shown[CW_ERROR_TEXT_LENGTH]; /* a cause whole; a value cut */
     size_t k;

@@ -377,21 +377,22 @@ static void frame_done(cw_ctx *ctx) {
  * reads where they and its grant both reach. Returns 0, 1 when the paths
  * were refused as a bad frame (answered), or -1. */
 static int subscribe(cw_ctx *ctx, live_t *l, json_t *f) {
-    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *reads = NULL, *e;
+    json_t *paths = json_object_get(f, "paths"), *sp = NULL, *reads = NULL;
     const char *why;
-    size_t i, all = 0;
+    cw_buf text = CW_BUF_INIT;
     int failed = paths ? cw_paths_read(paths, &sp, &why) : 0;
-    json_array_foreach(sp, i, e) {
-        size_t len = 0;
-        cw_json_string(e, &len);
-        all += len;
-    }
-    /* (the socket's state must hold them: CW_PATHS_BYTES in all) */
+    size_t all;
+    /* The socket's state must hold them: CW_PATHS_BYTES of JSON text, as
+     * the attachment writes it (escapes included). */
+    if (!failed && sp && cw_json_dump(sp, &text) < 0)
+        failed = -1;
+    all = text.len;
+    cw_buf_free(&text);
     if (failed || all > CW_PATHS_BYTES) {
         json_decref(sp);
         return bad(ctx, l,
                    "paths must be an array of at most 32 JSON Pointers (RFC 6901) of at most 1024 "
-                   "bytes, 2048 in all") < 0
+                   "bytes, 2048 bytes of JSON in all") < 0
                    ? -1
                    : 1;
     }

@@ -89,7 +89,7 @@ static int origin_ok(const char *o, size_t n) {
         return 0;
     host = i = s + (o[s] == '['); /* (n > s: o[s] is there) */
     while (i < n && ((o[i] >= 'a' && o[i] <= 'z') || (o[i] >= '0' && o[i] <= '9') || o[i] == '-' ||
-                     o[i] == '.' || (o[s] == '[' && o[i] == ':')))
+                     o[i] == '.' || o[i] == '_' || (o[s] == '[' && o[i] == ':')))
         i++;
     if (i == host || (o[s] == '[' && (i == n || o[i++] != ']')))
         return 0;

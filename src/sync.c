@@ -270,8 +270,10 @@ int cw_sync_grant(cw_ctx *ctx) {
     actor = cw_http_header(ctx->req, "x-cw-actor");
     if (actor.n > CW_ACTOR_MAX)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
-    for (size_t i = 0; i < actor.n; i++)
-        if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f)
+    for (size_t i = 0; i < actor.n; i++) /* C0, DEL and C1 (C2 80-9F), as jwt.c's sub */
+        if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f ||
+            ((unsigned char)actor.p[i] == 0xc2 && i + 1 < actor.n &&
+             (unsigned char)actor.p[i + 1] < 0xa0))
             return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
                                 "actor must not hold control characters");
     return cw_pipeline_grant(ctx, actor);
@@ -788,14 +790,24 @@ static int object_or_none(void *arg, const char *p, size_t n) {
     return k < 0 ? -1 : k != AT_VALUE;
 }
 
+static int assumed_object(void *arg, const char *p, size_t n) {
+    (void)arg, (void)p, (void)n;
+    return 1;
+}
+
 /* A write under a grant limited to paths: 403 forbidden, error.paths the
- * pointers it touches outside them; nothing is applied. */
+ * pointers it touches outside them; nothing is applied. d: the document,
+ * or NULL to take every parent the patch names as an object (the patch's
+ * own pointers only). */
 static int write_allowed(cw_ctx *ctx, cw_sync_op *o, cw_doc *d) {
     reader_t r;
     json_t *out = json_array();
     int n;
-    reader_init(&r, ctx, d);
-    n = out ? cw_paths_outside(o->patch, ctx->who.write_paths, object_or_none, &r, out) : -1;
+    if (d)
+        reader_init(&r, ctx, d);
+    n = out ? cw_paths_outside(o->patch, ctx->who.write_paths, d ? object_or_none : assumed_object,
+                               &r, out)
+            : -1;
     if (n > 0) {
         cw_buf_puts(&ctx->err_extra, ",\"paths\":");
         if (cw_json_dump(out, &ctx->err_extra) < 0)
@@ -1594,11 +1606,16 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
 
     if (ctx->who.read_only)
         return cw_error_set(&ctx->err, CW_E_FORBIDDEN, "this grant reads only");
+    /* (past the grant's checks: only a caller who may write learns of the
+     * operator's mistake) */
+    if (cw_plugin_config_error())
+        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (o->meta.version >= CW_VERSION_MAX)
         return cw_error_set(&ctx->err, CW_E_VERSION_LIMIT, NULL);
-    /* Under a grant limited to paths, a patch outside them is refused
-     * first, a retry of one too: its answer would tell that it was made. */
-    if (ctx->who.write_paths && (!(d = loaded(ctx, o)) || write_allowed(ctx, o, d) < 0))
+    /* Under a grant limited to paths, a patch whose own pointers are
+     * outside them is refused first, a retry of one too (its answer would
+     * tell that it was made); what the document holds is checked below. */
+    if (ctx->who.write_paths && write_allowed(ctx, o, NULL) < 0)
         return -1;
     /* A retry is recognized next (a retried If-Match write would otherwise
      * fail its precondition). */
@@ -1619,6 +1636,8 @@ COLD_SPLIT static int step_patch(cw_ctx *ctx, cw_sync_op *o) {
         o->page_full = n < o->meta.version - o->since;
     }
     if (retention(ctx, o) < 0 || !(d = loaded(ctx, o)))
+        return -1;
+    if (ctx->who.write_paths && write_allowed(ctx, o, d) < 0)
         return -1;
     /* A grant that reads only paths gets the minimal answer (its changes,
      * with ?since=, are its parts). */
@@ -1752,10 +1771,6 @@ int cw_sync_patch(cw_ctx *ctx) {
     memset(&checked, 0, sizeof checked);
     if (read_params(ctx, &checked, K_PATCH) < 0)
         return -1;
-    /* (in the object: past the edge's access check, so that only a caller
-     * who may write learns of the operator's mistake) */
-    if (ctx->stage == CW_STAGE_OWNER && cw_plugin_config_error())
-        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
     if (!media_type_ok(cw_http_header(ctx->req, "content-type")))
         return cw_error_set(&ctx->err, CW_E_MEDIA_TYPE, NULL);
     if (coded(cw_http_header(ctx->req, "content-encoding")))
@@ -1791,10 +1806,6 @@ int cw_sync_write(cw_ctx *ctx, cw_sync_op **out, json_t *patch, const char *key,
     memset(&checked, 0, sizeof checked);
     *out = NULL;
     checked.patch = patch;
-    if (cw_plugin_config_error()) {
-        json_decref(patch);
-        return cw_error_set(&ctx->err, CW_E_UNAVAILABLE, cw_plugin_config_error());
-    }
     memcpy(checked.key, key, strlen(key) + 1);
     checked.if_match = if_match;
     checked.has_if_match = if_match >= 0;

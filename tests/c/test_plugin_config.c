@@ -170,6 +170,10 @@ static void refused_hooks_refuse_writes(void) {
     ctx = run(CW_STAGE_EDGE, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", NULL);
     CHECK_INT(ctx->res.action, CW_ACTION_FORWARD);
     cw_pipeline_free(ctx);
+    ctx = cw_host_owner("PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", 52, "r ",
+                        NULL, "x", 0);
+    CHECK_INT(ctx->res.status, 403); /* a grant that may not write learns nothing of it */
+    cw_pipeline_free(ctx);
     ctx = run(CW_STAGE_OWNER, "PATCH /state/x\r\ncontent-type: application/json\r\n\r\n{}", NULL);
     CHECK_INT(ctx->res.status, 503);
     b = body_json(ctx);

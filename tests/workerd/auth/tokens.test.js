@@ -109,8 +109,11 @@ describe("every state path with and without a token", () => {
     }
     const changes = await (await req("GET", `/state/${id}/changes?since=0`, await mint({ docs: [id], scope: "read" }))).json();
     expect(changes.changes.map((c) => c.actor)).toEqual(subs.flatMap((s) => [s, s]));
-    for (const sub of ["a\u0085b", "a\u009fb", "a\u007fb", "a\nb"])
+    for (const sub of ["a\u0085b", "a\u009fb", "a\u007fb", "a\nb"]) {
       expect((await expectError(await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read", sub })), 401, "unauthorized")).error.message).toMatch(/sub/);
+      // an RPC caller's actor, to the same rule
+      expect(await api.syncState(id, { x: 1 }, { actor: sub })).toMatchObject({ ok: false, status: 400, error: { code: "bad_request" } });
+    }
   });
 });
 
@@ -329,8 +332,8 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     // A retry of someone else's write outside its paths is refused as a
     // new one would be: neither a replay nor idempotency_key_reused tells
     // what was written.
-    const keyed = (token, patch) =>
-      SELF.fetch(`${BASE}/state/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": "payroll-2026-12" }, body: patch });
+    const keyed = (token, patch, key = "payroll-2026-12") =>
+      SELF.fetch(`${BASE}/state/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key }, body: patch });
     expect((await keyed(admin, '{"salary":{"bob":90000}}')).status).toBe(200);
     for (const patch of ['{"salary":{"bob":90000}}', '{"salary":{"bob":80000}}']) {
       const r = await body(await keyed(ann, patch));
@@ -339,6 +342,17 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     }
     s.send({ type: "patch", mid: "payroll-2026-12", patch: { salary: { bob: 90000 } } });
     expect(await s.next((f) => f.mid === "payroll-2026-12")).toMatchObject({ type: "reject", error: { code: "forbidden", paths: ["/salary"] } });
+    // Its own write retried is its replay, even once the document changed
+    // around it (a parent that is no longer an object).
+    const own = '{"users":{"ann":{"k":1}}}';
+    const first = await keyed(ann, own, "ann-own-1");
+    expect(first.status).toBe(200);
+    const at = (await first.json()).version;
+    expect((await req("PATCH", `/state/${id}`, admin, '{"users":"flat"}')).status).toBe(200);
+    const again = await keyed(ann, own, "ann-own-1");
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect((await again.json()).version).toBe(at);
     s.ws.close(1000);
   });
 
