@@ -16,6 +16,9 @@
 // others' pending writes beside its own, and a page that loads takes them
 // all (the server applies each mid once, whoever sends it).
 
+const DAY = 86400000;
+const TOMBS = 1000; // settled writes remembered, at most
+
 // Writes go one at a time, the latest record per key only.
 export function offline({ storage = memoryStore(), subject = "", onError = (e) => console.error("offline storage:", e) } = {}) {
   const waiting = new Map();
@@ -51,9 +54,10 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
     // selective sync's, or null), or undefined.
     async load(url) {
       const key = keyOf(url);
-      const [s, p] = await Promise.all([storage.get(`${key}#state`), storage.get(`${key}#pending`)]);
+      const [s, all] = await Promise.all([storage.get(`${key}#state`), storage.get(`${key}#pending`)]);
+      const p = Array.isArray(all) ? all.filter((w) => !w.settled) : [];
       if (s) saved.set(key, JSON.stringify([s.version, s.paths ?? null]));
-      return s || p?.length ? { version: s?.version ?? -1, state: s?.state ?? {}, paths: s?.paths ?? null, pending: p ?? [] } : undefined;
+      return s || p.length ? { version: s?.version ?? -1, state: s?.state ?? {}, paths: s?.paths ?? null, pending: p } : undefined;
     },
     // The state is written only when its version (or the paths it covers)
     // moved; what is pending, every time it changed.
@@ -72,9 +76,18 @@ export function offline({ storage = memoryStore(), subject = "", onError = (e) =
       held.set(key, mine);
       gone.set(key, settled);
       put(`${key}#pending`, (old) => {
-        const theirs = (Array.isArray(old) ? old : []).filter((p) => !mine.has(p.frame?.mid) && !settled.has(p.frame?.mid));
-        for (const mid of settled) if (!old?.some?.((p) => p.frame?.mid === mid)) settled.delete(mid);
-        return [...theirs, ...pending].sort((a, b) => a.at - b.at);
+        const list = Array.isArray(old) ? old : [];
+        const now = Date.now();
+        // A settled write stays a day as a tombstone ({ frame: { mid },
+        // settled }), so that no page puts it back; one another page sent
+        // stays marked sent.
+        const tombs = [...list.filter((p) => p.settled && now - p.at < DAY), ...[...settled].map((mid) => ({ frame: { mid }, settled: true, at: now }))].slice(-TOMBS);
+        settled.clear();
+        const dead = new Set(tombs.map((p) => p.frame.mid));
+        const sent = new Set(list.filter((p) => p.sent).map((p) => p.frame?.mid));
+        const theirs = list.filter((p) => !p.settled && !mine.has(p.frame?.mid));
+        const ours = pending.map((p) => (sent.has(p.frame.mid) && !p.sent ? { ...p, sent: true } : p));
+        return [...[...theirs, ...ours].filter((p) => !dead.has(p.frame?.mid)).sort((a, b) => a.at - b.at), ...tombs];
       });
     },
     // fn(error) on every failed write (a document's error event); returns

@@ -527,11 +527,38 @@ await test("offline: two pages of one subject keep each other's pending writes; 
     assert.deepEqual(sent.map((f) => f.patch), [{ one: 1 }, { two: 2 }, { three: 3 }]);
     sent.forEach((f, i) => again.last().frame({ type: "ack", mid: f.mid, version: 2 + i }));
     await kept.flushed();
-    // Page 2 still holds its own write, kept until it sees it settled.
-    assert.deepEqual((await storage.get("ann\n" + URL_D + "#pending")).map((p) => p.frame.patch), []);
+    const stored = async () => (await storage.get("ann\n" + URL_D + "#pending")).filter((p) => !p.settled).map((p) => p.frame.patch);
+    assert.deepEqual(await stored(), []);
+    // Page 2 still holds "two" in memory, but the page that saw it settled
+    // left a tombstone: its next save does not put it back.
     pages[1].doc.patch({ four: 4 }).catch(() => {});
     await pages[1].kept.flushed();
-    assert.deepEqual((await storage.get("ann\n" + URL_D + "#pending")).map((p) => p.frame.patch), [{ two: 2 }, { four: 4 }]);
+    assert.deepEqual(await stored(), [{ four: 4 }]);
+    const entries = await storage.get("ann\n" + URL_D + "#pending");
+    assert.ok(entries.filter((p) => p.settled).length >= 3);
+    // One sent by another page stays marked sent, whoever saves after: a
+    // page that loaded it before (offline) and saves later does not mark
+    // it unsent again (a write kept unsent past the idempotency window
+    // would be sent as new).
+    const B = server();
+    const keptB = offline({ storage, subject: "ann" });
+    const b = connect(URL_D, { WebSocket: B.WebSocket, offline: keptB, minDelay: 1, maxDelay: 5 });
+    await tick(5);
+    B.last().close(1006); // b stays offline, holding four unsent
+    const A = server();
+    const keptA = offline({ storage, subject: "ann" });
+    const a = connect(URL_D, { WebSocket: A.WebSocket, offline: keptA, minDelay: 1, maxDelay: 5 });
+    await tick(5);
+    A.last().frame({ type: "changes", id: "d", version: 4, changes: [] });
+    A.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+    assert.deepEqual(A.last().frames().filter((f) => f.type === "patch").map((f) => f.patch), [{ four: 4 }]);
+    await keptA.flushed();
+    b.patch({ five: 5 }).catch(() => {});
+    await keptB.flushed();
+    const now = (await storage.get("ann\n" + URL_D + "#pending")).filter((p) => !p.settled);
+    assert.deepEqual(now.map((p) => [p.frame.patch, p.sent]), [[{ four: 4 }, true], [{ five: 5 }, false]]);
+    a.close();
+    b.close();
     d.close();
     pages[1].doc.close();
   }
