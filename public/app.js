@@ -100,6 +100,13 @@ present();
 // focus and blur it may cause are not the user's.
 const views = new Map();
 let rendering = false;
+let focused = null; // { input, at }: the card being edited, and its text then
+// Puts children in parent in this order, moving only what is out of place
+// (a node left in place keeps its focus and an input method's composition).
+function place(parent, children) {
+  children.forEach((c, i) => parent.children[i] !== c && parent.insertBefore(c, parent.children[i] ?? null));
+  while (parent.children.length > children.length) parent.lastChild.remove();
+}
 function render() {
   const active = document.activeElement;
   const [from, to] = [active?.selectionStart, active?.selectionEnd];
@@ -109,20 +116,32 @@ function render() {
   const seen = new Set();
   const view = (key, make) => (seen.add(key), views.get(key) ?? views.set(key, make()).get(key));
   rendering = true;
-  $("#board").replaceChildren(
-    ...columns().map(([col, c]) => {
-      const v = view(col, () => columnView(col));
-      v.title.textContent = c?.name ?? "";
-      v.node.replaceChildren(v.title, ...cardsOf(col).map(([key, card]) => view(`${col}/${key}`, () => cardView(col, key)).update(card, editors[key] ?? [])), v.add);
-      return v.node;
-    }),
-  );
-  for (const key of views.keys()) if (!seen.has(key)) views.delete(key);
-  if (active?.isConnected && document.activeElement !== active) {
-    active.focus();
-    active.setSelectionRange?.(from, to);
+  try {
+    place(
+      $("#board"),
+      columns().map(([col, c]) => {
+        const v = view(col, () => columnView(col));
+        v.title.textContent = c?.name ?? "";
+        place(v.node, [v.title, ...cardsOf(col).map(([key, card]) => view(`${col}/${key}`, () => cardView(col, key)).update(card, editors[key] ?? [])), v.add]);
+        return v.node;
+      }),
+    );
+    for (const key of views.keys()) if (!seen.has(key)) views.delete(key);
+    if (active?.isConnected && document.activeElement !== active) {
+      active.focus();
+      active.setSelectionRange?.(from, to);
+    }
+  } finally {
+    rendering = false;
   }
-  rendering = false;
+  // The card being edited was moved or deleted meanwhile: the edit goes
+  // nowhere, and says so.
+  if (focused && !focused.input.isConnected) {
+    const { input, at } = focused;
+    focused = editing = null;
+    present();
+    if (input.value !== at) note("the card was moved or deleted meanwhile: the edit is not saved", true);
+  }
 }
 function columnView(col) {
   return { node: el("div", { className: "column", dataset: { key: col } }), title: el("h2"), add: addView(col) };
@@ -138,14 +157,16 @@ function cardView(col, key) {
   input.addEventListener("focus", () => {
     if (rendering) return;
     editing = key;
+    focused = { input, at: input.value };
     base = doc.pending ? undefined : doc.version; // (a write of ours still out would conflict with it)
     present();
   });
   input.addEventListener("blur", () => {
-    if (rendering) return;
-    editing = null;
+    if (rendering || focused?.input !== input) return;
+    const at = focused.at;
+    focused = editing = null;
     present();
-    if (input.value === (card?.text ?? "")) return;
+    if (input.value === at) return void (input.value = card?.text ?? ""); // nothing typed: the text as it is now
     if (!doc.state.columns?.[col]?.cards?.[key]) return note("the card was moved or deleted meanwhile: the edit is not saved", true);
     write(inColumn(col, { [key]: { text: input.value } }), "edited", base);
   });

@@ -289,18 +289,32 @@ async function run() {
       await dan.keyboard.type(" (too late)");
       await click(eve, "c", "delete");
       await until(dan, () => doc.version === 7, "dan does not see the delete");
+      await until(dan, () => /moved or deleted meanwhile/.test(document.querySelector("#note").textContent), "dan is not told his edit went nowhere");
+      await until(eve, () => [...document.querySelectorAll(".card .editing")].every((e) => e.textContent === ""), "dan still shows as editing");
       await dan.keyboard.press("Enter");
       // And a card moved while dan edits it is not copied back.
       await dan.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "b").focus());
       await dan.keyboard.type(" (moved)");
+      await dan.evaluate(() => (document.querySelector("#note").textContent = ""));
       await click(eve, "b", "to the next column");
       await until(dan, () => doc.version === 8, "dan does not see the move");
+      await until(dan, () => /moved or deleted meanwhile/.test(document.querySelector("#note").textContent), "dan is not told his edit of a moved card went nowhere");
       await dan.keyboard.press("Enter");
       await until(dan, () => doc.pending === 0, "dan's refused edits still pending");
       const now = await (await fetch(`${server.base}/state/${b2}`, { headers: { authorization: `Bearer ${token(b2, "read", "t")}` } })).json();
       const all = Object.values(now.state.columns).flatMap((c) => Object.values(c.cards ?? {}).map((x) => x.text));
       expect(JSON.stringify(all.sort()) === JSON.stringify(["a (dan)", "b", "d"]) && now.version === 8, `the board: ${JSON.stringify(all)} at ${now.version}`);
       await until(dan, () => [...document.querySelectorAll(".card input")].map((i) => i.value).sort().join() === "a (dan),b,d", "dan's board is not the server's");
+      // Dan focuses d and leaves it without typing while eve edits it: her
+      // text stays (nothing of his is written back).
+      await dan.evaluate(() => [...document.querySelectorAll(".card input")].find((i) => i.value === "d").focus());
+      await eve.evaluate(() => doc.patch({ columns: { a0: { cards: { a3: { text: "d by eve" } } } } }));
+      await until(dan, () => doc.state.columns.a0.cards.a3?.text === "d by eve", "dan does not get eve's edit of d");
+      const version = await dan.evaluate(() => doc.version);
+      await dan.keyboard.press("Enter");
+      await until(dan, () => [...document.querySelectorAll(".card input")].some((i) => i.value === "d by eve"), "dan's card d does not show eve's text");
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await dan.evaluate(() => [doc.version, doc.pending, doc.state.columns.a0.cards.a3.text])).join() === `${version},0,d by eve`, "dan wrote his stale text back");
       // The JSON tab sends only what was edited there: eve's card added
       // meanwhile stays.
       await dan.click("#tab-json");
