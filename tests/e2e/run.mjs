@@ -139,8 +139,9 @@ async function main() {
     expect(r.status === 412 && b.error.code === "precondition_failed", `got ${r.status} ${JSON.stringify(b)}`);
     expect(!r.headers.has("x-cw-error"), "the owner's error line reached the client");
     // The object decided it; the edge's log line names it.
-    await new Promise((res) => setTimeout(res, 300));
-    const line = allLogs.join("").split("\n").find((l) => l.includes(b.error.request_id) && l.includes('"msg":"request"'));
+    const lineOf = () => allLogs.join("").split("\n").find((l) => l.includes(b.error.request_id) && l.includes('"msg":"request"'));
+    for (let i = 0; i < 50 && !lineOf(); i++) await new Promise((res) => setTimeout(res, 100));
+    const line = lineOf();
     expect(line?.includes('"error":"precondition_failed"') && line.includes('"route":"state.patch"'), `the log line: ${line}`);
     const g = await json(await fetch(`${main.base}/state/${id}`));
     expect(g.version === 2 && g.state.c === undefined, `after 412: ${JSON.stringify(g)}`);
