@@ -282,6 +282,10 @@ int cw_resume(cw_result *r, int status, const char *head, size_t head_len, const
  * (the host then ends the stream with an error). */
 CW_EXPORT(cw_next) int cw_next(cw_result *r) { return cw_pipeline_next((cw_ctx *)r); }
 
+/* Ends a streamed answer the host cut off: r's frames are what ends it for
+ * the client (a socket's error frame), its body empty. */
+CW_EXPORT(cw_cut) void cw_cut(cw_result *r) { cw_pipeline_cut((cw_ctx *)r); }
+
 /* Frees a result from cw_handle, cw_owner or cw_failed. NULL is a no-op. */
 CW_EXPORT(cw_result_free) void cw_result_free(cw_result *r) { cw_pipeline_free((cw_ctx *)r); }
 

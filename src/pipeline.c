@@ -860,6 +860,36 @@ int cw_pipeline_next(cw_ctx *ctx) {
     return rc;
 }
 
+void cw_pipeline_cut(cw_ctx *ctx) {
+    int going = ctx->more != NULL; /* (one that ended has said so already) */
+    ctx->more = NULL;
+    ctx->res.flags &= ~(uint32_t)CW_RESULT_STREAM;
+    ctx->body.len = ctx->frames.len = 0;
+    if (going && (ctx->flags & CW_FLAG_SOCKET)) {
+        cw_error_set(&ctx->err, CW_E_TIMEOUT,
+                     "the snapshot's parts were cut off: they held the document past the stream "
+                     "limit; drop them and say hello again");
+        cw_pipeline_error_frame(ctx);
+    }
+    ctx->res.body = "";
+    ctx->res.body_len = 0;
+    ctx->res.frames = ctx->frames.p ? ctx->frames.p : "";
+    ctx->res.frames_len = (uint32_t)ctx->frames.len;
+}
+
+int cw_pipeline_error_frame(cw_ctx *ctx) {
+    cw_buf e = CW_BUF_INIT, f = CW_BUF_INIT;
+    int rc;
+    cw_pipeline_error_json(ctx, &e);
+    cw_buf_puts(&f, "{\"type\":\"error\",");
+    if (e.len > 1)
+        cw_buf_append(&f, e.p + 1, e.len - 1);
+    cw_buf_free(&e);
+    rc = cw_pipeline_frame_reply(ctx, &f);
+    cw_buf_free(&f);
+    return rc;
+}
+
 int cw_pipeline_frame_close(cw_ctx *ctx, uint32_t target, int code, const char *reason) {
     return frame(ctx, CW_FRAME_CLOSE, target, (uint32_t)code, reason, strlen(reason));
 }

@@ -313,6 +313,15 @@ void cw_pipeline_free(cw_ctx *ctx);
  * ends the stream with an error). */
 int cw_pipeline_next(cw_ctx *ctx);
 
+/* Ends a streamed answer the host cut off (it held its document past the
+ * stream limit): no piece follows; a socket's answer in parts gets, in the
+ * result's frames, the error frame that tells the client to drop them. */
+void cw_pipeline_cut(cw_ctx *ctx);
+
+/* Queues {"type":"error","error":{...}} from ctx->err to the sender.
+ * Returns 0, or -1 out of memory. */
+int cw_pipeline_error_frame(cw_ctx *ctx);
+
 /* Handler API. */
 
 /* Appends a response header. Returns 0 or -1 (no memory, recorded later). */

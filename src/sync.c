@@ -1220,7 +1220,6 @@ static int snapshot_parts(cw_ctx *ctx, cw_sync_op *o, int last) {
  * the client drops the parts it has). */
 static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
     cw_sync_op *o = arg;
-    cw_buf e = CW_BUF_INIT;
     int rc = 1;
     while (rc == 1 && o->view.len < CW_SYNC_PART_MAX)
         rc = cw_stream_next(o->stream, &o->view, STREAM_PIECE, &ctx->err);
@@ -1228,15 +1227,9 @@ static int more_of_snapshot(cw_ctx *ctx, void *arg, cw_buf *out) {
         return rc;
     if (ctx->err.code == CW_E_NONE)
         cw_error_set(&ctx->err, CW_E_INTERNAL, NULL);
-    cw_pipeline_error_json(ctx, &e);
     ctx->frames.len = o->view.len = 0;
-    cw_buf_puts(out, "{\"type\":\"error\",");
-    if (e.len > 1)
-        cw_buf_append(out, e.p + 1, e.len - 1);
-    cw_buf_free(&e);
-    rc = cw_pipeline_frame_reply(ctx, out);
     out->len = 0;
-    return rc < 0 ? -1 : 0;
+    return cw_pipeline_error_frame(ctx) < 0 ? -1 : 0;
 }
 
 /* The changes after since when the journal holds them all and one page

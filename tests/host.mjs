@@ -96,6 +96,37 @@ await test("an upgrade whose socket cannot be stored once accepted: 500, and the
   assert.deepEqual([...o.host.sockets].map((ws) => ws.closed), [{ code: 1011, reason: "the upgrade failed" }]);
 });
 
+await test("a snapshot in parts cut off by its time limit ends with C's error frame, and no part follows it", async () => {
+  const id = "cutparts";
+  const patch = (body) => h.fetch(new Request(`http://host/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body }));
+  // Past what the owner holds whole (4 MiB): the snapshot goes in parts
+  // read from the rows, one per turn of the object.
+  for (let i = 0; i < 6; i++) {
+    const members = {};
+    for (let j = 0; j < 3000; j++) members[`m${i}_${j}`] = "x".repeat(250);
+    assert.equal((await patch(JSON.stringify({ [`g${i}`]: members }))).status, 200);
+  }
+  // The platform's clock, played slow for the parts' turns and fast for
+  // the hold's limits: the cut comes between two parts, deterministically.
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = (fn, ms, ...rest) => real(fn, ms === 0 ? 300 : ms >= 1000 ? 50 : ms, ...rest);
+  try {
+    const s = await h.socket(id);
+    await s.send(JSON.stringify({ type: "hello" }));
+    assert.deepEqual(s.frames().map((f) => [f.type, f.part, f.more]), [["snapshot", 0, true], ["peers", undefined, undefined]]);
+    // A write arrives and waits: the hold's contended limit cuts the parts.
+    assert.equal((await patch('{"after":1}')).status, 200);
+    await new Promise((r) => real(r, 700)); // past the next part's turn
+    const frames = s.frames();
+    // (then the write's change, which the joined socket hears; no part)
+    assert.deepEqual(frames.map((f) => f.type), ["snapshot", "peers", "error", "change"]);
+    assert.equal(frames[2].error.code, "state_timeout");
+    assert.match(frames[2].error.message, /cut off/);
+  } finally {
+    globalThis.setTimeout = real;
+  }
+});
+
 await test("the glue reads a C string up to its NUL, or to the end of memory when it has none", async () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const { u8 } = views(memory);

@@ -194,6 +194,19 @@ class Started {
       this.port,
     );
   }
+  // Ends a streamed answer cut off (held past its time): the frames C ends
+  // it with for the client (a socket's error frame).
+  cut() {
+    const { x, r } = this;
+    return call(
+      x,
+      () => {
+        x.cw_cut(r);
+        return readPiece(x.memory, r).frames;
+      },
+      this.port,
+    );
+  }
   free() {
     if (this.r && this.x === live) this.x.cw_result_free(this.r);
     this.r = 0;

@@ -202,9 +202,9 @@ export class StateObject extends DurableObject {
   // Holds later requests back while a streamed answer goes on, so the rows
   // it reads do not change under it, until stop(): at most C's stream
   // limit, and its contended limit once another request waits (then it is
-  // cut off, cut(why) told). { next, stop }: next() is the run's next
-  // piece, null once stopped; stop(why) frees the run and lets the others
-  // go, true the first time.
+  // cut off, cut(why, frames) told, with the frames C ends it with).
+  // { next, stop }: next() is the run's next piece, null once stopped;
+  // stop(why) frees the run and lets the others go, true the first time.
   #hold(run, requestId, cut) {
     let release;
     const held = (this.#streaming = new Promise((resolve) => (release = resolve)));
@@ -218,6 +218,11 @@ export class StateObject extends DurableObject {
     const stop = (why) => {
       if (!run) return false;
       clearTimeout(timer);
+      let frames = EMPTY;
+      if (why)
+        try {
+          frames = run.cut();
+        } catch {} // a module replaced meanwhile: nothing more to say
       run.free();
       run = null;
       if (this.#streaming === held) {
@@ -227,7 +232,7 @@ export class StateObject extends DurableObject {
       release();
       if (why) {
         logError("stream cut off", requestId, why);
-        cut(why);
+        cut(why, frames);
       }
       return true;
     };
@@ -266,7 +271,7 @@ export class StateObject extends DurableObject {
   // A socket's answer in parts (a large snapshot): each next piece's frames
   // once the runtime has had a turn to send the last ones.
   async #parts(run, sender, requestId) {
-    const h = this.#hold(run, requestId, () => {});
+    const h = this.#hold(run, requestId, (why, frames) => frames.length && this.#send(frames, sender, null));
     try {
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, 0));
