@@ -266,15 +266,15 @@ static void routes_table(void) {
     const cw_route *r = cw_handlers_routes(&n);
     printf("@@ routes\n| method | path | route name (logs, metrics) |\n| --- | --- | --- |\n");
     for (size_t i = 0; i < n; i++) {
-        if (r[i].internal || !strncmp(r[i].pattern, "/__test", 7))
+        if ((r[i].flags & CW_ROUTE_INTERNAL) || !strncmp(r[i].pattern, "/__test", 7))
             continue;
         printf("| %s | `%s` | `%s` |\n", r[i].method, r[i].pattern, r[i].name);
     }
     printf("\nReached only from the glue, never from a client (another method on them is 404):");
     for (size_t i = 0; i < n; i++)
-        if (r[i].internal)
+        if ((r[i].flags & CW_ROUTE_INTERNAL))
             printf(" %s `%s` (`%s`)%s", r[i].method, r[i].pattern, r[i].name,
-                   i + 1 < n && r[i + 1].internal ? "," : "");
+                   i + 1 < n && (r[i + 1].flags & CW_ROUTE_INTERNAL) ? "," : "");
     printf(".\n");
 }
 

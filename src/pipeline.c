@@ -487,6 +487,15 @@ static void dispatch(cw_ctx *ctx) {
         return;
     }
     ctx->own.route = ctx->own.match.route;
+    /* workerd hands the worker a request with Upgrade: websocket as a GET
+     * whatever its method: answered as a read, a PATCH would seem written. */
+    if (!(ctx->own.route->flags & CW_ROUTE_UPGRADE) &&
+        cw_http_slice_ieq(cw_http_slice_trim(cw_http_header(req, "upgrade")), "websocket")) {
+        cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
+                     "Upgrade: websocket is taken only by /state/{id}/live; send this request "
+                     "without it");
+        return;
+    }
     ctx->own.route->handler(ctx);
 }
 

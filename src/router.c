@@ -67,7 +67,7 @@ int cw_router_allow(const cw_route *table, size_t n, cw_slice path, char allow[C
     cw_match m;
     allow[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if (table[i].internal || !path_matches(table[i].pattern, path, &m))
+        if ((table[i].flags & CW_ROUTE_INTERNAL) || !path_matches(table[i].pattern, path, &m))
             continue;
         count++;
         add(allow, &used, table[i].method);

@@ -22,9 +22,15 @@ typedef struct {
     const char *pattern; /* "/state/{id}/changes" (see above) */
     const char *name;    /* stable route name for logs and metrics */
     cw_handler handler;
-    int internal; /* 1: reached only from the host (a socket's event, an RPC
-                     call): never listed in Allow, so another method is 404 */
+    int flags; /* CW_ROUTE_INTERNAL, CW_ROUTE_UPGRADE */
 } cw_route;
+
+/* Reached only from the host (a socket's event, an RPC call): never
+ * listed in Allow, so another method is 404. */
+#define CW_ROUTE_INTERNAL 1
+/* Takes Upgrade: websocket (workerd makes any request carrying it a GET,
+ * so no other route may take one). */
+#define CW_ROUTE_UPGRADE 2
 
 #define CW_ALLOW_MAX 64
 #define CW_ROUTE_PARAMS 4

@@ -345,6 +345,29 @@ static void the_owners_error_is_logged_at_the_edge(void) {
     cw_pipeline_free(edge);
 }
 
+/* A request carrying Upgrade: websocket off the live route is refused
+ * before anything runs: workerd hands it to the worker as a GET, whatever
+ * its method, so a PATCH would be answered as a read and seem written. */
+static void upgrade_only_on_the_live_route(void) {
+    static const char *const reqs[] = {
+        "GET /state/x\r\nupgrade: websocket\r\n\r\n",
+        "GET /health\r\nupgrade: WebSocket\r\n\r\n",
+        "GET /state/x/changes?since=0\r\nupgrade:  websocket \r\n\r\n",
+    };
+    cw_ctx *ctx;
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        json_t *hold;
+        ctx = run(CW_STAGE_EDGE, reqs[i], NULL);
+        CHECK_INT(ctx->res.action, CW_ACTION_NONE); /* nothing forwarded */
+        CHECK_STR(error_code(ctx, &hold), "bad_request");
+        json_decref(hold);
+        cw_pipeline_free(ctx);
+    }
+    ctx = run(CW_STAGE_EDGE, "GET /state/x/live\r\nupgrade: websocket\r\n\r\n", NULL);
+    CHECK_INT(ctx->res.action, CW_ACTION_UPGRADE);
+    cw_pipeline_free(ctx);
+}
+
 static void body_limit_is_413(void) {
     size_t n = (1u << 20) + 64;
     char *req = malloc(n + 1);
@@ -493,6 +516,7 @@ const cw_test cw_tests[] = {
     {"the_owner_fails_closed_without_a_grant", the_owner_fails_closed_without_a_grant},
     {"allow_header_on_405", allow_header_on_405},
     {"body_limit_is_413", body_limit_is_413},
+    {"upgrade_only_on_the_live_route", upgrade_only_on_the_live_route},
     {"refused_early_are_logged_with_route_and_id", refused_early_are_logged_with_route_and_id},
     {"the_owners_error_is_logged_at_the_edge", the_owners_error_is_logged_at_the_edge},
     {"late_errors_keep_no_success_headers", late_errors_keep_no_success_headers},

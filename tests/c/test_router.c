@@ -17,7 +17,7 @@ static const cw_route table[] = {
     {"GET", "/state/{id}/changes", "state.changes", h, 0},
     {"GET", "/plugins/{name}/{path...}", "plugins.route", h, 0},
     {"POST", "/internal/plugins/{name}/unload", "internal.plugins", h, 0},
-    {"WS", "/live", "live.frame", h, 1},
+    {"WS", "/live", "live.frame", h, CW_ROUTE_INTERNAL},
 };
 #define N (sizeof table / sizeof table[0])
 

@@ -147,6 +147,24 @@ async function main() {
     expect(g.version === 2 && g.state.c === undefined, `after 412: ${JSON.stringify(g)}`);
   });
 
+  await step("a_patch_carrying_upgrade_websocket_is_refused_not_answered_as_a_read", async () => {
+    const before = (await json(await fetch(`${main.base}/state/${id}`))).version;
+    // workerd hands the worker a request with Upgrade: websocket as a GET.
+    const { request } = await import("node:http");
+    const upgraded = await new Promise((resolve, reject) => {
+      const u = new URL(`${main.base}/state/${id}`);
+      const r = request({ host: u.hostname, port: u.port, path: u.pathname, method: "PATCH", headers: { upgrade: "websocket", connection: "upgrade", "content-type": "application/json" } }, (res) => {
+        let b = "";
+        res.on("data", (c) => (b += c)).on("end", () => resolve({ status: res.statusCode, body: b }));
+      });
+      r.on("error", reject);
+      r.end('{"refused":2}');
+    });
+    expect(upgraded.status === 400 && JSON.parse(upgraded.body).error.code === "bad_request", `PATCH with Upgrade: ${upgraded.status} ${upgraded.body}`);
+    const after = await json(await fetch(`${main.base}/state/${id}`));
+    expect(after.version === before && after.state.refused === undefined, `written anyway: ${JSON.stringify(after)}`);
+  });
+
   await step("bad_input_is_4xx_json", async () => {
     const r = await fetch(`${main.base}/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: "{" });
     expect(r.status === 400 && (await json(r)).error.code === "invalid_json", `got ${r.status}`);
