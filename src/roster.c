@@ -58,13 +58,16 @@ static int lit(const char **p, const char *end, const char *lit) {
     return 0;
 }
 
-/* A version 1 attachment: {"v":1,...,"j":0|1,...}, parsed whole. */
+/* A version 1 attachment: {"v":1,...,"j":0|1,...}, parsed whole. It kept
+ * no expiry: where state routes need a token, such a socket has ended
+ * (4001, and its client comes back with a fresh token); where they need
+ * none, it never ends. */
 static int read_v1(const char *a, size_t n, cw_roster_head *h) {
     json_t *v = cw_json_load(a, n);
     int ok = json_is_object(v) && json_integer_value(json_object_get(v, "v")) == 1;
     if (ok) {
         h->joined = json_integer_value(json_object_get(v, "j")) != 0;
-        h->deadline = CW_ROSTER_NEVER;
+        h->deadline = cw_jwt_keys() || cw_runtime_config()->tokens_required ? 0 : CW_ROSTER_NEVER;
         h->kid[0] = '\0';
     }
     json_decref(v);

@@ -3,7 +3,7 @@
 // subprotocol, read-only sockets, the journal's actor, and the trusted RPC.
 // The hostile-token table runs natively (tests/c/test_jwt.c); a few of
 // its rows are repeated here through the real glue and WebCrypto.
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE, freshId, open as live } from "../helpers.js";
@@ -253,6 +253,21 @@ describe("a socket's grant is judged at every frame, not only at the upgrade", (
     }
     expect(ok).toBe(true);
   }, 10_000);
+
+  it("a socket whose attachment predates expiries (version 1) has ended where tokens are needed: 4001, its client comes back with a fresh token", async () => {
+    const id = freshId("v1");
+    const s = await live(id, await mint({ docs: [id], scope: "write" }));
+    s.send({ type: "hello" });
+    expect((await s.next()).type).toBe("snapshot");
+    expect((await s.next()).type).toBe("peers");
+    await runInDurableObject(env.STATE.get(env.STATE.idFromName(id)), (_o, state) => {
+      for (const ws of state.getWebSockets()) ws.serializeAttachment(`{"v":1,"j":1,"id":"${id}","ro":0}`);
+    });
+    s.send({ type: "patch", mid: "v1", patch: { a: 1 } });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "v1", error: { code: "invalid_token" } });
+    expect(await s.closed()).toEqual({ code: 4001, reason: "token_expired" });
+    expect(await api.getState(id)).toMatchObject({ version: 0 });
+  });
 
   it("an idle socket whose token ended hears nothing more: the next change closes it instead", async () => {
     const id = freshId("idle");
