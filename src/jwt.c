@@ -74,6 +74,14 @@ int cw_jwt_keys(void) { return keys_state; }
 
 int cw_jwt_kid_known(const char *kid) { return keys_state == 1 && json_object_get(keys, kid); }
 
+int cw_jwt_actor_ok(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+            ((unsigned char)s[i] == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            return 0;
+    return 1;
+}
+
 static int refuse(cw_error *err, const char *why) {
     return cw_error_set2(err, CW_E_UNAUTHORIZED, "invalid token: ", why);
 }
@@ -165,12 +173,7 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
      * number is never one), an integer claim a JSON integer. */
     s = cw_json_string(json_object_get(claims, "sub"), NULL);
     sn = s ? strlen(s) : 0;
-    /* No control characters: C0, DEL, and C1 (U+0080-U+009F, C2 80-9F) */
-    for (i = 0; i < sn && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f &&
-                !((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] < 0xa0);
-         i++)
-        ;
-    if (sn < 1 || sn > 128 || i < sn) {
+    if (sn < 1 || sn > 128 || !cw_jwt_actor_ok(s, sn)) {
         refuse(err, "bad sub");
         goto out;
     }

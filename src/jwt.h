@@ -51,6 +51,10 @@ typedef struct {
  * answers 503 auth_unconfigured: it never falls open. */
 const char *cw_jwt_configure(const char *keys, size_t n);
 
+/* 1 when s[0..n) holds no control character (C0, DEL, or C1: U+0080 to
+ * U+009F), as a token's sub and an RPC caller's actor must not. */
+int cw_jwt_actor_ok(const char *s, size_t n);
+
 /* 1 when keys are configured, 0 when none, -1 when STATE_KEYS was refused. */
 int cw_jwt_keys(void);
 

@@ -27,7 +27,6 @@ typedef struct {
     size_t mark;         /* the frames before the frame's own */
     long long strikes;   /* the limited frames in a row before this one */
     json_t *sp;          /* a hello's: the socket's paths before it */
-    int limited;         /* the hello was refused for the snapshot interval */
 } live_t;
 
 static void live_free(void *p) {
@@ -335,9 +334,10 @@ static void hello_done(cw_ctx *ctx) {
     cw_buf f = CW_BUF_INIT;
     if (ctx->res.status != 200) {
         error_frame(ctx, "error", NULL);
-        if (l->limited) {
-            /* Refused for the snapshot interval: a limited frame (its
-             * bucket spent, the run counted), the paths it named not taken. */
+        if (ctx->err.code == CW_E_RATE_LIMITED) {
+            /* Refused for the snapshot interval (its bucket passed before
+             * it ran): a limited frame (its bucket spent, the run counted),
+             * the paths it named not taken. */
             (l->sp ? json_object_set(l->att, "sp", l->sp) : json_object_del(l->att, "sp"));
             l->head.filtered = json_object_get(l->att, "rp") || l->sp;
             strike(ctx, l);
@@ -425,10 +425,8 @@ static int on_hello(cw_ctx *ctx, live_t *l, json_t *f) {
     if (last && (long long)ctx->wall_ms - last < cfg->snapshot_ms)
         wait = cfg->snapshot_ms - ((long long)ctx->wall_ms - last);
     ctx->finish = hello_done;
-    if (cw_sync_hello(ctx, &l->op, since, wait) < 0) {
-        l->limited = ctx->err.code == CW_E_RATE_LIMITED;
+    if (cw_sync_hello(ctx, &l->op, since, wait) < 0)
         return -1;
-    }
     if (cw_sync_snapshot(l->op))
         json_object_set_new_nocheck(l->att, "snap", json_integer((json_int_t)ctx->wall_ms));
     return 0;

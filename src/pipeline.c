@@ -847,6 +847,19 @@ int cw_pipeline_stream_answer(cw_ctx *ctx, int status, const char *content_type,
     return cw_pipeline_header_add(ctx, "content-type", content_type);
 }
 
+/* A streamed answer's piece, in body and frames, as the result's; over: no
+ * piece follows it. */
+static void piece(cw_ctx *ctx, int over) {
+    if (over) {
+        ctx->more = NULL;
+        ctx->res.flags &= ~(uint32_t)CW_RESULT_STREAM;
+    }
+    ctx->res.body = ctx->body.p ? ctx->body.p : "";
+    ctx->res.body_len = (uint32_t)ctx->body.len;
+    ctx->res.frames = ctx->frames.p ? ctx->frames.p : "";
+    ctx->res.frames_len = (uint32_t)ctx->frames.len;
+}
+
 int cw_pipeline_next(cw_ctx *ctx) {
     int rc;
     if (!ctx->more || !(ctx->res.flags & CW_RESULT_STREAM))
@@ -858,21 +871,12 @@ int cw_pipeline_next(cw_ctx *ctx) {
     end_call(ctx);
     if (rc < 0 || ctx->body.broken || ctx->frames.broken)
         ctx->body.len = ctx->frames.len = 0, rc = -1;
-    if (rc <= 0) {
-        ctx->more = NULL;
-        ctx->res.flags &= ~(uint32_t)CW_RESULT_STREAM;
-    }
-    ctx->res.body = ctx->body.p ? ctx->body.p : "";
-    ctx->res.body_len = (uint32_t)ctx->body.len;
-    ctx->res.frames = ctx->frames.p ? ctx->frames.p : "";
-    ctx->res.frames_len = (uint32_t)ctx->frames.len;
+    piece(ctx, rc <= 0);
     return rc;
 }
 
 void cw_pipeline_cut(cw_ctx *ctx) {
     int going = ctx->more != NULL; /* (one that ended has said so already) */
-    ctx->more = NULL;
-    ctx->res.flags &= ~(uint32_t)CW_RESULT_STREAM;
     ctx->body.len = ctx->frames.len = 0;
     if (going && (ctx->flags & CW_FLAG_SOCKET)) {
         cw_error_set(&ctx->err, CW_E_TIMEOUT,
@@ -880,10 +884,7 @@ void cw_pipeline_cut(cw_ctx *ctx) {
                      "limit; drop them and say hello again");
         cw_pipeline_error_frame(ctx);
     }
-    ctx->res.body = "";
-    ctx->res.body_len = 0;
-    ctx->res.frames = ctx->frames.p ? ctx->frames.p : "";
-    ctx->res.frames_len = (uint32_t)ctx->frames.len;
+    piece(ctx, 1);
 }
 
 int cw_pipeline_error_frame(cw_ctx *ctx) {

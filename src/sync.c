@@ -19,6 +19,7 @@
 #include "fmt.h"
 #include "journal.h"
 #include "json.h"
+#include "jwt.h"
 #include "paths.h"
 #include "plugin_config.h"
 #include "plugin_hooks.h"
@@ -270,12 +271,8 @@ int cw_sync_grant(cw_ctx *ctx) {
     actor = cw_http_header(ctx->req, "x-cw-actor");
     if (actor.n > CW_ACTOR_MAX)
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
-    for (size_t i = 0; i < actor.n; i++) /* C0, DEL and C1 (C2 80-9F), as jwt.c's sub */
-        if ((unsigned char)actor.p[i] < 0x20 || actor.p[i] == 0x7f ||
-            ((unsigned char)actor.p[i] == 0xc2 && i + 1 < actor.n &&
-             (unsigned char)actor.p[i + 1] < 0xa0))
-            return cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
-                                "actor must not hold control characters");
+    if (!cw_jwt_actor_ok(actor.p, actor.n))
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor must not hold control characters");
     return cw_pipeline_grant(ctx, actor);
 }
 
