@@ -10,7 +10,8 @@
 // --outdir of the product, e.g. one built from a hand-edited glue, served
 // with the product's vars), each optionally followed by @ and V8 flags
 // separated by commas, for that variant's processes alone (e.g.
-// this@--wasm-tiering-budget=1000). Seeds a 1 KB state; a PATCH is wrk's
+// this@--wasm-tiering-budget=1000). Seeds a 1 KB state (BYTES=65536 for
+// another size, as make bench's sweep seeds it); a PATCH is wrk's
 // ~100-byte merge patch with Prefer: return=minimal; URL=<path> times
 // another route (e.g. URL=/health with M=GET).
 // GC=1 adds V8's garbage collections over the rounds (--trace-gc-nvp):
@@ -33,7 +34,8 @@ const R = Number(process.env.R ?? 6);
 const S = Number(process.env.S ?? 2);
 const C = Number(process.env.C ?? 1);
 const P = Number(process.env.P ?? 1);
-const URL_PATH = process.env.URL ?? "/state/w1k";
+const BYTES = Number(process.env.BYTES ?? 1024);
+const URL_PATH = process.env.URL ?? `/state/w${BYTES}`;
 const GC = process.env.GC === "1";
 const names = process.argv.slice(2);
 if (!names.length) throw new Error("usage: node bench/cpu.mjs this|js|agents|dir:<upload>...");
@@ -48,7 +50,7 @@ try {
     const proc = start({ stdout: GC });
     served.push({ name, base, proc, rounds: [], gc: {}, allocated: 0, requests: 0 });
     await listening(port, proc);
-    await seed(base, "w1k", 1024);
+    await seed(base, `w${BYTES}`, BYTES);
   }
   const round = async (s, seconds, counted = true) => {
     const pid = s.proc.p.pid;
