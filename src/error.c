@@ -55,6 +55,8 @@ static const struct {
     [CW_E_UNAVAILABLE] = {"state_unavailable", 503, "state owner did not answer"},
     [CW_E_PLUGIN_FAILED] = {"plugin_failed", 500, "a plugin failed"},
     [CW_E_PLUGIN_UNAVAILABLE] = {"plugin_unavailable", 503, "a plugin is unavailable"},
+    [CW_E_CONFIG_REFUSED] = {"config_refused", 503,
+                             "a configured value is refused; the isolate logged why at its start"},
     [CW_E_RATE_LIMITED] = {"rate_limited", 429,
                            "too many frames of this type; wait retry_after_ms"},
     [CW_E_INVALID_TOKEN] = {"invalid_token", 401,

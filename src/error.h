@@ -44,6 +44,7 @@ typedef enum {
     CW_E_RATE_LIMITED,          /* 429 a socket's frames of a type come too fast */
     CW_E_INVALID_TOKEN,         /* 401 a socket's token no longer holds (expired, key gone) */
     CW_E_NO_SUCH_PATH,          /* 404 a read's path names nothing in the state */
+    CW_E_CONFIG_REFUSED,        /* 503 /health: a configured value is refused */
     CW_E_COUNT
 } cw_errcode;
 

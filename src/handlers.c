@@ -25,8 +25,25 @@
 #include "runtime.h"
 #include "sync.h"
 
+/* GET /health: 200 while the configuration is in force; 503
+ * config_refused naming each configured value that was refused (each
+ * closes something until it is fixed: SYNC_HOOKS every PATCH, STATE_KEYS
+ * the state routes, CORS_ORIGINS every origin), so a probe or a canary
+ * sees it. An unset STATE_KEYS is not refused: RPC callers are served. */
 static int h_health(cw_ctx *ctx) {
     cw_buf out = CW_BUF_INIT;
+    if (cw_plugin_config_error())
+        cw_buf_puts(&out, ", SYNC_HOOKS");
+    if (cw_jwt_keys() < 0)
+        cw_buf_puts(&out, ", STATE_KEYS");
+    if (cw_runtime_origins_refused())
+        cw_buf_puts(&out, ", CORS_ORIGINS");
+    if (out.len) {
+        cw_buf_puts(&out, " refused; the isolate logged why at its start");
+        cw_error_set(&ctx->err, CW_E_CONFIG_REFUSED, out.broken ? NULL : out.p + 2);
+        cw_buf_free(&out);
+        return -1;
+    }
     cw_buf_puts(&out, "{\"status\":\"ok\"");
     cw_buf_kstr(&out, "version", cw_buildinfo_get()->version);
     cw_buf_puts(&out, "}");

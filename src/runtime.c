@@ -152,6 +152,8 @@ const char *cw_runtime_origins(const char *p, size_t n) {
     return NULL;
 }
 
+int cw_runtime_origins_refused(void) { return rt.has_origins && !rt.origins; }
+
 int cw_runtime_origin_allowed(const char *origin, size_t n) {
     if (!rt.has_origins)
         return cw_config_origin_allowed(cw_runtime_config(), origin, n);

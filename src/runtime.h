@@ -70,6 +70,9 @@ const char *cw_runtime_origins(const char *p, size_t n);
  * CORS_ORIGINS when set, else the environment row's. */
 int cw_runtime_origin_allowed(const char *origin, size_t n);
 
+/* 1 when CORS_ORIGINS was set and refused (then no origin is allowed). */
+int cw_runtime_origins_refused(void);
+
 /* The selected environment row; the production row until configured. */
 const cw_config *cw_runtime_config(void);
 

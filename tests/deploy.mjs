@@ -65,10 +65,11 @@ async function listening(port) {
   throw new Error(`workerd did not listen on ${port}`);
 }
 
-// Serves a target's bundle in workerd with its vars and no secrets.
-async function run(target, fn) {
+// Serves a target's bundle in workerd with its vars (and extra: secrets
+// or overrides, none by default).
+async function run(target, fn, extra = {}) {
   const port = await freePort();
-  const vars = Object.fromEntries(Object.entries(target.vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const vars = Object.fromEntries(Object.entries({ ...target.vars, ...extra }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   const proc = serve(config(target.outdir, path.join(root, "build/deploy-test/run", target.env || "top"), port, { vars, plugins: target.plugins.outdir }));
   try {
     await listening(port);
@@ -144,6 +145,7 @@ for (const name of ["staging", "production"])
           expect(res.status === 401 && body.error.code === "unauthorized", `${method} ${route}: ${res.status}`);
           expect(res.headers.get("www-authenticate")?.startsWith("Bearer"), `${route}: no WWW-Authenticate`);
         }
+      // An unset STATE_KEYS is not refused (RPC callers are served): healthy.
       expect((await fetch(base + "/health")).status === 200, "health");
       // Without STATE_KEYS, every state route is closed: it never falls open.
       for (const [method, route] of [["GET", "/state/doc1"], ["PATCH", "/state/doc1"], ["GET", "/state/doc1/changes?since=0"]]) {
@@ -153,6 +155,29 @@ for (const name of ["staging", "production"])
       }
     });
   });
+
+// A configured value that is refused closes something until it is fixed,
+// and /health says which (docs/http.md): 503 config_refused, HEAD alike.
+await step("a_refused_configuration_makes_health_503_naming_it", async () => {
+  const cases = [
+    [{ SYNC_HOOKS: "{\"schema\":" }, "SYNC_HOOKS refused"],
+    [{ STATE_KEYS: '{"k1":"too-short"}' }, "STATE_KEYS refused"],
+    [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS refused"],
+    [{ SYNC_HOOKS: "[]", STATE_KEYS: "[]", CORS_ORIGINS: "https://EXAMPLE.com" }, "SYNC_HOOKS, STATE_KEYS, CORS_ORIGINS refused"],
+  ];
+  for (const [extra, named] of cases)
+    await run(
+      targets.production,
+      async (base) => {
+        const res = await fetch(base + "/health");
+        const body = await res.json();
+        expect(res.status === 503 && body.error.code === "config_refused" && body.error.message.startsWith(named) && body.error.request_id, `${JSON.stringify(extra)}: ${res.status} ${JSON.stringify(body)}`);
+        const head = await fetch(base + "/health", { method: "HEAD" });
+        expect(head.status === 503 && (await head.text()) === "", `HEAD: ${head.status}`);
+      },
+      extra,
+    );
+});
 
 // One raw HTTP/1.1 exchange, for request forms fetch() cannot send.
 function raw(base, head) {

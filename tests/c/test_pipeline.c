@@ -9,7 +9,9 @@
 
 #include "harness.h"
 #include "host.h"
+#include "jwt.h"
 #include "pipeline.h"
+#include "plugin_config.h"
 #include "runtime.h"
 
 /* Runs req in stage; an OWNER run is settled against the storage of id
@@ -226,6 +228,53 @@ static void request_ids_are_unique(void) {
     CHECK(strcmp(a->rid, b->rid) != 0);
     cw_pipeline_free(a);
     cw_pipeline_free(b);
+}
+
+/* GET /health is 200 while the configuration is in force, and 503
+ * config_refused naming each refused value (HEAD alike, without a body);
+ * an unset STATE_KEYS is not refused. */
+static void health_names_refused_configuration(void) {
+    static const struct {
+        const char *hooks, *keys, *origins, *message;
+    } cases[] = {
+        {"nope", "", "", "SYNC_HOOKS refused; the isolate logged why at its start"},
+        {"", "[]", "", "STATE_KEYS refused; the isolate logged why at its start"},
+        {"", "", "*", "CORS_ORIGINS refused; the isolate logged why at its start"},
+        {"{\"nosuch\":{}}", "{\"k\":\"short\"}", "https://a.example/",
+         "SYNC_HOOKS, STATE_KEYS, CORS_ORIGINS refused; the isolate logged why at its start"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *hold;
+        cw_ctx *ctx;
+        CHECK(cw_plugin_config_load(cases[i].hooks, strlen(cases[i].hooks)) != NULL ||
+              !*cases[i].hooks);
+        CHECK(cw_jwt_configure(cases[i].keys, strlen(cases[i].keys)) != NULL || !*cases[i].keys);
+        CHECK(cw_runtime_origins(cases[i].origins, strlen(cases[i].origins)) != NULL ||
+              !*cases[i].origins);
+        ctx = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
+        CHECK_INT(ctx->res.status, 503);
+        CHECK_STR(error_code(ctx, &hold), "config_refused");
+        CHECK_STR(json_string_value(json_object_get(json_object_get(hold, "error"), "message")),
+                  cases[i].message);
+        json_decref(hold);
+        cw_pipeline_free(ctx);
+        ctx = run(CW_STAGE_EDGE, "HEAD /health\r\n\r\n", NULL);
+        CHECK_INT(ctx->res.status, 503);
+        CHECK_INT(ctx->res.body_len, 0);
+        cw_pipeline_free(ctx);
+    }
+    CHECK(cw_plugin_config_load("", 0) == NULL);
+    CHECK(cw_jwt_configure("", 0) == NULL);
+    CHECK(cw_runtime_origins("", 0) == NULL);
+    {
+        json_t *hold;
+        cw_ctx *ctx = run(CW_STAGE_EDGE, "GET /health\r\n\r\n", NULL);
+        CHECK_INT(ctx->res.status, 200);
+        hold = body_json(ctx);
+        CHECK_STR(json_string_value(json_object_get(hold, "status")), "ok");
+        json_decref(hold);
+        cw_pipeline_free(ctx);
+    }
 }
 
 static void allow_header_on_405(void) {
@@ -515,6 +564,7 @@ const cw_test cw_tests[] = {
     {"request_ids_are_unique", request_ids_are_unique},
     {"the_owner_fails_closed_without_a_grant", the_owner_fails_closed_without_a_grant},
     {"allow_header_on_405", allow_header_on_405},
+    {"health_names_refused_configuration", health_names_refused_configuration},
     {"body_limit_is_413", body_limit_is_413},
     {"upgrade_only_on_the_live_route", upgrade_only_on_the_live_route},
     {"refused_early_are_logged_with_route_and_id", refused_early_are_logged_with_route_and_id},
