@@ -43,6 +43,23 @@ int cw_paths_covers(const json_t *list, const char *p, size_t n) {
     return !list || any(list, p, n, 0);
 }
 
+int cw_paths_covering(const json_t *list, const char *p, size_t n) {
+    size_t i, qn;
+    json_t *e;
+    if (!list)
+        return 0;
+    json_array_foreach(list, i, e) {
+        const char *q = cw_json_string(e, &qn);
+        int segments = 0;
+        if (!q || !covers(q, qn, p, n))
+            continue;
+        while (qn--)
+            segments += q[qn] == '/';
+        return segments;
+    }
+    return -1;
+}
+
 int cw_paths_above(const json_t *list, const char *p, size_t n) {
     return list && any(list, p, n, 1);
 }

@@ -26,7 +26,8 @@
 
 #define CW_PATHS_MAX 32     /* pointers in one list */
 #define CW_POINTER_MAX 1024 /* bytes of one pointer */
-#define CW_PATHS_BYTES 2048 /* a socket's pointers as JSON text, at most (its attachment holds them) */
+#define CW_PATHS_BYTES                                                                             \
+    2048 /* a socket's pointers as JSON text, at most (its attachment holds them) */
 
 /* 1 when p[0..n) is a pointer: "" or "/" segments, "~" only as ~0 or ~1,
  * UTF-8 (the caller's JSON decoding guarantees it). */
@@ -45,6 +46,10 @@ json_t *cw_paths_meet(const json_t *a, const json_t *b, int *oom);
 
 /* 1 when p[0..n) is covered by list (NULL: everything). */
 int cw_paths_covers(const json_t *list, const char *p, size_t n);
+
+/* The segments of the entry of list (in normal form: at most one) that
+ * covers p[0..n): 0 for NULL (the whole document), -1 when none does. */
+int cw_paths_covering(const json_t *list, const char *p, size_t n);
 
 /* 1 when p[0..n) is a strict ancestor of an entry of list. */
 int cw_paths_above(const json_t *list, const char *p, size_t n);

@@ -893,10 +893,22 @@ static json_t *readable(cw_ctx *ctx, cw_doc *d, const char *base, size_t bn, int
     return out;
 }
 
+/* 403 for a read of pointer p[0..n) outside the grant's paths.read,
+ * naming it in error.paths. */
+static int read_forbidden(cw_ctx *ctx, const char *p, size_t n, const char *why) {
+    cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
+    cw_buf_putjs(&ctx->err_extra, p, n);
+    cw_buf_puts(&ctx->err_extra, "]");
+    return cw_error_set(&ctx->err, CW_E_FORBIDDEN, why);
+}
+
 /* GET with ?path= (a percent-encoded JSON Pointer, RFC 6901): the value
  * there, with the document's version; 404 no_such_path when there is none.
- * Read from the cache when the document is held whole, else from its rows. */
-static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
+ * Read from the cache when the document is held whole, else from its rows.
+ * entry: the segments of the grant's read entry that covers the path (0:
+ * the whole document); an entry reaching inside an array names no member
+ * (paths.h), so the path is then not readable, as in the whole GET. */
+static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw, int entry) {
     cw_buf path = CW_BUF_INIT, head = CW_BUF_INIT;
     cw_tree_found f;
     cw_tree_source src;
@@ -919,6 +931,10 @@ static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
     cw_store_rows_done(&stored.rows);
     read_head(ctx, o, &path, &head);
     if (rc < 0) {
+    } else if (f.in_array && f.in_array <= entry) {
+        rc = read_forbidden(ctx, path.p ? path.p : "", path.len,
+                            "this token may not read this path (its paths.read entry reaches "
+                            "inside an array, which is one value)");
     } else if (f.kind == CW_NODE_NONE) {
         rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);
     } else if (f.kind == CW_NODE_VALUE) {
@@ -948,7 +964,7 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
     cw_buf path = CW_BUF_INIT;
     json_t *part = NULL, *at;
     cw_doc *d;
-    int found, rc = -1;
+    int found, entry, rc = -1;
     if (!(d = loaded(ctx, o)))
         return -1;
     if (raw.p &&
@@ -958,17 +974,15 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "path must be a JSON Pointer (RFC 6901) in percent-encoded UTF-8");
     }
-    if (raw.p && cw_paths_covers(ctx->who.read_paths, path.p ? path.p : "", path.len)) {
+    if (raw.p &&
+        (entry = cw_paths_covering(ctx->who.read_paths, path.p ? path.p : "", path.len)) >= 0) {
         cw_buf_free(&path);
-        return path_get(ctx, o, raw);
+        return path_get(ctx, o, raw, entry);
     }
-    if (raw.p && !cw_paths_above(ctx->who.read_paths, path.p ? path.p : "", path.len)) {
-        cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
-        cw_buf_putjs(&ctx->err_extra, path.p ? path.p : "", path.len);
-        cw_buf_puts(&ctx->err_extra, "]");
-        rc = cw_error_set(&ctx->err, CW_E_FORBIDDEN,
-                          "this token may not read this path (its paths.read claim)");
-    } else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
+    if (raw.p && !cw_paths_above(ctx->who.read_paths, path.p ? path.p : "", path.len))
+        rc = read_forbidden(ctx, path.p ? path.p : "", path.len,
+                            "this token may not read this path (its paths.read claim)");
+    else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
         at = raw.p ? cw_paths_get(part, path.p ? path.p : "", path.len) : part;
         if (!at) {
             rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);
@@ -1007,7 +1021,7 @@ COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
         if (limited_get(ctx, o, path) < 0)
             return -1;
     } else if (path.p) {
-        if (members(ctx, o) < 0 || path_get(ctx, o, path) < 0)
+        if (members(ctx, o) < 0 || path_get(ctx, o, path, 0) < 0)
             return -1;
     } else if (ctx->held == (double)o->meta.version && !o->migrating) {
         if (cw_pipeline_respond_held(ctx, 200, "application/json") < 0)

@@ -95,13 +95,18 @@ int cw_tree_find(cw_tree_source *src, const char *path, size_t n, cw_tree_found 
     size_t at = 0;
     int rc;
     json_t *in = NULL, *v = NULL;
+    int i = 0;
     out->kind = CW_NODE_OBJECT;
     out->size = -1;
+    out->in_array = 0;
     out->ptr.len = out->text.len = 0;
     cw_buf_append(&out->ptr, "", 0);
     while ((rc = cw_json_ptr_next(path, n, &at, &seg)) == 1) {
         cw_node node;
+        i++;
         if (in) { /* inside an atomic value */
+            if (json_is_array(v) && !out->in_array)
+                out->in_array = i;
             if (!(v = step_into(v, &seg)))
                 break;
             continue;

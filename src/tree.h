@@ -74,6 +74,7 @@ typedef struct {
     cw_buf ptr;     /* OBJECT: its pointer (escaped; "" the root) */
     cw_buf text;    /* VALUE: its JSON text */
     long long size; /* OBJECT: its stored size (-1: the root, whose size the document has) */
+    int in_array;   /* the first of path's segments taken inside an array (1-based), or 0 */
 } cw_tree_found;
 
 /* Finds the value at JSON Pointer path[0..n) (RFC 6901; "" the whole

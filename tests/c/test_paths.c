@@ -89,6 +89,11 @@ static void cover_is_exact_under_escaping(void) {
     CHECK(!cw_paths_above(l, "/use", 4));
     CHECK(cw_paths_covers(NULL, "/anything", 9));
     CHECK(!cw_paths_above(NULL, "", 0));
+    /* The covering entry's segments: its depth, escaped slashes not counted. */
+    CHECK_INT(cw_paths_covering(l, "/users/al/x/y", 13), 2);
+    CHECK_INT(cw_paths_covering(l, "/a~1b/0", 7), 1);
+    CHECK_INT(cw_paths_covering(l, "/users/alice", 12), -1);
+    CHECK_INT(cw_paths_covering(NULL, "/anything", 9), 0);
     json_decref(l);
 }
 

@@ -420,6 +420,29 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     all.ws.close(1000);
   });
 
+  it("a read entry reaching inside an array names no member: the whole GET shows nothing there and ?path= under it is 403, as the docs say; an entry naming the array reads it and its elements", async () => {
+    const id = freshId("rarray");
+    const admin = await mint({ docs: [id], scope: "write" });
+    const state = { tags: ["a", { b: 1 }], obj: { "0": "zero" }, n: 5 };
+    expect((await req("PATCH", `/state/${id}`, admin, JSON.stringify(state))).status).toBe(200);
+    const inside = await mint({ docs: [id], scope: "read", sub: "r", paths: { read: ["/tags/0", "/tags/1/b", "/obj/0", "/n/x"] } });
+    expect((await body(await req("GET", `/state/${id}`, inside))).json).toEqual({ id, version: 1, state: { obj: { "0": "zero" } } });
+    const at = (p, t) => req("GET", `/state/${id}?path=${encodeURIComponent(p)}`, t).then(body);
+    for (const p of ["/tags/0", "/tags/1/b"]) {
+      const r = await at(p, inside);
+      expect(r.status, p).toBe(403);
+      expect(r.json.error).toMatchObject({ code: "forbidden", paths: [p] });
+    }
+    // Above those entries, the part there: nothing, as in the whole GET.
+    for (const p of ["/tags", "/tags/1"]) expect((await at(p, inside)).json.error.code, p).toBe("no_such_path");
+    // An object member named "0" is a member; under a scalar there is nothing.
+    expect((await at("/obj/0", inside)).json).toEqual({ id, version: 1, path: "/obj/0", state: "zero" });
+    expect((await at("/n/x", inside)).json.error.code).toBe("no_such_path");
+    const whole = await mint({ docs: [id], scope: "read", sub: "r", paths: { read: ["/tags"] } });
+    expect((await at("/tags/1/b", whole)).json).toEqual({ id, version: 1, path: "/tags/1/b", state: 1 });
+    expect((await at("/tags", whole)).json.state).toEqual(state.tags);
+  });
+
   it("a paths claim that is not one is 401 invalid_token", async () => {
     const id = freshId("badpaths");
     for (const paths of [[], { read: "/a" }, { read: ["a"] }, { write: ["/a~2"] }, { other: ["/a"] }, { read: Array(33).fill("/a") }, { read: [1] }]) {
