@@ -6,14 +6,18 @@
 #include "json.h"
 #include "runtime.h"
 
-/* The methods: the request each stands for. */
+/* The methods: the request each stands for, the options it takes (bits
+ * of options[] below, by index), and the one it takes as an argument
+ * beside them (-1: none). */
 static const struct {
     const char *name, *method, *suffix;
+    unsigned takes;
+    int arg;
 } methods[] = {
-    {"syncState", "PATCH", ""},
-    {"getState", "GET", ""},
-    {"getChanges", "GET", "/changes"},
-    {"deleteState", "DELETE", ""},
+    {"syncState", "PATCH", "", 0xff, -1}, /* all but limit and path */
+    {"getState", "GET", "", 1u << 5 | 1u << 9, -1},
+    {"getChanges", "GET", "/changes", 1u << 5 | 1u << 8, 7}, /* (since, {as, limit}) */
+    {"deleteState", "DELETE", "", 0x33, -1},                 /* ifMatch, ifNoneMatch, actor, as */
 };
 
 enum { AS_TEXT, AS_ETAG, AS_PREFER };
@@ -82,8 +86,39 @@ static int value_of(cw_ctx *ctx, size_t k, json_t *v, cw_buf *out) {
     return out->broken ? cw_error_oom(&ctx->err) : 0;
 }
 
-/* The request line's target and the headers, from the call's arguments,
- * into ctx->envelope, then the body. */
+/* Checks that opts (the caller's options: an object, or none) names only
+ * options method m takes: a misspelt one (IfMatch) would otherwise be a
+ * write without its precondition. Returns 0, or -1 with ctx->err set. */
+static int known_options(cw_ctx *ctx, size_t m, json_t *opts) {
+    const char *key;
+    json_t *v;
+    if (!opts || json_is_null(opts))
+        return 0;
+    if (!json_is_object(opts))
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "options must be an object");
+    json_object_foreach(opts, key, v) {
+        size_t k = 0;
+        while (k < sizeof options / sizeof options[0] && strcmp(key, options[k].option))
+            k++;
+        if (k == sizeof options / sizeof options[0] || !(methods[m].takes >> k & 1)) {
+            cw_buf list = CW_BUF_INIT;
+            for (k = 0; k < sizeof options / sizeof options[0]; k++)
+                if (methods[m].takes >> k & 1) {
+                    cw_buf_puts(&list, list.len ? ", " : "");
+                    cw_buf_puts(&list, options[k].option);
+                }
+            cw_error_setf(&ctx->err, CW_E_BAD_REQUEST, "%s takes no option %.40s (it takes %s)",
+                          methods[m].name, key, list.p ? list.p : "");
+            cw_buf_free(&list);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The request line's target and the headers, from the call's arguments
+ * (getChanges's since beside the options), into ctx->envelope, then the
+ * body. */
 static int build(cw_ctx *ctx, size_t m, json_t *args) {
     cw_buf *e = &ctx->envelope, query = CW_BUF_INIT, headers = CW_BUF_INIT, v = CW_BUF_INIT;
     json_t *id = json_object_get(args, "id"), *opts = json_object_get(args, "options");
@@ -92,13 +127,15 @@ static int build(cw_ctx *ctx, size_t m, json_t *args) {
     int rc = 0;
     if (!s)
         return cw_error_set(&ctx->err, CW_E_INVALID_ID, "id must be a string");
+    if (known_options(ctx, m, opts) < 0)
+        return -1;
     e->len = 0;
     cw_buf_puts(e, methods[m].method);
     cw_buf_puts(e, " /state/");
     put_encoded(e, s, n);
     cw_buf_puts(e, methods[m].suffix);
     for (size_t k = 0; k < sizeof options / sizeof options[0] && rc == 0; k++) {
-        json_t *o = json_object_get(opts, options[k].option);
+        json_t *o = json_object_get((int)k == methods[m].arg ? args : opts, options[k].option);
         if (!o || json_is_null(o))
             continue;
         v.len = 0;

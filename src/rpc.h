@@ -3,9 +3,15 @@
  * HTTP share one path and one set of answers.
  *
  *   RPC /{method}   (EDGE, from a bound worker only: CW_FLAG_RPC)
- *                   x-cw-args: {"id":<id>,"options":{...}} as JSON.stringify
- *                   wrote it from the caller's values; the body is the
+ *                   x-cw-args: {"id":<id>,"options":{...},"since":<n>}
+ *                   as JSON.stringify wrote it from the caller's values
+ *                   (since: getChanges's argument); the body is the
  *                   patch (syncState) as bytes.
+ *
+ * Each method takes its own options: any other (a misspelt ifMatch above
+ * all, which would be a write without its precondition) is 400
+ * bad_request naming it and those the method takes, as are options that
+ * are not an object.
  *
  * Each option is a row of a table: the header or query parameter it
  * becomes, how its value is written (a number as itself or, for

@@ -269,8 +269,8 @@ int cw_sync_grant(cw_ctx *ctx) {
     if (!(ctx->flags & CW_FLAG_RPC))
         return cw_pipeline_grant(ctx, (cw_slice){ctx->who.actor, strlen(ctx->who.actor)});
     actor = cw_http_header(ctx->req, "x-cw-actor");
-    if (actor.n > CW_ACTOR_MAX)
-        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor is over 128 bytes");
+    if (actor.n > CW_ACTOR_MAX || (actor.p && !actor.n))
+        return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor must be 1-128 bytes");
     if (!cw_jwt_actor_ok(actor.p, actor.n))
         return cw_error_set(&ctx->err, CW_E_BAD_REQUEST, "actor must not hold control characters");
     return cw_pipeline_grant(ctx, actor);

@@ -126,15 +126,15 @@ function cut(s, limit) {
 }
 
 // An RPC call as the envelope C makes into the request it stands for
-// (src/rpc.h): RPC /rpc/<method>, its id and options as JSON in x-cw-args,
-// the patch as the body. Every value goes as the caller gave it, written
+// (src/rpc.h): RPC /rpc/<method>, its id, options and (getChanges) since
+// as JSON in x-cw-args, the patch as the body. Every value goes as the caller gave it, written
 // by toJson (a BigInt as its digits, a number; strings cut by cut()), so
 // C judges it; but a lone surrogate in the id, which percent-encoding
 // cannot write, goes as U+FFFD, which the id grammar refuses (invalid_id).
 // A body over the body limit is never copied.
-export function fromRpc(method, id, patch, options, limits) {
+export function fromRpc(method, id, patch, options, since, limits) {
   const named = typeof id === "string" ? cut(id, limits.field).toWellFormed() : id;
-  const args = toJson({ id: named, options }, { digits: true, string: (s) => cut(s, limits.field) });
+  const args = toJson({ id: named, options, since }, { digits: true, string: (s) => cut(s, limits.field) });
   const body = patchBytes(patch); // none but syncState's: an empty body
   const b = bounded([["x-cw-args", args]], body, body.length, limits.body);
   return encode("RPC", `/rpc/${method}`, b.headers, b.body);

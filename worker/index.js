@@ -13,8 +13,8 @@ export { StateObject } from "./state_object.js";
 // An RPC call through the same C path as HTTP, under the RPC flag (the
 // caller is a worker the owner bound, and may name an actor). A function,
 // not a method: every method of the entrypoint is callable over RPC.
-async function rpc(env, method, id, patch, options) {
-  return toValue(await handle(env, fromRpc(method, id, patch, options ?? {}, limits(env)), FLAG.rpc), options?.as);
+async function rpc(env, method, id, patch, options, since) {
+  return toValue(await handle(env, fromRpc(method, id, patch, options, since, limits(env)), FLAG.rpc), options?.as);
 }
 
 export default class StateSync extends WorkerEntrypoint {
@@ -64,7 +64,7 @@ export default class StateSync extends WorkerEntrypoint {
   // request_id, actor, patch }] }; 410 history_gone when it no longer
   // reaches back to `since`. options: limit, as ("text").
   async getChanges(id, since, options) {
-    return rpc(this.env, "getChanges", id, undefined, { ...options, since });
+    return rpc(this.env, "getChanges", id, undefined, options, since);
   }
 
   // Erases state and journal; the version goes on by one. options: ifMatch,

@@ -83,6 +83,42 @@ describe("rpc", () => {
     expect((await http.json()).error.code).toBe("invalid_json");
   });
 
+  it("an option the method does not take (a misspelt ifMatch above all) is 400 bad_request naming it and those it takes, and nothing is applied", async () => {
+    const id = freshId("rpcunknown");
+    await api.syncState(id, { n: 1 });
+    const cases = [
+      [() => api.syncState(id, { n: 2 }, { IfMatch: 0 }), "syncState takes no option IfMatch (it takes ifMatch, ifNoneMatch, idempotencyKey, return, actor, as, base, since)"],
+      [() => api.syncState(id, { n: 2 }, { ifMatch: 1, bogus: 1 }), "syncState takes no option bogus"],
+      [() => api.syncState(id, { n: 2 }, { limit: 5 }), "syncState takes no option limit"],
+      [() => api.deleteState(id, { since: 0 }), "deleteState takes no option since (it takes ifMatch, ifNoneMatch, actor, as)"],
+      [() => api.getState(id, { ifMatch: 1 }), "getState takes no option ifMatch (it takes as, path)"],
+      [() => api.getChanges(id, 0, { since: 5 }), "getChanges takes no option since (it takes as, limit)"],
+    ];
+    for (const [call, message] of cases) {
+      const r = await call();
+      expect(r.status, message).toBe(400);
+      expect(r.error.code).toBe("bad_request");
+      expect(r.error.message).toContain(message);
+    }
+    // Options that are not an object are refused too, not read as none.
+    for (const options of ["x", 5, [1], true]) {
+      const r = await api.syncState(id, { n: 3 }, options);
+      expect(r.error, JSON.stringify(options)).toMatchObject({ code: "bad_request", message: "options must be an object" });
+    }
+    expect((await api.getChanges(id, 0, "x")).error.message).toBe("options must be an object");
+    // An empty actor is no actor: refused, not recorded as none.
+    expect((await api.syncState(id, { n: 4 }, { actor: "" })).error).toMatchObject({ code: "bad_request", message: "actor must be 1-128 bytes" });
+    expect(await api.getState(id)).toMatchObject({ version: 1, state: { n: 1 } });
+    // None, null, {} and every option a method takes, as documented (docs/rpc.md).
+    expect((await api.syncState(id, { n: 5 }, null)).version).toBe(2);
+    expect((await api.syncState(id, { n: 6 }, {})).version).toBe(3);
+    expect(await api.syncState(id, { n: 7 }, { ifMatch: 3, ifNoneMatch: '"1"', idempotencyKey: "k-all", return: "minimal", actor: "ann", as: "json", base: 3, since: 3 })).toMatchObject({ ok: true, version: 4 });
+    expect(await api.getState(id, { as: "json", path: "/n" })).toMatchObject({ ok: true, version: 4, state: 7 });
+    expect((await api.getChanges(id, 2, { as: "json", limit: 1 })).changes.map((c) => [c.version, c.actor])).toEqual([[3, null]]);
+    expect((await api.getChanges(id, 3)).changes.map((c) => c.actor)).toEqual(["ann"]);
+    expect(await api.deleteState(id, { ifMatch: 4, ifNoneMatch: '"1"', actor: "bob", as: "json" })).toMatchObject({ ok: true, version: 5 });
+  });
+
   it("an option or id JSON cannot carry is refused, naming it, never dropped (a precondition kept, nothing applied)", async () => {
     const id = freshId("rpcopt");
     await api.syncState(id, { n: 1 });
@@ -103,7 +139,7 @@ describe("rpc", () => {
       expect(r.error.message).toContain(where);
     }
     expect((await api.deleteState(id, { ifMatch: NaN })).status).toBe(400);
-    expect((await api.getChanges(id, NaN)).error.message).toContain('NaN at "/options/since"');
+    expect((await api.getChanges(id, NaN)).error.message).toContain('NaN at "/since"');
     expect((await api.getChanges(id, 0, { limit: NaN })).status).toBe(400);
     expect(await api.getState(id)).toMatchObject({ version: 1, state: { n: 1 } });
     // What JSON.stringify cannot write at all: a cycle in the options, the
