@@ -1140,7 +1140,8 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
 
 /* ?paths= on the changes route: a JSON array of pointers, percent-encoded;
  * the entries then carry the part of each patch under them (and under
- * what the grant may read). */
+ * what the grant may read). As in a hello, [] (or "") is the whole
+ * document. */
 static int changes_paths(cw_ctx *ctx) {
     cw_slice raw = cw_http_query(ctx->req, "paths");
     cw_buf text = CW_BUF_INIT;
@@ -1155,10 +1156,15 @@ static int changes_paths(cw_ctx *ctx) {
         rc = cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                           "paths must be a JSON array of at most 32 JSON Pointers (RFC 6901), "
                           "percent-encoded");
-    } else if (!(meet = cw_paths_meet(ctx->who.read_paths, list, &failed)) && failed) {
-        rc = oom(ctx);
     } else {
-        cw_pipeline_who_paths(ctx, meet, ctx->who.write_paths);
+        if (list && !json_array_size(list)) { /* none: the whole document */
+            json_decref(list);
+            list = NULL;
+        }
+        if (!(meet = cw_paths_meet(ctx->who.read_paths, list, &failed)) && failed)
+            rc = oom(ctx);
+        else
+            cw_pipeline_who_paths(ctx, meet, ctx->who.write_paths);
     }
     json_decref(v);
     json_decref(list);

@@ -594,6 +594,11 @@ describe("selective sync: a hello's paths", () => {
     const q = encodeURIComponent(JSON.stringify(["/a"]));
     const r = await (await get(`/state/${id}/changes?since=0&paths=${q}`)).json();
     expect(r.changes.map((c) => [c.version, c.patch])).toEqual([[1, { a: { x: 1 } }], [2, {}]]);
+    // An empty list, or one holding "", is the whole document, as in a hello.
+    for (const all of [[], [""], ["/a", ""]]) {
+      const w = await (await get(`/state/${id}/changes?since=0&paths=${encodeURIComponent(JSON.stringify(all))}`)).json();
+      expect(w.changes.map((c) => c.patch), JSON.stringify(all)).toEqual([{ a: { x: 1 }, b: 2 }, { b: 3 }]);
+    }
     for (const bad of ["nope", encodeURIComponent('["a"]'), encodeURIComponent('{"a":1}')]) {
       const res = await get(`/state/${id}/changes?since=0&paths=${bad}`);
       expect(res.status, bad).toBe(400);

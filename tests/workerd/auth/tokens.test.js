@@ -441,6 +441,10 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     const whole = await mint({ docs: [id], scope: "read", sub: "r", paths: { read: ["/tags"] } });
     expect((await at("/tags/1/b", whole)).json).toEqual({ id, version: 1, path: "/tags/1/b", state: 1 });
     expect((await at("/tags", whole)).json.state).toEqual(state.tags);
+    // An empty read list is none of the document (docs/access.md).
+    const none = await mint({ docs: [id], scope: "read", sub: "r", paths: { read: [] } });
+    expect((await body(await req("GET", `/state/${id}`, none))).json).toEqual({ id, version: 1, state: {} });
+    expect((await at("/n", none)).json.error).toMatchObject({ code: "forbidden", paths: ["/n"] });
   });
 
   it("a paths claim that is not one is 401 invalid_token", async () => {
