@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "bearer.h"
+#include "http.h"
 #include "json.h"
 #include "paths.h"
 
@@ -151,8 +152,11 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         refuse(err, "alg must be HS256");
         goto out;
     }
+    /* typ, a media type, compares without case (RFC 7515 4.1.9). */
     v = json_object_get(head, "typ");
-    if ((v && (!cw_json_string(v, NULL) || strcmp(cw_json_string(v, NULL), "JWT") != 0)) ||
+    if ((v && (!(s = cw_json_string(v, NULL)) ||
+               (!cw_http_slice_ieq((cw_slice){s, strlen(s)}, "jwt") &&
+                !cw_http_slice_ieq((cw_slice){s, strlen(s)}, "application/jwt")))) ||
         json_object_get(head, "crit")) {
         refuse(err, "bad typ, or crit");
         goto out;

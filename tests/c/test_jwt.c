@@ -111,6 +111,15 @@ static void hostile_tokens(void) {
          401, "unauthorized");
     CASE("alg missing", mint("{\"kid\":\"k1\"}", claims("[\"d1\"]", "write", 600, ""), key1), 401,
          "unauthorized");
+    /* typ is a media type: any case, and its full form. */
+    CASE("typ lower case",
+         mint("{\"alg\":\"HS256\",\"typ\":\"jwt\",\"kid\":\"k1\"}",
+              claims("[\"d1\"]", "write", 600, ""), key1),
+         200, NULL);
+    CASE("typ application/JWT",
+         mint("{\"alg\":\"HS256\",\"typ\":\"application/JWT\",\"kid\":\"k1\"}",
+              claims("[\"d1\"]", "write", 600, ""), key1),
+         200, NULL);
     CASE("typ other",
          mint("{\"alg\":\"HS256\",\"typ\":\"JWE\",\"kid\":\"k1\"}",
               claims("[\"d1\"]", "write", 600, ""), key1),
