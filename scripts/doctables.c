@@ -119,7 +119,7 @@ static const struct {
     F(base_bytes, K_BYTES, "bytes of later writes a `?base=` write checks (then 410)"),
     F(key_ms, K_MS, "how long an idempotency key is kept"),
     F(key_entries, K_COUNT, "idempotency keys kept, newest first"),
-    F(changes_limit, K_COUNT, "most changes one page returns (and its default)"),
+    F(changes_limit, K_COUNT, "most changes one page returns (100 unless asked)"),
     F(live_sockets, K_COUNT, "most WebSockets one document holds"),
     F(frame_limit, K_BYTES, "largest frame a socket may send"),
     F(presence_limit, K_BYTES, "largest presence data (its JSON text)"),

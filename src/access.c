@@ -69,7 +69,7 @@ int cw_access_check(cw_ctx *ctx, int how, int (*then)(cw_ctx *ctx)) {
     pending_t *w;
     if (ctx->flags & CW_FLAG_RPC)
         return then(ctx);
-    if (cw_http_query(ctx->req, "access_token").p || cw_http_query(ctx->req, "token").p)
+    if (cw_http_query(ctx->req, "access_token", NULL).p || cw_http_query(ctx->req, "token", NULL).p)
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "tokens in the query are refused: use Authorization");
     if (keys == 0 && !cw_runtime_config()->tokens_required)

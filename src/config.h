@@ -27,7 +27,7 @@ typedef struct {
     long long base_bytes;              /* ... of at most this many bytes; past either it is 410 */
     long long key_ms;                  /* idempotency keys are kept this long, ms ... */
     long long key_entries;             /* ... and at most this many, newest first */
-    int changes_limit;                 /* most changes one page returns (and its default) */
+    int changes_limit;                 /* most changes one page returns (100 unless asked) */
     int live_sockets;                  /* most WebSockets one object holds */
     size_t frame_limit;                /* largest frame a socket may send, bytes */
     size_t presence_limit;             /* largest presence data, bytes (JSON text) */

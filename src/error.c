@@ -22,7 +22,7 @@ static const struct {
     [CW_E_INVALID_PARAMETER] = {"invalid_parameter", 400,
                                 "a query parameter must be a non-negative integer"},
     [CW_E_INVALID_KEY] = {"invalid_idempotency_key", 400,
-                          "Idempotency-Key must be 1-64 printable ASCII characters"},
+                          "Idempotency-Key must be 1-64 printable ASCII characters, no space"},
     [CW_E_BAD_FRAME] = {"bad_frame", 400, "the frame is not a protocol 1 frame"},
     [CW_E_UPGRADE_REQUIRED] = {"upgrade_required", 426, "open this route with Upgrade: websocket"},
     [CW_E_TOO_MANY_SOCKETS] = {"too_many_connections", 503,

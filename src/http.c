@@ -154,19 +154,39 @@ cw_slice cw_http_header(const cw_request *req, const char *name) {
     return (cw_slice){NULL, 0};
 }
 
-cw_slice cw_http_query(const cw_request *req, const char *name) {
-    const char *p = req->query.p, *end = p ? p + req->query.n : NULL;
-    size_t len = strlen(name);
+/* The end of p's name when it is name percent-decoded ('=' or stop
+ * after it), else NULL. */
+static const char *named(const char *p, const char *stop, const char *name) {
+    while (p < stop && *p != '=' && *name) {
+        int c = (unsigned char)*p++;
+        if (c == '%' && stop - p >= 2 && cw_fmt_hex((unsigned char)p[0]) >= 0 &&
+            cw_fmt_hex((unsigned char)p[1]) >= 0) {
+            c = cw_fmt_hex((unsigned char)p[0]) * 16 + cw_fmt_hex((unsigned char)p[1]);
+            p += 2;
+        }
+        if (c != (unsigned char)*name++)
+            return NULL;
+    }
+    return !*name && (p == stop || *p == '=') ? p : NULL;
+}
+
+cw_slice cw_http_query(const cw_request *req, const char *name, int *count) {
+    const char *p = req->query.p, *end = p ? p + req->query.n : NULL, *at;
+    cw_slice first = {NULL, 0};
+    int n = 0;
     while (p && p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
-        if ((size_t)(stop - p) >= len && memcmp(p, name, len) == 0 &&
-            (p + len == stop || p[len] == '=')) {
-            const char *v = p + len == stop ? stop : p + len + 1;
-            return (cw_slice){v, (size_t)(stop - v)};
+        if ((at = named(p, stop, name)) && n++ == 0) {
+            const char *v = at == stop ? stop : at + 1;
+            first = (cw_slice){v, (size_t)(stop - v)};
         }
+        if (at && !count)
+            break;
         p = amp ? amp + 1 : end;
     }
-    return (cw_slice){NULL, 0};
+    if (count)
+        *count = n;
+    return first;
 }
 
 int cw_http_unescape(cw_slice s, cw_buf *out) {

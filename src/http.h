@@ -52,10 +52,11 @@ cw_slice cw_http_header(const cw_request *req, const char *name);
  * p == NULL when absent). Returns 0, or -1 when ct is absent or malformed. */
 int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset);
 
-/* The raw value of query parameter name (the first "name=value" of the
- * '&'-separated query; "" for a bare "name"), or {NULL, 0} when absent.
- * Not decoded. */
-cw_slice cw_http_query(const cw_request *req, const char *name);
+/* The raw value of query parameter name: the first "name=value" of the
+ * '&'-separated query whose name, percent-decoded, is name ("" for a bare
+ * "name"), or {NULL, 0} when absent. The value is not decoded. *count,
+ * when count is not NULL, is how many parameters are so named. */
+cw_slice cw_http_query(const cw_request *req, const char *name, int *count);
 
 /* Appends s percent-decoded to out ("+" stays "+"). Returns 0, or -1 on
  * a malformed escape (or no memory). */

@@ -177,10 +177,22 @@ static int conditions(cw_ctx *ctx, long long version) {
                          cw_http_header(ctx->req, "if-none-match"), safe, version, &ctx->err);
 }
 
+/* Query parameter name (in *v), refused when it comes more than once:
+ * which one the client meant cannot be told. */
+static int once(cw_ctx *ctx, const char *name, cw_slice *v) {
+    int count;
+    *v = cw_http_query(ctx->req, name, &count);
+    return count > 1
+               ? cw_error_set2(&ctx->err, CW_E_INVALID_PARAMETER, name, " is given more than once")
+               : 0;
+}
+
 static int uint_param(cw_ctx *ctx, const char *name, long long *out, int *has) {
-    cw_slice v = cw_http_query(ctx->req, name);
+    cw_slice v;
     cw_buf digits = CW_BUF_INIT;
     int bad;
+    if (once(ctx, name, &v) < 0)
+        return -1;
     if (!v.p)
         return 0;
     /* Percent-decoded, as every query value is: %31 is 1 (RFC 3986 6.2.2.2). */
@@ -213,7 +225,11 @@ static int read_params(cw_ctx *ctx, cw_sync_op *o, int kind) {
         !cw_http_slice_eq(as, "text") && !cw_http_slice_eq(as, "stream"))
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "as must be \"json\", \"text\" or \"stream\"");
+    cw_slice once_only;
     if (cw_id_parse(cw_pipeline_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err) < 0)
+        return -1;
+    if ((kind == K_GET && once(ctx, "path", &once_only) < 0) ||
+        (kind == K_CHANGES && once(ctx, "paths", &once_only) < 0))
         return -1;
     if (kind == K_CHANGES) {
         o->limit = cfg->changes_limit < 100 ? cfg->changes_limit : 100;
@@ -1005,7 +1021,7 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
  * document too large to hold whole streams from its rows. */
 COLD_SPLIT static int step_get(cw_ctx *ctx, cw_sync_op *o, int conditional) {
     int rc = conditional ? conditions(ctx, o->meta.version) : 0;
-    cw_slice path = o->kind == K_GET ? cw_http_query(ctx->req, "path") : (cw_slice){NULL, 0};
+    cw_slice path = o->kind == K_GET ? cw_http_query(ctx->req, "path", NULL) : (cw_slice){NULL, 0};
     cw_doc *d;
     if (rc < 0)
         return -1;
@@ -1143,7 +1159,7 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
  * what the grant may read). As in a hello, [] (or "") is the whole
  * document. */
 static int changes_paths(cw_ctx *ctx) {
-    cw_slice raw = cw_http_query(ctx->req, "paths");
+    cw_slice raw = cw_http_query(ctx->req, "paths", NULL);
     cw_buf text = CW_BUF_INIT;
     json_t *v = NULL, *list = NULL, *meet = NULL;
     const char *why;

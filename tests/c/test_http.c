@@ -25,6 +25,26 @@ static void parses_request(void) {
     CHECK(cw_http_slice_eq(req.body, "{\"a\":1}"));
 }
 
+/* A query parameter is found by its name percent-decoded; *count tells
+ * how many there are; the value stays as sent. */
+static void query_names_are_decoded_and_counted(void) {
+    cw_request req;
+    cw_error err;
+    int n = -1;
+    CHECK_INT(parse("GET /s?sinc%65=1&x&since=2&%73ince=%33&sinc=9&since5=1\r\n\r\n", &req, &err), 0);
+    CHECK(cw_http_slice_eq(cw_http_query(&req, "since", &n), "1"));
+    CHECK_INT(n, 3);
+    CHECK(cw_http_slice_eq(cw_http_query(&req, "since", NULL), "1"));
+    CHECK(cw_http_slice_eq(cw_http_query(&req, "x", &n), ""));
+    CHECK_INT(n, 1);
+    CHECK(cw_http_query(&req, "sin", &n).p == NULL);
+    CHECK_INT(n, 0);
+    CHECK(cw_http_query(&req, "since5x", NULL).p == NULL);
+    /* A malformed escape is no match: its name is not that name. */
+    CHECK_INT(parse("GET /s?token%=1&tok%6=2&%zz=3\r\n\r\n", &req, &err), 0);
+    CHECK(cw_http_query(&req, "token", NULL).p == NULL);
+}
+
 static void body_may_hold_crlf_and_nul(void) {
     const char s[] = "PATCH /x\r\n\r\na\r\n\r\n\0b";
     cw_request req;
@@ -78,6 +98,7 @@ static void null_input(void) {
 const cw_test cw_tests[] = {
     {"parses_request", parses_request},
     {"body_may_hold_crlf_and_nul", body_may_hold_crlf_and_nul},
+    {"query_names_are_decoded_and_counted", query_names_are_decoded_and_counted},
     {"refuses_malformed", refuses_malformed},
     {"header_count_is_bounded", header_count_is_bounded},
     {"null_input", null_input},

@@ -39,6 +39,18 @@ describe("changes", () => {
     // Percent-encoded digits are the digits (RFC 3986 6.2.2.2).
     expect((await (await get(`/state/${id}/changes?since=%31&limit=%31`)).json()).changes.map((c) => c.version)).toEqual([2]);
     expect((await get(`/state/${id}/changes?since=%2D1`)).status).toBe(400);
+    // A name is its percent-decoded form; a parameter given twice is refused
+    // (which one was meant cannot be told), never the first taken silently.
+    expect((await (await get(`/state/${id}/changes?sinc%65=2`)).json()).changes.map((c) => c.version)).toEqual([3]);
+    for (const q of ["since=0&since=2", "since=0&sinc%65=2", "since=0&limit=1&limit=2"]) {
+      const twice = await get(`/state/${id}/changes?${q}`);
+      expect(twice.status, q).toBe(400);
+      expect((await twice.json()).error).toMatchObject({ code: "invalid_parameter", message: expect.stringMatching(/(since|limit) is given more than once/) });
+    }
+    for (const q of ["path=/a&path=/b", "path=/a&pat%68=/a"]) expect((await get(`/state/${id}?${q}`)).status, q).toBe(400);
+    const twice = await SELF.fetch(`${BASE}/state/${id}?base=3&base=0`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"z":1}' });
+    expect((await twice.json()).error.message).toBe("base is given more than once");
+    expect((await get(`/state/${id}/changes?since=0&paths=%5B%5D&paths=%5B%5D`)).status).toBe(400);
     const bad = await get(`/state/${id}/changes?since=-1`);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe("invalid_parameter");

@@ -81,6 +81,8 @@ describe("every state path with and without a token", () => {
     await expectError(await req("GET", `/state/${id}`, await mint({ docs: ["other"], scope: "write" })), 403, "forbidden");
     const good = await mint({ docs: [id], scope: "read" });
     await expectError(await req("GET", `/state/${id}?access_token=${good}`), 400, "invalid_parameter");
+    // Its name percent-encoded is the same name.
+    for (const name of ["access%5Ftoken", "%74oken", "token"]) await expectError(await req("GET", `/state/${id}?${name}=${good}`), 400, "invalid_parameter");
     // The second key works as well as the first (a rotation in progress).
     expect((await req("GET", `/state/${id}`, await mint({ docs: [id], scope: "read" }, { kid: "k2", key: "fedcba9876543210fedcba9876543210" }))).status).toBe(200);
   });
