@@ -435,6 +435,45 @@ await test("Svelte's store contract: subscribe calls at once, synchronously, wit
   doc.close();
 });
 
+await test("presence: presence(data) is sent once joined (kept until then) and again after a reconnect; on(presence) has the peers from peers, presence and leave frames", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
+  const seen = [];
+  doc.on("presence", (peers) => seen.push(peers));
+  doc.presence({ name: "ann" });
+  await tick(5);
+  const ws = s.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello" }]); // not joined yet: kept
+  ws.frame({ type: "snapshot", id: "d", version: 0, state: {} });
+  ws.frame({ type: "peers", peers: [{ peer: "p1", data: { name: "bob" } }], keys: { ms: 86400000, writes: 10000 } });
+  assert.deepEqual(ws.frames().slice(1), [{ type: "presence", data: { name: "ann" } }]);
+  ws.frame({ type: "presence", peer: "p2", data: { name: "cy" } });
+  ws.frame({ type: "leave", peer: "p1" });
+  assert.deepEqual(seen, [{ p1: { name: "bob" } }, { p1: { name: "bob" }, p2: { name: "cy" } }, { p2: { name: "cy" } }]);
+  assert.deepEqual(doc.peers, { p2: { name: "cy" } });
+  doc.presence({ name: "ann", cursor: 3 });
+  assert.deepEqual(ws.frames().at(-1), { type: "presence", data: { name: "ann", cursor: 3 } });
+  ws.close(1006); // a reconnect joins again and says the latest presence
+  await tick(20);
+  const again = s.last();
+  assert.notEqual(again, ws);
+  again.frame({ type: "snapshot", id: "d", version: 0, state: {} });
+  again.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  assert.deepEqual(again.frames().filter((f) => f.type === "presence"), [{ type: "presence", data: { name: "ann", cursor: 3 } }]);
+  doc.close();
+});
+
+await test("ping: the ping option sets the interval of the text ping on an open socket; none after close", async () => {
+  const { s, doc, ws } = await opened({ ping: 10 });
+  // (Waits for them, not for a time: the machine may be slow.)
+  while (ws.sent.filter((t) => t === "ping").length < 3) await tick(10);
+  doc.close();
+  const after = ws.sent.length;
+  await tick(30);
+  assert.equal(ws.sent.length, after);
+  assert.equal(s.sockets.length, 1);
+});
+
 // --- offline persistence (client/persist.js as served) ----------------------
 
 const URL_D = "https://host/state/d/live";
@@ -562,6 +601,37 @@ await test("offline: two pages of one subject keep each other's pending writes; 
     d.close();
     pages[1].doc.close();
   }
+});
+
+await test("offline: kept.clear(url) forgets the document: its state and pending writes, in storage too, and a later page starts from the server", async () => {
+  const storage = memoryStore();
+  const first = server();
+  const kept = offline({ storage, subject: "ann" });
+  const a = connect(URL_D, { WebSocket: first.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  first.last().frame({ type: "snapshot", id: "d", version: 3, state: { title: "t" } });
+  first.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  first.last().close(1006);
+  a.patch({ x: 1 }).catch(() => {});
+  await kept.flushed();
+  a.close();
+  const other = "https://host/state/e/live"; // another document stays
+  const e = connect(other, { WebSocket: server().WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
+  e.patch({ e: 1 }).catch(() => {});
+  await kept.flushed();
+  e.close();
+  await kept.clear(URL_D);
+  const b = connect(URL_D, { WebSocket: server().WebSocket, offline: offline({ storage, subject: "ann" }), minDelay: 1, maxDelay: 5 });
+  await tick(0);
+  await tick(0);
+  assert.deepEqual(b.state, {});
+  assert.equal(b.pending, 0);
+  b.close();
+  const f = connect(other, { WebSocket: server().WebSocket, offline: offline({ storage, subject: "ann" }), minDelay: 1, maxDelay: 5 });
+  await tick(0);
+  await tick(0);
+  assert.equal(f.pending, 1);
+  f.close();
 });
 
 await test("offline: a write sent before the reload keeps its mid; one kept past the idempotency window is rejected expired, not resent", async () => {

@@ -329,6 +329,19 @@ async function main() {
     expect(head.status === 200 && head.headers.get("etag") === '"5"' && (await head.text()) === "", "HEAD");
   });
 
+  // The local row's page: 100 changes unless limit asks, at most
+  // changes_limit (1,000), as docs/http.md says; since left out is 0.
+  await step("a_changes_page_is_100_unless_limit_asks", async () => {
+    const pid = `${id}-page`;
+    for (let at = 0; at < 130; at += 10)
+      await Promise.all(Array.from({ length: 10 }, (_, i) => fetch(`${main.base}/state/${pid}`, { method: "PATCH", headers: { "content-type": "application/json", prefer: "return=minimal" }, body: JSON.stringify({ [`k${at + i}`]: 1 }) }).then((r) => r.arrayBuffer())));
+    const page = await json(await fetch(`${main.base}/state/${pid}/changes?since=0`));
+    expect(page.version === 130 && page.changes.length === 100 && page.changes[0].version === 1 && page.changes[99].version === 100, `default page: ${page.changes?.length}`);
+    expect((await json(await fetch(`${main.base}/state/${pid}/changes`))).changes.length === 100, "since left out");
+    expect((await json(await fetch(`${main.base}/state/${pid}/changes?since=0&limit=5000`))).changes.length === 130, "limit past the page");
+    expect((await json(await fetch(`${main.base}/state/${pid}/changes?since=120&limit=3`))).changes.map((c) => c.version).join() === "121,122,123", "limit");
+  });
+
   await step("consumer_answers_byte_for_byte_what_http_on_the_worker_answers", async () => {
     // A public merge-patch case with numbers a JS double cannot hold: they
     // go in as raw bytes and come back as written, from either face.

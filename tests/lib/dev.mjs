@@ -33,7 +33,10 @@ export function devServers(work) {
     while (Date.now() < deadline) {
       if (p.exitCode !== null) break;
       try {
-        const first = await fetch(base + "/health", { signal: AbortSignal.timeout(2000) });
+        // A refused connection retries at once; a request the worker got
+        // is waited for (30 s), so the first answer is the worker's first
+        // (a cold start on a loaded machine may take seconds).
+        const first = await fetch(base + "/health", { signal: AbortSignal.timeout(30_000) });
         return { p, base, log, first: { status: first.status, timing: first.headers.get("server-timing") } };
       } catch {
         await new Promise((r) => setTimeout(r, 300));

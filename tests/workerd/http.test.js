@@ -155,3 +155,42 @@ describe("methods and targets", () => {
     }
   });
 });
+
+// The forms docs/configuration.md documents for CORS, as this suite's
+// config gives CORS_ORIGINS: an array (a TOML array reaches the worker as
+// one), the same origins as wrangler.toml's string.
+describe("CORS, as documented", () => {
+  const ORIGIN = "http://localhost:8787";
+  it("a preflight from a listed origin allows the route's methods and the documented headers; an answer to it exposes the documented ones; another origin gets none", async () => {
+    const pre = await SELF.fetch(`${BASE}/state/x`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "PATCH", "access-control-request-headers": "if-match, idempotency-key" } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    expect(pre.headers.get("access-control-allow-methods")).toBe("GET, HEAD, PATCH, DELETE");
+    expect(pre.headers.get("access-control-allow-headers")).toBe("authorization, content-type, if-match, if-none-match, idempotency-key, prefer, x-request-id");
+    expect(pre.headers.get("access-control-max-age")).toBe("600");
+    const id = freshId("cors");
+    const res = await patch(id, { a: 1 }, { origin: "http://127.0.0.1:8787" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:8787");
+    expect(res.headers.get("access-control-expose-headers")).toBe("etag, x-request-id, server-timing, idempotent-replayed, preference-applied, retry-after");
+    expect(res.headers.get("vary")).toBe("origin");
+    for (const origin of ["https://evil.example", "http://localhost:8788", "http://LOCALHOST:8787"]) {
+      const other = await get(`/state/${id}`, { origin });
+      expect(other.headers.get("access-control-allow-origin"), origin).toBeNull();
+      const p = await SELF.fetch(`${BASE}/state/x`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "PATCH" } });
+      expect(p.headers.get("access-control-allow-origin"), origin).toBeNull();
+    }
+  });
+});
+
+describe("header sizes", () => {
+  it("a header value over 16 KiB is 431 header_too_large; 16 KiB is taken", async () => {
+    const id = freshId("big-header");
+    const at = await patch(id, { a: 1 }, { "idempotency-key": "k1", "x-filler": "x".repeat(16384) });
+    expect(at.status).toBe(200);
+    const over = await patch(id, { a: 2 }, { "x-filler": "x".repeat(16385) });
+    expect(over.status).toBe(431);
+    expect((await over.json()).error.code).toBe("header_too_large");
+    expect((await (await get(`/state/${id}`)).json()).version).toBe(1);
+  });
+});

@@ -577,6 +577,15 @@ describe("selective sync: a hello's paths", () => {
     // counted as the socket's state writes them: a control character is six bytes there
     s.send({ type: "hello", paths: [`/${"\u0001".repeat(400)}`] });
     expect(await s.next()).toMatchObject({ type: "error", error: { code: "bad_frame" } });
+    // More than 32 pointers, or one over 1024 bytes (each within 2048 in
+    // all), or one that is no pointer: each on a socket of its own, as bad
+    // hellos spend the hello bucket.
+    for (const paths of [Array.from({ length: 33 }, (_, i) => `/${i}`), [`/${"x".repeat(1024)}`], ["a"]]) {
+      const u = await open(id);
+      u.send({ type: "hello", paths });
+      expect(await u.next(), JSON.stringify(paths).slice(0, 40)).toMatchObject({ type: "error", error: { code: "bad_frame", message: expect.stringMatching(/at most 32 JSON Pointers \(RFC 6901\) of at most 1024 bytes/) } });
+      u.ws.close(1000);
+    }
     s.send({ type: "hello", paths: [long("x"), long("y")] });
     expect(await s.next()).toMatchObject({ type: "snapshot", state: {} });
     await s.next(type("peers"));

@@ -250,6 +250,17 @@ describe("rpc", () => {
     expect((await api.getState(id)).version).toBe(1);
   });
 
+  it("takes a raw patch as an ArrayBuffer, a DataView or any view of one, as documented", async () => {
+    const id = freshId("rpcraw");
+    const bytes = (text) => utf8.encode(text);
+    expect((await api.syncState(id, bytes('{"a":1}').buffer)).version).toBe(1);
+    const b = bytes('xx{"b":2}yy');
+    expect((await api.syncState(id, new DataView(b.buffer, 2, 7))).version).toBe(2);
+    const u16 = new Uint16Array(bytes('{"c":3}\n').buffer); // 8 bytes: a view of another type
+    expect((await api.syncState(id, u16)).version).toBe(3);
+    expect((await api.getState(id)).state).toEqual({ a: 1, b: 2, c: 3 });
+  });
+
   it("takes the patch as raw JSON bytes, parsed by C: every number stays as it was written", async () => {
     const id = freshId("rpc");
     const text =

@@ -81,6 +81,34 @@ describe("changes", () => {
 });
 
 describe("delete", () => {
+  it("honours If-None-Match and If-Match: * as documented, over HTTP and RPC", async () => {
+    const id = freshId("delcond");
+    // Never written (version 0): If-Match: * (update only) is 412; If-None-Match: * passes.
+    expect((await del(id, { "if-match": "*" })).status).toBe(412);
+    expect((await api.deleteState(id, { ifMatch: "*" })).error.code).toBe("precondition_failed");
+    const none = await del(id, { "if-none-match": "*" });
+    expect(none.status).toBe(200);
+    expect((await none.json()).version).toBe(1);
+    await patch(id, { a: 1 });
+    // Written: If-None-Match: * or the current version is 412, nothing erased.
+    for (const inm of ["*", '"2"', 'W/"2"', '"1", "2"']) {
+      const r = await del(id, { "if-none-match": inm });
+      expect(r.status, inm).toBe(412);
+      expect((await r.json()).error.code).toBe("precondition_failed");
+    }
+    expect((await api.deleteState(id, { ifNoneMatch: 2 })).error.code).toBe("precondition_failed");
+    expect((await api.deleteState(id, { ifNoneMatch: "*" })).error.code).toBe("precondition_failed");
+    expect((await (await get(`/state/${id}`)).json()).state).toEqual({ a: 1 });
+    // Another version passes; If-Match: * passes once written.
+    expect((await del(id, { "if-none-match": '"1"' })).status).toBe(200);
+    await patch(id, { b: 1 });
+    expect(await api.deleteState(id, { ifMatch: "*", ifNoneMatch: 1 })).toMatchObject({ ok: true, version: 5 });
+    // syncState's ifNoneMatch "*" is create only.
+    const fresh = freshId("create");
+    expect(await api.syncState(fresh, { a: 1 }, { ifNoneMatch: "*" })).toMatchObject({ ok: true, version: 1 });
+    expect((await api.syncState(fresh, { a: 2 }, { ifNoneMatch: "*" })).error.code).toBe("precondition_failed");
+  });
+
   it("erases state, members and journal; the version goes on and is never reused", async () => {
     const id = freshId("del");
     await patch(id, { a: 1, b: { c: 2 } });

@@ -61,7 +61,8 @@ export function workerdConfig(include, extra = {}) {
         miniflare: {
           // WORKER_ENV=test: the test build's row (src/config.c), local with
           // limits small enough to reach (a 400 ms deadline).
-          bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks, ...extra },
+          // CORS_ORIGINS as an array (a TOML array's form), wrangler.toml's origins.
+          bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks, CORS_ORIGINS: ["http://localhost:8787", "http://127.0.0.1:8787"], ...extra },
           workers: [pluginsWorker],
         },
       }),
