@@ -478,9 +478,9 @@ await test("ping: the ping option sets the interval of the text ping on an open 
 
 const URL_D = "https://host/state/d/live";
 
-await test("offline: a reload shows the kept state and pending writes at once, before any socket; then hello since, and the writes go again with their mids, each acked once", async () => {
-  const storage = memoryStore();
-  // The first page: a snapshot at version 3, then two edits with the server gone.
+// A page of subject ann on URL_D: a snapshot at version 3 ({ title: "t" }),
+// then the server gone and these patches made, kept, and the page closed.
+async function offlinePage(storage, patches) {
   const first = server();
   const kept = offline({ storage, subject: "ann" });
   const a = connect(URL_D, { WebSocket: first.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
@@ -488,10 +488,16 @@ await test("offline: a reload shows the kept state and pending writes at once, b
   first.last().frame({ type: "snapshot", id: "d", version: 3, state: { title: "t" } });
   first.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
   first.last().close(1006); // the server goes away
-  a.patch({ x: 1 }).catch(() => {});
-  a.patch({ y: { z: 2 } }).catch(() => {});
+  for (const p of patches) a.patch(p).catch(() => {});
   await kept.flushed();
   a.close();
+  return { first, kept };
+}
+
+await test("offline: a reload shows the kept state and pending writes at once, before any socket; then hello since, and the writes go again with their mids, each acked once", async () => {
+  const storage = memoryStore();
+  // The first page: a snapshot at version 3, then two edits with the server gone.
+  const { first } = await offlinePage(storage, [{ x: 1 }, { y: { z: 2 } }]);
   const mids = first.sockets.flatMap((w) => w.frames()).filter((f) => f.type === "patch").map((f) => f.mid);
   // The reload: a new page, new client, same storage.
   const second = server();
@@ -605,16 +611,7 @@ await test("offline: two pages of one subject keep each other's pending writes; 
 
 await test("offline: kept.clear(url) forgets the document: its state and pending writes, in storage too, and a later page starts from the server", async () => {
   const storage = memoryStore();
-  const first = server();
-  const kept = offline({ storage, subject: "ann" });
-  const a = connect(URL_D, { WebSocket: first.WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
-  await tick(5);
-  first.last().frame({ type: "snapshot", id: "d", version: 3, state: { title: "t" } });
-  first.last().frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
-  first.last().close(1006);
-  a.patch({ x: 1 }).catch(() => {});
-  await kept.flushed();
-  a.close();
+  const { kept } = await offlinePage(storage, [{ x: 1 }]);
   const other = "https://host/state/e/live"; // another document stays
   const e = connect(other, { WebSocket: server().WebSocket, offline: kept, minDelay: 1, maxDelay: 5 });
   e.patch({ e: 1 }).catch(() => {});
