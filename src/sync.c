@@ -909,21 +909,13 @@ static json_t *readable(cw_ctx *ctx, cw_doc *d, const char *base, size_t bn, int
     return out;
 }
 
-/* 403 for a read of pointer p[0..n) outside the grant's paths.read,
- * naming it in error.paths. */
-static int read_forbidden(cw_ctx *ctx, const char *p, size_t n, const char *why) {
-    cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
-    cw_buf_putjs(&ctx->err_extra, p, n);
-    cw_buf_puts(&ctx->err_extra, "]");
-    return cw_error_set(&ctx->err, CW_E_FORBIDDEN, why);
-}
-
 /* GET with ?path= (a percent-encoded JSON Pointer, RFC 6901): the value
  * there, with the document's version; 404 no_such_path when there is none.
  * Read from the cache when the document is held whole, else from its rows.
  * entry: the segments of the grant's read entry that covers the path (0:
  * the whole document); an entry reaching inside an array names no member
- * (paths.h), so the path is then not readable, as in the whole GET. */
+ * (paths.h), so nothing is there for it, as in the whole GET: 404, as
+ * for a path with nothing there (a 403 would tell the value is an array). */
 static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw, int entry) {
     cw_buf path = CW_BUF_INIT, head = CW_BUF_INIT;
     cw_tree_found f;
@@ -947,11 +939,7 @@ static int path_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw, int entry) {
     cw_store_rows_done(&stored.rows);
     read_head(ctx, o, &path, &head);
     if (rc < 0) {
-    } else if (f.in_array && f.in_array <= entry) {
-        rc = read_forbidden(ctx, path.p ? path.p : "", path.len,
-                            "this token may not read this path (its paths.read entry reaches "
-                            "inside an array, which is one value)");
-    } else if (f.kind == CW_NODE_NONE) {
+    } else if (f.kind == CW_NODE_NONE || (f.in_array && f.in_array <= entry)) {
         rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);
     } else if (f.kind == CW_NODE_VALUE) {
         o->view.len = 0;
@@ -995,10 +983,13 @@ static int limited_get(cw_ctx *ctx, cw_sync_op *o, cw_slice raw) {
         cw_buf_free(&path);
         return path_get(ctx, o, raw, entry);
     }
-    if (raw.p && !cw_paths_above(ctx->who.read_paths, path.p ? path.p : "", path.len))
-        rc = read_forbidden(ctx, path.p ? path.p : "", path.len,
-                            "this token may not read this path (its paths.read claim)");
-    else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
+    if (raw.p && !cw_paths_above(ctx->who.read_paths, path.p ? path.p : "", path.len)) {
+        cw_buf_puts(&ctx->err_extra, ",\"paths\":[");
+        cw_buf_putjs(&ctx->err_extra, path.p ? path.p : "", path.len);
+        cw_buf_puts(&ctx->err_extra, "]");
+        rc = cw_error_set(&ctx->err, CW_E_FORBIDDEN,
+                          "this token may not read this path (its paths.read claim)");
+    } else if ((part = readable(ctx, d, path.p ? path.p : "", path.len, &found))) {
         at = raw.p ? cw_paths_get(part, path.p ? path.p : "", path.len) : part;
         if (!at) {
             rc = cw_error_set(&ctx->err, CW_E_NO_SUCH_PATH, NULL);

@@ -158,7 +158,7 @@ describe("methods and targets", () => {
 
 // The forms docs/configuration.md documents for CORS, as this suite's
 // config gives CORS_ORIGINS: an array (a TOML array reaches the worker as
-// one), the same origins as wrangler.toml's string.
+// one) of other origins than the environment row's defaults.
 describe("CORS, as documented", () => {
   const ORIGIN = "http://localhost:8787";
   it("a preflight from a listed origin allows the route's methods and the documented headers; an answer to it exposes the documented ones; another origin gets none", async () => {
@@ -169,12 +169,13 @@ describe("CORS, as documented", () => {
     expect(pre.headers.get("access-control-allow-headers")).toBe("authorization, content-type, if-match, if-none-match, idempotency-key, prefer, x-request-id");
     expect(pre.headers.get("access-control-max-age")).toBe("600");
     const id = freshId("cors");
-    const res = await patch(id, { a: 1 }, { origin: "http://127.0.0.1:8787" });
+    const res = await patch(id, { a: 1 }, { origin: "https://app.example" });
     expect(res.status).toBe(200);
-    expect(res.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:8787");
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(res.headers.get("access-control-expose-headers")).toBe("etag, x-request-id, server-timing, idempotent-replayed, preference-applied, retry-after");
     expect(res.headers.get("vary")).toBe("origin");
-    for (const origin of ["https://evil.example", "http://localhost:8788", "http://LOCALHOST:8787"]) {
+    // The row's default http://127.0.0.1:8787 is not listed: the array replaced the defaults.
+    for (const origin of ["http://127.0.0.1:8787", "https://evil.example", "http://localhost:8788", "http://LOCALHOST:8787", "https://app.example:443"]) {
       const other = await get(`/state/${id}`, { origin });
       expect(other.headers.get("access-control-allow-origin"), origin).toBeNull();
       const p = await SELF.fetch(`${BASE}/state/x`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "PATCH" } });

@@ -61,8 +61,10 @@ export function workerdConfig(include, extra = {}) {
         miniflare: {
           // WORKER_ENV=test: the test build's row (src/config.c), local with
           // limits small enough to reach (a 400 ms deadline).
-          // CORS_ORIGINS as an array (a TOML array's form), wrangler.toml's origins.
-          bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks, CORS_ORIGINS: ["http://localhost:8787", "http://127.0.0.1:8787"], ...extra },
+          // CORS_ORIGINS as an array (a TOML array's form), other origins
+          // than the row's defaults (http://127.0.0.1:8787 is one), so a
+          // test tells them apart.
+          bindings: { WORKER_ENV: "test", METRICS_TOKEN: "test-metrics-token", WARMUP_TOKEN: "test-warmup-token", SYNC_HOOKS: syncHooks, CORS_ORIGINS: ["http://localhost:8787", "https://app.example"], ...extra },
           workers: [pluginsWorker],
         },
       }),
