@@ -6,7 +6,6 @@
 // tokens are missing. Appends "deploy <passed> <failed>" to argv[2].
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, rmSync } from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
@@ -234,28 +233,40 @@ await step("local_opens_metrics_without_a_token_as_documented", async () => {
 // most of a 256 MiB body to send, and workerd never holds it.
 await step("a_chunked_body_over_the_limit_is_413_before_the_rest_is_sent", async () => {
   await run(targets.top, async (base) => {
-    const { hostname, port } = new URL(base);
+    // Over a raw socket: the server may answer and close while the body is
+    // still being written, and a write into the closed socket (EPIPE) is
+    // then expected, not a failure; what counts is the answer read back.
+    const { port } = new URL(base);
     const total = 256 << 20;
     let sent = 0;
-    const { res, req } = await new Promise((resolve, reject) => {
-      const req = http.request({ hostname, port, method: "PATCH", path: "/state/chunked", headers: { "content-type": "application/json" } }, (res) => resolve({ res, req }));
-      req.on("error", (e) => (sent < total ? reject(e) : null));
-      const chunk = Buffer.alloc(64 << 10, 0x20);
+    const answer = await new Promise((resolve, reject) => {
+      const sock = net.connect(Number(port), "127.0.0.1");
+      let got = "";
+      let sentAtAnswer = null;
+      const done = () => resolve({ got, sentAtAnswer: sentAtAnswer ?? sent });
+      sock.on("data", (d) => {
+        sentAtAnswer ??= sent;
+        got += d;
+        if (/\r\n\r\n[\s\S]*\}/.test(got)) sock.destroy(), done();
+      });
+      sock.on("error", (e) => (got ? done() : e.code === "EPIPE" || e.code === "ECONNRESET" ? null : reject(e)));
+      sock.on("close", () => (got ? done() : reject(new Error(`no answer after ${sent} bytes`))));
+      sock.write(`PATCH /state/chunked HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+      const chunk = Buffer.concat([Buffer.from(`${(64 << 10).toString(16)}\r\n`), Buffer.alloc(64 << 10, 0x20), Buffer.from("\r\n")]);
       const pump = () => {
-        while (sent < total) {
-          sent += chunk.length;
-          if (!req.write(chunk)) return req.once("drain", pump);
+        while (sent < total && !got && !sock.destroyed) {
+          sent += 64 << 10;
+          if (!sock.write(chunk)) return sock.once("drain", pump);
         }
-        req.end();
+        if (!got && !sock.destroyed) sock.write("0\r\n\r\n");
       };
       pump();
     });
-    let body = "";
-    res.on("data", (d) => (body += d));
-    await new Promise((r) => res.on("end", r));
-    req.destroy();
-    expect(res.statusCode === 413 && JSON.parse(body).error.code === "payload_too_large", `${res.statusCode} ${body.slice(0, 200)}`);
-    expect(sent < 64 << 20, `the client sent ${sent} bytes before the answer: the body was read past the limit`);
+    const [head, body] = answer.got.split("\r\n\r\n");
+    const status = Number(head.split(" ")[1]);
+    const json = body.slice(body.indexOf("{"), body.lastIndexOf("}") + 1);
+    expect(status === 413 && JSON.parse(json).error.code === "payload_too_large", `${status} ${answer.got.slice(0, 300)}`);
+    expect(answer.sentAtAnswer < 64 << 20, `the client sent ${answer.sentAtAnswer} bytes before the answer: the body was read past the limit`);
     expect((await fetch(base + "/state/chunked")).status === 200, "the worker stopped answering");
   });
 });
