@@ -154,9 +154,9 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     }
     /* typ, a media type, compares without case (RFC 7515 4.1.9). */
     v = json_object_get(head, "typ");
-    if ((v && (!(s = cw_json_string(v, NULL)) ||
-               (!cw_http_slice_ieq((cw_slice){s, strlen(s)}, "jwt") &&
-                !cw_http_slice_ieq((cw_slice){s, strlen(s)}, "application/jwt")))) ||
+    s = cw_json_string(v, NULL);
+    if ((v && (!s || (!cw_http_slice_ieq((cw_slice){s, strlen(s)}, "jwt") &&
+                      !cw_http_slice_ieq((cw_slice){s, strlen(s)}, "application/jwt")))) ||
         json_object_get(head, "crit")) {
         refuse(err, "bad typ, or crit");
         goto out;

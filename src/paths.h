@@ -26,8 +26,7 @@
 
 #define CW_PATHS_MAX 32     /* pointers in one list */
 #define CW_POINTER_MAX 1024 /* bytes of one pointer */
-#define CW_PATHS_BYTES                                                                             \
-    2048 /* a socket's pointers as JSON text, at most (its attachment holds them) */
+#define CW_PATHS_BYTES 2048 /* a socket's pointers as JSON text, at most (its attachment holds them) */
 
 /* 1 when p[0..n) is a pointer: "" or "/" segments, "~" only as ~0 or ~1,
  * UTF-8 (the caller's JSON decoding guarantees it). */

@@ -6,18 +6,24 @@
 #include "json.h"
 #include "runtime.h"
 
-/* The methods: the request each stands for, the options it takes (bits
- * of options[] below, by index), and the one it takes as an argument
- * beside them (-1: none). */
+/* The options, by their row in options[] below. */
+enum { IF_MATCH, IF_NONE_MATCH, KEY, RETURN, ACTOR, AS, BASE, SINCE, LIMIT, PATH };
+#define BIT(o) (1u << (o))
+
+/* The methods: the request each stands for, the options it takes, and
+ * the one it takes as an argument beside them (-1: none). */
 static const struct {
     const char *name, *method, *suffix;
     unsigned takes;
     int arg;
 } methods[] = {
-    {"syncState", "PATCH", "", 0xff, -1}, /* all but limit and path */
-    {"getState", "GET", "", 1u << 5 | 1u << 9, -1},
-    {"getChanges", "GET", "/changes", 1u << 5 | 1u << 8, 7}, /* (since, {as, limit}) */
-    {"deleteState", "DELETE", "", 0x33, -1},                 /* ifMatch, ifNoneMatch, actor, as */
+    {"syncState", "PATCH", "",
+     BIT(IF_MATCH) | BIT(IF_NONE_MATCH) | BIT(KEY) | BIT(RETURN) | BIT(ACTOR) | BIT(AS) |
+         BIT(BASE) | BIT(SINCE),
+     -1},
+    {"getState", "GET", "", BIT(AS) | BIT(PATH), -1},
+    {"getChanges", "GET", "/changes", BIT(AS) | BIT(LIMIT), SINCE},
+    {"deleteState", "DELETE", "", BIT(IF_MATCH) | BIT(IF_NONE_MATCH) | BIT(ACTOR) | BIT(AS), -1},
 };
 
 enum { AS_TEXT, AS_ETAG, AS_PREFER };
@@ -30,16 +36,16 @@ static const struct {
     int form;           /* AS_* */
     cw_errcode code;
 } options[] = {
-    {"ifMatch", "if-match", AS_ETAG, CW_E_INVALID_IF_MATCH},
-    {"ifNoneMatch", "if-none-match", AS_ETAG, CW_E_INVALID_IF_NONE_MATCH},
-    {"idempotencyKey", "idempotency-key", AS_TEXT, CW_E_INVALID_KEY},
-    {"return", "prefer", AS_PREFER, CW_E_INVALID_PARAMETER},
-    {"actor", "x-cw-actor", AS_TEXT, CW_E_BAD_REQUEST},
-    {"as", "x-cw-as", AS_TEXT, CW_E_INVALID_PARAMETER},
-    {"base", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
-    {"since", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
-    {"limit", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
-    {"path", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    [IF_MATCH] = {"ifMatch", "if-match", AS_ETAG, CW_E_INVALID_IF_MATCH},
+    [IF_NONE_MATCH] = {"ifNoneMatch", "if-none-match", AS_ETAG, CW_E_INVALID_IF_NONE_MATCH},
+    [KEY] = {"idempotencyKey", "idempotency-key", AS_TEXT, CW_E_INVALID_KEY},
+    [RETURN] = {"return", "prefer", AS_PREFER, CW_E_INVALID_PARAMETER},
+    [ACTOR] = {"actor", "x-cw-actor", AS_TEXT, CW_E_BAD_REQUEST},
+    [AS] = {"as", "x-cw-as", AS_TEXT, CW_E_INVALID_PARAMETER},
+    [BASE] = {"base", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    [SINCE] = {"since", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    [LIMIT] = {"limit", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
+    [PATH] = {"path", NULL, AS_TEXT, CW_E_INVALID_PARAMETER},
 };
 
 /* Appends s[0..n) percent-encoded but for the id grammar's bytes. */

@@ -127,8 +127,9 @@ function cut(s, limit) {
 
 // An RPC call as the envelope C makes into the request it stands for
 // (src/rpc.h): RPC /rpc/<method>, its id, options and (getChanges) since
-// as JSON in x-cw-args, the patch as the body. Every value goes as the caller gave it, written
-// by toJson (a BigInt as its digits, a number; strings cut by cut()), so
+// as JSON in x-cw-args, the patch as the body. Every value goes as the
+// caller gave it, written by toJson (a BigInt as its digits, a number;
+// strings cut by cut()), so
 // C judges it; but a lone surrogate in the id, which percent-encoding
 // cannot write, goes as U+FFFD, which the id grammar refuses (invalid_id).
 // A body over the body limit is never copied.
