@@ -46,6 +46,43 @@ export function diff(a, b) {
   return p;
 }
 
+// Selective sync (docs/live.md): the view of a list of JSON Pointers is
+// each one's value, with its parents as objects; a patch's part is what it
+// sets at or under them, null at one whose parent it deletes or replaces.
+// Entries another entry covers are dropped; none left (or ""): null, the
+// whole document.
+const names = (p) => p.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+const covers = (q, p) => p === q || p.startsWith(`${q}/`);
+const entries = (list) => {
+  const kept = list?.filter((p, i) => !list.some((q, j) => covers(q, p) && (q !== p || j < i)));
+  return kept?.length && !kept.includes("") ? kept.map(names) : null;
+};
+function part(patch, list) {
+  const out = {};
+  for (const keys of list) {
+    let v = patch;
+    let i = 0;
+    while (i < keys.length && isObject(v) && own(v, keys[i])) v = v[keys[i++]];
+    if (i < keys.length && isObject(v)) continue; // not touched
+    let o = out;
+    for (const k of keys.slice(0, -1)) o = own(o, k) ? o[k] : (put(o, k, {}), o[k]);
+    put(o, keys.at(-1), i < keys.length ? null : v);
+  }
+  return out;
+}
+// Without the objects above an entry that a merge left empty: a snapshot of
+// the paths has none (they are there only as an entry's parents).
+function trim(o, keys) {
+  const [k, ...rest] = keys;
+  if (!rest.length || !own(o, k) || !isObject(o[k])) return o;
+  const c = trim(o[k], rest);
+  if (c === o[k] && Object.keys(c).length) return o;
+  const out = merge(o, {});
+  if (Object.keys(c).length) put(out, k, c);
+  else delete out[k];
+  return out;
+}
+
 const closed = () => Object.assign(new Error("the document is closed: a write not yet acknowledged may or may not have been applied"), { code: "closed" });
 const invalid = (message) => Object.assign(new Error(message), { code: "invalid_patch" });
 
@@ -221,7 +258,9 @@ export function connect(url, options = {}) {
   function step(v, patch, prev) {
     if (v <= doc.version) return false;
     if (paths ? prev > doc.version : v !== doc.version + 1) return resync(), false;
-    server = merge(server, patch);
+    // With paths, only their part (an ack's patch is the whole write).
+    const list = entries(paths);
+    server = list ? list.reduce(trim, merge(server, part(patch, list))) : merge(server, patch);
     doc.version = v;
     return true;
   }

@@ -354,6 +354,58 @@ await test("selective sync: hello names the paths; a change with prev at or belo
   doc.close();
 });
 
+await test("selective sync: the state stays what a snapshot of the paths holds: no parent left empty by a delete, and of an acknowledged write only its part under the paths", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/cards/c2", "/meta", "/deep/a/b", "/a~1b"] });
+  await tick(5);
+  const ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 1, state: { cards: { c1: { t: 1 }, c2: 2 }, meta: {}, deep: { a: { b: 1 } }, "a/b": 3 } });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  const change = (version, prev, patch) => ws.frame({ type: "change", version, prev, patch, actor: null });
+  // c1 deleted: cards keeps c2.
+  change(2, 1, { cards: { c1: null } });
+  assert.deepEqual(doc.state, { cards: { c2: 2 }, meta: {}, deep: { a: { b: 1 } }, "a/b": 3 });
+  // c2 deleted too: cards held nothing but them, so it goes; meta, an
+  // entry itself, stays though empty; a deep entry's parents go.
+  change(3, 2, { cards: { c2: null } });
+  change(4, 3, { deep: { a: { b: null } } });
+  assert.deepEqual(doc.state, { meta: {}, "a/b": 3 });
+  // Our own writes: their part only. Outside the paths nothing is kept
+  // (changes there are never sent to this socket, so it would go stale).
+  const ack = async (patch, version) => {
+    const p = doc.patch(patch);
+    ws.frame({ type: "ack", mid: ws.frames().filter((f) => f.type === "patch").at(-1).mid, version });
+    assert.equal(await p, version);
+  };
+  await ack({ other: 1, cards: { c1: { t: 2 }, c9: 9 }, meta: { m: 1 } }, 5);
+  assert.deepEqual(doc.state, { meta: { m: 1 }, "a/b": 3, cards: { c1: { t: 2 } } });
+  // A parent replaced by a value that is not an object deletes what was under it.
+  await ack({ cards: 5, deep: [1] }, 6);
+  assert.deepEqual(doc.state, { meta: { m: 1 }, "a/b": 3 });
+  await ack({ "a/b": null, deep: { a: { b: { x: 1 } } } }, 7);
+  assert.deepEqual(doc.state, { meta: { m: 1 }, deep: { a: { b: { x: 1 } } } });
+  doc.close();
+});
+
+await test("selective sync: an entry another covers counts as that one (an empty object at it stays); a list with \"\" is the whole document", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/cards"] });
+  await tick(5);
+  const ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 1, state: { cards: { c1: 1 } } });
+  ws.frame({ type: "peers", peers: [] });
+  ws.frame({ type: "change", version: 2, prev: 1, patch: { cards: { c1: null } }, actor: null });
+  assert.deepEqual(doc.state, { cards: {} });
+  doc.setPaths(["", "/x/y"]);
+  ws.frame({ type: "snapshot", id: "d", version: 2, state: { cards: {} } });
+  const p = doc.patch({ z: { q: 1 } });
+  ws.frame({ type: "ack", mid: ws.frames().filter((f) => f.type === "patch").at(-1).mid, version: 3 });
+  await p;
+  ws.frame({ type: "change", version: 4, patch: { z: { q: null } }, actor: null });
+  assert.deepEqual(doc.state, { cards: {}, z: {} });
+  doc.close();
+});
+
 // --- the store contract (React's useSyncExternalStore, Svelte stores) -------
 
 await test("subscribe/getSnapshot: the listener hears the state at once and on every change; the snapshot is one object until a change; unsubscribe stops it", async () => {

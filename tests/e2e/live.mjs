@@ -253,6 +253,71 @@ export async function liveSteps({ step, base, consumer, restart }) {
     for (const s of socks) s.ws.close(1000);
   });
 
+  await step("live_client_with_paths_shows_what_a_snapshot_of_its_paths_shows", async () => {
+    // Writes by the client and over HTTP that delete and replace the
+    // entries' parents, write beside them and outside them; then the
+    // client's state against a fresh hello's snapshot of the same paths.
+    const lid = `${id}-paths`;
+    const paths = ["/cards/c1", "/cards/c2", "/meta", "/deep/a/b", "/tick"];
+    // A snapshot's state as docs/live.md defines it, from the whole document.
+    const view = (state) => {
+      const out = {};
+      for (const p of paths) {
+        const keys = p.split("/").slice(1);
+        let v = state;
+        for (const k of keys) v = v && typeof v === "object" && !Array.isArray(v) && Object.hasOwn(v, k) ? v[k] : undefined;
+        if (v === undefined) continue;
+        let o = out;
+        for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+        o[keys.at(-1)] = v;
+      }
+      return out;
+    };
+    const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+    const doc = connect(wsUrl(base(), lid), { minDelay: 100, maxDelay: 1000, paths });
+    const until = async (ok, what) => {
+      for (let i = 0; i < 300 && !ok(); i++) await sleep(50);
+      expect(ok(), what);
+    };
+    await until(() => doc.status === "open", "the client did not open");
+    let seed = 7;
+    const rnd = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const values = () => [null, rnd(9), "s", [rnd(9)], {}, { t: rnd(9) }, { c1: { t: rnd(9) } }, { c2: rnd(9), c3: 1 }, { a: { b: rnd(9) } }, { a: null }];
+    const shapes = [
+      (v) => ({ cards: { c1: v } }),
+      (v) => ({ cards: { c2: v, c4: 1 } }),
+      (v) => ({ cards: v }),
+      (v) => ({ deep: { a: { b: v } } }),
+      (v) => ({ deep: { a: v } }),
+      (v) => ({ deep: v }),
+      (v) => ({ meta: v }),
+      (v) => ({ other: v, cards: { c9: v } }),
+    ];
+    for (let i = 0; i < 80; i++) {
+      const vs = values();
+      const patch = shapes[rnd(shapes.length)](vs[rnd(vs.length)]);
+      if (rnd(2)) await doc.patch(patch);
+      else {
+        const r = await fetch(`${base()}/state/${lid}`, { method: "PATCH", headers: { "content-type": "application/merge-patch+json" }, body: JSON.stringify(patch) });
+        expect(r.status === 200, `PATCH ${JSON.stringify(patch)}: ${r.status}`);
+      }
+      // After each write, the client against the document's view.
+      await fetch(`${base()}/state/${lid}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: `{"tick":${i}}` });
+      await until(() => doc.state.tick === i, `the client did not see tick ${i}`);
+      const whole = await (await fetch(`${base()}/state/${lid}`)).json();
+      expect(whole.version === doc.version && canon(view(whole.state)) === canon(doc.state), `after ${JSON.stringify(patch)}: client ${doc.version} ${canon(doc.state)}, view ${whole.version} ${canon(view(whole.state))}`);
+    }
+    await fetch(`${base()}/state/${lid}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"meta":{"done":1}}' });
+    await until(() => doc.state.meta?.done === 1, `the client did not see the last write: ${JSON.stringify(doc.state)}`);
+    const s = socket(base(), lid);
+    expect(await s.opened(), "no socket");
+    s.send({ type: "hello", paths });
+    const snap = await s.next((f) => f.type === "snapshot");
+    expect(snap.version === doc.version && canon(snap.state) === canon(doc.state), `client ${doc.version} ${canon(doc.state)}, snapshot ${snap.version} ${canon(snap.state)}`);
+    s.ws.close(1000);
+    doc.close();
+  });
+
   await step("live_client_library_reconnects_after_restart_and_applies_an_offline_edit_once", async () => {
     const lid = `${id}-client`;
     const a = connect(wsUrl(base(), lid), { minDelay: 100, maxDelay: 1000 });
