@@ -107,7 +107,9 @@ export interface SyncDocument {
   /** Changes the paths this client syncs (null: the whole document),
    * without reconnecting; the server answers with a snapshot of them. */
   setPaths(paths: string[] | null): void;
-  /** Sets this client's presence (at most 1 KiB of JSON); null clears it. */
+  /** Sets this client's presence (at most 1 KiB of JSON); null clears it.
+   * Throws a SyncError with code invalid_presence, keeping the presence it
+   * had, for data JSON cannot carry or that is not an object or null. */
   presence(data: { [key: string]: Json } | null): void;
   close(): void;
 }

@@ -84,7 +84,7 @@ function trim(o, keys) {
 }
 
 const closed = () => Object.assign(new Error("the document is closed: a write not yet acknowledged may or may not have been applied"), { code: "closed" });
-const invalid = (message) => Object.assign(new Error(message), { code: "invalid_patch" });
+const invalid = (message, what = "patch") => Object.assign(new Error(message), { code: `invalid_${what}` });
 
 // The patch as the wire carries it (what the server applies), written as
 // JSON.stringify would (toJSON called, a wrapped primitive unwrapped), or
@@ -94,8 +94,8 @@ const invalid = (message) => Object.assign(new Error(message), { code: "invalid_
 // cycle, a string or name with a lone surrogate (no UTF-8 text holds one:
 // the server refuses it); or saying why it cannot be written at all.
 const lone = /\p{Cs}/u;
-function wire(patch) {
-  const bad = (path, what) => invalid(`${what} at "${path}" is not a JSON value: JSON cannot carry it`);
+function wire(patch, noun = "patch") {
+  const bad = (path, what) => invalid(`${what} at "${path}" is not a JSON value: JSON cannot carry it`, noun);
   const above = new Set(); // the objects on the way to the value
   const walk = (v, key, path) => {
     const date = v instanceof Date;
@@ -127,9 +127,9 @@ function wire(patch) {
   try {
     out = walk(patch, "", "");
   } catch (e) {
-    throw e.code ? e : invalid(`the patch cannot be written as JSON: ${e?.message ?? e}`);
+    throw e.code ? e : invalid(`the ${noun} cannot be written as JSON: ${e?.message ?? e}`, noun);
   }
-  if (!isObject(out)) throw invalid("patch must be a JSON object; the state must remain an object");
+  if (!isObject(out)) throw invalid(noun === "patch" ? "patch must be a JSON object; the state must remain an object" : `${noun} must be a JSON object or null`, noun);
   return out;
 }
 
@@ -202,8 +202,10 @@ export function connect(url, options = {}) {
       paths = list?.length ? [...list] : null;
       if (joined) repath();
     },
+    // Throws invalid_presence (and keeps the presence it had) for data
+    // that is not a JSON object or null, as patch() does for a patch.
     presence(data) {
-      me = data;
+      me = data === null ? null : wire(data, "presence");
       if (joined) send({ type: "presence", data });
     },
     // Writes not yet acknowledged reject with code closed: the server may

@@ -515,6 +515,31 @@ await test("presence: presence(data) is sent once joined (kept until then) and a
   doc.close();
 });
 
+await test("presence: data JSON cannot carry (a BigInt, a cycle, not an object) throws invalid_presence naming it and keeps the presence before, which a reconnect says again", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
+  doc.presence({ name: "ann" });
+  const cyclic = {};
+  cyclic.self = cyclic;
+  for (const [data, message] of [
+    [{ n: 1n }, /bigint at "\/n"/],
+    [cyclic, /a cycle at "\/self"/],
+    ["ann", /presence must be a JSON object or null/],
+    [[1], /presence must be a JSON object or null/],
+  ])
+    assert.throws(() => doc.presence(data), (e) => e.code === "invalid_presence" && message.test(e.message), String(message));
+  await tick(5);
+  const ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 0, state: {} });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  assert.deepEqual(ws.frames().slice(1), [{ type: "presence", data: { name: "ann" } }]);
+  doc.presence({ at: new Date(0) }); // sent as JSON.stringify writes it
+  assert.deepEqual(ws.frames().at(-1), { type: "presence", data: { at: "1970-01-01T00:00:00.000Z" } });
+  doc.presence(null);
+  assert.deepEqual(ws.frames().at(-1), { type: "presence", data: null });
+  doc.close();
+});
+
 await test("ping: the ping option sets the interval of the text ping on an open socket; none after close", async () => {
   const { s, doc, ws } = await opened({ ping: 10 });
   // (Waits for them, not for a time: the machine may be slow.)
