@@ -87,6 +87,15 @@ static int refuse(cw_error *err, const char *why) {
     return cw_error_set2(err, CW_E_UNAUTHORIZED, "invalid token: ", why);
 }
 
+/* A header field's or claim's string, or NULL, as for one that is not a
+ * string, when it holds a NUL: read as a C string it would end there
+ * ("admin\u0000x" would name admin). */
+static const char *text(const json_t *v) {
+    size_t n;
+    const char *s = cw_json_string(v, &n);
+    return s && !memchr(s, 0, n) ? s : NULL;
+}
+
 /* A segment's JSON object, or NULL. */
 static json_t *segment(const char *s, size_t n) {
     unsigned char raw[CW_JWT_MAX];
@@ -147,21 +156,21 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
         refuse(err, "a segment is not base64url JSON");
         goto out;
     }
-    s = cw_json_string(json_object_get(head, "alg"), NULL);
+    s = text(json_object_get(head, "alg"));
     if (!s || strcmp(s, "HS256") != 0) {
         refuse(err, "alg must be HS256");
         goto out;
     }
     /* typ, a media type, compares without case (RFC 7515 4.1.9). */
     v = json_object_get(head, "typ");
-    s = cw_json_string(v, NULL);
+    s = text(v);
     if ((v && (!s || (!cw_http_slice_ieq((cw_slice){s, strlen(s)}, "jwt") &&
                       !cw_http_slice_ieq((cw_slice){s, strlen(s)}, "application/jwt")))) ||
         json_object_get(head, "crit")) {
         refuse(err, "bad typ, or crit");
         goto out;
     }
-    s = cw_json_string(json_object_get(head, "kid"), NULL);
+    s = text(json_object_get(head, "kid"));
     sn = s ? strlen(s) : 0;
     if (sn < 1 || sn > 64 || !(v = json_object_get(keys, s))) {
         refuse(err, "kid names no key");
@@ -175,14 +184,14 @@ int cw_jwt_parse(const char *t, size_t n, cw_token *tok, cw_error *err) {
     }
     /* The claims, with their types: a string claim is a JSON string (a
      * number is never one), an integer claim a JSON integer. */
-    s = cw_json_string(json_object_get(claims, "sub"), NULL);
+    s = text(json_object_get(claims, "sub"));
     sn = s ? strlen(s) : 0;
     if (sn < 1 || sn > 128 || !cw_jwt_actor_ok(s, sn)) {
         refuse(err, "bad sub");
         goto out;
     }
     memcpy(tok->sub, s, sn + 1);
-    s = cw_json_string(json_object_get(claims, "scope"), NULL);
+    s = text(json_object_get(claims, "scope"));
     tok->write = s && strcmp(s, "write") == 0;
     tok->docs = json_incref(json_object_get(claims, "docs"));
     json_array_foreach(tok->docs, i, v) if (!cw_json_string(v, NULL)) break;

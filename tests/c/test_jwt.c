@@ -89,7 +89,7 @@ static void hostile_tokens(void) {
         char *token;
         int status;
         const char *code;
-    } cases[56];
+    } cases[64];
     int n = 0;
 #define CASE(nm, tok, st, cd) cases[n++] = (struct tcase){nm, tok, st, cd}
     CASE("valid", mint(HS, claims("[\"d1\"]", "write", 600, ""), key1), 200, NULL);
@@ -170,6 +170,27 @@ static void hostile_tokens(void) {
     CASE("scope a fraction",
          mint(HS, "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":0.5,\"exp\":9999999999}", key1), 401,
          "unauthorized");
+    /* A NUL inside a string claim would end it for a C string reader:
+     * "admin\u0000evil" must not act as admin, nor "write\u0000x" as write. */
+    CASE("sub with a NUL",
+         mint(HS,
+              "{\"sub\":\"admin\\u0000evil\",\"docs\":[\"d1\"],\"scope\":\"write\",\"exp\":"
+              "9999999999}",
+              key1),
+         401, "unauthorized");
+    CASE("scope with a NUL",
+         mint(HS,
+              "{\"sub\":\"a\",\"docs\":[\"d1\"],\"scope\":\"write\\u0000x\",\"exp\":9999999999}",
+              key1),
+         401, "unauthorized");
+    CASE("kid with a NUL",
+         mint("{\"alg\":\"HS256\",\"kid\":\"k1\\u0000zz\"}", claims("[\"d1\"]", "write", 600, ""),
+              key1),
+         401, "unauthorized");
+    CASE("alg with a NUL",
+         mint("{\"alg\":\"HS256\\u0000\",\"kid\":\"k1\"}", claims("[\"d1\"]", "write", 600, ""),
+              key1),
+         401, "unauthorized");
     CASE("kid a fraction",
          mint("{\"alg\":\"HS256\",\"kid\":1.5}", claims("[\"d1\"]", "write", 600, ""), key1), 401,
          "unauthorized");
