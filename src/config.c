@@ -27,7 +27,7 @@ static const char *const warm_ids[] = {"warmup", NULL};
  *   value (a leaf, or an object too small to spill), not a subtree. */
 #define COMMON                                                                                     \
     .body_limit = MiB, .depth_limit = 64, .container_limit = 65536, .value_limit = 1800000,        \
-    .plugin_input_limit = 4 * MiB + 65536, .changes_limit = 1000, .frame_limit = MiB,              \
+    .plugin_input_limit = 4 * MiB + 65536, .changes_limit = 1000, .frame_limit = MiB + 4096,       \
     .presence_limit = 1024, .bad_frames = 8, .token_leeway = 60, .warm_ids = warm_ids
 
 /* A socket's frames: a well-behaved client stays far under these (it sends

@@ -197,6 +197,8 @@ void cw_startup(double instantiate_ms, double init_ms, double config_ms, double 
  *   4 contended: how much longer it may go on once another request waits
  *           for it, in ms: half the deadline, so the waiting one is served
  *           in time.
+ *   5 frame: the largest socket frame, as 0 for a body: the host hands a
+ *           larger one over as its size alone (live.c closes with 1009).
  * Returns 0 for an unknown kind. */
 CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
     const cw_config *c = cw_runtime_config();
@@ -205,6 +207,7 @@ CW_EXPORT(cw_limit) uint32_t cw_limit(int kind) {
            : kind == 2 ? c->deadline_ms
            : kind == 3 ? c->stream_ms
            : kind == 4 ? c->deadline_ms / 2
+           : kind == 5 ? (uint32_t)c->frame_limit
                        : 0;
 }
 

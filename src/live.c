@@ -27,6 +27,7 @@ typedef struct {
     size_t mark;         /* the frames before the frame's own */
     long long strikes;   /* the limited frames in a row before this one */
     json_t *sp;          /* a hello's: the socket's paths before it */
+    int depth;           /* the frame's deepest nesting */
 } live_t;
 
 static void live_free(void *p) {
@@ -277,7 +278,7 @@ static int ended(cw_ctx *ctx, const char *mid, int code) {
  * another value. */
 static long long optional_uint(json_t *f, const char *key) {
     json_t *v = json_object_get(f, key);
-    if (!v || json_is_null(v))
+    if (!v) /* null is no number: ifMatch null is refused, not dropped */
         return -1;
     return json_is_integer(v) && json_integer_value(v) >= 0 &&
                    json_integer_value(v) <= CW_VERSION_MAX
@@ -313,6 +314,9 @@ static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
+    if (l->depth - 1 > cw_runtime_config()->depth_limit) /* the patch is the deepest member */
+        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
+                             (long long)cw_runtime_config()->depth_limit);
     return cw_sync_write(ctx, &l->op, json_incref(patch), l->mid, if_match, base);
 }
 
@@ -564,7 +568,8 @@ static int on_message(cw_ctx *ctx, live_t *l) {
     cw_error err;
     size_t t, n;
     int rc, end;
-    /* The host hands over no more than the body limit allows, and states
+    cw_json_stats stats = {0};
+    /* The host hands over no more than the frame limit allows, and states
      * the size of a larger frame in content-length. */
     cw_http_uint(cw_http_header(ctx->req, "content-length"), &declared);
     if ((unsigned long long)declared > cfg->frame_limit || body.n > cfg->frame_limit)
@@ -572,7 +577,11 @@ static int on_message(cw_ctx *ctx, live_t *l) {
                                        "the frame is over the size limit");
     /* Text or binary alike: strict JSON, UTF-8 checked (a text frame's
      * invalid bytes were replaced by the runtime before they got here). */
-    f = cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "frame", NULL, &err);
+    /* The frame is one object around its patch: a patch within the limits
+     * of a body fits in a frame, and one deeper is refused with its mid
+     * (on_patch). */
+    f = cw_json_parse(body, CW_JSON_MAX_DEPTH, cfg->container_limit + 1, "frame", &stats, &err);
+    l->depth = stats.depth;
     type = cw_json_string(json_object_get(f, "type"), NULL);
     mid = cw_json_string(json_object_get(f, "mid"), &n);
     if (mid && !cw_sync_key_ok(mid, n))

@@ -1742,6 +1742,13 @@ static cw_sync_op *op_new(cw_ctx *ctx, int kind, cw_sync_op *checked) {
         oom(ctx);
         return NULL;
     }
+    /* A socket's frame may be larger than a body by its envelope; its
+     * patch may not (a body's compact text is never longer than it). */
+    if (o->patch_text.len > cw_runtime_config()->body_limit) {
+        cw_sync_op_free(o);
+        cw_error_set(&ctx->err, CW_E_TOO_LARGE, "the patch is over the body size limit");
+        return NULL;
+    }
     o->hash = cw_journal_hash(o->patch_text.p, o->patch_text.len);
     return o;
 }

@@ -101,7 +101,7 @@ let chosen = null;
 export function limits(env) {
   if (chosen) return chosen;
   const x = instance(env);
-  chosen = call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline), stream: x.cw_limit(LIMIT.stream), contended: x.cw_limit(LIMIT.contended) }));
+  chosen = call(x, () => ({ body: x.cw_limit(LIMIT.body), field: x.cw_limit(LIMIT.field), deadline: x.cw_limit(LIMIT.deadline), stream: x.cw_limit(LIMIT.stream), contended: x.cw_limit(LIMIT.contended), frame: x.cw_limit(LIMIT.frame) }));
   return chosen;
 }
 

@@ -199,7 +199,7 @@ export const OWNER = { failed: 0, timeout: 2 };
 export const FLAG = { scheduled: 1, waited: 2, rpc: 4, socket: 8, accepted: 32 };
 export const STAGE = { edge: 1, owner: 2 };
 // The kinds of cw_limit(kind).
-export const LIMIT = { body: 0, field: 1, deadline: 2, stream: 3, contended: 4 };
+export const LIMIT = { body: 0, field: 1, deadline: 2, stream: 3, contended: 4, frame: 5 };
 
 // cwp_out, a plugin entry point's answer: status, then the body slice.
 export const PLUGIN_OUT = { status: 0, body: 4 };

@@ -111,7 +111,7 @@ export class StateObject extends DurableObject {
   // Socket events (the hibernation API): each is a request of its own to
   // C, with the socket's attachment as it is when the request runs.
   #socket(ws, event, message, code) {
-    return this.#serve(() => socketEvent(attachmentOf(ws), event, message, limits(this.env).body, code), "", "", ws, FLAG.socket);
+    return this.#serve(() => socketEvent(attachmentOf(ws), event, message, limits(this.env).frame, code), "", "", ws, FLAG.socket);
   }
   webSocketMessage(ws, message) {
     return this.#socket(ws, "message", message);

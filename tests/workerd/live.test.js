@@ -122,6 +122,12 @@ describe("frames", () => {
     expect(await s.next()).toMatchObject({ type: "reject", mid: "f2", error: { code: "invalid_if_match" } });
     s.send('{"type":"hello","since":9007199254740993}');
     expect(await s.next()).toMatchObject({ type: "error", error: { code: "bad_frame", message: "since must be an integer from 0 to 2^53 - 1" } });
+    // null is no version: refused, never a write without its precondition.
+    s.send({ type: "patch", mid: "n1", patch: { p: 9 }, ifMatch: null });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "n1", error: { code: "invalid_if_match" } });
+    s.send({ type: "patch", mid: "n2", patch: { p: 9 }, base: null });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "n2", error: { code: "invalid_parameter" } });
+    expect((await api.getState(id)).version).toBe(2);
     s.ws.close(1000);
     // A namespace with a schema ("s." in the test config).
     const sid = freshId("s.live");
@@ -292,7 +298,7 @@ describe("bad frames", () => {
     expect(await s.closed()).toEqual({ code: 1008, reason: "too many bad frames" });
   });
 
-  it("a binary frame is UTF-8 JSON checked as strictly as a body; presence over 1 KiB is an error; a frame over the body limit closes with 1009", async () => {
+  it("a binary frame is UTF-8 JSON checked as strictly as a body; presence over 1 KiB is an error; a patch within the body's limits fits in a frame, one past them is rejected with its mid, a frame over the frame limit closes with 1009", async () => {
     const id = freshId("big");
     const { s } = await join(id);
     s.ws.send(new TextEncoder().encode('{"type":"hello","since":0}'));
@@ -307,9 +313,22 @@ describe("bad frames", () => {
     s.send({ type: "presence", data: { x: "y".repeat(1100) } });
     expect((await s.next()).error.message).toMatch(/presence/);
     s.send({ type: "presence", data: { x: "y".repeat(900) } }); // under the limit: fine
-    s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
+    // What a PATCH body may be, a frame's patch may be: 1 MiB of JSON text
+    // (the frame around it is larger), 64 levels deep.
+    const deep = (n) => (n === 0 ? 1 : { d: deep(n - 1) });
+    s.send({ type: "patch", mid: "at-limit", patch: { a: "z".repeat((1 << 20) - 8) } });
+    expect(await s.next()).toEqual({ type: "ack", mid: "at-limit", version: 1 });
+    s.send({ type: "patch", mid: "deep", patch: deep(64) });
+    expect(await s.next()).toEqual({ type: "ack", mid: "deep", version: 2 });
+    // One byte or one level past: rejected, naming the mid, so a client's write settles.
+    s.send({ type: "patch", mid: "over", patch: { a: "z".repeat((1 << 20) - 7) } });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "over", error: { code: "payload_too_large", message: "the patch is over the body size limit" } });
+    s.send({ type: "patch", mid: "deeper", patch: deep(65) });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "deeper", error: { code: "invalid_json", message: "JSON nesting is deeper than 64 levels" } });
+    expect((await api.getState(id)).version).toBe(2);
+    s.send({ type: "patch", mid: "big", patch: { a: "z".repeat((1 << 20) + 4096) } });
     expect(await s.closed()).toEqual({ code: 1009, reason: "the frame is over the size limit" });
-    expect((await api.getState(id)).version).toBe(0);
+    expect((await api.getState(id)).version).toBe(2);
   });
 });
 

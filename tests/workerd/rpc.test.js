@@ -139,6 +139,18 @@ describe("rpc", () => {
       expect(r.error.message).toContain(where);
     }
     expect((await api.deleteState(id, { ifMatch: NaN })).status).toBe(400);
+    // An option given as null is refused too: left out is none.
+    for (const [method, options, code] of [
+      ["syncState", { ifMatch: null }, "invalid_if_match"],
+      ["syncState", { ifNoneMatch: null }, "invalid_if_none_match"],
+      ["syncState", { base: null }, "invalid_parameter"],
+      ["syncState", { actor: null }, "bad_request"],
+      ["deleteState", { ifMatch: null }, "invalid_if_match"],
+    ]) {
+      const name = Object.keys(options)[0];
+      const r = method === "syncState" ? await api.syncState(id, { n: 2 }, options) : await api.deleteState(id, options);
+      expect(r, `${method} ${name}`).toMatchObject({ ok: false, status: 400, error: { code, message: `${name} is null: leave an option out for none` } });
+    }
     expect((await api.getChanges(id, NaN)).error.message).toContain('NaN at "/since"');
     expect((await api.getChanges(id, 0, { limit: NaN })).status).toBe(400);
     expect(await api.getState(id)).toMatchObject({ version: 1, state: { n: 1 } });
