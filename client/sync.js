@@ -13,17 +13,18 @@
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
-// Sets o[k] as an own member, even for "__proto__".
+// Sets o[k] as an own member, even for "__proto__" (an assignment would
+// set the prototype).
 function put(o, k, v) {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 // RFC 7386: the patch applied to a copy of target. Own members only; a
 // "__proto__" member is a member, never a prototype.
 export function merge(target, patch) {
   if (!isObject(patch)) return patch;
-  const out = {};
-  if (isObject(target)) for (const k of Object.keys(target)) put(out, k, target[k]);
+  const out = isObject(target) ? { ...target } : {}; // (spread defines: "__proto__" stays a member)
   for (const k of Object.keys(patch)) {
     if (patch[k] === null) delete out[k];
     else put(out, k, merge(own(out, k) ? out[k] : undefined, patch[k]));
@@ -152,7 +153,10 @@ export function connect(url, options = {}) {
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
   let window = null; // the server's idempotency window: { ms, writes }
-  let paths = options.paths?.length ? [...options.paths] : null; // selective sync
+  let paths = options.paths?.length ? [...options.paths] : null; // selective sync: the paths asked for
+  let held = paths; // the paths `server` holds (a snapshot's); paths may have moved since
+  let asked = paths; // the paths of the hello or paths frame out
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   const tag = Math.random().toString(36).slice(2, 10);
   // client/persist.js's offline(): what was kept from before, then every
   // change kept again.
@@ -200,7 +204,7 @@ export function connect(url, options = {}) {
     // null or none, the whole document. The answer is a snapshot of them.
     setPaths(list) {
       paths = list?.length ? [...list] : null;
-      if (joined) repath();
+      if (joined) repath(); // (or once the hello or paths frame out is answered)
     },
     // Throws invalid_presence (and keeps the presence it had) for data
     // that is not a JSON object or null, as patch() does for a patch.
@@ -240,9 +244,14 @@ export function connect(url, options = {}) {
   };
   // True when the frame went (a WebSocket's send() itself returns nothing).
   const send = (f) => ws?.readyState === 1 && (ws.send(JSON.stringify(f)), true);
-  const transmit = (p) => send(p.frame) && ((p.sent = true), save());
+  // The version the server is at, at least: a snapshot arriving in parts
+  // has its version before the state.
+  const known = () => Math.max(doc.version, parts?.version ?? -1);
+  // A write's since is the version known when it first went: it was
+  // applied after that, if at all (the expired rule counts from there).
+  const transmit = (p) => send(p.frame) && (p.sent || (p.since = known()), (p.sent = true), save());
   const save = () =>
-    store?.save(url, { version: doc.version, state: server, paths, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
+    store?.save(url, { version: doc.version, state: server, paths: held, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
   function setStatus(s) {
     if (doc.status !== s) emit("status", (doc.status = s));
   }
@@ -259,9 +268,9 @@ export function connect(url, options = {}) {
   // touched none of them: a change frame names the one before (prev).
   function step(v, patch, prev) {
     if (v <= doc.version) return false;
-    if (paths ? prev > doc.version : v !== doc.version + 1) return resync(), false;
+    if (held ? prev > doc.version : v !== doc.version + 1) return resync(), false;
     // With paths, only their part (an ack's patch is the whole write).
-    const list = entries(paths);
+    const list = entries(held);
     server = list ? list.reduce(trim, merge(server, part(patch, list))) : merge(server, patch);
     doc.version = v;
     return true;
@@ -276,17 +285,21 @@ export function connect(url, options = {}) {
     return i < 0 ? undefined : pending.splice(i, 1)[0];
   }
 
-  // Says hello, one at a time: a second waits for the first's answer.
+  // Says hello, one at a time: a second waits for the first's answer. A
+  // state held for other paths than these is not caught up: a snapshot.
   function hello(since) {
     if (asking) return;
-    asking = true;
-    send({ type: "hello", ...(since >= 0 && { since }), ...(paths && { paths }) });
+    asked = paths;
+    asking = send({ type: "hello", ...(since >= 0 && same(held, paths) && { since }), ...(paths && { paths }) });
   }
 
-  // The paths frame: answered by a snapshot of the paths now named.
+  // The paths frame: answered by a snapshot of the paths now named. One
+  // hello or paths frame is out at a time: paths set meanwhile are asked
+  // for once it is answered.
   function repath() {
-    repathing = true;
-    send({ type: "paths", paths: paths ?? [""] });
+    if (asking || repathing || same(held, paths)) return;
+    asked = paths;
+    repathing = send({ type: "paths", paths: paths ?? [""] });
   }
 
   // A gap in the versions: start over with a snapshot.
@@ -300,7 +313,7 @@ export function connect(url, options = {}) {
   // not sent blind. (One never sent is safe to send at any age.)
   function expired(p) {
     const margin = 60000; // clock skew between this client and the server
-    return p.sent && window && (Date.now() - p.at > window.ms - margin || (p.since >= 0 && doc.version - p.since >= window.writes));
+    return p.sent && window && (Date.now() - p.at > window.ms - margin || (p.since >= 0 && known() - p.since >= window.writes));
   }
 
   function onFrame(f) {
@@ -322,8 +335,10 @@ export function connect(url, options = {}) {
         asking = false;
         repathing = false;
         server = f.state;
+        held = asked;
         doc.version = f.version;
         rebuild({ snapshot: true });
+        if (joined) repath(); // paths set while it was asked for
         break;
       case "changes":
         asking = false;
@@ -346,6 +361,7 @@ export function connect(url, options = {}) {
               rebuild({ reject: p.mid });
             }
           if (me !== null) send({ type: "presence", data: me });
+          repath(); // paths set while the hello was out
         }
         break;
       case "change":
@@ -357,10 +373,16 @@ export function connect(url, options = {}) {
         rebuild({ reset: true });
         break;
       case "ack": {
+        const first = pending[0]?.mid === f.mid;
         const p = take(f.mid);
         if (!p) break;
-        step(f.version, p.frame.patch, -1); // what came before it came first
-        rebuild({ ack: f.mid });
+        // What came before it came first. The oldest write of a whole
+        // document, acked in order, leaves the state as it was: not merged
+        // again (with many pending, that would cost each ack all of them).
+        if (step(f.version, p.frame.patch, -1) && first && !held) {
+          save();
+          emit("change", doc.state, { version: doc.version, ack: f.mid });
+        } else rebuild({ ack: f.mid });
         p.resolve(f.version);
         break;
       }
@@ -388,8 +410,11 @@ export function connect(url, options = {}) {
         if (f.error?.code === "rate_limited") {
           // Later, not never: the frame it names again, or the hello.
           const p = f.mid && pending.find((q) => q.mid === f.mid);
-          const again = p ? () => transmit(p) : repathing ? repath : asking ? () => ((asking = false), hello(doc.version)) : null;
-          if (again) setTimeout(again, f.error.retry_after_ms ?? 1000);
+          const again = p ? () => transmit(p) : repathing ? () => ((repathing = false), repath()) : asking ? () => ((asking = false), hello(doc.version)) : null;
+          const on = ws; // (not on a later socket: it says its own hello)
+          if (again) setTimeout(() => ws === on && again(), f.error.retry_after_ms ?? 1000);
+        } else if (repathing) {
+          repathing = false; // refused: the socket keeps the paths it had (held)
         } else if (asking && !reasking) {
           // Perhaps the hello's answer (a snapshot cut off, a failed read):
           // asked again in a second, unless answered meanwhile. One timer
@@ -403,7 +428,7 @@ export function connect(url, options = {}) {
             }
           }, 1000);
         }
-        parts = null; // a snapshot cut off: its parts are dropped
+        if (!f.mid) parts = null; // a snapshot cut off: its parts are dropped
         emit("error", f.error);
     }
   }
@@ -413,7 +438,7 @@ export function connect(url, options = {}) {
   // their mids once joined.
   function restore(r) {
     // A state kept for other paths is not this one's (the hello asks anew).
-    if (doc.version < 0 && r.version >= 0 && JSON.stringify(r.paths ?? null) === JSON.stringify(paths)) {
+    if (doc.version < 0 && r.version >= 0 && same(r.paths ?? null, paths)) {
       server = r.state;
       doc.version = r.version;
     }
@@ -456,11 +481,30 @@ export function connect(url, options = {}) {
       if (over || doc.status === "closed") return;
       over = true;
       setStatus("reconnecting");
+      if (e?.code === 1009) tooBig();
       // The token ended (4001 token_expired, 4002 key_revoked): a new one
       // at once; else exponential backoff with full jitter.
       if (e?.code === 4001 || e?.code === 4002) timer = setTimeout(open, 0);
       else retry();
     };
+  }
+
+  // The server closed the socket on a frame over its size limit (1009):
+  // the largest frame this client sent on it, which would be sent again
+  // after every reconnect, is dropped: a write rejects payload_too_large,
+  // a presence is cleared, with an error event.
+  function tooBig() {
+    const size = (f) => JSON.stringify(f).length;
+    const big = pending.filter((p) => p.sent).reduce((a, p) => (a && size(a.frame) >= size(p.frame) ? a : p), null);
+    const error = (what) => Object.assign(new Error(`the server closed the socket (1009): ${what} is over its frame size limit, and is not sent again`), { code: "payload_too_large" });
+    if (me !== null && (!big || size({ type: "presence", data: me }) > size(big.frame))) {
+      me = null;
+      return emit("error", error("this client's presence"));
+    }
+    if (!big) return;
+    take(big.mid);
+    rebuild({ reject: big.mid });
+    big.reject(error("this write"));
   }
 
   function retry() {

@@ -246,6 +246,80 @@ await test("a write sent before and older than the server's idempotency window (
   doc.close();
 });
 
+await test("expired by count: a write made before the first snapshot counts from the version known when it first went; one sent while a snapshot arrives in parts, from the snapshot's version", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
+  const early = doc.patch({ early: 1 }); // since unknown yet
+  await tick(5);
+  let ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 7, state: {} });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  assert.equal(ws.frames().filter((f) => f.type === "patch").length, 1); // sent at version 7
+  ws.close(1006);
+  await tick(20);
+  ws = s.last();
+  ws.frame({ type: "changes", version: 10, changes: [8, 9, 10].map((v) => ({ version: v, patch: { [`o${v}`]: v }, actor: null })) });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  await assert.rejects(early, { code: "expired" });
+  assert.deepEqual(ws.frames().filter((f) => f.type === "patch"), []);
+  // A snapshot in parts: peers comes after its first part; the count is
+  // taken from the snapshot's version, not the one before it.
+  const lost = doc.patch({ lost: 1 }); // sent at 10, its ack lost
+  ws.close(1006);
+  await tick(20);
+  ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 50, part: 0, more: true, text: '{"a"' });
+  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 2 } });
+  await assert.rejects(lost, { code: "expired" });
+  ws.frame({ type: "snapshot", id: "d", version: 50, part: 1, more: false, text: ":1}" });
+  assert.deepEqual([doc.version, doc.state], [50, { a: 1 }]);
+  assert.deepEqual(ws.frames().filter((f) => f.type === "patch"), []);
+  doc.close();
+});
+
+await test("1009 (a frame over the server's limit): the largest write sent is rejected payload_too_large, not sent again after the reconnect; a presence larger than any write is cleared", async () => {
+  const { s, doc, ws } = await opened();
+  const small = doc.patch({ s: 1 });
+  const big = doc.patch({ b: "x".repeat(5000) });
+  const errors = [];
+  doc.on("error", (e) => errors.push(e.code));
+  ws.close(1009, "the frame is over the size limit");
+  await assert.rejects(big, (e) => e.code === "payload_too_large" && /1009/.test(e.message));
+  assert.deepEqual(doc.state, { s: 1 });
+  await tick(20);
+  const ws2 = s.last();
+  ws2.frame({ type: "changes", version: 0, changes: [] });
+  ws2.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  const mids = ws2.frames().filter((f) => f.type === "patch");
+  assert.deepEqual(mids.map((f) => f.patch), [{ s: 1 }]);
+  ws2.frame({ type: "ack", mid: mids[0].mid, version: 1 });
+  assert.equal(await small, 1);
+  doc.presence({ p: "y".repeat(5000) });
+  ws2.close(1009, "the frame is over the size limit");
+  await tick(20);
+  const ws3 = s.last();
+  ws3.frame({ type: "changes", version: 1, changes: [] });
+  ws3.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  assert.deepEqual(ws3.frames().filter((f) => f.type === "presence"), []);
+  assert.deepEqual(errors, ["payload_too_large"]);
+  doc.close();
+});
+
+await test("a rate-limited hello's retry does not fire on the next socket: that one says its own hello on open", async () => {
+  const { s, doc, ws } = await opened();
+  ws.frame({ type: "change", version: 3, patch: { x: 1 }, actor: null }); // a gap: hello
+  ws.frame({ type: "error", error: { code: "rate_limited", message: "wait", retry_after_ms: 30 } });
+  ws.close(1006);
+  await tick(60);
+  const ws2 = s.last();
+  assert.notEqual(ws2, ws);
+  assert.deepEqual(ws2.frames(), [{ type: "hello" }]);
+  ws2.frame({ type: "snapshot", id: "d", version: 3, state: { x: 1 } });
+  ws2.frame({ type: "peers", peers: [] });
+  assert.deepEqual([doc.status, doc.version], ["open", 3]);
+  doc.close();
+});
+
 await test("a write sent before and older than the window (by time, less a minute for clock skew) is rejected expired; one never sent goes at any age", async () => {
   const { s, doc, ws } = await opened({}, { keys: { ms: 60001, writes: 10000 } });
   const lost = doc.patch({ sent: 1 });
@@ -291,12 +365,13 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
   await tick(30);
   assert.equal(hellos(), 3);
   ws.frame({ type: "snapshot", id: "d", version: 3, state: { a: 1, x: 1 } });
-  // A limited paths frame goes again, naming the paths set last.
+  // A limited paths frame goes again, naming the paths set last (one
+  // paths frame is out at a time: the second setPaths waits for it).
   doc.setPaths(["/a"]);
   doc.setPaths(["/x"]);
   ws.frame({ type: "error", error: { code: "rate_limited", message: "too many frames of this type; wait retry_after_ms", retry_after_ms: 10 } });
   await tick(30);
-  assert.deepEqual(ws.frames().filter((f) => f.type === "paths").map((f) => f.paths), [["/a"], ["/x"], ["/x"]]);
+  assert.deepEqual(ws.frames().filter((f) => f.type === "paths").map((f) => f.paths), [["/a"], ["/x"]]);
   ws.frame({ type: "snapshot", id: "d", version: 3, state: { x: 1 } });
   assert.deepEqual(doc.state, { x: 1 });
   doc.close();
@@ -349,7 +424,9 @@ await test("selective sync: hello names the paths; a change with prev at or belo
   ws.frame({ type: "snapshot", id: "d", version: 20, state: { meta: 0 } });
   doc.setPaths(["/other"]);
   assert.deepEqual(ws.frames().at(-1), { type: "paths", paths: ["/other"] });
-  doc.setPaths(null);
+  doc.setPaths(null); // asked for once the first is answered
+  assert.deepEqual(ws.frames().at(-1), { type: "paths", paths: ["/other"] });
+  ws.frame({ type: "snapshot", id: "d", version: 20, state: {} });
   assert.deepEqual(ws.frames().at(-1), { type: "paths", paths: [""] });
   doc.close();
 });
@@ -403,6 +480,43 @@ await test("selective sync: an entry another covers counts as that one (an empty
   await p;
   ws.frame({ type: "change", version: 4, patch: { z: { q: null } }, actor: null });
   assert.deepEqual(doc.state, { cards: {}, z: {} });
+  doc.close();
+});
+
+await test("setPaths: while no socket is open the next hello asks for a snapshot (no since); set while the hello is out, the paths frame goes once it is answered; the offline store keeps the paths its state holds", async () => {
+  const s = server();
+  const storage = memoryStore();
+  const kept = offline({ storage });
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, offline: kept, minDelay: 1, maxDelay: 5, paths: ["/a"] });
+  await tick(5);
+  let ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 1, state: { a: { v: 1 } } });
+  ws.frame({ type: "peers", peers: [] });
+  ws.close(1006);
+  doc.setPaths(["/b"]);
+  await tick(20);
+  ws = s.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello", paths: ["/b"] }]); // not since 1: that state is /a's
+  ws.frame({ type: "snapshot", id: "d", version: 2, state: { b: { v: 2 } } });
+  ws.frame({ type: "peers", peers: [] });
+  assert.deepEqual(doc.state, { b: { v: 2 } });
+  // Set while the hello is out: its answer is the old paths', kept as
+  // theirs (saved under them), then the paths frame asks for the new.
+  ws.close(1006);
+  await tick(20);
+  ws = s.last();
+  assert.deepEqual(ws.frames(), [{ type: "hello", since: 2, paths: ["/b"] }]);
+  doc.setPaths(["/c"]);
+  doc.patch({ c: { mine: 1 } }).catch(() => {}); // a save before the answer
+  await kept.flushed();
+  assert.deepEqual((await kept.load("https://host/state/d/live")).paths, ["/b"]);
+  ws.frame({ type: "changes", version: 3, changes: [{ version: 3, prev: 2, patch: { b: { v: 3 } }, actor: null }] });
+  ws.frame({ type: "peers", peers: [] });
+  assert.deepEqual(ws.frames().filter((f) => f.type === "paths"), [{ type: "paths", paths: ["/c"] }]);
+  ws.frame({ type: "snapshot", id: "d", version: 3, state: { c: { v: 1 } } });
+  await kept.flushed();
+  assert.deepEqual((await kept.load("https://host/state/d/live")).paths, ["/c"]);
+  assert.deepEqual(doc.state, { c: { v: 1, mine: 1 } });
   doc.close();
 });
 
