@@ -112,18 +112,22 @@ static void cors_after(cw_ctx *ctx) {
 /* A body over the environment's limit is 413 on every route. The host
  * hands over at most the limit's worth of bytes: a larger body arrives as
  * no bytes, with its size in content-length, and is never copied in. A
- * socket's frame is live.c's to refuse (the socket closes). */
+ * socket's frame is live.c's to refuse (the socket closes). A body the
+ * host could not read whole (the client went away mid-upload) arrives as
+ * none, with x-cw-unread: 400, not an internal error. */
 static int limit_before(cw_ctx *ctx) {
     size_t limit = cw_runtime_config()->body_limit;
     cw_slice cl;
     unsigned long long declared = 0;
+    int unread;
     if (!ctx->req || cw_http_slice_eq(ctx->req->method, "WS"))
         return NEXT;
+    unread = cw_http_header(ctx->req, "x-cw-unread").p != NULL;
     cl = cw_http_header(ctx->req, "content-length");
     for (size_t i = 0; cl.p && i < cl.n && declared <= limit; i++)
         declared = cl.p[i] >= '0' && cl.p[i] <= '9' ? declared * 10 + (unsigned)(cl.p[i] - '0')
                                                     : (unsigned long long)limit + 1;
-    if (ctx->req->body.n <= limit && declared <= limit)
+    if (!unread && ctx->req->body.n <= limit && declared <= limit)
         return NEXT;
     /* Refused before its handler runs, it is still logged and counted with
      * its route and id. */
@@ -132,7 +136,11 @@ static int limit_before(cw_ctx *ctx) {
         ctx->own.route = ctx->own.match.route;
         cw_id_parse(cw_pipeline_param(ctx, "id"), ctx->who.id, &ctx->who.id_len, &ctx->err);
     }
-    cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
+    if (unread)
+        cw_error_set(&ctx->err, CW_E_BAD_REQUEST,
+                     "the body ended before its length: the client went away mid-upload");
+    else
+        cw_error_set(&ctx->err, CW_E_TOO_LARGE, "body is over the size limit");
     return STOP;
 }
 

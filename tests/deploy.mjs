@@ -271,6 +271,31 @@ await step("a_chunked_body_over_the_limit_is_413_before_the_rest_is_sent", async
   });
 });
 
+// A client that goes away mid-upload (Content-Length 100, 5 bytes sent)
+// is its own error: counted 400 under its route, never a 500 or a
+// "wasm failure" (docs/hardening.md).
+await step("a_client_gone_mid_upload_is_a_400_under_its_route_not_a_500", async () => {
+  await run(targets.top, async (base) => {
+    const { port } = new URL(base);
+    await new Promise((resolve) => {
+      const sock = net.connect(Number(port), "127.0.0.1", () => {
+        sock.write(`PATCH /state/gone HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":`);
+        setTimeout(() => (sock.destroy(), resolve()), 300);
+      });
+      sock.on("error", () => {});
+    });
+    let metrics = "";
+    for (let i = 0; i < 40 && !/route="state\.patch",status="400"/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      metrics = await (await fetch(base + "/metrics")).text();
+    }
+    const requests = metrics.split("\n").filter((l) => l.startsWith("cw_requests_total{"));
+    expect(requests.some((l) => /route="state\.patch",status="400"\} 1$/.test(l)), `no 400 under state.patch: ${requests.join(" | ")}`);
+    expect(!requests.some((l) => /status="5\d\d"/.test(l)), `a 5xx was counted: ${requests.join(" | ")}`);
+    expect((await fetch(base + "/state/gone")).status === 200, "the worker stopped answering");
+  });
+});
+
 console.log(`deploy: ${passed} passed, ${failed} failed`);
 appendFileSync(process.argv[2], `deploy ${passed} ${failed}\n`);
 process.exit(failed ? 1 : 0);

@@ -66,7 +66,13 @@ export async function fromRequest(request, limit) {
   if (!request.body) return { head: `${head}\r\n`, body: null };
   const size = /^\d+$/.test(declared) ? Number(declared) : 0;
   if (size > limit) return encode(request.method, target(request.url), bounded([...request.headers], null, size, limit).headers, null);
-  const bytes = declared === null ? await readAtMost(request.body, limit + 1) : new Uint8Array(await request.arrayBuffer());
+  let bytes;
+  try {
+    bytes = declared === null ? await readAtMost(request.body, limit + 1) : new Uint8Array(await request.arrayBuffer());
+  } catch {
+    // The client went away mid-upload: C answers (and logs) it as its own.
+    return encode(request.method, target(request.url), [...request.headers, ["x-cw-unread", "1"]], null);
+  }
   if (bytes.length <= limit) return { head: `${head}\r\n`, body: bytes };
   return encode(request.method, target(request.url), bounded([...request.headers], null, bytes.length, limit).headers, null);
 }
