@@ -78,8 +78,11 @@ int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset) {
             p++;
         if (p < end && *p != ';')
             return -1;
-        if (cw_http_slice_ieq(name, "charset"))
+        if (cw_http_slice_ieq(name, "charset")) {
+            if (charset->p)
+                return -1; /* named twice: which one the sender meant is unknown */
             *charset = value;
+        }
     }
     return 0;
 }
@@ -232,8 +235,8 @@ int cw_http_prefers(cw_slice h, const char *name, const char *value) {
             cw_slice v = cw_http_slice_trim((cw_slice){eq + 1, pref.n - (size_t)(eq + 1 - pref.p)});
             if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"')
                 v = (cw_slice){v.p + 1, v.n - 2};
-            if (cw_http_slice_ieq(k, name) && cw_http_slice_ieq(v, value))
-                return 1;
+            if (cw_http_slice_ieq(k, name)) /* only the first counts (RFC 7240 2) */
+                return cw_http_slice_ieq(v, value);
         }
         p = comma ? comma + 1 : end;
     }

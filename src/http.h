@@ -49,7 +49,8 @@ cw_slice cw_http_header(const cw_request *req, const char *name);
 /* Splits a Content-Type value ct (RFC 9110 section 8.3.1: type "/" subtype,
  * then "; name=value" parameters, value a token or a quoted string) into
  * the media type (trimmed) and the charset parameter's value (unquoted;
- * p == NULL when absent). Returns 0, or -1 when ct is absent or malformed. */
+ * p == NULL when absent). Returns 0, or -1 when ct is absent or malformed
+ * (charset given twice included). */
 int cw_http_media_type(cw_slice ct, cw_slice *type, cw_slice *charset);
 
 /* The raw value of query parameter name: the first "name=value" of the
@@ -68,7 +69,8 @@ int cw_http_uint(cw_slice s, long long *out);
 
 /* 1 when the Prefer header value h (RFC 7240: comma-separated preferences,
  * each token[=value] with ;parameters) states name=value (a token or a
- * quoted string), else 0. */
+ * quoted string) in its first preference named name (a later one is
+ * ignored, RFC 7240 section 2), else 0. */
 int cw_http_prefers(cw_slice h, const char *name, const char *value);
 
 /* 1 when s equals the NUL-terminated lit exactly, else 0. */

@@ -585,6 +585,16 @@ static void prefer_minimal_and_since(void) {
     CHECK(json_object_get(j, "state") == NULL);
     json_decref(j);
     cw_host_free(&a);
+    /* A preference named twice: only the first counts (RFC 7240 2). */
+    CHECK_INT(patch(&a, "pref", "prefer: return=representation, return=minimal\r\n", "{\"d\":4}"),
+              200);
+    CHECK(strstr(a.body, "\"state\":") != NULL && !has(&a, "preference-applied"));
+    cw_host_free(&a);
+    CHECK_INT(patch(&a, "pref", "prefer: respond-async, return=minimal, return=representation\r\n",
+                    "{\"e\":5}"),
+              200);
+    CHECK_STR(a.body, "{\"id\":\"pref\",\"version\":5}");
+    cw_host_free(&a);
 }
 
 /* The 2 MB value limit bounds a value, not a subtree: three 800 KB values

@@ -122,7 +122,9 @@ describe("If-Match", () => {
 describe("Content-Type", () => {
   it("a charset other than UTF-8 is 415; UTF-8 in any spelling is accepted", async () => {
     const id = freshId("ct");
-    for (const ct of ["application/json; charset=latin1", "application/json;charset=utf-16", "application/json; charset", "application/json; charset=\"iso-8859-1\""]) {
+    for (const ct of ["application/json; charset=latin1", "application/json;charset=utf-16", "application/json; charset", "application/json; charset=\"iso-8859-1\"",
+      // Named twice, in either order: which one the sender meant is unknown.
+      "application/json; charset=latin1; charset=utf-8", "application/json; charset=utf-8; charset=utf-8"]) {
       const res = await patch(id, { a: 1 }, { "content-type": ct });
       expect(res.status, ct).toBe(415);
       expect((await res.json()).error.code).toBe("unsupported_media_type");
