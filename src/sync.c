@@ -1100,6 +1100,29 @@ static int history(cw_ctx *ctx, cw_sync_op *o, long long since) {
     return 0;
 }
 
+/* Appends a journal entry to o->changes (after a comma unless first), with
+ * the part of its patch under the paths the grant may read, if limited. */
+static void entry(cw_ctx *ctx, cw_sync_op *o, long long version, long long at, const char *rid,
+                  size_t rid_n, const char *actor, size_t actor_n, const char *patch,
+                  size_t patch_n) {
+    json_t *whole = NULL, *part = NULL;
+    cw_buf text = CW_BUF_INIT;
+    if (o->changes.len)
+        cw_buf_append(&o->changes, ",", 1);
+    if (ctx->who.read_paths) {
+        whole = cw_json_load(patch, patch_n);
+        part = whole ? cw_paths_project(whole, ctx->who.read_paths, 1) : NULL;
+        if (!part || cw_json_dump(part, &text) < 0)
+            o->changes.broken = 1;
+        patch = text.p ? text.p : "{}";
+        patch_n = text.p ? text.len : 2;
+    }
+    cw_journal_entry(&o->changes, version, at, rid, rid_n, actor, actor_n, patch, patch_n);
+    json_decref(whole);
+    json_decref(part);
+    cw_buf_free(&text);
+}
+
 /* Appends the journal entries after since (at most limit) to o->changes.
  * Returns how many, or -1 with ctx->err set. */
 static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long long limit) {
@@ -1121,25 +1144,8 @@ static long long read_entries(cw_ctx *ctx, cw_sync_op *o, long long since, long 
             cw_store_rows_done(&r);
             return storage_failed(ctx, MALFORMED);
         }
-        if (o->changes.len)
-            cw_buf_append(&o->changes, ",", 1);
-        if (ctx->who.read_paths) {
-            /* The part of each patch under the paths the grant may read. */
-            json_t *whole = cw_json_load(v[4].s, v[4].n), *part;
-            cw_buf text = CW_BUF_INIT;
-            part = whole ? cw_paths_project(whole, ctx->who.read_paths, 1) : NULL;
-            if (!part || cw_json_dump(part, &text) < 0)
-                o->changes.broken = 1;
-            cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
-                             v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n,
-                             text.p ? text.p : "{}", text.p ? text.len : 2);
-            json_decref(whole);
-            json_decref(part);
-            cw_buf_free(&text);
-            continue;
-        }
-        cw_journal_entry(&o->changes, v[0].i, v[1].i, v[2].s, v[2].n,
-                         v[3].type == CW_VAL_TEXT ? v[3].s : NULL, v[3].n, v[4].s, v[4].n);
+        entry(ctx, o, v[0].i, v[1].i, v[2].s, v[2].n, v[3].type == CW_VAL_TEXT ? v[3].s : NULL,
+              v[3].n, v[4].s, v[4].n);
     }
     cw_store_rows_done(&r);
     return o->changes.broken ? oom(ctx) : n;
@@ -1569,13 +1575,12 @@ static int patch_commit(cw_ctx *ctx, void *arg) {
 
     ctx->res.status = 200; /* a sync hook's call had suspended it */
     /* The answer first: it stands once the writes do. */
-    if (o->has_since && !o->page_full) {
-        if (o->changes.len)
-            cw_buf_append(&o->changes, ",", 1);
-        cw_journal_entry(&o->changes, next, at, ctx->rid, strlen(ctx->rid),
-                         ctx->who.actor[0] ? ctx->who.actor : NULL, strlen(ctx->who.actor),
-                         o->patch_text.p, o->patch_text.len);
-    }
+    if (o->has_since && !o->page_full)
+        entry(ctx, o, next, at, ctx->rid, strlen(ctx->rid),
+              ctx->who.actor[0] ? ctx->who.actor : NULL, strlen(ctx->who.actor), o->patch_text.p,
+              o->patch_text.len);
+    if (o->changes.broken)
+        return oom(ctx);
     ctx->head.len = 0;
     if (o->minimal || o->has_since) {
         if (answer(ctx, o, next, o->minimal ? NULL : &o->view, o->has_since ? &o->changes : NULL) <

@@ -420,6 +420,13 @@ describe("path-scoped tokens: the paths claim limits what a token reads and writ
     all.send({ type: "hello" });
     expect(await all.next((f) => f.type === "snapshot")).toMatchObject({ version: 4, state: { secret: "t", users: { al: 1, alice: 2 } } });
     all.ws.close(1000);
+    // A write of its own with ?since=: its answer's changes are parts too,
+    // its own entry included, as GET /changes shows the same versions.
+    const writer = await mint({ docs: [id], scope: "write", sub: "w", paths: { read: ["/meta"] } });
+    const w = await body(await req("PATCH", `/state/${id}?since=3`, writer, '{"other":5,"meta":{"x":1}}'));
+    expect(w.json).toEqual({ id, version: 5, changes: [{ version: 4, at: expect.any(Number), request_id: expect.any(String), actor: "alice", patch: {} }, { version: 5, at: expect.any(Number), request_id: expect.any(String), actor: "w", patch: { meta: { x: 1 } } }] });
+    const again = (await body(await req("GET", `/state/${id}/changes?since=3`, writer))).json;
+    expect(again.changes.map((c) => c.patch)).toEqual(w.json.changes.map((c) => c.patch));
   });
 
   it("a read entry reaching inside an array names no member: the whole GET shows nothing there and ?path= under it is 404 as where nothing is, whatever lies outside the grant; an entry naming the array reads it and its elements", async () => {
