@@ -17,7 +17,13 @@
 #
 # PERSIST_TO (optional) moves the main worker's local state from
 # .wrangler/state; the consumer keeps its own under .wrangler/consumer-state.
+#
+# The registry is this checkout's (.wrangler/registry), not the user's one
+# in wrangler's global config: another make dev on the machine registers
+# the same worker name there, and the consumer would call that one's
+# worker. WRANGLER_REGISTRY_PATH, when set, is kept.
 set -eu
+export WRANGLER_REGISTRY_PATH="${WRANGLER_REGISTRY_PATH:-$PWD/.wrangler/registry}"
 PORT=${PORT:-8787}
 CPORT=$((PORT + 1))
 PERSIST_TO=${PERSIST_TO:-.wrangler/state}
