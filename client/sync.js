@@ -149,6 +149,7 @@ export function connect(url, options = {}) {
   let asking = false; // a hello is out and unanswered
   let repathing = false; // a paths frame is out and unanswered
   let reasking = null; // the timer asking again after an error answered a hello
+  let reasked = 0; // hellos in a row answered by an error
   let parts = null; // a snapshot arriving in parts: { version, text: [pieces] }
   let me = null; // our presence, sent again after a reconnect
   let seq = 0;
@@ -334,6 +335,7 @@ export function connect(url, options = {}) {
         }
         asking = false;
         repathing = false;
+        reasked = 0;
         server = f.state;
         held = asked;
         doc.version = f.version;
@@ -342,6 +344,7 @@ export function connect(url, options = {}) {
         break;
       case "changes":
         asking = false;
+        reasked = 0;
         if (doc.version >= 0 && f.changes.length && f.changes[0].version > doc.version + 1) return resync();
         for (const c of f.changes) advance(c.version, c.patch, { actor: c.actor });
         break;
@@ -416,9 +419,10 @@ export function connect(url, options = {}) {
         } else if (repathing) {
           repathing = false; // refused: the socket keeps the paths it had (held)
         } else if (asking && !reasking) {
-          // Perhaps the hello's answer (a snapshot cut off, a failed read):
-          // asked again in a second, unless answered meanwhile. One timer
-          // however many errors come meanwhile.
+          // Perhaps the hello's answer (a snapshot cut off, a failed read,
+          // paths whose part is too large): asked again in a second,
+          // doubling up to maxDelay while it fails, unless answered
+          // meanwhile. One timer however many errors come meanwhile.
           const on = ws;
           reasking = setTimeout(() => {
             reasking = null;
@@ -426,7 +430,7 @@ export function connect(url, options = {}) {
               asking = false;
               hello(doc.version);
             }
-          }, 1000);
+          }, Math.min(Math.max(max, 1000), 1000 * 2 ** reasked++));
         }
         if (!f.mid) parts = null; // a snapshot cut off: its parts are dropped
         emit("error", f.error);

@@ -400,6 +400,29 @@ await test("an error answering a hello (a snapshot cut off, a failed read) asks 
   doc.close();
 });
 
+await test("errors answering hello after hello (paths whose part is too large) ask again after 1 s, then longer, up to maxDelay; an answer starts over", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 1500, paths: ["/big"] });
+  await tick(5);
+  const ws = s.last();
+  const hellos = () => ws.frames().filter((f) => f.type === "hello").length;
+  const refuse = () => ws.frame({ type: "error", error: { code: "payload_too_large", message: "the part of the state these paths cover is over 4194304 bytes" } });
+  refuse();
+  await tick(1100);
+  assert.equal(hellos(), 2);
+  refuse();
+  await tick(1200);
+  assert.equal(hellos(), 2); // 2 s, capped at maxDelay: 1.5 s
+  await tick(500);
+  assert.equal(hellos(), 3);
+  ws.frame({ type: "snapshot", id: "d", version: 1, state: {} }); // answered: starts over
+  ws.frame({ type: "change", version: 3, prev: 2, patch: {}, actor: null }); // a gap: hello
+  refuse();
+  await tick(1100);
+  assert.equal(hellos(), 5);
+  doc.close();
+});
+
 await test("selective sync: hello names the paths; a change with prev at or below the version applies, one past it resyncs; acks may skip versions; setPaths asks again", async () => {
   const s = server();
   const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/meta"] });
