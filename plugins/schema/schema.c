@@ -63,8 +63,36 @@ static size_t push(check *c, const char *s, size_t n) {
 
 static int is_number(cwp_slice v) { return v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'); }
 
+/* 1 when the JSON number v (its text) has no fractional part, decided on
+ * its digits: 150.00000000000001 is no integer though a double rounds it to
+ * one, 1.0 and 1e400 are, 1e-400 is not. */
+static int integral(cwp_slice v) {
+    size_t i = v.p[0] == '-', last = 0; /* last: one past the last nonzero digit */
+    long long e = 0, frac = 0, exp = 0, digits = 0;
+    int esign = 1;
+    for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++, digits++)
+        if (v.p[i] != '0')
+            last = (size_t)digits + 1;
+    if (i < v.n && v.p[i] == '.')
+        for (i++; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++, digits++, frac++)
+            if (v.p[i] != '0')
+                last = (size_t)digits + 1;
+    if (i < v.n && (v.p[i] == 'e' || v.p[i] == 'E')) {
+        i++;
+        if (i < v.n && (v.p[i] == '+' || v.p[i] == '-'))
+            esign = v.p[i++] == '-' ? -1 : 1;
+        for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+            if (exp < 1000000000)
+                exp = exp * 10 + (v.p[i] - '0');
+    }
+    if (!last)
+        return 1; /* zero */
+    /* The value is the digits up to last, times 10^e. */
+    e = esign * exp - frac + (digits - (long long)last);
+    return e >= 0;
+}
+
 static int type_matches(cwp_slice name, cwp_slice v) {
-    double d;
     char t = v.p[0];
     if (cwp_is(name, "object"))
         return t == '{';
@@ -79,7 +107,7 @@ static int type_matches(cwp_slice name, cwp_slice v) {
     if (cwp_is(name, "number"))
         return is_number(v);
     if (cwp_is(name, "integer"))
-        return is_number(v) && cwpj_num(v, &d) == 0 && d == floor(d);
+        return is_number(v) && integral(v);
     return -1;
 }
 

@@ -188,6 +188,17 @@ describe("schema sync hook", () => {
     expect((await removal.json()).error.reasons).toEqual([{ path: "/name", message: "is required" }]);
   });
 
+  it("integer is decided on the number's digits, not a rounded double: 1.0, 3e1 and 1e2 are integers; 1.5e0, 150.00000000000001 and 1e-400 are not", async () => {
+    const id = freshId("s.int");
+    const raw = (text) => patch(id, text, { "content-type": "application/json" });
+    for (const age of ["30", "-0", "1.0", "3e1", "1E2", "12.50e1", "0.0e-5"]) expect((await raw(`{"name":"Ann","age":${age}}`)).status, age).toBe(200);
+    for (const age of ["1.5e0", "150.00000000000001", "1e-400", "0.5", "125e-1"]) {
+      const res = await raw(`{"name":"Ann","age":${age}}`);
+      expect(res.status, age).toBe(422);
+      expect((await res.json()).error.reasons, age).toEqual([{ path: "/age", message: 'must be of type "integer"' }]);
+    }
+  });
+
   it("refuses the same violation over syncState RPC", async () => {
     const id = freshId("s.rpc");
     const r = await api.syncState(id, bad);
