@@ -9,12 +9,15 @@ export type MergePatch = { [key: string]: Json };
 
 /** The error a rejected patch carries: the server's (as over HTTP), or the
  * client's own: "invalid_patch" (a value JSON cannot carry, refused before
- * sending; "invalid_presence" is presence()'s), "expired" (a write sent before, older than the server's
+ * sending; "invalid_presence" is presence()'s), "payload_too_large" (the
+ * server closed the socket with 1009 on a frame over its limit: the largest
+ * write sent on it, not sent again; a larger presence is cleared instead,
+ * with an error event), "expired" (a write sent before, older than the server's
  * idempotency window, not sent again) and "closed" (the document was
  * closed first: a write not yet acknowledged may or may not have been
  * applied). */
 export interface SyncError extends Error {
-  code: "invalid_patch" | "invalid_presence" | "expired" | "closed" | (string & {});
+  code: "invalid_patch" | "invalid_presence" | "expired" | "closed" | "payload_too_large" | (string & {});
   message: string;
   request_id?: string;
   /** conflict: this patch's paths a write after the base touched */

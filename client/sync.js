@@ -211,7 +211,7 @@ export function connect(url, options = {}) {
     // that is not a JSON object or null, as patch() does for a patch.
     presence(data) {
       me = data === null ? null : wire(data, "presence");
-      if (joined) send({ type: "presence", data });
+      if (joined) sayPresence();
     },
     // Writes not yet acknowledged reject with code closed: the server may
     // or may not have applied them (with offline, a later connect sends
@@ -250,7 +250,9 @@ export function connect(url, options = {}) {
   const known = () => Math.max(doc.version, parts?.version ?? -1);
   // A write's since is the version known when it first went: it was
   // applied after that, if at all (the expired rule counts from there).
-  const transmit = (p) => send(p.frame) && (p.sent || (p.since = known()), (p.sent = true), save());
+  const transmit = (p) => send(p.frame) && (p.sent || (p.since = known()), (p.sent = true), (p.on = ws), save());
+  let presenceOn = null; // the socket our presence went on last
+  const sayPresence = () => send({ type: "presence", data: me }) && (presenceOn = ws);
   const save = () =>
     store?.save(url, { version: doc.version, state: server, paths: held, pending: pending.map(({ frame, at, since, sent }) => ({ frame, at, since, sent })) });
   function setStatus(s) {
@@ -286,10 +288,11 @@ export function connect(url, options = {}) {
     return i < 0 ? undefined : pending.splice(i, 1)[0];
   }
 
-  // Says hello, one at a time: a second waits for the first's answer. A
-  // state held for other paths than these is not caught up: a snapshot.
+  // Says hello, one at a time: a second waits for the first's answer (or
+  // the paths frame's, which brings a snapshot too). A state held for other
+  // paths than these is not caught up: a snapshot.
   function hello(since) {
-    if (asking) return;
+    if (asking || repathing) return;
     asked = paths;
     asking = send({ type: "hello", ...(since >= 0 && same(held, paths) && { since }), ...(paths && { paths }) });
   }
@@ -301,6 +304,12 @@ export function connect(url, options = {}) {
     if (asking || repathing || same(held, paths)) return;
     asked = paths;
     repathing = send({ type: "paths", paths: paths ?? [""] });
+  }
+
+  // Once a hello or paths frame is answered: what the joined socket still
+  // needs, a snapshot after a gap, or the paths set meanwhile.
+  function next() {
+    if (joined) doc.version < 0 ? hello(-1) : repath();
   }
 
   // A gap in the versions: start over with a snapshot.
@@ -340,13 +349,14 @@ export function connect(url, options = {}) {
         held = asked;
         doc.version = f.version;
         rebuild({ snapshot: true });
-        if (joined) repath(); // paths set while it was asked for
+        next(); // paths set while it was asked for
         break;
       case "changes":
         asking = false;
         reasked = 0;
         if (doc.version >= 0 && f.changes.length && f.changes[0].version > doc.version + 1) return resync();
         for (const c of f.changes) advance(c.version, c.patch, { actor: c.actor });
+        next();
         break;
       case "peers":
         doc.peers = Object.fromEntries(f.peers.map((p) => [p.peer, p.data]));
@@ -363,8 +373,8 @@ export function connect(url, options = {}) {
               p.reject(Object.assign(new Error("this write was sent before and is older than the server's idempotency window: it is not sent again, since a retry could apply it twice; the state shown is the server's"), { code: "expired" }));
               rebuild({ reject: p.mid });
             }
-          if (me !== null) send({ type: "presence", data: me });
-          repath(); // paths set while the hello was out
+          if (me !== null) sayPresence();
+          next(); // paths set while the hello was out
         }
         break;
       case "change":
@@ -413,11 +423,15 @@ export function connect(url, options = {}) {
         if (f.error?.code === "rate_limited") {
           // Later, not never: the frame it names again, or the hello.
           const p = f.mid && pending.find((q) => q.mid === f.mid);
-          const again = p ? () => transmit(p) : repathing ? () => ((repathing = false), repath()) : asking ? () => ((asking = false), hello(doc.version)) : null;
+          const again = p ? () => transmit(p) : repathing ? () => ((repathing = false), next()) : asking ? () => ((asking = false), hello(doc.version)) : null;
           const on = ws; // (not on a later socket: it says its own hello)
           if (again) setTimeout(() => ws === on && again(), f.error.retry_after_ms ?? 1000);
         } else if (repathing) {
-          repathing = false; // refused: the socket keeps the paths it had (held)
+          // Refused: the socket keeps the paths it had, and so does this
+          // client (not asked for again and again).
+          repathing = false;
+          paths = held;
+          next();
         } else if (asking && !reasking) {
           // Perhaps the hello's answer (a snapshot cut off, a failed read,
           // paths whose part is too large): asked again in a second,
@@ -443,6 +457,7 @@ export function connect(url, options = {}) {
   function restore(r) {
     // A state kept for other paths is not this one's (the hello asks anew).
     if (doc.version < 0 && r.version >= 0 && same(r.paths ?? null, paths)) {
+      held = paths;
       server = r.state;
       doc.version = r.version;
     }
@@ -461,6 +476,9 @@ export function connect(url, options = {}) {
     asking = false;
     repathing = false;
     parts = null;
+    clearTimeout(reasking); // an older socket's
+    reasking = null;
+    reasked = 0;
     const u = url.replace(/^http/, "ws");
     let token;
     try {
@@ -485,7 +503,7 @@ export function connect(url, options = {}) {
       if (over || doc.status === "closed") return;
       over = true;
       setStatus("reconnecting");
-      if (e?.code === 1009) tooBig();
+      if (e?.code === 1009) tooBig(sock);
       // The token ended (4001 token_expired, 4002 key_revoked): a new one
       // at once; else exponential backoff with full jitter.
       if (e?.code === 4001 || e?.code === 4002) timer = setTimeout(open, 0);
@@ -493,15 +511,15 @@ export function connect(url, options = {}) {
     };
   }
 
-  // The server closed the socket on a frame over its size limit (1009):
-  // the largest frame this client sent on it, which would be sent again
+  // The server closed sock on a frame over its size limit (1009): the
+  // largest frame this client sent on it, which would be sent again
   // after every reconnect, is dropped: a write rejects payload_too_large,
   // a presence is cleared, with an error event.
-  function tooBig() {
-    const size = (f) => JSON.stringify(f).length;
-    const big = pending.filter((p) => p.sent).reduce((a, p) => (a && size(a.frame) >= size(p.frame) ? a : p), null);
+  function tooBig(sock) {
+    const size = (f) => new TextEncoder().encode(JSON.stringify(f)).length; // bytes, as the server counts
+    const big = pending.filter((p) => p.on === sock).reduce((a, p) => (a && size(a.frame) >= size(p.frame) ? a : p), null);
     const error = (what) => Object.assign(new Error(`the server closed the socket (1009): ${what} is over its frame size limit, and is not sent again`), { code: "payload_too_large" });
-    if (me !== null && (!big || size({ type: "presence", data: me }) > size(big.frame))) {
+    if (me !== null && presenceOn === sock && (!big || size({ type: "presence", data: me }) > size(big.frame))) {
       me = null;
       return emit("error", error("this client's presence"));
     }

@@ -600,6 +600,12 @@ static int on_message(cw_ctx *ctx, live_t *l) {
         json_decref(f);
         return bad(ctx, l, type ? "unknown frame type" : "a frame is a JSON object with a type");
     }
+    /* A patch deeper than a body's limit is refused with its mid (on_patch);
+     * other frames have a body's limit plus their own level. */
+    if (types[t].bucket != B_PATCH && l->depth > cfg->depth_limit + 1) {
+        json_decref(f);
+        return bad(ctx, l, "the frame nests deeper than a body may, plus its own level");
+    }
     l->strikes = member_int(l->att, "strikes");
     if ((wait = take(ctx, l, types[t].bucket)) > 0) {
         rc = limited(ctx, l, types[t].bucket == B_PATCH ? mid : NULL, wait);

@@ -543,6 +543,83 @@ await test("setPaths: while no socket is open the next hello asks for a snapshot
   doc.close();
 });
 
+await test("setPaths then a gap: the hello waits for the paths frame's answer, whose snapshot heals the gap; both limited, one asks again and the client syncs", async () => {
+  const s = server();
+  const d = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/a"] });
+  await tick(5);
+  const w = s.last();
+  w.frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
+  w.frame({ type: "peers", peers: [] });
+  d.setPaths(["/p1"]);
+  w.frame({ type: "change", version: 5, prev: 3, patch: { a: 2 }, actor: null }); // a gap while the paths frame is out
+  assert.deepEqual(w.frames().slice(1), [{ type: "paths", paths: ["/p1"] }]); // no hello beside it
+  w.frame({ type: "error", error: { code: "rate_limited", message: "wait", retry_after_ms: 10 } });
+  await tick(30);
+  assert.deepEqual(w.frames().slice(2), [{ type: "hello", paths: ["/p1"] }]); // after a gap: a snapshot of the paths set last
+  w.frame({ type: "snapshot", id: "d", version: 5, state: { p1: 1 } });
+  assert.deepEqual([d.version, d.state], [5, { p1: 1 }]);
+  w.frame({ type: "change", version: 6, prev: 5, patch: { p1: 2 }, actor: null });
+  assert.deepEqual(d.state, { p1: 2 });
+  d.close();
+});
+
+await test("setPaths refused (not rate-limited): the client keeps the paths the socket has and does not ask for them again", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/a"] });
+  const errors = [];
+  doc.on("error", (e) => errors.push(e.code));
+  await tick(5);
+  const ws = s.last();
+  ws.frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
+  ws.frame({ type: "peers", peers: [] });
+  doc.setPaths(["not a pointer"]);
+  ws.frame({ type: "error", error: { code: "bad_frame", message: "paths must be a list of JSON Pointers" } });
+  ws.frame({ type: "change", version: 2, prev: 1, patch: { a: 2 }, actor: null });
+  assert.deepEqual(doc.state, { a: 2 });
+  ws.close(1006);
+  await tick(20);
+  assert.deepEqual(s.last().frames(), [{ type: "hello", since: 2, paths: ["/a"] }]);
+  assert.deepEqual(errors, ["bad_frame"]);
+  assert.equal(ws.frames().filter((f) => f.type === "paths").length, 1);
+  doc.close();
+});
+
+await test("a hello error's timer from an older socket does not hold the next socket's retry back", async () => {
+  const s = server();
+  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
+  await tick(5);
+  const ws = s.last();
+  ws.frame({ type: "error", error: { code: "storage", message: "storage failed" } }); // a timer for this socket
+  ws.close(1006);
+  await tick(20);
+  const ws2 = s.last();
+  ws2.frame({ type: "error", error: { code: "storage", message: "storage failed" } });
+  await tick(1100);
+  assert.equal(ws2.frames().filter((f) => f.type === "hello").length, 2);
+  doc.close();
+});
+
+await test("1009 sizes frames in UTF-8 bytes and blames only what went on that socket", async () => {
+  const { s, doc, ws } = await opened();
+  const wide = doc.patch({ w: "é".repeat(3000) }); // 6,000 bytes, 3,000 UTF-16 units
+  const ascii = doc.patch({ a: "x".repeat(4500) }); // 4,500 bytes
+  ws.close(1009, "the frame is over the size limit");
+  await assert.rejects(wide, { code: "payload_too_large" });
+  await tick(20);
+  const ws2 = s.last();
+  const late = doc.patch({ late: 1 }); // not sent on any socket yet
+  ws2.close(1009, "the frame is over the size limit"); // before its join: nothing of it went there
+  await tick(20);
+  const ws3 = s.last();
+  ws3.frame({ type: "changes", version: 0, changes: [] });
+  ws3.frame({ type: "peers", peers: [] });
+  const sent = ws3.frames().filter((f) => f.type === "patch");
+  assert.deepEqual(sent.map((f) => Object.keys(f.patch)[0]), ["a", "late"]);
+  sent.forEach((f, i) => ws3.frame({ type: "ack", mid: f.mid, version: i + 1 }));
+  assert.deepEqual([await ascii, await late], [1, 2]);
+  doc.close();
+});
+
 // --- the store contract (React's useSyncExternalStore, Svelte stores) -------
 
 await test("subscribe/getSnapshot: the listener hears the state at once and on every change; the snapshot is one object until a change; unsubscribe stops it", async () => {

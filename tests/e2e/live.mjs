@@ -194,8 +194,12 @@ export async function liveSteps({ step, base, consumer, restart }) {
     expect(same(await b.s.next((f) => f.type === "leave"), { type: "leave", peer }), "leave");
     // The close completes: answered with its code, not cut off (1006).
     expect(same(await a.s.closed(3000), { code: 4000, reason: "" }), "the client's close was not answered");
-    // A frame over the body limit closes with 1009.
+    // A patch over the body limit is rejected with its mid; a frame over
+    // the frame limit (the body's + 4 KiB) closes with 1009.
     b.s.send({ type: "patch", mid: "big", patch: { a: "z".repeat(1 << 20) } });
+    const big = await b.s.next((f) => f.mid === "big");
+    expect(big.type === "reject" && big.error.code === "payload_too_large", `over the body limit: ${JSON.stringify(big).slice(0, 200)}`);
+    b.s.send({ type: "patch", mid: "bigger", patch: { a: "z".repeat((1 << 20) + 4096) } });
     expect((await b.s.closed()).code === 1009, "no 1009");
   });
 

@@ -325,6 +325,10 @@ describe("bad frames", () => {
     expect(await s.next()).toMatchObject({ type: "reject", mid: "over", error: { code: "payload_too_large", message: "the patch is over the body size limit" } });
     s.send({ type: "patch", mid: "deeper", patch: deep(65) });
     expect(await s.next()).toMatchObject({ type: "reject", mid: "deeper", error: { code: "invalid_json", message: "JSON nesting is deeper than 64 levels" } });
+    // Other frames: a body's depth inside their own level, no deeper.
+    s.send({ type: "presence", data: deep(64) });
+    s.send({ type: "presence", data: deep(65) });
+    expect(await s.next()).toMatchObject({ type: "error", error: { code: "bad_frame", message: "the frame nests deeper than a body may, plus its own level" } });
     expect((await api.getState(id)).version).toBe(2);
     s.send({ type: "patch", mid: "big", patch: { a: "z".repeat((1 << 20) + 4096) } });
     expect(await s.closed()).toEqual({ code: 1009, reason: "the frame is over the size limit" });
