@@ -142,13 +142,13 @@ static int build(cw_ctx *ctx, size_t m, json_t *args) {
     cw_buf_puts(e, methods[m].suffix);
     for (size_t k = 0; k < sizeof options / sizeof options[0] && rc == 0; k++) {
         json_t *o = json_object_get((int)k == methods[m].arg ? args : opts, options[k].option);
-        if (!o || (json_is_null(o) && (int)k == methods[m].arg))
+        if (!o)
             continue;
         /* Not dropped: { ifMatch: null } would be a write without the
          * precondition its caller meant to give. */
         if (json_is_null(o)) {
-            rc = cw_error_setf(&ctx->err, options[k].code,
-                               "%s is null: leave an option out for none", options[k].option);
+            rc = cw_error_setf(&ctx->err, options[k].code, "%s is null: leave it out for none",
+                               options[k].option);
             break;
         }
         v.len = 0;

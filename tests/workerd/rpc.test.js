@@ -149,8 +149,9 @@ describe("rpc", () => {
     ]) {
       const name = Object.keys(options)[0];
       const r = method === "syncState" ? await api.syncState(id, { n: 2 }, options) : await api.deleteState(id, options);
-      expect(r, `${method} ${name}`).toMatchObject({ ok: false, status: 400, error: { code, message: `${name} is null: leave an option out for none` } });
+      expect(r, `${method} ${name}`).toMatchObject({ ok: false, status: 400, error: { code, message: `${name} is null: leave it out for none` } });
     }
+    expect(await api.getChanges(id, null)).toMatchObject({ ok: false, status: 400, error: { code: "invalid_parameter", message: "since is null: leave it out for none" } });
     expect((await api.getChanges(id, NaN)).error.message).toContain('NaN at "/since"');
     expect((await api.getChanges(id, 0, { limit: NaN })).status).toBe(400);
     expect(await api.getState(id)).toMatchObject({ version: 1, state: { n: 1 } });
