@@ -314,7 +314,8 @@ static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
-    if (l->depth - 1 > cw_runtime_config()->depth_limit) /* the patch is the deepest member */
+    /* Deeper than a body plus the frame's level: the patch is the deepest member. */
+    if (l->depth > cw_runtime_config()->depth_limit + 1)
         return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
                              (long long)cw_runtime_config()->depth_limit);
     return cw_sync_write(ctx, &l->op, json_incref(patch), l->mid, if_match, base);

@@ -65,14 +65,19 @@ function server() {
   return { WebSocket: FakeSocket, sockets, last: () => sockets[sockets.length - 1] };
 }
 
-// Connects and answers the first hello: snapshot of state at version, then
-// peers with the idempotency window.
-async function opened(options = {}, { state = {}, version = 0, keys = { ms: 86400000, writes: 10000 } } = {}) {
+// Connects, up to the first socket's open: { s, doc, ws }.
+async function connected(options = {}) {
   const s = server();
   const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, ...options });
   await tick(5);
-  const ws = s.last();
-  assert.deepEqual(ws.frames(), [{ type: "hello" }]);
+  return { s, doc, ws: s.last() };
+}
+
+// Connects and answers the first hello (naming options.paths, if any):
+// snapshot of state at version, then peers with the idempotency window.
+async function opened(options = {}, { state = {}, version = 0, keys = { ms: 86400000, writes: 10000 } } = {}) {
+  const { s, doc, ws } = await connected(options);
+  assert.deepEqual(ws.frames(), [{ type: "hello", ...(options.paths && { paths: options.paths }) }]);
   ws.frame({ type: "snapshot", id: "d", version, state });
   ws.frame({ type: "peers", peers: [], keys });
   assert.equal(doc.status, "open");
@@ -378,10 +383,7 @@ await test("rate_limited: a limited patch is sent again with its mid after retry
 });
 
 await test("an error answering a hello (a snapshot cut off, a failed read) asks again a second later, before the first join and in a resync", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
-  await tick(5);
-  const ws = s.last();
+  const { doc, ws } = await connected();
   const hellos = () => ws.frames().filter((f) => f.type === "hello").length;
   ws.frame({ type: "error", error: { code: "storage", message: "storage failed: a read failed" } });
   await tick(1100);
@@ -401,10 +403,7 @@ await test("an error answering a hello (a snapshot cut off, a failed read) asks 
 });
 
 await test("errors answering hello after hello (paths whose part is too large) ask again after 1 s, then longer, up to maxDelay; an answer starts over", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 1500, paths: ["/big"] });
-  await tick(5);
-  const ws = s.last();
+  const { doc, ws } = await connected({ maxDelay: 1500, paths: ["/big"] });
   const hellos = () => ws.frames().filter((f) => f.type === "hello").length;
   const refuse = () => ws.frame({ type: "error", error: { code: "payload_too_large", message: "the part of the state these paths cover is over 4194304 bytes" } });
   refuse();
@@ -455,12 +454,8 @@ await test("selective sync: hello names the paths; a change with prev at or belo
 });
 
 await test("selective sync: the state stays what a snapshot of the paths holds: no parent left empty by a delete, and of an acknowledged write only its part under the paths", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/cards/c2", "/meta", "/deep/a/b", "/a~1b"] });
-  await tick(5);
-  const ws = s.last();
-  ws.frame({ type: "snapshot", id: "d", version: 1, state: { cards: { c1: { t: 1 }, c2: 2 }, meta: {}, deep: { a: { b: 1 } }, "a/b": 3 } });
-  ws.frame({ type: "peers", peers: [], keys: { ms: 86400000, writes: 10000 } });
+  const paths = ["/cards/c1", "/cards/c2", "/meta", "/deep/a/b", "/a~1b"];
+  const { doc, ws } = await opened({ paths }, { version: 1, state: { cards: { c1: { t: 1 }, c2: 2 }, meta: {}, deep: { a: { b: 1 } }, "a/b": 3 } });
   const change = (version, prev, patch) => ws.frame({ type: "change", version, prev, patch, actor: null });
   // c1 deleted: cards keeps c2.
   change(2, 1, { cards: { c1: null } });
@@ -488,12 +483,7 @@ await test("selective sync: the state stays what a snapshot of the paths holds: 
 });
 
 await test("selective sync: an entry another covers counts as that one (an empty object at it stays); a list with \"\" is the whole document", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/cards/c1", "/cards"] });
-  await tick(5);
-  const ws = s.last();
-  ws.frame({ type: "snapshot", id: "d", version: 1, state: { cards: { c1: 1 } } });
-  ws.frame({ type: "peers", peers: [] });
+  const { doc, ws } = await opened({ paths: ["/cards/c1", "/cards"] }, { version: 1, state: { cards: { c1: 1 } } });
   ws.frame({ type: "change", version: 2, prev: 1, patch: { cards: { c1: null } }, actor: null });
   assert.deepEqual(doc.state, { cards: {} });
   doc.setPaths(["", "/x/y"]);
@@ -544,12 +534,7 @@ await test("setPaths: while no socket is open the next hello asks for a snapshot
 });
 
 await test("setPaths then a gap: the hello waits for the paths frame's answer, whose snapshot heals the gap; both limited, one asks again and the client syncs", async () => {
-  const s = server();
-  const d = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/a"] });
-  await tick(5);
-  const w = s.last();
-  w.frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
-  w.frame({ type: "peers", peers: [] });
+  const { doc: d, ws: w } = await opened({ paths: ["/a"] }, { version: 1, state: { a: 1 } });
   d.setPaths(["/p1"]);
   w.frame({ type: "change", version: 5, prev: 3, patch: { a: 2 }, actor: null }); // a gap while the paths frame is out
   assert.deepEqual(w.frames().slice(1), [{ type: "paths", paths: ["/p1"] }]); // no hello beside it
@@ -564,14 +549,9 @@ await test("setPaths then a gap: the hello waits for the paths frame's answer, w
 });
 
 await test("setPaths refused (not rate-limited): the client keeps the paths the socket has and does not ask for them again", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5, paths: ["/a"] });
+  const { s, doc, ws } = await opened({ paths: ["/a"] }, { version: 1, state: { a: 1 } });
   const errors = [];
   doc.on("error", (e) => errors.push(e.code));
-  await tick(5);
-  const ws = s.last();
-  ws.frame({ type: "snapshot", id: "d", version: 1, state: { a: 1 } });
-  ws.frame({ type: "peers", peers: [] });
   doc.setPaths(["not a pointer"]);
   ws.frame({ type: "error", error: { code: "bad_frame", message: "paths must be a list of JSON Pointers" } });
   ws.frame({ type: "change", version: 2, prev: 1, patch: { a: 2 }, actor: null });
@@ -585,10 +565,7 @@ await test("setPaths refused (not rate-limited): the client keeps the paths the 
 });
 
 await test("a hello error's timer from an older socket does not hold the next socket's retry back", async () => {
-  const s = server();
-  const doc = connect("https://host/state/d/live", { WebSocket: s.WebSocket, minDelay: 1, maxDelay: 5 });
-  await tick(5);
-  const ws = s.last();
+  const { s, doc, ws } = await connected();
   ws.frame({ type: "error", error: { code: "storage", message: "storage failed" } }); // a timer for this socket
   ws.close(1006);
   await tick(20);
