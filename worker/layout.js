@@ -10,6 +10,13 @@ export const text = new TextDecoder();
 export const strict = new TextDecoder("utf-8", { fatal: true });
 export const utf8 = new TextEncoder();
 
+// The largest final answer's body read as a string; a larger one is read
+// as bytes. workerd hands a short string to RPC and a Response for less
+// CPU than bytes, and a long one for more: per GET served from the held
+// answer, a string costs 16 us less at 1 KB, the same at 16 KB, and 16-20
+// us more at 64 KB (bench/cpu.mjs, docs/performance.md).
+export const TEXT_MAX = 16384;
+
 // Views of a memory's buffer, made again only for another memory (a new
 // instance's) or when it has grown: growing detaches the old buffer, and a
 // view of a detached buffer has length 0. Reading memory.buffer on every
@@ -48,24 +55,22 @@ export const RESULT = {
 // Reads the cw_result at r in memory (a WebAssembly.Memory). Strings are
 // decoded, byte slices copied, but input: a view of wasm memory, valid only
 // until the module runs again (read it at once, or copy it). A final
-// answer's body is text (the module writes only UTF-8), as a string, with
-// its length in bytes; a suspended one's (an envelope it built), or the
-// first piece of a streamed one, is bytes.
+// answer's body is text (the module writes only UTF-8): a string, strictly
+// decoded, up to TEXT_MAX bytes, bytes past it, with its length in bytes;
+// a suspended one's (an envelope it built), or the first piece of a
+// streamed one, is bytes.
 export function readResult(memory, r) {
   const { u8, u32, f64 } = views(memory);
   const w = r >>> 2;
   const str = (o) => (u32[w + o / 4 + 1] ? text.decode(u8.subarray(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1])) : "");
   const bytes = (o) => (u32[w + o / 4 + 1] ? u8.slice(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1]) : EMPTY);
+  const length = u32[w + RESULT.body / 4 + 1];
+  const asText = !(u32[w + RESULT.action / 4] || u32[w + RESULT.flags / 4] & RESULT_FLAG.stream) && length <= TEXT_MAX;
   return {
     status: u32[w],
     head: str(RESULT.head),
-    body:
-      u32[w + RESULT.action / 4] || u32[w + RESULT.flags / 4] & RESULT_FLAG.stream
-        ? bytes(RESULT.body)
-        : u32[w + RESULT.body / 4 + 1]
-          ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + u32[w + RESULT.body / 4 + 1]))
-          : "",
-    length: u32[w + RESULT.body / 4 + 1],
+    body: !asText ? bytes(RESULT.body) : length ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + length)) : "",
+    length,
     action: u32[w + RESULT.action / 4],
     ask: str(RESULT.ask),
     input: u8.subarray(u32[w + RESULT.input / 4], u32[w + RESULT.input / 4] + u32[w + RESULT.input / 4 + 1]),
