@@ -13,6 +13,7 @@ typedef struct {
     size_t n, i;            /* length, position */
     cw_error *err;
     int max_depth, depth, build;
+    int words; /* name the words toJson writes (unjson) */
     long max_containers;
     cw_json_stats *stats;
     int failed;                               /* an error is recorded (else NULL means no memory) */
@@ -244,12 +245,13 @@ static void pointer(const scan *s, char *out, size_t cap) {
 
 /* The words a JavaScript value that JSON cannot carry is written as (the
  * RPC glue writes them so, worker/envelope.js toJson): never JSON, so
- * refused, but named with where they are. The last stands for a whole
- * value JSON.stringify could not write at all. */
+ * refused, but, in a text the glue wrote (cw_json_parse_js), named with
+ * where they are. The last stands for a whole value JSON.stringify could
+ * not write at all. Elsewhere they are bytes like any other. */
 static json_t *unjson(scan *s) {
-    static const char *const words[] = {"NaN",      "Infinity", "-Infinity",    "undefined",
-                                        "bigint",   "function", "Invalid Date", "symbol",
-                                        "unwritable"};
+    static const char *const words[] = {"NaN",          "Infinity", "-Infinity",
+                                        "undefined",    "bigint",   "function",
+                                        "Invalid Date", "symbol",   "unwritable"};
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t k = strlen(words[w]);
         if (s->n - s->i >= k && memcmp(s->p + s->i, words[w], k) == 0) {
@@ -274,7 +276,7 @@ static json_t *unjson(scan *s) {
 static json_t *literal(scan *s, const char *word, json_t *v) {
     size_t k = strlen(word);
     if (s->n - s->i < k || memcmp(s->p + s->i, word, k) != 0)
-        return s->build ? unjson(s) : fail(s, "expected a value"); /* "function" */
+        return s->words ? unjson(s) : fail(s, "expected a value"); /* "function" */
     s->i += k;
     return v;
 }
@@ -371,14 +373,14 @@ static json_t *value(scan *s) {
     case -1:
         return fail(s, "expected a value; the text ends");
     default:
-        return s->build ? unjson(s) : number(s);
+        return s->words ? unjson(s) : number(s);
     }
 }
 
 /* Checks p[0..n) (no byte order mark) within the limits and, when build,
  * makes its value. */
 static json_t *run(const char *p, size_t n, int max_depth, long max_containers, int build,
-                   cw_json_stats *stats, cw_error *err) {
+                   int words, cw_json_stats *stats, cw_error *err) {
     scan s;
     cw_json_stats local;
     json_t *v;
@@ -389,6 +391,7 @@ static json_t *run(const char *p, size_t n, int max_depth, long max_containers, 
     s.max_depth = max_depth < CW_JSON_MAX_DEPTH ? max_depth : CW_JSON_MAX_DEPTH;
     s.max_containers = max_containers;
     s.build = build;
+    s.words = words;
     s.stats = stats ? stats : &local;
     s.stats->depth = 0;
     s.stats->containers = 0;
@@ -410,12 +413,12 @@ static json_t *run(const char *p, size_t n, int max_depth, long max_containers, 
 
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err) {
-    return run(p, n, max_depth, max_containers, 0, stats, err) ? 0 : -1;
+    return run(p, n, max_depth, max_containers, 0, 0, stats, err) ? 0 : -1;
 }
 
-static json_t *checked(const char *p, size_t n, int max_depth, long max_containers,
+static json_t *checked(const char *p, size_t n, int max_depth, long max_containers, int words,
                        cw_json_stats *stats, cw_error *err) {
-    return run(p, n, max_depth, max_containers, 1, stats, err);
+    return run(p, n, max_depth, max_containers, 1, words, stats, err);
 }
 
 static int is_number_text(const json_t *v) {
@@ -485,11 +488,11 @@ int cw_json_dump(const json_t *v, cw_buf *out) {
 
 json_t *cw_json_load(const char *p, size_t n) {
     cw_error err;
-    return p ? checked(p, n, CW_JSON_MAX_DEPTH, 1L << 30, NULL, &err) : NULL;
+    return p ? checked(p, n, CW_JSON_MAX_DEPTH, 1L << 30, 0, NULL, &err) : NULL;
 }
 
-json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
-                      cw_json_stats *stats, cw_error *err) {
+static json_t *parse(cw_slice text, int max_depth, long max_containers, const char *what, int words,
+                     cw_json_stats *stats, cw_error *err) {
     if (stats)
         memset(stats, 0, sizeof *stats);
     if (text.n >= 3 && memcmp(text.p, "\xef\xbb\xbf", 3) == 0) {
@@ -500,7 +503,17 @@ json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const c
         cw_error_set2(err, CW_E_INVALID_JSON, what, " is empty; send a JSON text");
         return NULL;
     }
-    return checked(text.p, text.n, max_depth, max_containers, stats, err);
+    return checked(text.p, text.n, max_depth, max_containers, words, stats, err);
+}
+
+json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
+                      cw_json_stats *stats, cw_error *err) {
+    return parse(text, max_depth, max_containers, what, 0, stats, err);
+}
+
+json_t *cw_json_parse_js(cw_slice text, int max_depth, long max_containers, const char *what,
+                         cw_json_stats *stats, cw_error *err) {
+    return parse(text, max_depth, max_containers, what, 1, stats, err);
 }
 
 /* --- JSON Pointers ----------------------------------------------------------- */

@@ -52,9 +52,10 @@
 typedef struct {
     int depth;       /* deepest nesting seen */
     long containers; /* arrays + objects seen */
-    int unjson;      /* 1: the text failed on a word a JavaScript value JSON cannot
-                        carry is written as (NaN, Infinity, -Infinity, undefined,
-                        bigint, function, symbol); the message names its pointer */
+    int unjson;      /* 1 (cw_json_parse_js): the text failed on a word a JavaScript
+                        value JSON cannot carry is written as (NaN, Infinity,
+                        -Infinity, undefined, bigint, function, symbol); the
+                        message names its pointer */
 } cw_json_stats;
 
 /* Checks that p[0..n) (borrowed) is one JSON text within the limits; a
@@ -92,12 +93,18 @@ json_t *cw_json_load(const char *p, size_t n);
  * (RFC 8259 section 8.1 allows that), an empty text is refused, then
  * cw_json_check, then the value is built (any value, duplicate keys
  * refused, "\u0000" kept in strings). Returns a new reference, or NULL with
- * err set (CW_E_INVALID_JSON; CW_E_INTERNAL when out of memory) and stats
- * (may be NULL) telling a word JavaScript writes for a value JSON cannot
- * carry (stats->unjson), whose message names the value's JSON Pointer.
- * what names the text in messages ("body", "frame"). */
+ * err set (CW_E_INVALID_JSON, its message naming the problem and its byte
+ * offset; CW_E_INTERNAL when out of memory) and stats (may be NULL). what
+ * names the text in messages ("body", "frame"). */
 json_t *cw_json_parse(cw_slice text, int max_depth, long max_containers, const char *what,
                       cw_json_stats *stats, cw_error *err);
+
+/* cw_json_parse for a text the RPC glue wrote from a JavaScript value
+ * (worker/envelope.js toJson): a word it writes for a value JSON cannot
+ * carry is refused with a message naming the value's JSON Pointer, and
+ * stats->unjson set. */
+json_t *cw_json_parse_js(cw_slice text, int max_depth, long max_containers, const char *what,
+                         cw_json_stats *stats, cw_error *err);
 
 /* --- JSON Pointers (RFC 6901) ------------------------------------------------ */
 

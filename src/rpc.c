@@ -172,6 +172,10 @@ static int build(cw_ctx *ctx, size_t m, json_t *args) {
         cw_buf_append(e, headers.p, headers.len);
         if (m == 0)
             cw_buf_puts(e, "content-type: application/merge-patch+json\r\n");
+        /* The glue wrote the patch from a JavaScript value (not bytes the
+         * caller gave): its words are named (sync.c parse_patch). */
+        if (m == 0 && cw_http_slice_eq(cw_http_header(ctx->req, "x-cw-patch"), "value"))
+            cw_buf_puts(e, "x-cw-patch: value\r\n");
         cw_buf_puts(e, "\r\n");
         cw_buf_append(e, ctx->req->body.p, ctx->req->body.n);
         if (e->broken)
@@ -195,8 +199,8 @@ int cw_rpc_call(cw_ctx *ctx) {
         ;
     if (m == sizeof methods / sizeof methods[0])
         return cw_error_set(&ctx->err, CW_E_NOT_FOUND, "no such RPC method");
-    args = cw_json_parse(cw_http_header(ctx->req, "x-cw-args"), 16, 256, "the call's arguments",
-                         NULL, &ctx->err);
+    args = cw_json_parse_js(cw_http_header(ctx->req, "x-cw-args"), 16, 256, "the call's arguments",
+                            NULL, &ctx->err);
     if (!args) {
         ctx->err.code = CW_E_BAD_REQUEST;
         return -1;

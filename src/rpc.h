@@ -6,7 +6,11 @@
  *                   x-cw-args: {"id":<id>,"options":{...},"since":<n>}
  *                   as JSON.stringify wrote it from the caller's values
  *                   (since: getChanges's argument); the body is the
- *                   patch (syncState) as bytes.
+ *                   patch (syncState) as bytes;
+ *                   x-cw-patch: value when the glue wrote those bytes
+ *                   from a JavaScript value (carried to the request built:
+ *                   the words it writes for values JSON cannot carry are
+ *                   then named, sync.c), absent for the caller's own bytes.
  *
  * Each method takes its own options: any other (a misspelt ifMatch above
  * all, which would be a write without its precondition) is 400

@@ -266,9 +266,16 @@ static int read_params(cw_ctx *ctx, cw_sync_op *o, int kind) {
 static json_t *parse_patch(cw_ctx *ctx, cw_slice body) {
     const cw_config *cfg = cw_runtime_config();
     cw_json_stats stats;
+    /* An RPC patch the glue wrote from a JavaScript value (rpc.c) names a
+     * value JSON cannot carry, as the caller's error (invalid_patch); bytes
+     * from a client or an RPC caller are read as an HTTP body is. */
+    int js = (ctx->flags & CW_FLAG_RPC) &&
+             cw_http_slice_eq(cw_http_header(ctx->req, "x-cw-patch"), "value");
     json_t *patch =
-        cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "body", &stats, &ctx->err);
-    if (!patch && stats.unjson && (ctx->flags & CW_FLAG_RPC))
+        js ? cw_json_parse_js(body, cfg->depth_limit, cfg->container_limit, "body", &stats,
+                              &ctx->err)
+           : cw_json_parse(body, cfg->depth_limit, cfg->container_limit, "body", &stats, &ctx->err);
+    if (!patch && stats.unjson)
         ctx->err.code = CW_E_INVALID_PATCH;
     if (patch && !json_is_object(patch)) {
         json_decref(patch);

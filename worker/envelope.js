@@ -133,7 +133,8 @@ function cut(s, limit) {
 
 // An RPC call as the envelope C makes into the request it stands for
 // (src/rpc.h): RPC /rpc/<method>, its id, options and (getChanges) since
-// as JSON in x-cw-args, the patch as the body. Every value goes as the
+// as JSON in x-cw-args, the patch as the body (x-cw-patch: value when
+// toJson wrote it from a value, rather than bytes the caller gave). Every value goes as the
 // caller gave it, written by toJson (a BigInt as its digits, a number;
 // strings cut by cut()), so
 // C judges it; but a lone surrogate in the id, which percent-encoding
@@ -143,7 +144,10 @@ export function fromRpc(method, id, patch, options, since, limits) {
   const named = typeof id === "string" ? cut(id, limits.field).toWellFormed() : id;
   const args = toJson({ id: named, options, since }, { digits: true, string: (s) => cut(s, limits.field) });
   const body = patchBytes(patch); // none but syncState's: an empty body
-  const b = bounded([["x-cw-args", args]], body, body.length, limits.body);
+  const headers = [["x-cw-args", args]];
+  // A patch toJson wrote (not the caller's bytes): C names its words.
+  if (patch !== undefined && !(patch instanceof ArrayBuffer) && !ArrayBuffer.isView(patch)) headers.push(["x-cw-patch", "value"]);
+  const b = bounded(headers, body, body.length, limits.body);
   return encode("RPC", `/rpc/${method}`, b.headers, b.body);
 }
 

@@ -183,9 +183,10 @@ static void limits_and_stats(void) {
     CHECK_STR(err.message, "invalid JSON at byte 1: unexpected bytes after the JSON value");
 }
 
-/* The words JavaScript writes for values JSON cannot carry are refused, and
- * the message names the JSON Pointer of where they stand (RFC 6901
- * escaping), so an RPC caller learns which member was NaN. */
+/* The words JavaScript writes for values JSON cannot carry are refused, and,
+ * in a text the glue wrote from a value, the message names the JSON
+ * Pointer of where they stand (RFC 6901 escaping), so an RPC caller learns
+ * which member was NaN. In a client's text they are invalid JSON. */
 static void javascript_words_are_named_by_pointer(void) {
     static const char *const cases[][2] = {
         {"NaN", "NaN at \"\" is"},
@@ -200,22 +201,37 @@ static void javascript_words_are_named_by_pointer(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cw_error err = {0};
         cw_json_stats st;
-        json_t *v = cw_json_parse((cw_slice){cases[i][0], strlen(cases[i][0])}, 64, 65536, "body",
-                                  &st, &err);
+        cw_slice text = {cases[i][0], strlen(cases[i][0])};
+        json_t *v = cw_json_parse_js(text, 64, 65536, "body", &st, &err);
         CHECK(v == NULL);
         CHECK_INT(err.code, CW_E_INVALID_JSON);
         CHECK_INT(st.unjson, 1);
         if (!strstr(err.message, cases[i][1]))
             fprintf(stderr, "    %s: %s\n", cases[i][0], err.message);
         CHECK(strstr(err.message, cases[i][1]) != NULL);
+        /* In a client's text they are bytes like any other: invalid JSON
+         * at their offset. */
+        CHECK(cw_json_parse(text, 64, 65536, "body", &st, &err) == NULL);
+        CHECK_INT(err.code, CW_E_INVALID_JSON);
+        CHECK_INT(st.unjson, 0);
+        CHECK(strstr(err.message, "invalid JSON at byte ") == err.message);
+    }
+    {
+        cw_error err = {0};
+        CHECK(cw_json_parse((cw_slice){"{\"n\":NaN}", 9}, 64, 65536, "body", NULL, &err) == NULL);
+        CHECK_STR(err.message, "invalid JSON at byte 5: expected a value");
+        CHECK(cw_json_parse((cw_slice){"unwritable", 10}, 64, 65536, "body", NULL, &err) == NULL);
+        CHECK_STR(err.message, "invalid JSON at byte 0: expected a value");
     }
     /* Other bad words are plain invalid JSON, not one of these. */
     {
         cw_error err = {0};
         cw_json_stats st;
-        CHECK(cw_json_parse((cw_slice){"{\"a\":nope}", 10}, 64, 65536, "body", &st, &err) == NULL);
+        CHECK(cw_json_parse_js((cw_slice){"{\"a\":nope}", 10}, 64, 65536, "body", &st, &err) ==
+              NULL);
         CHECK_INT(st.unjson, 0);
-        CHECK(cw_json_parse((cw_slice){"{\"a\":fals}", 10}, 64, 65536, "body", &st, &err) == NULL);
+        CHECK(cw_json_parse_js((cw_slice){"{\"a\":fals}", 10}, 64, 65536, "body", &st, &err) ==
+              NULL);
         CHECK_INT(st.unjson, 0);
     }
 }

@@ -77,10 +77,20 @@ describe("rpc", () => {
     // Undefined object members are left out, as JSON.stringify does.
     expect((await api.syncState(id, { gone: undefined, n: 2 })).state).toEqual({ n: 2, keep: { l: [1, 2] } });
     expect((await api.getState(id)).version).toBe(2);
-    // Over HTTP the same words are plain invalid JSON.
-    const http = await SELF.fetch(`http://cw.test/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: '{"n":NaN}' });
-    expect(http.status).toBe(400);
-    expect((await http.json()).error.code).toBe("invalid_json");
+    // Over HTTP, and as bytes given to syncState (parsed exactly like an
+    // HTTP body), the same words are plain invalid JSON at their offset.
+    for (const text of ['{"n":NaN}', '{"n":Infinity}', '{"l":[undefined]}', '{"b":bigint}', "unwritable"]) {
+      const http = await SELF.fetch(`http://cw.test/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: text });
+      expect(http.status).toBe(400);
+      const error = (await http.json()).error;
+      expect(error.code, text).toBe("invalid_json");
+      expect(error.message).toMatch(/^invalid JSON at byte \d+: expected a value$/);
+      const bytes = await api.syncState(id, new TextEncoder().encode(text));
+      expect(bytes.status).toBe(400);
+      expect(bytes.error.code, text).toBe("invalid_json");
+      expect(bytes.error.message).toBe(error.message);
+    }
+    expect((await api.getState(id)).version).toBe(2);
   });
 
   it("an option the method does not take (a misspelt ifMatch above all) is 400 bad_request naming it and those it takes, and nothing is applied", async () => {
