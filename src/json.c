@@ -516,6 +516,44 @@ json_t *cw_json_parse_js(cw_slice text, int max_depth, long max_containers, cons
     return parse(text, max_depth, max_containers, what, 1, stats, err);
 }
 
+int cw_json_peek(const char *p, size_t n, const char *key, cw_slice *out) {
+    size_t i = 0, k = strlen(key), s;
+    long depth = 0;
+    int name = 0, hit = 0, esc; /* at the top: a name is next; the last one was key */
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    if (i >= n || p[i] != '{')
+        return 0;
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c == '"') {
+            for (s = ++i, esc = 0; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\')
+                    esc = 1, i++;
+            if (i >= n)
+                return 0;
+            if (depth == 1 && name)
+                hit = !esc && i - s == k && memcmp(p + s, key, k) == 0, name = 0;
+            else if (depth == 1 && hit && !esc)
+                return *out = (cw_slice){p + s, i - s}, 1;
+            else if (depth == 1)
+                hit = 0;
+        } else if (c == '{' || c == '[') {
+            name = ++depth == 1;
+            hit = 0;
+        } else if (c == '}' || c == ']') {
+            if (--depth <= 0)
+                return 0;
+        } else if (depth == 1 && c == ',') {
+            name = 1;
+            hit = 0;
+        } else if (depth == 1 && c != ':' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            hit = 0; /* a value that is not a string */
+        }
+    }
+    return 0;
+}
+
 /* --- JSON Pointers ----------------------------------------------------------- */
 
 int cw_json_ptr_push(cw_buf *ptr, const char *key, size_t kn) {

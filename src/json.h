@@ -65,6 +65,13 @@ typedef struct {
 int cw_json_check(const char *p, size_t n, int max_depth, long max_containers, cw_json_stats *stats,
                   cw_error *err);
 
+/* The value of member key at the top level of the object text p[0..n),
+ * when it is a string without escapes, into *out (borrowed from p): 1, or
+ * 0 when there is none. Only the top level is read, and nothing of the
+ * text is checked: this names what a text the parser refused was about (a
+ * socket frame's patch and its mid), never accepts it. */
+int cw_json_peek(const char *p, size_t n, const char *key, cw_slice *out);
+
 /* 1 when p[0..n) is well-formed UTF-8 (as a JSON text's strings must be),
  * else 0. */
 int cw_json_utf8(const char *p, size_t n);

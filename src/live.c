@@ -20,14 +20,16 @@ enum { B_PATCH, B_PRESENCE, B_HELLO, B_COUNT };
 
 /* A socket event in progress. */
 typedef struct {
-    json_t *att;         /* the attachment, parsed: what is stored back */
-    cw_roster_head head; /* its head */
-    char mid[65];        /* a patch frame's mutation id */
-    cw_sync_op *op;      /* the document operation a frame ran */
-    size_t mark;         /* the frames before the frame's own */
-    long long strikes;   /* the limited frames in a row before this one */
-    json_t *sp;          /* a hello's: the socket's paths before it */
-    int depth;           /* the frame's deepest nesting */
+    json_t *att;            /* the attachment, parsed: what is stored back */
+    cw_roster_head head;    /* its head */
+    char mid[65];           /* a patch frame's mutation id */
+    cw_sync_op *op;         /* the document operation a frame ran */
+    size_t mark;            /* the frames before the frame's own */
+    long long strikes;      /* the limited frames in a row before this one */
+    json_t *sp;             /* a hello's: the socket's paths before it */
+    int depth;              /* the frame's deepest nesting */
+    long containers;        /* its arrays and objects */
+    const cw_error *unread; /* why a patch frame named by cw_json_peek did not parse */
 } live_t;
 
 static void live_free(void *p) {
@@ -305,6 +307,19 @@ static void patch_done(cw_ctx *ctx) {
 static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     json_t *patch = json_object_get(f, "patch");
     long long if_match = optional_uint(f, "ifMatch"), base = optional_uint(f, "base");
+    const cw_config *cfg = cw_runtime_config();
+    /* Deeper than a body plus the frame's level: the patch is the deepest
+     * member. A frame too deep or too large to parse, or with a fault in
+     * it, gets the same answer as a body (unread: see on_message). */
+    if (l->depth > cfg->depth_limit + 1)
+        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
+                             (long long)cfg->depth_limit);
+    if (l->unread && l->containers > cfg->container_limit)
+        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON,
+                             "JSON holds more than %d arrays and objects",
+                             (long long)cfg->container_limit);
+    if (l->unread)
+        return cw_error_set(&ctx->err, l->unread->code, l->unread->message);
     if (if_match == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_IF_MATCH,
                             "ifMatch must be an integer from 0 to 2^53 - 1");
@@ -314,10 +329,6 @@ static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
-    /* Deeper than a body plus the frame's level: the patch is the deepest member. */
-    if (l->depth > cw_runtime_config()->depth_limit + 1)
-        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
-                             (long long)cw_runtime_config()->depth_limit);
     return cw_sync_write(ctx, &l->op, json_incref(patch), l->mid, if_match, base);
 }
 
@@ -560,6 +571,22 @@ static int limited(cw_ctx *ctx, live_t *l, const char *mid, long long wait) {
     return reply(ctx, &f) < 0 ? -1 : strike(ctx, l);
 }
 
+/* {"type":"patch","mid":<mid>} when the frame text names them at its top
+ * (a mid as cw_sync_key_ok takes it), else NULL. */
+static json_t *unread_patch(cw_slice body) {
+    cw_slice type, mid;
+    json_t *f;
+    if (!cw_json_peek(body.p, body.n, "type", &type) || !cw_http_slice_eq(type, "patch") ||
+        !cw_json_peek(body.p, body.n, "mid", &mid) || !(f = json_object()))
+        return NULL;
+    if (json_object_set_new_nocheck(f, "type", json_string_nocheck("patch")) < 0 ||
+        json_object_set_new_nocheck(f, "mid", json_stringn_nocheck(mid.p, mid.n)) < 0) {
+        json_decref(f);
+        return NULL;
+    }
+    return f;
+}
+
 static int on_message(cw_ctx *ctx, live_t *l) {
     const cw_config *cfg = cw_runtime_config();
     cw_slice body = ctx->req->body;
@@ -583,6 +610,13 @@ static int on_message(cw_ctx *ctx, live_t *l) {
      * (on_patch). */
     f = cw_json_parse(body, CW_JSON_MAX_DEPTH, cfg->container_limit + 1, "frame", &stats, &err);
     l->depth = stats.depth;
+    l->containers = stats.containers;
+    /* One that does not parse but names a patch and its mid at its top is
+     * that patch refused, as a body would be (on_patch): so the write
+     * settles, and a writer's faults do not count as bad frames. It goes
+     * through the patch's rate like any patch. */
+    if (!f && err.code == CW_E_INVALID_JSON && (f = unread_patch(body)))
+        l->unread = &err;
     type = cw_json_string(json_object_get(f, "type"), NULL);
     mid = cw_json_string(json_object_get(f, "mid"), &n);
     if (mid && !cw_sync_key_ok(mid, n))

@@ -259,6 +259,37 @@ static void pointers_escape_and_parse(void) {
     cw_buf_free(&seg);
 }
 
+/* cw_json_peek reads a member's plain string at an object text's top level
+ * only, whatever the rest of the text holds. */
+static void peek_reads_the_top_level_only(void) {
+    static const char *const cases[][3] = {
+        /* text, key, the value found (NULL: none) */
+        {"{\"type\":\"patch\",\"mid\":\"m1\",\"patch\":{\"a\":1,\"a\":2}}", "mid", "m1"},
+        {" \n{ \"mid\" : \"m2\" ,\"x\":[[[[[[", "mid", "m2"},
+        {"{\"patch\":{\"mid\":\"inner\"},\"mid\":\"outer\"}", "mid", "outer"},
+        {"{\"a\":[\"mid\",\"x\"],\"b\":\"mid\",\"mid\":\"m3\"}", "mid", "m3"},
+        {"{\"a\":\"}\\\"{\",\"mid\":\"m4\"}", "mid", "m4"},
+        {"{\"mid\":1}", "mid", NULL},
+        {"{\"mid\":{\"mid\":\"x\"}}", "mid", NULL},
+        {"{\"mid\":\"a\\u0041\"}", "mid", NULL},
+        {"{\"m\\u0069d\":\"x\"}", "mid", NULL},
+        {"{\"x\":\"mid\",\"y\":\"z\"}", "mid", NULL},
+        {"[{\"mid\":\"x\"}]", "mid", NULL},
+        {"{\"a\":{}}, {\"mid\":\"x\"}", "mid", NULL},
+        {"{\"mid\":\"unterminated", "mid", NULL},
+        {"", "mid", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cw_slice v = {0};
+        int found = cw_json_peek(cases[i][0], strlen(cases[i][0]), cases[i][1], &v);
+        CHECK_INT(found, cases[i][2] != NULL);
+        if (found && cases[i][2]) {
+            CHECK_INT((long long)v.n, (long long)strlen(cases[i][2]));
+            CHECK(memcmp(v.p, cases[i][2], v.n) == 0);
+        }
+    }
+}
+
 const cw_test cw_tests[] = {
     {"cases_from_the_grammar", cases_from_the_grammar},
     {"corpora_agree_with_the_recognizer", corpora_agree_with_the_recognizer},
@@ -266,5 +297,6 @@ const cw_test cw_tests[] = {
     {"limits_and_stats", limits_and_stats},
     {"javascript_words_are_named_by_pointer", javascript_words_are_named_by_pointer},
     {"pointers_escape_and_parse", pointers_escape_and_parse},
+    {"peek_reads_the_top_level_only", peek_reads_the_top_level_only},
     {NULL, NULL},
 };

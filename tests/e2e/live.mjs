@@ -206,7 +206,8 @@ export async function liveSteps({ step, base, consumer, restart }) {
   await step("live_text_frames_with_invalid_utf8_arrive_replaced_and_binary_ones_are_refused", async () => {
     // workerd decodes a text frame itself and replaces bytes that are not
     // UTF-8 with U+FFFD before the worker sees them; a binary frame reaches
-    // C as it is, which refuses them as it refuses them in a body.
+    // C as it is, which refuses them as it refuses them in a body: in a
+    // patch frame, a reject naming its mid (other frames: bad_frame).
     const uid = `${id}-utf8`;
     const h = byHand(base(), `/state/${uid}/live`);
     h.frame(1, [...Buffer.from('{"type":"hello"}')]);
@@ -220,7 +221,10 @@ export async function liveSteps({ step, base, consumer, restart }) {
       expect(ack.type === "ack" && ack.mid === `t${i}`, `text frame ${bad}: ${JSON.stringify(ack)}`);
       h.frame(2, frame);
       const e = await h.next();
-      expect(e.type === "error" && e.error.code === "bad_frame" && /UTF-8/.test(e.error.message), `binary frame ${bad}: ${JSON.stringify(e)}`);
+      expect(e.type === "reject" && e.mid === `t${i}` && e.error.code === "invalid_json" && /UTF-8/.test(e.error.message), `binary frame ${bad}: ${JSON.stringify(e)}`);
+      h.frame(2, [...Buffer.from('{"type":"presence","data":{"s":"'), ...bad, ...Buffer.from('"}}')]);
+      const p = await h.next();
+      expect(p.type === "error" && p.error.code === "bad_frame" && /UTF-8/.test(p.error.message), `binary presence frame ${bad}: ${JSON.stringify(p)}`);
     }
     const got = await (await fetch(`${base()}/state/${uid}`)).json();
     expect(got.version === 4 && [0, 1, 2, 3].every((i) => got.state[`s${i}`].includes("\ufffd")), `stored: ${JSON.stringify(got)}`);

@@ -304,11 +304,17 @@ describe("bad frames", () => {
     s.ws.send(new TextEncoder().encode('{"type":"hello","since":0}'));
     expect(await s.next()).toEqual({ type: "changes", version: 0, changes: [] });
     expect((await s.next()).type).toBe("peers");
+    // Invalid UTF-8: a bad frame; in a patch frame naming its mid, that
+    // patch refused as the body would be, so the write settles.
     for (const bytes of [[0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]]) {
-      s.ws.send(new Uint8Array([...new TextEncoder().encode('{"type":"patch","mid":"u","patch":{"s":"'), ...bytes, 0x22, 0x7d, 0x7d]));
+      s.ws.send(new Uint8Array([...new TextEncoder().encode('{"type":"presence","data":{"s":"'), ...bytes, 0x22, 0x7d, 0x7d]));
       const e = await s.next();
       expect(e.error.code).toBe("bad_frame");
       expect(e.error.message).toMatch(/UTF-8/);
+      s.ws.send(new Uint8Array([...new TextEncoder().encode('{"type":"patch","mid":"u","patch":{"s":"'), ...bytes, 0x22, 0x7d, 0x7d]));
+      const r = await s.next();
+      expect(r).toMatchObject({ type: "reject", mid: "u", error: { code: "invalid_json" } });
+      expect(r.error.message).toMatch(/UTF-8/);
     }
     s.send({ type: "presence", data: { x: "y".repeat(1100) } });
     expect((await s.next()).error.message).toMatch(/presence/);
@@ -325,6 +331,43 @@ describe("bad frames", () => {
     expect(await s.next()).toMatchObject({ type: "reject", mid: "over", error: { code: "payload_too_large", message: "the patch is over the body size limit" } });
     s.send({ type: "patch", mid: "deeper", patch: deep(65) });
     expect(await s.next()).toMatchObject({ type: "reject", mid: "deeper", error: { code: "invalid_json", message: "JSON nesting is deeper than 64 levels" } });
+    // Past what a frame is parsed to (128 levels), or with a fault a body
+    // would be refused for, the patch is still refused with its mid and the
+    // body's answer; more than the bad-frame limit of them leave the socket
+    // open, since none is a bad frame.
+    const body = (patch) => SELF.fetch(`${BASE}/state/${id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: patch });
+    const faults = [
+      ["d127", JSON.stringify(deep(127))],
+      ["d128", JSON.stringify(deep(128))],
+      ["d500", JSON.stringify(deep(500))],
+      ["dup", '{"a":1,"a":2}'],
+      ["lone", '{"a":"\\ud800"}'],
+      ["nulkey", '{"\\u0000":1}'],
+      ["syntax", '{"a":[1,]}'],
+      ["many", `{"a":[${"[],".repeat(65536)}[]]}`],
+    ];
+    for (const [mid, patch] of faults) {
+      s.ws.send(`{"type":"patch","mid":"${mid}","patch":${patch}}`);
+      const r = await s.next();
+      const http = await body(patch);
+      expect(http.status, mid).toBe(400);
+      const error = (await http.json()).error;
+      expect(r, mid).toMatchObject({ type: "reject", mid, error: { code: error.code } });
+      // The same words, but for where the fault is: in the frame, past its
+      // own opening.
+      expect(r.error.message.replace(/at byte \d+/, "at byte N"), mid).toBe(error.message.replace(/at byte \d+/, "at byte N"));
+    }
+    // A frame that does not parse and names no patch with a mid is a bad
+    // frame (on a socket of its own: this one has had 4 of its 8).
+    const t = (await join(id)).s;
+    t.ws.send('{"type":"patch","patch":{"a":1,"a":2}}');
+    expect(await t.next((f) => f.type === "error")).toMatchObject({ type: "error", error: { code: "bad_frame" } });
+    t.ws.send('{"type":"patch","mid":"has space","patch":{"a":1,"a":2}}');
+    expect(await t.next((f) => f.type === "error")).toMatchObject({ type: "error", error: { code: "bad_frame", message: "mid must be 1-64 printable ASCII characters" } });
+    t.ws.send('{"type":"hello","x":{"a":1,"a":2}}');
+    expect(await t.next((f) => f.type === "error")).toMatchObject({ type: "error", error: { code: "bad_frame" } });
+    t.ws.close(1000);
+    expect((await s.next((f) => f.type === "leave")).type).toBe("leave");
     // Other frames: a body's depth inside their own level, no deeper.
     s.send({ type: "presence", data: deep(64) });
     s.send({ type: "presence", data: deep(65) });
