@@ -4,7 +4,9 @@
  * documented extra limits (src/json.h) refuses it; what the module's writer
  * makes of an accepted text is read by Jansson's own loader as the value it
  * reads from the original (numbers are kept as written, json.h); and that
- * text, parsed and written again, is the same. */
+ * text, parsed and written again, is the same. cw_json_peek reads any
+ * text within its bounds and, in an object the parse accepts, finds a
+ * member's string as the parse does. */
 #include "alloc.h"
 #include "fuzz_common.h"
 #include "json.h"
@@ -16,7 +18,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     int ref = rfc8259_recognize(p + off, size - off, 1000);
     cw_error err = {0};
     json_t *v = cw_json_parse((cw_slice){p, size}, 64, 65536, "body", NULL, &err);
+    cw_slice mid = {0};
+    size_t n = 0;
+    const char *want;
 
+    if (cw_json_peek(p, size, "mid", &mid) && v) {
+        want = cw_json_string(json_object_get(v, "mid"), &n);
+        REQUIRE(json_is_object(v) && want && n == mid.n && memcmp(want, mid.p, n) == 0);
+    }
     if (!v) {
         REQUIRE(err.code == CW_E_INVALID_JSON);
         REQUIRE(ref != RFC8259_VALID || rfc8259_product_limit(err.message));
