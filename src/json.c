@@ -520,6 +520,8 @@ int cw_json_peek(const char *p, size_t n, const char *key, cw_slice *out) {
     size_t i = 0, k = strlen(key), s;
     long depth = 0;
     int name = 0, hit = 0, esc; /* at the top: a name is next; the last one was key */
+    if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        i = 3; /* as cw_json_parse skips it */
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
         i++;
     if (i >= n || p[i] != '{')

@@ -54,8 +54,9 @@ typedef struct {
     long containers; /* arrays + objects seen */
     int unjson;      /* 1 (cw_json_parse_js): the text failed on a word a JavaScript
                         value JSON cannot carry is written as (NaN, Infinity,
-                        -Infinity, undefined, bigint, function, symbol); the
-                        message names its pointer */
+                        -Infinity, undefined, bigint, function, symbol,
+                        Invalid Date, unwritable); the message names its
+                        pointer */
 } cw_json_stats;
 
 /* Checks that p[0..n) (borrowed) is one JSON text within the limits; a

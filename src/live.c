@@ -20,16 +20,17 @@ enum { B_PATCH, B_PRESENCE, B_HELLO, B_COUNT };
 
 /* A socket event in progress. */
 typedef struct {
-    json_t *att;            /* the attachment, parsed: what is stored back */
-    cw_roster_head head;    /* its head */
-    char mid[65];           /* a patch frame's mutation id */
-    cw_sync_op *op;         /* the document operation a frame ran */
-    size_t mark;            /* the frames before the frame's own */
-    long long strikes;      /* the limited frames in a row before this one */
-    json_t *sp;             /* a hello's: the socket's paths before it */
-    int depth;              /* the frame's deepest nesting */
-    long containers;        /* its arrays and objects */
-    const cw_error *unread; /* why a patch frame named by cw_json_peek did not parse */
+    json_t *att;         /* the attachment, parsed: what is stored back */
+    cw_roster_head head; /* its head */
+    char mid[65];        /* a patch frame's mutation id */
+    cw_sync_op *op;      /* the document operation a frame ran */
+    size_t mark;         /* the frames before the frame's own */
+    long long strikes;   /* the limited frames in a row before this one */
+    json_t *sp;          /* a hello's: the socket's paths before it */
+    int depth;           /* the frame's deepest nesting */
+    long containers;     /* its arrays and objects */
+    int unread;          /* 1: a patch frame named by cw_json_peek did not parse, */
+    cw_error why;        /* for this reason */
 } live_t;
 
 static void live_free(void *p) {
@@ -308,24 +309,26 @@ static int on_patch(cw_ctx *ctx, live_t *l, json_t *f) {
     json_t *patch = json_object_get(f, "patch");
     long long if_match = optional_uint(f, "ifMatch"), base = optional_uint(f, "base");
     const cw_config *cfg = cw_runtime_config();
-    /* Deeper than a body plus the frame's level: the patch is the deepest
-     * member. A frame too deep or too large to parse, or with a fault in
-     * it, gets the same answer as a body (unread: see on_message). */
-    if (l->depth > cfg->depth_limit + 1)
-        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
-                             (long long)cfg->depth_limit);
-    if (l->unread && l->containers > cfg->container_limit)
+    /* A frame that did not parse (on_message): its parse error, with the
+     * patch's limits named where the frame's own (one level and one
+     * container more) stopped it. */
+    if (l->unread && l->containers > cfg->container_limit + 1)
         return cw_error_setf(&ctx->err, CW_E_INVALID_JSON,
                              "JSON holds more than %d arrays and objects",
                              (long long)cfg->container_limit);
-    if (l->unread)
-        return cw_error_set(&ctx->err, l->unread->code, l->unread->message);
+    if (l->unread && l->depth <= cfg->depth_limit + 1)
+        return cw_error_set(&ctx->err, l->why.code, l->why.message);
     if (if_match == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_IF_MATCH,
                             "ifMatch must be an integer from 0 to 2^53 - 1");
     if (base == -2)
         return cw_error_set(&ctx->err, CW_E_INVALID_PARAMETER,
                             "base must be an integer from 0 to 2^53 - 1");
+    /* Deeper than a body plus the frame's level: the patch is the deepest
+     * member (checked after the preconditions, as a body is). */
+    if (l->depth > cfg->depth_limit + 1)
+        return cw_error_setf(&ctx->err, CW_E_INVALID_JSON, "JSON nesting is deeper than %d levels",
+                             (long long)cfg->depth_limit);
     if (!json_is_object(patch))
         return cw_error_set(&ctx->err, CW_E_INVALID_PATCH,
                             "patch must be a JSON object; the state must remain an object");
@@ -615,8 +618,10 @@ static int on_message(cw_ctx *ctx, live_t *l) {
      * that patch refused, as a body would be (on_patch): so the write
      * settles, and a writer's faults do not count as bad frames. It goes
      * through the patch's rate like any patch. */
-    if (!f && err.code == CW_E_INVALID_JSON && (f = unread_patch(body)))
-        l->unread = &err;
+    if (!f && err.code == CW_E_INVALID_JSON && (f = unread_patch(body))) {
+        l->unread = 1;
+        l->why = err;
+    }
     type = cw_json_string(json_object_get(f, "type"), NULL);
     mid = cw_json_string(json_object_get(f, "mid"), &n);
     if (mid && !cw_sync_key_ok(mid, n))

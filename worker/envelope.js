@@ -224,8 +224,8 @@ export function toResponse(result) {
 export function toValue(result, as) {
   const value = result.rpc ? JSON.parse(result.rpc) : { ok: false, status: result.status };
   if (result.body instanceof ReadableStream) return { ...value, stream: result.body };
+  if (as === "stream" && value.ok) return { ...value, stream: new Blob([result.body]).stream() };
   const body = typeof result.body === "string" ? result.body : text.decode(result.body);
-  if (as === "stream" && value.ok) return { ...value, stream: new Blob([body]).stream() };
   if (as === "text") return { ...value, text: body };
   return { ...value, ...(body ? JSON.parse(body) : { error: { code: "internal", message: "internal error", request_id: result.requestId ?? "" } }) };
 }

@@ -278,6 +278,7 @@ static void peek_reads_the_top_level_only(void) {
         {"{\"a\":{}}, {\"mid\":\"x\"}", "mid", NULL},
         {"{\"mid\":\"unterminated", "mid", NULL},
         {"", "mid", NULL},
+        {"\xef\xbb\xbf{\"mid\":\"bom\",\"a\":nope}", "mid", "bom"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cw_slice v = {0};

@@ -331,6 +331,9 @@ describe("bad frames", () => {
     expect(await s.next()).toMatchObject({ type: "reject", mid: "over", error: { code: "payload_too_large", message: "the patch is over the body size limit" } });
     s.send({ type: "patch", mid: "deeper", patch: deep(65) });
     expect(await s.next()).toMatchObject({ type: "reject", mid: "deeper", error: { code: "invalid_json", message: "JSON nesting is deeper than 64 levels" } });
+    // Its preconditions are read first, as a body's are.
+    s.send({ type: "patch", mid: "deeper-if", ifMatch: "x", patch: deep(65) });
+    expect(await s.next()).toMatchObject({ type: "reject", mid: "deeper-if", error: { code: "invalid_if_match" } });
     // Past what a frame is parsed to (128 levels), or with a fault a body
     // would be refused for, the patch is still refused with its mid and the
     // body's answer; more than the bad-frame limit of them leave the socket
@@ -345,6 +348,8 @@ describe("bad frames", () => {
       ["nulkey", '{"\\u0000":1}'],
       ["syntax", '{"a":[1,]}'],
       ["many", `{"a":[${"[],".repeat(65536)}[]]}`],
+      // At the limit of arrays and objects, with a fault past them: the fault.
+      ["limit-dup", `{"a":[${"[],".repeat(65533)}[]],"b":1,"b":2}`],
     ];
     for (const [mid, patch] of faults) {
       s.ws.send(`{"type":"patch","mid":"${mid}","patch":${patch}}`);
