@@ -213,6 +213,12 @@ static int route(cwp_slice in, cwp_buf *out) {
         return cwp_error(out, 404, "not_found",
                          "select serves /plugins/select/state/{id}?select=path,path");
     sel = param(query, "select");
+    /* Given twice, which one the client meant cannot be told (as with the
+     * host's parameters, docs/http.md). */
+    if (sel.p &&
+        param((cwp_slice){sel.p + sel.n, (size_t)(query.p + query.n - sel.p - sel.n)}, "select").p)
+        return cwp_error(out, 400, "invalid_parameter",
+                         "select is given twice; give it once, with every path in it");
     if (!sel.n)
         return cwp_error(out, 400, "invalid_select",
                          "name the fields to keep: ?select=a.b,c (dot-separated paths)");

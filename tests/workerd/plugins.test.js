@@ -271,6 +271,8 @@ describe("select request plugin", () => {
       ["/plugins/select/state/x?select=a..b", 400, "invalid_select"],
       ["/plugins/select/state/x?select=a.*,a.b", 400, "invalid_select"],
       ["/plugins/select/state/x?select=a%zz", 400, "invalid_select"],
+      ["/plugins/select/state/x?select=a&select=b", 400, "invalid_parameter"],
+      ["/plugins/select/state/x?select=a&x=1&select=", 400, "invalid_parameter"],
       [`/plugins/select/state/x?select=${Array.from({ length: 65 }, (_, i) => `k${i}`).join(",")}`, 400, "invalid_select"],
       ["/plugins/select/other", 404, "not_found"],
       ["/plugins/select/state/bad%20id?select=a", 400, "invalid_id"],
