@@ -112,14 +112,15 @@ function toJson(value, { digits = false, string = null } = {}) {
   return json.replaceAll(new RegExp(`"${quoted.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}(\\d+)"`, "g"), (_, i) => words[i]);
 }
 
-// A patch as body bytes: raw JSON bytes (Uint8Array, any ArrayBuffer view,
-// or ArrayBuffer) are passed as they are and parsed by C like an HTTP body,
-// so numbers keep every digit; anything else is written as JSON text by
-// toJson, a BigInt as the word bigint. No patch at all is an empty body.
+// A patch as body bytes, { body, value }: raw JSON bytes (Uint8Array, any
+// ArrayBuffer view, or ArrayBuffer) are passed as they are and parsed by C
+// like an HTTP body, so numbers keep every digit; anything else is written
+// as JSON text by toJson, a BigInt as the word bigint (value: true, so C
+// names such words). No patch at all is an empty body.
 function patchBytes(patch) {
-  if (patch instanceof ArrayBuffer) return new Uint8Array(patch);
-  if (ArrayBuffer.isView(patch)) return new Uint8Array(patch.buffer, patch.byteOffset, patch.byteLength);
-  return patch === undefined ? new Uint8Array(0) : utf8.encode(toJson(patch));
+  if (patch instanceof ArrayBuffer) return { body: new Uint8Array(patch), value: false };
+  if (ArrayBuffer.isView(patch)) return { body: new Uint8Array(patch.buffer, patch.byteOffset, patch.byteLength), value: false };
+  return patch === undefined ? { body: new Uint8Array(0), value: false } : { body: utf8.encode(toJson(patch)), value: true };
 }
 
 // A string cut to the field limit + 1 (C refuses what is longer without it
@@ -143,10 +144,8 @@ function cut(s, limit) {
 export function fromRpc(method, id, patch, options, since, limits) {
   const named = typeof id === "string" ? cut(id, limits.field).toWellFormed() : id;
   const args = toJson({ id: named, options, since }, { digits: true, string: (s) => cut(s, limits.field) });
-  const body = patchBytes(patch); // none but syncState's: an empty body
-  const headers = [["x-cw-args", args]];
-  // A patch toJson wrote (not the caller's bytes): C names its words.
-  if (patch !== undefined && !(patch instanceof ArrayBuffer) && !ArrayBuffer.isView(patch)) headers.push(["x-cw-patch", "value"]);
+  const { body, value } = patchBytes(patch); // none but syncState's: an empty body
+  const headers = value ? [["x-cw-args", args], ["x-cw-patch", "value"]] : [["x-cw-args", args]];
   const b = bounded(headers, body, body.length, limits.body);
   return encode("RPC", `/rpc/${method}`, b.headers, b.body);
 }

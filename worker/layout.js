@@ -64,12 +64,13 @@ export function readResult(memory, r) {
   const w = r >>> 2;
   const str = (o) => (u32[w + o / 4 + 1] ? text.decode(u8.subarray(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1])) : "");
   const bytes = (o) => (u32[w + o / 4 + 1] ? u8.slice(u32[w + o / 4], u32[w + o / 4] + u32[w + o / 4 + 1]) : EMPTY);
+  const at = u32[w + RESULT.body / 4];
   const length = u32[w + RESULT.body / 4 + 1];
   const asText = !(u32[w + RESULT.action / 4] || u32[w + RESULT.flags / 4] & RESULT_FLAG.stream) && length <= TEXT_MAX;
   return {
     status: u32[w],
     head: str(RESULT.head),
-    body: !asText ? bytes(RESULT.body) : length ? strict.decode(u8.subarray(u32[w + RESULT.body / 4], u32[w + RESULT.body / 4] + length)) : "",
+    body: !asText ? bytes(RESULT.body) : length ? strict.decode(u8.subarray(at, at + length)) : "",
     length,
     action: u32[w + RESULT.action / 4],
     ask: str(RESULT.ask),
